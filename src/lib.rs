@@ -1,0 +1,17 @@
+//! ssmdeck: a full-screen terminal console for AWS Systems Manager fleets across an
+//! AWS Organization — k9s for SSM.
+//!
+//! Map of the crate (each module's doc says more):
+//! - [`model`]  — domain types every layer shares: snapshot, nodes, patches, certificates, aggregates.
+//! - [`sim`]    — `ssmdeck sim`: the AWS-compatible simulator (also the `--demo` world).
+//! - [`config`] — config file and paths.
+//! - [`cli`]    — command-line flags.
+//! - [`text`]   — sanitizing untrusted remote text.
+//! - [`logging`] — file logging.
+
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod model;
+pub mod sim;
+pub mod text;

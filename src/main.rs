@@ -1,0 +1,22 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use ssmdeck::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let paths = ssmdeck::config::Paths::resolve();
+    let _log = ssmdeck::logging::init(&paths.log_file());
+    match cli.command {
+        Some(Command::Sim(_)) => not_yet("sim"),
+        Some(Command::Snapshot(_)) => not_yet("snapshot"),
+        Some(Command::Report(_)) => not_yet("report"),
+        Some(Command::Info(_)) => not_yet("info"),
+        None => not_yet("the console"),
+    }
+}
+
+fn not_yet(what: &str) -> ExitCode {
+    eprintln!("ssmdeck: {what} is not available in this build yet");
+    ExitCode::FAILURE
+}

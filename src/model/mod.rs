@@ -1,0 +1,24 @@
+//! Domain model shared by the data layer, the console, the actions and the reports.
+//!
+//! Nothing in here knows about the AWS SDK: the data layer (`crate::fleet`) converts SDK
+//! types into these, and every consumer (views, reports, `ssmdeck snapshot`) reads only these.
+//! The serde form of [`FleetSnapshot`] *is* the `ssmdeck snapshot --format json` contract and
+//! the on-disk cache format, so field names here are part of the public interface.
+
+pub mod aggregate;
+pub mod certificate;
+pub mod command;
+pub mod node;
+pub mod org;
+pub mod patch;
+pub mod snapshot;
+
+pub use aggregate::{AggregateConfig, Aggregates, ComplianceRollup, ExpiryBand};
+pub use certificate::Certificate;
+pub use command::{CommandInvocation, CommandPluginOutput, CommandSummary};
+pub use node::{Compliance, Node, NodeKey, PingStatus, PlatformType};
+pub use org::{Account, AccountState, DiscoverySource, OrgUnit, Organization};
+pub use patch::{NodeInventory, Patch, PatchOperation, PatchState, RebootOption};
+pub use snapshot::{
+    CallerIdentity, CollectError, FleetSnapshot, FleetUpdate, Progress, SourceStatus,
+};
