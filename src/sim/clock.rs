@@ -49,3 +49,13 @@ impl SimClock {
         self.started.elapsed().as_secs_f64() * self.scale
     }
 }
+
+impl SimClock {
+    /// The clock a simulator with this config runs on.
+    pub fn for_config(cfg: &super::SimConfig) -> Self {
+        match cfg.epoch {
+            Some(e) => SimClock::starting_at(e, cfg.time_scale),
+            None => SimClock::new(cfg.time_scale),
+        }
+    }
+}

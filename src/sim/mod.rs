@@ -43,6 +43,8 @@ pub struct SimConfig {
     pub fail_rate: f64,
     /// Simulated seconds per real second.
     pub time_scale: f64,
+    /// Fixed simulated start time (golden-file tests); `None` = the real now.
+    pub epoch: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Default for SimConfig {
@@ -62,6 +64,7 @@ impl Default for SimConfig {
             throttle_tps: 0.0,
             fail_rate: 0.0,
             time_scale: 1.0,
+            epoch: None,
         }
     }
 }
@@ -116,6 +119,7 @@ impl SimConfig {
             throttle_tps: a.throttle_tps,
             fail_rate: a.fail_rate,
             time_scale: a.time_scale,
+            epoch: None,
         })
     }
 }
