@@ -11,6 +11,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod fleet;
 pub mod logging;
 pub mod model;
 pub mod sim;
