@@ -10,7 +10,7 @@ use std::time::Duration;
 use aws_config::identity::IdentityCache;
 use aws_config::meta::region::RegionProviderChain;
 #[allow(deprecated)] // the replacement lives in aws-runtime, not a direct dependency
-use aws_config::profile::profile_file::ProfileFiles;
+use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
@@ -69,6 +69,7 @@ pub async fn load_base_config(
                 ProfileFiles::builder()
                     .include_default_config_file(false)
                     .include_default_credentials_file(false)
+                    .with_contents(ProfileFileKind::Config, "")
                     .build(),
             );
         if let Some(r) = &first_region {

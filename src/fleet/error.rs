@@ -231,13 +231,24 @@ impl Failure {
             }
             SdkError::ResponseError(re) => {
                 let status = re.raw().status().as_u16();
+                let body = re
+                    .raw()
+                    .body()
+                    .bytes()
+                    .map(|b| body_excerpt(&String::from_utf8_lossy(b)))
+                    .unwrap_or_default();
+                let mut message = format!(
+                    "HTTP {status} with a body that is not an AWS error (the endpoint may not \
+                     implement this operation)"
+                );
+                if !body.is_empty() {
+                    message.push_str(": ");
+                    message.push_str(&body);
+                }
                 Failure {
                     kind: FailureKind::Unparsed,
                     code: "ResponseError".into(),
-                    message: format!(
-                        "HTTP {status} with a body that is not an AWS error \
-                         (the endpoint may not implement this operation): {context}"
-                    ),
+                    message,
                     status: Some(status),
                 }
             }
@@ -273,6 +284,29 @@ impl Failure {
             at: Some(Utc::now()),
         }
     }
+}
+
+/// A short, plain-text excerpt of a non-AWS response body (HTML tags dropped).
+pub fn body_excerpt(body: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in body.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                text.push(' ');
+            }
+            '>' => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut out = crate::text::sanitize(&words.join(" "));
+    if out.chars().count() > 160 {
+        out = out.chars().take(159).collect::<String>() + "…";
+    }
+    out
 }
 
 /// `DisplayErrorContext` text without the SDK's generic leading words.
@@ -423,6 +457,16 @@ mod tests {
             &Failure::new(FailureKind::Credentials, "NoCredentials", "none"),
         );
         assert!(none.contains("aws configure"), "{none}");
+    }
+
+    #[test]
+    fn html_bodies_become_a_short_excerpt() {
+        let b = "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>";
+        assert_eq!(
+            body_excerpt(b),
+            "500 Internal Server Error Internal Server Error"
+        );
+        assert!(body_excerpt(&"x".repeat(500)).chars().count() <= 160);
     }
 
     #[test]
