@@ -626,7 +626,7 @@ impl Tabular for CertRow {
             fmt_time(self.not_before),
             fmt_time(self.not_after),
             opt_num(self.days_left),
-            self.expiry_band.label().to_string(),
+            band_ascii(self.expiry_band).to_string(),
             yes_no(self.in_use),
             self.in_use_by.join(" "),
             self.renewal_eligibility.clone().unwrap_or_default(),
@@ -635,6 +635,20 @@ impl Tabular for CertRow {
             self.risk.clone().unwrap_or_default(),
             self.arn.clone(),
         ]
+    }
+}
+
+/// Expiry band as plain ASCII for CSV cells (spreadsheets opening CSV as ANSI would
+/// garble `≤`).
+pub fn band_ascii(b: ExpiryBand) -> &'static str {
+    match b {
+        ExpiryBand::Expired => "expired",
+        ExpiryBand::Within7 => "<=7d",
+        ExpiryBand::Within14 => "<=14d",
+        ExpiryBand::Within30 => "<=30d",
+        ExpiryBand::Within45 => "<=45d",
+        ExpiryBand::Later => ">45d",
+        ExpiryBand::Unknown => "unknown",
     }
 }
 

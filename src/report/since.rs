@@ -218,7 +218,7 @@ impl Changes {
         self.certs_entered_band
             .iter()
             .find(|c| c.arn == arn)
-            .map(|c| format!("entered {}", c.to.label()))
+            .map(|c| format!("entered {}", super::rows::band_ascii(c.to)))
     }
 }
 
