@@ -154,7 +154,10 @@ fn fixture_html_is_well_formed() {
     for kind in KINDS {
         let out = build(kind, &snap, &patches, fixture_now()).render_to_string(ReportFormat::Html);
         html::check_well_formed(&out).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
-        assert!(!out.contains("<link") && !out.contains(" src="), "self-contained");
+        assert!(
+            !out.contains("<link") && !out.contains(" src="),
+            "self-contained"
+        );
     }
 }
 
@@ -178,8 +181,14 @@ fn same_input_same_bytes() {
 #[test]
 fn compliance_csv_round_trips_to_the_snapshot() {
     let (snap, patches) = fixture();
-    check_compliance_csv(&snap, &build(ReportKind::Compliance, &snap, &patches, fixture_now()));
-    check_certs_csv(&snap, &build(ReportKind::Certs, &snap, &patches, fixture_now()));
+    check_compliance_csv(
+        &snap,
+        &build(ReportKind::Compliance, &snap, &patches, fixture_now()),
+    );
+    check_certs_csv(
+        &snap,
+        &build(ReportKind::Certs, &snap, &patches, fixture_now()),
+    );
 }
 
 /// Every node of the snapshot is one CSV row with its compliance, counts, account and

@@ -399,27 +399,3 @@ fn empty_fleet_renders_in_every_format() {
         assert!(rows.is_empty());
     }
 }
-
-#[test]
-#[ignore]
-fn dump_fixture_reports() {
-    for (k, n) in [
-        (ReportKind::Compliance, "compliance"),
-        (ReportKind::Certs, "certs"),
-        (ReportKind::Patches, "patches"),
-    ] {
-        let r = build(k, None);
-        for f in [
-            ReportFormat::Csv,
-            ReportFormat::Json,
-            ReportFormat::Md,
-            ReportFormat::Html,
-        ] {
-            std::fs::write(
-                format!("/tmp/rep/{n}.{}", format_ext(f)),
-                r.render_to_string(f),
-            )
-            .unwrap();
-        }
-    }
-}
