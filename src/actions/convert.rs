@@ -16,8 +16,29 @@ pub fn iso_time(s: Option<&str>) -> Option<DateTime<Utc>> {
         return None;
     }
     DateTime::parse_from_rfc3339(s)
-        .ok()
         .map(|t| t.with_timezone(&Utc))
+        .ok()
+        // some emulators (moto) leave the zone out: the API's times are UTC
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_strings_with_and_without_zone() {
+        let a = iso_time(Some("2019-02-14T19:26:26.439Z")).unwrap();
+        assert_eq!(a.timestamp(), 1_550_172_386);
+        let b = iso_time(Some("2019-02-14T19:26:26.439")).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(iso_time(Some("")), None);
+        assert_eq!(iso_time(None), None);
+    }
 }
 
 pub fn command(c: &aws_sdk_ssm::types::Command, account_id: &str, region: &str) -> CommandSummary {
