@@ -22,6 +22,7 @@ mod convert;
 pub mod error;
 pub mod gate;
 pub mod output;
+pub mod panes;
 pub mod plan;
 pub mod run;
 pub mod session;
