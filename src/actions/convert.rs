@@ -26,21 +26,6 @@ pub fn iso_time(s: Option<&str>) -> Option<DateTime<Utc>> {
         })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn iso_strings_with_and_without_zone() {
-        let a = iso_time(Some("2019-02-14T19:26:26.439Z")).unwrap();
-        assert_eq!(a.timestamp(), 1_550_172_386);
-        let b = iso_time(Some("2019-02-14T19:26:26.439")).unwrap();
-        assert_eq!(a, b);
-        assert_eq!(iso_time(Some("")), None);
-        assert_eq!(iso_time(None), None);
-    }
-}
-
 pub fn command(c: &aws_sdk_ssm::types::Command, account_id: &str, region: &str) -> CommandSummary {
     CommandSummary {
         command_id: c.command_id().unwrap_or_default().to_string(),
@@ -113,5 +98,20 @@ pub fn invocation(
                 }
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_strings_with_and_without_zone() {
+        let a = iso_time(Some("2019-02-14T19:26:26.439Z")).unwrap();
+        assert_eq!(a.timestamp(), 1_550_172_386);
+        let b = iso_time(Some("2019-02-14T19:26:26.439")).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(iso_time(Some("")), None);
+        assert_eq!(iso_time(None), None);
     }
 }

@@ -268,19 +268,21 @@ mod tests {
     use crate::model::{Account, Node, PingStatus, PlatformType};
 
     fn snap() -> FleetSnapshot {
-        let mut s = FleetSnapshot::default();
-        s.accounts = vec![
-            Account {
-                id: "111111111111".into(),
-                name: "dev".into(),
-                ..Account::default()
-            },
-            Account {
-                id: "222222222222".into(),
-                name: "shop".into(),
-                ..Account::default()
-            },
-        ];
+        let mut s = FleetSnapshot {
+            accounts: vec![
+                Account {
+                    id: "111111111111".into(),
+                    name: "dev".into(),
+                    ..Account::default()
+                },
+                Account {
+                    id: "222222222222".into(),
+                    name: "shop".into(),
+                    ..Account::default()
+                },
+            ],
+            ..FleetSnapshot::default()
+        };
         for (i, acct) in ["111111111111", "111111111111", "222222222222"]
             .iter()
             .enumerate()
