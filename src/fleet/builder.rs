@@ -45,6 +45,10 @@ pub struct SnapshotBuilder {
     units: BTreeMap<UnitKey, UnitState>,
     expected: Vec<UnitKey>,
     done: BTreeMap<UnitKey, bool>,
+    /// Accounts whose collection started in this refresh.
+    started: std::collections::HashSet<String>,
+    discovered: bool,
+    discovery_errors: Vec<CollectError>,
     collected_at: DateTime<Utc>,
     agg: AggregateConfig,
 }
@@ -69,6 +73,9 @@ impl SnapshotBuilder {
             units: BTreeMap::new(),
             expected: Vec::new(),
             done: BTreeMap::new(),
+            started: std::collections::HashSet::new(),
+            discovered: false,
+            discovery_errors: Vec::new(),
             collected_at: Utc::now(),
             agg,
         };
@@ -104,7 +111,7 @@ impl SnapshotBuilder {
                     (Some(a), Some(r)) if e.service != "sts" => {
                         b.unit_mut(a, r).errors.push(e.clone())
                     }
-                    _ => b.global_errors.push(e.clone()),
+                    _ => b.discovery_errors.push(e.clone()),
                 }
             }
         }
@@ -117,16 +124,44 @@ impl SnapshotBuilder {
             .or_default()
     }
 
-    /// Discovery finished: the account list and the units this refresh will read.
-    pub fn set_discovery(&mut self, d: &Discovery, units: &[(String, String)]) {
+    /// Accounts found so far (discovery streams them): their units become expected.
+    /// Returns the active accounts not seen before (to be collected).
+    pub fn add_accounts(&mut self, accounts: &[Account], regions: &[String]) -> Vec<String> {
+        let mut new = Vec::new();
+        for a in accounts {
+            match self.accounts.iter_mut().find(|x| x.id == a.id) {
+                Some(x) => *x = a.clone(),
+                None => self.accounts.push(a.clone()),
+            }
+            if !a.state.is_active() || !self.started.insert(a.id.clone()) {
+                continue;
+            }
+            new.push(a.id.clone());
+            for r in regions {
+                let k = (a.id.clone(), r.clone());
+                self.expected.push(k.clone());
+                self.done.insert(k, false);
+            }
+        }
+        new
+    }
+
+    /// Discovery finished: the organization, the final account list (accounts no longer
+    /// there lose their old data). Returns active accounts not collected yet.
+    pub fn finish_discovery(&mut self, d: &Discovery, regions: &[String]) -> Vec<String> {
+        let new = self.add_accounts(&d.accounts, regions);
         self.organization = d.organization.clone();
         self.accounts = d.accounts.clone();
-        self.global_errors = d.errors.clone();
-        self.expected = units.to_vec();
-        self.done = units.iter().map(|u| (u.clone(), false)).collect();
-        // data from accounts/regions no longer in scope goes
-        let keep: std::collections::HashSet<&UnitKey> = units.iter().collect();
+        self.discovery_errors = d.errors.clone();
+        self.discovered = true;
+        let keep: std::collections::HashSet<&UnitKey> = self.expected.iter().collect();
         self.units.retain(|k, _| keep.contains(k));
+        new
+    }
+
+    /// Discovery could not finish (cancelled): nothing more is expected from it.
+    pub fn discovery_failed(&mut self) {
+        self.discovered = true;
     }
 
     pub fn add_global_error(&mut self, e: CollectError) {
@@ -210,7 +245,7 @@ impl SnapshotBuilder {
         let s = source(SRC_COMMANDS, ok, u.sources.get(SRC_COMMANDS));
         u.sources.insert(SRC_COMMANDS, s);
         if let Some(mut cmds) = r.commands {
-            cmds.sort_by(|a, b| b.requested_at.cmp(&a.requested_at));
+            cmds.sort_by_key(|c| std::cmp::Reverse(c.requested_at));
             u.commands = cmds;
         }
         u.errors = r.errors;
@@ -224,7 +259,7 @@ impl SnapshotBuilder {
     }
 
     pub fn is_complete(&self) -> bool {
-        self.done.values().all(|d| *d)
+        self.discovered && self.done.values().all(|d| *d)
     }
 
     /// The snapshot as it stands.
@@ -232,7 +267,9 @@ impl SnapshotBuilder {
         let mut nodes = Vec::new();
         let mut certificates = Vec::new();
         let mut commands = Vec::new();
-        let mut errors = self.global_errors.clone();
+        // before discovery finishes these are the previous refresh's errors
+        let mut errors = self.discovery_errors.clone();
+        errors.extend(self.global_errors.iter().cloned());
         let mut sources = Vec::new();
         for u in self.units.values() {
             nodes.extend(u.nodes.iter().cloned());
@@ -242,7 +279,7 @@ impl SnapshotBuilder {
             sources.extend(u.sources.values().cloned());
         }
         certificates.sort_by(|a, b| a.not_after.cmp(&b.not_after).then(a.arn.cmp(&b.arn)));
-        commands.sort_by(|a, b| b.requested_at.cmp(&a.requested_at));
+        commands.sort_by_key(|c| std::cmp::Reverse(c.requested_at));
         FleetSnapshot {
             organization: self.organization.clone(),
             caller: self.caller.clone(),
@@ -333,11 +370,8 @@ mod tests {
         }
     }
 
-    fn units(accounts: &[&str], regions: &[&str]) -> Vec<(String, String)> {
-        accounts
-            .iter()
-            .flat_map(|a| regions.iter().map(move |r| (a.to_string(), r.to_string())))
-            .collect()
+    fn regions(r: &[&str]) -> Vec<String> {
+        r.iter().map(|r| r.to_string()).collect()
     }
 
     fn result(acct: &str, region: &str, nodes: Option<Vec<Node>>) -> UnitResult {
@@ -365,9 +399,9 @@ mod tests {
     #[test]
     fn progress_and_completion() {
         let mut b = builder(None);
-        b.set_discovery(
+        b.finish_discovery(
             &discovery(&["a", "b"]),
-            &units(&["a", "b"], &["us-east-1", "eu-west-1"]),
+            &regions(&["us-east-1", "eu-west-1"]),
         );
         assert_eq!(b.progress(), Progress { done: 0, total: 4 });
         b.apply(result(
@@ -401,10 +435,31 @@ mod tests {
     }
 
     #[test]
+    fn accounts_stream_in_before_discovery_ends() {
+        let mut b = builder(None);
+        let r = regions(&["us-east-1"]);
+        let d = discovery(&["a", "b"]);
+        assert_eq!(b.add_accounts(&d.accounts[..1], &r), vec!["a".to_string()]);
+        b.apply(result(
+            "a",
+            "us-east-1",
+            Some(vec![node("a", "us-east-1", "i-1", 0)]),
+        ));
+        // all known units done, but discovery still running: not complete
+        assert!(!b.is_complete());
+        assert_eq!(b.snapshot(false).accounts.len(), 1);
+        // the final list adds b; a is not started twice
+        assert_eq!(b.finish_discovery(&d, &r), vec!["b".to_string()]);
+        assert_eq!(b.progress(), Progress { done: 1, total: 2 });
+        b.apply(result("b", "us-east-1", Some(vec![])));
+        assert!(b.is_complete());
+    }
+
+    #[test]
     fn failed_source_keeps_previous_data() {
         let mut b = builder(None);
-        let u = units(&["a"], &["us-east-1"]);
-        b.set_discovery(&discovery(&["a"]), &u);
+        let u = regions(&["us-east-1"]);
+        b.finish_discovery(&discovery(&["a"]), &u);
         b.apply(result(
             "a",
             "us-east-1",
@@ -414,7 +469,7 @@ mod tests {
 
         // next refresh: SSM fails for that unit
         let mut b = builder(Some(&first));
-        b.set_discovery(&discovery(&["a"]), &u);
+        b.finish_discovery(&discovery(&["a"]), &u);
         // seeded: visible before the unit reports
         assert_eq!(b.snapshot(false).nodes.len(), 1);
         let mut r = result("a", "us-east-1", None);
@@ -442,8 +497,8 @@ mod tests {
     #[test]
     fn failed_patch_batch_keeps_previous_patch_state() {
         let mut b = builder(None);
-        let u = units(&["a"], &["us-east-1"]);
-        b.set_discovery(&discovery(&["a"]), &u);
+        let u = regions(&["us-east-1"]);
+        b.finish_discovery(&discovery(&["a"]), &u);
         b.apply(result(
             "a",
             "us-east-1",
@@ -451,7 +506,7 @@ mod tests {
         ));
         let first = b.snapshot(true);
         let mut b = builder(Some(&first));
-        b.set_discovery(&discovery(&["a"]), &u);
+        b.finish_discovery(&discovery(&["a"]), &u);
         let mut fresh = node("a", "us-east-1", "i-1", 0);
         fresh.last_operation = None;
         fresh.compliance = Compliance::Unreported;
@@ -466,7 +521,7 @@ mod tests {
     #[test]
     fn accounts_out_of_scope_are_dropped_and_aggregates_follow() {
         let mut b = builder(None);
-        b.set_discovery(&discovery(&["a", "b"]), &units(&["a", "b"], &["us-east-1"]));
+        b.finish_discovery(&discovery(&["a", "b"]), &regions(&["us-east-1"]));
         b.apply(result(
             "a",
             "us-east-1",
@@ -481,7 +536,7 @@ mod tests {
         assert_eq!(agg.fleet.nodes, 2);
         assert_eq!(agg.fleet.non_compliant, 1);
         let mut b = builder(Some(&snap));
-        b.set_discovery(&discovery(&["a"]), &units(&["a"], &["us-east-1"]));
+        b.finish_discovery(&discovery(&["a"]), &regions(&["us-east-1"]));
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         b.publish(false, Some(&tx));
         match rx.try_recv().unwrap() {

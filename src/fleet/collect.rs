@@ -111,6 +111,8 @@ fn err(
 }
 
 type NodesOk = (Vec<Node>, Vec<String>, Vec<CollectError>);
+/// A patch-state batch: the states, or the failure with the ids it covered.
+type BatchResult = Result<Vec<aws_sdk_ssm::types::InstancePatchState>, (Failure, Vec<String>)>;
 
 /// DescribeInstanceInformation (all pages); each page's patch states are fetched while the
 /// next page loads.
@@ -122,9 +124,7 @@ async fn collect_nodes(
 ) -> Result<NodesOk, Vec<CollectError>> {
     let key = ApiKey::new(account_id, region, "DescribeInstanceInformation");
     let mut nodes: Vec<Node> = Vec::new();
-    let mut states: JoinSet<
-        Result<Vec<aws_sdk_ssm::types::InstancePatchState>, (Failure, Vec<String>)>,
-    > = JoinSet::new();
+    let mut states: JoinSet<BatchResult> = JoinSet::new();
     let mut token: Option<String> = None;
     loop {
         let page = ctx

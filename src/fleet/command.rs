@@ -19,7 +19,10 @@ pub fn run(args: &SnapshotArgs, paths: &Paths) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("ssmdeck: cannot start the async runtime: {e}");
@@ -115,8 +118,12 @@ pub fn collected_anything(s: &FleetSnapshot) -> bool {
 
 /// One line for stderr.
 pub fn summary(s: &FleetSnapshot) -> String {
-    let accounts: std::collections::BTreeSet<&str> =
-        s.sources.iter().filter(|x| x.ok).map(|x| x.account_id.as_str()).collect();
+    let accounts: std::collections::BTreeSet<&str> = s
+        .sources
+        .iter()
+        .filter(|x| x.ok)
+        .map(|x| x.account_id.as_str())
+        .collect();
     format!(
         "collected {} nodes and {} certificates from {} account(s) in {} region(s); {} error(s)",
         s.nodes.len(),

@@ -8,7 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use futures::future::join_all;
+use futures::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::AccountEntry;
@@ -32,17 +33,21 @@ const ORG_PAGE: i32 = 20;
 /// Safety net against a server that never stops paging.
 const MAX_PAGES: usize = 10_000;
 
+/// Discover the accounts. With `emit`, accounts are also sent as soon as their parent's
+/// listing completes (so collection can start before the whole tree is walked); the final
+/// `Discovery` is the complete answer, with the account filter applied.
 pub async fn discover(
     scope: &Scope,
     clients: &Clients,
     limiter: &Limiter,
     cancel: &CancellationToken,
+    emit: Option<&UnboundedSender<Vec<Account>>>,
 ) -> Result<Discovery, Failure> {
     let caller = clients.caller_account.clone();
     let mut d = if !scope.accounts.is_empty() {
         from_config(&scope.accounts)
     } else {
-        match from_organizations(scope, clients, limiter, cancel).await {
+        match from_organizations(scope, clients, limiter, cancel, emit).await {
             Ok(d) => d,
             Err(f) if f.is_cancelled() => return Err(f),
             Err(f) => caller_only(&caller, scope, &f),
@@ -176,6 +181,7 @@ async fn from_organizations(
     clients: &Clients,
     limiter: &Limiter,
     cancel: &CancellationToken,
+    emit: Option<&UnboundedSender<Vec<Account>>>,
 ) -> Result<Discovery, Failure> {
     let org = clients.organizations();
     let caller = clients.caller_account.clone();
@@ -234,57 +240,81 @@ async fn from_organizations(
         }
     }
 
+    // Walk the tree without level barriers: a parent's children are listed as soon as the
+    // parent's own listing is done, and its accounts are emitted at once.
     let mut accounts = Vec::new();
     let mut errors = Vec::new();
-    let mut level = roots.clone();
-    organization.units.extend(roots);
-    let mut depth = 0;
-    while !level.is_empty() && depth < 64 {
-        depth += 1;
-        let results = join_all(level.iter().map(|parent| {
-            let org = org.clone();
-            let caller = caller.clone();
-            let region = region.clone();
-            async move {
-                let ous = list_ous(&org, limiter, cancel, &caller, &region, parent);
-                let accts = list_accounts(&org, limiter, cancel, &caller, &region, parent);
-                let (ous, accts) = tokio::join!(ous, accts);
-                (parent, ous, accts)
-            }
-        }))
-        .await;
-        let mut next = Vec::new();
-        for (parent, ous, accts) in results {
-            match ous {
-                Ok(children) => next.extend(children),
-                Err(f) if f.is_cancelled() => return Err(f),
-                // the first level failing with AccessDenied: not the management account
-                Err(f) if depth == 1 && f.kind == FailureKind::Denied => return Err(f),
-                Err(f) => errors.push(f.to_collect_error(
-                    None,
-                    Some(&region),
-                    "organizations",
-                    "ListOrganizationalUnitsForParent",
-                )),
-            }
-            match accts {
-                Ok(list) => accounts.extend(
-                    list.iter()
-                        .filter_map(|a| account_from_sdk(a, &parent.id, &parent.path)),
-                ),
-                Err(f) if f.is_cancelled() => return Err(f),
-                Err(f) if depth == 1 && f.kind == FailureKind::Denied => return Err(f),
-                Err(f) => errors.push(f.to_collect_error(
-                    None,
-                    Some(&region),
-                    "organizations",
-                    "ListAccountsForParent",
-                )),
-            }
+    let walk = |parent: OrgUnit, depth: usize| {
+        let org = org.clone();
+        let caller = caller.clone();
+        let region = region.clone();
+        async move {
+            let ous = list_ous(&org, limiter, cancel, &caller, &region, &parent);
+            let accts = list_accounts(&org, limiter, cancel, &caller, &region, &parent);
+            let (ous, accts) = tokio::join!(ous, accts);
+            (parent, depth, ous, accts)
         }
-        organization.units.extend(next.iter().cloned());
-        level = next;
+    };
+    let mut pending = FuturesUnordered::new();
+    for r in &roots {
+        pending.push(walk(r.clone(), 1));
     }
+    organization.units.extend(roots);
+    while let Some((parent, depth, ous, accts)) = pending.next().await {
+        match ous {
+            Ok(children) => {
+                for c in children {
+                    if depth < 64 {
+                        pending.push(walk(c.clone(), depth + 1));
+                    }
+                    organization.units.push(c);
+                }
+            }
+            Err(f) if f.is_cancelled() => return Err(f),
+            // the root itself refused: not the management account or a delegated admin
+            Err(f) if depth == 1 && f.kind == FailureKind::Denied => return Err(f),
+            Err(f) => errors.push(f.to_collect_error(
+                None,
+                Some(&region),
+                "organizations",
+                "ListOrganizationalUnitsForParent",
+            )),
+        }
+        match accts {
+            Ok(list) => {
+                let found: Vec<Account> = list
+                    .iter()
+                    .filter_map(|a| account_from_sdk(a, &parent.id, &parent.path))
+                    .collect();
+                if let Some(tx) = emit {
+                    let wanted: Vec<Account> = found
+                        .iter()
+                        .filter(|a| {
+                            scope.account_filter.is_empty() || scope.account_filter.contains(&a.id)
+                        })
+                        .cloned()
+                        .collect();
+                    if !wanted.is_empty() {
+                        let _ = tx.send(wanted);
+                    }
+                }
+                accounts.extend(found);
+            }
+            Err(f) if f.is_cancelled() => return Err(f),
+            Err(f) if depth == 1 && f.kind == FailureKind::Denied => return Err(f),
+            Err(f) => errors.push(f.to_collect_error(
+                None,
+                Some(&region),
+                "organizations",
+                "ListAccountsForParent",
+            )),
+        }
+    }
+    drop(pending);
+    // parents before children
+    organization
+        .units
+        .sort_by_key(|u| (u.path.matches('/').count(), u.path.clone()));
     accounts.sort_by(|a, b| a.ou_path.cmp(&b.ou_path).then(a.name.cmp(&b.name)));
     accounts.dedup_by(|a, b| a.id == b.id);
     Ok(Discovery {

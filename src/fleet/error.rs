@@ -195,10 +195,15 @@ impl Failure {
                 let status = Some(se.raw().status().as_u16());
                 let code = se.err().code().unwrap_or("Unknown").to_string();
                 let kind = classify_code(&code, status);
+                // the service's own message; the SDK's full context would dump the raw response
+                let message = match se.err().message().filter(|m| !m.trim().is_empty()) {
+                    Some(m) => m.trim().to_string(),
+                    None => clean_context(&DisplayErrorContext(se.err()).to_string()),
+                };
                 Failure {
                     kind,
                     code,
-                    message: context,
+                    message,
                     status,
                 }
             }

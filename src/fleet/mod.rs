@@ -20,10 +20,10 @@ pub mod builder;
 pub mod cache;
 pub mod clients;
 pub mod collect;
-// pub mod command;
+pub mod command;
 pub mod convert;
 pub mod credentials;
-// pub mod demo; (after the simulator lands)
+pub mod demo;
 pub mod discovery;
 pub mod error;
 pub mod limiter;
@@ -40,7 +40,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::model::{CallerIdentity, FleetSnapshot, FleetUpdate};
 
-// pub use demo::demo;
+pub use demo::demo;
 pub use error::FleetError;
 pub use live::FleetHandle;
 pub use scope::{Scope, StaticCredentials};

@@ -163,7 +163,7 @@ impl Fleet {
             .iter()
             .map(|i| convert::invocation_from_sdk(i, &key.account_id, &key.region))
             .collect();
-        out.sort_by(|a, b| b.requested_at.cmp(&a.requested_at));
+        out.sort_by_key(|c| std::cmp::Reverse(c.requested_at));
         Ok(out)
     }
 

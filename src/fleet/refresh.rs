@@ -77,51 +77,109 @@ pub(crate) async fn run_refresh(
         return finish(&b, tx, false);
     }
 
-    // 2. discovery
-    let d = match discover(scope, &inner.clients, &limiter, &cancel).await {
-        Ok(d) => d,
-        Err(f) => {
-            if !f.is_cancelled() {
-                b.add_global_error(f.to_collect_error(
-                    None,
-                    Some(&scope.organizations_region),
-                    "organizations",
-                    "Discover",
-                ));
-            }
-            return finish(&b, tx, f.is_cancelled());
-        }
-    };
-    let active: Vec<String> = d
-        .accounts
-        .iter()
-        .filter(|a| a.state.is_active())
-        .map(|a| a.id.clone())
-        .collect();
-    let units: Vec<(String, String)> = active
-        .iter()
-        .flat_map(|a| inner.regions.iter().map(move |r| (a.clone(), r.clone())))
-        .collect();
-    b.set_discovery(&d, &units);
-    b.publish(false, tx);
-    let mut last_pub = tokio::time::Instant::now();
+    // 2. discovery, streaming accounts: collection starts as soon as an account is known
+    let (acc_tx, mut acc_rx) = unbounded_channel::<Vec<crate::model::Account>>();
+    let disc = discover(scope, &inner.clients, &limiter, &cancel, Some(&acc_tx));
+    tokio::pin!(disc);
+    let mut discovering = true;
 
     // 3. accounts × regions
     let (mtx, mut rx) = unbounded_channel::<Msg>();
-    let unit_permits = Arc::new(Semaphore::new(scope.concurrency.max(4)));
-    let ctx = CollectCtx {
-        limiter: limiter.clone(),
-        cancel: cancel.clone(),
-        now: Utc::now(),
-        command_history_days: scope.command_history_days,
+    let spawner = Spawner {
+        inner: inner.clone(),
+        mtx,
+        ctx: CollectCtx {
+            limiter: limiter.clone(),
+            cancel: cancel.clone(),
+            now: Utc::now(),
+            command_history_days: scope.command_history_days,
+        },
+        permits: Arc::new(Semaphore::new(scope.concurrency.max(4))),
+        home: home.clone(),
     };
     let mut tasks = tokio::task::JoinSet::new();
-    for account in active {
-        let inner = inner.clone();
-        let mtx = mtx.clone();
-        let ctx = ctx.clone();
-        let permits = unit_permits.clone();
-        let home = home.clone();
+    let mut last_pub = tokio::time::Instant::now();
+    let mut caller_noticed = false;
+    loop {
+        if !discovering && b.is_complete() {
+            break;
+        }
+        let due = last_pub + PUBLISH_EVERY;
+        tokio::select! {
+            d = &mut disc, if discovering => {
+                discovering = false;
+                match d {
+                    Ok(d) => {
+                        for account in b.finish_discovery(&d, &inner.regions) {
+                            spawner.spawn(&mut tasks, account);
+                        }
+                        if let Some(note) = &d.organization.note {
+                            tracing::info!(%note, "discovery");
+                        }
+                        b.publish(false, tx);
+                        last_pub = tokio::time::Instant::now();
+                    }
+                    Err(f) => {
+                        if !f.is_cancelled() {
+                            b.add_global_error(f.to_collect_error(
+                                None,
+                                Some(&scope.organizations_region),
+                                "organizations",
+                                "Discover",
+                            ));
+                        }
+                        b.discovery_failed();
+                    }
+                }
+            }
+            Some(found) = acc_rx.recv() => {
+                for account in b.add_accounts(&found, &inner.regions) {
+                    spawner.spawn(&mut tasks, account);
+                }
+            }
+            msg = rx.recv() => match msg {
+                Some(Msg::Unit(r)) => b.apply(r),
+                Some(Msg::AccountFailed { account, error, caller_problem }) => {
+                    match caller_problem {
+                        Some(f) if !caller_noticed => {
+                            caller_noticed = true;
+                            notice_credentials(inner, tx, &f);
+                            b.account_failed(&account, error);
+                        }
+                        // the caller's credentials are the problem: one error is enough
+                        Some(_) => b.account_failed_quietly(&account),
+                        None => b.account_failed(&account, error),
+                    }
+                }
+                None => break,
+            },
+            _ = tokio::time::sleep_until(due) => {
+                b.publish(false, tx);
+                last_pub = tokio::time::Instant::now();
+            }
+            _ = cancel.cancelled() => break,
+        }
+    }
+    tasks.abort_all();
+    finish(&b, tx, cancel.is_cancelled())
+}
+
+/// Starts the collection of one account (credentials, then its regions).
+struct Spawner {
+    inner: Arc<Inner>,
+    mtx: UnboundedSender<Msg>,
+    ctx: CollectCtx,
+    permits: Arc<Semaphore>,
+    home: String,
+}
+
+impl Spawner {
+    fn spawn(&self, tasks: &mut tokio::task::JoinSet<()>, account: String) {
+        let inner = self.inner.clone();
+        let mtx = self.mtx.clone();
+        let ctx = self.ctx.clone();
+        let permits = self.permits.clone();
+        let home = self.home.clone();
         tasks.spawn(async move {
             let acct = inner.clients.account(&account).await;
             let key = ApiKey::new(&account, &home, "AssumeRole");
@@ -174,40 +232,6 @@ pub(crate) async fn run_refresh(
             while regions.join_next().await.is_some() {}
         });
     }
-    drop(mtx);
-
-    let mut caller_noticed = false;
-    loop {
-        if b.is_complete() {
-            break;
-        }
-        let due = last_pub + PUBLISH_EVERY;
-        tokio::select! {
-            msg = rx.recv() => match msg {
-                Some(Msg::Unit(r)) => b.apply(r),
-                Some(Msg::AccountFailed { account, error, caller_problem }) => {
-                    match caller_problem {
-                        Some(f) if !caller_noticed => {
-                            caller_noticed = true;
-                            notice_credentials(inner, tx, &f);
-                            b.account_failed(&account, error);
-                        }
-                        // the caller's credentials are the problem: one error is enough
-                        Some(_) => b.account_failed_quietly(&account),
-                        None => b.account_failed(&account, error),
-                    }
-                }
-                None => break,
-            },
-            _ = tokio::time::sleep_until(due) => {
-                b.publish(false, tx);
-                last_pub = tokio::time::Instant::now();
-            }
-            _ = cancel.cancelled() => break,
-        }
-    }
-    tasks.abort_all();
-    finish(&b, tx, cancel.is_cancelled())
 }
 
 fn finish(
