@@ -8,6 +8,7 @@
 //! - [`cli`]    — command-line flags.
 //! - [`text`]   — sanitizing untrusted remote text.
 //! - [`logging`] — file logging.
+//! - [`ui`]     — the console (views, keymaps, themes).
 
 pub mod cli;
 pub mod config;
@@ -15,3 +16,4 @@ pub mod logging;
 pub mod model;
 pub mod sim;
 pub mod text;
+pub mod ui;
