@@ -8,7 +8,7 @@ fn main() -> ExitCode {
     let paths = ssmdeck::config::Paths::resolve();
     let _log = ssmdeck::logging::init(&paths.log_file());
     match cli.command {
-        Some(Command::Sim(_)) => not_yet("sim"),
+        Some(Command::Sim(args)) => ssmdeck::sim::cli::run(&args),
         Some(Command::Snapshot(_)) => not_yet("snapshot"),
         Some(Command::Report(_)) => not_yet("report"),
         Some(Command::Info(_)) => not_yet("info"),

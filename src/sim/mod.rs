@@ -13,13 +13,22 @@
 //! - `ssm/`     — the fleet: nodes, patches, compliance, inventory, Run Command lifecycle.
 //! - `rng`, `clock`, `error` — deterministic randomness, scaled simulated time, API errors.
 
+pub mod acm;
+pub mod cli;
 pub mod clock;
 pub mod error;
+pub mod orgs;
+pub mod protocol;
 pub mod rng;
+pub mod server;
 pub mod ssm;
+pub mod sts;
+pub mod world;
 
 pub use clock::SimClock;
 pub use error::ApiError;
+pub use server::{SimHandle, start};
+pub use world::World;
 
 use crate::cli::SimArgs;
 
