@@ -362,7 +362,7 @@ pub fn new_snapshot_id() -> String {
     use std::hash::{BuildHasher, Hasher};
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut word = |salt: u64| {
+    let word = |salt: u64| {
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
         h.write_u64(salt);
         h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
