@@ -9,11 +9,13 @@
 //! - [`cli`]    — command-line flags.
 //! - [`text`]   — sanitizing untrusted remote text.
 //! - [`logging`] — file logging.
+//! - [`report`] — `ssmdeck report` and the console's export: CSV, JSON, Markdown, HTML.
 
 pub mod actions;
 pub mod cli;
 pub mod config;
 pub mod logging;
 pub mod model;
+pub mod report;
 pub mod sim;
 pub mod text;
