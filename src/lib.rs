@@ -2,16 +2,22 @@
 //! AWS Organization — k9s for SSM.
 //!
 //! Map of the crate (each module's doc says more):
+//! - [`actions`] — patch now, Run Command watching, Session Manager, the mutation gate and audit log.
 //! - [`model`]  — domain types every layer shares: snapshot, nodes, patches, certificates, aggregates.
 //! - [`sim`]    — `ssmdeck sim`: the AWS-compatible simulator (also the `--demo` world).
 //! - [`config`] — config file and paths.
 //! - [`cli`]    — command-line flags.
 //! - [`text`]   — sanitizing untrusted remote text.
 //! - [`logging`] — file logging.
+//! - [`report`] — `ssmdeck report` and the console's export: CSV, JSON, Markdown, HTML.
+//! - [`ui`]     — the console (views, keymaps, themes).
 
+pub mod actions;
 pub mod cli;
 pub mod config;
 pub mod logging;
 pub mod model;
+pub mod report;
 pub mod sim;
 pub mod text;
+pub mod ui;

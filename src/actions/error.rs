@@ -1,0 +1,120 @@
+//! Errors of the actions, worded for the user (they end up in toasts and dialogs).
+
+/// Why read-only mode is on (so the message can say how to turn it off).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadOnlySource {
+    /// `--readonly` on the command line.
+    Flag,
+    /// `readonly = true` in the config file.
+    Config,
+}
+
+impl ReadOnlySource {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ReadOnlySource::Flag => "ssmdeck was started with --readonly",
+            ReadOnlySource::Config => "`readonly = true` is set in the config file",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ActionError {
+    /// The gate is closed.
+    #[error("read-only mode: {operation} was not sent because {}. Nothing was changed.", source_.describe())]
+    ReadOnly {
+        operation: String,
+        source_: ReadOnlySource,
+    },
+    /// The audit log could not be written: ssmdeck refuses to act without a record.
+    #[error("{operation} was not sent: the audit log {path} cannot be written ({message})")]
+    Audit {
+        operation: String,
+        path: String,
+        message: String,
+    },
+    /// No client / credentials for the account × region.
+    #[error("{account_id} {region}: no credentials for {operation}: {message}")]
+    Credentials {
+        operation: String,
+        account_id: String,
+        region: String,
+        message: String,
+    },
+    /// The AWS call failed.
+    #[error("{operation} in {account_id} {region} failed: {code}: {message}")]
+    Aws {
+        operation: String,
+        account_id: String,
+        region: String,
+        code: String,
+        message: String,
+    },
+    /// A session could not be started (missing tool, offline node, ...).
+    #[error("{0}")]
+    Session(String),
+}
+
+impl ActionError {
+    pub fn is_read_only(&self) -> bool {
+        matches!(self, ActionError::ReadOnly { .. })
+    }
+
+    /// The AWS error code, when the service answered one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ActionError::Aws { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// (code, message) of an SDK error, for users: the service's code and message when it
+/// answered one, else the client-side class and the full error chain.
+pub fn sdk_error_parts<E, R>(e: &aws_sdk_ssm::error::SdkError<E, R>) -> (String, String)
+where
+    E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_ssm::error::SdkError;
+    let chain = crate::text::sanitize(&aws_sdk_ssm::error::DisplayErrorContext(e).to_string());
+    match e {
+        SdkError::ServiceError(se) => {
+            let err = se.err();
+            let code = err.code().unwrap_or("ServiceError").to_string();
+            let message = err
+                .message()
+                .map(crate::text::sanitize)
+                .filter(|m| !m.is_empty())
+                .unwrap_or(chain);
+            (code, message)
+        }
+        SdkError::TimeoutError(_) => ("Timeout".into(), chain),
+        SdkError::DispatchFailure(_) => ("DispatchFailure".into(), chain),
+        SdkError::ResponseError(_) => ("ResponseError".into(), chain),
+        SdkError::ConstructionFailure(_) => ("ConstructionFailure".into(), chain),
+        _ => ("Error".into(), chain),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_message_says_why_and_how() {
+        let e = ActionError::ReadOnly {
+            operation: "SendCommand".into(),
+            source_: ReadOnlySource::Flag,
+        };
+        let m = e.to_string();
+        assert!(m.contains("read-only"), "{m}");
+        assert!(m.contains("--readonly"), "{m}");
+        assert!(m.contains("SendCommand"), "{m}");
+        let e = ActionError::ReadOnly {
+            operation: "CancelCommand".into(),
+            source_: ReadOnlySource::Config,
+        };
+        assert!(e.to_string().contains("config file"));
+    }
+}

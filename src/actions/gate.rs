@@ -1,0 +1,459 @@
+//! The single mutation gate.
+//!
+//! Every call that changes something — SendCommand, CancelCommand, starting a Session
+//! Manager shell — is made *by* a [`Gate`] method; no other code in ssmdeck calls those
+//! SDK operations or spawns `aws ssm start-session`. The gate
+//! 1. refuses when read-only mode is on (`--readonly` or `readonly = true` in the config),
+//!    before any client or credential is even fetched, with an error that says why;
+//! 2. appends every action, allowed or blocked, to the audit log (JSON lines: time, caller,
+//!    account, region, operation, parameters, targets, command id, outcome) — never
+//!    credentials; an action whose audit record cannot be written is not performed;
+//! 3. makes the call, with a timeout, and records the outcome.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::model::CommandSummary;
+
+use super::audit::{AuditLog, AuditRecord, Outcome};
+use super::clients::SsmClients;
+use super::error::{ActionError, ReadOnlySource, sdk_error_parts};
+use super::session::SessionPlan;
+
+/// One SendCommand.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SendRequest {
+    pub account_id: String,
+    pub region: String,
+    pub document: String,
+    pub parameters: BTreeMap<String, Vec<String>>,
+    /// At most 50.
+    pub instance_ids: Vec<String>,
+    pub max_concurrency: Option<String>,
+    pub max_errors: Option<String>,
+    pub comment: Option<String>,
+    pub timeout_seconds: Option<i32>,
+}
+
+/// One CancelCommand.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CancelRequest {
+    pub account_id: String,
+    pub region: String,
+    pub command_id: String,
+    /// Empty = every target of the command.
+    pub instance_ids: Vec<String>,
+}
+
+struct Inner {
+    readonly: Option<ReadOnlySource>,
+    audit: AuditLog,
+    caller: Mutex<String>,
+    call_timeout: Duration,
+}
+
+/// Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct Gate {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gate")
+            .field("readonly", &self.inner.readonly)
+            .field("audit", &self.inner.audit.path())
+            .finish()
+    }
+}
+
+impl Gate {
+    /// `readonly`: `Some(source)` closes the gate.
+    pub fn new(readonly: Option<ReadOnlySource>, audit_log: impl Into<PathBuf>) -> Self {
+        Gate {
+            inner: Arc::new(Inner {
+                readonly,
+                audit: AuditLog::new(audit_log),
+                caller: Mutex::new(String::new()),
+                call_timeout: Duration::from_secs(30),
+            }),
+        }
+    }
+
+    /// From the `--readonly` flag and the config's `readonly` key; audit log in the data dir.
+    pub fn from_settings(flag: bool, config: bool, paths: &crate::config::Paths) -> Self {
+        let readonly = if flag {
+            Some(ReadOnlySource::Flag)
+        } else if config {
+            Some(ReadOnlySource::Config)
+        } else {
+            None
+        };
+        Gate::new(readonly, paths.audit_log())
+    }
+
+    pub fn is_readonly(&self) -> bool {
+        self.inner.readonly.is_some()
+    }
+
+    pub fn readonly_source(&self) -> Option<ReadOnlySource> {
+        self.inner.readonly
+    }
+
+    pub fn audit_path(&self) -> PathBuf {
+        self.inner.audit.path().to_path_buf()
+    }
+
+    /// The caller identity recorded in the audit log (set once the data layer knows it).
+    pub fn set_caller(&self, caller: impl Into<String>) {
+        *self.inner.caller.lock().unwrap_or_else(|p| p.into_inner()) = caller.into();
+    }
+
+    fn caller(&self) -> String {
+        let c = self
+            .inner
+            .caller
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if c.is_empty() { "unknown".into() } else { c }
+    }
+
+    /// Refuse (and record the refusal) when read-only; record nothing otherwise.
+    fn check(&self, rec: &AuditRecord) -> Result<(), ActionError> {
+        if let Some(source_) = self.inner.readonly {
+            let err = ActionError::ReadOnly {
+                operation: rec.operation.clone(),
+                source_,
+            };
+            // Best effort: a blocked action changes nothing, so it is refused either way.
+            let _ = self.inner.audit.append(&AuditRecord {
+                outcome: Outcome::Blocked,
+                message: Some(err.to_string()),
+                ..rec.clone()
+            });
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    fn record(&self, rec: AuditRecord) -> Result<(), ActionError> {
+        self.inner
+            .audit
+            .append(&rec)
+            .map_err(|e| ActionError::Audit {
+                operation: rec.operation.clone(),
+                path: self.inner.audit.path().display().to_string(),
+                message: e.to_string(),
+            })
+    }
+
+    fn base_record(&self, operation: &str, account_id: &str, region: &str) -> AuditRecord {
+        AuditRecord {
+            time: Utc::now(),
+            caller: self.caller(),
+            account_id: account_id.to_string(),
+            region: region.to_string(),
+            operation: operation.to_string(),
+            document: None,
+            parameters: BTreeMap::new(),
+            targets: Vec::new(),
+            command_id: None,
+            outcome: Outcome::Sent,
+            message: None,
+        }
+    }
+
+    /// SendCommand through the gate.
+    pub async fn send_command<C: SsmClients>(
+        &self,
+        clients: &C,
+        req: &SendRequest,
+    ) -> Result<CommandSummary, ActionError> {
+        const OP: &str = "SendCommand";
+        let mut rec = self.base_record(OP, &req.account_id, &req.region);
+        rec.document = Some(req.document.clone());
+        rec.parameters = req.parameters.clone();
+        for (k, v) in [
+            ("MaxConcurrency", &req.max_concurrency),
+            ("MaxErrors", &req.max_errors),
+            ("Comment", &req.comment),
+        ] {
+            if let Some(v) = v {
+                rec.parameters.insert(k.to_string(), vec![v.clone()]);
+            }
+        }
+        rec.targets = req.instance_ids.clone();
+        self.check(&rec)?;
+
+        let client = clients
+            .ssm_client(&req.account_id, &req.region)
+            .await
+            .map_err(|message| {
+                let err = ActionError::Credentials {
+                    operation: OP.into(),
+                    account_id: req.account_id.clone(),
+                    region: req.region.clone(),
+                    message,
+                };
+                let _ = self.inner.audit.append(&AuditRecord {
+                    outcome: Outcome::Failed,
+                    message: Some(err.to_string()),
+                    ..rec.clone()
+                });
+                err
+            })?;
+        // Fail closed: no audit record, no command.
+        probe_writable(self.inner.audit.path()).map_err(|e| ActionError::Audit {
+            operation: OP.into(),
+            path: self.inner.audit.path().display().to_string(),
+            message: e.to_string(),
+        })?;
+
+        let mut call = client
+            .send_command()
+            .document_name(&req.document)
+            .set_instance_ids(Some(req.instance_ids.clone()))
+            .set_max_concurrency(req.max_concurrency.clone())
+            .set_max_errors(req.max_errors.clone())
+            .set_comment(req.comment.clone().filter(|c| !c.is_empty()))
+            .set_timeout_seconds(req.timeout_seconds);
+        for (k, v) in &req.parameters {
+            call = call.parameters(k, v.clone());
+        }
+        let result = tokio::time::timeout(self.inner.call_timeout, call.send()).await;
+        match result {
+            Ok(Ok(out)) => {
+                let summary = out
+                    .command()
+                    .map(|c| super::convert::command(c, &req.account_id, &req.region))
+                    .unwrap_or_default();
+                rec.command_id = Some(summary.command_id.clone());
+                rec.outcome = Outcome::Sent;
+                self.record(rec)?;
+                Ok(summary)
+            }
+            Ok(Err(e)) => {
+                let (code, message) = sdk_error_parts(&e);
+                let err = ActionError::Aws {
+                    operation: OP.into(),
+                    account_id: req.account_id.clone(),
+                    region: req.region.clone(),
+                    code,
+                    message,
+                };
+                rec.outcome = Outcome::Failed;
+                rec.message = Some(err.to_string());
+                let _ = self.record(rec);
+                Err(err)
+            }
+            Err(_) => {
+                let err = ActionError::Aws {
+                    operation: OP.into(),
+                    account_id: req.account_id.clone(),
+                    region: req.region.clone(),
+                    code: "Timeout".into(),
+                    message: format!(
+                        "no answer within {} s; the command may or may not have been sent — check :commands",
+                        self.inner.call_timeout.as_secs()
+                    ),
+                };
+                rec.outcome = Outcome::Failed;
+                rec.message = Some(err.to_string());
+                let _ = self.record(rec);
+                Err(err)
+            }
+        }
+    }
+
+    /// CancelCommand through the gate.
+    pub async fn cancel_command<C: SsmClients>(
+        &self,
+        clients: &C,
+        req: &CancelRequest,
+    ) -> Result<(), ActionError> {
+        const OP: &str = "CancelCommand";
+        let mut rec = self.base_record(OP, &req.account_id, &req.region);
+        rec.command_id = Some(req.command_id.clone());
+        rec.targets = req.instance_ids.clone();
+        self.check(&rec)?;
+        probe_writable(self.inner.audit.path()).map_err(|e| ActionError::Audit {
+            operation: OP.into(),
+            path: self.inner.audit.path().display().to_string(),
+            message: e.to_string(),
+        })?;
+        let client = clients
+            .ssm_client(&req.account_id, &req.region)
+            .await
+            .map_err(|message| ActionError::Credentials {
+                operation: OP.into(),
+                account_id: req.account_id.clone(),
+                region: req.region.clone(),
+                message,
+            })?;
+        let call = client
+            .cancel_command()
+            .command_id(&req.command_id)
+            .set_instance_ids(if req.instance_ids.is_empty() {
+                None
+            } else {
+                Some(req.instance_ids.clone())
+            });
+        let result = tokio::time::timeout(self.inner.call_timeout, call.send()).await;
+        let err = match result {
+            Ok(Ok(_)) => {
+                rec.outcome = Outcome::Sent;
+                return self.record(rec);
+            }
+            Ok(Err(e)) => {
+                let (code, message) = sdk_error_parts(&e);
+                ActionError::Aws {
+                    operation: OP.into(),
+                    account_id: req.account_id.clone(),
+                    region: req.region.clone(),
+                    code,
+                    message,
+                }
+            }
+            Err(_) => ActionError::Aws {
+                operation: OP.into(),
+                account_id: req.account_id.clone(),
+                region: req.region.clone(),
+                code: "Timeout".into(),
+                message: format!("no answer within {} s", self.inner.call_timeout.as_secs()),
+            },
+        };
+        rec.outcome = Outcome::Failed;
+        rec.message = Some(err.to_string());
+        let _ = self.record(rec);
+        Err(err)
+    }
+
+    /// Authorize a Session Manager shell: returns the process to run (the console suspends
+    /// itself around it). The credentials travel in the child's environment only; the audit
+    /// record names the node, account and region.
+    pub fn start_session(&self, plan: &SessionPlan) -> Result<std::process::Command, ActionError> {
+        const OP: &str = "StartSession";
+        let mut rec = self.base_record(OP, &plan.target.account_id, &plan.target.region);
+        rec.targets = vec![plan.target.instance_id.clone()];
+        rec.outcome = Outcome::Started;
+        self.check(&rec)?;
+        self.record(rec)?;
+        Ok(plan.command())
+    }
+
+    /// Record how a session ended (exit status), after the console resumed.
+    pub fn session_ended(&self, plan: &SessionPlan, status: &str) {
+        let mut rec =
+            self.base_record("StartSession", &plan.target.account_id, &plan.target.region);
+        rec.targets = vec![plan.target.instance_id.clone()];
+        rec.outcome = Outcome::Ended;
+        rec.message = Some(crate::text::sanitize(status));
+        let _ = self.inner.audit.append(&rec);
+    }
+}
+
+/// Check the audit log can be appended to without writing anything.
+fn probe_writable(path: &std::path::Path) -> std::io::Result<()> {
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::clients::StaticClients;
+
+    fn req() -> SendRequest {
+        SendRequest {
+            account_id: "111111111111".into(),
+            region: "us-east-1".into(),
+            document: "AWS-RunPatchBaseline".into(),
+            parameters: BTreeMap::from([("Operation".into(), vec!["Install".into()])]),
+            instance_ids: vec!["i-0123456789abcdef0".into()],
+            max_concurrency: Some("1".into()),
+            max_errors: Some("1".into()),
+            comment: Some("test".into()),
+            timeout_seconds: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn readonly_blocks_before_any_network_and_is_audited() {
+        let dir = tempfile::tempdir().unwrap();
+        let gate = Gate::new(Some(ReadOnlySource::Flag), dir.path().join("audit.jsonl"));
+        gate.set_caller("arn:aws:iam::111111111111:user/alice");
+        // an endpoint nobody listens on: a call would fail with DispatchFailure, not ReadOnly
+        let clients =
+            StaticClients::new(Some("http://127.0.0.1:9".into()), "AKIDTEST", "SECRETXYZ");
+        let err = gate.send_command(&clients, &req()).await.unwrap_err();
+        assert!(err.is_read_only(), "{err}");
+        let err = gate
+            .cancel_command(
+                &clients,
+                &CancelRequest {
+                    account_id: "111111111111".into(),
+                    region: "us-east-1".into(),
+                    command_id: "c".into(),
+                    instance_ids: vec![],
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(err.is_read_only());
+        let recs = AuditLog::read(&gate.audit_path()).unwrap();
+        assert_eq!(recs.len(), 2);
+        assert!(recs.iter().all(|r| r.outcome == Outcome::Blocked));
+        assert_eq!(recs[0].caller, "arn:aws:iam::111111111111:user/alice");
+        assert_eq!(recs[0].parameters["MaxConcurrency"], vec!["1"]);
+        assert_eq!(recs[0].targets, vec!["i-0123456789abcdef0"]);
+        let text = std::fs::read_to_string(gate.audit_path()).unwrap();
+        assert!(!text.contains("SECRETXYZ"));
+    }
+
+    #[tokio::test]
+    async fn failed_call_is_audited_with_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let gate = Gate::new(None, dir.path().join("audit.jsonl"));
+        let clients =
+            StaticClients::new(Some("http://127.0.0.1:9".into()), "AKIDTEST", "SECRETXYZ");
+        let r = SendRequest { ..req() };
+        let err = gate.send_command(&clients, &r).await.unwrap_err();
+        assert!(!err.is_read_only());
+        let recs = AuditLog::read(&gate.audit_path()).unwrap();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].outcome, Outcome::Failed);
+        assert!(
+            recs[0]
+                .message
+                .as_deref()
+                .unwrap_or("")
+                .contains("SendCommand")
+        );
+    }
+
+    #[tokio::test]
+    async fn unwritable_audit_log_refuses_the_action() {
+        let dir = tempfile::tempdir().unwrap();
+        // the audit "directory" is a file: nothing can be created below it
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, "x").unwrap();
+        let gate = Gate::new(None, blocker.join("audit.jsonl"));
+        let clients =
+            StaticClients::new(Some("http://127.0.0.1:9".into()), "AKIDTEST", "SECRETXYZ");
+        let err = gate.send_command(&clients, &req()).await.unwrap_err();
+        assert!(matches!(err, ActionError::Audit { .. }), "{err}");
+    }
+}

@@ -1,0 +1,41 @@
+//! Pane models (state + input handling, no drawing) for the console's action panes: the
+//! patch-now pane and the command pane with its output viewer. The console's views
+//! (`src/ui/views/patch_now.rs`, `command_output.rs`) draw them and map keys to [`PaneInput`].
+
+pub mod command;
+pub mod patch;
+
+/// Keys the pane models understand (the console maps its keymap actions and raw keys here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaneInput {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Next field (Tab).
+    NextField,
+    /// Previous field (Shift-Tab).
+    PrevField,
+    Left,
+    Right,
+    /// Space on a choice field.
+    Toggle,
+    Char(char),
+    Backspace,
+    /// Enter.
+    Submit,
+    /// Esc.
+    Back,
+    /// Cancel the running command (asks first).
+    CancelCommand,
+    /// Save the output to a file.
+    Save,
+    /// Start searching the output (`/`).
+    Search,
+    NextMatch,
+    PrevMatch,
+    /// Toggle follow mode.
+    Follow,
+}

@@ -1,0 +1,111 @@
+//! Collecting what a report needs through the data layer (`crate::fleet`): one snapshot,
+//! plus every node's patch list for the patches report.
+
+use std::process::ExitCode;
+
+use futures::StreamExt;
+
+use crate::cli::ReportArgs;
+use crate::config::Paths;
+use crate::fleet::{self, Fleet, Scope};
+use crate::model::{Node, NodeKey};
+
+use super::headless::{Collected, load_config, preflight, produce};
+use super::policy::EXIT_ERROR;
+use super::{NodePatches, ReportKind};
+
+/// Patch lists fetched at once (on top of the data layer's own limits).
+const PATCH_FETCH_PARALLELISM: usize = 16;
+
+/// `ssmdeck report ...`: the whole command. Exit codes in [`super::policy`].
+pub fn run(args: ReportArgs, paths: &Paths) -> ExitCode {
+    let mut stderr = std::io::stderr();
+    let fail = |msg: String| {
+        eprintln!("ssmdeck report: {msg}");
+        ExitCode::from(EXIT_ERROR)
+    };
+    let config = match load_config(args.scope.config.as_deref(), paths) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let previous = match preflight(&args) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    let collected = runtime.block_on(async {
+        // Keep the demo simulator alive until collection is over.
+        let (_sim, scope) = if args.scope.demo {
+            let (sim, mut scope) = fleet::demo().await.map_err(|e| e.to_string())?;
+            narrow_demo_scope(&mut scope, &args);
+            (Some(sim), scope)
+        } else {
+            let scope = Scope::from_args(&args.scope, &config).map_err(|e| e.to_string())?;
+            (None, scope)
+        };
+        let fleet = Fleet::connect(scope).await.map_err(|e| e.to_string())?;
+        collect(&fleet, args.kind).await
+    });
+    let collected = match collected {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let code = produce(
+        &args,
+        &config,
+        &collected,
+        previous.as_ref(),
+        chrono::Utc::now(),
+        &mut stderr,
+    );
+    ExitCode::from(code)
+}
+
+/// `--demo` with scope flags: read only the accounts / regions asked for.
+fn narrow_demo_scope(scope: &mut Scope, args: &ReportArgs) {
+    if !args.scope.accounts.is_empty() {
+        scope.account_filter = args.scope.accounts.clone();
+    }
+    if !args.scope.regions.is_empty() && !args.scope.regions.iter().any(|r| r == "all") {
+        scope.regions = args.scope.regions.clone();
+    }
+    if let Some(c) = args.scope.concurrency {
+        scope.concurrency = c.max(1);
+    }
+    scope.readonly = true;
+    scope.cache_file = None;
+}
+
+/// Collect one snapshot, and the patch lists when the report needs them.
+pub async fn collect(fleet: &Fleet, kind: ReportKind) -> Result<Collected, String> {
+    let snapshot = fleet.collect_once(None).await;
+    let patches = if kind == ReportKind::Patches {
+        node_patches(fleet, &snapshot.nodes).await
+    } else {
+        NodePatches::new()
+    };
+    Ok(Collected { snapshot, patches })
+}
+
+/// Every node's patch list (nodes that never reported have none to fetch).
+pub async fn node_patches(fleet: &Fleet, nodes: &[Node]) -> NodePatches {
+    let keys: Vec<NodeKey> = nodes
+        .iter()
+        .filter(|n| n.has_patch_state())
+        .map(Node::key)
+        .collect();
+    futures::stream::iter(keys)
+        .map(|key| async move {
+            let res = fleet.node_patches(&key).await.map_err(|e| e.to_string());
+            (key, res)
+        })
+        .buffer_unordered(PATCH_FETCH_PARALLELISM)
+        .collect()
+        .await
+}

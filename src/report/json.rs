@@ -1,0 +1,71 @@
+//! JSON: the report's data typed (numbers as numbers, times in RFC 3339, unknown values
+//! `null`), with scope, summary, errors, the `state` section `--since` compares against,
+//! and `changes` when the report was made with `--since`.
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::Report;
+use super::rows::{Rows, kind_name};
+use super::since::{Changes, State};
+use super::summary::{ErrorBrief, ScopeInfo, Summary};
+
+/// Version of the JSON report layout (bumped on incompatible changes).
+pub const JSON_REPORT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    ssmdeck_report: u32,
+    kind: &'static str,
+    generated_at: DateTime<Utc>,
+    collected_at: DateTime<Utc>,
+    scope: &'a ScopeInfo,
+    summary: &'a Summary,
+    rows: &'a Rows,
+    errors: &'a [ErrorBrief],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changes: Option<&'a Changes>,
+    state: &'a State,
+}
+
+/// The report's strings were sanitized when it was built ([`super::Report::build`]).
+pub fn write_report(report: &Report, w: &mut dyn Write) -> io::Result<()> {
+    let doc = JsonReport {
+        ssmdeck_report: JSON_REPORT_VERSION,
+        kind: kind_name(report.kind),
+        generated_at: report.generated_at,
+        collected_at: report.collected_at,
+        scope: &report.scope,
+        summary: &report.summary,
+        rows: &report.rows,
+        errors: &report.errors,
+        changes: report.changes.as_ref(),
+        state: &report.state,
+    };
+    serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::other)?;
+    w.write_all(b"\n")
+}
+
+/// Strip control characters from every string (keys included) in a JSON value.
+pub(crate) fn sanitize_strings(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) if !crate::text::is_clean(s) => {
+            *s = crate::text::sanitize(s);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(sanitize_strings),
+        serde_json::Value::Object(o) => {
+            if o.keys().any(|k| !crate::text::is_clean(k)) {
+                let old = std::mem::take(o);
+                for (k, mut val) in old {
+                    sanitize_strings(&mut val);
+                    o.insert(crate::text::sanitize(&k), val);
+                }
+            } else {
+                o.values_mut().for_each(sanitize_strings);
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,238 @@
+//! Reports: `ssmdeck report` (headless, cron-friendly) and the console's export.
+//!
+//! A [`Report`] is built once from a [`FleetSnapshot`] + its [`Aggregates`] (+ per-node
+//! patch lists for the patches report) at an injected `now`, then rendered in one format:
+//! - [`csv`]      — one table per report kind; formula injection neutralised;
+//! - [`json`]     — the same data typed, plus summary, errors and a `state` section that
+//!   `--since` compares against;
+//! - [`markdown`] — a summary to paste into a ticket or chat;
+//! - [`html`]     — one self-contained printable file for auditors.
+//!
+//! Other pieces: [`rows`] (the typed rows of each kind), [`summary`] (roll-ups shared by
+//! the formats), [`since`] (what changed since a previous JSON report), [`policy`] (exit
+//! codes for `--fail-on` / `--fail-if-expiring`), [`safety`] (escaping untrusted text),
+//! [`write`] (atomic file writing), [`table`] (exporting any console table as shown),
+//! [`headless`] (the `ssmdeck report` command).
+
+pub mod csv;
+#[doc(hidden)]
+pub mod fixture;
+pub mod headless;
+pub mod html;
+pub mod json;
+pub mod markdown;
+pub mod policy;
+pub mod rows;
+pub mod safety;
+pub mod since;
+pub mod summary;
+pub mod table;
+pub mod write;
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use chrono::{DateTime, Duration, Utc};
+
+pub use crate::cli::{ReportFormat, ReportKind};
+use crate::model::{Aggregates, FleetSnapshot, NodeKey, Patch};
+
+use rows::Rows;
+use since::{Changes, Previous, State};
+use summary::{ErrorBrief, ScopeInfo, Summary};
+
+/// Default threshold for "expiring soon" sections.
+pub const DEFAULT_EXPIRING_DAYS: i64 = 30;
+
+/// Per-node patch lists (the patches report); a node whose fetch failed carries the error.
+pub type NodePatches = BTreeMap<NodeKey, Result<Vec<Patch>, String>>;
+
+/// Everything a report is built from. `now` is injected so output is deterministic.
+#[derive(Clone, Copy, Debug)]
+pub struct ReportInput<'a> {
+    pub kind: ReportKind,
+    pub snapshot: &'a FleetSnapshot,
+    pub aggregates: &'a Aggregates,
+    pub patches: &'a NodePatches,
+    pub now: DateTime<Utc>,
+    /// A node whose last scan is older than this is stale.
+    pub stale_after: Duration,
+    /// "Expiring soon" threshold for the summary sections.
+    pub expiring_within_days: i64,
+    /// A previous JSON report to compare with (`--since`).
+    pub previous: Option<&'a Previous>,
+}
+
+/// A built report, ready to render in any format.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub kind: ReportKind,
+    pub generated_at: DateTime<Utc>,
+    pub collected_at: DateTime<Utc>,
+    pub scope: ScopeInfo,
+    pub summary: Summary,
+    pub rows: Rows,
+    pub errors: Vec<ErrorBrief>,
+    pub state: State,
+    pub changes: Option<Changes>,
+}
+
+impl Report {
+    /// Build a report. Every remote string is sanitized first (control characters and
+    /// escape sequences stripped), so all formats, JSON included, carry clean text.
+    pub fn build(input: &ReportInput<'_>) -> Report {
+        let clean_snap = sanitized(input.snapshot);
+        let clean_patches: NodePatches = input
+            .patches
+            .iter()
+            .map(|(k, r)| {
+                let r = match r {
+                    Ok(list) => Ok(sanitized(list)),
+                    Err(e) => Err(crate::text::sanitize(e)),
+                };
+                (k.clone(), r)
+            })
+            .collect();
+        let snap = &clean_snap;
+        let patches = &clean_patches;
+        let rows = Rows::build(input.kind, snap, patches, input.now, input.stale_after);
+        let mut errors = summary::errors_of(snap);
+        for (key, res) in patches.iter().filter(|_| input.kind == ReportKind::Patches) {
+            if let Err(message) = res {
+                errors.push(ErrorBrief {
+                    account_id: Some(key.account_id.clone()),
+                    account_name: snap.account(&key.account_id).map(|a| a.name.clone()),
+                    region: Some(key.region.clone()),
+                    service: "ssm".into(),
+                    operation: "DescribeInstancePatches".into(),
+                    code: key.instance_id.clone(),
+                    message: message.clone(),
+                });
+            }
+        }
+        let state = State::of(snap, input.now);
+        let changes = input.previous.map(|p| since::diff(p, &state));
+        Report {
+            kind: input.kind,
+            generated_at: input.now,
+            collected_at: snap.collected_at,
+            scope: ScopeInfo::of(snap),
+            summary: Summary::build(
+                snap,
+                input.aggregates,
+                input.now,
+                input.expiring_within_days,
+            ),
+            rows,
+            errors,
+            state,
+            changes,
+        }
+    }
+
+    /// Header text and cells of the report's table (before format escaping), with a
+    /// "Change" column when the report compares with a previous one.
+    pub fn table(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let (mut headers, mut cells) = self.rows.table();
+        let Some(changes) = &self.changes else {
+            return (headers, cells);
+        };
+        let labels: Option<Vec<String>> = match &self.rows {
+            Rows::Compliance(r) => Some(
+                r.iter()
+                    .map(|x| node_label(changes, &x.account_id, &x.region, &x.instance_id))
+                    .collect(),
+            ),
+            Rows::Nodes(r) => Some(
+                r.iter()
+                    .map(|x| node_label(changes, &x.account_id, &x.region, &x.instance_id))
+                    .collect(),
+            ),
+            Rows::Patches(r) => Some(
+                r.iter()
+                    .map(|x| node_label(changes, &x.account_id, &x.region, &x.instance_id))
+                    .collect(),
+            ),
+            Rows::Certs(r) => Some(
+                r.iter()
+                    .map(|x| changes.cert_label(&x.arn).unwrap_or_default())
+                    .collect(),
+            ),
+            Rows::Commands(_) => None,
+        };
+        if let Some(labels) = labels {
+            headers.push("Change since previous report".into());
+            for (row, label) in cells.iter_mut().zip(labels) {
+                row.push(label);
+            }
+        }
+        (headers, cells)
+    }
+
+    /// Render in `format` to `w`.
+    pub fn render(&self, format: ReportFormat, w: &mut dyn Write) -> io::Result<()> {
+        match format {
+            ReportFormat::Csv => csv::write_report(self, w),
+            ReportFormat::Json => json::write_report(self, w),
+            ReportFormat::Md => markdown::write_report(self, w),
+            ReportFormat::Html => html::write_report(self, w),
+        }
+    }
+
+    /// Render to a string (tests, the console's preview).
+    pub fn render_to_string(&self, format: ReportFormat) -> String {
+        let mut buf = Vec::new();
+        self.render(format, &mut buf)
+            .expect("rendering into memory cannot fail");
+        String::from_utf8(buf).expect("reports are UTF-8")
+    }
+}
+
+/// A copy of `v` with every string (map keys included) sanitized, via a serde round trip.
+fn sanitized<T: serde::Serialize + serde::de::DeserializeOwned + Clone>(v: &T) -> T {
+    let Ok(mut value) = serde_json::to_value(v) else {
+        return v.clone();
+    };
+    json::sanitize_strings(&mut value);
+    serde_json::from_value(value).unwrap_or_else(|_| v.clone())
+}
+
+fn node_label(changes: &Changes, account_id: &str, region: &str, instance_id: &str) -> String {
+    changes
+        .node_label(&NodeKey {
+            account_id: account_id.to_string(),
+            region: region.to_string(),
+            instance_id: instance_id.to_string(),
+        })
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Lower-case name of a format, also the file extension (`csv`, `json`, `md`, `html`).
+pub fn format_ext(format: ReportFormat) -> &'static str {
+    match format {
+        ReportFormat::Csv => "csv",
+        ReportFormat::Json => "json",
+        ReportFormat::Md => "md",
+        ReportFormat::Html => "html",
+    }
+}
+
+/// Title of a report kind for headings.
+pub fn kind_title(kind: ReportKind) -> &'static str {
+    match kind {
+        ReportKind::Compliance => "Patch compliance",
+        ReportKind::Nodes => "Managed nodes",
+        ReportKind::Patches => "Patch detail",
+        ReportKind::Certs => "Certificates",
+        ReportKind::Commands => "Run Command history",
+    }
+}
+
+/// Human UTC time for prose (`2026-11-23 06:00 UTC`).
+pub fn human_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+#[cfg(test)]
+mod tests;
