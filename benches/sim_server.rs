@@ -164,10 +164,10 @@ async fn run() {
     let h = start(cfg).await.expect("simulator");
     let world = h.world().clone();
     println!(
-        "world: {} accounts × {} regions, {} nodes per account, {} certificates; start-up {:.2} s",
+        "world: {} accounts × {} regions, {} managed nodes, {} certificates; start-up {:.2} s",
         world.org.accounts.len(),
         regions.len(),
-        nodes,
+        world.ssm.total_nodes(),
         world.acm.total(),
         t.elapsed().as_secs_f64()
     );
