@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use ssmdeck::fleet::{Fleet, Scope, StaticCredentials};
-use ssmdeck::model::{DiscoverySource, FleetSnapshot};
+use ssmdeck::model::{Compliance, DiscoverySource, FleetSnapshot, NodeKey, PatchState};
 
 /// A moto_server child process, killed on drop.
 struct Moto {
@@ -66,6 +66,7 @@ fn scope_for(url: &str, regions: &[&str]) -> Scope {
         static_credentials: Some(StaticCredentials {
             access_key_id: "AKIAMOTOTEST00000001".into(),
             secret_access_key: "x".into(),
+            session_token: None,
         }),
         call_timeout: Duration::from_secs(10),
         cache_file: None,
@@ -268,12 +269,6 @@ fn special_accounts(sim: &SimHandle) -> (String, String) {
     (invited, suspended)
 }
 
-/// TEMPORARY, until the SSM fleet simulator (sim-ssm) is on main: its stub answers
-/// UnknownOperationException for every SSM call. Removed once it lands.
-fn ssm_not_simulated_yet(e: &ssmdeck::model::CollectError) -> bool {
-    e.service == "ssm" && e.code == "UnknownOperationException"
-}
-
 fn op_count(sim: &SimHandle, op_suffix: &str) -> u64 {
     sim.op_counts()
         .iter()
@@ -339,6 +334,52 @@ async fn sim_totals_match_the_world_and_failures_are_listed() {
         );
     }
 
+    // every managed node of every readable account × region, with its patch compliance
+    let mut expected_nodes = 0;
+    for a in &world.org.accounts {
+        for r in ["us-east-1", "eu-west-1"] {
+            if !readable(&a.id, r) {
+                continue;
+            }
+            let in_world: Vec<(String, Compliance, u32, u32)> =
+                world.ssm.with_fleet(&a.id, r, |f| {
+                    f.nodes
+                        .iter()
+                        .map(|n| {
+                            let c = match (&n.report, n.counts.noncompliant()) {
+                                (None, _) => Compliance::Unreported,
+                                (Some(_), 0) => Compliance::Compliant,
+                                (Some(_), _) => Compliance::NonCompliant,
+                            };
+                            (n.id.clone(), c, n.counts.missing, n.counts.critical_nc)
+                        })
+                        .collect()
+                });
+            assert_eq!(in_world.len(), world.ssm.node_count(&a.id, r));
+            expected_nodes += in_world.len();
+            for (id, compliance, missing, critical) in in_world {
+                let n = snap
+                    .nodes
+                    .iter()
+                    .find(|n| n.instance_id == id && n.account_id == a.id && n.region == r)
+                    .unwrap_or_else(|| panic!("node {id} of {} {r} missing", a.id));
+                assert_eq!(n.compliance, compliance, "{id}");
+                if compliance != Compliance::Unreported {
+                    assert_eq!(n.missing, missing, "{id}");
+                    assert_eq!(n.critical_noncompliant, critical, "{id}");
+                } else {
+                    // never scanned: no counters, never shown as compliant
+                    assert_eq!(n.missing + n.critical_noncompliant, 0, "{id}");
+                }
+            }
+        }
+    }
+    assert_eq!(snap.nodes.len(), expected_nodes);
+    assert!(
+        expected_nodes > 100,
+        "a world worth testing: {expected_nodes} nodes"
+    );
+
     // the invited account: one AssumeRole AccessDenied, nothing else
     let inv: Vec<_> = snap
         .errors
@@ -358,7 +399,7 @@ async fn sim_totals_match_the_world_and_failures_are_listed() {
     let br: Vec<_> = snap
         .errors
         .iter()
-        .filter(|e| e.account_id.as_deref() == Some(broken.as_str()) && !ssm_not_simulated_yet(e))
+        .filter(|e| e.account_id.as_deref() == Some(broken.as_str()))
         .collect();
     assert!(!br.is_empty());
     assert!(
@@ -381,7 +422,7 @@ async fn sim_totals_match_the_world_and_failures_are_listed() {
         .iter()
         .filter(|e| {
             let a = e.account_id.as_deref().unwrap_or("");
-            a != invited && a != broken && !ssm_not_simulated_yet(e)
+            a != invited && a != broken
         })
         .collect();
     assert!(others.is_empty(), "{others:#?}");
@@ -409,10 +450,19 @@ async fn sim_throttling_and_failures_still_give_a_complete_result() {
         .filter(|c| c.account_id != invited && c.account_id != suspended)
         .count();
     assert_eq!(snap.certificates.len(), expected);
+    let world = sim.world();
+    let expected_nodes: usize = world
+        .org
+        .accounts
+        .iter()
+        .filter(|a| a.id != invited && a.id != suspended)
+        .flat_map(|a| ["us-east-1", "eu-west-1"].map(|r| world.ssm.node_count(&a.id, r)))
+        .sum();
+    assert_eq!(snap.nodes.len(), expected_nodes);
     let unexpected: Vec<_> = snap
         .errors
         .iter()
-        .filter(|e| e.account_id.as_deref() != Some(invited.as_str()) && !ssm_not_simulated_yet(e))
+        .filter(|e| e.account_id.as_deref() != Some(invited.as_str()))
         .collect();
     assert!(unexpected.is_empty(), "{unexpected:#?}");
     let (calls, retries, _throttled) = fleet.call_stats();
@@ -507,6 +557,40 @@ async fn live_feed_paints_from_cache_then_refreshes_on_demand() {
     }
     assert!(cache.exists(), "snapshot cached");
 
+    // a node's details arrive as their own updates
+    let key = full
+        .nodes
+        .iter()
+        .find(|n| n.has_patch_state())
+        .unwrap()
+        .key();
+    handle.load_node(key.clone());
+    let (mut patches, mut inventory, mut commands) = (false, false, false);
+    while !(patches && inventory && commands) {
+        let u = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("node details within 20 s")
+            .unwrap();
+        match u {
+            FleetUpdate::NodePatches { key: k, result } => {
+                assert_eq!(k, key);
+                assert!(!result.unwrap().is_empty());
+                patches = true;
+            }
+            FleetUpdate::NodeInventory { key: k, result } => {
+                assert_eq!(k, key);
+                assert!(result.is_ok());
+                inventory = true;
+            }
+            FleetUpdate::NodeCommands { key: k, result } => {
+                assert_eq!(k, key);
+                assert!(result.is_ok());
+                commands = true;
+            }
+            _ => {}
+        }
+    }
+
     // on demand: a new complete snapshot, newer than the first
     let before = op_count(&sim, "ListCertificates");
     handle.refresh();
@@ -532,4 +616,202 @@ async fn live_feed_paints_from_cache_then_refreshes_on_demand() {
     let (mut rx3, handle3) = fleet3.start_live(Duration::from_secs(3600), false);
     assert!(!next_snapshot(&mut rx3).await.from_cache);
     handle3.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_node_details_on_demand_match_the_patch_state() {
+    let (_sim, scope) = start_sim(small_world()).await;
+    let fleet = Fleet::connect(scope).await.expect("connect");
+    let snap = fleet.collect_once(None).await;
+    // a non-compliant node: its patch list agrees with its patch-state counters
+    let node = snap
+        .nodes
+        .iter()
+        .find(|n| n.missing > 0 && n.installed > 0)
+        .expect("a node with missing patches");
+    let key = node.key();
+    let patches = fleet.node_patches(&key).await.expect("patches");
+    let count = |s: PatchState| patches.iter().filter(|p| p.state == s).count() as u32;
+    assert_eq!(count(PatchState::Missing), node.missing);
+    assert_eq!(count(PatchState::Installed), node.installed);
+    assert_eq!(count(PatchState::Failed), node.failed);
+    // most urgent first
+    assert_eq!(patches[0].state, PatchState::Missing);
+
+    let inv = fleet.node_inventory(&key).await.expect("inventory");
+    assert_eq!(
+        inv.instance_information
+            .get("InstanceId")
+            .map(String::as_str),
+        Some(node.instance_id.as_str())
+    );
+    assert!(!inv.applications.is_empty());
+
+    let cmds = fleet.node_commands(&key).await.expect("invocations");
+    for c in &cmds {
+        assert_eq!(c.instance_id, node.instance_id);
+    }
+
+    // an unknown node is an error, not a panic
+    let missing = NodeKey {
+        instance_id: "i-00000000000000000".into(),
+        ..key.clone()
+    };
+    assert!(fleet.node_patches(&missing).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_patch_run_then_refresh_nodes_shows_the_effect() {
+    let cfg = SimConfig {
+        time_scale: 600.0,
+        ..small_world()
+    };
+    let (_sim, scope) = start_sim(cfg).await;
+    let fleet = Fleet::connect(scope).await.expect("connect");
+    let snap = fleet.collect_once(None).await;
+    let node = snap
+        .nodes
+        .iter()
+        .find(|n| {
+            n.missing > 0
+                && n.failed == 0
+                && n.is_online()
+                && n.account_id != fleet.caller().account_id
+        })
+        .expect("an online member-account node with missing patches")
+        .clone();
+    // install without reboot through the data layer's client for that account
+    let ssm = fleet
+        .ssm_client(&node.account_id, &node.region)
+        .await
+        .expect("client");
+    let sent = ssm
+        .send_command()
+        .document_name("AWS-RunPatchBaseline")
+        .instance_ids(&node.instance_id)
+        .parameters("Operation", vec!["Install".into()])
+        .parameters("RebootOption", vec!["NoReboot".into()])
+        .send()
+        .await
+        .expect("SendCommand");
+    let id = sent
+        .command()
+        .and_then(|c| c.command_id())
+        .unwrap()
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let c = ssm.list_commands().command_id(&id).send().await.unwrap();
+        let status = c.commands()[0].status().map(|s| s.as_str().to_string());
+        if matches!(
+            status.as_deref(),
+            Some("Success" | "Failed" | "TimedOut" | "Cancelled")
+        ) {
+            assert_eq!(status.as_deref(), Some("Success"));
+            break;
+        }
+        assert!(Instant::now() < deadline, "command still {status:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (after, aggregates) = fleet
+        .refresh_nodes(&[node.key()])
+        .await
+        .expect("refresh")
+        .expect("a snapshot to update");
+    let n = after.node(&node.key()).unwrap();
+    assert_eq!(n.missing, 0, "{n:?}");
+    assert!(n.installed_pending_reboot > 0);
+    assert_eq!(
+        n.compliance,
+        Compliance::NonCompliant,
+        "pending reboot is not compliant"
+    );
+    assert_eq!(aggregates.fleet.nodes as usize, after.nodes.len());
+    // the other nodes are untouched
+    assert_eq!(after.nodes.len(), snap.nodes.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_expired_caller_credentials_give_one_clear_message() {
+    let (sim, scope) = start_sim(small_world()).await;
+    // the caller works with a short session in a member account (its own credentials)
+    let member = sim
+        .world()
+        .org
+        .accounts
+        .iter()
+        .find(|a| {
+            a.roles
+                .iter()
+                .any(|r| r.name == "OrganizationAccountAccessRole")
+        })
+        .unwrap()
+        .id
+        .clone();
+    sim.set_session_duration(Duration::from_secs(2));
+    let base = aws_sdk_sts::config::Builder::new()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new("us-east-1"))
+        .endpoint_url(&sim.url)
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(
+            "AKIASSMDECKTEST00001",
+            "x",
+            None,
+            None,
+            "test",
+        ))
+        .build();
+    let session = aws_sdk_sts::Client::from_conf(base)
+        .assume_role()
+        .role_arn(format!(
+            "arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
+        ))
+        .role_session_name("ssmdeck-test")
+        .send()
+        .await
+        .expect("AssumeRole")
+        .credentials
+        .unwrap();
+    let mut scope = Scope {
+        static_credentials: Some(StaticCredentials {
+            access_key_id: session.access_key_id().to_string(),
+            secret_access_key: session.secret_access_key().to_string(),
+            session_token: Some(session.session_token().to_string()),
+        }),
+        regions: vec!["us-east-1".into(), "eu-west-1".into()],
+        ..scope
+    };
+    scope.profile = Some("ops".into());
+    let fleet = Fleet::connect(scope.clone()).await.expect("connect");
+    assert_eq!(fleet.caller().account_id, member);
+
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    // a refresh now: one notice with the fix, one error, not one per account and region
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let snap = fleet.collect_once(Some(tx)).await;
+    let mut notices = Vec::new();
+    while let Ok(u) = rx.try_recv() {
+        if let FleetUpdate::Notice { message, is_error } = u {
+            assert!(is_error);
+            notices.push(message);
+        }
+    }
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(notices[0].contains("expired"), "{}", notices[0]);
+    assert!(
+        notices[0].contains("aws sso login --profile ops"),
+        "{}",
+        notices[0]
+    );
+    assert_eq!(snap.errors.len(), 1, "{:#?}", snap.errors);
+    assert!(snap.errors[0].code.starts_with("ExpiredToken"));
+
+    // connecting with them: the same message as an error
+    let err = Fleet::connect(scope).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.starts_with("AWS credentials:"), "{text}");
+    assert!(
+        text.contains("Fix: run `aws sso login --profile ops`"),
+        "{text}"
+    );
 }

@@ -60,7 +60,7 @@ pub async fn load_base_config(
             .credentials_provider(Credentials::new(
                 sc.access_key_id.clone(),
                 sc.secret_access_key.clone(),
-                None,
+                sc.session_token.clone(),
                 None,
                 "ssmdeck-static",
             ))

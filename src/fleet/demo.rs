@@ -30,6 +30,7 @@ pub fn sim_scope(url: &str, regions: Vec<String>) -> Scope {
         static_credentials: Some(StaticCredentials {
             access_key_id: "AKIASSMDECKDEMO00001".into(),
             secret_access_key: "ssmdeck-demo-secret".into(),
+            session_token: None,
         }),
         // the simulator answers fast: short timeouts surface a stuck call quickly
         call_timeout: std::time::Duration::from_secs(10),

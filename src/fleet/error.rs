@@ -41,6 +41,14 @@ pub enum FleetError {
 }
 
 impl FleetError {
+    /// The one clear message for a credentials problem, with its fix.
+    pub fn credentials(profile: Option<&str>, f: &Failure) -> FleetError {
+        FleetError::Credentials {
+            message: describe_credentials_failure(profile, f),
+            fix: credentials_fix(profile, f),
+        }
+    }
+
     pub fn api(service: &str, operation: &str, f: &Failure) -> FleetError {
         match f.kind {
             FailureKind::Cancelled => FleetError::Cancelled,
@@ -189,7 +197,7 @@ impl Failure {
     where
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
     {
-        let context = clean_context(&DisplayErrorContext(err).to_string());
+        let context = clean_context(&chain_text(err));
         match err {
             SdkError::ServiceError(se) => {
                 let status = Some(se.raw().status().as_u16());
@@ -314,6 +322,21 @@ pub fn body_excerpt(body: &str) -> String {
     out
 }
 
+/// Each error of a chain, `Display`ed, joined with ": " (without the `Debug` dump that
+/// `DisplayErrorContext` appends).
+pub fn chain_text(e: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
+    while let Some(x) = cur {
+        let t = x.to_string();
+        if !t.is_empty() && !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        cur = x.source();
+    }
+    parts.join(": ")
+}
+
 /// `DisplayErrorContext` text without the SDK's generic leading words.
 fn clean_context(s: &str) -> String {
     let s = s.trim();
@@ -340,7 +363,7 @@ pub fn failure_from_credentials_error(
     ce: &aws_credential_types::provider::error::CredentialsError,
 ) -> Failure {
     use aws_credential_types::provider::error::CredentialsError as CE;
-    let context = clean_context(&DisplayErrorContext(ce).to_string());
+    let context = chain_text(ce);
     // An STS error inside (AssumeRole refused, caller token expired, ...).
     let mut cur: Option<&(dyn StdError + 'static)> = Some(ce);
     while let Some(e) = cur {
@@ -348,9 +371,7 @@ pub fn failure_from_credentials_error(
             aws_sdk_sts::operation::assume_role::AssumeRoleError,
             HttpResponse,
         >>() {
-            let mut f = Failure::from_sdk(sdk);
-            f.message = context;
-            return f;
+            return Failure::from_sdk(sdk);
         }
         if let Some(inner) = e.downcast_ref::<CE>()
             && !std::ptr::eq(inner, ce)
@@ -376,20 +397,39 @@ pub fn failure_from_credentials_error(
     Failure::new(kind, code, context)
 }
 
+/// The first half of the one-line credentials message.
+pub fn describe_credentials_failure(profile: Option<&str>, f: &Failure) -> String {
+    let expired = f.code.starts_with("ExpiredToken");
+    match (profile, expired) {
+        (Some(p), true) => format!(
+            "the credentials of profile `{p}` have expired ({})",
+            f.message
+        ),
+        (Some(p), false) => format!("profile `{p}` gives no usable credentials ({})", f.message),
+        (None, true) => format!("the credentials have expired ({})", f.message),
+        (None, false) => format!(
+            "no usable AWS credentials in the environment, ~/.aws or an instance role ({})",
+            f.message
+        ),
+    }
+}
+
 /// The fix to suggest for a credentials problem.
 pub fn credentials_fix(profile: Option<&str>, failure: &Failure) -> String {
-    let sso_hint = failure.message.to_ascii_lowercase().contains("sso")
-        || failure.message.to_ascii_lowercase().contains("token");
+    let lower = failure.message.to_ascii_lowercase();
+    let sso_hint = lower.contains("sso") || failure.code.starts_with("ExpiredToken");
     match profile {
         Some(p) if sso_hint => format!("run `aws sso login --profile {p}` and retry"),
         Some(p) => format!(
             "refresh the credentials of profile `{p}` (`aws sso login --profile {p}` for SSO \
              profiles, or update ~/.aws/credentials) and retry"
         ),
-        None if failure.code == "NoCredentials" => "configure credentials: `aws configure`, \
+        None if failure.code != "ExpiredToken" && !failure.code.starts_with("ExpiredToken") => {
+            "configure credentials: `aws configure`, \
              `aws sso login --profile NAME` then `--profile NAME`, or set AWS_ACCESS_KEY_ID / \
              AWS_SECRET_ACCESS_KEY"
-            .into(),
+                .into()
+        }
         None => "get fresh credentials (`aws sso login --profile NAME` and pass `--profile NAME`, \
              or renew AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN) and retry"
             .into(),

@@ -46,7 +46,7 @@ pub use live::FleetHandle;
 pub use scope::{Scope, StaticCredentials};
 
 use clients::Clients;
-use error::{Failure, FailureKind, credentials_fix};
+use error::{Failure, FailureKind};
 use limiter::{ApiKey, Limiter, RetryPolicy};
 
 /// A connected data layer. Cheap to clone; share it freely.
@@ -119,10 +119,7 @@ impl Fleet {
             )
             .await
             .map_err(|f| match f.kind {
-                FailureKind::Credentials => FleetError::Credentials {
-                    message: format!("{} ({})", f.message, f.code),
-                    fix: credentials_fix(scope.profile.as_deref(), &f),
-                },
+                FailureKind::Credentials => FleetError::credentials(scope.profile.as_deref(), &f),
                 _ => FleetError::api("sts", "GetCallerIdentity", &f),
             })?;
         let caller = CallerIdentity {
@@ -259,10 +256,9 @@ impl Fleet {
             )
             .await
             .map_err(|f| match f.kind {
-                FailureKind::Credentials => FleetError::Credentials {
-                    message: format!("{} ({})", f.message, f.code),
-                    fix: credentials_fix(self.inner.scope.profile.as_deref(), &f),
-                },
+                FailureKind::Credentials => {
+                    FleetError::credentials(self.inner.scope.profile.as_deref(), &f)
+                }
                 _ => FleetError::api("sts", "AssumeRole", &f),
             })
     }

@@ -16,7 +16,7 @@ use super::Inner;
 use super::builder::SnapshotBuilder;
 use super::collect::{CollectCtx, UnitResult, collect_unit};
 use super::discovery::discover;
-use super::error::{Failure, FailureKind, credentials_fix, failure_from_credentials_error};
+use super::error::{Failure, FailureKind, FleetError, failure_from_credentials_error};
 use super::limiter::ApiKey;
 
 /// Minimum time between two partial publications.
@@ -56,25 +56,30 @@ pub(crate) async fn run_refresh(
     let limiter = inner.limiter.clone();
     let home = inner.clients.home_region();
 
-    // 1. the caller's credentials: one clear message instead of a stack of errors
-    let caller_key = ApiKey::new(&inner.caller.account_id, &home, "Credentials");
-    let creds = limiter
-        .call(&caller_key, &cancel, || async {
-            inner
-                .clients
-                .base_creds
-                .get()
-                .await
-                .map_err(|e| failure_from_credentials_error(&e))
+    // 1. the caller's credentials, checked with STS (an expired session shows up here):
+    //    one clear message instead of a stack of per-account errors
+    let sts = inner.clients.sts();
+    let caller_key = ApiKey::new(&inner.caller.account_id, &home, "GetCallerIdentity");
+    let checked = limiter
+        .call(&caller_key, &cancel, || {
+            let sts = sts.clone();
+            async move {
+                sts.get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| Failure::from_sdk(&e))
+            }
         })
         .await;
-    if let Err(f) = creds {
-        if f.is_cancelled() {
-            return finish(&b, tx, true);
+    match checked {
+        Err(f) if f.is_cancelled() => return finish(&b, tx, true),
+        Err(f) if f.kind == FailureKind::Credentials => {
+            b.add_global_error(f.to_collect_error(None, Some(&home), "sts", "GetCallerIdentity"));
+            notice_credentials(inner, tx, &f);
+            return finish(&b, tx, false);
         }
-        b.add_global_error(f.to_collect_error(None, Some(&home), "sts", "GetCredentials"));
-        notice_credentials(inner, tx, &f);
-        return finish(&b, tx, false);
+        // anything else (network, throttling) shows up again, per account, below
+        _ => {}
     }
 
     // 2. discovery, streaming accounts: collection starts as soon as an account is known
@@ -249,8 +254,7 @@ fn finish(
 }
 
 fn notice_credentials(inner: &Inner, tx: Option<&UnboundedSender<FleetUpdate>>, f: &Failure) {
-    let fix = credentials_fix(inner.scope.profile.as_deref(), f);
-    let message = format!("AWS credentials: {} ({}). Fix: {fix}", f.message, f.code);
+    let message = FleetError::credentials(inner.scope.profile.as_deref(), f).to_string();
     tracing::warn!(code = %f.code, "caller credentials problem");
     if let Some(tx) = tx {
         let _ = tx.send(FleetUpdate::Notice {

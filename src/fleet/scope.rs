@@ -17,6 +17,7 @@ use super::error::FleetError;
 pub struct StaticCredentials {
     pub access_key_id: String,
     pub secret_access_key: String,
+    pub session_token: Option<String>,
 }
 
 impl std::fmt::Debug for StaticCredentials {
