@@ -118,8 +118,10 @@ fn main() {
     let accounts: usize = env_num("FLEET_BENCH_ACCOUNTS", 100);
     let nodes_per_unit: usize = env_num("FLEET_BENCH_NODES", 100);
     let latency_ms: u64 = env_num("FLEET_BENCH_LATENCY_MS", 20);
-    let concurrency: usize = env_num("FLEET_BENCH_CONCURRENCY", 64);
-    let rate: f64 = env_num("FLEET_BENCH_RATE", 10.0);
+    // the shipped defaults (config.toml `concurrency`, `rate_limit_tps`) unless overridden
+    let defaults = ssmdeck::config::Config::default();
+    let concurrency: usize = env_num("FLEET_BENCH_CONCURRENCY", defaults.concurrency);
+    let rate: f64 = env_num("FLEET_BENCH_RATE", defaults.rate_limit_tps);
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
         .args([
@@ -192,13 +194,14 @@ fn main() {
             .max()
             .unwrap_or(1);
         let unit_calls: usize = per_api.values().sum();
-        let needed = unit_calls + assume + org_calls;
+        // + the refresh's own STS GetCallerIdentity check
+        let needed = 1 + unit_calls + assume + org_calls;
 
         // 1. throughput: every call costs one latency on one of `concurrency` slots
         let throughput = needed as f64 * l / concurrency as f64;
-        // 2. critical path: org (describe, roots, one listing per level, the account's own
-        //    page) → AssumeRole → the longest chain of dependent pages in one unit
-        let critical = (2 + depth + 1 + 1 + unit_chain) as f64 * l;
+        // 2. critical path: STS check → org (describe, roots, one listing per level down to
+        //    the deepest OU) → AssumeRole → the longest chain of dependent pages in a unit
+        let critical = (1 + 2 + depth + 1 + unit_chain) as f64 * l;
         // 3. the rate limit: a key with k calls needs (k - burst) / rate after its burst
         let burst = rate.max(1.0);
         let busiest = per_key.values().copied().max().unwrap_or(0);

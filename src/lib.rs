@@ -3,6 +3,7 @@
 //!
 //! Map of the crate (each module's doc says more):
 //! - [`actions`] — patch now, Run Command watching, Session Manager, the mutation gate and audit log.
+//! - [`fleet`]  — the data layer: discovery, cross-account collection, live snapshots, `ssmdeck snapshot`.
 //! - [`model`]  — domain types every layer shares: snapshot, nodes, patches, certificates, aggregates.
 //! - [`sim`]    — `ssmdeck sim`: the AWS-compatible simulator (also the `--demo` world).
 //! - [`config`] — config file and paths.

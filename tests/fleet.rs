@@ -815,3 +815,70 @@ async fn sim_expired_caller_credentials_give_one_clear_message() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_member_account_caller_reads_its_own_account_with_a_note() {
+    let (sim, scope) = start_sim(small_world()).await;
+    let member = sim
+        .world()
+        .org
+        .accounts
+        .iter()
+        .find(|a| {
+            a.roles
+                .iter()
+                .any(|r| r.name == "OrganizationAccountAccessRole")
+                && !sim.world().org.is_delegated_admin(&a.id)
+        })
+        .unwrap()
+        .id
+        .clone();
+    let sts = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::new()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .endpoint_url(&sim.url)
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                "AKIASSMDECKTEST00001",
+                "x",
+                None,
+                None,
+                "test",
+            ))
+            .build(),
+    );
+    let c = sts
+        .assume_role()
+        .role_arn(format!(
+            "arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
+        ))
+        .role_session_name("ssmdeck-test")
+        .send()
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    let scope = Scope {
+        static_credentials: Some(StaticCredentials {
+            access_key_id: c.access_key_id().to_string(),
+            secret_access_key: c.secret_access_key().to_string(),
+            session_token: Some(c.session_token().to_string()),
+        }),
+        ..scope
+    };
+    let fleet = Fleet::connect(scope).await.expect("connect");
+    let snap = fleet.collect_once(None).await;
+    assert_eq!(snap.organization.source, DiscoverySource::CallerOnly);
+    let note = snap.organization.note.clone().unwrap();
+    assert!(note.contains(&member), "{note}");
+    assert_eq!(snap.accounts.len(), 1);
+    // a note, not an error; the account itself is read in full
+    assert!(snap.errors.is_empty(), "{:#?}", snap.errors);
+    let world = sim.world();
+    let expected: usize = ["us-east-1", "eu-west-1"]
+        .iter()
+        .map(|r| world.ssm.node_count(&member, r))
+        .sum();
+    assert_eq!(snap.nodes.len(), expected);
+    assert!(snap.nodes.iter().all(|n| n.account_id == member));
+}

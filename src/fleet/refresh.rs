@@ -121,8 +121,10 @@ pub(crate) async fn run_refresh(
                         if let Some(note) = &d.organization.note {
                             tracing::info!(%note, "discovery");
                         }
-                        b.publish(false, tx);
-                        last_pub = tokio::time::Instant::now();
+                        if tx.is_some() {
+                            b.publish(false, tx);
+                            last_pub = tokio::time::Instant::now();
+                        }
                     }
                     Err(f) => {
                         if !f.is_cancelled() {
@@ -158,9 +160,13 @@ pub(crate) async fn run_refresh(
                 }
                 None => break,
             },
-            _ = tokio::time::sleep_until(due) => {
+            // partial snapshots only matter to a listener; at most one per `PUBLISH_EVERY`,
+            // or rarer when building one is slow (huge fleets), to keep the CPU for the fetch
+            _ = tokio::time::sleep_until(due), if tx.is_some() => {
+                let t = tokio::time::Instant::now();
                 b.publish(false, tx);
-                last_pub = tokio::time::Instant::now();
+                let cost = t.elapsed();
+                last_pub = tokio::time::Instant::now() + (cost * 3).saturating_sub(PUBLISH_EVERY);
             }
             _ = cancel.cancelled() => break,
         }
