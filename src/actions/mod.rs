@@ -31,12 +31,12 @@ pub mod targets;
 pub mod tracker;
 pub mod watch;
 
-pub use clients::{SsmClients, StaticClients};
+pub use clients::{SharedClients, SsmClients, StaticClients};
 pub use confirm::Confirmation;
 pub use error::{ActionError, ReadOnlySource};
 pub use gate::{CancelRequest, Gate, SendRequest};
 pub use plan::{PatchOptions, PatchPlan, PlanError, plan_patch_now};
-pub use run::{NodeRefresher, SendReport, patch_now, send_plan, watch_and_refresh};
+pub use run::{NoRefresh, NodeRefresher, SendReport, patch_now, send_plan, watch_and_refresh};
 pub use targets::TargetScope;
 pub use tracker::CommandTracker;
 pub use watch::{WatchConfig, WatchEvent};
