@@ -13,13 +13,15 @@
 //! - [`tracker`] — live per-target state, counts per status, progress (pure).
 //! - [`output`]  — truncation notes, identical-output grouping, viewer lines, save (pure).
 //! - [`session`] — `aws ssm start-session` invocation, tool detection, offline explanation.
-//! - [`clients`] — where SSM clients and credentials come from (the data layer, or static).
+//! - [`clients`] — where SSM clients and credentials come from (the data layer — `Fleet`
+//!   implements [`SsmClients`] and `FleetHandle` [`NodeRefresher`] — or static keys).
 
 pub mod audit;
 pub mod clients;
 pub mod confirm;
 mod convert;
 pub mod error;
+mod fleet_glue;
 pub mod gate;
 pub mod output;
 pub mod panes;
