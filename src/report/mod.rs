@@ -12,9 +12,10 @@
 //! the formats), [`since`] (what changed since a previous JSON report), [`policy`] (exit
 //! codes for `--fail-on` / `--fail-if-expiring`), [`safety`] (escaping untrusted text),
 //! [`write`] (atomic file writing), [`table`] (exporting any console table as shown),
-//! [`headless`] (the `ssmdeck report` command).
+//! [`headless`] (the `ssmdeck report` command), [`export`] (the console's export dialog model).
 
 pub mod csv;
+pub mod export;
 #[doc(hidden)]
 pub mod fixture;
 pub mod headless;
