@@ -251,3 +251,234 @@ fn check_certs_csv(snap: &FleetSnapshot, report: &Report) {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// the real binary: `ssmdeck report ... --demo` (an in-process simulator, through the SDK)
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Run `ssmdeck report <args> --demo` with private config/data/cache dirs.
+fn ssmdeck_report(env_dir: &Path, args: &[&str]) -> Run {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
+        .arg("report")
+        .args(args)
+        .arg("--demo")
+        .env("SSMDECK_CONFIG_DIR", env_dir.join("config"))
+        .env("SSMDECK_DATA_DIR", env_dir.join("data"))
+        .env("SSMDECK_CACHE_DIR", env_dir.join("cache"))
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run ssmdeck");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn binary_exit_codes_follow_the_policy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json_path = tmp.path().join("compliance.json");
+    let json = json_path.to_str().unwrap();
+
+    // 1. The whole demo fleet, JSON to a file, alerting on critical findings.
+    let r = ssmdeck_report(
+        tmp.path(),
+        &[
+            "compliance",
+            "--format",
+            "json",
+            "-o",
+            json,
+            "--fail-on",
+            "critical",
+        ],
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let critical = v["summary"]["critical_nodes"].as_u64().unwrap();
+    assert!(critical > 0, "the demo world has critical findings");
+    assert_eq!(
+        r.code, 1,
+        "critical findings exist → exit 1; stderr: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains(&format!("--fail-on critical: {critical} nodes")),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("wrote compliance"), "{}", r.stderr);
+    let nodes = v["rows"].as_array().unwrap();
+    assert_eq!(nodes.len() as u64, v["summary"]["nodes"].as_u64().unwrap());
+
+    // 2. An account without critical findings: same flag, exit 0.
+    let clean = v["summary"]["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["nodes"].as_u64() > Some(0) && a["critical"] == 0)
+        .expect("an account with nodes and no critical findings");
+    let id = clean["id"].as_str().unwrap();
+    let r = ssmdeck_report(
+        tmp.path(),
+        &[
+            "compliance",
+            "--format",
+            "csv",
+            "--accounts",
+            id,
+            "--fail-on",
+            "critical",
+        ],
+    );
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    let (h, rows) = parse_csv(&r.stdout);
+    assert!(!rows.is_empty());
+    let acct = col(&h, "Account ID");
+    assert!(rows.iter().all(|row| row[acct] == id));
+
+    // 3. Certificates: a huge window catches every one; exit 1 names them.
+    let r = ssmdeck_report(
+        tmp.path(),
+        &["certs", "--format", "md", "--fail-if-expiring", "100000"],
+    );
+    assert_eq!(r.code, 1, "stderr: {}", r.stderr);
+    assert!(
+        r.stderr.contains("--fail-if-expiring 100000:"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.starts_with("## ssmdeck: Certificates report"),
+        "{}",
+        r.stdout
+    );
+
+    // 4. Bad flag values are usage errors (exit 2) before anything is collected.
+    let r = ssmdeck_report(tmp.path(), &["certs", "--fail-if-expiring", "-1"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("0 or more"), "{}", r.stderr);
+}
+
+#[test]
+fn binary_refuses_overwrite_and_leaves_no_partial_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let existing = tmp.path().join("report.csv");
+    std::fs::write(&existing, "keep me").unwrap();
+    let r = ssmdeck_report(
+        tmp.path(),
+        &["compliance", "-o", existing.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("already exists (use --force"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me");
+
+    // An unwritable directory: chmod where that binds (non-root), else a kernel directory
+    // nobody can create files in.
+    let locked = tmp.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    let mut perms = std::fs::metadata(&locked).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o555);
+    std::fs::set_permissions(&locked, perms).unwrap();
+    let probe = locked.join(".probe");
+    let target_dir = if std::fs::write(&probe, "x").is_ok() {
+        let _ = std::fs::remove_file(&probe);
+        PathBuf::from("/sys")
+    } else {
+        locked.clone()
+    };
+    let target = target_dir.join("ssmdeck-report-test.html");
+    let r = ssmdeck_report(
+        tmp.path(),
+        &[
+            "compliance",
+            "--format",
+            "html",
+            "-o",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 2, "stderr: {}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("cannot write {}", target.display())),
+        "{}",
+        r.stderr
+    );
+    assert!(!target.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&locked).unwrap().collect();
+    assert!(leftovers.is_empty(), "no temp files left: {leftovers:?}");
+
+    // --force replaces atomically.
+    let r = ssmdeck_report(
+        tmp.path(),
+        &["certs", "-o", existing.to_str().unwrap(), "--force"],
+    );
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    let (h, _) = parse_csv(&std::fs::read_to_string(&existing).unwrap());
+    assert_eq!(h[0], "Domain name");
+}
+
+#[test]
+fn binary_since_reports_changes_and_rejects_bad_baselines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("base.json");
+    let r = ssmdeck_report(
+        tmp.path(),
+        &["nodes", "--format", "json", "-o", base.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    // Pretend one non-compliant node was compliant yesterday.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    let nodes = v["state"]["nodes"].as_array_mut().unwrap();
+    let flipped = nodes
+        .iter_mut()
+        .find(|n| n["compliance"] == "NON_COMPLIANT")
+        .expect("a non-compliant node");
+    flipped["compliance"] = "COMPLIANT".into();
+    let flipped_id = flipped["instance_id"].as_str().unwrap().to_string();
+    std::fs::write(&base, serde_json::to_string(&v).unwrap()).unwrap();
+
+    let r = ssmdeck_report(
+        tmp.path(),
+        &[
+            "compliance",
+            "--format",
+            "md",
+            "--since",
+            base.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    assert!(r.stdout.contains("### Changes since"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("**Newly non-compliant (1):**"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains(&flipped_id), "{}", r.stdout);
+
+    let csv_path = tmp.path().join("not.json");
+    std::fs::write(&csv_path, "Index,Instance ID\n").unwrap();
+    let r = ssmdeck_report(
+        tmp.path(),
+        &["compliance", "--since", csv_path.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("is not JSON"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+}

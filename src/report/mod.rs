@@ -33,7 +33,7 @@ pub mod write;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 pub use crate::cli::{ReportFormat, ReportKind};
 use crate::model::{Aggregates, FleetSnapshot, NodeKey, Patch};
@@ -82,13 +82,20 @@ impl Report {
     /// Build a report. Every remote string is sanitized first (control characters and
     /// escape sequences stripped), so all formats, JSON included, carry clean text.
     pub fn build(input: &ReportInput<'_>) -> Report {
-        let clean_snap = sanitized(input.snapshot);
+        let mut clean_snap = sanitized(input.snapshot);
+        whole_seconds(&mut clean_snap);
         let clean_patches: NodePatches = input
             .patches
             .iter()
             .map(|(k, r)| {
                 let r = match r {
-                    Ok(list) => Ok(sanitized(list)),
+                    Ok(list) => {
+                        let mut list = sanitized(list);
+                        for p in &mut list {
+                            trunc(&mut p.installed_time);
+                        }
+                        Ok(list)
+                    }
                     Err(e) => Err(crate::text::sanitize(e)),
                 };
                 (k.clone(), r)
@@ -115,7 +122,7 @@ impl Report {
         let changes = input.previous.map(|p| since::diff(p, &state));
         Report {
             kind: input.kind,
-            generated_at: input.now,
+            generated_at: input.now.trunc_subsecs(0),
             collected_at: snap.collected_at,
             scope: ScopeInfo::of(snap),
             summary: Summary::build(
@@ -186,6 +193,31 @@ impl Report {
         self.render(format, &mut buf)
             .expect("rendering into memory cannot fail");
         String::from_utf8(buf).expect("reports are UTF-8")
+    }
+}
+
+fn trunc(t: &mut Option<DateTime<Utc>>) {
+    if let Some(v) = t {
+        *v = v.trunc_subsecs(0);
+    }
+}
+
+/// Reports show times to the second (RFC 3339 without fractions), so two reports of the
+/// same data are byte-identical.
+fn whole_seconds(s: &mut FleetSnapshot) {
+    s.collected_at = s.collected_at.trunc_subsecs(0);
+    for n in &mut s.nodes {
+        trunc(&mut n.last_ping);
+        trunc(&mut n.registration_date);
+        trunc(&mut n.last_operation_start);
+        trunc(&mut n.last_operation_end);
+    }
+    for c in &mut s.certificates {
+        trunc(&mut c.not_before);
+        trunc(&mut c.not_after);
+    }
+    for c in &mut s.commands {
+        trunc(&mut c.requested_at);
     }
 }
 
