@@ -178,7 +178,7 @@ fn markdown_summary_has_the_glance() {
     );
     assert!(md.contains("### Top non-compliant accounts"));
     assert!(md.contains("prod-payments (`222222222222`)"));
-    assert!(md.contains("### Critical findings: 1 nodes"));
+    assert!(md.contains("### Critical findings: 1 node with"));
     assert!(md.contains("db-01"));
     assert!(md.contains("api.example.com"));
     assert!(md.contains("expired 3d ago"));
@@ -365,7 +365,7 @@ fn commands_report_newest_first() {
         "Operation=Install; RebootOption=RebootIfNeeded"
     );
     let md = r.render_to_string(ReportFormat::Md);
-    assert!(md.contains("2 recent commands, 1 with failures"), "{md}");
+    assert!(md.contains("2 commands in the recent history, 1 with failures"), "{md}");
 }
 
 #[test]
