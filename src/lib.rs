@@ -10,6 +10,7 @@
 //! - [`text`]   — sanitizing untrusted remote text.
 //! - [`logging`] — file logging.
 //! - [`report`] — `ssmdeck report` and the console's export: CSV, JSON, Markdown, HTML.
+//! - [`ui`]     — the console (views, keymaps, themes).
 
 pub mod actions;
 pub mod cli;
@@ -19,3 +20,4 @@ pub mod model;
 pub mod report;
 pub mod sim;
 pub mod text;
+pub mod ui;

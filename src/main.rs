@@ -11,8 +11,8 @@ fn main() -> ExitCode {
         Some(Command::Sim(args)) => ssmdeck::sim::cli::run(&args),
         Some(Command::Snapshot(_)) => not_yet("snapshot"),
         Some(Command::Report(_)) => not_yet("report"),
-        Some(Command::Info(_)) => not_yet("info"),
-        None => not_yet("the console"),
+        Some(Command::Info(a)) => ssmdeck::ui::info(a, &paths),
+        None => ssmdeck::ui::run(cli.console, &paths),
     }
 }
 

@@ -3,12 +3,19 @@
 //! ssmdeck simulator (patch now across accounts and regions, splitting, read-only, cancel,
 //! truncation).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use ssmdeck::actions::audit::{AuditLog, Outcome};
-use ssmdeck::actions::{ActionError, Gate, ReadOnlySource, SendRequest, StaticClients, watch};
+use ssmdeck::actions::plan::PatchOptions;
+use ssmdeck::actions::{
+    ActionError, CancelRequest, Gate, ReadOnlySource, SendRequest, SsmClients, StaticClients,
+    TargetScope, plan_patch_now, send_plan, watch,
+};
+use ssmdeck::model::{
+    Account, FleetSnapshot, Node, NodeKey, PatchOperation, PingStatus, PlatformType,
+};
 
 /// moto_server on a free loopback port, killed on drop.
 struct Moto {
@@ -135,4 +142,344 @@ async fn moto_send_command_and_get_invocation_through_the_gate() {
     let err = ro.send_command(&clients, &req).await.unwrap_err();
     assert!(err.is_read_only());
     assert!(err.to_string().contains("config file"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Through the ssmdeck simulator.
+
+use ssmdeck::sim::{SimConfig, SimHandle};
+
+fn sim_config(accounts: usize, regions: &[&str], nodes: usize, time_scale: f64) -> SimConfig {
+    SimConfig {
+        seed: 11,
+        accounts,
+        regions: regions.iter().map(|r| r.to_string()).collect(),
+        nodes_per_account: nodes,
+        certs_per_account: 1,
+        time_scale,
+        ..SimConfig::default()
+    }
+}
+
+fn fast_watch() -> watch::WatchConfig {
+    watch::WatchConfig {
+        initial: Duration::from_millis(100),
+        max: Duration::from_millis(400),
+        deadline: Duration::from_secs(25),
+        ..watch::WatchConfig::default()
+    }
+}
+
+/// The management account's credentials (any non-session key acts as it in the simulator).
+fn mgmt_clients(sim: &SimHandle) -> StaticClients {
+    StaticClients::new(Some(sim.url.clone()), "AKIASSMDECKTEST0001", "sim-secret")
+}
+
+/// An online Linux node of the management account in `region` (DescribeInstanceInformation).
+async fn online_linux_node(clients: &StaticClients, region: &str) -> String {
+    let out = clients
+        .client(region)
+        .describe_instance_information()
+        .max_results(50)
+        .send()
+        .await
+        .expect("DescribeInstanceInformation");
+    out.instance_information_list()
+        .iter()
+        .find(|i| {
+            i.ping_status().map(|p| p.as_str()) == Some("Online")
+                && i.platform_type().map(|p| p.as_str()) == Some("Linux")
+        })
+        .and_then(|i| i.instance_id())
+        .expect("an online Linux node")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_long_output_carries_the_truncation_note() {
+    let sim = ssmdeck::sim::start(sim_config(1, &["us-east-1"], 8, 1000.0))
+        .await
+        .unwrap();
+    let clients = mgmt_clients(&sim);
+    let instance = online_linux_node(&clients, "us-east-1").await;
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::new(None, dir.path().join("audit.jsonl"));
+    let req = SendRequest {
+        account_id: sim.management_account_id(),
+        region: "us-east-1".into(),
+        document: "AWS-RunShellScript".into(),
+        parameters: BTreeMap::from([("commands".to_string(), vec!["seq 1 20000".to_string()])]),
+        instance_ids: vec![instance.clone()],
+        ..SendRequest::default()
+    };
+    let cmd = gate
+        .send_command(&clients, &req)
+        .await
+        .expect("SendCommand");
+    let tracker = watch::watch(
+        &clients,
+        std::slice::from_ref(&cmd),
+        &fast_watch(),
+        None,
+        &tokio_util::sync::CancellationToken::new(),
+    )
+    .await;
+    assert!(tracker.is_done(), "{}", tracker.summary());
+    let row = &tracker.rows()[0];
+    assert_eq!(row.status, "Success", "{row:?}");
+    // ListCommandInvocations' step output is cut at 2,500 characters
+    assert!(
+        row.plugins[0].truncated,
+        "{:?}",
+        row.plugins[0].stdout.len()
+    );
+    let out = watch::fetch_output(&clients, row, Duration::from_secs(10))
+        .await
+        .expect("GetCommandInvocation");
+    let p = &out.plugins[0];
+    assert_eq!(p.name, "aws:runShellScript");
+    assert_eq!(p.stdout.chars().count(), 24_000);
+    assert!(p.stdout.starts_with("1\n2\n3\n"));
+    let note = p.truncation_note().expect("a truncation note");
+    assert!(note.contains("24,000"), "{note}");
+    assert!(out.lines().iter().any(|l| l.text == note));
+    assert_eq!(sim.op_count("AmazonSSM.SendCommand"), 1);
+}
+
+/// Online management-account nodes in `region` as a minimal snapshot for planning.
+async fn mgmt_snapshot(sim: &SimHandle, clients: &StaticClients, region: &str) -> FleetSnapshot {
+    let acct = sim.management_account_id();
+    let mut nodes = Vec::new();
+    let mut token = None;
+    loop {
+        let out = clients
+            .client(region)
+            .describe_instance_information()
+            .max_results(50)
+            .set_next_token(token)
+            .send()
+            .await
+            .expect("DescribeInstanceInformation");
+        for i in out.instance_information_list() {
+            nodes.push(Node {
+                instance_id: i.instance_id().unwrap_or_default().into(),
+                account_id: acct.clone(),
+                region: region.into(),
+                name: i.computer_name().unwrap_or_default().into(),
+                platform_type: match i.platform_type().map(|p| p.as_str()) {
+                    Some("Linux") => PlatformType::Linux,
+                    Some("Windows") => PlatformType::Windows,
+                    Some("MacOS") => PlatformType::MacOS,
+                    _ => PlatformType::Unknown,
+                },
+                ping_status: match i.ping_status().map(|p| p.as_str()) {
+                    Some("Online") => PingStatus::Online,
+                    Some("ConnectionLost") => PingStatus::ConnectionLost,
+                    Some("Inactive") => PingStatus::Inactive,
+                    _ => PingStatus::Unknown,
+                },
+                ..Node::default()
+            });
+        }
+        token = out.next_token().map(String::from);
+        if token.is_none() {
+            break;
+        }
+    }
+    FleetSnapshot {
+        accounts: vec![Account {
+            id: acct,
+            name: "management".into(),
+            ..Account::default()
+        }],
+        nodes,
+        ..FleetSnapshot::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_readonly_blocks_every_mutating_path() {
+    let sim = ssmdeck::sim::start(sim_config(1, &["us-east-1"], 8, 100.0))
+        .await
+        .unwrap();
+    let clients = mgmt_clients(&sim);
+    let snap = mgmt_snapshot(&sim, &clients, "us-east-1").await;
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::new(Some(ReadOnlySource::Flag), dir.path().join("audit.jsonl"));
+    let plan = plan_patch_now(
+        &snap,
+        &TargetScope::marked(snap.nodes.iter().map(|n| n.key()).collect()),
+        &PatchOptions {
+            operation: PatchOperation::Install,
+            ..PatchOptions::default()
+        },
+    )
+    .unwrap();
+    let report = send_plan(&gate, &clients, &plan).await;
+    assert!(report.sent.is_empty());
+    let blocked = report.blocked().expect("blocked by read-only");
+    assert!(blocked.to_string().contains("--readonly"), "{blocked}");
+    let err = gate
+        .cancel_command(
+            &clients,
+            &CancelRequest {
+                account_id: sim.management_account_id(),
+                region: "us-east-1".into(),
+                command_id: "11111111-2222-3333-4444-555555555555".into(),
+                instance_ids: vec![],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_read_only());
+    let node = snap.nodes.iter().find(|n| n.is_online()).unwrap();
+    let env = SsmClients::credentials_env(&clients, &node.account_id, &node.region)
+        .await
+        .unwrap();
+    let session = ssmdeck::actions::session::plan_session(
+        node,
+        std::path::Path::new("aws"),
+        env,
+        Some(&sim.url),
+    )
+    .unwrap();
+    assert!(gate.start_session(&session).unwrap_err().is_read_only());
+    // nothing reached the simulator
+    assert_eq!(sim.op_count("AmazonSSM.SendCommand"), 0);
+    assert_eq!(sim.op_count("AmazonSSM.CancelCommand"), 0);
+    assert_eq!(sim.op_count("AmazonSSM.StartSession"), 0);
+    let recs = AuditLog::read(&gate.audit_path()).unwrap();
+    assert_eq!(recs.len(), 3, "{recs:?}");
+    assert!(recs.iter().all(|r| r.outcome == Outcome::Blocked));
+    let ops: BTreeSet<&str> = recs.iter().map(|r| r.operation.as_str()).collect();
+    assert_eq!(
+        ops,
+        BTreeSet::from(["SendCommand", "CancelCommand", "StartSession"])
+    );
+    let text = std::fs::read_to_string(gate.audit_path()).unwrap();
+    assert!(
+        !text.contains("sim-secret"),
+        "no credentials in the audit log"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_cancel_a_running_command() {
+    // real time: an Install takes over a minute, so it is still running when cancelled
+    let sim = ssmdeck::sim::start(sim_config(1, &["us-east-1"], 10, 1.0))
+        .await
+        .unwrap();
+    let clients = mgmt_clients(&sim);
+    let snap = mgmt_snapshot(&sim, &clients, "us-east-1").await;
+    let targets: Vec<NodeKey> = snap
+        .nodes
+        .iter()
+        .filter(|n| n.is_online() && n.platform_type != PlatformType::Unknown)
+        .map(|n| n.key())
+        .take(3)
+        .collect();
+    assert!(targets.len() >= 2);
+    let plan = plan_patch_now(
+        &snap,
+        &TargetScope::marked(targets.clone()),
+        &PatchOptions {
+            operation: PatchOperation::Install,
+            ..PatchOptions::default()
+        },
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::new(None, dir.path().join("audit.jsonl"));
+    let report = send_plan(&gate, &clients, &plan).await;
+    assert_eq!(report.sent.len(), 1, "{:?}", report.failed);
+    let cmd = report.sent[0].clone();
+    // running: the first target in progress, the others waiting (concurrency 1)
+    let before = watch::list_invocations(&clients, &cmd, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(before.iter().all(|i| i.status != "Success"), "{before:?}");
+    gate.cancel_command(
+        &clients,
+        &CancelRequest {
+            account_id: cmd.account_id.clone(),
+            region: cmd.region.clone(),
+            command_id: cmd.command_id.clone(),
+            instance_ids: vec![],
+        },
+    )
+    .await
+    .expect("CancelCommand");
+    assert_eq!(sim.op_count("AmazonSSM.CancelCommand"), 1);
+    let tracker = watch::watch(
+        &clients,
+        std::slice::from_ref(&cmd),
+        &fast_watch(),
+        None,
+        &tokio_util::sync::CancellationToken::new(),
+    )
+    .await;
+    assert!(tracker.is_done(), "{}", tracker.summary());
+    assert!(
+        tracker.rows().iter().all(|r| r.status == "Cancelled"),
+        "{}",
+        tracker.summary()
+    );
+    let recs = AuditLog::read(&gate.audit_path()).unwrap();
+    assert!(recs.iter().any(|r| r.operation == "CancelCommand"
+        && r.outcome == Outcome::Sent
+        && r.command_id.as_deref() == Some(cmd.command_id.as_str())));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_more_than_50_targets_in_one_account_region_are_split() {
+    let sim = ssmdeck::sim::start(sim_config(1, &["us-east-1"], 140, 2000.0))
+        .await
+        .unwrap();
+    let clients = mgmt_clients(&sim);
+    let snap = mgmt_snapshot(&sim, &clients, "us-east-1").await;
+    let plan = plan_patch_now(
+        &snap,
+        &TargetScope::Account(sim.management_account_id()),
+        &PatchOptions::default(),
+    )
+    .unwrap();
+    let n = plan.target_count();
+    assert!(n > 100, "{n} targets");
+    assert_eq!(plan.command_count(), n.div_ceil(50));
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::new(None, dir.path().join("audit.jsonl"));
+    let report = send_plan(&gate, &clients, &plan).await;
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(
+        sim.op_count("AmazonSSM.SendCommand") as usize,
+        plan.command_count()
+    );
+    let mut ids = BTreeSet::new();
+    for c in &report.sent {
+        assert!(c.instance_ids.len() <= 50, "{}", c.instance_ids.len());
+        for i in &c.instance_ids {
+            assert!(ids.insert(i.clone()), "{i} sent twice");
+        }
+    }
+    assert_eq!(ids.len(), n, "every target in exactly one command");
+    let tracker = watch::watch(
+        &clients,
+        &report.sent,
+        &fast_watch(),
+        None,
+        &tokio_util::sync::CancellationToken::new(),
+    )
+    .await;
+    assert!(tracker.is_done(), "{}", tracker.summary());
+    assert_eq!(tracker.progress(), (n, n));
+    assert!(
+        tracker
+            .counts()
+            .iter()
+            .any(|(s, c)| s == "Success" && *c > n / 2),
+        "{}",
+        tracker.summary()
+    );
+    let recs = AuditLog::read(&gate.audit_path()).unwrap();
+    assert_eq!(recs.len(), plan.command_count());
 }

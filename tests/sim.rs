@@ -1204,4 +1204,126 @@ fn stock_aws_cli_talks_to_ssmdeck_sim() {
             .unwrap()
             .contains('.')
     );
+
+    // SSM through the same process: the member's fleet in eu-west-1, every page.
+    let nodes = aws(
+        &sim.url,
+        dir.path(),
+        &env,
+        &[
+            "ssm",
+            "describe-instance-information",
+            "--region",
+            "eu-west-1",
+        ],
+    );
+    let list = nodes["InstanceInformationList"].as_array().unwrap();
+    assert!(!list.is_empty());
+    assert!(list.iter().all(|n| {
+        n["InstanceId"]
+            .as_str()
+            .is_some_and(|i| i.starts_with("i-") || i.starts_with("mi-"))
+    }));
+}
+
+// ------------------------------------------------------------------------------------------
+// SSM through the server: the caller's account and region pick the fleet
+
+async fn instance_ids(ssm: &aws_sdk_ssm::Client, page: i32) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut token = None;
+    loop {
+        let out = ssm
+            .describe_instance_information()
+            .max_results(page)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        let list = out.instance_information_list();
+        assert!(list.len() <= page as usize);
+        ids.extend(list.iter().map(|i| i.instance_id().unwrap().to_string()));
+        token = out.next_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn ssm_calls_reach_the_fleet_of_the_callers_account_and_region() {
+    let h = sim(cfg()).await;
+    let world = h.world().clone();
+    let mgmt_id = h.management_account_id();
+    let (member, invited, suspended, _) = member_ids(&h);
+    assert!(world.ssm.total_nodes() > 0);
+    assert_eq!(world.ssm.node_count(&suspended, "us-east-1"), 0);
+    assert!(
+        world.ssm.node_count(&invited, "us-east-1") > 0,
+        "invited accounts have a fleet, just no role"
+    );
+
+    let mut seen: Vec<HashSet<String>> = Vec::new();
+    let mut pages_expected = 0;
+    for (acct, region) in [
+        (mgmt_id.as_str(), "us-east-1"),
+        (member.as_str(), "eu-west-1"),
+        (member.as_str(), "ap-southeast-2"),
+    ] {
+        let ssm = aws_sdk_ssm::Client::new(&as_account(&h, acct, region).await);
+        let ids = instance_ids(&ssm, 7).await;
+        let n = world.ssm.node_count(acct, region);
+        assert!(n > 0);
+        assert_eq!(ids.len(), n, "{acct} {region}");
+        let set: HashSet<String> = ids.into_iter().collect();
+        assert_eq!(set.len(), n, "no duplicates across pages");
+        assert!(
+            set.iter()
+                .all(|i| i.starts_with("i-") || i.starts_with("mi-"))
+        );
+        seen.push(set);
+        pages_expected += n.div_ceil(7);
+    }
+    // Account × region isolation.
+    assert!(seen[0].is_disjoint(&seen[1]));
+    assert!(seen[1].is_disjoint(&seen[2]));
+    // Every request was counted (a last empty page may be served too).
+    let counted = h.op_count("AmazonSSM.DescribeInstanceInformation") as usize;
+    assert!(
+        counted >= pages_expected && counted <= pages_expected + 3,
+        "{counted} vs {pages_expected}"
+    );
+
+    // Patch states come from the same fleet.
+    let ssm = aws_sdk_ssm::Client::new(&as_account(&h, &member, "eu-west-1").await);
+    let first: Vec<String> = seen[1].iter().take(10).cloned().collect();
+    let states = ssm
+        .describe_instance_patch_states()
+        .set_instance_ids(Some(first.clone()))
+        .send()
+        .await
+        .unwrap();
+    for s in states.instance_patch_states() {
+        assert!(first.contains(&s.instance_id().to_string()));
+    }
+
+    // The service's own validation reaches the SDK with the right code; throttling uses
+    // SSM's error.
+    let err = ssm
+        .describe_instance_information()
+        .max_results(51)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("ValidationException"));
+    h.set_throttle_tps(1.0);
+    let mut throttled = None;
+    for _ in 0..5 {
+        if let Err(e) = ssm.describe_instance_information().send().await {
+            throttled = Some(e);
+            break;
+        }
+    }
+    assert_eq!(throttled.unwrap().code(), Some("ThrottlingException"));
 }

@@ -332,6 +332,11 @@ pub fn plan_patch_now(
             vec![options.reboot.as_str().to_string()],
         );
     }
+    // AWS-RunPatchBaseline best practice outside maintenance windows ("Parameter name:
+    // Snapshot ID" in the Patch Manager docs): one GUID for the whole operation, so every
+    // node is evaluated against the same baseline snapshot instead of one generated per
+    // node. A maintenance window does the same with its execution id.
+    parameters.insert("SnapshotId".to_string(), vec![new_snapshot_id()]);
 
     Ok(PatchPlan {
         scope: scope.describe(snapshot),
@@ -350,6 +355,40 @@ pub fn plan_patch_now(
         preview,
         confirmation,
     })
+}
+
+/// A random (version 4 style) GUID.
+pub fn new_snapshot_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let word = |salt: u64| {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(salt);
+        h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        h.finish()
+    };
+    let hi = word(1);
+    let lo = word(2);
+    let b: Vec<u8> = hi
+        .to_be_bytes()
+        .into_iter()
+        .chain(lo.to_be_bytes())
+        .collect();
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+        u16::from_be_bytes([b[4], b[5]]),
+        u16::from_be_bytes([b[6], b[7]]) & 0x0fff,
+        (u16::from_be_bytes([b[8], b[9]]) & 0x3fff) | 0x8000,
+        u64::from_be_bytes([0, 0, b[10], b[11], b[12], b[13], b[14], b[15]]),
+    )
 }
 
 fn exclusion_reason(snapshot: &FleetSnapshot, n: &Node) -> Option<ExclusionReason> {
@@ -556,6 +595,10 @@ mod tests {
         assert_eq!(all.len(), 120, "no id lost or duplicated");
         assert_eq!(plan.parameters["Operation"], vec!["Scan"]);
         assert!(!plan.parameters.contains_key("RebootOption"));
+        let snap_id = &plan.parameters["SnapshotId"][0];
+        assert_eq!(snap_id.len(), 36);
+        assert_eq!(snap_id.as_bytes()[14], b'4');
+        assert_ne!(snap_id, &new_snapshot_id());
         assert_eq!(plan.confirmation, Confirmation::PressEnter);
     }
 

@@ -85,25 +85,32 @@ pub async fn watch<C: SsmClients>(
     let mut tracker = CommandTracker::new(commands);
     let started = tokio::time::Instant::now();
     let mut interval = cfg.initial;
+    let mut polls = 0u32;
     loop {
-        if tracker.is_done() || cancel.is_cancelled() || started.elapsed() >= cfg.deadline {
-            return tracker;
+        if polls > 0 {
+            // A command whose targets are not known up front (Targets, or history) has no
+            // rows until the API lists them: give it a few polls before calling it done.
+            let done = tracker.is_done() && (!tracker.rows().is_empty() || polls >= 3);
+            if done || cancel.is_cancelled() || started.elapsed() >= cfg.deadline {
+                return tracker;
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return tracker,
+                _ = tokio::time::sleep(interval) => {}
+            }
         }
-        tokio::select! {
-            _ = cancel.cancelled() => return tracker,
-            _ = tokio::time::sleep(interval) => {}
-        }
+        polls += 1;
         let pending: Vec<&CommandSummary> = commands
             .iter()
             .filter(|c| !tracker.command_done(&c.command_id))
             .collect();
-        let polls = pending.iter().map(|c| async move {
+        let calls = pending.iter().map(|c| async move {
             (
                 c.command_id.clone(),
                 list_invocations(clients, c, cfg.call_timeout).await,
             )
         });
-        let results = futures::future::join_all(polls).await;
+        let results = futures::future::join_all(calls).await;
         let mut changed = false;
         let mut errors = false;
         for (command_id, r) in results {

@@ -37,11 +37,12 @@ pub fn run(args: &SimArgs) -> ExitCode {
         };
         let w = handle.world();
         eprintln!(
-            "ssmdeck sim: organization {} with {} accounts (management {}), regions {}, {} certificates. Ctrl-C stops it.",
+            "ssmdeck sim: organization {} with {} accounts (management {}), regions {}, {} managed nodes, {} certificates. Ctrl-C stops it.",
             w.org.id,
             w.org.accounts.len(),
             w.org.management_account_id,
             w.cfg.regions.join(","),
+            w.ssm.total_nodes(),
             w.acm.total(),
         );
         let mut out = std::io::stdout().lock();

@@ -1,0 +1,595 @@
+//! What each plugin step printed, rendered on demand from the invocation's result and the
+//! node: AWS-RunPatchBaseline in the style of the real PatchLinux / PatchWindows steps
+//! (baseline, operation, counts, the patch list, "Patch operation completed"), and a tiny
+//! shell for AWS-RunShellScript / AWS-RunPowerShellScript.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{Command, Doc, Invocation, RunResult};
+use crate::sim::ssm::fleet::RegionFleet;
+use crate::sim::ssm::node::{NodeRec, PatchCounts};
+use crate::sim::ssm::patches::{self, PState};
+
+/// (stdout, stderr) of the invocation's active step, in full (callers truncate).
+pub fn render(f: &RegionFleet, c: &Command, inv: &Invocation) -> (String, String) {
+    let Some(node) = f.node(&inv.instance_id) else {
+        return (String::new(), String::new());
+    };
+    let start = inv.start.unwrap_or(c.requested);
+    let end = inv.end.unwrap_or(start);
+    let fallback = RunResult {
+        before: node.counts,
+        after: node.counts,
+        ..RunResult::default()
+    };
+    let result = inv.result.as_ref().unwrap_or(&fallback);
+    match &c.doc {
+        Doc::PatchBaseline { install, reboot } => {
+            if inv.windows {
+                patch_windows(
+                    f,
+                    c,
+                    node,
+                    *install,
+                    *reboot,
+                    result,
+                    start,
+                    end,
+                    inv.response_code,
+                )
+            } else {
+                patch_linux(
+                    f,
+                    c,
+                    node,
+                    *install,
+                    *reboot,
+                    result,
+                    start,
+                    end,
+                    inv.response_code,
+                )
+            }
+        }
+        Doc::Script { lines, .. } => script(node, lines, start),
+    }
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S,%3f").to_string()
+}
+
+fn product(node: &NodeRec) -> &'static str {
+    match node.platform().key {
+        "al2023" => "AmazonLinux2023",
+        "al2" => "AmazonLinux2",
+        "ubuntu2204" | "ubuntu2404" => "Ubuntu",
+        "rhel9" => "RedhatEnterpriseLinux9.4",
+        "sles15" => "SUSE15.5",
+        _ => "WindowsServer",
+    }
+}
+
+fn package_manager(node: &NodeRec) -> &'static str {
+    match node.platform().key {
+        "al2" => "yum",
+        "ubuntu2204" | "ubuntu2404" => "apt",
+        "sles15" => "zypper",
+        _ => "dnf",
+    }
+}
+
+fn counts_line(c: &PatchCounts) -> String {
+    format!(
+        "installed: {}, installed other: {}, installed pending reboot: {}, installed rejected: {}, missing: {}, failed: {}, not applicable: {}",
+        c.installed,
+        c.installed_other,
+        c.pending_reboot,
+        c.rejected,
+        c.missing,
+        c.failed,
+        c.not_applicable
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn patch_linux(
+    f: &RegionFleet,
+    _c: &Command,
+    node: &NodeRec,
+    install: bool,
+    reboot: bool,
+    r: &RunResult,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    code: i32,
+) -> (String, String) {
+    let mut out = String::with_capacity(8192);
+    let mut err = String::new();
+    let span = (end - start).num_milliseconds().max(1000);
+    let at = |frac: f64| stamp(start + Duration::milliseconds((span as f64 * frac) as i64));
+    let region = &f.region;
+    let pm = package_manager(node);
+    let _ = writeln!(out, "/usr/bin/python3");
+    let _ = writeln!(out, "/usr/bin/{pm}");
+    let _ = writeln!(out, "Using python binary: 'python3'");
+    let _ = writeln!(out, "Using Python Version: Python 3.9.16");
+    let _ = writeln!(
+        out,
+        "{} root [INFO]: Downloading payload from https://s3.dualstack.{region}.amazonaws.com/aws-ssm-{region}/patchbaselineoperations/linux/payloads/patch-baseline-operations-1.286.tar.gz",
+        at(0.01)
+    );
+    let _ = writeln!(
+        out,
+        "{} root [INFO]: Attempting to import entrance file os_selector",
+        at(0.02)
+    );
+    let _ = writeln!(out, "{} root [INFO]: Instance Id: {}", at(0.03), node.id);
+    let _ = writeln!(out, "{} root [INFO]: Region: {region}", at(0.03));
+    let _ = writeln!(out, "{} root [INFO]: Product: {}", at(0.03), product(node));
+    let _ = writeln!(
+        out,
+        "{} root [INFO]: Patch Group: {}",
+        at(0.03),
+        node.patch_group().unwrap_or("")
+    );
+    let _ = writeln!(
+        out,
+        "{} root [INFO]: Operation type: {}, reboot option: {}",
+        at(0.04),
+        if install { "install" } else { "scan" },
+        if reboot { "RebootIfNeeded" } else { "NoReboot" }
+    );
+    let _ = writeln!(
+        out,
+        "{} root [INFO]: Snapshot Id: {}",
+        at(0.04),
+        r.snapshot_id
+    );
+    let _ = writeln!(
+        out,
+        "{} root [INFO]: Patch baseline: {} ({})",
+        at(0.05),
+        f.baseline_id_for(node),
+        f.baseline_name_for(node)
+    );
+    let _ = writeln!(
+        out,
+        "{} root [INFO]: Loading patch snapshot from snapshot data",
+        at(0.06)
+    );
+    let _ = writeln!(
+        out,
+        "{} root [INFO]: Start to scan packages with {pm}.",
+        at(0.08)
+    );
+    if node.association_status == "Failed" {
+        let _ = writeln!(
+            err,
+            "Errors during downloading metadata for repository '{}':",
+            repo(node)
+        );
+        let _ = writeln!(
+            err,
+            "  - Curl error (28): Timeout was reached for https://{}/repodata/repomd.xml [Connection timed out after 30001 milliseconds]",
+            repo_host(node, region)
+        );
+        let _ = writeln!(
+            err,
+            "Error: Failed to download metadata for repo '{}': Cannot download repomd.xml: Cannot download repodata/repomd.xml: All mirrors were tried",
+            repo(node)
+        );
+        let _ = writeln!(
+            out,
+            "{} root [ERROR]: Package manager failed, return code: 1",
+            at(0.9)
+        );
+        let _ = writeln!(out, "{} root [ERROR]: Patch operation failed.", at(0.95));
+        let _ = writeln!(out, "failed to run commands: exit status {code}");
+        return (out, err);
+    }
+    let list = patches::patch_list(node);
+    if install {
+        let installed = installed_names(r, &list);
+        let _ = writeln!(
+            out,
+            "{} root [INFO]: Installing {} package(s):",
+            at(0.1),
+            installed.len() + r.failed.len()
+        );
+        for p in installed.iter().chain(r.failed.iter()) {
+            let _ = writeln!(out, "    {p}");
+        }
+        if !installed.is_empty() {
+            let _ = writeln!(out, "Dependencies resolved.");
+            let _ = writeln!(
+                out,
+                "Running transaction check\nTransaction check succeeded.\nRunning transaction test\nTransaction test succeeded.\nRunning transaction"
+            );
+            let n = installed.len();
+            for (i, p) in installed.iter().enumerate() {
+                let _ = writeln!(out, "  Upgrading        : {p:<70} {}/{}", i + 1, n);
+            }
+            for (i, p) in installed.iter().enumerate() {
+                let _ = writeln!(out, "  Verifying        : {p:<70} {}/{}", i + 1, n);
+            }
+            let _ = writeln!(out, "Complete!");
+        }
+        for p in &r.failed {
+            let _ = writeln!(
+                err,
+                "Error: Transaction test error:\n  file /usr/lib64/.build-id conflicts between attempted installs of {p}"
+            );
+        }
+        if !r.failed.is_empty() {
+            let _ = writeln!(
+                out,
+                "{} root [ERROR]: Failed to install package(s): {}",
+                at(0.8),
+                r.failed.join(", ")
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} root [INFO]: Patch states after the operation ({} packages):",
+        at(0.85),
+        list.len()
+    );
+    for p in list.iter().filter(|p| p.state != PState::NotApplicable) {
+        let _ = writeln!(out, "    {:<72} {}", p.title, p.state.as_str());
+    }
+    let _ = writeln!(
+        out,
+        "{} root [INFO]: Summary: {}",
+        at(0.9),
+        counts_line(&r.after)
+    );
+    let _ = writeln!(out, "{} root [INFO]: Report upload successful.", at(0.92));
+    if r.rebooted {
+        let _ = writeln!(
+            out,
+            "{} root [INFO]: Reboot is required; rebooting the instance.",
+            at(0.94)
+        );
+        let _ = writeln!(
+            out,
+            "{} root [INFO]: Instance rebooted; resuming.",
+            at(0.98)
+        );
+    } else if install && !reboot && r.after.pending_reboot > 0 {
+        let _ = writeln!(
+            out,
+            "{} root [INFO]: RebootOption is NoReboot: {} package(s) pending reboot; the instance is not compliant until it reboots and is scanned again.",
+            at(0.94),
+            r.after.pending_reboot
+        );
+    }
+    if code == 0 {
+        let _ = writeln!(out, "{} root [INFO]: Patch operation completed.", at(1.0));
+    } else {
+        let _ = writeln!(out, "{} root [ERROR]: Patch operation failed.", at(1.0));
+        let _ = writeln!(out, "failed to run commands: exit status {code}");
+    }
+    (out, err)
+}
+
+fn repo(node: &NodeRec) -> &'static str {
+    match node.platform().key {
+        "al2023" => "amazonlinux",
+        "al2" => "amzn2-core",
+        "rhel9" => "rhel-9-baseos-rhui-rpms",
+        "sles15" => "SLE-Module-Basesystem15-SP5-Updates",
+        _ => "ubuntu-jammy-security",
+    }
+}
+
+fn repo_host(node: &NodeRec, region: &str) -> String {
+    match node.platform().key {
+        "al2023" => format!(
+            "al2023-repos-{region}-de612dc2.s3.dualstack.{region}.amazonaws.com/core/mirrors/2023.6.20241121/x86_64"
+        ),
+        "al2" => format!(
+            "amazonlinux-2-repos-{region}.s3.dualstack.{region}.amazonaws.com/2/core/2.0/x86_64"
+        ),
+        "rhel9" => format!(
+            "rhui.{region}.aws.ce.redhat.com/pulp/mirror/content/dist/rhel9/rhui/9/x86_64/baseos/os"
+        ),
+        "sles15" => {
+            "smt-ec2.susecloud.net/repo/SUSE/Updates/SLE-Module-Basesystem/15-SP5/x86_64/update"
+                .to_string()
+        }
+        _ => format!("{region}.ec2.archive.ubuntu.com/ubuntu"),
+    }
+}
+
+/// The installed packages of a run (derived for generated history).
+fn installed_names(r: &RunResult, list: &[patches::PatchItem]) -> Vec<String> {
+    match &r.installed {
+        Some(v) => v.clone(),
+        None => list
+            .iter()
+            .filter(|p| {
+                p.state == PState::Installed
+                    && p.installed_time.is_some()
+                    && p.classification != "Enhancement"
+            })
+            .take(r.before.missing as usize)
+            .map(|p| p.package.clone())
+            .collect(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn patch_windows(
+    f: &RegionFleet,
+    c: &Command,
+    node: &NodeRec,
+    install: bool,
+    reboot: bool,
+    r: &RunResult,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    code: i32,
+) -> (String, String) {
+    let mut out = String::with_capacity(4096);
+    let mut err = String::new();
+    let iso = |t: DateTime<Utc>| t.format("%m/%d/%Y %H:%M:%S").to_string();
+    let host = node.computer_name.split('.').next().unwrap_or("");
+    let _ = writeln!(
+        out,
+        "Executing PatchBaselineOperations.ps1 with Operation: {}",
+        if install { "Install" } else { "Scan" }
+    );
+    let _ = writeln!(
+        out,
+        "Downloading https://s3.dualstack.{0}.amazonaws.com/aws-ssm-{0}/patchbaselineoperations/windows/payloads/PatchBaselineOperations-1.115.zip",
+        f.region
+    );
+    if node.association_status == "Failed" {
+        let _ = writeln!(
+            err,
+            "Invoke-PatchBaselineOperation : Exception Details: An error occurred when attempting to search Windows Update.\nException Level 1:\n Error Message: Exception from HRESULT: 0x80244022\n Stack Trace: at WUApiLib.IUpdateSearcher.Search(String criteria)"
+        );
+        let _ = writeln!(out, "failed to run commands: exit status {code}");
+        return (out, err);
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Patch Summary for {}", node.id);
+    let _ = writeln!(
+        out,
+        "PatchGroup          : {}",
+        node.patch_group().unwrap_or("")
+    );
+    let _ = writeln!(out, "BaselineId          : {}", f.baseline_id_for(node));
+    let _ = writeln!(out, "SnapshotId          : {}", r.snapshot_id);
+    let _ = writeln!(
+        out,
+        "RebootOption        : {}",
+        if reboot { "RebootIfNeeded" } else { "NoReboot" }
+    );
+    let _ = writeln!(out, "OwnerInformation    : ");
+    let _ = writeln!(
+        out,
+        "OperationType       : {}",
+        if install { "Install" } else { "Scan" }
+    );
+    let _ = writeln!(
+        out,
+        "OperationStartTime  : {}",
+        start.format("%Y-%m-%dT%H:%M:%S%.7fZ")
+    );
+    let _ = writeln!(
+        out,
+        "OperationEndTime    : {}",
+        end.format("%Y-%m-%dT%H:%M:%S%.7fZ")
+    );
+    let a = &r.after;
+    let _ = writeln!(out, "InstalledCount      : {}", a.installed);
+    let _ = writeln!(out, "InstalledOtherCount : {}", a.installed_other);
+    let _ = writeln!(out, "InstalledPendingRebootCount : {}", a.pending_reboot);
+    let _ = writeln!(out, "InstalledRejectedCount : {}", a.rejected);
+    let _ = writeln!(out, "FailedCount         : {}", a.failed);
+    let _ = writeln!(out, "MissingCount        : {}", a.missing);
+    let _ = writeln!(out, "NotApplicableCount  : {}", a.not_applicable);
+    let _ = writeln!(out, "UnreportedNotApplicableCount : 0");
+    let _ = writeln!(out);
+    let list = patches::patch_list(node);
+    let _ = writeln!(
+        out,
+        "{host} - PatchBaselineOperations Assessment Results - {}",
+        iso(end)
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "KbArticleId Installed  Title");
+    let _ = writeln!(out, "----------- ---------  -----");
+    for p in list.iter().filter(|p| p.state != PState::NotApplicable) {
+        let state = match p.state {
+            PState::Installed => "Installed",
+            PState::InstalledOther => "InstalledOther",
+            PState::InstalledPendingReboot => "PendingReboot",
+            PState::Missing => "Missing",
+            PState::Failed => "Failed",
+            PState::AvailableSecurityUpdate => "Available",
+            _ => "Rejected",
+        };
+        let _ = writeln!(out, "{:<11} {:<10} {}", p.kb_id, state, p.title);
+    }
+    if install {
+        let installed = installed_names(r, &list);
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{host} - PatchBaselineOperations Installation Results - {}",
+            iso(end)
+        );
+        let _ = writeln!(
+            out,
+            "Installed {} update(s); {} failed.",
+            installed.len(),
+            r.failed.len()
+        );
+        for p in &r.failed {
+            let _ = writeln!(
+                err,
+                "Installation of update failed: {p} (HRESULT 0x80240022)"
+            );
+        }
+    }
+    if r.rebooted {
+        let _ = writeln!(
+            out,
+            "Reboot is required: restarting the instance to finish installing updates."
+        );
+    }
+    if code == 0 {
+        let _ = writeln!(out, "Patch operation completed.");
+    } else {
+        let _ = writeln!(out, "failed to run commands: exit status {code}");
+    }
+    let _ = c;
+    (out, err)
+}
+
+/// The exit code of a script: `exit N` stops, `false` is 1, unknown commands 127,
+/// otherwise the last command's.
+pub fn script_exit_code(lines: &[String]) -> i32 {
+    let mut code = 0;
+    for l in lines
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        if let Some(n) = l.strip_prefix("exit") {
+            return n.trim().parse().unwrap_or(0);
+        }
+        code = if l == "false" {
+            1
+        } else if known(l) {
+            0
+        } else {
+            127
+        };
+    }
+    code
+}
+
+fn known(l: &str) -> bool {
+    let cmd = l.split_whitespace().next().unwrap_or("");
+    matches!(
+        cmd,
+        "echo"
+            | "hostname"
+            | "uptime"
+            | "whoami"
+            | "date"
+            | "uname"
+            | "cat"
+            | "seq"
+            | "sleep"
+            | "true"
+            | "Write-Output"
+            | "Get-Date"
+            | "id"
+            | "df"
+            | "printf"
+    )
+}
+
+fn script(node: &NodeRec, lines: &[String], start: DateTime<Utc>) -> (String, String) {
+    let mut out = String::new();
+    let mut err = String::new();
+    for l in lines
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let mut words = l.splitn(2, char::is_whitespace);
+        let cmd = words.next().unwrap_or("");
+        let rest = words.next().unwrap_or("").trim();
+        match cmd {
+            "exit" => break,
+            "echo" | "Write-Output" | "printf" => {
+                let _ = writeln!(out, "{}", rest.trim_matches(|c| c == '"' || c == '\''));
+            }
+            "hostname" => {
+                let _ = writeln!(out, "{}", node.computer_name);
+            }
+            "whoami" => {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    if node.windows() {
+                        "nt authority\\system"
+                    } else {
+                        "root"
+                    }
+                );
+            }
+            "id" => {
+                let _ = writeln!(out, "uid=0(root) gid=0(root) groups=0(root)");
+            }
+            "uptime" => {
+                let days = (start - node.registered).num_days().max(0) % 90;
+                let _ = writeln!(
+                    out,
+                    " {} up {days} days,  3:04,  0 users,  load average: 0.08, 0.03, 0.01",
+                    start.format("%H:%M:%S")
+                );
+            }
+            "date" | "Get-Date" => {
+                let _ = writeln!(out, "{}", start.format("%a %b %e %H:%M:%S UTC %Y"));
+            }
+            "uname" => {
+                let _ = writeln!(
+                    out,
+                    "Linux {} 6.1.115-126.197.amzn2023.x86_64 #1 SMP PREEMPT_DYNAMIC Tue Nov  5 17:36:57 UTC 2024 x86_64 x86_64 x86_64 GNU/Linux",
+                    node.computer_name
+                );
+            }
+            "cat" if rest == "/etc/os-release" => {
+                let p = node.platform();
+                let _ = writeln!(
+                    out,
+                    "NAME=\"{}\"\nVERSION=\"{}\"\nPRETTY_NAME=\"{} {}\"",
+                    p.name, p.version, p.name, p.version
+                );
+            }
+            "seq" => {
+                let nums: Vec<u64> = rest
+                    .split_whitespace()
+                    .filter_map(|w| w.parse().ok())
+                    .collect();
+                let (a, b) = match nums.as_slice() {
+                    [b] => (1, *b),
+                    [a, b, ..] => (*a, *b),
+                    _ => (1, 0),
+                };
+                for i in a..=b.min(a + 200_000) {
+                    let _ = writeln!(out, "{i}");
+                }
+            }
+            "sleep" | "true" | "false" | "cat" | "df" => {}
+            other => {
+                let _ = writeln!(err, "sh: line 1: {other}: command not found");
+            }
+        }
+    }
+    (out, err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_exit_codes() {
+        let l = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(script_exit_code(&l(&["echo hi"])), 0);
+        assert_eq!(script_exit_code(&l(&["echo hi", "exit 3", "echo no"])), 3);
+        assert_eq!(script_exit_code(&l(&["nosuchthing"])), 127);
+        assert_eq!(script_exit_code(&l(&["false"])), 1);
+    }
+}

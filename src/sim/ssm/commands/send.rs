@@ -1,0 +1,471 @@
+//! SendCommand: validation exactly as the model constrains it, target resolution
+//! (InstanceIds or Targets), and the plan of every invocation.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+
+use super::{Command, Doc, Invocation, Plan};
+use crate::sim::ApiError;
+use crate::sim::rng::Rng;
+use crate::sim::ssm::fleet::{RegionFleet, invalid_instance};
+use crate::sim::ssm::node::NodeRec;
+use crate::sim::ssm::page::{self, err};
+
+/// `^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$`
+pub fn valid_concurrency(s: &str) -> bool {
+    if s.is_empty() || s.len() > 7 {
+        return false;
+    }
+    if let Some(p) = s.strip_suffix('%') {
+        return p == "100"
+            || (p.len() == 1 && p.as_bytes()[0].is_ascii_digit() && p != "0")
+            || (p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()) && !p.starts_with('0'));
+    }
+    s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0')
+}
+
+/// `^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$`
+pub fn valid_max_errors(s: &str) -> bool {
+    if s == "0" {
+        return true;
+    }
+    if let Some(p) = s.strip_suffix('%') {
+        return p == "100"
+            || (p.len() == 1 && p.as_bytes()[0].is_ascii_digit())
+            || (p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()) && !p.starts_with('0'));
+    }
+    !s.is_empty() && s.len() <= 7 && s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0')
+}
+
+/// A count or a percentage of `targets`.
+fn resolve_limit(s: &str, targets: usize, round_up: bool) -> usize {
+    match s.strip_suffix('%') {
+        Some(p) => {
+            let pct: usize = p.parse().unwrap_or(100);
+            if round_up {
+                (pct * targets).div_ceil(100).max(1)
+            } else {
+                pct * targets / 100
+            }
+        }
+        None => s.parse().unwrap_or(usize::MAX),
+    }
+}
+
+fn parse_doc(name: &str, params: &Value) -> Result<Doc, ApiError> {
+    let short = name.rsplit('/').next().unwrap_or(name);
+    let list = |key: &str| -> Result<Vec<String>, ApiError> {
+        match params.get(key) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| {
+                    v.as_str().map(String::from).ok_or_else(|| {
+                        err(
+                            "InvalidParameters",
+                            format!("Parameter {key} must be a list of strings."),
+                        )
+                    })
+                })
+                .collect(),
+            Some(_) => Err(err(
+                "InvalidParameters",
+                format!("Parameter {key} must be a list of strings."),
+            )),
+        }
+    };
+    let allowed: &[&str] = match short {
+        "AWS-RunPatchBaseline" => &[
+            "Operation",
+            "SnapshotId",
+            "InstallOverrideList",
+            "RebootOption",
+            "BaselineOverride",
+            "AssociationId",
+        ],
+        "AWS-RunShellScript" | "AWS-RunPowerShellScript" => {
+            &["commands", "workingDirectory", "executionTimeout"]
+        }
+        _ => {
+            return Err(err(
+                "InvalidDocument",
+                format!("Document with name {name} does not exist."),
+            ));
+        }
+    };
+    if let Value::Object(m) = params
+        && let Some(k) = m.keys().find(|k| !allowed.contains(&k.as_str()))
+    {
+        return Err(err(
+            "InvalidParameters",
+            format!("Document {short} does not support parameter {k}."),
+        ));
+    }
+    if short == "AWS-RunPatchBaseline" {
+        let op = list("Operation")?;
+        let install = match op.as_slice() {
+            [o] if o == "Scan" => false,
+            [o] if o == "Install" => true,
+            [] => {
+                return Err(err(
+                    "InvalidParameters",
+                    "Parameter Operation is required for document AWS-RunPatchBaseline.",
+                ));
+            }
+            other => {
+                return Err(err(
+                    "InvalidParameters",
+                    format!(
+                        "Parameter Operation value {} is not one of Scan, Install.",
+                        other.join(",")
+                    ),
+                ));
+            }
+        };
+        let reboot = match list("RebootOption")?.as_slice() {
+            [] => true,
+            [o] if o == "RebootIfNeeded" => true,
+            [o] if o == "NoReboot" => false,
+            other => {
+                return Err(err(
+                    "InvalidParameters",
+                    format!(
+                        "Parameter RebootOption value {} is not one of RebootIfNeeded, NoReboot.",
+                        other.join(",")
+                    ),
+                ));
+            }
+        };
+        Ok(Doc::PatchBaseline { install, reboot })
+    } else {
+        let lines: Vec<String> = list("commands")?
+            .iter()
+            .flat_map(|c| c.lines().map(String::from).collect::<Vec<_>>())
+            .collect();
+        if lines.is_empty() {
+            return Err(err(
+                "InvalidParameters",
+                format!("Parameter commands is required for document {short}."),
+            ));
+        }
+        Ok(Doc::Script {
+            lines,
+            powershell: short == "AWS-RunPowerShellScript",
+        })
+    }
+}
+
+/// Nodes matched by `Targets` (all keys must match).
+fn resolve_targets(f: &RegionFleet, targets: &[Value]) -> Result<Vec<usize>, ApiError> {
+    page::check_len("Targets", targets.len(), 0, 5)?;
+    let mut sets: Vec<HashSet<usize>> = Vec::new();
+    for t in targets {
+        let key = page::req_str(t, "Key")?;
+        let values = page::str_list(t, "Values")?;
+        page::check_len("Values", values.len(), 0, 50)?;
+        let matches = |n: &NodeRec| -> bool {
+            if key == "InstanceIds" {
+                values.iter().any(|v| *v == "*" || *v == n.id)
+            } else if key == "tag-key" {
+                n.tags.iter().any(|(k, _)| values.contains(&k.as_str()))
+            } else if let Some(k) = key.strip_prefix("tag:") {
+                n.tag(k).is_some_and(|v| values.contains(&v))
+            } else {
+                false
+            }
+        };
+        if !(key == "InstanceIds"
+            || key == "tag-key"
+            || key.starts_with("tag:")
+            || key == "resource-groups:Name"
+            || key == "resource-groups:ResourceTypeFilters")
+        {
+            return Err(err(
+                "InvalidTarget",
+                format!("Target key {key} is not supported."),
+            ));
+        }
+        sets.push(
+            f.nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| matches(n))
+                .map(|(i, _)| i)
+                .collect(),
+        );
+    }
+    let mut out: Vec<usize> = match sets.split_first() {
+        Some((first, rest)) => first
+            .iter()
+            .copied()
+            .filter(|i| rest.iter().all(|s| s.contains(i)))
+            .collect(),
+        None => Vec::new(),
+    };
+    out.sort_unstable();
+    Ok(out)
+}
+
+pub fn send_command(
+    f: &mut RegionFleet,
+    input: &Value,
+    now: DateTime<Utc>,
+) -> Result<Value, ApiError> {
+    let doc_name = page::req_str(input, "DocumentName")?;
+    let valid_name = (3..=128).contains(&doc_name.len())
+        && doc_name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.:/".contains(&b));
+    if !valid_name {
+        return Err(page::validation(
+            "DocumentName",
+            doc_name,
+            "Member must satisfy regular expression pattern: ^[a-zA-Z0-9_\\-.:/]{3,128}$",
+        ));
+    }
+    let params = input.get("Parameters").cloned().unwrap_or(json!({}));
+    let doc = parse_doc(doc_name, &params)?;
+    let doc_version = page::opt_str(input, "DocumentVersion")?.unwrap_or("$DEFAULT");
+    if !matches!(doc_version, "$DEFAULT" | "$LATEST" | "1") {
+        return Err(err(
+            "InvalidDocumentVersion",
+            format!("Document version {doc_version} does not exist."),
+        ));
+    }
+    let comment = page::opt_str(input, "Comment")?.unwrap_or("");
+    if comment.chars().count() > 100 {
+        return Err(page::validation(
+            "Comment",
+            comment,
+            "Member must have length less than or equal to 100",
+        ));
+    }
+    let timeout_s = page::opt_i64(input, "TimeoutSeconds")?.unwrap_or(3600);
+    if !(30..=2_592_000).contains(&timeout_s) {
+        let c = if timeout_s < 30 {
+            "Member must have value greater than or equal to 30"
+        } else {
+            "Member must have value less than or equal to 2592000"
+        };
+        return Err(page::validation("TimeoutSeconds", timeout_s, c));
+    }
+    let max_concurrency = page::opt_str(input, "MaxConcurrency")?.unwrap_or("50");
+    if !valid_concurrency(max_concurrency) {
+        return Err(page::validation(
+            "MaxConcurrency",
+            max_concurrency,
+            "Member must satisfy regular expression pattern: ^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$",
+        ));
+    }
+    let max_errors = page::opt_str(input, "MaxErrors")?.unwrap_or("0");
+    if !valid_max_errors(max_errors) {
+        return Err(page::validation(
+            "MaxErrors",
+            max_errors,
+            "Member must satisfy regular expression pattern: ^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$",
+        ));
+    }
+    let bucket = page::opt_str(input, "OutputS3BucketName")?;
+    if let Some(b) = bucket
+        && !(3..=63).contains(&b.len())
+    {
+        return Err(page::validation(
+            "OutputS3BucketName",
+            b,
+            "Member must have length between 3 and 63",
+        ));
+    }
+    let prefix = page::opt_str(input, "OutputS3KeyPrefix")?.unwrap_or("");
+    if prefix.len() > 500 {
+        return Err(page::validation(
+            "OutputS3KeyPrefix",
+            prefix,
+            "Member must have length less than or equal to 500",
+        ));
+    }
+    let s3_region = page::opt_str(input, "OutputS3Region")?.unwrap_or(&f.region);
+    let exec_timeout_s = match &doc {
+        Doc::Script { .. } => match params.get("executionTimeout").and_then(|v| v.get(0)) {
+            Some(Value::String(s)) => match s.parse::<i64>() {
+                Ok(n) if (1..=172_800).contains(&n) => n,
+                _ => {
+                    return Err(err(
+                        "InvalidParameters",
+                        format!("Parameter executionTimeout value {s} is not valid (1..172800)."),
+                    ));
+                }
+            },
+            _ => 3600,
+        },
+        Doc::PatchBaseline { .. } => 7200,
+    };
+
+    // Targets
+    let ids = page::str_list(input, "InstanceIds")?;
+    let targets = page::opt_list(input, "Targets")?;
+    if !ids.is_empty() && !targets.is_empty() {
+        return Err(ApiError::validation(
+            "Specify either InstanceIds or Targets, not both.",
+        ));
+    }
+    if ids.is_empty() && targets.is_empty() {
+        return Err(ApiError::validation(
+            "Specify InstanceIds or Targets to choose where the command runs.",
+        ));
+    }
+    page::check_len("InstanceIds", ids.len(), 0, 50)?;
+    let node_idx: Vec<usize> = if targets.is_empty() {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for id in &ids {
+            if !page::is_instance_id(id) {
+                return Err(invalid_instance(id));
+            }
+            if !seen.insert(*id) {
+                return Err(err(
+                    "DuplicateInstanceId",
+                    format!("Instance {id} is listed more than once."),
+                ));
+            }
+            out.push(*f.by_id.get(*id).ok_or_else(|| invalid_instance(id))?);
+        }
+        out
+    } else {
+        resolve_targets(f, targets)?
+    };
+
+    f.sent += 1;
+    let mut rng = Rng::derive(f.seed, &format!("sent-command/{}", f.sent));
+    let id = rng.uuid();
+    let invocations: Vec<Invocation> = node_idx
+        .iter()
+        .map(|&i| {
+            let n = &f.nodes[i];
+            Invocation::new(
+                &n.id,
+                n.instance_name(),
+                n.windows(),
+                plan_for(n, &doc, now, &mut rng),
+            )
+        })
+        .collect();
+    let count = invocations.len();
+    let mut cmd = Command {
+        id: id.clone(),
+        doc_name: doc_name.to_string(),
+        doc_version: doc_version.to_string(),
+        doc,
+        comment: comment.to_string(),
+        parameters: params,
+        instance_ids: ids.iter().map(|s| s.to_string()).collect(),
+        targets: Value::Array(targets.to_vec()),
+        requested: now,
+        timeout_s,
+        exec_timeout_s,
+        max_concurrency: max_concurrency.to_string(),
+        max_errors: max_errors.to_string(),
+        concurrency: resolve_limit(max_concurrency, count, true),
+        error_limit: resolve_limit(max_errors, count, false),
+        output_s3: bucket.map(|b| (s3_region.to_string(), b.to_string(), prefix.to_string())),
+        service_role: page::opt_str(input, "ServiceRoleArn")?
+            .unwrap_or("")
+            .to_string(),
+        cloudwatch: input
+            .get("CloudWatchOutputConfig")
+            .cloned()
+            .unwrap_or(Value::Null),
+        notification: input
+            .get("NotificationConfig")
+            .cloned()
+            .unwrap_or(Value::Null),
+        invocations,
+        cancel_at: None,
+        sim_time: now,
+        done: false,
+        status: "Pending",
+        status_details: "Pending",
+        stopped: false,
+        seed: rng.next_u64(),
+    };
+    if count == 0 {
+        cmd.done = true;
+        cmd.status = "Failed";
+        cmd.status_details = "No Instances In Tag";
+    }
+    let out = json!({ "Command": cmd.json() });
+    f.add_command(cmd);
+    Ok(out)
+}
+
+/// How an invocation on this node will go.
+pub fn plan_for(n: &NodeRec, doc: &Doc, now: DateTime<Utc>, rng: &mut Rng) -> Plan {
+    if let Doc::Script { powershell, .. } = doc
+        && *powershell != n.windows()
+    {
+        return Plan::InvalidPlatform;
+    }
+    if !n.online {
+        return if now - n.lost_at > Duration::days(1) {
+            Plan::Undeliverable {
+                after_s: 8.0 + rng.unit() * 12.0,
+            }
+        } else {
+            Plan::DeliveryTimeout
+        };
+    }
+    let jitter = rng.unit();
+    let duration_s = match doc {
+        Doc::PatchBaseline { install: false, .. } => 30.0 + jitter * 60.0,
+        Doc::PatchBaseline {
+            install: true,
+            reboot,
+        } => {
+            let work = f64::from(n.counts.missing + n.counts.failed);
+            let mut d = 75.0 + work * 14.0 + jitter * 60.0;
+            if n.windows() {
+                d *= 1.8;
+            }
+            let reboots = *reboot && (n.counts.missing + n.counts.pending_reboot > 0);
+            if reboots {
+                d += 60.0 + jitter * 60.0;
+            }
+            d.min(1800.0)
+        }
+        Doc::Script { lines, .. } => {
+            let sleep: f64 = lines
+                .iter()
+                .filter_map(|l| l.trim().strip_prefix("sleep "))
+                .filter_map(|s| s.trim().parse::<f64>().ok())
+                .sum();
+            1.0 + jitter * 3.0 + sleep
+        }
+    };
+    Plan::Run { duration_s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concurrency_and_error_patterns() {
+        for ok in ["1", "50", "10%", "5%", "100%", "1234567"] {
+            assert!(valid_concurrency(ok), "{ok}");
+        }
+        for bad in ["0", "0%", "101%", "05", "", "12345678", "x"] {
+            assert!(!valid_concurrency(bad), "{bad}");
+        }
+        for ok in ["0", "0%", "3", "25%", "100%"] {
+            assert!(valid_max_errors(ok), "{ok}");
+        }
+        for bad in ["-1", "00", "200%", "a"] {
+            assert!(!valid_max_errors(bad), "{bad}");
+        }
+        assert_eq!(resolve_limit("10%", 15, true), 2);
+        assert_eq!(resolve_limit("1%", 3, true), 1);
+        assert_eq!(resolve_limit("10%", 15, false), 1);
+        assert_eq!(resolve_limit("7", 3, false), 7);
+    }
+}

@@ -1,0 +1,668 @@
+//! Per-node patch lists (derived lazily from the node seed and counters, so 100k nodes cost
+//! nothing until asked), patch states, and the DescribeInstancePatch* operations.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+
+use super::catalog::{self, Platform};
+use super::fleet::RegionFleet;
+use super::node::{NodeRec, PatchCounts};
+use super::page::{self, err, ts};
+use crate::sim::ApiError;
+use crate::sim::rng::Rng;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PState {
+    Installed,
+    InstalledOther,
+    InstalledPendingReboot,
+    InstalledRejected,
+    Missing,
+    NotApplicable,
+    Failed,
+    AvailableSecurityUpdate,
+}
+
+impl PState {
+    pub const ALL: [PState; 8] = [
+        PState::Installed,
+        PState::InstalledOther,
+        PState::InstalledPendingReboot,
+        PState::InstalledRejected,
+        PState::Missing,
+        PState::NotApplicable,
+        PState::Failed,
+        PState::AvailableSecurityUpdate,
+    ];
+
+    /// The API enum (UPPER_SNAKE).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PState::Installed => "INSTALLED",
+            PState::InstalledOther => "INSTALLED_OTHER",
+            PState::InstalledPendingReboot => "INSTALLED_PENDING_REBOOT",
+            PState::InstalledRejected => "INSTALLED_REJECTED",
+            PState::Missing => "MISSING",
+            PState::NotApplicable => "NOT_APPLICABLE",
+            PState::Failed => "FAILED",
+            PState::AvailableSecurityUpdate => "AVAILABLE_SECURITY_UPDATE",
+        }
+    }
+
+    /// Filter values are CamelCase (`InstalledPendingReboot`); accept any case, with or
+    /// without underscores.
+    pub fn parse_filter(s: &str) -> Option<PState> {
+        let norm: String = s
+            .chars()
+            .filter(|c| *c != '_')
+            .flat_map(char::to_lowercase)
+            .collect();
+        PState::ALL
+            .into_iter()
+            .find(|p| p.as_str().replace('_', "").to_lowercase() == norm)
+    }
+
+    pub fn noncompliant(self) -> bool {
+        matches!(
+            self,
+            PState::Missing
+                | PState::Failed
+                | PState::InstalledPendingReboot
+                | PState::InstalledRejected
+        )
+    }
+}
+
+/// Critical / security / other, as the patch-state counters break non-compliance down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Category {
+    Critical,
+    Security,
+    Other,
+}
+
+pub fn category(classification: &str, severity: &str) -> Category {
+    if severity == "Critical" {
+        Category::Critical
+    } else if classification == "Security" || classification == "SecurityUpdates" {
+        Category::Security
+    } else {
+        Category::Other
+    }
+}
+
+/// Compliance severity (ListComplianceItems / summaries) of a non-compliant patch.
+pub fn compliance_severity(c: Category) -> &'static str {
+    match c {
+        Category::Critical => "CRITICAL",
+        Category::Security => "HIGH",
+        Category::Other => "MEDIUM",
+    }
+}
+
+/// One patch on one node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PatchItem {
+    pub title: String,
+    pub kb_id: String,
+    pub classification: &'static str,
+    pub severity: &'static str,
+    pub state: PState,
+    pub installed_time: Option<DateTime<Utc>>,
+    /// Comma-separated (Missing / Failed security patches only).
+    pub cve_ids: String,
+    /// `ALAS2023-2024-512`, `RHSA-2024:1234`, `USN-6601-1`, the KB for Windows.
+    pub advisory: String,
+    /// `openssl-libs-1:3.0.8-1.amzn2023.0.14.x86_64` (what dnf/yum print); KB title on Windows.
+    pub package: String,
+}
+
+impl PatchItem {
+    pub fn category(&self) -> Category {
+        category(self.classification, self.severity)
+    }
+
+    pub fn json(&self) -> Value {
+        let mut v = json!({
+            "Title": self.title,
+            "KBId": self.kb_id,
+            "Classification": self.classification,
+            "Severity": self.severity,
+            "State": self.state.as_str(),
+            "InstalledTime": self.installed_time.map(ts).unwrap_or(json!(0)),
+        });
+        if !self.cve_ids.is_empty() {
+            v["CVEIds"] = json!(self.cve_ids);
+        }
+        v
+    }
+}
+
+/// Counters of a patch list.
+pub fn counts_of(items: &[PatchItem]) -> PatchCounts {
+    let mut c = PatchCounts::default();
+    for p in items {
+        match p.state {
+            PState::Installed => c.installed += 1,
+            PState::InstalledOther => c.installed_other += 1,
+            PState::InstalledPendingReboot => c.pending_reboot += 1,
+            PState::InstalledRejected => c.rejected += 1,
+            PState::Missing => c.missing += 1,
+            PState::NotApplicable => c.not_applicable += 1,
+            PState::Failed => c.failed += 1,
+            PState::AvailableSecurityUpdate => c.available_security += 1,
+        }
+        if p.state.noncompliant() {
+            match p.category() {
+                Category::Critical => c.critical_nc += 1,
+                Category::Security => c.security_nc += 1,
+                Category::Other => c.other_nc += 1,
+            }
+        }
+    }
+    c
+}
+
+/// Distinct patches a platform can offer one node.
+pub fn pool_size(p: &Platform) -> usize {
+    if p.windows {
+        900
+    } else {
+        catalog::LINUX_PACKAGES.len() * catalog::PKG_VARIANTS.len()
+    }
+}
+
+/// The node's patch list: the materialized one if a command changed it, else derived.
+pub fn patch_list(n: &NodeRec) -> Vec<PatchItem> {
+    match &n.patches {
+        Some(list) => list.clone(),
+        None => derive_list(n),
+    }
+}
+
+/// Derive the patch list that matches `n.counts` exactly, from the node seed.
+pub fn derive_list(n: &NodeRec) -> Vec<PatchItem> {
+    let p = n.platform();
+    let c = n.counts;
+    let mut rng = Rng::new(n.seed ^ 0x7061_7463_6865_7321);
+    let pool = pool_size(p) as u64;
+    let start = rng.below(pool);
+    let stride = [7u64, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47]
+        .into_iter()
+        .filter(|s| !pool.is_multiple_of(*s))
+        .nth(rng.below(4) as usize)
+        .unwrap_or(1);
+    let mut k = 0u64;
+    let mut next_idx = move || {
+        let i = (start + k * stride) % pool;
+        k += 1;
+        i as usize
+    };
+    let reference = n
+        .report
+        .as_ref()
+        .map(|r| r.end)
+        .unwrap_or(n.registered + Duration::days(1));
+
+    let mut out = Vec::with_capacity(
+        (c.installed + c.installed_other + c.noncompliant() + c.not_applicable) as usize,
+    );
+    let (mut crit, mut sec) = (c.critical_nc, c.security_nc);
+    for (state, count) in [
+        (PState::Failed, c.failed),
+        (PState::InstalledPendingReboot, c.pending_reboot),
+        (PState::InstalledRejected, c.rejected),
+        (PState::Missing, c.missing),
+    ] {
+        for _ in 0..count {
+            let cat = if crit > 0 {
+                crit -= 1;
+                Category::Critical
+            } else if sec > 0 {
+                sec -= 1;
+                Category::Security
+            } else {
+                Category::Other
+            };
+            out.push(make_item(p, next_idx(), state, cat, &mut rng, reference));
+        }
+    }
+    for (state, count) in [
+        (PState::AvailableSecurityUpdate, c.available_security),
+        (PState::Installed, c.installed),
+        (PState::InstalledOther, c.installed_other),
+        (PState::NotApplicable, c.not_applicable),
+    ] {
+        for _ in 0..count {
+            let cat = if state == PState::AvailableSecurityUpdate {
+                Category::Security
+            } else {
+                *rng.weighted(&[
+                    (Category::Critical, 4),
+                    (Category::Security, 36),
+                    (Category::Other, 60),
+                ])
+            };
+            out.push(make_item(p, next_idx(), state, cat, &mut rng, reference));
+        }
+    }
+    out
+}
+
+fn mix(a: u64, b: u64) -> u64 {
+    let mut r = Rng::new(a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b);
+    r.next_u64()
+}
+
+fn platform_hash(p: &Platform) -> u64 {
+    p.key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+fn make_item(
+    p: &Platform,
+    idx: usize,
+    state: PState,
+    cat: Category,
+    rng: &mut Rng,
+    reference: DateTime<Utc>,
+) -> PatchItem {
+    let v = mix(platform_hash(p), idx as u64);
+    let (classification, severity) = vocabulary(p, cat, v);
+    let (title, kb_id, advisory, package) = if p.windows {
+        windows_names(p, idx, cat, v)
+    } else {
+        linux_names(p, idx, v)
+    };
+    let installed_time = match state {
+        PState::Installed | PState::InstalledOther => {
+            Some(reference - Duration::hours(rng.range(30, 9600)))
+        }
+        PState::InstalledPendingReboot => Some(reference - Duration::minutes(rng.range(5, 600))),
+        PState::InstalledRejected => Some(reference - Duration::days(rng.range(30, 300))),
+        _ => None,
+    };
+    let cve_ids = if matches!(state, PState::Missing | PState::Failed) && cat != Category::Other {
+        let n = 1 + (v >> 40) % 3;
+        (0..n)
+            .map(|i| catalog::cve(mix(v, i)))
+            .collect::<Vec<_>>()
+            .join(",")
+    } else {
+        String::new()
+    };
+    PatchItem {
+        title,
+        kb_id,
+        classification,
+        severity,
+        state,
+        installed_time,
+        cve_ids,
+        advisory,
+        package,
+    }
+}
+
+fn vocabulary(p: &Platform, cat: Category, v: u64) -> (&'static str, &'static str) {
+    let alt = (v >> 20).is_multiple_of(2);
+    if p.windows {
+        return match cat {
+            Category::Critical => ("SecurityUpdates", "Critical"),
+            Category::Security => (
+                "SecurityUpdates",
+                if alt { "Important" } else { "Moderate" },
+            ),
+            Category::Other => (
+                [
+                    "Updates",
+                    "CriticalUpdates",
+                    "UpdateRollups",
+                    "DefinitionUpdates",
+                ][((v >> 24) % 4) as usize],
+                "Unspecified",
+            ),
+        };
+    }
+    match (p.os, cat) {
+        (_, Category::Critical) => ("Security", "Critical"),
+        ("UBUNTU", Category::Security) => ("Security", if alt { "High" } else { "Medium" }),
+        ("UBUNTU", Category::Other) => ("Recommended", if alt { "Low" } else { "Medium" }),
+        ("SUSE", Category::Security) => ("Security", if alt { "Important" } else { "Moderate" }),
+        ("SUSE", Category::Other) => ("Recommended", if alt { "Low" } else { "Moderate" }),
+        ("REDHAT_ENTERPRISE_LINUX", Category::Security) => {
+            ("Security", if alt { "Important" } else { "Moderate" })
+        }
+        ("REDHAT_ENTERPRISE_LINUX", Category::Other) => {
+            (if alt { "Bugfix" } else { "Enhancement" }, "None")
+        }
+        (_, Category::Security) => ("Security", if alt { "Important" } else { "Medium" }),
+        (_, Category::Other) => (
+            if alt { "Bugfix" } else { "Enhancement" },
+            if alt { "Medium" } else { "Low" },
+        ),
+    }
+}
+
+/// (Title, KBId, advisory, package NEVRA) of a Linux package.
+fn linux_names(p: &Platform, idx: usize, v: u64) -> (String, String, String, String) {
+    let base = catalog::LINUX_PACKAGES[idx / catalog::PKG_VARIANTS.len()];
+    let variant = catalog::PKG_VARIANTS[idx % catalog::PKG_VARIANTS.len()];
+    let ubuntu = p.os == "UBUNTU";
+    let name = if ubuntu {
+        let base = catalog::UBUNTU_RENAMES
+            .iter()
+            .find(|(from, _)| *from == base)
+            .map(|(_, to)| *to)
+            .unwrap_or(base)
+            .to_lowercase();
+        let variant = match variant {
+            "-devel" => "-dev",
+            "-libs" => "-lib",
+            v => v,
+        };
+        format!("{base}{variant}")
+    } else if p.os == "SUSE" && base == "openssl" {
+        format!("libopenssl3{variant}")
+    } else {
+        format!("{base}{variant}")
+    };
+    let arch = if matches!(base, "ca-certificates" | "tzdata" | "awscli") {
+        if ubuntu { "all" } else { "noarch" }
+    } else if ubuntu {
+        "amd64"
+    } else {
+        "x86_64"
+    };
+    let (maj, min, pat) = (1 + v % 9, (v >> 8) % 30, (v >> 16) % 20);
+    let rel = 1 + (v >> 24) % 40;
+    let build = (v >> 32) % 20;
+    let year = 2024 + (v >> 36) % 2;
+    let adv_n = (v >> 44) % 900;
+    let epoch = if base == "openssl" || base == "bind" {
+        1
+    } else {
+        0
+    };
+    let (version, advisory) = match p.key {
+        "al2023" => (
+            format!("{maj}.{min}.{pat}-{rel}.amzn2023.0.{build}"),
+            format!("ALAS2023-{year}-{}", 400 + adv_n),
+        ),
+        "al2" => (
+            format!("{maj}.{min}.{pat}-{rel}.amzn2.0.{build}"),
+            format!("ALAS2-{year}-{}", 2300 + adv_n),
+        ),
+        "rhel9" => (
+            format!("{maj}.{min}.{pat}-{rel}.el9_4"),
+            format!("RHSA-{year}:{}", 1000 + adv_n * 7),
+        ),
+        "sles15" => (
+            format!("{maj}.{min}.{pat}-150500.{rel}.{build}.1"),
+            format!("SUSE-SU-{year}:{}-1", 1000 + adv_n * 3),
+        ),
+        _ => (
+            format!("{maj}.{min}.{pat}-{rel}{}.{build}", p.dist.replace('.', "")),
+            format!("USN-{}-1", 6400 + adv_n),
+        ),
+    };
+    if ubuntu {
+        let title = format!("{name}.{arch}:{version}");
+        let package = format!("{name}_{version}_{arch}");
+        (title, format!("{name}.{arch}"), advisory, package)
+    } else {
+        let title = format!("{name}.{arch}:{epoch}:{version}");
+        let package = format!("{name}-{epoch}:{version}.{arch}");
+        (title, format!("{name}.{arch}"), advisory, package)
+    }
+}
+
+fn windows_names(
+    p: &Platform,
+    idx: usize,
+    cat: Category,
+    v: u64,
+) -> (String, String, String, String) {
+    let kb = 5_000_000 + (idx as u64 * 37 + if p.key == "win2019" { 11 } else { 0 }) % 45_000;
+    let ver = if p.key == "win2019" { "2019" } else { "2022" };
+    let products = catalog::WINDOWS_PRODUCTS;
+    let product = match cat {
+        Category::Critical | Category::Security => {
+            products[[0usize, 1, 4, 6, 9][((v >> 12) % 5) as usize]]
+        }
+        Category::Other => products[[2usize, 3, 5, 7, 8][((v >> 12) % 5) as usize]],
+    };
+    let year = 2023 + (v >> 28) % 3;
+    let month = 1 + (v >> 32) % 12;
+    let title = format!(
+        "{year}-{month:02} {} (KB{kb})",
+        product.replace("{ver}", ver)
+    );
+    let kb_id = format!("KB{kb}");
+    (title.clone(), kb_id.clone(), kb_id, title)
+}
+
+// ---------------------------------------------------------------------------------------
+// Operations
+
+/// `InstancePatchState` of a node that has reported.
+pub fn patch_state_json(f: &RegionFleet, n: &NodeRec) -> Option<Value> {
+    let r = n.report.as_ref()?;
+    let c = n.counts;
+    let mut v = json!({
+        "InstanceId": n.id,
+        "PatchGroup": n.patch_group().unwrap_or(""),
+        "BaselineId": f.baseline_id_for(n),
+        "SnapshotId": r.snapshot_id,
+        "OwnerInformation": "",
+        "InstalledCount": c.installed,
+        "InstalledOtherCount": c.installed_other,
+        "InstalledPendingRebootCount": c.pending_reboot,
+        "InstalledRejectedCount": c.rejected,
+        "MissingCount": c.missing,
+        "FailedCount": c.failed,
+        "UnreportedNotApplicableCount": 0,
+        "NotApplicableCount": c.not_applicable,
+        "OperationStartTime": ts(r.start),
+        "OperationEndTime": ts(r.end),
+        "Operation": r.operation.as_str(),
+        "RebootOption": if r.reboot_if_needed { "RebootIfNeeded" } else { "NoReboot" },
+        "CriticalNonCompliantCount": c.critical_nc,
+        "SecurityNonCompliantCount": c.security_nc,
+        "OtherNonCompliantCount": c.other_nc,
+    });
+    if n.windows() {
+        v["AvailableSecurityUpdateCount"] = json!(c.available_security);
+    }
+    if let Some(t) = r.last_no_reboot {
+        v["LastNoRebootInstallOperationTime"] = ts(t);
+    }
+    Some(v)
+}
+
+pub fn describe_instance_patch_states(f: &RegionFleet, input: &Value) -> Result<Value, ApiError> {
+    const OP: &str = "DescribeInstancePatchStates";
+    let max = page::max_results(input, "MaxResults", 10, 100, 50)?;
+    if input.get("InstanceIds").is_none() {
+        return Err(page::missing("InstanceIds"));
+    }
+    let ids = page::str_list(input, "InstanceIds")?;
+    page::check_len("InstanceIds", ids.len(), 0, 50)?;
+    let start = page::start_offset(OP, input)?;
+    let states: Vec<Value> = ids
+        .iter()
+        .filter_map(|id| f.node(id))
+        .filter_map(|n| patch_state_json(f, n))
+        .collect();
+    let (items, next) = page::page(OP, input, &states, start, max);
+    Ok(page::with_token(
+        json!({ "InstancePatchStates": items }),
+        next,
+    ))
+}
+
+pub fn describe_instance_patch_states_for_patch_group(
+    f: &RegionFleet,
+    input: &Value,
+) -> Result<Value, ApiError> {
+    const OP: &str = "DescribeInstancePatchStatesForPatchGroup";
+    let max = page::max_results(input, "MaxResults", 10, 100, 50)?;
+    let group = page::req_str(input, "PatchGroup")?;
+    if group.is_empty() || group.chars().count() > 256 {
+        return Err(page::validation(
+            "PatchGroup",
+            group,
+            "Member must have length between 1 and 256",
+        ));
+    }
+    let filters = page::opt_list(input, "Filters")?;
+    page::check_len("Filters", filters.len(), 0, 4)?;
+    let mut parsed = Vec::new();
+    for flt in filters {
+        let key = page::req_str(flt, "Key")?;
+        let values = page::str_list(flt, "Values")?;
+        let ty = page::req_str(flt, "Type")?;
+        if !matches!(ty, "Equal" | "NotEqual" | "LessThan" | "GreaterThan") {
+            return Err(page::validation(
+                "Type",
+                ty,
+                "Member must satisfy enum value set: [Equal, NotEqual, LessThan, GreaterThan]",
+            ));
+        }
+        let getter: fn(&PatchCounts) -> u32 = match key {
+            "InstalledCount" => |c| c.installed,
+            "InstalledOtherCount" => |c| c.installed_other,
+            "InstalledPendingRebootCount" => |c| c.pending_reboot,
+            "InstalledRejectedCount" => |c| c.rejected,
+            "MissingCount" => |c| c.missing,
+            "FailedCount" => |c| c.failed,
+            "UnreportedNotApplicableCount" => |_| 0,
+            "NotApplicableCount" => |c| c.not_applicable,
+            _ => {
+                return Err(err(
+                    "InvalidFilter",
+                    format!("The filter key {key} is not valid."),
+                ));
+            }
+        };
+        let [value] = values.as_slice() else {
+            return Err(err(
+                "InvalidFilter",
+                format!("Filter {key} needs exactly one value."),
+            ));
+        };
+        let Ok(value) = value.parse::<u32>() else {
+            return Err(err(
+                "InvalidFilter",
+                format!("Filter {key} value {value} is not a non-negative integer."),
+            ));
+        };
+        parsed.push((getter, ty, value));
+    }
+    let start = page::start_offset(OP, input)?;
+    let states: Vec<Value> = f
+        .nodes
+        .iter()
+        .filter(|n| n.report.is_some() && n.patch_group() == Some(group))
+        .filter(|n| {
+            parsed.iter().all(|(get, ty, want)| {
+                let have = get(&n.counts);
+                match *ty {
+                    "Equal" => have == *want,
+                    "NotEqual" => have != *want,
+                    "LessThan" => have < *want,
+                    _ => have > *want,
+                }
+            })
+        })
+        .filter_map(|n| patch_state_json(f, n))
+        .collect();
+    let (items, next) = page::page(OP, input, &states, start, max);
+    Ok(page::with_token(
+        json!({ "InstancePatchStates": items }),
+        next,
+    ))
+}
+
+pub fn describe_instance_patches(f: &RegionFleet, input: &Value) -> Result<Value, ApiError> {
+    const OP: &str = "DescribeInstancePatches";
+    let max = page::max_results(input, "MaxResults", 10, 100, 50)?;
+    let id = page::req_str(input, "InstanceId")?;
+    let node = f.node_checked(id)?;
+    let filters = page::opt_list(input, "Filters")?;
+    page::check_len("Filters", filters.len(), 0, 5)?;
+    let mut parsed: Vec<(&str, Vec<String>)> = Vec::new();
+    for flt in filters {
+        let key = page::req_str(flt, "Key")?;
+        let values: Vec<String> = page::str_list(flt, "Values")?
+            .into_iter()
+            .map(String::from)
+            .collect();
+        page::check_len("Values", values.len(), 1, 20)?;
+        match key {
+            "Classification" | "KBId" | "Severity" => parsed.push((key, values)),
+            "State" => {
+                let mut states = Vec::new();
+                for v in &values {
+                    let Some(s) = PState::parse_filter(v) else {
+                        return Err(err(
+                            "InvalidFilter",
+                            format!("The filter value {v} is not valid for key State."),
+                        ));
+                    };
+                    states.push(s.as_str().to_string());
+                }
+                parsed.push(("State", states));
+            }
+            _ => {
+                return Err(err(
+                    "InvalidFilter",
+                    format!(
+                        "The filter key {key} is not valid. Valid keys: Classification, KBId, Severity, State"
+                    ),
+                ));
+            }
+        }
+    }
+    let start = page::start_offset(OP, input)?;
+    if node.report.is_none() {
+        return Ok(json!({ "Patches": [] }));
+    }
+    let list: Vec<PatchItem> = patch_list(node)
+        .into_iter()
+        .filter(|p| {
+            parsed.iter().all(|(k, vals)| {
+                let have = match *k {
+                    "Classification" => p.classification,
+                    "KBId" => p.kb_id.as_str(),
+                    "Severity" => p.severity,
+                    _ => p.state.as_str(),
+                };
+                vals.iter().any(|v| v == have)
+            })
+        })
+        .collect();
+    let (items, next) = page::page(OP, input, &list, start, max);
+    let items: Vec<Value> = items.iter().map(PatchItem::json).collect();
+    Ok(page::with_token(json!({ "Patches": items }), next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_states_parse_in_any_case() {
+        assert_eq!(
+            PState::parse_filter("InstalledPendingReboot"),
+            Some(PState::InstalledPendingReboot)
+        );
+        assert_eq!(PState::parse_filter("missing"), Some(PState::Missing));
+        assert_eq!(
+            PState::parse_filter("INSTALLED_OTHER"),
+            Some(PState::InstalledOther)
+        );
+        assert_eq!(PState::parse_filter("Broken"), None);
+    }
+}

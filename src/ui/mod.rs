@@ -1,0 +1,237 @@
+//! The console: a full-screen terminal UI over the fleet (ratatui + crossterm + tokio).
+//!
+//! # Flow
+//! terminal event → [`keymap`] → [`action::Action`] → [`update::update`]`(&mut State)` →
+//! `Vec<`[`action::Effect`]`>` → [`runtime`] executes them → [`action::Msg`] (incl.
+//! `model::FleetUpdate`) → `update` … ; [`render::render`]`(&State, &Theme, &Keymap)` is pure
+//! and runs only when the state is dirty (≤ 1 frame / 16 ms, plus a 1 s tick for ages and
+//! spinners — when nothing changes, nothing is written to the terminal).
+//!
+//! # Modules
+//! - [`runtime`] — event loop, effect executor, data sources; [`terminal`] — terminal guard.
+//! - [`action`] — `Action` (bindable), `Msg`, `Effect`, `JobCtx`.
+//! - [`state`] — `State`: data, view stack (breadcrumbs), panes, prompt, marks, toasts.
+//! - [`update`] — the only place state changes; [`command`] — `:` commands and completion.
+//! - [`table`] + [`filter`] — the one sortable/filterable/markable table; `/` filter language.
+//! - [`views`] — one module per view (`org`, `nodes`, `compliance`, `node`, `certs`,
+//!   `commands`, `errors`); [`render`] + `views_render` — drawing.
+//! - [`keymap`], [`theme`] — TOML files (`keymaps/*.toml`, `themes/*.toml`), embedded and
+//!   overridable from `<config dir>/keymaps|themes/`.
+//! - [`fixture`] — a deterministic fleet for tests, screenshots and benches; [`svg`] — buffer
+//!   to SVG for `screenshots/`.
+//!
+//! # Adding a pane (patch-now, command output, export dialog, …)
+//! 1. Write `src/ui/views/<name>.rs` with a type implementing [`pane::Pane`] (`id`, `title`,
+//!    `action`, `render`; optionally `key` for text input, `message` for job results,
+//!    `data_changed`, `tick`, `hints`, `size`) and a
+//!    `pub fn spec() -> pane::PaneSpec { PaneSpec { id, action: Some(Action::PatchNow),
+//!    commands: &["patch"], describe, open } }` where `open(&Selection)` builds the pane from
+//!    what the user points at ([`pane::Selection`]: target `nodes` — marked, filtered, the
+//!    node, or the selected account/OU/breakdown row —, the selected `command`, the current
+//!    `table` as shown for exports, `args` of the `:command`, `readonly`).
+//! 2. Add `pub mod <name>;` to `src/ui/views/mod.rs` and `super::views::<name>::spec(),` to
+//!    [`pane::registry`]. The pane's id is also its keymap section (`[patch_now]` in
+//!    `keymaps/*.toml`); its key action (`patch_now`, `command_output`, `session`,
+//!    `export`, `export_report`) is already an [`action::Action`] bound in the built-in keymaps.
+//! 3. Background work: push `Effect::Job { pane: "<id>", job: Box::new(|cx: JobCtx| Box::pin(async move { … cx.send(MyMsg) … })) }`
+//!    into `PaneCx::effects`; each `cx.send(x)` comes back to `Pane::message` as a
+//!    `Box<dyn Any>` (downcast it). `JobCtx::services` carries the data layer. Foreground
+//!    programs (Session Manager): `Effect::Foreground { pane, command }` — the TUI is suspended,
+//!    the command runs, the TUI resumes and the pane gets `Result<ExitStatus, String>`.
+//!    After a patch run, `Effect::RefreshNodes(keys)` re-reads the nodes' patch states.
+
+pub mod action;
+pub mod command;
+pub mod filter;
+pub mod fixture;
+pub mod keymap;
+pub mod pane;
+pub mod render;
+pub mod runtime;
+pub mod state;
+pub mod svg;
+pub mod table;
+pub mod terminal;
+pub mod theme;
+pub mod tomlpos;
+pub mod update;
+pub mod views;
+mod views_render;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use crate::cli::{ConsoleArgs, InfoArgs};
+use crate::config::{Config, Paths};
+
+use keymap::Keymap;
+use state::{Meta, State};
+use theme::Theme;
+
+/// Load theme and keymap named on the command line or in the config (errors name the file
+/// and line).
+pub fn load_look(
+    theme: Option<&str>,
+    keymap: Option<&str>,
+    cfg: &Config,
+    paths: &Paths,
+) -> Result<(Theme, Keymap), String> {
+    let tn = theme.unwrap_or(&cfg.theme);
+    let kn = keymap.unwrap_or(&cfg.keymap);
+    let t = Theme::load(tn, &paths.themes_dir()).map_err(|e| format!("theme: {e}"))?;
+    let k = Keymap::load(kn, &paths.keymaps_dir()).map_err(|e| format!("keymap: {e}"))?;
+    Ok((t, k))
+}
+
+/// `ssmdeck` (no subcommand): the console.
+pub fn run(args: ConsoleArgs, paths: &Paths) -> ExitCode {
+    let cfg = match Config::load(args.scope.config.as_deref(), paths) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ssmdeck: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (theme, keymap) =
+        match load_look(args.theme.as_deref(), args.keymap.as_deref(), &cfg, paths) {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("ssmdeck: {e}");
+                return ExitCode::from(2);
+            }
+        };
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        eprintln!(
+            "ssmdeck: the console needs a terminal; for headless output use `ssmdeck snapshot` or `ssmdeck report`"
+        );
+        return ExitCode::from(2);
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ssmdeck: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(console(args, cfg, theme, keymap));
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ssmdeck: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn console(
+    args: ConsoleArgs,
+    cfg: Config,
+    theme: Theme,
+    keymap: Keymap,
+) -> Result<(), String> {
+    let readonly = args.scope.readonly || cfg.readonly;
+    let meta = Meta {
+        demo: args.scope.demo,
+        readonly,
+        profile: args.scope.profile.clone().or(cfg.profile.clone()),
+        regions: if args.scope.regions.is_empty() {
+            cfg.regions.clone()
+        } else {
+            args.scope.regions.clone()
+        },
+        theme: theme.name.clone(),
+        keymap: keymap.name.clone(),
+        notes: Vec::new(),
+    };
+    let services = runtime::Services { readonly };
+    let use_fixture =
+        std::env::var_os("SSMDECK_FIXTURE").is_some_and(|v| v == "1") || args.scope.demo;
+    if !use_fixture {
+        return Err("connecting to AWS needs the fleet data layer, which is not in this build yet; try `ssmdeck --demo`".into());
+    }
+    let (feed, source) = runtime::FixtureSource::start();
+    let tui = terminal::Tui::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let state = State::new(meta, chrono::Utc::now());
+    runtime::run(tui, state, theme, keymap, feed, Box::new(source), services)
+        .await
+        .map_err(|e| format!("terminal error: {e}"))
+}
+
+/// `ssmdeck info`: the files in use.
+pub fn info(args: InfoArgs, paths: &Paths) -> ExitCode {
+    let cfg_path = args.config.clone().unwrap_or_else(|| paths.config_file());
+    let cfg = Config::load(args.config.as_deref(), paths);
+    let exists = |p: &std::path::Path| if p.exists() { "" } else { "  (not present)" };
+    println!("config file   {}{}", cfg_path.display(), exists(&cfg_path));
+    println!("config dir    {}", paths.config_dir.display());
+    println!("data dir      {}", paths.data_dir.display());
+    println!("log file      {}", paths.log_file().display());
+    println!("audit log     {}", paths.audit_log().display());
+    println!("cache dir     {}", paths.cache_dir.display());
+    println!("exports dir   {}", paths.exports_dir().display());
+    println!(
+        "themes dir    {}{}",
+        paths.themes_dir().display(),
+        exists(&paths.themes_dir())
+    );
+    println!(
+        "keymaps dir   {}{}",
+        paths.keymaps_dir().display(),
+        exists(&paths.keymaps_dir())
+    );
+    let cfg = match cfg {
+        Ok(c) => c,
+        Err(e) => {
+            println!("config        error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut ok = true;
+    let tn = args.theme.clone().unwrap_or(cfg.theme.clone());
+    match Theme::load(&tn, &paths.themes_dir()) {
+        Ok(t) => println!(
+            "theme         {} ({}; colours: {:?})",
+            t.name,
+            t.sources.join(" + "),
+            t.mode
+        ),
+        Err(e) => {
+            ok = false;
+            println!("theme         error: {e}");
+        }
+    }
+    let kn = args.keymap.clone().unwrap_or(cfg.keymap.clone());
+    match Keymap::load(&kn, &paths.keymaps_dir()) {
+        Ok(k) => println!("keymap        {} ({})", k.name, k.sources.join(" + ")),
+        Err(e) => {
+            ok = false;
+            println!("keymap        error: {e}");
+        }
+    }
+    println!(
+        "built-in      themes: {}; keymaps: {}",
+        theme::BUILTIN
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", "),
+        keymap::BUILTIN
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}

@@ -1,0 +1,749 @@
+//! The frame: header (scope, badges, refresh age and progress), breadcrumbs with filter and
+//! counts, the current view, the footer (prompt, toasts or key hints from the live keymap),
+//! then modal panes and help on top. Pure function of `&State`.
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Widget};
+
+use super::action::Action;
+use super::keymap::Keymap;
+use super::pane::PaneSize;
+use super::state::{PromptKind, State, ViewKind};
+use super::theme::{Role, Theme};
+use super::views::table_render::{TableLook, fill, put, render_table};
+use super::views::{self, View, age, thousands};
+
+pub const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
+
+/// Rows the focused table shows for a terminal `size` and view.
+pub fn table_rows(size: (u16, u16), kind: ViewKind) -> usize {
+    let body = size.1.saturating_sub(3) as usize;
+    let table = body.saturating_sub(1);
+    match kind {
+        ViewKind::Compliance => table,
+        ViewKind::Node => body,
+        _ => table,
+    }
+}
+
+/// Draw everything.
+pub fn render(frame: &mut Frame<'_>, state: &State, theme: &Theme, keymap: &Keymap) {
+    let area = frame.area();
+    let buf = frame.buffer_mut();
+    draw(buf, area, state, theme, keymap);
+    // Panes render through `Frame` (they may use any ratatui widget).
+    if let Some(pane) = state.panes.last() {
+        let body = body_area(area);
+        let rect = match pane.size() {
+            PaneSize::Full => body,
+            PaneSize::Modal {
+                width_pct,
+                height_pct,
+            } => centered(body, width_pct, height_pct, 60, 14),
+        };
+        Clear.render(rect, frame.buffer_mut());
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_type(BorderType::Rounded)
+            .border_style(theme.style(Role::Title))
+            .style(theme.style(Role::Text))
+            .title(format!(" {} ", crate::text::sanitize(&pane.title())));
+        let inner = block.inner(rect);
+        block.render(rect, frame.buffer_mut());
+        pane.render(frame, inner, theme);
+    }
+}
+
+fn body_area(area: Rect) -> Rect {
+    Rect {
+        y: area.y + 2,
+        height: area.height.saturating_sub(3),
+        ..area
+    }
+}
+
+/// Everything but panes, straight into a buffer (used by tests, screenshots and benches).
+pub fn draw(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: &Keymap) {
+    fill(buf, area, theme.style(Role::Text));
+    if area.height < 5 || area.width < 20 {
+        put(
+            buf,
+            area.x,
+            area.y,
+            "terminal too small",
+            area.width,
+            theme.style(Role::Error),
+            None,
+            Style::default(),
+            false,
+        );
+        return;
+    }
+    header(buf, Rect { height: 1, ..area }, state, theme);
+    crumbs(
+        buf,
+        Rect {
+            y: area.y + 1,
+            height: 1,
+            ..area
+        },
+        state,
+        theme,
+    );
+    let body = body_area(area);
+    body_view(buf, body, state, theme);
+    footer(
+        buf,
+        Rect {
+            y: area.bottom() - 1,
+            height: 1,
+            ..area
+        },
+        state,
+        theme,
+        keymap,
+    );
+    if let Some(scroll) = state.help {
+        help(buf, body, state, theme, keymap, scroll);
+    }
+}
+
+fn centered(area: Rect, wp: u16, hp: u16, min_w: u16, min_h: u16) -> Rect {
+    let w = (area.width * wp / 100).max(min_w).min(area.width);
+    let h = (area.height * hp / 100).max(min_h).min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// Header pieces, most important first; dropped from the end when narrow.
+fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
+    let hs = theme.style(Role::Header);
+    fill(buf, area, theme.style(Role::Text));
+    let mut left: Vec<(String, Style)> = vec![(" ssmdeck ".into(), theme.style(Role::Badge))];
+    let mut badges: Vec<(String, Style)> = Vec::new();
+    if state.meta.demo {
+        badges.push((" DEMO ".into(), theme.style(Role::BadgeDemo)));
+    }
+    if state.meta.readonly {
+        badges.push((" READ-ONLY ".into(), theme.style(Role::BadgeReadonly)));
+    }
+    let snap = state.data.as_ref().map(|d| &d.snapshot);
+    let mut info: Vec<(String, Style)> = Vec::new();
+    if let Some(s) = snap {
+        let org = s
+            .organization
+            .id
+            .as_deref()
+            .map(crate::text::sanitize)
+            .unwrap_or_else(|| "no org".into());
+        info.push((format!("org {org}"), hs));
+        if let Some(c) = &s.caller {
+            info.push((
+                format!("caller {}", crate::text::sanitize(&c.account_id)),
+                theme.style(Role::Text),
+            ));
+        }
+    }
+    let profile = state
+        .meta
+        .profile
+        .clone()
+        .or_else(|| snap.and_then(|s| s.profile.clone()));
+    if let Some(p) = profile {
+        info.push((
+            format!("profile {}", crate::text::sanitize(&p)),
+            theme.style(Role::Text),
+        ));
+    }
+    let regions: Vec<String> = match snap {
+        Some(s) if !s.regions.is_empty() => s.regions.clone(),
+        _ => state.meta.regions.clone(),
+    };
+    if !regions.is_empty() {
+        let shown = if regions.len() > 3 {
+            format!("{},… ({})", regions[..2].join(","), regions.len())
+        } else {
+            regions.join(",")
+        };
+        info.push((crate::text::sanitize(&shown), theme.style(Role::Muted)));
+    }
+    // status: progress / age
+    let mut status: Vec<(String, Style)> = Vec::new();
+    match &state.data {
+        None if state.fatal.is_some() => {
+            status.push(("✗ no data".into(), theme.style(Role::Error)))
+        }
+        None => status.push((
+            format!("{} connecting", SPINNER[state.spinner % SPINNER.len()]),
+            theme.style(Role::Spinner),
+        )),
+        Some(d) => {
+            if !d.snapshot.complete {
+                let p = d.snapshot.progress;
+                status.push((
+                    format!(
+                        "{} {}/{}",
+                        SPINNER[state.spinner % SPINNER.len()],
+                        p.done,
+                        p.total
+                    ),
+                    theme.style(Role::Spinner),
+                ));
+            }
+            if d.snapshot.from_cache {
+                status.push(("cached".into(), theme.style(Role::Stale)));
+            }
+            status.push((age_label(state), theme.style(Role::Muted)));
+        }
+    }
+    // assemble: left badge, badges, status right-aligned; info fills the middle as room allows
+    let right_w: u16 = status
+        .iter()
+        .map(|(s, _)| s.chars().count() as u16 + 2)
+        .sum();
+    let mut x = area.x;
+    for (t, st) in left.drain(..).chain(badges) {
+        x += put(
+            buf,
+            x,
+            area.y,
+            &t,
+            area.right().saturating_sub(x),
+            st,
+            None,
+            st,
+            false,
+        ) + 1;
+    }
+    let limit = area.right().saturating_sub(right_w);
+    for (t, st) in info {
+        let w = t.chars().count() as u16;
+        if x + w + 3 > limit {
+            break;
+        }
+        x += put(
+            buf,
+            x,
+            area.y,
+            "│ ",
+            2,
+            theme.style(Role::Border),
+            None,
+            Style::default(),
+            false,
+        );
+        x += put(buf, x, area.y, &t, w, st, None, st, false) + 1;
+    }
+    let mut rx = limit.max(x);
+    for (t, st) in status {
+        rx += put(
+            buf,
+            rx,
+            area.y,
+            &t,
+            area.right().saturating_sub(rx),
+            st,
+            None,
+            st,
+            false,
+        ) + 2;
+    }
+}
+
+/// "updated 12s ago" (or "loading").
+pub fn age_label(state: &State) -> String {
+    match &state.data {
+        Some(d) => match d.complete_at.or(Some(d.snapshot.collected_at)) {
+            Some(t) => format!("updated {} ago", age(state.now, Some(t))),
+            None => String::new(),
+        },
+        None => String::new(),
+    }
+}
+
+fn crumbs(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
+    fill(buf, area, theme.style(Role::Text));
+    let snap = state.data.as_ref().map(|d| d.snapshot.as_ref());
+    let mut parts: Vec<String> = state.stack.iter().map(|v| v.crumb(snap)).collect();
+    for p in &state.panes {
+        parts.push(crate::text::sanitize(&p.title()));
+    }
+    let mut x = area.x + 1;
+    let n = parts.len();
+    for (i, p) in parts.iter().enumerate() {
+        let st = if i + 1 == n {
+            theme.style(Role::Title)
+        } else {
+            theme.style(Role::Breadcrumb)
+        };
+        x += put(
+            buf,
+            x,
+            area.y,
+            p,
+            area.right().saturating_sub(x),
+            st,
+            None,
+            st,
+            false,
+        );
+        if i + 1 < n {
+            x += put(
+                buf,
+                x,
+                area.y,
+                " › ",
+                area.right().saturating_sub(x),
+                theme.style(Role::Muted),
+                None,
+                Style::default(),
+                false,
+            );
+        }
+    }
+    // right side: filter, counts, marks
+    let mut right: Vec<(String, Style)> = Vec::new();
+    if let Some((t, _)) = state.view().table() {
+        if let Some(err) = &t.filter_error {
+            right.push((format!("⚠ {err}"), theme.style(Role::Error)));
+        }
+        if !t.filter.text.is_empty() {
+            right.push((format!("/{}", t.filter.text), theme.style(Role::Prompt)));
+        }
+        right.push((
+            if t.order.len() == t.rows_total {
+                thousands(t.rows_total as u64)
+            } else {
+                format!(
+                    "{}/{}",
+                    thousands(t.order.len() as u64),
+                    thousands(t.rows_total as u64)
+                )
+            },
+            theme.style(Role::Muted),
+        ));
+    }
+    if !state.marks.is_empty() {
+        right.push((
+            format!("{} marked", state.marks.len()),
+            theme.style(Role::Marked),
+        ));
+    }
+    let text_w: u16 = right
+        .iter()
+        .map(|(s, _)| s.chars().count() as u16 + 2)
+        .sum();
+    let mut rx = area.right().saturating_sub(text_w).max(x + 2);
+    for (t, st) in right {
+        rx += put(
+            buf,
+            rx,
+            area.y,
+            &t,
+            area.right().saturating_sub(rx),
+            st,
+            None,
+            st,
+            false,
+        ) + 2;
+    }
+}
+
+fn body_view(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
+    if state.data.is_none() {
+        let (msg, role) = match &state.fatal {
+            Some(e) => (format!("✗ {}", crate::text::sanitize(e)), Role::Error),
+            None => (
+                format!(
+                    "{} Loading the fleet…",
+                    SPINNER[state.spinner % SPINNER.len()]
+                ),
+                Role::Spinner,
+            ),
+        };
+        let y = area.y + area.height / 2;
+        let w = (msg.chars().count() as u16).min(area.width);
+        put(
+            buf,
+            area.x + (area.width - w) / 2,
+            y,
+            &msg,
+            area.width,
+            theme.style(role),
+            None,
+            Style::default(),
+            false,
+        );
+        if state.fatal.is_some() {
+            let hint = "press ctrl-r to retry, q to quit";
+            let w = hint.len() as u16;
+            put(
+                buf,
+                area.x + area.width.saturating_sub(w) / 2,
+                y + 1,
+                hint,
+                area.width,
+                theme.style(Role::Muted),
+                None,
+                Style::default(),
+                false,
+            );
+        }
+        return;
+    }
+    let look = |empty: String| TableLook {
+        marks: &state.marks,
+        focused: state.help.is_none() && state.panes.is_empty(),
+        empty,
+    };
+    let loading = state.loading();
+    let empty_msg = |what: &str, t: &crate::ui::table::TableState| {
+        if !t.filter.text.is_empty() && t.rows_total > 0 {
+            format!("no {what} match /{}", t.filter.text)
+        } else if loading {
+            format!("{} loading {what}…", SPINNER[state.spinner % SPINNER.len()])
+        } else {
+            format!("no {what}")
+        }
+    };
+    match state.view() {
+        View::Org(v) => render_table(
+            buf,
+            area,
+            &v.table,
+            &v.src,
+            theme,
+            &look(empty_msg("accounts", &v.table)),
+        ),
+        View::Nodes(v) => render_table(
+            buf,
+            area,
+            &v.table,
+            &v.src,
+            theme,
+            &look(empty_msg("nodes", &v.table)),
+        ),
+        View::Certs(v) => render_table(
+            buf,
+            area,
+            &v.table,
+            &v.src,
+            theme,
+            &look(empty_msg("certificates", &v.table)),
+        ),
+        View::Commands(v) => render_table(
+            buf,
+            area,
+            &v.table,
+            &v.src,
+            theme,
+            &look(empty_msg("commands", &v.table)),
+        ),
+        View::Errors(v) => {
+            let msg = if loading {
+                empty_msg("errors", &v.table)
+            } else {
+                "✓ no collection errors".into()
+            };
+            render_table(buf, area, &v.table, &v.src, theme, &look(msg))
+        }
+        View::Compliance(v) => super::views_render::compliance(
+            buf,
+            area,
+            v,
+            state,
+            theme,
+            look(empty_msg("nodes", &v.table)),
+        ),
+        View::Node(v) => super::views_render::node(buf, area, v, state, theme),
+    }
+}
+
+fn footer(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: &Keymap) {
+    fill(buf, area, theme.style(Role::Text));
+    if let Some(p) = &state.prompt {
+        let (sigil, label) = match p.kind {
+            PromptKind::Command => (":", ""),
+            PromptKind::Filter => ("/", ""),
+        };
+        let ps = theme.style(Role::Prompt);
+        let mut x = area.x;
+        x += put(buf, x, area.y, sigil, 1, ps, None, ps, false);
+        x += put(buf, x, area.y, label, area.width, ps, None, ps, false);
+        x += put(
+            buf,
+            x,
+            area.y,
+            &p.input,
+            area.right().saturating_sub(x),
+            theme.style(Role::Text),
+            None,
+            Style::default(),
+            false,
+        );
+        // cursor block
+        if x < area.right() {
+            put(
+                buf,
+                x,
+                area.y,
+                " ",
+                1,
+                theme.style(Role::Selection),
+                None,
+                Style::default(),
+                false,
+            );
+            x += 2;
+        }
+        if p.kind == PromptKind::Command {
+            for (i, c) in p.completions.iter().take(8).enumerate() {
+                let st = if i == p.selected {
+                    theme.style(Role::Key)
+                } else {
+                    theme.style(Role::Muted)
+                };
+                let used = put(
+                    buf,
+                    x,
+                    area.y,
+                    c,
+                    area.right().saturating_sub(x),
+                    st,
+                    None,
+                    st,
+                    false,
+                );
+                x += used + 2;
+                if x >= area.right() {
+                    break;
+                }
+            }
+        } else {
+            let hint = "  field:value  !negate  enter keep · esc clear";
+            put(
+                buf,
+                x,
+                area.y,
+                hint,
+                area.right().saturating_sub(x),
+                theme.style(Role::Muted),
+                None,
+                Style::default(),
+                false,
+            );
+        }
+        return;
+    }
+    if let Some(t) = state.toasts.back() {
+        let st = if t.error {
+            theme.style(Role::Error)
+        } else {
+            theme.style(Role::Info)
+        };
+        let icon = if t.error { "✗ " } else { "● " };
+        put(
+            buf,
+            area.x + 1,
+            area.y,
+            &format!("{icon}{}", t.text),
+            area.width - 1,
+            st,
+            None,
+            st,
+            false,
+        );
+        return;
+    }
+    let mut x = area.x + 1;
+    for (key, label) in hints(state, keymap) {
+        let need = (key.chars().count() + label.chars().count() + 3) as u16;
+        if x + need > area.right() {
+            break;
+        }
+        x += put(
+            buf,
+            x,
+            area.y,
+            &format!("<{key}>"),
+            area.right() - x,
+            theme.style(Role::Key),
+            None,
+            Style::default(),
+            false,
+        );
+        x += put(
+            buf,
+            x,
+            area.y,
+            &format!(" {label}  "),
+            area.right() - x,
+            theme.style(Role::Muted),
+            None,
+            Style::default(),
+            false,
+        );
+    }
+}
+
+/// Footer hints for the current context: (key, label), keys from the live keymap.
+pub fn hints(state: &State, keymap: &Keymap) -> Vec<(String, String)> {
+    let (sections, actions): (Vec<&str>, Vec<(Action, String)>) =
+        if let Some(p) = state.panes.last() {
+            (
+                vec![p.id()],
+                p.hints()
+                    .into_iter()
+                    .map(|(a, l)| (a, l.to_string()))
+                    .collect(),
+            )
+        } else if state.help.is_some() {
+            (
+                vec!["help"],
+                vec![
+                    (Action::Back, "close".into()),
+                    (Action::Down, "scroll".into()),
+                ],
+            )
+        } else {
+            let v = state.view();
+            let mut a: Vec<Action> = vec![Action::CommandMode, Action::FilterMode, Action::Open];
+            match v.kind() {
+                ViewKind::Nodes => a.extend([
+                    Action::Mark,
+                    Action::SortNext,
+                    Action::SortReverse,
+                    Action::PatchNow,
+                    Action::Session,
+                ]),
+                ViewKind::Node => a.extend([
+                    Action::NextTab,
+                    Action::SortNext,
+                    Action::PatchNow,
+                    Action::Session,
+                ]),
+                ViewKind::Compliance => a.extend([Action::NextTab, Action::SortNext]),
+                ViewKind::Commands => a.extend([Action::SortNext, Action::CommandOutput]),
+                _ => a.extend([Action::SortNext, Action::SortReverse]),
+            }
+            if state.stack.len() > 1 {
+                a.push(Action::Back);
+            }
+            a.extend([Action::Help, Action::Quit]);
+            let labels = a.into_iter().map(|x| (x, x.hint().to_string())).collect();
+            (v.sections(), labels)
+        };
+    actions
+        .into_iter()
+        .filter_map(|(a, label)| {
+            keymap.keys_for(&sections, a).first().map(|k| {
+                (
+                    k.to_string(),
+                    if label.is_empty() {
+                        a.to_string()
+                    } else {
+                        label
+                    },
+                )
+            })
+        })
+        .collect()
+}
+
+fn help(
+    buf: &mut Buffer,
+    body: Rect,
+    state: &State,
+    theme: &Theme,
+    keymap: &Keymap,
+    scroll: usize,
+) {
+    let rect = centered(body, 80, 90, 60, 12);
+    for y in rect.top()..rect.bottom() {
+        for x in rect.left()..rect.right() {
+            buf[(x, y)].reset();
+        }
+    }
+    let sections = state.view().sections();
+    let title = format!(
+        " Help — {} (keymap {}) ",
+        state.view().kind().id(),
+        keymap.name
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(theme.style(Role::Title))
+        .style(theme.style(Role::Text))
+        .title(title);
+    let inner = block.inner(rect);
+    block.render(rect, buf);
+    let mut lines: Vec<(String, String, Role)> = Vec::new();
+    for (a, keys) in keymap.effective(&sections) {
+        let k = keys
+            .iter()
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
+        lines.push((k, a.describe().to_string(), Role::Text));
+    }
+    lines.push((String::new(), String::new(), Role::Text));
+    lines.push(("Commands".into(), String::new(), Role::Title));
+    for (name, desc) in super::command::help_lines() {
+        lines.push((name, desc, Role::Text));
+    }
+    if let Some((_, src)) = state.view().table() {
+        let f = src.fields();
+        if !f.is_empty() {
+            lines.push((String::new(), String::new(), Role::Text));
+            lines.push((
+                "Filter".into(),
+                "fuzzy words, field:value, !negate".into(),
+                Role::Title,
+            ));
+            lines.push(("fields".into(), f.join(" "), Role::Text));
+        }
+    }
+    // Two columns when there is room.
+    let ncols: u16 = if inner.width >= 90 { 2 } else { 1 };
+    let colw = inner.width / ncols;
+    let kw = 14u16.min(colw / 3);
+    let per_col = inner.height as usize;
+    let skip = scroll.min(lines.len().saturating_sub(per_col * ncols as usize));
+    for (i, (k, d, role)) in lines
+        .iter()
+        .skip(skip)
+        .take(per_col * ncols as usize)
+        .enumerate()
+    {
+        let col = (i / per_col) as u16;
+        let y = inner.y + (i % per_col) as u16;
+        let x = inner.x + col * colw;
+        let ks = if *role == Role::Title {
+            theme.style(Role::Title)
+        } else {
+            theme.style(Role::Key)
+        };
+        put(buf, x + 1, y, k, kw, ks, None, Style::default(), false);
+        put(
+            buf,
+            x + kw + 2,
+            y,
+            d,
+            colw.saturating_sub(kw + 3),
+            theme.style(Role::Text),
+            None,
+            Style::default(),
+            false,
+        );
+    }
+}
+
+pub use views::age as fmt_age;

@@ -1,0 +1,239 @@
+//! The async runtime around the pure core: reads terminal events, fleet updates, job
+//! messages, ticks and signals; feeds them to `update`; executes the effects; draws only
+//! when state is dirty, at most one frame per [`FRAME`].
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use super::action::{Effect, JobCtx, Msg};
+use super::keymap::Keymap;
+use super::render::render;
+use super::state::State;
+use super::terminal::Tui;
+use super::theme::Theme;
+use super::update::update;
+use crate::model::{FleetUpdate, NodeKey};
+
+/// Minimum time between two frames.
+pub const FRAME: Duration = Duration::from_millis(16);
+/// Slow tick for ages, spinners and toasts.
+pub const TICK: Duration = Duration::from_millis(1000);
+
+/// What background jobs of panes can use.
+#[derive(Clone, Default)]
+pub struct Services {
+    pub readonly: bool,
+}
+
+/// Where data comes from: the live fleet, or the built-in fixture.
+pub trait Source: Send {
+    fn refresh(&self);
+    fn load_node(&self, key: NodeKey);
+    fn refresh_nodes(&self, keys: Vec<NodeKey>);
+    fn stop(&self);
+}
+
+/// A source serving the deterministic fixture (`SSMDECK_FIXTURE=1`), with a short
+/// simulated load so the loading states show.
+pub struct FixtureSource {
+    tx: UnboundedSender<FleetUpdate>,
+}
+
+impl FixtureSource {
+    pub fn start() -> (UnboundedReceiver<FleetUpdate>, FixtureSource) {
+        let (tx, rx) = unbounded_channel();
+        let s = FixtureSource { tx };
+        s.refresh();
+        (rx, s)
+    }
+}
+
+impl Source for FixtureSource {
+    fn refresh(&self) {
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            let _ = tx.send(super::fixture::update_of(super::fixture::partial()));
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let _ = tx.send(super::fixture::update());
+        });
+    }
+    fn load_node(&self, key: NodeKey) {
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(120)).await;
+            let snap = super::fixture::snapshot();
+            let Some(n) = snap.node(&key) else {
+                let _ = tx.send(FleetUpdate::NodePatches {
+                    key,
+                    result: Err("node not found".into()),
+                });
+                return;
+            };
+            let _ = tx.send(FleetUpdate::NodeInventory {
+                key: key.clone(),
+                result: Ok(super::fixture::inventory(n)),
+            });
+            let _ = tx.send(FleetUpdate::NodePatches {
+                key: key.clone(),
+                result: Ok(super::fixture::patches(n)),
+            });
+            let _ = tx.send(FleetUpdate::NodeCommands {
+                key,
+                result: Ok(super::fixture::invocations(n)),
+            });
+        });
+    }
+    fn refresh_nodes(&self, _keys: Vec<NodeKey>) {
+        self.refresh();
+    }
+    fn stop(&self) {}
+}
+
+/// Run the console until quit. The terminal is restored when `tui` drops.
+pub async fn run(
+    mut tui: Tui,
+    mut state: State,
+    theme: Theme,
+    keymap: Keymap,
+    mut feed: UnboundedReceiver<FleetUpdate>,
+    source: Box<dyn Source>,
+    services: Services,
+) -> std::io::Result<()> {
+    let (tx, mut rx) = unbounded_channel::<Msg>();
+    let mut events = Some(EventStream::new());
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut sigterm = signal(tokio::signal::unix::SignalKind::terminate());
+    let mut sighup = signal(tokio::signal::unix::SignalKind::hangup());
+    let size = tui.terminal.size()?;
+    state.size = (size.width, size.height);
+    state.now = Utc::now();
+    state.prepare();
+    let mut last_draw: Option<Instant> = None;
+    let mut feed_open = true;
+    loop {
+        if state.dirty && last_draw.is_none_or(|t| t.elapsed() >= FRAME) {
+            state.prepare();
+            tui.draw(|f| render(f, &state, &theme, &keymap))?;
+            state.dirty = false;
+            last_draw = Some(Instant::now());
+        }
+        let wait = match (state.dirty, last_draw) {
+            (true, Some(t)) => FRAME.saturating_sub(t.elapsed()),
+            _ => Duration::from_secs(3600),
+        };
+        let mut batch: Vec<Msg> = Vec::new();
+        tokio::select! {
+            ev = next_event(&mut events) => match ev {
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => batch.push(Msg::Key(k)),
+                Some(Ok(Event::Resize(w, h))) => batch.push(Msg::Resize(w, h)),
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => batch.push(Msg::Terminate),
+            },
+            u = feed.recv(), if feed_open => match u {
+                Some(u) => batch.push(Msg::Fleet(u)),
+                None => feed_open = false,
+            },
+            Some(m) = rx.recv() => batch.push(m),
+            _ = tick.tick() => batch.push(Msg::Tick(Utc::now())),
+            _ = recv_signal(&mut sigterm) => batch.push(Msg::Terminate),
+            _ = recv_signal(&mut sighup) => batch.push(Msg::Terminate),
+            _ = tokio::time::sleep(wait) => {}
+        }
+        // Drain whatever else is already queued, so bursts cost one frame.
+        while batch.len() < 512 {
+            match feed.try_recv() {
+                Ok(u) => batch.push(Msg::Fleet(u)),
+                Err(_) => break,
+            }
+        }
+        while batch.len() < 1024 {
+            match rx.try_recv() {
+                Ok(m) => batch.push(m),
+                Err(_) => break,
+            }
+        }
+        for msg in batch {
+            let effects = update(&mut state, msg, &keymap);
+            for e in effects {
+                execute(
+                    e,
+                    &mut tui,
+                    &mut events,
+                    source.as_ref(),
+                    &tx,
+                    &services,
+                    &mut state,
+                )?;
+            }
+        }
+        if state.quit {
+            source.stop();
+            return Ok(());
+        }
+    }
+}
+
+fn signal(kind: tokio::signal::unix::SignalKind) -> Option<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(kind).ok()
+}
+
+async fn recv_signal(s: &mut Option<tokio::signal::unix::Signal>) {
+    match s {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+async fn next_event(events: &mut Option<EventStream>) -> Option<std::io::Result<Event>> {
+    match events {
+        Some(e) => e.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn execute(
+    e: Effect,
+    tui: &mut Tui,
+    events: &mut Option<EventStream>,
+    source: &dyn Source,
+    tx: &UnboundedSender<Msg>,
+    services: &Services,
+    state: &mut State,
+) -> std::io::Result<()> {
+    match e {
+        Effect::Quit => state.quit = true,
+        Effect::Refresh => source.refresh(),
+        Effect::LoadNode(k) => source.load_node(k),
+        Effect::RefreshNodes(k) => source.refresh_nodes(k),
+        Effect::Job { pane, job } => {
+            let cx = JobCtx {
+                pane,
+                tx: tx.clone(),
+                services: services.clone(),
+            };
+            tokio::spawn(job(cx));
+        }
+        Effect::Foreground { pane, mut command } => {
+            // Stop reading stdin so the child gets the keyboard, then give the screen back.
+            *events = None;
+            tui.suspend();
+            let status = command.status().map_err(|e| e.to_string());
+            tui.resume()?;
+            *events = Some(EventStream::new());
+            let _ = tx.send(Msg::Pane {
+                pane,
+                payload: Box::new(status),
+            });
+            state.dirty = true;
+        }
+    }
+    Ok(())
+}

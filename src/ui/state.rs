@@ -1,0 +1,212 @@
+//! Console state: the data received, the view stack (with breadcrumbs), modal panes, the
+//! prompt (`:` / `/`), marks and toasts. Plain data; changed only by `update`.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::pane::Pane;
+use super::views::View;
+use crate::model::{Aggregates, FleetSnapshot};
+
+/// The views (also their keymap section names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ViewKind {
+    Org,
+    Nodes,
+    Compliance,
+    Node,
+    Certs,
+    Commands,
+    Errors,
+}
+
+impl ViewKind {
+    pub const ALL: [ViewKind; 7] = [
+        ViewKind::Org,
+        ViewKind::Nodes,
+        ViewKind::Compliance,
+        ViewKind::Node,
+        ViewKind::Certs,
+        ViewKind::Commands,
+        ViewKind::Errors,
+    ];
+
+    /// Keymap section and command name.
+    pub fn id(self) -> &'static str {
+        match self {
+            ViewKind::Org => "org",
+            ViewKind::Nodes => "nodes",
+            ViewKind::Compliance => "compliance",
+            ViewKind::Node => "node",
+            ViewKind::Certs => "certs",
+            ViewKind::Commands => "commands",
+            ViewKind::Errors => "errors",
+        }
+    }
+
+    pub fn is_table(self) -> bool {
+        !matches!(self, ViewKind::Compliance)
+    }
+}
+
+/// The latest data from the fleet layer.
+#[derive(Clone, Debug)]
+pub struct Data {
+    pub snapshot: Arc<FleetSnapshot>,
+    pub aggregates: Arc<Aggregates>,
+    /// Bumped on every snapshot; views rebuild lazily when theirs is older.
+    pub generation: u64,
+    /// When the last *complete* snapshot arrived (for "updated 12s ago").
+    pub complete_at: Option<DateTime<Utc>>,
+}
+
+/// Something loaded on demand (node patches, inventory, invocations).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Load<T> {
+    Loading,
+    Loaded(T),
+    Failed(String),
+}
+
+impl<T> Load<T> {
+    pub fn get(&self) -> Option<&T> {
+        match self {
+            Load::Loaded(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Toast {
+    pub text: String,
+    pub error: bool,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PromptKind {
+    Command,
+    Filter,
+}
+
+/// The `:` / `/` input line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: String,
+    /// Command completions (best first) for `:`.
+    pub completions: Vec<String>,
+    pub selected: usize,
+    /// Filter text before `/` was pressed (restored by Esc? no: Esc clears; kept for history).
+    pub before: String,
+}
+
+/// Facts for the header.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Meta {
+    pub demo: bool,
+    pub readonly: bool,
+    pub profile: Option<String>,
+    pub regions: Vec<String>,
+    pub theme: String,
+    pub keymap: String,
+    /// Problems found at startup worth showing once (e.g. "no cache").
+    pub notes: Vec<String>,
+}
+
+/// Everything the console knows.
+pub struct State {
+    pub now: DateTime<Utc>,
+    pub meta: Meta,
+    pub data: Option<Data>,
+    /// Error of the last refresh when no data at all could be collected.
+    pub fatal: Option<String>,
+    /// Navigation stack; never empty.
+    pub stack: Vec<View>,
+    /// Modal panes, topmost last.
+    pub panes: Vec<Box<dyn Pane>>,
+    pub help: Option<usize>,
+    pub prompt: Option<Prompt>,
+    /// Marked row ids (instance ids for nodes); survive refreshes.
+    pub marks: HashSet<String>,
+    pub toasts: VecDeque<Toast>,
+    /// Terminal size (cols, rows).
+    pub size: (u16, u16),
+    pub dirty: bool,
+    pub quit: bool,
+    /// Label last drawn for the data age; a tick only redraws when it changes.
+    pub age_label: String,
+    pub spinner: usize,
+}
+
+impl State {
+    pub fn new(meta: Meta, now: DateTime<Utc>) -> State {
+        State {
+            now,
+            meta,
+            data: None,
+            fatal: None,
+            stack: vec![View::new(ViewKind::Nodes, None)],
+            panes: Vec::new(),
+            help: None,
+            prompt: None,
+            marks: HashSet::new(),
+            toasts: VecDeque::new(),
+            size: (120, 40),
+            dirty: true,
+            quit: false,
+            age_label: String::new(),
+            spinner: 0,
+        }
+    }
+
+    pub fn view(&self) -> &View {
+        self.stack.last().expect("view stack is never empty")
+    }
+
+    pub fn view_mut(&mut self) -> &mut View {
+        self.stack.last_mut().expect("view stack is never empty")
+    }
+
+    /// A refresh is in flight (partial snapshot or nothing yet).
+    pub fn loading(&self) -> bool {
+        match &self.data {
+            None => self.fatal.is_none(),
+            Some(d) => !d.snapshot.complete,
+        }
+    }
+
+    pub fn toast(&mut self, text: impl Into<String>, error: bool) {
+        let text = text.into();
+        self.toasts.retain(|t| t.text != text);
+        self.toasts.push_back(Toast {
+            text,
+            error,
+            at: self.now,
+        });
+        while self.toasts.len() > 3 {
+            self.toasts.pop_front();
+        }
+        self.dirty = true;
+    }
+
+    /// Rows available to the table body for the current size.
+    pub fn body_rows(&self) -> usize {
+        super::render::table_rows(self.size, self.view().kind())
+    }
+
+    /// Rebuild the active view if its data is older than the latest snapshot. Called by the
+    /// runtime before drawing and by `update` after navigation — never by render.
+    pub fn prepare(&mut self) {
+        let rows = self.body_rows();
+        let now = self.now;
+        if let Some(data) = self.data.clone() {
+            let v = self.stack.last_mut().expect("non-empty");
+            v.ensure_built(&data, now);
+        }
+        self.view_mut().set_page(rows);
+    }
+}

@@ -1,0 +1,479 @@
+//! The one sortable, filterable, markable table used by every list view.
+//!
+//! A view supplies a [`RowSource`] (rows over the snapshot, typed comparisons, cell text
+//! and `field:value` predicates); [`TableState`] holds plain data: the sorted order, the
+//! filtered order, cursor, sort column and filter. Sorting and filtering happen here, in
+//! update, when data or the filter changes — never in render.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
+
+use ratatui::style::Style;
+
+use super::filter::{Filter, Term};
+use super::theme::{Role, Theme};
+
+/// A column of a list view.
+#[derive(Clone, Copy, Debug)]
+pub struct Column {
+    pub title: &'static str,
+    /// Preferred width in cells.
+    pub width: u16,
+    /// Lower = more important: columns are dropped from the highest priority number first
+    /// when the terminal is narrow.
+    pub priority: u8,
+    pub right: bool,
+    /// Takes the spare width (else the first column does).
+    pub grow: bool,
+}
+
+impl Column {
+    pub const fn new(title: &'static str, width: u16, priority: u8) -> Column {
+        Column {
+            title,
+            width,
+            priority,
+            right: false,
+            grow: false,
+        }
+    }
+    pub const fn grow(mut self) -> Column {
+        self.grow = true;
+        self
+    }
+    pub const fn right(mut self) -> Column {
+        self.right = true;
+        self
+    }
+}
+
+/// Rows of one view over the current data.
+pub trait RowSource {
+    fn columns(&self) -> &'static [Column];
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Stable identity of a row (instance id for nodes): cursor and marks follow it.
+    fn id(&self, row: usize) -> String;
+    /// Sanitized display text of a cell.
+    fn text(&self, row: usize, col: usize) -> String;
+    /// Typed comparison for sorting by `col`.
+    fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {
+        self.text(a, col).cmp(&self.text(b, col))
+    }
+    /// Style of a cell (semantic roles only).
+    fn style(&self, _row: usize, _col: usize, theme: &Theme) -> Style {
+        theme.style(Role::Text)
+    }
+    /// Fields accepted in `field:value` filter terms (for help and error messages).
+    fn fields(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Does `row` satisfy `field:value`? `None` when the field is unknown for this view.
+    fn field_matches(&self, _row: usize, _field: &str, _value: &str) -> Option<bool> {
+        None
+    }
+}
+
+/// Sort / filter / cursor state of one table (no widgets, no I/O).
+#[derive(Clone, Debug, Default)]
+pub struct TableState {
+    /// All rows, sorted.
+    pub sorted: Vec<u32>,
+    /// Rows passing the filter, in sort order.
+    pub order: Vec<u32>,
+    pub cursor: usize,
+    pub offset: usize,
+    pub sort_col: usize,
+    pub sort_desc: bool,
+    pub sortable: bool,
+    pub filter: Filter,
+    /// A problem with the filter (unknown field) shown in the header.
+    pub filter_error: Option<String>,
+    /// Per-row searchable text (visible columns joined).
+    haystacks: Vec<String>,
+    /// Per-row column start offsets (in chars) within the haystack.
+    col_starts: Vec<Vec<u16>>,
+    /// Matched character positions per column, for rows in the visible window.
+    pub highlights: HashMap<u32, Vec<Vec<usize>>>,
+    /// Rows visible in the body (set from the terminal size).
+    pub page: usize,
+    /// Row id under the cursor, to keep the cursor on the same row across refreshes.
+    pub selected_id: Option<String>,
+    pub rows_total: usize,
+    /// First row of the window `highlights` was computed for.
+    hl_from: usize,
+}
+
+const WINDOW: usize = 120;
+
+impl TableState {
+    pub fn new(sort_col: usize, sort_desc: bool) -> TableState {
+        TableState {
+            sort_col,
+            sort_desc,
+            sortable: true,
+            page: 20,
+            ..Default::default()
+        }
+    }
+
+    pub fn unsorted() -> TableState {
+        TableState {
+            sortable: false,
+            page: 20,
+            ..Default::default()
+        }
+    }
+
+    /// New data: rebuild search text, sort, filter; keep the cursor on the same row id.
+    pub fn rebuild(&mut self, src: &dyn RowSource) {
+        let n = src.len();
+        let ncols = src.columns().len();
+        self.haystacks = Vec::with_capacity(n);
+        self.col_starts = Vec::with_capacity(n);
+        for r in 0..n {
+            let mut h = String::with_capacity(96);
+            let mut starts = Vec::with_capacity(ncols);
+            let mut chars = 0usize;
+            for c in 0..ncols {
+                if c > 0 {
+                    h.push(' ');
+                    chars += 1;
+                }
+                starts.push(chars as u16);
+                let t = src.text(r, c);
+                chars += t.chars().count();
+                h.push_str(&t);
+            }
+            self.haystacks.push(h);
+            self.col_starts.push(starts);
+        }
+        self.rows_total = n;
+        self.sort(src);
+        let f = self.filter.clone();
+        self.apply_filter(src, f, false);
+    }
+
+    fn sort(&mut self, src: &dyn RowSource) {
+        let mut rows: Vec<u32> = (0..src.len() as u32).collect();
+        if self.sortable {
+            let col = self.sort_col.min(src.columns().len().saturating_sub(1));
+            let desc = self.sort_desc;
+            rows.sort_by(|a, b| {
+                let o = src.compare(*a as usize, *b as usize, col);
+                let o = if desc { o.reverse() } else { o };
+                o.then(a.cmp(b))
+            });
+        }
+        self.sorted = rows;
+    }
+
+    /// Sort by `col` (toggling direction when it is already the sort column).
+    pub fn sort_by(&mut self, src: &dyn RowSource, col: usize, desc: bool) {
+        if !self.sortable {
+            return;
+        }
+        self.remember_selection(src);
+        self.sort_col = col;
+        self.sort_desc = desc;
+        self.sort(src);
+        let f = self.filter.clone();
+        self.apply_filter(src, f, false);
+    }
+
+    pub fn set_filter(&mut self, src: &dyn RowSource, text: &str) {
+        self.remember_selection(src);
+        let f = Filter::parse(text);
+        let incremental = f.refines(&self.filter) && self.filter_error.is_none();
+        self.apply_filter(src, f, incremental);
+    }
+
+    fn apply_filter(&mut self, src: &dyn RowSource, f: Filter, incremental: bool) {
+        self.filter_error = f
+            .terms
+            .iter()
+            .find(|t| src.field_matches(0, &t.field, &t.value).is_none() && !src.is_empty())
+            .map(|t| {
+                format!(
+                    "unknown field `{}` (fields here: {})",
+                    t.field,
+                    src.fields().join(", ")
+                )
+            });
+        let matcher = SkimMatcherV2::default().smart_case();
+        let base: Vec<u32> = if incremental {
+            std::mem::take(&mut self.order)
+        } else {
+            self.sorted.clone()
+        };
+        let fuzzy = f.fuzzy.clone();
+        let terms: Vec<&Term> = f.terms.iter().collect();
+        let order: Vec<u32> = if f.is_empty() {
+            base
+        } else {
+            base.into_iter()
+                .filter(|&r| {
+                    let r = r as usize;
+                    let hay = &self.haystacks[r];
+                    for t in &terms {
+                        match src.field_matches(r, &t.field, &t.value) {
+                            Some(m) if m == t.negate => return false,
+                            _ => {}
+                        }
+                    }
+                    if !f.exclude.is_empty() {
+                        let lower = hay.to_lowercase();
+                        if f.exclude.iter().any(|e| lower.contains(e.as_str())) {
+                            return false;
+                        }
+                    }
+                    fuzzy.is_empty() || matcher.fuzzy_match(hay, &fuzzy).is_some()
+                })
+                .collect()
+        };
+        self.order = order;
+        self.filter = f;
+        self.restore_selection(src);
+    }
+
+    fn remember_selection(&mut self, src: &dyn RowSource) {
+        if let Some(r) = self.selected_row()
+            && r < src.len()
+        {
+            self.selected_id = Some(src.id(r));
+        }
+    }
+
+    fn restore_selection(&mut self, src: &dyn RowSource) {
+        if let Some(id) = &self.selected_id
+            && let Some(pos) = self
+                .order
+                .iter()
+                .position(|&r| (r as usize) < src.len() && &src.id(r as usize) == id)
+        {
+            self.cursor = pos;
+        }
+        self.clamp();
+        self.update_window(src);
+    }
+
+    fn clamp(&mut self) {
+        if self.order.is_empty() {
+            self.cursor = 0;
+            self.offset = 0;
+            return;
+        }
+        self.cursor = self.cursor.min(self.order.len() - 1);
+        let page = self.page.max(1);
+        if self.cursor < self.offset {
+            self.offset = self.cursor;
+        } else if self.cursor >= self.offset + page {
+            self.offset = self.cursor + 1 - page;
+        }
+        self.offset = self.offset.min(self.order.len().saturating_sub(page));
+    }
+
+    /// Recompute match highlights for the rows around the visible window.
+    fn update_window(&mut self, _src: &dyn RowSource) {
+        self.highlights.clear();
+        self.hl_from = self.offset;
+        if self.filter.fuzzy.is_empty() {
+            return;
+        }
+        let matcher = SkimMatcherV2::default().smart_case();
+        let end = (self.offset + WINDOW).min(self.order.len());
+        for &r in &self.order[self.offset..end] {
+            let hay = &self.haystacks[r as usize];
+            let Some((_, idx)) = matcher.fuzzy_indices(hay, &self.filter.fuzzy) else {
+                continue;
+            };
+            let starts = &self.col_starts[r as usize];
+            let mut per_col: Vec<Vec<usize>> = vec![Vec::new(); starts.len()];
+            for i in idx {
+                let col = starts
+                    .partition_point(|&s| (s as usize) <= i)
+                    .saturating_sub(1);
+                per_col[col].push(i - starts[col] as usize);
+            }
+            self.highlights.insert(r, per_col);
+        }
+    }
+
+    pub fn selected_row(&self) -> Option<usize> {
+        self.order.get(self.cursor).map(|&r| r as usize)
+    }
+
+    pub fn move_by(&mut self, src: &dyn RowSource, delta: isize) {
+        if self.order.is_empty() {
+            return;
+        }
+        let max = self.order.len() as isize - 1;
+        self.cursor = (self.cursor as isize + delta).clamp(0, max) as usize;
+        self.clamp();
+        if let Some(r) = self.selected_row() {
+            self.selected_id = Some(src.id(r));
+        }
+        if self.offset < self.hl_from || self.offset + self.page > self.hl_from + WINDOW {
+            self.update_window(src);
+        }
+    }
+
+    pub fn top(&mut self, src: &dyn RowSource) {
+        self.move_by(src, -(self.order.len() as isize));
+    }
+
+    pub fn bottom(&mut self, src: &dyn RowSource) {
+        self.move_by(src, self.order.len() as isize);
+    }
+
+    pub fn set_page(&mut self, src: &dyn RowSource, page: usize) {
+        if page != self.page {
+            self.page = page.max(1);
+            self.clamp();
+            self.update_window(src);
+        }
+    }
+
+    /// Rows in the visible window.
+    pub fn visible(&self) -> &[u32] {
+        let end = (self.offset + self.page).min(self.order.len());
+        &self.order[self.offset.min(end)..end]
+    }
+
+    /// Ids of every row passing the filter.
+    pub fn filtered_ids(&self, src: &dyn RowSource) -> Vec<String> {
+        self.order.iter().map(|&r| src.id(r as usize)).collect()
+    }
+}
+
+/// Pick which columns fit in `width` (dropping the least important first), with widths.
+pub fn fit_columns(cols: &[Column], width: u16, marker: u16) -> Vec<(usize, u16)> {
+    let mut chosen: Vec<usize> = (0..cols.len()).collect();
+    let need = |chosen: &[usize]| -> u32 {
+        chosen
+            .iter()
+            .map(|&c| u32::from(cols[c].width) + 1)
+            .sum::<u32>()
+            + u32::from(marker)
+    };
+    while chosen.len() > 1 && need(&chosen) > u32::from(width) {
+        let (pos, _) = chosen
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, c)| (cols[**c].priority, *i))
+            .expect("non-empty");
+        chosen.remove(pos);
+    }
+    let mut out: Vec<(usize, u16)> = chosen.iter().map(|&c| (c, cols[c].width)).collect();
+    // Give spare room to the growing column, else the first one (usually the name).
+    let used = need(&chosen) as u16;
+    let target = out.iter().position(|(c, _)| cols[*c].grow).unwrap_or(0);
+    if let Some(col) = out.get_mut(target)
+        && width > used
+    {
+        let cap = if cols[col.0].grow {
+            u16::MAX
+        } else {
+            col.1 * 2
+        };
+        col.1 += (width - used).min(cap);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Words(Vec<(&'static str, u32)>);
+    const COLS: &[Column] = &[Column::new("NAME", 10, 0), Column::new("N", 4, 1)];
+    impl RowSource for Words {
+        fn columns(&self) -> &'static [Column] {
+            COLS
+        }
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn id(&self, r: usize) -> String {
+            self.0[r].0.to_string()
+        }
+        fn text(&self, r: usize, c: usize) -> String {
+            if c == 0 {
+                self.0[r].0.to_string()
+            } else {
+                self.0[r].1.to_string()
+            }
+        }
+        fn compare(&self, a: usize, b: usize, c: usize) -> Ordering {
+            if c == 0 {
+                self.0[a].0.cmp(self.0[b].0)
+            } else {
+                self.0[a].1.cmp(&self.0[b].1)
+            }
+        }
+        fn fields(&self) -> &'static [&'static str] {
+            &["big"]
+        }
+        fn field_matches(&self, r: usize, f: &str, v: &str) -> Option<bool> {
+            (f == "big")
+                .then(|| (self.0[r].1 > 10) == super::super::filter::yes_no(v).unwrap_or(true))
+        }
+    }
+
+    fn names(t: &TableState, s: &Words) -> Vec<String> {
+        t.order.iter().map(|&r| s.id(r as usize)).collect()
+    }
+
+    #[test]
+    fn sorts_filters_and_keeps_cursor_on_row() {
+        let s = Words(vec![
+            ("web-1", 5),
+            ("db-1", 50),
+            ("web-2", 20),
+            ("cache", 1),
+        ]);
+        let mut t = TableState::new(0, false);
+        t.rebuild(&s);
+        assert_eq!(names(&t, &s), ["cache", "db-1", "web-1", "web-2"]);
+        t.sort_by(&s, 1, true);
+        assert_eq!(names(&t, &s), ["db-1", "web-2", "web-1", "cache"]);
+        t.move_by(&s, 2); // web-1
+        t.set_filter(&s, "web");
+        assert_eq!(names(&t, &s), ["web-2", "web-1"]);
+        assert_eq!(t.selected_row().map(|r| s.id(r)).as_deref(), Some("web-1"));
+        assert!(!t.highlights.is_empty(), "matches are highlighted");
+        let hl = &t.highlights[&0];
+        assert_eq!(hl[0], vec![0, 1, 2], "w-e-b in the NAME column");
+        t.set_filter(&s, "web big:yes");
+        assert_eq!(names(&t, &s), ["web-2"]);
+        t.set_filter(&s, "!big:yes");
+        assert_eq!(names(&t, &s), ["web-1", "cache"]);
+        t.set_filter(&s, "!web");
+        assert_eq!(names(&t, &s), ["db-1", "cache"]);
+        t.set_filter(&s, "colour:red");
+        assert!(
+            t.filter_error
+                .as_deref()
+                .unwrap()
+                .contains("unknown field `colour`")
+        );
+        t.set_filter(&s, "");
+        assert_eq!(t.order.len(), 4);
+    }
+
+    #[test]
+    fn narrow_terminals_drop_low_priority_columns() {
+        let cols = [
+            Column::new("A", 10, 0),
+            Column::new("B", 10, 5),
+            Column::new("C", 10, 1),
+        ];
+        let fit = fit_columns(&cols, 25, 0);
+        assert_eq!(fit.iter().map(|f| f.0).collect::<Vec<_>>(), vec![0, 2]);
+    }
+}

@@ -1,0 +1,677 @@
+//! Console tests: update logic (actions/messages in → state/effects out) and insta
+//! snapshots of every view in loaded, loading, error and empty states at 120×40 and 80×24.
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::action::{Action, Effect, Msg};
+use super::fixture;
+use super::keymap::Keymap;
+use super::pane::{Handled, Pane, PaneCx};
+use super::render::render;
+use super::state::{Meta, State, ViewKind};
+use super::theme::{ColorMode, Role, Theme};
+use super::update::{apply, update};
+use super::views::View;
+use crate::model::{FleetUpdate, NodeKey};
+
+fn keymap() -> Keymap {
+    Keymap::load("default", std::path::Path::new("/nonexistent")).unwrap()
+}
+
+fn theme() -> Theme {
+    Theme::load_in(
+        "default",
+        std::path::Path::new("/nonexistent"),
+        ColorMode::TrueColor,
+    )
+    .unwrap()
+}
+
+fn meta() -> Meta {
+    Meta {
+        demo: true,
+        readonly: true,
+        theme: "default".into(),
+        keymap: "default".into(),
+        ..Default::default()
+    }
+}
+
+fn new_state() -> State {
+    State::new(meta(), fixture::now())
+}
+
+fn loaded() -> State {
+    let mut s = new_state();
+    send(&mut s, Msg::Fleet(fixture::update()));
+    s
+}
+
+fn send(s: &mut State, m: Msg) -> Vec<Effect> {
+    update(s, m, &keymap())
+}
+
+fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
+    send(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn typed(s: &mut State, text: &str) {
+    for c in text.chars() {
+        key(s, KeyCode::Char(c));
+    }
+}
+
+fn command(s: &mut State, line: &str) -> Vec<Effect> {
+    key(s, KeyCode::Char(':'));
+    typed(s, line);
+    key(s, KeyCode::Enter)
+}
+
+fn screen(s: &mut State, w: u16, h: u16) -> String {
+    s.size = (w, h);
+    s.prepare();
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let (t, k) = (theme(), keymap());
+    term.draw(|f| render(f, s, &t, &k)).unwrap();
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn node_ids(s: &State) -> Vec<String> {
+    let (t, src) = s.view().table().unwrap();
+    t.order.iter().map(|&r| src.id(r as usize)).collect()
+}
+
+#[test]
+fn starts_on_nodes_loading_then_fills() {
+    let mut s = new_state();
+    assert!(s.loading());
+    assert!(screen(&mut s, 120, 40).contains("Loading the fleet"));
+    send(&mut s, Msg::Fleet(fixture::update()));
+    assert!(!s.loading());
+    let text = screen(&mut s, 120, 40);
+    assert!(text.contains("NAME"), "{text}");
+    assert!(text.contains("Non-compliant"));
+    assert!(text.contains("DEMO") && text.contains("READ-ONLY"));
+}
+
+#[test]
+fn filter_keys_narrow_highlight_and_esc_clears() {
+    let mut s = loaded();
+    let all = node_ids(&s).len();
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "account:prod-web compliance:non");
+    let snap = fixture::snapshot();
+    let expect = snap
+        .nodes
+        .iter()
+        .filter(|n| {
+            n.account_id == "444444444444" && n.compliance == crate::model::Compliance::NonCompliant
+        })
+        .count();
+    assert_eq!(node_ids(&s).len(), expect);
+    key(&mut s, KeyCode::Enter);
+    assert!(s.prompt.is_none());
+    let text = screen(&mut s, 120, 40);
+    assert!(
+        text.contains("/account:prod-web compliance:non"),
+        "filter shown in header"
+    );
+    // negation
+    key(&mut s, KeyCode::Char('/'));
+    key(&mut s, KeyCode::Char('u')); // ctrl-less 'u' is typed text
+    send(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    typed(&mut s, "!ping:online");
+    assert!(node_ids(&s).len() < all);
+    key(&mut s, KeyCode::Esc);
+    assert_eq!(
+        node_ids(&s).len(),
+        all,
+        "Esc in the prompt clears the filter"
+    );
+    // fuzzy + Esc in normal mode clears
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "bastion");
+    key(&mut s, KeyCode::Enter);
+    assert!(node_ids(&s).len() < all && !node_ids(&s).is_empty());
+    let (t, _) = s.view().table().unwrap();
+    assert!(!t.highlights.is_empty(), "fuzzy matches are highlighted");
+    key(&mut s, KeyCode::Esc);
+    assert_eq!(node_ids(&s).len(), all);
+}
+
+#[test]
+fn unknown_filter_field_is_explained() {
+    let mut s = loaded();
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "colour:red");
+    let text = screen(&mut s, 120, 40);
+    assert!(text.contains("unknown field `colour`"), "{text}");
+}
+
+#[test]
+fn command_mode_switches_views_with_aliases_and_arguments() {
+    let mut s = loaded();
+    command(&mut s, "org");
+    assert_eq!(s.view().kind(), ViewKind::Org);
+    command(&mut s, "nodes prod-web");
+    assert_eq!(s.view().kind(), ViewKind::Nodes);
+    let snap = fixture::snapshot();
+    let n = snap
+        .nodes
+        .iter()
+        .filter(|n| n.account_id == "444444444444")
+        .count();
+    assert_eq!(node_ids(&s).len(), n);
+    assert!(screen(&mut s, 120, 40).contains("nodes(prod-web)"));
+    command(&mut s, "nodes Workloads");
+    let n = snap
+        .nodes
+        .iter()
+        .filter(|n| {
+            ["444444444444", "555555555555", "666666666666"].contains(&n.account_id.as_str())
+        })
+        .count();
+    assert_eq!(
+        node_ids(&s).len(),
+        n,
+        "an OU scopes to every account below it"
+    );
+    command(&mut s, "acm");
+    assert_eq!(s.view().kind(), ViewKind::Certs);
+    command(&mut s, "bogus");
+    assert!(s.toasts.back().unwrap().error);
+    assert!(
+        s.toasts
+            .back()
+            .unwrap()
+            .text
+            .contains("unknown command `bogus`")
+    );
+    command(&mut s, "nodes nosuchaccount");
+    assert!(s.toasts.back().unwrap().text.contains("no account, OU"));
+    // completion: Tab then Enter
+    key(&mut s, KeyCode::Char(':'));
+    typed(&mut s, "comp");
+    assert_eq!(
+        s.prompt
+            .as_ref()
+            .unwrap()
+            .completions
+            .first()
+            .map(String::as_str),
+        Some("compliance")
+    );
+    key(&mut s, KeyCode::Tab);
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.view().kind(), ViewKind::Compliance);
+    let fx = command(&mut s, "q");
+    assert!(s.quit && fx.contains(&Effect::Quit));
+}
+
+#[test]
+fn drill_down_loads_node_on_demand_and_back() {
+    let mut s = loaded();
+    let first = node_ids(&s)[0].clone();
+    let fx = key(&mut s, KeyCode::Enter);
+    assert_eq!(s.view().kind(), ViewKind::Node);
+    let View::Node(v) = s.view() else { panic!() };
+    let k: NodeKey = v.key.clone();
+    assert_eq!(k.instance_id, first);
+    assert_eq!(fx, vec![Effect::LoadNode(k.clone())]);
+    assert!(screen(&mut s, 120, 40).contains("loading patches"));
+    let snap = fixture::snapshot();
+    let n = snap.node(&k).unwrap();
+    send(
+        &mut s,
+        Msg::Fleet(FleetUpdate::NodePatches {
+            key: k.clone(),
+            result: Ok(fixture::patches(n)),
+        }),
+    );
+    let text = screen(&mut s, 120, 40);
+    assert!(
+        text.contains(&format!("Patches ({})", fixture::patches(n).len())),
+        "{text}"
+    );
+    key(&mut s, KeyCode::Esc);
+    assert_eq!(s.view().kind(), ViewKind::Nodes);
+    assert_eq!(s.stack.len(), 1);
+    // org → account → nodes of that account
+    command(&mut s, "org");
+    key(&mut s, KeyCode::Down); // management
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.view().kind(), ViewKind::Nodes);
+    assert!(node_ids(&s).iter().all(|id| {
+        snap.nodes
+            .iter()
+            .any(|n| &n.instance_id == id && n.account_id == "111111111111")
+    }));
+}
+
+#[test]
+fn sorting_by_keys() {
+    let mut s = loaded();
+    key(&mut s, KeyCode::Char('<')); // previous column: PING? no — column 7 (patch group)
+    let (t, _) = s.view().table().unwrap();
+    assert_eq!(t.sort_col, 7);
+    for _ in 0..8 {
+        key(&mut s, KeyCode::Char('>'));
+    }
+    let (t, _) = s.view().table().unwrap();
+    assert_eq!(t.sort_col, 0, "wrapped to NAME");
+    let View::Nodes(v) = s.view() else { panic!() };
+    let names: Vec<String> = v
+        .table
+        .order
+        .iter()
+        .map(|&r| super::views::nodes::node_name(v.src.node(r as usize)).to_lowercase())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    key(&mut s, KeyCode::Char('r'));
+    let View::Nodes(v) = s.view() else { panic!() };
+    let rev: Vec<String> = v
+        .table
+        .order
+        .iter()
+        .map(|&r| super::views::nodes::node_name(v.src.node(r as usize)).to_lowercase())
+        .collect();
+    sorted.reverse();
+    assert_eq!(rev, sorted);
+}
+
+#[test]
+fn marks_survive_refreshes_and_mark_all_marks_the_filter() {
+    let mut s = loaded();
+    let ids = node_ids(&s);
+    key(&mut s, KeyCode::Char(' '));
+    key(&mut s, KeyCode::Char(' '));
+    assert_eq!(s.marks.len(), 2);
+    assert!(s.marks.contains(&ids[0]) && s.marks.contains(&ids[1]));
+    send(&mut s, Msg::Fleet(fixture::update()));
+    assert_eq!(s.marks.len(), 2, "marks are keyed by instance id");
+    assert!(screen(&mut s, 120, 40).contains("2 marked"));
+    send(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::CONTROL)),
+    );
+    assert!(s.marks.is_empty());
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "ping:lost");
+    key(&mut s, KeyCode::Enter);
+    let filtered = node_ids(&s);
+    send(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('a'), KeyModifiers::CONTROL)),
+    );
+    assert_eq!(s.marks.len(), filtered.len());
+}
+
+#[test]
+fn cursor_follows_the_row_across_refreshes() {
+    let mut s = loaded();
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Down);
+    let id = node_ids(&s)[2].clone();
+    let mut snap = fixture::snapshot();
+    snap.nodes.reverse();
+    send(&mut s, Msg::Fleet(fixture::update_of(snap)));
+    let (t, src) = s.view().table().unwrap();
+    assert_eq!(src.id(t.selected_row().unwrap()), id);
+}
+
+#[test]
+fn nothing_changes_nothing_redraws() {
+    let mut s = loaded();
+    send(&mut s, Msg::Tick(fixture::now()));
+    s.dirty = false;
+    send(&mut s, Msg::Tick(fixture::now()));
+    assert!(!s.dirty, "same second, same screen: no redraw");
+    send(
+        &mut s,
+        Msg::Tick(fixture::now() + chrono::Duration::seconds(1)),
+    );
+    assert!(s.dirty, "the age label changed");
+    s.dirty = false;
+    key(&mut s, KeyCode::Char('Z'));
+    assert!(!s.dirty, "an unbound key changes nothing");
+}
+
+#[test]
+fn last_good_data_stays_when_a_refresh_fails() {
+    let mut s = loaded();
+    send(
+        &mut s,
+        Msg::Fleet(FleetUpdate::Notice {
+            message: "refresh failed: ExpiredToken — run `aws sso login --profile org-admin`"
+                .into(),
+            is_error: true,
+        }),
+    );
+    let text = screen(&mut s, 120, 40);
+    assert!(text.contains("refresh failed: ExpiredToken"), "{text}");
+    assert!(text.contains("prod-"), "data still on screen");
+    assert!(s.fatal.is_none());
+    let mut s = new_state();
+    send(
+        &mut s,
+        Msg::Fleet(FleetUpdate::Notice {
+            message: "no credentials".into(),
+            is_error: true,
+        }),
+    );
+    assert!(screen(&mut s, 80, 24).contains("✗ no credentials"));
+}
+
+#[test]
+fn hostile_strings_are_sanitized_before_drawing() {
+    let mut s = loaded();
+    let text = screen(&mut s, 120, 40);
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'));
+    assert!(text.contains("web-RED-01"), "{text}");
+    command(&mut s, "certs");
+    let text = screen(&mut s, 120, 40);
+    assert!(text.contains("blink.example.com") && !text.contains('\u{1b}'));
+}
+
+#[test]
+fn compliance_rows_drill_down_and_tab_switches_breakdown() {
+    let mut s = loaded();
+    command(&mut s, "compliance");
+    let text = screen(&mut s, 120, 40);
+    assert!(
+        text.contains("Fleet compliance") && text.contains("38.5%"),
+        "{text}"
+    );
+    key(&mut s, KeyCode::Tab);
+    let View::Compliance(v) = s.view() else {
+        panic!()
+    };
+    assert_eq!(v.by, super::views::compliance::Breakdown::Region);
+    let text = screen(&mut s, 120, 40);
+    assert!(text.contains("eu-west-1"));
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.view().kind(), ViewKind::Nodes);
+    assert!(screen(&mut s, 120, 40).contains("nodes("));
+}
+
+#[test]
+fn help_is_generated_from_the_live_keymap() {
+    let mut s = loaded();
+    key(&mut s, KeyCode::Char('?'));
+    let text = screen(&mut s, 120, 40);
+    assert!(text.contains("Help — nodes"), "{text}");
+    assert!(text.contains("Filter the table") && text.contains(":compliance"));
+    key(&mut s, KeyCode::Esc);
+    assert!(s.help.is_none());
+    // footer hints follow a remapped keymap
+    let km = Keymap::from_text("[global]\nq = \"quit\"\nF = \"filter_mode\"\n", "t.toml").unwrap();
+    let hints = super::render::hints(&s, &km);
+    assert!(
+        hints.iter().any(|(k, l)| k == "F" && l == "filter"),
+        "{hints:?}"
+    );
+}
+
+struct TestPane {
+    got: Vec<Action>,
+}
+
+impl Pane for TestPane {
+    fn id(&self) -> &'static str {
+        "test_pane"
+    }
+    fn title(&self) -> String {
+        "Test pane".into()
+    }
+    fn action(&mut self, a: Action, cx: &mut PaneCx<'_>) -> Handled {
+        self.got.push(a);
+        if a == Action::Open {
+            cx.effects.push(Effect::Refresh);
+            cx.toast("sent");
+            return Handled::Consumed;
+        }
+        Handled::NotConsumed
+    }
+    fn render(&self, f: &mut ratatui::Frame<'_>, area: ratatui::layout::Rect, theme: &Theme) {
+        f.buffer_mut()
+            .set_string(area.x, area.y, "pane body", theme.style(Role::Text));
+    }
+}
+
+#[test]
+fn panes_get_keys_first_and_esc_closes_them() {
+    let mut s = loaded();
+    s.panes.push(Box::new(TestPane { got: vec![] }));
+    let fx = key(&mut s, KeyCode::Enter);
+    assert_eq!(fx, vec![Effect::Refresh]);
+    assert_eq!(
+        s.view().kind(),
+        ViewKind::Nodes,
+        "Enter did not drill down under the pane"
+    );
+    let text = screen(&mut s, 120, 40);
+    assert!(text.contains("Test pane") && text.contains("pane body"));
+    key(&mut s, KeyCode::Esc);
+    assert!(s.panes.is_empty());
+}
+
+#[test]
+fn unregistered_pane_actions_explain_themselves() {
+    let mut s = loaded();
+    let mut fx = Vec::new();
+    apply(&mut s, Action::PatchNow, &mut fx);
+    if super::pane::registry()
+        .iter()
+        .all(|p| p.action != Some(Action::PatchNow))
+    {
+        assert!(s.toasts.back().unwrap().text.contains("not available"));
+    }
+}
+
+#[test]
+fn selection_targets_marked_then_filtered_nodes() {
+    let mut s = loaded();
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "account:staging");
+    key(&mut s, KeyCode::Enter);
+    let sel = super::update::selection(&s, String::new());
+    assert!(sel.nodes.iter().all(|k| k.account_id == "666666666666") && !sel.nodes.is_empty());
+    assert!(sel.nodes_from.contains("filter"));
+    assert_eq!(sel.table.as_ref().unwrap().rows.len(), sel.nodes.len());
+    key(&mut s, KeyCode::Char(' '));
+    let sel = super::update::selection(&s, String::new());
+    assert_eq!(sel.nodes.len(), 1);
+    assert_eq!(sel.nodes_from, "1 marked");
+}
+
+#[test]
+fn terminate_quits() {
+    let mut s = loaded();
+    assert_eq!(send(&mut s, Msg::Terminate), vec![Effect::Quit]);
+    assert!(s.quit);
+}
+
+#[test]
+fn colours_follow_semantic_roles() {
+    let mut s = loaded();
+    s.size = (120, 40);
+    s.prepare();
+    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let (t, k) = (theme(), keymap());
+    term.draw(|f| render(f, &s, &t, &k)).unwrap();
+    let buf = term.backend().buffer();
+    let mut found = false;
+    for y in 0..40 {
+        let line: String = (0..120).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        if let Some(col) = line.find("Non-compliant") {
+            let x = line[..col].chars().count() as u16;
+            if y > 3 {
+                assert_eq!(buf[(x, y)].fg, t.style(Role::NonCompliant).fg.unwrap());
+                found = true;
+                break;
+            }
+        }
+    }
+    assert!(found);
+}
+
+// ---- snapshots: every view × {loaded, loading, error, empty} × {120×40, 80×24} ----
+
+fn goto(s: &mut State, kind: ViewKind) {
+    match kind {
+        ViewKind::Node => {
+            command(s, "nodes");
+            key(s, KeyCode::Enter);
+        }
+        k => {
+            command(s, k.id());
+        }
+    }
+}
+
+fn state_for(kind: ViewKind, which: &str) -> State {
+    let mut s = new_state();
+    match which {
+        "loaded" | "error" => {
+            send(&mut s, Msg::Fleet(fixture::update()));
+        }
+        "loading" => {
+            send(&mut s, Msg::Fleet(fixture::update_of(fixture::partial())));
+        }
+        "empty" => {
+            send(&mut s, Msg::Fleet(fixture::update_of(fixture::empty())));
+        }
+        _ => unreachable!(),
+    }
+    goto(&mut s, kind);
+    if kind == ViewKind::Node
+        && let View::Node(v) = s.view()
+    {
+        let k = v.key.clone();
+        let snap = fixture::snapshot();
+        match which {
+            "loaded" => {
+                let n = snap.node(&k).unwrap();
+                send(
+                    &mut s,
+                    Msg::Fleet(FleetUpdate::NodeInventory {
+                        key: k.clone(),
+                        result: Ok(fixture::inventory(n)),
+                    }),
+                );
+                send(
+                    &mut s,
+                    Msg::Fleet(FleetUpdate::NodePatches {
+                        key: k.clone(),
+                        result: Ok(fixture::patches(n)),
+                    }),
+                );
+                send(
+                    &mut s,
+                    Msg::Fleet(FleetUpdate::NodeCommands {
+                        key: k,
+                        result: Ok(fixture::invocations(n)),
+                    }),
+                );
+            }
+            "error" => {
+                send(&mut s, Msg::Fleet(FleetUpdate::NodePatches { key: k.clone(), result: Err("AccessDeniedException: not authorized to perform ssm:DescribeInstancePatches".into()) }));
+                send(
+                    &mut s,
+                    Msg::Fleet(FleetUpdate::NodeCommands {
+                        key: k,
+                        result: Err("ThrottlingException: Rate exceeded".into()),
+                    }),
+                );
+            }
+            "empty" => {
+                send(
+                    &mut s,
+                    Msg::Fleet(FleetUpdate::NodePatches {
+                        key: k.clone(),
+                        result: Ok(vec![]),
+                    }),
+                );
+                send(
+                    &mut s,
+                    Msg::Fleet(FleetUpdate::NodeCommands {
+                        key: k,
+                        result: Ok(vec![]),
+                    }),
+                );
+            }
+            _ => {}
+        }
+    }
+    if which == "error" {
+        send(&mut s, Msg::Fleet(FleetUpdate::Notice { message: "refresh failed: ExpiredTokenException — run `aws sso login --profile org-admin`".into(), is_error: true }));
+    }
+    s
+}
+
+#[test]
+fn snapshots_of_every_view_state_and_size() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for kind in ViewKind::ALL {
+            for which in ["loaded", "loading", "error", "empty"] {
+                if kind == ViewKind::Node && which == "empty" {
+                    // the empty fleet has no node to open; node detail "empty" = no patches
+                }
+                for (w, h) in [(120u16, 40u16), (80, 24)] {
+                    let mut s = state_for(kind, which);
+                    let text = screen(&mut s, w, h);
+                    insta::assert_snapshot!(format!("{}_{which}_{w}x{h}", kind.id()), text);
+                }
+            }
+        }
+        let mut s = new_state();
+        insta::assert_snapshot!("connecting_80x24", screen(&mut s, 80, 24));
+        send(
+            &mut s,
+            Msg::Fleet(FleetUpdate::Notice {
+                message: "no credentials found: set AWS_PROFILE or run `aws configure`".into(),
+                is_error: true,
+            }),
+        );
+        insta::assert_snapshot!("no_data_error_80x24", screen(&mut s, 80, 24));
+        let mut s = loaded();
+        key(&mut s, KeyCode::Char('?'));
+        insta::assert_snapshot!("help_120x40", screen(&mut s, 120, 40));
+        let mut s = loaded();
+        key(&mut s, KeyCode::Char(':'));
+        typed(&mut s, "c");
+        insta::assert_snapshot!("command_prompt_120x40", screen(&mut s, 120, 40));
+    });
+}
+
+#[test]
+fn empty_fleet_node_view_cannot_open() {
+    let mut s = new_state();
+    send(&mut s, Msg::Fleet(fixture::update_of(fixture::empty())));
+    let fx = key(&mut s, KeyCode::Enter);
+    assert!(fx.is_empty());
+    assert_eq!(s.view().kind(), ViewKind::Nodes);
+    let _ = Arc::new(0);
+}

@@ -1,0 +1,759 @@
+//! Themes: TOML files with a `[palette]` of named colours and `[roles]` mapping semantic
+//! roles (compliant, non_compliant, critical, selection, border, ...) to styles. Views ask
+//! for roles, never for raw colours.
+//!
+//! Built-ins (`themes/*.toml`) are embedded; `<config dir>/themes/NAME.toml` overrides a
+//! built-in by name, layering over it (or over `extends = "..."`, else `default`), so a user
+//! file may change just a few palette entries. `NO_COLOR` drops colours (keeping bold /
+//! reverse so selection stays visible); without 256/truecolour support (COLORTERM/TERM)
+//! colours are mapped to the 16 ANSI colours.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use ratatui::style::{Color, Modifier, Style};
+
+use super::tomlpos::line_of;
+use crate::model::{Compliance, ExpiryBand, PingStatus};
+
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("default", include_str!("../../themes/default.toml")),
+    ("light", include_str!("../../themes/light.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
+];
+
+/// Semantic roles. Every built-in theme defines all of them.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, strum::EnumString, strum::Display, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum Role {
+    /// Base text (and the screen background).
+    Text,
+    Muted,
+    Header,
+    Title,
+    Border,
+    TableHeader,
+    Selection,
+    Marked,
+    /// Characters matched by the filter.
+    Match,
+    /// Key names in hints and help.
+    Key,
+    Breadcrumb,
+    Prompt,
+    Compliant,
+    NonCompliant,
+    Unreported,
+    Critical,
+    Warning,
+    Stale,
+    Offline,
+    Expired,
+    Band7,
+    Band14,
+    Band30,
+    Band45,
+    Ok,
+    Error,
+    Info,
+    Badge,
+    BadgeDemo,
+    BadgeReadonly,
+    Gauge,
+    Bar,
+    BarEmpty,
+    Risk,
+    Spinner,
+}
+
+impl Role {
+    pub fn all() -> &'static [Role] {
+        <Role as strum::VariantArray>::VARIANTS
+    }
+}
+
+/// How many colours the terminal can show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorMode {
+    TrueColor,
+    Ansi256,
+    Ansi16,
+    /// `NO_COLOR`: modifiers only.
+    None,
+}
+
+impl ColorMode {
+    /// From `NO_COLOR`, `COLORTERM` and `TERM`.
+    pub fn detect() -> ColorMode {
+        let var = |k: &str| std::env::var(k).unwrap_or_default();
+        Self::from_env(&var("NO_COLOR"), &var("COLORTERM"), &var("TERM"))
+    }
+
+    pub fn from_env(no_color: &str, colorterm: &str, term: &str) -> ColorMode {
+        if !no_color.is_empty() {
+            return ColorMode::None;
+        }
+        let ct = colorterm.to_ascii_lowercase();
+        if ct == "truecolor" || ct == "24bit" {
+            return ColorMode::TrueColor;
+        }
+        let term = term.to_ascii_lowercase();
+        if term.contains("256") || term.contains("direct") || term.contains("kitty") {
+            return ColorMode::Ansi256;
+        }
+        ColorMode::Ansi16
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThemeError {
+    pub file: String,
+    pub line: usize,
+    pub problem: String,
+}
+
+impl fmt::Display for ThemeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: line {}: {}", self.file, self.line, self.problem)
+    }
+}
+
+impl std::error::Error for ThemeError {}
+
+/// A resolved theme.
+#[derive(Clone, Debug)]
+pub struct Theme {
+    pub name: String,
+    /// Files merged, base first (`builtin:NAME` for embedded ones).
+    pub sources: Vec<String>,
+    pub mode: ColorMode,
+    roles: HashMap<Role, Style>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct StyleSpec {
+    fg: Option<String>,
+    bg: Option<String>,
+    mods: Vec<(Modifier, bool)>,
+}
+
+#[derive(Default)]
+struct Layered {
+    palette: BTreeMap<String, (String, String, usize)>, // name -> (value, file, line)
+    roles: BTreeMap<String, (StyleSpec, String, usize)>,
+}
+
+impl Theme {
+    pub fn builtin(name: &str) -> Theme {
+        Self::load_in(
+            name,
+            Path::new("/nonexistent-ssmdeck-themes"),
+            ColorMode::TrueColor,
+        )
+        .unwrap_or_else(|e| panic!("built-in theme {name} is broken: {e}"))
+    }
+
+    /// Resolve theme `name` with user files from `user_dir`, for the detected colour mode.
+    pub fn load(name: &str, user_dir: &Path) -> Result<Theme, ThemeError> {
+        Self::load_in(name, user_dir, ColorMode::detect())
+    }
+
+    pub fn load_in(name: &str, user_dir: &Path, mode: ColorMode) -> Result<Theme, ThemeError> {
+        let mut chain: Vec<(String, String)> = Vec::new(); // top first
+        let mut cur = name.to_string();
+        let mut visited = Vec::new();
+        loop {
+            if visited.contains(&cur) {
+                break;
+            }
+            visited.push(cur.clone());
+            let upath = user_dir.join(format!("{cur}.toml"));
+            let utext = std::fs::read_to_string(&upath).ok();
+            let btext = BUILTIN.iter().find(|(b, _)| *b == cur).map(|(_, t)| *t);
+            if utext.is_none() && btext.is_none() {
+                let (file, text) = chain.last().cloned().unwrap_or_default();
+                let problem = if chain.is_empty() {
+                    format!(
+                        "no theme named `{cur}` (built-in: {}; user themes go in {})",
+                        BUILTIN
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        user_dir.display()
+                    )
+                } else {
+                    format!("extends unknown theme `{cur}`")
+                };
+                return Err(ThemeError {
+                    file: if chain.is_empty() {
+                        upath.display().to_string()
+                    } else {
+                        file
+                    },
+                    line: if chain.is_empty() {
+                        0
+                    } else {
+                        line_of(&text, "", "extends")
+                    },
+                    problem,
+                });
+            }
+            let mut ext = None;
+            if let Some(t) = utext {
+                ext = extends_of(&t, &upath.display().to_string())?;
+                chain.push((upath.display().to_string(), t));
+            }
+            if ext.is_none() {
+                if let Some(t) = btext {
+                    ext = extends_of(t, &format!("builtin:{cur}"))?;
+                    chain.push((format!("builtin:{cur}"), t.to_string()));
+                    if ext.is_none() {
+                        break;
+                    }
+                } else if cur != "default" {
+                    ext = Some("default".to_string());
+                }
+            }
+            match ext {
+                Some(e) => cur = e,
+                None => break,
+            }
+        }
+        let mut layered = Layered::default();
+        let mut sources = Vec::new();
+        for (label, text) in chain.iter().rev() {
+            parse_layer(text, label, &mut layered)?;
+            sources.push(label.clone());
+        }
+        let mut roles = HashMap::new();
+        for role in Role::all() {
+            let key = role.to_string();
+            let Some((spec, file, line)) = layered.roles.get(&key) else {
+                return Err(ThemeError {
+                    file: sources.last().cloned().unwrap_or_default(),
+                    line: 1,
+                    problem: format!("role `{key}` is not defined"),
+                });
+            };
+            let resolve = |v: &Option<String>, what: &str| -> Result<Option<Color>, ThemeError> {
+                let Some(v) = v else { return Ok(None) };
+                let mut value = v.clone();
+                for _ in 0..4 {
+                    match layered.palette.get(&value) {
+                        Some((pv, _, _)) => value = pv.clone(),
+                        None => break,
+                    }
+                }
+                parse_color(&value).map(Some).map_err(|_| {
+                    // Point at the palette entry when the role used a palette name.
+                    let (file, line) = match layered.palette.get(v) {
+                        Some((_, f, l)) => (f.clone(), *l),
+                        None => (file.clone(), *line),
+                    };
+                    ThemeError {
+                        file,
+                        line,
+                        problem: format!(
+                            "bad colour `{value}` for roles.{key}.{what} (use a palette name, an ANSI name like `red`, `#rrggbb` or 0-255)"
+                        ),
+                    }
+                })
+            };
+            let mut style = Style::default();
+            if let Some(c) = resolve(&spec.fg, "fg")? {
+                style = style.fg(c);
+            }
+            if let Some(c) = resolve(&spec.bg, "bg")? {
+                style = style.bg(c);
+            }
+            for (m, on) in &spec.mods {
+                style = if *on {
+                    style.add_modifier(*m)
+                } else {
+                    style.remove_modifier(*m)
+                };
+            }
+            roles.insert(*role, adapt(style, *role, mode));
+        }
+        Ok(Theme {
+            name: name.to_string(),
+            sources,
+            mode,
+            roles,
+        })
+    }
+
+    pub fn style(&self, role: Role) -> Style {
+        self.roles.get(&role).copied().unwrap_or_default()
+    }
+
+    pub fn compliance(&self, c: Compliance) -> Style {
+        self.style(match c {
+            Compliance::Compliant => Role::Compliant,
+            Compliance::NonCompliant => Role::NonCompliant,
+            Compliance::Unreported => Role::Unreported,
+        })
+    }
+
+    pub fn band(&self, b: ExpiryBand) -> Style {
+        self.style(match b {
+            ExpiryBand::Expired => Role::Expired,
+            ExpiryBand::Within7 => Role::Band7,
+            ExpiryBand::Within14 => Role::Band14,
+            ExpiryBand::Within30 => Role::Band30,
+            ExpiryBand::Within45 => Role::Band45,
+            ExpiryBand::Later => Role::Text,
+            ExpiryBand::Unknown => Role::Muted,
+        })
+    }
+
+    pub fn ping(&self, p: PingStatus) -> Style {
+        self.style(match p {
+            PingStatus::Online => Role::Ok,
+            PingStatus::ConnectionLost => Role::Offline,
+            PingStatus::Inactive | PingStatus::Unknown => Role::Muted,
+        })
+    }
+
+    /// Style for a compliance percentage (≥95 ok, ≥80 warning, else non-compliant).
+    pub fn pct(&self, pct: Option<f64>) -> Style {
+        match pct {
+            None => self.style(Role::Muted),
+            Some(p) if p >= 95.0 => self.style(Role::Compliant),
+            Some(p) if p >= 80.0 => self.style(Role::Warning),
+            Some(_) => self.style(Role::NonCompliant),
+        }
+    }
+
+    /// A non-zero count in `role`, zero muted.
+    pub fn count(&self, n: u64, role: Role) -> Style {
+        if n == 0 {
+            self.style(Role::Muted)
+        } else {
+            self.style(role)
+        }
+    }
+}
+
+fn adapt(style: Style, role: Role, mode: ColorMode) -> Style {
+    match mode {
+        ColorMode::TrueColor => style,
+        ColorMode::Ansi256 => Style {
+            fg: style.fg.map(to_256),
+            bg: style.bg.map(to_256),
+            ..style
+        },
+        ColorMode::Ansi16 => Style {
+            fg: style.fg.map(to_16),
+            bg: style.bg.map(to_16),
+            ..style
+        },
+        ColorMode::None => {
+            let mut s = Style {
+                fg: None,
+                bg: None,
+                ..style
+            };
+            s = match role {
+                Role::Selection
+                | Role::Badge
+                | Role::BadgeDemo
+                | Role::BadgeReadonly
+                | Role::Gauge => s.add_modifier(Modifier::REVERSED),
+                Role::Match | Role::Marked => s.add_modifier(Modifier::UNDERLINED),
+                Role::Critical
+                | Role::Error
+                | Role::NonCompliant
+                | Role::Expired
+                | Role::Header => s.add_modifier(Modifier::BOLD),
+                Role::Muted => s.add_modifier(Modifier::DIM),
+                _ => s,
+            };
+            s
+        }
+    }
+}
+
+fn rgb_of(c: Color) -> Option<(u8, u8, u8)> {
+    match c {
+        Color::Rgb(r, g, b) => Some((r, g, b)),
+        Color::Indexed(i) if i >= 16 => Some(xterm_rgb(i)),
+        _ => None,
+    }
+}
+
+fn xterm_rgb(i: u8) -> (u8, u8, u8) {
+    if i >= 232 {
+        let v = 8 + (i - 232) * 10;
+        return (v, v, v);
+    }
+    let i = i - 16;
+    let step = |v: u8| if v == 0 { 0 } else { 55 + v * 40 };
+    (step(i / 36), step((i / 6) % 6), step(i % 6))
+}
+
+fn to_256(c: Color) -> Color {
+    let Color::Rgb(r, g, b) = c else { return c };
+    let q = |v: u8| -> u8 {
+        if v < 48 {
+            0
+        } else if v < 115 {
+            1
+        } else {
+            (v - 35) / 40
+        }
+    };
+    let (qr, qg, qb) = (q(r), q(g), q(b));
+    let cube = 16 + 36 * qr + 6 * qg + qb;
+    let avg = (u16::from(r) + u16::from(g) + u16::from(b)) / 3;
+    let gray_idx = if avg > 238 {
+        23
+    } else {
+        (avg.saturating_sub(3) / 10) as u8
+    };
+    let gray = 232 + gray_idx.min(23);
+    let d = |(a, b2, c2): (u8, u8, u8)| {
+        let dr = i32::from(a) - i32::from(r);
+        let dg = i32::from(b2) - i32::from(g);
+        let db = i32::from(c2) - i32::from(b);
+        dr * dr + dg * dg + db * db
+    };
+    if d(xterm_rgb(gray)) < d(xterm_rgb(cube)) {
+        Color::Indexed(gray)
+    } else {
+        Color::Indexed(cube)
+    }
+}
+
+const ANSI16: [(Color, (u8, u8, u8)); 16] = [
+    (Color::Black, (0, 0, 0)),
+    (Color::Red, (205, 0, 0)),
+    (Color::Green, (0, 205, 0)),
+    (Color::Yellow, (205, 205, 0)),
+    (Color::Blue, (0, 0, 238)),
+    (Color::Magenta, (205, 0, 205)),
+    (Color::Cyan, (0, 205, 205)),
+    (Color::Gray, (229, 229, 229)),
+    (Color::DarkGray, (127, 127, 127)),
+    (Color::LightRed, (255, 0, 0)),
+    (Color::LightGreen, (0, 255, 0)),
+    (Color::LightYellow, (255, 255, 0)),
+    (Color::LightBlue, (92, 92, 255)),
+    (Color::LightMagenta, (255, 0, 255)),
+    (Color::LightCyan, (0, 255, 255)),
+    (Color::White, (255, 255, 255)),
+];
+
+fn to_16(c: Color) -> Color {
+    let Some((r, g, b)) = rgb_of(c) else { return c };
+    ANSI16
+        .iter()
+        .min_by_key(|(_, (ar, ag, ab))| {
+            let dr = i32::from(*ar) - i32::from(r);
+            let dg = i32::from(*ag) - i32::from(g);
+            let db = i32::from(*ab) - i32::from(b);
+            dr * dr + dg * dg + db * db
+        })
+        .map(|(c, _)| *c)
+        .unwrap_or(c)
+}
+
+/// `reset`, ANSI names, `#rrggbb`, `#rgb`, or an index `0`..`255`.
+#[allow(clippy::result_unit_err)]
+pub fn parse_color(s: &str) -> Result<Color, ()> {
+    let t = s.trim();
+    if let Some(hex) = t.strip_prefix('#') {
+        let v = |h: &str| u8::from_str_radix(h, 16).map_err(|_| ());
+        return match hex.len() {
+            6 if hex.is_ascii() => Ok(Color::Rgb(v(&hex[0..2])?, v(&hex[2..4])?, v(&hex[4..6])?)),
+            3 if hex.is_ascii() => {
+                let d = |i: usize| v(&hex[i..i + 1]).map(|x| x * 17);
+                Ok(Color::Rgb(d(0)?, d(1)?, d(2)?))
+            }
+            _ => Err(()),
+        };
+    }
+    if let Ok(i) = t.parse::<u8>() {
+        return Ok(Color::Indexed(i));
+    }
+    let norm: String = t
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| *c != '_' && *c != '-' && *c != ' ')
+        .collect();
+    Color::from_str(&norm).map_err(|_| ())
+}
+
+fn extends_of(text: &str, label: &str) -> Result<Option<String>, ThemeError> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| toml_err(text, label, &e))?;
+    Ok(table
+        .get("extends")
+        .and_then(|v| v.as_str())
+        .map(|s| s.to_string()))
+}
+
+fn toml_err(text: &str, label: &str, e: &toml::de::Error) -> ThemeError {
+    let line = e
+        .span()
+        .map(|s| crate::config::line_col(text, s.start).0)
+        .unwrap_or(1);
+    ThemeError {
+        file: label.to_string(),
+        line,
+        problem: e.message().trim().to_string(),
+    }
+}
+
+fn parse_layer(text: &str, label: &str, out: &mut Layered) -> Result<(), ThemeError> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| toml_err(text, label, &e))?;
+    let err = |section: &str, key: &str, problem: String| ThemeError {
+        file: label.to_string(),
+        line: line_of(text, section, key),
+        problem,
+    };
+    for (k, v) in &table {
+        match k.as_str() {
+            "name" | "extends" | "description" => {}
+            "palette" => {
+                let Some(p) = v.as_table() else {
+                    return Err(err("", k, "[palette] must be a table".into()));
+                };
+                for (name, c) in p {
+                    let value = match c {
+                        toml::Value::String(s) => s.clone(),
+                        toml::Value::Integer(i) => i.to_string(),
+                        _ => {
+                            return Err(err(
+                                "palette",
+                                name,
+                                format!("bad colour for palette.{name}"),
+                            ));
+                        }
+                    };
+                    // Palette entries may reference other entries; validate literal ones now.
+                    if !out.palette.contains_key(&value)
+                        && parse_color(&value).is_err()
+                        && !p.contains_key(&value)
+                    {
+                        return Err(err(
+                            "palette",
+                            name,
+                            format!(
+                                "bad colour `{value}` for palette.{name} (use an ANSI name like `red`, `#rrggbb` or 0-255)"
+                            ),
+                        ));
+                    }
+                    out.palette.insert(
+                        name.clone(),
+                        (value, label.to_string(), line_of(text, "palette", name)),
+                    );
+                }
+            }
+            "roles" => {
+                let Some(r) = v.as_table() else {
+                    return Err(err("", k, "[roles] must be a table".into()));
+                };
+                for (name, spec) in r {
+                    if Role::from_str(name).is_err() {
+                        return Err(err(
+                            "roles",
+                            name,
+                            format!(
+                                "unknown role `{name}` (known: {})",
+                                Role::all()
+                                    .iter()
+                                    .map(|r| r.to_string())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        ));
+                    }
+                    let spec = parse_spec(spec).map_err(|p| err("roles", name, p))?;
+                    // Check colours that are not palette names right away, for a precise line.
+                    for c in [&spec.fg, &spec.bg].into_iter().flatten() {
+                        if !out.palette.contains_key(c) && parse_color(c).is_err() {
+                            return Err(err(
+                                "roles",
+                                name,
+                                format!(
+                                    "bad colour `{c}` for roles.{name} (not in [palette]; use an ANSI name like `red`, `#rrggbb` or 0-255)"
+                                ),
+                            ));
+                        }
+                    }
+                    out.roles.insert(
+                        name.clone(),
+                        (spec, label.to_string(), line_of(text, "roles", name)),
+                    );
+                }
+            }
+            other => {
+                return Err(err(
+                    "",
+                    other,
+                    format!("unknown key `{other}` (expected name, extends, [palette], [roles])"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_spec(v: &toml::Value) -> Result<StyleSpec, String> {
+    match v {
+        toml::Value::String(s) => Ok(StyleSpec {
+            fg: Some(s.clone()),
+            ..Default::default()
+        }),
+        toml::Value::Integer(i) => Ok(StyleSpec {
+            fg: Some(i.to_string()),
+            ..Default::default()
+        }),
+        toml::Value::Table(t) => {
+            let mut spec = StyleSpec::default();
+            for (k, v) in t {
+                let colour = |v: &toml::Value| match v {
+                    toml::Value::String(s) => Ok(s.clone()),
+                    toml::Value::Integer(i) => Ok(i.to_string()),
+                    _ => Err(format!("`{k}` must be a colour")),
+                };
+                match k.as_str() {
+                    "fg" => spec.fg = Some(colour(v)?),
+                    "bg" => spec.bg = Some(colour(v)?),
+                    m @ ("bold" | "dim" | "italic" | "underline" | "reversed") => {
+                        let on = v
+                            .as_bool()
+                            .ok_or_else(|| format!("`{m}` must be true or false"))?;
+                        let modifier = match m {
+                            "bold" => Modifier::BOLD,
+                            "dim" => Modifier::DIM,
+                            "italic" => Modifier::ITALIC,
+                            "underline" => Modifier::UNDERLINED,
+                            _ => Modifier::REVERSED,
+                        };
+                        spec.mods.push((modifier, on));
+                    }
+                    other => {
+                        return Err(format!(
+                            "unknown style key `{other}` (fg, bg, bold, dim, italic, underline, reversed)"
+                        ));
+                    }
+                }
+            }
+            Ok(spec)
+        }
+        _ => Err("a role is a colour string or a table like { fg = \"red\", bold = true }".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_define_every_role() {
+        for (name, _) in BUILTIN {
+            let t = Theme::load_in(name, Path::new("/nonexistent"), ColorMode::TrueColor).unwrap();
+            assert_ne!(t.style(Role::Selection), Style::default(), "{name}");
+            assert_ne!(t.style(Role::Critical), t.style(Role::Compliant), "{name}");
+        }
+    }
+
+    #[test]
+    fn bad_colour_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("mine.toml"),
+            "extends = \"default\"\n[roles]\ncritical = { fg = \"#12345z\", bold = true }\n",
+        )
+        .unwrap();
+        let e = Theme::load_in("mine", dir.path(), ColorMode::TrueColor).unwrap_err();
+        let file = dir.path().join("mine.toml").display().to_string();
+        assert_eq!(e.file, file);
+        assert_eq!(e.line, 3);
+        assert!(e.problem.contains("bad colour `#12345z`"), "{e}");
+
+        std::fs::write(dir.path().join("p.toml"), "[palette]\nok = \"grean\"\n").unwrap();
+        let e = Theme::load_in("p", dir.path(), ColorMode::TrueColor).unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(
+            e.to_string().contains("bad colour `grean` for palette.ok"),
+            "{e}"
+        );
+
+        std::fs::write(dir.path().join("r.toml"), "[roles]\ncriticl = \"red\"\n").unwrap();
+        let e = Theme::load_in("r", dir.path(), ColorMode::TrueColor).unwrap_err();
+        assert!(
+            e.to_string().contains("line 2: unknown role `criticl`"),
+            "{e}"
+        );
+
+        std::fs::write(dir.path().join("s.toml"), "[roles\n").unwrap();
+        let e = Theme::load_in("s", dir.path(), ColorMode::TrueColor).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}: line 1", dir.path().join("s.toml").display())),
+            "{e}"
+        );
+
+        let e = Theme::load_in("nope", dir.path(), ColorMode::TrueColor).unwrap_err();
+        assert!(e.problem.contains("no theme named `nope`"), "{e}");
+    }
+
+    #[test]
+    fn user_theme_overrides_builtin_by_name_keeping_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("default.toml"),
+            "[palette]\ncrit = \"#010203\"\n",
+        )
+        .unwrap();
+        let t = Theme::load_in("default", dir.path(), ColorMode::TrueColor).unwrap();
+        assert_eq!(t.style(Role::Critical).fg, Some(Color::Rgb(1, 2, 3)));
+        assert_eq!(t.sources.len(), 2);
+        assert!(t.style(Role::Compliant).fg.is_some());
+    }
+
+    #[test]
+    fn colour_modes() {
+        assert_eq!(
+            ColorMode::from_env("1", "truecolor", "xterm-256color"),
+            ColorMode::None
+        );
+        assert_eq!(
+            ColorMode::from_env("", "truecolor", "xterm"),
+            ColorMode::TrueColor
+        );
+        assert_eq!(
+            ColorMode::from_env("", "", "tmux-256color"),
+            ColorMode::Ansi256
+        );
+        assert_eq!(ColorMode::from_env("", "", "xterm"), ColorMode::Ansi16);
+        let t = Theme::load_in("default", Path::new("/x"), ColorMode::Ansi16).unwrap();
+        for r in Role::all() {
+            let s = t.style(*r);
+            for c in [s.fg, s.bg].into_iter().flatten() {
+                assert!(
+                    !matches!(c, Color::Rgb(..) | Color::Indexed(_)),
+                    "{r}: {c:?}"
+                );
+            }
+        }
+        let t = Theme::load_in("default", Path::new("/x"), ColorMode::None).unwrap();
+        assert_eq!(t.style(Role::Critical).fg, None);
+        assert!(
+            t.style(Role::Selection)
+                .add_modifier
+                .contains(Modifier::REVERSED)
+        );
+        assert_eq!(to_256(Color::Rgb(255, 0, 0)), Color::Indexed(196));
+    }
+}

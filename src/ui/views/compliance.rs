@@ -1,0 +1,271 @@
+//! `:compliance` — the fleet dashboard: gauges and bars on top, a breakdown table below
+//! (by OU, account, region, patch group, platform; Tab switches) whose rows drill down to
+//! their nodes.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use ratatui::style::Style;
+
+use super::{NodeScope, count, pct_text, thousands};
+use crate::model::{Aggregates, ComplianceRollup};
+use crate::text::sanitize;
+use crate::ui::filter::contains;
+use crate::ui::state::Data;
+use crate::ui::table::{Column, RowSource, TableState};
+use crate::ui::theme::{Role, Theme};
+
+/// Rows taken by the dashboard above the breakdown table (incl. its tab bar).
+pub const DASHBOARD_ROWS: usize = 9;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Breakdown {
+    Ou,
+    Account,
+    Region,
+    PatchGroup,
+    Platform,
+}
+
+impl Breakdown {
+    pub const ALL: [Breakdown; 5] = [
+        Breakdown::Ou,
+        Breakdown::Account,
+        Breakdown::Region,
+        Breakdown::PatchGroup,
+        Breakdown::Platform,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            Breakdown::Ou => "OU",
+            Breakdown::Account => "Account",
+            Breakdown::Region => "Region",
+            Breakdown::PatchGroup => "Patch group",
+            Breakdown::Platform => "Platform",
+        }
+    }
+}
+
+pub const COLUMNS: &[Column] = &[
+    Column::new("NAME", 24, 0),
+    Column::new("NODES", 6, 0).right(),
+    Column::new("COMPLIANT", 22, 0),
+    Column::new("NON-C", 6, 1).right(),
+    Column::new("CRIT", 5, 1).right(),
+    Column::new("SEC", 5, 2).right(),
+    Column::new("MISS", 6, 3).right(),
+    Column::new("FAIL", 5, 3).right(),
+    Column::new("RBT", 4, 4).right(),
+    Column::new("UNREP", 5, 2).right(),
+    Column::new("STALE", 5, 3).right(),
+];
+
+#[derive(Clone, Default)]
+pub struct BreakdownSource {
+    /// (display name, scope key, roll-up)
+    pub rows: Vec<(String, NodeScope, ComplianceRollup)>,
+}
+
+impl BreakdownSource {
+    pub fn build(data: &Data, by: Breakdown) -> BreakdownSource {
+        let agg = &data.aggregates;
+        let snap = &data.snapshot;
+        let rows = match by {
+            Breakdown::Ou => snap
+                .organization
+                .units
+                .iter()
+                .map(|u| {
+                    let path = if u.path.is_empty() { &u.name } else { &u.path };
+                    (
+                        sanitize(path),
+                        NodeScope::Ou(u.id.clone()),
+                        agg.by_ou.get(&u.id).cloned().unwrap_or_default(),
+                    )
+                })
+                .collect(),
+            Breakdown::Account => agg
+                .by_account
+                .iter()
+                .filter(|(_, r)| r.nodes > 0)
+                .map(|(id, r)| {
+                    (
+                        sanitize(snap.account_name(id)),
+                        NodeScope::Account(id.clone()),
+                        r.clone(),
+                    )
+                })
+                .collect(),
+            Breakdown::Region => map_rows(&agg.by_region, NodeScope::Region),
+            Breakdown::PatchGroup => map_rows(&agg.by_patch_group, NodeScope::PatchGroup),
+            Breakdown::Platform => map_rows(&agg.by_platform, NodeScope::Platform),
+        };
+        BreakdownSource { rows }
+    }
+}
+
+fn map_rows(
+    m: &std::collections::BTreeMap<String, ComplianceRollup>,
+    f: fn(String) -> NodeScope,
+) -> Vec<(String, NodeScope, ComplianceRollup)> {
+    m.iter()
+        .filter(|(_, r)| r.nodes > 0)
+        .map(|(k, r)| {
+            let name = if k.is_empty() {
+                "(none)".to_string()
+            } else {
+                sanitize(k)
+            };
+            (name, f(k.clone()), r.clone())
+        })
+        .collect()
+}
+
+/// A text bar `███████░░░ 72.5%` for a compliance percentage.
+pub fn bar(pct: Option<f64>, width: usize) -> (String, String, String) {
+    let Some(p) = pct else {
+        return (
+            String::new(),
+            "░".repeat(width.saturating_sub(7)),
+            "     -".into(),
+        );
+    };
+    let cells = width.saturating_sub(7);
+    let full = ((p / 100.0) * cells as f64).round() as usize;
+    let full = full.min(cells);
+    (
+        "█".repeat(full),
+        "░".repeat(cells - full),
+        format!(" {:>6}", pct_text(Some(p))),
+    )
+}
+
+impl RowSource for BreakdownSource {
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    fn id(&self, row: usize) -> String {
+        format!("{:?}", self.rows[row].1)
+    }
+    fn text(&self, row: usize, col: usize) -> String {
+        let (name, _, r) = &self.rows[row];
+        match col {
+            0 => name.clone(),
+            1 => thousands(r.nodes.into()),
+            2 => {
+                let (full, empty, pct) = bar(r.pct_compliant(), 22);
+                format!("{full}{empty}{pct}")
+            }
+            3 => count(r.non_compliant),
+            4 => count(r.critical),
+            5 => count(r.security),
+            6 => count(r.missing_patches),
+            7 => count(r.with_failed),
+            8 => count(r.pending_reboot),
+            9 => count(r.unreported),
+            10 => count(r.stale),
+            _ => String::new(),
+        }
+    }
+    fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {
+        let (x, y) = (&self.rows[a].2, &self.rows[b].2);
+        match col {
+            0 => self.rows[a]
+                .0
+                .to_lowercase()
+                .cmp(&self.rows[b].0.to_lowercase()),
+            1 => x.nodes.cmp(&y.nodes),
+            2 => x
+                .pct_compliant()
+                .partial_cmp(&y.pct_compliant())
+                .unwrap_or(Ordering::Equal),
+            3 => x.non_compliant.cmp(&y.non_compliant),
+            4 => x.critical.cmp(&y.critical),
+            5 => x.security.cmp(&y.security),
+            6 => x.missing_patches.cmp(&y.missing_patches),
+            7 => x.with_failed.cmp(&y.with_failed),
+            8 => x.pending_reboot.cmp(&y.pending_reboot),
+            9 => x.unreported.cmp(&y.unreported),
+            10 => x.stale.cmp(&y.stale),
+            _ => Ordering::Equal,
+        }
+    }
+    fn style(&self, row: usize, col: usize, theme: &Theme) -> Style {
+        let r = &self.rows[row].2;
+        match col {
+            2 => theme.pct(r.pct_compliant()),
+            3 => theme.count(r.non_compliant.into(), Role::NonCompliant),
+            4 => theme.count(r.critical.into(), Role::Critical),
+            5 => theme.count(r.security.into(), Role::NonCompliant),
+            6 => theme.count(r.missing_patches, Role::NonCompliant),
+            7 => theme.count(r.with_failed.into(), Role::Critical),
+            8 => theme.count(r.pending_reboot.into(), Role::Warning),
+            9 => theme.count(r.unreported.into(), Role::Unreported),
+            10 => theme.count(r.stale.into(), Role::Stale),
+            _ => theme.style(Role::Text),
+        }
+    }
+    fn fields(&self) -> &'static [&'static str] {
+        &["name"]
+    }
+    fn field_matches(&self, row: usize, field: &str, v: &str) -> Option<bool> {
+        match field {
+            "name" => Some(self.rows.get(row).is_some_and(|r| contains(&r.0, v))),
+            _ => None,
+        }
+    }
+}
+
+pub struct ComplianceView {
+    pub by: Breakdown,
+    pub src: BreakdownSource,
+    pub table: TableState,
+    pub agg: Arc<Aggregates>,
+    pub built: Option<u64>,
+}
+
+impl Default for ComplianceView {
+    fn default() -> Self {
+        ComplianceView {
+            by: Breakdown::Account,
+            src: BreakdownSource::default(),
+            // worst compliance first
+            table: TableState::new(2, false),
+            agg: Arc::default(),
+            built: None,
+        }
+    }
+}
+
+impl ComplianceView {
+    pub fn ensure_built(&mut self, data: &Data, _now: DateTime<Utc>) {
+        if self.built == Some(data.generation) {
+            return;
+        }
+        self.agg = data.aggregates.clone();
+        self.src = BreakdownSource::build(data, self.by);
+        self.table.rebuild(&self.src);
+        self.built = Some(data.generation);
+    }
+
+    pub fn switch(&mut self, delta: isize) {
+        let i = Breakdown::ALL
+            .iter()
+            .position(|b| *b == self.by)
+            .unwrap_or(0) as isize;
+        let n = Breakdown::ALL.len() as isize;
+        self.by = Breakdown::ALL[((i + delta).rem_euclid(n)) as usize];
+        self.built = None;
+        self.table.cursor = 0;
+        self.table.offset = 0;
+        self.table.selected_id = None;
+    }
+
+    pub fn scope(&self, row: usize) -> Option<NodeScope> {
+        self.src.rows.get(row).map(|r| r.1.clone())
+    }
+}

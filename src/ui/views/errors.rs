@@ -1,0 +1,131 @@
+//! `:errors` — what could not be read, per account / region / service, with the message.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use ratatui::style::Style;
+
+use super::age;
+use crate::model::{CollectError, FleetSnapshot};
+use crate::text::sanitize;
+use crate::ui::filter::contains;
+use crate::ui::state::Data;
+use crate::ui::table::{Column, RowSource, TableState};
+use crate::ui::theme::{Role, Theme};
+
+pub const COLUMNS: &[Column] = &[
+    Column::new("ACCOUNT", 18, 0),
+    Column::new("REGION", 14, 1),
+    Column::new("SERVICE", 8, 2),
+    Column::new("OPERATION", 26, 3),
+    Column::new("CODE", 20, 0),
+    Column::new("AGE", 5, 4).right(),
+    Column::new("MESSAGE", 40, 0).grow(),
+];
+
+#[derive(Clone, Default)]
+pub struct ErrorsSource {
+    pub snap: Arc<FleetSnapshot>,
+    pub now: DateTime<Utc>,
+}
+
+impl ErrorsSource {
+    fn err(&self, row: usize) -> &CollectError {
+        &self.snap.errors[row]
+    }
+}
+
+impl RowSource for ErrorsSource {
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+    fn len(&self) -> usize {
+        self.snap.errors.len()
+    }
+    fn id(&self, row: usize) -> String {
+        let e = self.err(row);
+        format!(
+            "{:?}/{:?}/{}/{}",
+            e.account_id, e.region, e.service, e.operation
+        )
+    }
+    fn text(&self, row: usize, col: usize) -> String {
+        let e = self.err(row);
+        match col {
+            0 => match &e.account_id {
+                Some(a) => {
+                    let name = self.snap.account_name(a);
+                    if name == a {
+                        sanitize(a)
+                    } else {
+                        sanitize(&format!("{name} ({a})"))
+                    }
+                }
+                None => "(organization)".into(),
+            },
+            1 => sanitize(e.region.as_deref().unwrap_or("-")),
+            2 => sanitize(&e.service),
+            3 => sanitize(&e.operation),
+            4 => sanitize(&e.code),
+            5 => age(self.now, e.at),
+            6 => sanitize(&e.message),
+            _ => String::new(),
+        }
+    }
+    fn style(&self, _row: usize, col: usize, theme: &Theme) -> Style {
+        match col {
+            4 => theme.style(Role::Error),
+            1 | 2 | 3 | 5 => theme.style(Role::Muted),
+            _ => theme.style(Role::Text),
+        }
+    }
+    fn fields(&self) -> &'static [&'static str] {
+        &["account", "region", "service", "code"]
+    }
+    fn field_matches(&self, row: usize, field: &str, v: &str) -> Option<bool> {
+        if self.snap.errors.is_empty() {
+            return self.fields().contains(&field).then_some(false);
+        }
+        let e = self.err(row);
+        Some(match field {
+            "account" => e
+                .account_id
+                .as_deref()
+                .is_some_and(|a| a.contains(v) || contains(self.snap.account_name(a), v)),
+            "region" => contains(e.region.as_deref().unwrap_or(""), v),
+            "service" => contains(&e.service, v),
+            "code" => contains(&e.code, v),
+            _ => return None,
+        })
+    }
+}
+
+pub struct ErrorsView {
+    pub src: ErrorsSource,
+    pub table: TableState,
+    pub built: Option<u64>,
+}
+
+impl Default for ErrorsView {
+    fn default() -> Self {
+        ErrorsView {
+            src: ErrorsSource::default(),
+            table: TableState::new(0, false),
+            built: None,
+        }
+    }
+}
+
+impl ErrorsView {
+    pub fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
+        if self.built == Some(data.generation) {
+            return;
+        }
+        self.src = ErrorsSource {
+            snap: data.snapshot.clone(),
+            now,
+        };
+        self.table.rebuild(&self.src);
+        self.built = Some(data.generation);
+    }
+}

@@ -1,0 +1,372 @@
+//! `:nodes` — every managed node (optionally scoped to an account, OU, region, patch group
+//! or platform).
+
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use ratatui::style::Style;
+
+use super::{NodeScope, age, count};
+use crate::model::{Compliance, FleetSnapshot, Node};
+use crate::text::sanitize;
+use crate::ui::filter::{contains, prefix_of_any, yes_no};
+use crate::ui::state::Data;
+use crate::ui::table::{Column, RowSource, TableState};
+use crate::ui::theme::{Role, Theme};
+
+pub const COLUMNS: &[Column] = &[
+    Column::new("NAME", 20, 0),
+    Column::new("INSTANCE", 20, 0),
+    Column::new("ACCOUNT", 14, 1),
+    Column::new("REGION", 14, 2),
+    Column::new("PLATFORM", 18, 3),
+    Column::new("AGENT", 10, 6),
+    Column::new("PING", 14, 2),
+    Column::new("PATCH GROUP", 13, 4),
+    Column::new("COMPLIANCE", 13, 0),
+    Column::new("MISS", 5, 3).right(),
+    Column::new("FAIL", 5, 4).right(),
+    Column::new("RBT", 4, 5).right(),
+    Column::new("CRIT", 5, 1).right(),
+    Column::new("SEC", 4, 2).right(),
+    Column::new("SCAN", 5, 3).right(),
+];
+
+pub const COL_COMPLIANCE: usize = 8;
+
+pub const FIELDS: &[&str] = &[
+    "account",
+    "ou",
+    "region",
+    "os",
+    "name",
+    "id",
+    "ping",
+    "compliance",
+    "sev",
+    "patchgroup",
+    "stale",
+    "agent",
+    "hybrid",
+    "failed",
+    "reboot",
+];
+
+/// Nodes in scope over a snapshot.
+#[derive(Clone, Default)]
+pub struct NodesSource {
+    pub snap: Arc<FleetSnapshot>,
+    /// Indices into `snap.nodes`.
+    pub rows: Vec<u32>,
+    pub account_names: HashMap<String, String>,
+    pub ou_paths: HashMap<String, String>,
+    pub now: DateTime<Utc>,
+    pub stale_days: i64,
+}
+
+impl NodesSource {
+    pub fn build(data: &Data, scope: &NodeScope, now: DateTime<Utc>) -> NodesSource {
+        let snap = data.snapshot.clone();
+        let account_names: HashMap<String, String> = snap
+            .accounts
+            .iter()
+            .map(|a| {
+                let n = if a.name.is_empty() { &a.id } else { &a.name };
+                (a.id.clone(), sanitize(n))
+            })
+            .collect();
+        let ou_paths: HashMap<String, String> = snap
+            .accounts
+            .iter()
+            .map(|a| (a.id.clone(), sanitize(&a.ou_path)))
+            .collect();
+        let in_ou: Option<HashSet<&str>> = match scope {
+            NodeScope::Ou(ou) => Some(accounts_under(&snap, ou)),
+            _ => None,
+        };
+        let rows = snap
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| match scope {
+                NodeScope::All => true,
+                NodeScope::Account(a) => &n.account_id == a,
+                NodeScope::Ou(_) => in_ou
+                    .as_ref()
+                    .is_some_and(|s| s.contains(n.account_id.as_str())),
+                NodeScope::Region(r) => &n.region == r,
+                NodeScope::PatchGroup(p) => n.patch_group.as_deref().unwrap_or("") == p,
+                NodeScope::Platform(p) => platform_key(n) == *p,
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
+        let stale_days = 7;
+        NodesSource {
+            snap: snap.clone(),
+            rows,
+            account_names,
+            ou_paths,
+            now,
+            stale_days,
+        }
+    }
+
+    pub fn node(&self, row: usize) -> &Node {
+        &self.snap.nodes[self.rows[row] as usize]
+    }
+
+    fn is_stale(&self, n: &Node) -> bool {
+        n.is_stale(self.now, chrono::Duration::days(self.stale_days))
+    }
+}
+
+/// The platform key used by `Aggregates::by_platform`.
+pub fn platform_key(n: &Node) -> String {
+    if n.platform_name.is_empty() {
+        n.platform_type.as_str().to_string()
+    } else {
+        n.platform_name.clone()
+    }
+}
+
+/// Account ids in OU `ou` or any OU below it.
+pub fn accounts_under<'a>(snap: &'a FleetSnapshot, ou: &str) -> HashSet<&'a str> {
+    let mut ous: HashSet<&str> = HashSet::new();
+    ous.insert(ou);
+    // parents come before children in `units`, but iterate to a fixed point to be safe
+    loop {
+        let before = ous.len();
+        for u in &snap.organization.units {
+            if let Some(p) = u.parent_id.as_deref()
+                && ous.contains(p)
+            {
+                ous.insert(u.id.as_str());
+            }
+        }
+        if ous.len() == before {
+            break;
+        }
+    }
+    snap.accounts
+        .iter()
+        .filter(|a| a.ou_id.as_deref().is_some_and(|o| ous.contains(o)))
+        .map(|a| a.id.as_str())
+        .collect()
+}
+
+pub fn compliance_label(c: Compliance) -> &'static str {
+    match c {
+        Compliance::Compliant => "Compliant",
+        Compliance::NonCompliant => "Non-compliant",
+        Compliance::Unreported => "Unreported",
+    }
+}
+
+pub fn node_name(n: &Node) -> String {
+    let name = if n.name.is_empty() {
+        &n.computer_name
+    } else {
+        &n.name
+    };
+    sanitize(name)
+}
+
+impl RowSource for NodesSource {
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    fn id(&self, row: usize) -> String {
+        self.node(row).instance_id.clone()
+    }
+    fn text(&self, row: usize, col: usize) -> String {
+        let n = self.node(row);
+        match col {
+            0 => node_name(n),
+            1 => sanitize(&n.instance_id),
+            2 => self
+                .account_names
+                .get(&n.account_id)
+                .cloned()
+                .unwrap_or_else(|| sanitize(&n.account_id)),
+            3 => sanitize(&n.region),
+            4 => sanitize(&format!("{} {}", n.platform_name, n.platform_version)),
+            5 => {
+                let v = sanitize(&n.agent_version);
+                if n.agent_outdated {
+                    format!("{v}↑")
+                } else {
+                    v
+                }
+            }
+            6 => n.ping_status.as_str().to_string(),
+            7 => sanitize(n.patch_group.as_deref().unwrap_or("-")),
+            8 => compliance_label(n.compliance).to_string(),
+            9 => count(n.missing),
+            10 => count(n.failed),
+            11 => count(n.installed_pending_reboot),
+            12 => count(n.critical_noncompliant),
+            13 => count(n.security_noncompliant),
+            14 => {
+                if n.last_operation_end.is_none() {
+                    "never".into()
+                } else {
+                    age(self.now, n.last_operation_end)
+                }
+            }
+            _ => String::new(),
+        }
+    }
+    fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {
+        let (x, y) = (self.node(a), self.node(b));
+        match col {
+            0 => node_name(x)
+                .to_lowercase()
+                .cmp(&node_name(y).to_lowercase()),
+            1 => x.instance_id.cmp(&y.instance_id),
+            2 => self
+                .account_names
+                .get(&x.account_id)
+                .cmp(&self.account_names.get(&y.account_id)),
+            3 => x.region.cmp(&y.region),
+            4 => (&x.platform_name, &x.platform_version)
+                .cmp(&(&y.platform_name, &y.platform_version)),
+            5 => x.agent_version.cmp(&y.agent_version),
+            6 => x.ping_status.cmp(&y.ping_status),
+            7 => x.patch_group.cmp(&y.patch_group),
+            // worst first when ascending: non-compliant, unreported, compliant
+            8 => rank(x).cmp(&rank(y)),
+            9 => x.missing.cmp(&y.missing),
+            10 => x.failed.cmp(&y.failed),
+            11 => x.installed_pending_reboot.cmp(&y.installed_pending_reboot),
+            12 => x.critical_noncompliant.cmp(&y.critical_noncompliant),
+            13 => x.security_noncompliant.cmp(&y.security_noncompliant),
+            14 => x.last_operation_end.cmp(&y.last_operation_end),
+            _ => Ordering::Equal,
+        }
+    }
+    fn style(&self, row: usize, col: usize, theme: &Theme) -> Style {
+        let n = self.node(row);
+        match col {
+            5 if n.agent_outdated => theme.style(Role::Warning),
+            6 => theme.ping(n.ping_status),
+            8 => theme.compliance(n.compliance),
+            9 => theme.count(n.missing.into(), Role::NonCompliant),
+            10 => theme.count(n.failed.into(), Role::Critical),
+            11 => theme.count(n.installed_pending_reboot.into(), Role::Warning),
+            12 => theme.count(n.critical_noncompliant.into(), Role::Critical),
+            13 => theme.count(n.security_noncompliant.into(), Role::NonCompliant),
+            14 if n.last_operation_end.is_none() => theme.style(Role::Unreported),
+            14 if self.is_stale(n) => theme.style(Role::Stale),
+            1 | 2 | 3 | 7 => theme.style(Role::Muted),
+            _ => theme.style(Role::Text),
+        }
+    }
+    fn fields(&self) -> &'static [&'static str] {
+        FIELDS
+    }
+    fn field_matches(&self, row: usize, field: &str, v: &str) -> Option<bool> {
+        if self.rows.is_empty() {
+            return FIELDS.contains(&field).then_some(false);
+        }
+        let n = self.node(row);
+        Some(match field {
+            "account" | "acct" => {
+                n.account_id.contains(v)
+                    || self
+                        .account_names
+                        .get(&n.account_id)
+                        .is_some_and(|a| contains(a, v))
+            }
+            "ou" => self
+                .ou_paths
+                .get(&n.account_id)
+                .is_some_and(|p| contains(p, v)),
+            "region" => contains(&n.region, v),
+            "os" | "platform" => {
+                contains(&n.platform_name, v)
+                    || contains(&n.platform_version, v)
+                    || contains(n.platform_type.as_str(), v)
+            }
+            "name" => contains(&n.name, v) || contains(&n.computer_name, v),
+            "id" | "instance" => contains(&n.instance_id, v),
+            "ping" => {
+                let p = n.ping_status.as_str().to_lowercase();
+                p.starts_with(v)
+                    || (v == "lost" && p == "connectionlost")
+                    || (v == "offline" && p != "online")
+            }
+            "compliance" | "c" => match n.compliance {
+                Compliance::Compliant => prefix_of_any(v, &["compliant", "ok", "yes"]),
+                Compliance::NonCompliant => {
+                    prefix_of_any(v, &["non_compliant", "noncompliant", "non-compliant", "no"])
+                }
+                Compliance::Unreported => prefix_of_any(v, &["unreported", "never"]),
+            },
+            "sev" | "severity" => {
+                if prefix_of_any(v, &["critical"]) {
+                    n.critical_noncompliant > 0
+                } else if prefix_of_any(v, &["security", "important"]) {
+                    n.security_noncompliant > 0
+                } else if prefix_of_any(v, &["other"]) {
+                    n.other_noncompliant > 0
+                } else {
+                    false
+                }
+            }
+            "patchgroup" | "pg" => contains(n.patch_group.as_deref().unwrap_or(""), v),
+            "stale" => yes_no(v).is_some_and(|y| y == self.is_stale(n)),
+            "agent" => {
+                if prefix_of_any(v, &["outdated", "old"]) {
+                    n.agent_outdated
+                } else {
+                    contains(&n.agent_version, v)
+                }
+            }
+            "hybrid" => yes_no(v).is_some_and(|y| y == n.is_hybrid()),
+            "failed" => yes_no(v).is_some_and(|y| y == (n.failed > 0)),
+            "reboot" => yes_no(v).is_some_and(|y| y == (n.installed_pending_reboot > 0)),
+            _ => return None,
+        })
+    }
+}
+
+fn rank(n: &Node) -> (u8, std::cmp::Reverse<u32>) {
+    let r = match n.compliance {
+        Compliance::NonCompliant => 0,
+        Compliance::Unreported => 1,
+        Compliance::Compliant => 2,
+    };
+    (r, std::cmp::Reverse(n.critical_noncompliant))
+}
+
+pub struct NodesView {
+    pub scope: NodeScope,
+    pub src: NodesSource,
+    pub table: TableState,
+    pub built: Option<u64>,
+}
+
+impl NodesView {
+    pub fn new(scope: NodeScope) -> NodesView {
+        NodesView {
+            scope,
+            src: NodesSource::default(),
+            table: TableState::new(COL_COMPLIANCE, false),
+            built: None,
+        }
+    }
+
+    pub fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
+        if self.built == Some(data.generation) {
+            return;
+        }
+        self.src = NodesSource::build(data, &self.scope, now);
+        self.table.rebuild(&self.src);
+        self.built = Some(data.generation);
+    }
+}

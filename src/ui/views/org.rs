@@ -1,0 +1,318 @@
+//! `:org` — the OU → account tree with compliance roll-ups and inline error markers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use ratatui::style::Style;
+
+use super::{NodeScope, count, pct_text};
+use crate::model::{AccountState, Aggregates, ComplianceRollup, FleetSnapshot};
+use crate::text::sanitize;
+use crate::ui::filter::contains;
+use crate::ui::state::Data;
+use crate::ui::table::{Column, RowSource, TableState};
+use crate::ui::theme::{Role, Theme};
+
+pub const COLUMNS: &[Column] = &[
+    Column::new("NAME", 26, 0),
+    Column::new("ID", 14, 3),
+    Column::new("NODES", 6, 0).right(),
+    Column::new("COMPL", 6, 0).right(),
+    Column::new("CRIT", 5, 1).right(),
+    Column::new("SEC", 5, 2).right(),
+    Column::new("FAIL", 5, 3).right(),
+    Column::new("RBT", 4, 4).right(),
+    Column::new("UNREP", 5, 2).right(),
+    Column::new("STALE", 5, 3).right(),
+    Column::new("CERT≤30", 7, 2).right(),
+    Column::new("STATUS", 18, 1).grow(),
+];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrgRowKind {
+    Ou(String),
+    Account(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct OrgRow {
+    pub kind: OrgRowKind,
+    pub depth: usize,
+    pub name: String,
+    pub id: String,
+    pub last_child: bool,
+    pub state: Option<AccountState>,
+    pub errors: u32,
+}
+
+#[derive(Clone, Default)]
+pub struct OrgSource {
+    pub rows: Vec<OrgRow>,
+    pub agg: Arc<Aggregates>,
+    pub first_error: HashMap<String, String>,
+    pub tree_prefix: Vec<String>,
+}
+
+impl OrgSource {
+    pub fn build(data: &Data) -> OrgSource {
+        let snap: &FleetSnapshot = &data.snapshot;
+        let mut children: HashMap<Option<&str>, Vec<usize>> = HashMap::new();
+        for (i, u) in snap.organization.units.iter().enumerate() {
+            children.entry(u.parent_id.as_deref()).or_default().push(i);
+        }
+        let mut accts: HashMap<Option<&str>, Vec<usize>> = HashMap::new();
+        for (i, a) in snap.accounts.iter().enumerate() {
+            let ou = a
+                .ou_id
+                .as_deref()
+                .filter(|o| snap.organization.units.iter().any(|u| u.id == *o));
+            accts.entry(ou).or_default().push(i);
+        }
+        for v in accts.values_mut() {
+            v.sort_by_key(|i| snap.accounts[*i].name.to_lowercase());
+        }
+        let mut first_error = HashMap::new();
+        for e in &snap.errors {
+            if let Some(a) = &e.account_id {
+                first_error.entry(a.clone()).or_insert_with(|| {
+                    sanitize(&format!(
+                        "{} {} {}",
+                        e.code,
+                        e.region.as_deref().unwrap_or(""),
+                        e.service
+                    ))
+                });
+            }
+        }
+        let mut rows = Vec::new();
+        let mut prefix = Vec::new();
+        // (unit index, depth, ancestors-last flags)
+        #[allow(clippy::too_many_arguments)]
+        fn walk(
+            snap: &FleetSnapshot,
+            children: &HashMap<Option<&str>, Vec<usize>>,
+            accts: &HashMap<Option<&str>, Vec<usize>>,
+            data: &Data,
+            parent: Option<&str>,
+            depth: usize,
+            lasts: &mut Vec<bool>,
+            rows: &mut Vec<OrgRow>,
+            prefix: &mut Vec<String>,
+        ) {
+            let units = children.get(&parent).cloned().unwrap_or_default();
+            let accounts = accts.get(&parent).cloned().unwrap_or_default();
+            let total = units.len() + accounts.len();
+            let mut k = 0;
+            for a in accounts {
+                k += 1;
+                let acct = &snap.accounts[a];
+                let last = k == total;
+                rows.push(OrgRow {
+                    kind: OrgRowKind::Account(acct.id.clone()),
+                    depth,
+                    name: sanitize(if acct.name.is_empty() {
+                        &acct.id
+                    } else {
+                        &acct.name
+                    }),
+                    id: sanitize(&acct.id),
+                    last_child: last,
+                    state: Some(acct.state),
+                    errors: data
+                        .aggregates
+                        .errors_by_account
+                        .get(&acct.id)
+                        .copied()
+                        .unwrap_or(0),
+                });
+                prefix.push(tree(lasts, last, depth));
+            }
+            for u in units {
+                k += 1;
+                let unit = &snap.organization.units[u];
+                let last = k == total;
+                rows.push(OrgRow {
+                    kind: OrgRowKind::Ou(unit.id.clone()),
+                    depth,
+                    name: sanitize(&unit.name),
+                    id: sanitize(&unit.id),
+                    last_child: last,
+                    state: None,
+                    errors: 0,
+                });
+                prefix.push(tree(lasts, last, depth));
+                lasts.push(last);
+                walk(
+                    snap,
+                    children,
+                    accts,
+                    data,
+                    Some(unit.id.as_str()),
+                    depth + 1,
+                    lasts,
+                    rows,
+                    prefix,
+                );
+                lasts.pop();
+            }
+        }
+        fn tree(lasts: &[bool], last: bool, depth: usize) -> String {
+            if depth == 0 {
+                return String::new();
+            }
+            let mut s = String::new();
+            for l in lasts.iter().skip(1) {
+                s.push_str(if *l { "  " } else { "│ " });
+            }
+            s.push_str(if last { "└ " } else { "├ " });
+            s
+        }
+        let mut lasts = Vec::new();
+        walk(
+            snap,
+            &children,
+            &accts,
+            data,
+            None,
+            0,
+            &mut lasts,
+            &mut rows,
+            &mut prefix,
+        );
+        OrgSource {
+            rows,
+            agg: data.aggregates.clone(),
+            first_error,
+            tree_prefix: prefix,
+        }
+    }
+
+    pub fn rollup(&self, row: usize) -> Option<&ComplianceRollup> {
+        match &self.rows[row].kind {
+            OrgRowKind::Ou(id) => self.agg.by_ou.get(id),
+            OrgRowKind::Account(id) => self.agg.by_account.get(id),
+        }
+    }
+
+    /// Scope for drilling into the row's nodes.
+    pub fn scope(&self, row: usize) -> NodeScope {
+        match &self.rows[row].kind {
+            OrgRowKind::Ou(id) => NodeScope::Ou(id.clone()),
+            OrgRowKind::Account(id) => NodeScope::Account(id.clone()),
+        }
+    }
+}
+
+impl RowSource for OrgSource {
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    fn id(&self, row: usize) -> String {
+        self.rows[row].id.clone()
+    }
+    fn text(&self, row: usize, col: usize) -> String {
+        let r = &self.rows[row];
+        let empty = ComplianceRollup::default();
+        let ru = self.rollup(row).unwrap_or(&empty);
+        match col {
+            0 => {
+                let icon = match r.kind {
+                    OrgRowKind::Ou(_) => "▾ ",
+                    OrgRowKind::Account(_) => "",
+                };
+                format!("{}{icon}{}", self.tree_prefix[row], r.name)
+            }
+            1 => r.id.clone(),
+            2 => count(ru.nodes),
+            3 => pct_text(ru.pct_compliant()),
+            4 => count(ru.critical),
+            5 => count(ru.security),
+            6 => count(ru.with_failed),
+            7 => count(ru.pending_reboot),
+            8 => count(ru.unreported),
+            9 => count(ru.stale),
+            10 => count(ru.certs_expiring_30),
+            11 => {
+                let mut s = String::new();
+                if let Some(st) = r.state
+                    && !st.is_active()
+                {
+                    s.push_str(st.as_str());
+                    s.push(' ');
+                }
+                if r.errors > 0 {
+                    let what = match &r.kind {
+                        OrgRowKind::Account(a) => {
+                            self.first_error.get(a).cloned().unwrap_or_default()
+                        }
+                        OrgRowKind::Ou(_) => String::new(),
+                    };
+                    s.push_str(&format!("⚠ {what}"));
+                    if r.errors > 1 {
+                        s.push_str(&format!(" (+{})", r.errors - 1));
+                    }
+                }
+                s.trim().to_string()
+            }
+            _ => String::new(),
+        }
+    }
+    fn style(&self, row: usize, col: usize, theme: &Theme) -> Style {
+        let r = &self.rows[row];
+        let empty = ComplianceRollup::default();
+        let ru = self.rollup(row).unwrap_or(&empty);
+        match col {
+            0 if matches!(r.kind, OrgRowKind::Ou(_)) => theme.style(Role::Title),
+            1 => theme.style(Role::Muted),
+            3 => theme.pct(ru.pct_compliant()),
+            4 => theme.count(ru.critical.into(), Role::Critical),
+            5 => theme.count(ru.security.into(), Role::NonCompliant),
+            6 => theme.count(ru.with_failed.into(), Role::Critical),
+            7 => theme.count(ru.pending_reboot.into(), Role::Warning),
+            8 => theme.count(ru.unreported.into(), Role::Unreported),
+            9 => theme.count(ru.stale.into(), Role::Stale),
+            10 => theme.count(ru.certs_expiring_30.into(), Role::Band30),
+            11 => theme.style(Role::Error),
+            _ => theme.style(Role::Text),
+        }
+    }
+    fn fields(&self) -> &'static [&'static str] {
+        &["name", "id", "errors"]
+    }
+    fn field_matches(&self, row: usize, field: &str, v: &str) -> Option<bool> {
+        let Some(r) = self.rows.get(row) else {
+            return ["name", "id", "errors"].contains(&field).then_some(false);
+        };
+        Some(match field {
+            "name" | "account" | "ou" => contains(&r.name, v),
+            "id" => contains(&r.id, v),
+            "errors" => crate::ui::filter::yes_no(v).is_some_and(|y| y == (r.errors > 0)),
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct OrgView {
+    pub src: OrgSource,
+    pub table: TableState,
+    pub built: Option<u64>,
+}
+
+impl OrgView {
+    pub fn ensure_built(&mut self, data: &Data, _now: DateTime<Utc>) {
+        if self.built == Some(data.generation) {
+            return;
+        }
+        if !self.table.sortable && self.table.page == 0 {
+            self.table = TableState::unsorted();
+        }
+        self.src = OrgSource::build(data);
+        self.table.rebuild(&self.src);
+        self.built = Some(data.generation);
+    }
+}
