@@ -138,6 +138,7 @@ pub struct PaneSpec {
 pub fn registry() -> Vec<PaneSpec> {
     vec![
         // actions engineer: patch_now::spec(), command_output::spec(), session::spec()
-        // reports engineer: export::spec()
+        super::views::export::spec(),
+        super::views::export::report_spec(),
     ]
 }

@@ -6,6 +6,7 @@ pub mod certs;
 pub mod commands;
 pub mod compliance;
 pub mod errors;
+pub mod export;
 pub mod node;
 pub mod nodes;
 pub mod org;
