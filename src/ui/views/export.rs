@@ -33,7 +33,7 @@ pub fn spec() -> PaneSpec {
         id: "export",
         action: Some(Action::Export),
         commands: &["export-view"],
-        describe: "Export this view as shown (CSV, JSON, Markdown, HTML)",
+        describe: "Export this view as shown",
         open: open_view,
     }
 }
@@ -44,7 +44,7 @@ pub fn report_spec() -> PaneSpec {
         id: "export_report",
         action: Some(Action::ExportReport),
         commands: &["export", "report"],
-        describe: "Export a full report: :export [compliance|nodes|certs|commands] [csv|json|md|html]",
+        describe: "Export a full report",
         open: open_report,
     }
 }
