@@ -48,6 +48,7 @@ pub mod keymap;
 pub mod pane;
 pub mod render;
 pub mod runtime;
+pub mod shots;
 pub mod state;
 pub mod svg;
 pub mod table;
