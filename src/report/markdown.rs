@@ -392,7 +392,7 @@ pub fn render(r: &Report) -> String {
                 md(&e.service),
                 md(&e.operation),
                 md(&e.code),
-                md(&e.message)
+                md(&super::headless::clip(&e.message, 300))
             );
         }
         if r.errors.len() > LIST_CAP {

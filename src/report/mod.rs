@@ -14,6 +14,7 @@
 //! [`write`] (atomic file writing), [`table`] (exporting any console table as shown),
 //! [`headless`] (the `ssmdeck report` command), [`export`] (the console's export dialog model).
 
+pub mod collect;
 pub mod csv;
 pub mod export;
 #[doc(hidden)]
