@@ -445,10 +445,19 @@ mod tests {
         for e in fx {
             if let Effect::Job { pane, job } = e {
                 let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                let dir = tempfile::tempdir().unwrap();
                 let ctx = JobCtx {
                     pane,
                     tx,
-                    services: Services { readonly: true },
+                    services: Services {
+                        readonly: true,
+                        gate: crate::actions::Gate::new(
+                            Some(crate::actions::ReadOnlySource::Flag),
+                            dir.path().join("audit.jsonl"),
+                        ),
+                        clients: None,
+                        refresher: None,
+                    },
                 };
                 let msg = rt.block_on(async move {
                     job(ctx).await;
