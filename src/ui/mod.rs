@@ -151,6 +151,7 @@ async fn console(
         theme: theme.name.clone(),
         keymap: keymap.name.clone(),
         notes: Vec::new(),
+        stale_days: cfg.stale_after_days,
     };
     let services = runtime::Services { readonly };
     let use_fixture =

@@ -60,6 +60,8 @@ pub struct Data {
     pub generation: u64,
     /// When the last *complete* snapshot arrived (for "updated 12s ago").
     pub complete_at: Option<DateTime<Utc>>,
+    /// A node whose last scan is older than this many days is stale (config).
+    pub stale_days: i64,
 }
 
 /// Something loaded on demand (node patches, inventory, invocations).
@@ -115,6 +117,8 @@ pub struct Meta {
     pub keymap: String,
     /// Problems found at startup worth showing once (e.g. "no cache").
     pub notes: Vec<String>,
+    /// `stale_after_days` from the config (0 = the default, 7).
+    pub stale_days: i64,
 }
 
 /// Everything the console knows.

@@ -86,6 +86,11 @@ fn fleet(state: &mut State, u: FleetUpdate, fx: &mut Vec<Effect>) {
                 aggregates,
                 generation,
                 complete_at,
+                stale_days: if state.meta.stale_days > 0 {
+                    state.meta.stale_days
+                } else {
+                    7
+                },
             });
             state.fatal = None;
             for i in 0..state.panes.len() {
