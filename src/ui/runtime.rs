@@ -118,9 +118,9 @@ pub async fn run(
     let mut feed_open = true;
     loop {
         if state.dirty && last_draw.is_none_or(|t| t.elapsed() >= FRAME) {
-            state.prepare();
+            let postponed = state.prepare();
             tui.draw(|f| render(f, &state, &theme, &keymap))?;
-            state.dirty = false;
+            state.dirty = postponed;
             last_draw = Some(Instant::now());
         }
         let wait = match (state.dirty, last_draw) {

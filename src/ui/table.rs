@@ -385,7 +385,10 @@ pub fn fit_columns(cols: &[Column], width: u16, marker: u16) -> Vec<(usize, u16)
     };
     // The flexible column (grow, else the first) gives up width before an essential
     // (priority 0) column is dropped.
-    let max_shrink = cols.get(flex).map(|c| c.width.saturating_sub(12)).unwrap_or(0);
+    let max_shrink = cols
+        .get(flex)
+        .map(|c| c.width.saturating_sub(12))
+        .unwrap_or(0);
     let mut shrink = 0u16;
     while chosen.len() > 1 && need(&chosen, shrink) > u32::from(width) {
         let (pos, c) = chosen
@@ -404,7 +407,16 @@ pub fn fit_columns(cols: &[Column], width: u16, marker: u16) -> Vec<(usize, u16)
     let shrink = if chosen.contains(&flex) { shrink } else { 0 };
     let mut out: Vec<(usize, u16)> = chosen
         .iter()
-        .map(|&c| (c, if c == flex { cols[c].width - shrink } else { cols[c].width }))
+        .map(|&c| {
+            (
+                c,
+                if c == flex {
+                    cols[c].width - shrink
+                } else {
+                    cols[c].width
+                },
+            )
+        })
         .collect();
     // Give spare room to the growing column, else the first one (usually the name).
     let used = need(&chosen, shrink) as u16;
@@ -412,7 +424,11 @@ pub fn fit_columns(cols: &[Column], width: u16, marker: u16) -> Vec<(usize, u16)
     if let Some(col) = out.get_mut(target)
         && width > used
     {
-        let cap = if cols[col.0].grow { u16::MAX } else { col.1 * 2 };
+        let cap = if cols[col.0].grow {
+            u16::MAX
+        } else {
+            col.1 * 2
+        };
         col.1 += (width - used).min(cap);
     }
     out
