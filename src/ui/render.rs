@@ -207,10 +207,9 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
                 status.push(("cached".into(), theme.style(Role::Stale)));
             }
             if !d.snapshot.errors.is_empty() {
-                status.push((
-                    format!("⚠ {} errors", d.snapshot.errors.len()),
-                    theme.style(Role::Error),
-                ));
+                let n = d.snapshot.errors.len();
+                let s = if n == 1 { "" } else { "s" };
+                status.push((format!("⚠ {n} error{s}"), theme.style(Role::Error)));
             }
             status.push((age_label(state), theme.style(Role::Muted)));
         }

@@ -27,6 +27,15 @@ pub const TICK: Duration = Duration::from_millis(1000);
 #[derive(Clone, Default)]
 pub struct Services {
     pub readonly: bool,
+    /// The data layer, once connected (SSM clients, credentials for sessions, ...).
+    pub fleet: std::sync::Arc<std::sync::OnceLock<crate::fleet::Fleet>>,
+}
+
+impl Services {
+    /// The connected data layer, if connected yet.
+    pub fn fleet(&self) -> Option<&crate::fleet::Fleet> {
+        self.fleet.get()
+    }
 }
 
 /// Where data comes from: the live fleet, or the built-in fixture.
