@@ -20,7 +20,7 @@ struct Inner {
     paths: Paths,
     interval: Duration,
     tx: UnboundedSender<FleetUpdate>,
-    handle: Mutex<Option<FleetHandle>>,
+    handle: Arc<Mutex<Option<FleetHandle>>>,
     fleet: Arc<OnceLock<Fleet>>,
     connecting: AtomicBool,
     /// The in-process simulator of `--demo` (stops when dropped).
@@ -38,7 +38,7 @@ impl LiveSource {
         args: &ConsoleArgs,
         cfg: &Config,
         paths: &Paths,
-        readonly: bool,
+        gate: crate::actions::Gate,
     ) -> (UnboundedReceiver<FleetUpdate>, LiveSource, Services) {
         let (tx, rx) = unbounded_channel();
         let fleet = Arc::new(OnceLock::new());
@@ -49,14 +49,21 @@ impl LiveSource {
             paths: paths.clone(),
             interval: Duration::from_secs(secs),
             tx,
-            handle: Mutex::new(None),
+            handle: Arc::new(Mutex::new(None)),
             fleet: fleet.clone(),
             connecting: AtomicBool::new(false),
             sim: Mutex::new(None),
         });
+        let services = Services {
+            readonly: gate.is_readonly(),
+            fleet: fleet.clone(),
+            gate,
+            clients: Some(crate::actions::SharedClients::new(LazyFleet(fleet))),
+            refresher: Some(Arc::new(LazyRefresher(inner.handle.clone()))),
+        };
         let src = LiveSource { inner };
         src.connect();
-        (rx, src, Services { readonly, fleet })
+        (rx, src, services)
     }
 
     fn connect(&self) {
@@ -141,6 +148,50 @@ impl Source for LiveSource {
     fn stop(&self) {
         if let Some(h) = self.handle() {
             h.stop();
+        }
+    }
+}
+
+/// The actions' client source before and after the fleet is connected.
+struct LazyFleet(Arc<OnceLock<Fleet>>);
+
+const NOT_CONNECTED: &str = "not connected to the fleet yet";
+
+impl crate::actions::SsmClients for LazyFleet {
+    async fn ssm_client(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> Result<aws_sdk_ssm::Client, String> {
+        match self.0.get() {
+            Some(f) => crate::actions::SsmClients::ssm_client(f, account_id, region).await,
+            None => Err(NOT_CONNECTED.into()),
+        }
+    }
+
+    async fn credentials_env(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> Result<Vec<(String, String)>, String> {
+        match self.0.get() {
+            Some(f) => crate::actions::SsmClients::credentials_env(f, account_id, region).await,
+            None => Err(NOT_CONNECTED.into()),
+        }
+    }
+
+    fn endpoint_url(&self) -> Option<String> {
+        self.0.get().and_then(|f| f.scope().endpoint_url.clone())
+    }
+}
+
+/// Re-reads nodes through the live feed once it exists.
+struct LazyRefresher(Arc<Mutex<Option<FleetHandle>>>);
+
+impl crate::actions::NodeRefresher for LazyRefresher {
+    fn refresh_nodes(&self, keys: Vec<NodeKey>) {
+        if let Some(h) = self.0.lock().ok().and_then(|h| h.clone()) {
+            h.refresh_nodes(keys);
         }
     }
 }

@@ -162,11 +162,15 @@ async fn console(
         let (feed, source) = runtime::FixtureSource::start();
         let services = runtime::Services {
             readonly,
-            ..Default::default()
+            fleet: Default::default(),
+            gate: crate::actions::Gate::from_settings(args.scope.readonly, cfg.readonly, &paths),
+            clients: None,
+            refresher: None,
         };
         (feed, Box::new(source), services)
     } else {
-        let (feed, source, services) = live::LiveSource::start(&args, &cfg, &paths, readonly);
+        let gate = crate::actions::Gate::from_settings(args.scope.readonly, cfg.readonly, &paths);
+        let (feed, source, services) = live::LiveSource::start(&args, &cfg, &paths, gate);
         (feed, Box::new(source), services)
     };
     let tui = terminal::Tui::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
