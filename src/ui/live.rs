@@ -183,6 +183,10 @@ impl crate::actions::SsmClients for LazyFleet {
     fn endpoint_url(&self) -> Option<String> {
         self.0.get().and_then(|f| f.scope().endpoint_url.clone())
     }
+
+    fn caller(&self) -> Option<String> {
+        self.0.get().and_then(crate::actions::SsmClients::caller)
+    }
 }
 
 /// Re-reads nodes through the live feed once it exists.
