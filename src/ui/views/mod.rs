@@ -120,6 +120,19 @@ impl View {
         }
     }
 
+    /// Generation of the data this view was last built from.
+    pub fn built(&self) -> Option<u64> {
+        match self {
+            View::Org(v) => v.built,
+            View::Nodes(v) => v.built,
+            View::Compliance(v) => v.built,
+            View::Node(v) => v.built,
+            View::Certs(v) => v.built,
+            View::Commands(v) => v.built,
+            View::Errors(v) => v.built,
+        }
+    }
+
     pub fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
         match self {
             View::Org(v) => v.ensure_built(data, now),
