@@ -1185,3 +1185,127 @@ fn hundred_thousand_nodes_generate_lazily() {
     let c = ctx(&s[250].id, "eu-west-1");
     assert_eq!(nodes(&w, &c).len(), w.node_count(&s[250].id, "eu-west-1"));
 }
+
+#[test]
+fn max_errors_stops_sending_to_the_rest() {
+    let (w, s) = fast_world();
+    // A node bound to fail (broken repository or failed patches), then healthy ones.
+    let mut picked = None;
+    for a in &s[..5] {
+        let c = ctx(&a.id, "us-east-1");
+        let list = nodes(&w, &c);
+        let broken = list
+            .iter()
+            .find(|n| n["PingStatus"] == "Online" && n["AssociationStatus"] == "Failed");
+        if let Some(b) = broken {
+            picked = Some((c.clone(), b["InstanceId"].as_str().unwrap().to_string()));
+            break;
+        }
+    }
+    let (c, broken) = picked.expect("an online node with a broken association");
+    let mut ids = vec![broken.clone()];
+    ids.extend(healthy(&w, &c, false).into_iter().take(3));
+    let sent = call(
+        &w,
+        &c,
+        "SendCommand",
+        json!({
+            "InstanceIds": ids,
+            "DocumentName": "AWS-RunPatchBaseline",
+            "Parameters": {"Operation": ["Scan"]},
+            "MaxConcurrency": "1",
+        }),
+    );
+    let id = sent["Command"]["CommandId"].as_str().unwrap().to_string();
+    let done = wait_command(&w, &c, &id);
+    assert_eq!(done["Status"], "Failed");
+    assert_eq!(done["ErrorCount"], 1);
+    let invs = call(&w, &c, "ListCommandInvocations", json!({"CommandId": id}));
+    let invs = invs["CommandInvocations"].as_array().unwrap();
+    let first = invs
+        .iter()
+        .find(|i| i["InstanceId"] == broken.as_str())
+        .unwrap();
+    assert_eq!(first["Status"], "Failed");
+    let rest: Vec<&Value> = invs
+        .iter()
+        .filter(|i| i["InstanceId"] != broken.as_str())
+        .collect();
+    assert!(rest.iter().all(|i| i["Status"] == "Cancelled"), "{rest:?}");
+    let out = call(
+        &w,
+        &c,
+        "GetCommandInvocation",
+        json!({"CommandId": id, "InstanceId": broken, "PluginName": "PatchLinux"}),
+    );
+    if out["StandardErrorContent"].as_str().unwrap().is_empty() {
+        // A Windows node: its step is PatchWindows.
+        let out = call(
+            &w,
+            &c,
+            "GetCommandInvocation",
+            json!({"CommandId": id, "InstanceId": broken, "PluginName": "PatchWindows"}),
+        );
+        assert!(!out["StandardErrorContent"].as_str().unwrap().is_empty());
+    }
+    assert_eq!(
+        out["ResponseCode"].as_i64().unwrap() != 0,
+        out["Status"] == "Failed"
+    );
+}
+
+#[test]
+fn big_linux_nodes_print_more_than_the_api_returns() {
+    let (w, s) = fast_world();
+    let c = ctx(&s[1].id, "us-east-1");
+    let ids = healthy(&w, &c, false);
+    let states = call(
+        &w,
+        &c,
+        "DescribeInstancePatchStates",
+        json!({"InstanceIds": &ids[..ids.len().min(50)]}),
+    );
+    let big = states["InstancePatchStates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|s| s["InstalledCount"].as_u64().unwrap())
+        .unwrap()["InstanceId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let small = states["InstancePatchStates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .min_by_key(|s| s["InstalledCount"].as_u64().unwrap())
+        .unwrap()["InstanceId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sent = call(
+        &w,
+        &c,
+        "SendCommand",
+        json!({"InstanceIds": [big, small], "DocumentName": "AWS-RunPatchBaseline",
+               "Parameters": {"Operation": ["Scan"]}}),
+    );
+    let id = sent["Command"]["CommandId"].as_str().unwrap().to_string();
+    assert_eq!(wait_command(&w, &c, &id)["Status"], "Success");
+    let get = |node: &str| {
+        call(
+            &w,
+            &c,
+            "GetCommandInvocation",
+            json!({"CommandId": id, "InstanceId": node, "PluginName": "PatchLinux"}),
+        )["StandardOutputContent"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let big_out = get(&big);
+    assert_eq!(big_out.chars().count(), 24_000, "cut at the API limit");
+    let small_out = get(&small);
+    assert!(small_out.chars().count() < 24_000);
+    assert!(small_out.contains("Patch operation completed."));
+}
