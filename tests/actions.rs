@@ -808,4 +808,6 @@ fn pty_mark_nodes_run_a_scan_and_watch_it_succeed() {
     assert!(text.contains("\"operation\":\"SendCommand\""), "{text}");
     assert!(text.contains("\"outcome\":\"sent\""), "{text}");
     assert!(text.contains("\"Operation\":[\"Scan\"]"), "{text}");
+    assert!(text.contains("\"caller\":\"arn:aws:"), "the caller identity: {text}");
+    assert!(!text.contains("ssmdeck-demo-secret"), "no credentials in the audit log");
 }
