@@ -740,9 +740,11 @@ mod pty {
         /// Wait until `f(screen)` holds; panics with the screen after `secs`.
         pub fn wait(&self, what: &str, secs: u64, f: impl Fn(&str) -> bool) -> String {
             let deadline = Instant::now() + Duration::from_secs(secs);
+            let started = Instant::now();
             loop {
                 let s = self.screen();
                 if f(&s) {
+                    println!("{what}: {:.1} s", started.elapsed().as_secs_f64());
                     return s;
                 }
                 if Instant::now() > deadline {
@@ -776,7 +778,9 @@ mod pty {
 fn pty_mark_nodes_run_a_scan_and_watch_it_succeed() {
     let mut t = pty::Term::start(140, 40, &["--demo", "--no-cache"]);
     // the demo fleet arrives
-    t.wait("the nodes view with data", 25, |s| s.contains("Online") && s.contains("i-"));
+    t.wait("the nodes view with data", 25, |s| {
+        s.contains("Online") && s.contains("i-")
+    });
     // online nodes only, mark two
     t.send("/");
     t.send("ping:online");
@@ -784,7 +788,9 @@ fn pty_mark_nodes_run_a_scan_and_watch_it_succeed() {
     t.send(" ");
     t.send(" ");
     t.send("p");
-    let s = t.wait("the patch-now pane", 10, |s| s.contains("Press Enter to scan 2 nodes"));
+    let s = t.wait("the patch-now pane", 10, |s| {
+        s.contains("Press Enter to scan 2 nodes")
+    });
     assert!(s.contains("2 targets"), "{s}");
     assert!(s.contains("[Scan]"), "{s}");
     t.send("\r");
@@ -796,10 +802,24 @@ fn pty_mark_nodes_run_a_scan_and_watch_it_succeed() {
     assert!(s.contains("Success"), "{s}");
     // the output of the first target
     t.send("\r");
-    let s = t.wait("the output viewer", 15, |s| s.contains("PatchLinux") || s.contains("PatchWindows"));
+    let s = t.wait("the output viewer", 15, |s| {
+        s.contains("PatchLinux") || s.contains("PatchWindows")
+    });
     assert!(s.contains("exit 0"), "{s}");
     t.send("\x1b"); // back to the targets
     t.send("\x1b"); // close the pane
+    t.wait("the pane to close", 10, |s| !s.contains("Patch now ·"));
+    // Session Manager on an offline node: explained, not tried
+    t.send("\x18"); // ctrl-x: clear marks
+    t.send("\x1b"); // clear the filter
+    t.wait("the filter to clear", 10, |s| !s.contains("ping:online"));
+    t.send("/");
+    t.send("ping:lost");
+    t.send("\r");
+    t.wait("offline nodes", 10, |s| s.contains("ConnectionLost"));
+    t.send("s");
+    t.wait("the offline explanation", 10, |s| s.contains("is offline"));
+    t.send("\x1b");
     t.send("q");
     assert!(t.wait_exit(10), "ssmdeck quits");
     // the audit log recorded the command(s)
@@ -808,6 +828,12 @@ fn pty_mark_nodes_run_a_scan_and_watch_it_succeed() {
     assert!(text.contains("\"operation\":\"SendCommand\""), "{text}");
     assert!(text.contains("\"outcome\":\"sent\""), "{text}");
     assert!(text.contains("\"Operation\":[\"Scan\"]"), "{text}");
-    assert!(text.contains("\"caller\":\"arn:aws:"), "the caller identity: {text}");
-    assert!(!text.contains("ssmdeck-demo-secret"), "no credentials in the audit log");
+    assert!(
+        text.contains("\"caller\":\"arn:aws:"),
+        "the caller identity: {text}"
+    );
+    assert!(
+        !text.contains("ssmdeck-demo-secret"),
+        "no credentials in the audit log"
+    );
 }
