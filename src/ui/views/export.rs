@@ -451,6 +451,7 @@ mod tests {
                     tx,
                     services: Services {
                         readonly: true,
+                        fleet: Default::default(),
                         gate: crate::actions::Gate::new(
                             Some(crate::actions::ReadOnlySource::Flag),
                             dir.path().join("audit.jsonl"),
