@@ -1309,3 +1309,43 @@ fn big_linux_nodes_print_more_than_the_api_returns() {
     assert!(small_out.chars().count() < 24_000);
     assert!(small_out.contains("Patch operation completed."));
 }
+
+#[test]
+fn windows_install_output_reads_like_patch_windows() {
+    let (w, s) = fast_world();
+    let c = ctx(&s[1].id, "us-east-1");
+    let ids = healthy(&w, &c, true);
+    let id = ids.first().expect("a healthy Windows node").clone();
+    let sent = call(
+        &w,
+        &c,
+        "SendCommand",
+        json!({"InstanceIds": [id], "DocumentName": "AWS-RunPatchBaseline",
+               "Parameters": {"Operation": ["Install"], "RebootOption": ["NoReboot"]}}),
+    );
+    let cmd = sent["Command"]["CommandId"].as_str().unwrap().to_string();
+    assert_eq!(wait_command(&w, &c, &cmd)["Status"], "Success");
+    let out = call(
+        &w,
+        &c,
+        "GetCommandInvocation",
+        json!({"CommandId": cmd, "InstanceId": id, "PluginName": "PatchWindows"}),
+    );
+    let text = out["StandardOutputContent"].as_str().unwrap();
+    assert!(text.contains("OperationType       : Install"), "{text}");
+    assert!(text.contains("OperationStartTime  : 20"), "{text}");
+    assert!(text.contains("KbArticleId Installed  Title"));
+    assert!(text.contains("Patch operation completed."));
+    let linux_step = call(
+        &w,
+        &c,
+        "GetCommandInvocation",
+        json!({"CommandId": cmd, "InstanceId": id, "PluginName": "PatchLinux"}),
+    );
+    assert!(
+        linux_step["StandardOutputContent"]
+            .as_str()
+            .unwrap()
+            .starts_with("Step execution skipped")
+    );
+}
