@@ -1349,3 +1349,61 @@ fn windows_install_output_reads_like_patch_windows() {
             .starts_with("Step execution skipped")
     );
 }
+
+#[test]
+fn targets_with_the_same_key_add_up_and_different_keys_narrow() {
+    let (w, s) = world();
+    let c = ctx(&s[1].id, "us-east-1");
+    let ids: Vec<String> = nodes(&w, &c)
+        .iter()
+        .map(|n| n["InstanceId"].as_str().unwrap().to_string())
+        .collect();
+    let base = |targets: Value| {
+        json!({"DocumentName": "AWS-RunPatchBaseline", "Parameters": {"Operation": ["Scan"]},
+               "Targets": targets})
+    };
+    let two_lists = call(
+        &w,
+        &c,
+        "SendCommand",
+        base(json!([{"Key": "InstanceIds", "Values": [ids[0], ids[1]]},
+                    {"Key": "InstanceIds", "Values": [ids[2]]}])),
+    );
+    assert_eq!(two_lists["Command"]["TargetCount"], 3);
+    let all = call(
+        &w,
+        &c,
+        "SendCommand",
+        base(json!([{"Key": "InstanceIds", "Values": ["*"]}])),
+    );
+    assert_eq!(
+        all["Command"]["TargetCount"].as_u64().unwrap(),
+        ids.len() as u64
+    );
+    let narrowed = call(
+        &w,
+        &c,
+        "SendCommand",
+        base(json!([{"Key": "InstanceIds", "Values": ["*"]},
+                    {"Key": "tag:Patch Group", "Values": ["Production"]}])),
+    );
+    let prod = walk(
+        &w,
+        &c,
+        "DescribeInstanceInformation",
+        json!({"Filters": [{"Key": "tag:Patch Group", "Values": ["Production"]}]}),
+        "InstanceInformationList",
+    );
+    assert_eq!(
+        narrowed["Command"]["TargetCount"].as_u64().unwrap(),
+        prod.len() as u64
+    );
+    let none = call(
+        &w,
+        &c,
+        "SendCommand",
+        base(json!([{"Key": "tag:Patch Group", "Values": ["NoSuchGroup"]}])),
+    );
+    assert_eq!(none["Command"]["TargetCount"], 0);
+    assert_eq!(none["Command"]["Status"], "Failed");
+}
