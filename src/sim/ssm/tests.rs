@@ -217,6 +217,25 @@ fn instance_information_shapes_and_filters() {
         .filter(|n| n["ComputerName"].as_str().unwrap().contains('\u{1b}'))
         .collect();
     assert_eq!(hostile.len(), 1, "exactly one hostile node");
+    // It sits in the first member account's first region, and its tags are hostile too.
+    let hc = ctx(&s[1].id, "us-east-1");
+    let evil = nodes(&w, &hc)
+        .into_iter()
+        .find(|n| n["ComputerName"].as_str().unwrap().contains('\u{1b}'))
+        .expect("hostile node in the first member account");
+    let tags = call(
+        &w,
+        &hc,
+        "ListTagsForResource",
+        json!({"ResourceType": "ManagedInstance", "ResourceId": evil["InstanceId"]}),
+    );
+    assert!(
+        tags["TagList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["Value"].as_str().unwrap().contains('\u{1b}'))
+    );
 
     // Filters on one account × region.
     let c = ctx(&s[1].id, "us-east-1");
@@ -1166,7 +1185,8 @@ fn compliance_inventory_baselines_windows_associations_tags() {
             &w,
             &c,
             "ListTagsForResource",
-            json!({"ResourceType": "ManagedInstance", "ResourceId": ids[0]})
+            json!({"ResourceType": "ManagedInstance",
+                   "ResourceId": ids.iter().find(|i| i.starts_with("i-")).unwrap()})
         ),
         "InvalidResourceId"
     );
