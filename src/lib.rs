@@ -15,6 +15,7 @@
 pub mod actions;
 pub mod cli;
 pub mod config;
+pub mod fleet;
 pub mod logging;
 pub mod model;
 pub mod report;

@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     let _log = ssmdeck::logging::init(&paths.log_file());
     match cli.command {
         Some(Command::Sim(args)) => ssmdeck::sim::cli::run(&args),
-        Some(Command::Snapshot(_)) => not_yet("snapshot"),
+        Some(Command::Snapshot(args)) => ssmdeck::fleet::command::run(&args, &paths),
         Some(Command::Report(_)) => not_yet("report"),
         Some(Command::Info(a)) => ssmdeck::ui::info(a, &paths),
         None => ssmdeck::ui::run(cli.console, &paths),

@@ -11,10 +11,11 @@ use ssmdeck::actions::audit::{AuditLog, Outcome};
 use ssmdeck::actions::plan::PatchOptions;
 use ssmdeck::actions::{
     ActionError, CancelRequest, Gate, ReadOnlySource, SendRequest, SsmClients, StaticClients,
-    TargetScope, plan_patch_now, send_plan, watch,
+    TargetScope, WatchEvent, patch_now, plan_patch_now, send_plan, watch,
 };
 use ssmdeck::model::{
-    Account, FleetSnapshot, Node, NodeKey, PatchOperation, PingStatus, PlatformType,
+    Account, Compliance, FleetSnapshot, FleetUpdate, Node, NodeKey, PatchOperation, PingStatus,
+    PlatformType, RebootOption,
 };
 
 /// moto_server on a free loopback port, killed on drop.
@@ -482,4 +483,184 @@ async fn sim_more_than_50_targets_in_one_account_region_are_split() {
     );
     let recs = AuditLog::read(&gate.audit_path()).unwrap();
     assert_eq!(recs.len(), plan.command_count());
+}
+
+/// A simulator and the data layer connected to it (AssumeRole into every member account).
+async fn connect(cfg: SimConfig) -> (SimHandle, ssmdeck::fleet::Fleet, FleetSnapshot) {
+    let regions = cfg.regions.clone();
+    let sim = ssmdeck::sim::start(cfg).await.expect("simulator");
+    let mut scope = ssmdeck::fleet::demo::sim_scope(&sim.url, regions);
+    scope.cache_file = None;
+    let fleet = ssmdeck::fleet::Fleet::connect(scope)
+        .await
+        .expect("connect");
+    let snap = fleet.collect_once(None).await;
+    assert!(snap.errors.is_empty(), "{:?}", snap.errors);
+    (sim, fleet, snap)
+}
+
+fn patchable(n: &Node) -> bool {
+    n.ping_status == PingStatus::Online
+        && n.platform_type != PlatformType::Unknown
+        && n.missing > 0
+        && n.failed == 0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_patch_now_install_in_two_accounts_and_two_regions_then_refresh() {
+    let (sim, fleet, snap) = connect(sim_config(3, &["us-east-1", "eu-west-1"], 60, 3000.0)).await;
+    // two member accounts × two regions: two non-compliant online nodes each for
+    // RebootIfNeeded, one more each for NoReboot
+    let members: Vec<String> = snap
+        .accounts
+        .iter()
+        .map(|a| a.id.clone())
+        .filter(|id| *id != sim.management_account_id())
+        .collect();
+    let mut reboot: Vec<NodeKey> = Vec::new();
+    let mut no_reboot: Vec<NodeKey> = Vec::new();
+    for acct in members.iter().take(2) {
+        for region in ["us-east-1", "eu-west-1"] {
+            let mut c = snap
+                .nodes
+                .iter()
+                .filter(|n| &n.account_id == acct && n.region == region && patchable(n));
+            reboot.extend(c.by_ref().take(2).map(|n| n.key()));
+            no_reboot.extend(c.next().map(|n| n.key()));
+        }
+    }
+    assert_eq!(reboot.len(), 8, "patchable nodes in 2 accounts × 2 regions");
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::new(None, dir.path().join("audit.jsonl"));
+    gate.set_caller(fleet.caller().arn.clone());
+    let (mut feed, handle) = fleet.start_live(Duration::from_secs(3600), false);
+    let cancel = tokio_util::sync::CancellationToken::new();
+
+    let plan = plan_patch_now(
+        &snap,
+        &TargetScope::marked(reboot.clone()),
+        &PatchOptions {
+            operation: PatchOperation::Install,
+            reboot: RebootOption::RebootIfNeeded,
+            max_errors: Some("100%".into()),
+            comment: "ssmdeck test install".into(),
+            ..PatchOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(plan.groups.len(), 4, "one group per account × region");
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let (report, tracker) = patch_now(
+        &gate,
+        &fleet,
+        &handle,
+        &plan,
+        &fast_watch(),
+        Some(&tx),
+        &cancel,
+    )
+    .await;
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(report.sent.len(), 4);
+    assert_eq!(sim.op_count("AmazonSSM.SendCommand"), 4);
+    let accounts: BTreeSet<&str> = report.sent.iter().map(|c| c.account_id.as_str()).collect();
+    let regions: BTreeSet<&str> = report.sent.iter().map(|c| c.region.as_str()).collect();
+    assert_eq!((accounts.len(), regions.len()), (2, 2));
+    assert!(tracker.is_done(), "{}", tracker.summary());
+    assert_eq!(tracker.progress(), (8, 8));
+    let mut saw = (false, false, false);
+    while let Ok(e) = events.try_recv() {
+        match e {
+            WatchEvent::Sent { commands, .. } => saw.0 = commands.len() == 4,
+            WatchEvent::Invocations(_) => saw.1 = true,
+            WatchEvent::Finished { refreshed, .. } => saw.2 = refreshed == 8,
+            WatchEvent::PollError { message, .. } => panic!("poll error: {message}"),
+        }
+    }
+    assert_eq!(saw, (true, true, true), "Sent, Invocations, Finished");
+    let ok_reboot: Vec<NodeKey> = tracker
+        .rows()
+        .iter()
+        .filter(|r| r.status == "Success")
+        .map(|r| r.key.clone())
+        .collect();
+    assert!(!ok_reboot.is_empty(), "{}", tracker.summary());
+
+    let plan2 = plan_patch_now(
+        &snap,
+        &TargetScope::marked(no_reboot.clone()),
+        &PatchOptions {
+            operation: PatchOperation::Install,
+            reboot: RebootOption::NoReboot,
+            max_errors: Some("100%".into()),
+            ..PatchOptions::default()
+        },
+    )
+    .unwrap();
+    let (_, tracker2) =
+        patch_now(&gate, &fleet, &handle, &plan2, &fast_watch(), None, &cancel).await;
+    assert!(tracker2.is_done(), "{}", tracker2.summary());
+    let ok_no_reboot: Vec<NodeKey> = tracker2
+        .rows()
+        .iter()
+        .filter(|r| r.status == "Success")
+        .map(|r| r.key.clone())
+        .collect();
+
+    // the live feed publishes a snapshot in which the patched nodes show the effect
+    let shows_effect = |s: &FleetSnapshot| {
+        ok_reboot.iter().all(|k| {
+            s.node(k)
+                .is_some_and(|n| n.compliance == Compliance::Compliant && n.missing == 0)
+        }) && ok_no_reboot.iter().all(|k| {
+            s.node(k).is_some_and(|n| {
+                n.missing == 0
+                    && n.installed_pending_reboot > 0
+                    && n.compliance == Compliance::NonCompliant
+            })
+        })
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut last: Option<std::sync::Arc<FleetSnapshot>> = None;
+    while !last.as_deref().is_some_and(shows_effect) {
+        match tokio::time::timeout_at(deadline, feed.recv()).await {
+            Ok(Some(FleetUpdate::Snapshot { snapshot, .. })) => last = Some(snapshot),
+            Ok(Some(_)) => {}
+            _ => break,
+        }
+    }
+    handle.stop();
+    let last = last.expect("a snapshot from the live feed");
+    assert!(
+        shows_effect(&last),
+        "not refreshed: {:?}",
+        ok_reboot
+            .iter()
+            .chain(&ok_no_reboot)
+            .filter_map(|k| last.node(k))
+            .map(|n| (
+                &n.instance_id,
+                n.compliance,
+                n.missing,
+                n.installed_pending_reboot
+            ))
+            .collect::<Vec<_>>()
+    );
+    // the audit log: every command with its id, parameters and the caller
+    let recs = AuditLog::read(&gate.audit_path()).unwrap();
+    let sent: Vec<_> = recs.iter().filter(|r| r.outcome == Outcome::Sent).collect();
+    assert_eq!(sent.len(), 4 + plan2.command_count());
+    assert!(
+        sent.iter()
+            .all(|r| r.command_id.as_deref().is_some_and(|c| c.len() == 36))
+    );
+    assert!(
+        sent.iter()
+            .all(|r| r.parameters["Operation"] == vec!["Install"])
+    );
+    assert!(
+        sent.iter().all(|r| r.caller.starts_with("arn:aws:")),
+        "{:?}",
+        sent[0].caller
+    );
 }

@@ -3,6 +3,8 @@
 //! single-account use — [`StaticClients`] built from one endpoint and one key pair.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use aws_credential_types::Credentials;
 use aws_sdk_ssm::config::{BehaviorVersion, Region};
@@ -23,6 +25,86 @@ pub trait SsmClients: Send + Sync {
         account_id: &str,
         region: &str,
     ) -> impl Future<Output = Result<Vec<(String, String)>, String>> + Send;
+
+    /// The endpoint override in use (simulator, moto, private endpoints), passed on to
+    /// `aws ssm start-session`.
+    fn endpoint_url(&self) -> Option<String> {
+        None
+    }
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Object-safe form of [`SsmClients`] (for [`SharedClients`]).
+pub trait DynSsmClients: Send + Sync {
+    fn ssm_client_dyn<'a>(
+        &'a self,
+        account_id: &'a str,
+        region: &'a str,
+    ) -> BoxFuture<'a, Result<aws_sdk_ssm::Client, String>>;
+    fn credentials_env_dyn<'a>(
+        &'a self,
+        account_id: &'a str,
+        region: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<(String, String)>, String>>;
+    fn endpoint_url_dyn(&self) -> Option<String>;
+}
+
+impl<T: SsmClients> DynSsmClients for T {
+    fn ssm_client_dyn<'a>(
+        &'a self,
+        account_id: &'a str,
+        region: &'a str,
+    ) -> BoxFuture<'a, Result<aws_sdk_ssm::Client, String>> {
+        Box::pin(self.ssm_client(account_id, region))
+    }
+    fn credentials_env_dyn<'a>(
+        &'a self,
+        account_id: &'a str,
+        region: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<(String, String)>, String>> {
+        Box::pin(self.credentials_env(account_id, region))
+    }
+    fn endpoint_url_dyn(&self) -> Option<String> {
+        self.endpoint_url()
+    }
+}
+
+/// Any [`SsmClients`] behind an `Arc`, cheap to clone into background jobs (the console
+/// holds the data layer as one of these).
+#[derive(Clone)]
+pub struct SharedClients(Arc<dyn DynSsmClients>);
+
+impl SharedClients {
+    pub fn new(clients: impl SsmClients + 'static) -> Self {
+        SharedClients(Arc::new(clients))
+    }
+}
+
+impl std::fmt::Debug for SharedClients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedClients")
+    }
+}
+
+impl SsmClients for SharedClients {
+    async fn ssm_client(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> Result<aws_sdk_ssm::Client, String> {
+        self.0.ssm_client_dyn(account_id, region).await
+    }
+    async fn credentials_env(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> Result<Vec<(String, String)>, String> {
+        self.0.credentials_env_dyn(account_id, region).await
+    }
+    fn endpoint_url(&self) -> Option<String> {
+        self.0.endpoint_url_dyn()
+    }
 }
 
 /// One endpoint, one static key pair, any region (moto, the simulator's management
@@ -110,5 +192,9 @@ impl SsmClients for StaticClients {
             env.push(("AWS_SESSION_TOKEN".to_string(), t.clone()));
         }
         Ok(env)
+    }
+
+    fn endpoint_url(&self) -> Option<String> {
+        self.endpoint_url.clone()
     }
 }

@@ -13,13 +13,15 @@
 //! - [`tracker`] — live per-target state, counts per status, progress (pure).
 //! - [`output`]  — truncation notes, identical-output grouping, viewer lines, save (pure).
 //! - [`session`] — `aws ssm start-session` invocation, tool detection, offline explanation.
-//! - [`clients`] — where SSM clients and credentials come from (the data layer, or static).
+//! - [`clients`] — where SSM clients and credentials come from (the data layer — `Fleet`
+//!   implements [`SsmClients`] and `FleetHandle` [`NodeRefresher`] — or static keys).
 
 pub mod audit;
 pub mod clients;
 pub mod confirm;
 mod convert;
 pub mod error;
+mod fleet_glue;
 pub mod gate;
 pub mod output;
 pub mod panes;
@@ -31,12 +33,12 @@ pub mod targets;
 pub mod tracker;
 pub mod watch;
 
-pub use clients::{SsmClients, StaticClients};
+pub use clients::{SharedClients, SsmClients, StaticClients};
 pub use confirm::Confirmation;
 pub use error::{ActionError, ReadOnlySource};
 pub use gate::{CancelRequest, Gate, SendRequest};
 pub use plan::{PatchOptions, PatchPlan, PlanError, plan_patch_now};
-pub use run::{NodeRefresher, SendReport, patch_now, send_plan, watch_and_refresh};
+pub use run::{NoRefresh, NodeRefresher, SendReport, patch_now, send_plan, watch_and_refresh};
 pub use targets::TargetScope;
 pub use tracker::CommandTracker;
 pub use watch::{WatchConfig, WatchEvent};

@@ -20,6 +20,19 @@ pub trait NodeRefresher: Send + Sync {
     fn refresh_nodes(&self, keys: Vec<NodeKey>);
 }
 
+impl<T: NodeRefresher + ?Sized> NodeRefresher for std::sync::Arc<T> {
+    fn refresh_nodes(&self, keys: Vec<NodeKey>) {
+        (**self).refresh_nodes(keys)
+    }
+}
+
+/// Refreshes nothing (no data layer, e.g. the fixture console or a headless test).
+pub struct NoRefresh;
+
+impl NodeRefresher for NoRefresh {
+    fn refresh_nodes(&self, _keys: Vec<NodeKey>) {}
+}
+
 /// A batch that could not be sent.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchFailure {
@@ -56,51 +69,15 @@ const GROUP_CONCURRENCY: usize = 8;
 /// Send every batch of `plan` through `gate`.
 pub async fn send_plan<C: SsmClients>(gate: &Gate, clients: &C, plan: &PatchPlan) -> SendReport {
     let comment = (!plan.comment.is_empty()).then(|| plan.comment.clone());
-    let per_group = plan.groups.iter().map(|g| {
-        let comment = comment.clone();
-        async move {
-            let mut sent = Vec::new();
-            let mut failed = Vec::new();
-            for b in &g.batches {
-                let req = SendRequest {
-                    account_id: g.account_id.clone(),
-                    region: g.region.clone(),
-                    document: plan.document.clone(),
-                    parameters: plan.parameters.clone(),
-                    instance_ids: b.instance_ids.clone(),
-                    max_concurrency: Some(b.max_concurrency.clone()),
-                    max_errors: Some(b.max_errors.clone()),
-                    comment: comment.clone(),
-                    timeout_seconds: None,
-                };
-                match gate.send_command(clients, &req).await {
-                    Ok(mut c) => {
-                        if c.instance_ids.is_empty() {
-                            c.instance_ids = req.instance_ids.clone();
-                        }
-                        if c.document_name.is_empty() {
-                            c.document_name = req.document.clone();
-                        }
-                        sent.push(c);
-                    }
-                    Err(error) => {
-                        let stop =
-                            error.is_read_only() || matches!(error, ActionError::Audit { .. });
-                        failed.push(BatchFailure {
-                            account_id: g.account_id.clone(),
-                            region: g.region.clone(),
-                            instance_ids: req.instance_ids.clone(),
-                            error,
-                        });
-                        if stop {
-                            break;
-                        }
-                    }
-                }
-            }
-            (sent, failed)
-        }
-    });
+    // Boxed with an explicit Send bound: keeps the future `Send` for the console's jobs.
+    type GroupFuture<'a> = std::pin::Pin<
+        Box<dyn std::future::Future<Output = (Vec<CommandSummary>, Vec<BatchFailure>)> + Send + 'a>,
+    >;
+    let per_group: Vec<GroupFuture<'_>> = plan
+        .groups
+        .iter()
+        .map(|g| Box::pin(send_group(gate, clients, plan, g, comment.clone())) as GroupFuture<'_>)
+        .collect();
     let results: Vec<_> = futures::stream::iter(per_group)
         .buffer_unordered(GROUP_CONCURRENCY)
         .collect()
@@ -114,6 +91,55 @@ pub async fn send_plan<C: SsmClients>(gate: &Gate, clients: &C, plan: &PatchPlan
         .sent
         .sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));
     report
+}
+
+/// One account × region group's batches, in order (stops early when the gate is closed).
+async fn send_group<C: SsmClients>(
+    gate: &Gate,
+    clients: &C,
+    plan: &PatchPlan,
+    g: &super::plan::PlanGroup,
+    comment: Option<String>,
+) -> (Vec<CommandSummary>, Vec<BatchFailure>) {
+    let mut sent = Vec::new();
+    let mut failed = Vec::new();
+    for b in &g.batches {
+        let req = SendRequest {
+            account_id: g.account_id.clone(),
+            region: g.region.clone(),
+            document: plan.document.clone(),
+            parameters: plan.parameters.clone(),
+            instance_ids: b.instance_ids.clone(),
+            max_concurrency: Some(b.max_concurrency.clone()),
+            max_errors: Some(b.max_errors.clone()),
+            comment: comment.clone(),
+            timeout_seconds: None,
+        };
+        match gate.send_command(clients, &req).await {
+            Ok(mut c) => {
+                if c.instance_ids.is_empty() {
+                    c.instance_ids = req.instance_ids.clone();
+                }
+                if c.document_name.is_empty() {
+                    c.document_name = req.document.clone();
+                }
+                sent.push(c);
+            }
+            Err(error) => {
+                let stop = error.is_read_only() || matches!(error, ActionError::Audit { .. });
+                failed.push(BatchFailure {
+                    account_id: g.account_id.clone(),
+                    region: g.region.clone(),
+                    instance_ids: req.instance_ids.clone(),
+                    error,
+                });
+                if stop {
+                    break;
+                }
+            }
+        }
+    }
+    (sent, failed)
 }
 
 /// The whole patch-now run: send, watch, refresh. Events go to `tx` as they happen.

@@ -222,11 +222,36 @@ pub async fn fetch_output<C: SsmClients>(
             region: row.key.region.clone(),
             message,
         })?;
-    let names: Vec<Option<String>> = if row.plugins.is_empty() {
-        vec![None]
-    } else {
-        row.plugins.iter().map(|p| Some(p.name.clone())).collect()
-    };
+    let mut names: Vec<Option<String>> = row.plugins.iter().map(|p| Some(p.name.clone())).collect();
+    if names.is_empty() {
+        // the step names are not known yet: ask for this target's invocation
+        let listed = tokio::time::timeout(
+            call_timeout,
+            client
+                .list_command_invocations()
+                .command_id(&row.command_id)
+                .instance_id(&row.key.instance_id)
+                .details(true)
+                .send(),
+        )
+        .await;
+        match listed {
+            Ok(Ok(out)) => {
+                names = out
+                    .command_invocations()
+                    .iter()
+                    .flat_map(|i| i.command_plugins())
+                    .filter_map(|p| p.name().map(|n| Some(n.to_string())))
+                    .collect();
+                if names.is_empty() && !out.command_invocations().is_empty() {
+                    // listed but no steps reported (single-step emulators): ask without a name
+                    names.push(None);
+                }
+            }
+            // not listed (yet) or the listing is unsupported: try without a step name
+            _ => names.push(None),
+        }
+    }
     let mut plugins = Vec::new();
     for name in names {
         plugins.push(

@@ -55,6 +55,15 @@ pub enum Action {
     Export,
     /// Export the full report.
     ExportReport,
+    /// Command pane: cancel the running command (asks first).
+    CancelCommand,
+    /// Command pane: save the output to a file.
+    SaveOutput,
+    /// Command pane: follow the output of a running target.
+    FollowOutput,
+    /// Command pane: next / previous search match in the output.
+    NextMatch,
+    PrevMatch,
 }
 
 impl Action {
@@ -93,6 +102,11 @@ impl Action {
             PatchNow => "Patch now (marked / filtered nodes)",
             CommandOutput => "Show command output",
             Session => "Session Manager shell",
+            CancelCommand => "Cancel the running command",
+            SaveOutput => "Save the command output to a file",
+            FollowOutput => "Follow the output while it runs",
+            NextMatch => "Next search match",
+            PrevMatch => "Previous search match",
             Export => "Export this view",
             ExportReport => "Export the full report",
         }
@@ -118,6 +132,10 @@ impl Action {
             Export => "export",
             CommandOutput => "output",
             Session => "shell",
+            CancelCommand => "cancel",
+            SaveOutput => "save",
+            FollowOutput => "follow",
+            NextMatch => "next",
             _ => "",
         }
     }

@@ -16,8 +16,10 @@ pub struct Term {
 pub struct Filter {
     /// What the user typed.
     pub text: String,
-    /// Positive free words joined by spaces: matched fuzzily against the row's text.
+    /// Positive free words joined by spaces: each must match the row's text fuzzily
+    /// (as a subsequence, smart case).
     pub fuzzy: String,
+    pub words: Vec<Word>,
     /// Negated free words (lower-case): the row must not contain them.
     pub exclude: Vec<String>,
     pub terms: Vec<Term>,
@@ -51,6 +53,7 @@ impl Filter {
             }
         }
         f.fuzzy = words.join(" ");
+        f.words = words.iter().map(|w| Word::new(w)).collect();
         f
     }
 
@@ -63,17 +66,102 @@ impl Filter {
         if prev.is_empty() {
             return true;
         }
-        // Same structured terms plus possibly more; fuzzy text extended at the end.
+        // Same structured terms plus possibly more; words kept, the last one possibly
+        // extended, more words added (every word must match, so each addition narrows).
+        let (pw, nw) = (&prev.words, &self.words);
         prev.terms.iter().all(|t| self.terms.contains(t))
             && prev.exclude.iter().all(|e| self.exclude.contains(e))
-            && self.fuzzy.starts_with(&prev.fuzzy)
-            && !prev.fuzzy.contains(' ')
-            && !self.fuzzy[prev.fuzzy.len()..].contains(' ')
+            && pw.len() <= nw.len()
+            && pw.iter().enumerate().all(|(i, w)| {
+                if i + 1 == pw.len() {
+                    nw[i].text.starts_with(&w.text)
+                } else {
+                    nw[i].text == w.text
+                }
+            })
+    }
+
+    /// Does `hay` (a row's searchable text) pass the free-text part of the filter?
+    pub fn text_matches(&self, hay: &str) -> bool {
+        self.words.iter().all(|w| w.matches(hay)) && !self.exclude.iter().any(|e| contains(hay, e))
     }
 }
 
-/// Match helpers for `field:value` terms.
+/// One fuzzy word: matches when its characters appear in order (smart case: case-sensitive
+/// only when the word has an upper-case letter).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Word {
+    pub text: String,
+    case_sensitive: bool,
+    ascii: bool,
+}
+
+impl Word {
+    pub fn new(text: &str) -> Word {
+        Word {
+            text: text.to_string(),
+            case_sensitive: text.chars().any(|c| c.is_uppercase()),
+            ascii: text.is_ascii(),
+        }
+    }
+
+    pub fn matches(&self, hay: &str) -> bool {
+        if self.ascii {
+            let p = self.text.as_bytes();
+            if p.is_empty() {
+                return true;
+            }
+            let mut i = 0;
+            for &b in hay.as_bytes() {
+                let b = if self.case_sensitive {
+                    b
+                } else {
+                    b.to_ascii_lowercase()
+                };
+                let want = if self.case_sensitive {
+                    p[i]
+                } else {
+                    p[i].to_ascii_lowercase()
+                };
+                if b == want {
+                    i += 1;
+                    if i == p.len() {
+                        return true;
+                    }
+                }
+            }
+            false
+        } else {
+            let mut pat = self.text.chars().peekable();
+            for c in hay.chars() {
+                let Some(&p) = pat.peek() else { return true };
+                let eq = if self.case_sensitive {
+                    c == p
+                } else {
+                    c.to_lowercase().eq(p.to_lowercase())
+                };
+                if eq {
+                    pat.next();
+                }
+            }
+            pat.peek().is_none()
+        }
+    }
+}
+
+/// Case-insensitive substring test for `field:value` terms (`value` is lower-case);
+/// allocation-free for ASCII.
 pub fn contains(hay: &str, value: &str) -> bool {
+    if value.is_empty() {
+        return true;
+    }
+    if value.is_ascii() {
+        let v = value.as_bytes();
+        return hay
+            .as_bytes()
+            .windows(v.len())
+            .any(|w| w.eq_ignore_ascii_case(v));
+    }
     hay.to_lowercase().contains(value)
 }
 

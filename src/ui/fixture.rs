@@ -286,7 +286,8 @@ pub fn empty() -> FleetSnapshot {
 
 /// About `nodes` nodes over 100 accounts × 4 regions (benchmarks).
 pub fn large(nodes: usize) -> FleetSnapshot {
-    build(nodes.div_ceil(40).max(1), now())
+    // 92 workload accounts × 4 regions carry the bulk; `build` adds the small org on top.
+    build(nodes.div_ceil(92 * 4).max(2), now())
 }
 
 fn build(scale: usize, now: DateTime<Utc>) -> FleetSnapshot {
@@ -412,7 +413,7 @@ fn build(scale: usize, now: DateTime<Utc>) -> FleetSnapshot {
                 "Root/Workloads",
                 AccountState::Active,
             ));
-            plan.push((id, if k % 2 == 0 { "prod" } else { "dev" }, scale / 4));
+            plan.push((id, if k % 2 == 0 { "prod" } else { "dev" }, scale));
         }
     }
     let regions_used: Vec<String> = if scale > 1 {

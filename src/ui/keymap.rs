@@ -396,6 +396,22 @@ impl Keymap {
         out
     }
 
+    /// Bindings defined in one section only, grouped by action (for the README key table).
+    pub fn section(&self, section: &str) -> Vec<(Action, Vec<KeyCombo>)> {
+        let Some(m) = self.sections.get(section) else {
+            return Vec::new();
+        };
+        Action::all()
+            .iter()
+            .filter_map(|a| {
+                let mut k: Vec<KeyCombo> =
+                    m.iter().filter(|(_, x)| *x == a).map(|(k, _)| *k).collect();
+                k.sort_by_key(|k| (k.to_string().chars().count(), *k));
+                (!k.is_empty()).then_some((*a, k))
+            })
+            .collect()
+    }
+
     /// Effective bindings in `sections`, grouped by action (for the help overlay).
     pub fn effective(&self, sections: &[&str]) -> Vec<(Action, Vec<KeyCombo>)> {
         Action::all()

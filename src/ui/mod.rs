@@ -48,6 +48,7 @@ pub mod keymap;
 pub mod pane;
 pub mod render;
 pub mod runtime;
+pub mod shots;
 pub mod state;
 pub mod svg;
 pub mod table;
@@ -151,7 +152,16 @@ async fn console(
         keymap: keymap.name.clone(),
         notes: Vec::new(),
     };
-    let services = runtime::Services { readonly };
+    let services = runtime::Services {
+        readonly,
+        gate: crate::actions::Gate::from_settings(
+            args.scope.readonly,
+            cfg.readonly,
+            &crate::config::Paths::resolve(),
+        ),
+        clients: None,
+        refresher: None,
+    };
     let use_fixture =
         std::env::var_os("SSMDECK_FIXTURE").is_some_and(|v| v == "1") || args.scope.demo;
     if !use_fixture {

@@ -12,7 +12,7 @@ use ratatui::layout::Rect;
 use super::action::{Action, Effect, PanePayload};
 use super::state::ViewKind;
 use super::theme::Theme;
-use crate::model::{Aggregates, CommandSummary, FleetSnapshot, NodeKey};
+use crate::model::{Aggregates, CommandInvocation, CommandSummary, FleetSnapshot, NodeKey};
 
 /// Whether a pane used an action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +74,9 @@ pub trait Pane: Send {
         false
     }
     fn action(&mut self, action: Action, cx: &mut PaneCx<'_>) -> Handled;
+    /// Called once right after the pane was opened from its [`PaneSpec`] (start background
+    /// jobs here: `open` itself cannot emit effects).
+    fn opened(&mut self, _cx: &mut PaneCx<'_>) {}
     /// A payload from this pane's background job (`JobCtx::send`), or the exit status of a
     /// foreground command.
     fn message(&mut self, _payload: PanePayload, _cx: &mut PaneCx<'_>) {}
@@ -111,6 +114,10 @@ pub struct Selection<'a> {
     pub nodes_from: String,
     /// The selected command (`:commands`), if any.
     pub command: Option<&'a CommandSummary>,
+    /// The node under the cursor (nodes view) or shown (node detail), if any.
+    pub node: Option<NodeKey>,
+    /// The selected invocation in a node's recent Run Command invocations, if any.
+    pub invocation: Option<&'a CommandInvocation>,
     /// The current table as shown, for "export this view".
     pub table: Option<TableCopy>,
     /// Arguments of the `:command` that opened the pane (empty for keys).
@@ -137,7 +144,9 @@ pub struct PaneSpec {
 /// `src/ui/views/mod.rs`, and add `super::views::<your_pane>::spec(),` below.
 pub fn registry() -> Vec<PaneSpec> {
     vec![
-        // actions engineer: patch_now::spec(), command_output::spec(), session::spec()
+        super::views::patch_now::spec(),
+        super::views::command_output::spec(),
+        super::views::session::spec(),
         // reports engineer: export::spec()
     ]
 }

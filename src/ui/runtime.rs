@@ -24,9 +24,25 @@ pub const FRAME: Duration = Duration::from_millis(16);
 pub const TICK: Duration = Duration::from_millis(1000);
 
 /// What background jobs of panes can use.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Services {
     pub readonly: bool,
+    /// The single mutation gate (read-only, audit log): every SendCommand, CancelCommand
+    /// and Session Manager start goes through it.
+    pub gate: crate::actions::Gate,
+    /// Per account × region SSM clients and credentials (the data layer), when connected.
+    pub clients: Option<crate::actions::SharedClients>,
+    /// Re-reads nodes after a patch run (the data layer's live feed), when connected.
+    pub refresher: Option<std::sync::Arc<dyn crate::actions::NodeRefresher>>,
+}
+
+impl Services {
+    /// The refresher, or one that does nothing.
+    pub fn refresher(&self) -> std::sync::Arc<dyn crate::actions::NodeRefresher> {
+        self.refresher
+            .clone()
+            .unwrap_or_else(|| std::sync::Arc::new(crate::actions::NoRefresh))
+    }
 }
 
 /// Where data comes from: the live fleet, or the built-in fixture.

@@ -28,6 +28,8 @@ pub struct Column {
     pub right: bool,
     /// Takes the spare width (else the first column does).
     pub grow: bool,
+    /// Part of the text the fuzzy filter searches (counts are not).
+    pub search: bool,
 }
 
 impl Column {
@@ -38,7 +40,14 @@ impl Column {
             priority,
             right: false,
             grow: false,
+            search: true,
         }
+    }
+    /// Numbers: right-aligned and not searched by the fuzzy filter.
+    pub const fn num(mut self) -> Column {
+        self.right = true;
+        self.search = false;
+        self
     }
     pub const fn grow(mut self) -> Column {
         self.grow = true;
@@ -107,6 +116,8 @@ pub struct TableState {
     pub rows_total: usize,
     /// First row of the window `highlights` was computed for.
     hl_from: usize,
+    /// Row under the cursor while the data is unchanged (filter / sort changes).
+    selected_idx: Option<u32>,
 }
 
 const WINDOW: usize = 120;
@@ -133,27 +144,31 @@ impl TableState {
     /// New data: rebuild search text, sort, filter; keep the cursor on the same row id.
     pub fn rebuild(&mut self, src: &dyn RowSource) {
         let n = src.len();
-        let ncols = src.columns().len();
+        let cols = src.columns();
+        let ncols = cols.len();
         self.haystacks = Vec::with_capacity(n);
         self.col_starts = Vec::with_capacity(n);
         for r in 0..n {
             let mut h = String::with_capacity(96);
             let mut starts = Vec::with_capacity(ncols);
             let mut chars = 0usize;
-            for c in 0..ncols {
+            for (c, col) in cols.iter().enumerate() {
                 if c > 0 {
                     h.push(' ');
                     chars += 1;
                 }
                 starts.push(chars as u16);
-                let t = src.text(r, c);
-                chars += t.chars().count();
-                h.push_str(&t);
+                if col.search {
+                    let t = src.text(r, c);
+                    chars += t.chars().count();
+                    h.push_str(&t);
+                }
             }
             self.haystacks.push(h);
             self.col_starts.push(starts);
         }
         self.rows_total = n;
+        self.selected_idx = None; // new data: follow the row by id
         self.sort(src);
         let f = self.filter.clone();
         self.apply_filter(src, f, false);
@@ -205,13 +220,11 @@ impl TableState {
                     src.fields().join(", ")
                 )
             });
-        let matcher = SkimMatcherV2::default().smart_case();
         let base: Vec<u32> = if incremental {
             std::mem::take(&mut self.order)
         } else {
             self.sorted.clone()
         };
-        let fuzzy = f.fuzzy.clone();
         let terms: Vec<&Term> = f.terms.iter().collect();
         let order: Vec<u32> = if f.is_empty() {
             base
@@ -219,20 +232,13 @@ impl TableState {
             base.into_iter()
                 .filter(|&r| {
                     let r = r as usize;
-                    let hay = &self.haystacks[r];
                     for t in &terms {
                         match src.field_matches(r, &t.field, &t.value) {
                             Some(m) if m == t.negate => return false,
                             _ => {}
                         }
                     }
-                    if !f.exclude.is_empty() {
-                        let lower = hay.to_lowercase();
-                        if f.exclude.iter().any(|e| lower.contains(e.as_str())) {
-                            return false;
-                        }
-                    }
-                    fuzzy.is_empty() || matcher.fuzzy_match(hay, &fuzzy).is_some()
+                    f.text_matches(&self.haystacks[r])
                 })
                 .collect()
         };
@@ -246,17 +252,22 @@ impl TableState {
             && r < src.len()
         {
             self.selected_id = Some(src.id(r));
+            self.selected_idx = Some(r as u32);
         }
     }
 
     fn restore_selection(&mut self, src: &dyn RowSource) {
-        if let Some(id) = &self.selected_id
-            && let Some(pos) = self
-                .order
-                .iter()
-                .position(|&r| (r as usize) < src.len() && &src.id(r as usize) == id)
-        {
+        let pos = match self.selected_idx {
+            Some(idx) => self.order.iter().position(|&r| r == idx),
+            None => self.selected_id.as_ref().and_then(|id| {
+                self.order
+                    .iter()
+                    .position(|&r| (r as usize) < src.len() && &src.id(r as usize) == id)
+            }),
+        };
+        if let Some(pos) = pos {
             self.cursor = pos;
+            self.selected_idx = Some(self.order[pos]);
         }
         self.clamp();
         self.update_window(src);
@@ -289,9 +300,17 @@ impl TableState {
         let end = (self.offset + WINDOW).min(self.order.len());
         for &r in &self.order[self.offset..end] {
             let hay = &self.haystacks[r as usize];
-            let Some((_, idx)) = matcher.fuzzy_indices(hay, &self.filter.fuzzy) else {
+            let mut idx: Vec<usize> = Vec::new();
+            for w in &self.filter.words {
+                if let Some((_, i)) = matcher.fuzzy_indices(hay, &w.text) {
+                    idx.extend(i);
+                }
+            }
+            idx.sort_unstable();
+            idx.dedup();
+            if idx.is_empty() {
                 continue;
-            };
+            }
             let starts = &self.col_starts[r as usize];
             let mut per_col: Vec<Vec<usize>> = vec![Vec::new(); starts.len()];
             for i in idx {
@@ -317,6 +336,7 @@ impl TableState {
         self.clamp();
         if let Some(r) = self.selected_row() {
             self.selected_id = Some(src.id(r));
+            self.selected_idx = Some(r as u32);
         }
         if self.offset < self.hl_from || self.offset + self.page > self.hl_from + WINDOW {
             self.update_window(src);

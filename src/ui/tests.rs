@@ -675,3 +675,19 @@ fn empty_fleet_node_view_cannot_open() {
     assert_eq!(s.view().kind(), ViewKind::Nodes);
     let _ = Arc::new(0);
 }
+
+#[test]
+fn readme_key_table_matches_the_default_keymap() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = readme
+        .split_once("<!-- keys:begin -->\n")
+        .and_then(|(_, r)| r.split_once("<!-- keys:end -->"))
+        .map(|(b, _)| b)
+        .expect("README has the key table markers");
+    assert_eq!(
+        block,
+        super::shots::keys_markdown(&keymap()),
+        "regenerate with `cargo test --test console -- --ignored screenshots`"
+    );
+}

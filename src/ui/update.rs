@@ -338,6 +338,12 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         Action::ViewCerts => switch_view(state, ViewKind::Certs, None),
         Action::ViewCommands => switch_view(state, ViewKind::Commands, None),
         Action::ViewErrors => switch_view(state, ViewKind::Errors, None),
+        // only meaningful inside the command pane, which consumes them
+        Action::CancelCommand
+        | Action::SaveOutput
+        | Action::FollowOutput
+        | Action::NextMatch
+        | Action::PrevMatch => {}
         Action::PatchNow
         | Action::CommandOutput
         | Action::Session
@@ -345,7 +351,7 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         | Action::ExportReport => {
             let reg = super::pane::registry();
             match reg.iter().find(|p| p.action == Some(a)) {
-                Some(spec) => open_pane(state, spec, String::new()),
+                Some(spec) => open_pane(state, spec, String::new(), fx),
                 None => state.toast(
                     format!("{} is not available in this build", a.describe()),
                     false,
@@ -509,7 +515,7 @@ fn run_command(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
         Ok(Command::Pane(id, args)) => {
             let reg = super::pane::registry();
             if let Some(spec) = reg.iter().find(|p| p.id == id) {
-                open_pane(state, spec, args);
+                open_pane(state, spec, args, fx);
             }
         }
         Err(e) => state.toast(e, true),
@@ -605,12 +611,19 @@ fn prompt_key(state: &mut State, k: &KeyEvent, fx: &mut Vec<Effect>) {
 }
 
 /// Build the selection for a pane and open it.
-pub fn open_pane(state: &mut State, spec: &super::pane::PaneSpec, args: String) {
+pub fn open_pane(
+    state: &mut State,
+    spec: &super::pane::PaneSpec,
+    args: String,
+    fx: &mut Vec<Effect>,
+) {
     let sel = selection(state, args);
     match (spec.open)(&sel) {
         Ok(p) => {
             state.panes.push(p);
             state.dirty = true;
+            let i = state.panes.len() - 1;
+            with_pane(state, i, fx, |p, cx| p.opened(cx));
         }
         Err(e) => state.toast(e, true),
     }
@@ -622,6 +635,23 @@ pub fn selection(state: &State, args: String) -> Selection<'_> {
     let mut nodes: Vec<NodeKey> = Vec::new();
     let mut from = String::new();
     let mut command = None;
+    let mut node = None;
+    let mut invocation = None;
+    match state.view() {
+        View::Nodes(v) => {
+            node = v.table.selected_row().map(|r| v.src.node(r).key());
+        }
+        View::Node(v) => {
+            node = Some(v.key.clone());
+            if v.focus == 1 {
+                invocation = v
+                    .inv_table
+                    .selected_row()
+                    .and_then(|r| v.inv_src.items.get(r));
+            }
+        }
+        _ => {}
+    }
     if let Some(s) = snap {
         if !state.marks.is_empty() {
             nodes = s
@@ -703,6 +733,8 @@ pub fn selection(state: &State, args: String) -> Selection<'_> {
         nodes,
         nodes_from: from,
         command,
+        node,
+        invocation,
         table,
         args,
         readonly: state.meta.readonly,

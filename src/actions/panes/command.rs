@@ -13,7 +13,8 @@ use super::super::output::{self, OutputGroups, OutputLine, PluginOutput, TargetO
 use super::super::tracker::{CommandTracker, TargetRow};
 use super::PaneInput;
 
-/// How often the viewer re-reads a running target's output in follow mode.
+/// How often the viewer re-reads a running target's output in follow mode (the console's
+/// output job polls GetCommandInvocation at this pace while the target runs).
 pub const FOLLOW_INTERVAL: Duration = Duration::from_secs(3);
 const PAGE: usize = 10;
 
@@ -45,8 +46,6 @@ pub struct OutputViewer {
     pub loading: bool,
     pub error: Option<String>,
     pub fetched_at: Option<DateTime<Utc>>,
-    /// The output was read after the target finished: it will not change any more.
-    pub final_fetched: bool,
 }
 
 impl OutputViewer {
@@ -65,7 +64,6 @@ impl OutputViewer {
             loading: true,
             error: None,
             fetched_at: None,
-            final_fetched: false,
         }
     }
 
@@ -191,7 +189,6 @@ impl CommandPane {
         let Some(v) = &mut self.viewer else { return };
         v.loading = false;
         v.fetched_at = Some(now);
-        v.final_fetched = v.row.is_terminal();
         match result {
             Ok(o) if o.key == v.row.key && o.command_id == v.row.command_id => {
                 v.lines = o.lines();
@@ -204,22 +201,6 @@ impl CommandPane {
             Ok(_) => {}
             Err(e) => v.error = Some(e),
         }
-    }
-
-    /// Slow tick: in follow mode, re-read a running target's output every few seconds (and
-    /// once more after it finished, to get the final text).
-    pub fn tick(&mut self, now: DateTime<Utc>) -> Option<TargetRow> {
-        let v = self.viewer.as_mut()?;
-        if v.loading || !v.follow || v.final_fetched {
-            return None;
-        }
-        let interval = chrono::Duration::seconds(FOLLOW_INTERVAL.as_secs() as i64);
-        let due = v.fetched_at.is_none_or(|t| now - t >= interval);
-        if due {
-            v.loading = true;
-            return Some(v.row.clone());
-        }
-        None
     }
 
     pub fn input(&mut self, input: PaneInput) -> CommandOutcome {
@@ -461,13 +442,15 @@ mod tests {
         p.output_loaded(Ok(target_output(0, &text)), now);
         let v = p.viewer.as_ref().unwrap();
         assert_eq!(v.top(10), v.lines.len() - 10, "follow shows the tail");
-        // no refetch before the interval, one after
-        assert!(p.tick(now + chrono::Duration::seconds(1)).is_none());
-        assert!(p.tick(now + chrono::Duration::seconds(4)).is_some());
+        // a later read (follow mode) replaces the text and stays at the tail
+        let more: String = (0..60).map(|i| format!("line {i}\n")).collect();
         p.output_loaded(
-            Ok(target_output(0, &text)),
-            now + chrono::Duration::seconds(4),
+            Ok(target_output(0, &more)),
+            now + chrono::Duration::seconds(3),
         );
+        let v = p.viewer.as_ref().unwrap();
+        assert_eq!(v.lines.len(), 61);
+        assert_eq!(v.top(10), 51);
         // search jumps and leaves follow mode
         p.input(PaneInput::Search);
         for c in "line 7".chars() {

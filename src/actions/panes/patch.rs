@@ -182,9 +182,7 @@ impl PatchPane {
             PaneInput::Backspace => {
                 if let Some(s) = self.text_field() {
                     s.pop();
-                    if self.focus != Field::Confirm {
-                        self.changed(snapshot);
-                    }
+                    self.edited(snapshot);
                 }
             }
             PaneInput::Submit => return self.submit(),
@@ -213,16 +211,30 @@ impl PatchPane {
             Field::Confirm => 200,
             _ => return,
         };
-        let focus = self.focus;
         if let Some(s) = self.text_field()
             && s.chars().count() < limit
         {
             s.push(c);
-            if focus != Field::Confirm {
-                self.changed(snapshot);
-            } else {
-                self.notice = None;
+            self.edited(snapshot);
+        }
+    }
+
+    /// After a text edit: the confirmation text changes nothing in the plan, a comment only
+    /// the comment (no replanning per keystroke on a large fleet), the rate controls replan.
+    fn edited(&mut self, snapshot: &FleetSnapshot) {
+        match self.focus {
+            Field::Confirm => self.notice = None,
+            Field::Comment => {
+                let comment = crate::text::sanitize(self.comment.trim());
+                match &mut self.plan {
+                    Ok(p) => {
+                        p.comment = comment.clone();
+                        p.options.comment = comment;
+                    }
+                    Err(_) => self.changed(snapshot),
+                }
             }
+            _ => self.changed(snapshot),
         }
     }
 
@@ -370,6 +382,26 @@ mod tests {
         assert!(p.notice.as_deref().unwrap().contains("MaxConcurrency"));
         p.input(&s, PaneInput::Backspace);
         assert!(p.plan.is_ok());
+    }
+
+    #[test]
+    fn comment_edits_keep_the_typed_confirmation() {
+        let s = snap();
+        let mut p = PatchPane::new(&s, all(&s), false);
+        p.input(&s, PaneInput::Toggle); // Install
+        p.input(&s, PaneInput::Submit); // → Confirm
+        p.input(&s, PaneInput::Char('3'));
+        p.focus = Field::Comment;
+        for c in "CVE fix".chars() {
+            p.input(&s, PaneInput::Char(c));
+        }
+        assert_eq!(p.confirm_input, "3");
+        assert_eq!(p.plan.as_ref().unwrap().comment, "CVE fix");
+        p.focus = Field::Confirm;
+        match p.input(&s, PaneInput::Submit) {
+            PatchOutcome::Execute(plan) => assert_eq!(plan.comment, "CVE fix"),
+            o => panic!("{o:?}"),
+        }
     }
 
     #[test]

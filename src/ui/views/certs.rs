@@ -25,7 +25,7 @@ pub const COLUMNS: &[Column] = &[
     Column::new("STATUS", 10, 3),
     Column::new("KEY", 13, 5),
     Column::new("NOT AFTER", 10, 1),
-    Column::new("DAYS", 5, 0).right(),
+    Column::new("DAYS", 5, 0).num(),
     Column::new("IN USE", 6, 3),
     Column::new("RENEWAL", 22, 4),
     Column::new("RISK", 20, 0).grow(),

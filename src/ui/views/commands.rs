@@ -22,9 +22,9 @@ pub const COLUMNS: &[Column] = &[
     Column::new("REGION", 14, 3),
     Column::new("STATUS", 11, 0),
     Column::new("TARGETS", 22, 1),
-    Column::new("DONE", 6, 0).right(),
-    Column::new("ERR", 5, 0).right(),
-    Column::new("REQUESTED", 9, 1).right(),
+    Column::new("DONE", 6, 0).num(),
+    Column::new("ERR", 5, 0).num(),
+    Column::new("REQUESTED", 9, 1).num(),
     Column::new("COMMENT", 24, 4).grow(),
 ];
 

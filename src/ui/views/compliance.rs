@@ -49,16 +49,16 @@ impl Breakdown {
 
 pub const COLUMNS: &[Column] = &[
     Column::new("NAME", 24, 0),
-    Column::new("NODES", 6, 0).right(),
+    Column::new("NODES", 6, 0).num(),
     Column::new("COMPLIANT", 22, 0),
-    Column::new("NON-C", 6, 1).right(),
-    Column::new("CRIT", 5, 1).right(),
-    Column::new("SEC", 5, 2).right(),
-    Column::new("MISS", 6, 3).right(),
-    Column::new("FAIL", 5, 3).right(),
-    Column::new("RBT", 4, 4).right(),
-    Column::new("UNREP", 5, 2).right(),
-    Column::new("STALE", 5, 3).right(),
+    Column::new("NON-C", 6, 1).num(),
+    Column::new("CRIT", 5, 1).num(),
+    Column::new("SEC", 5, 2).num(),
+    Column::new("MISS", 6, 3).num(),
+    Column::new("FAIL", 5, 3).num(),
+    Column::new("RBT", 4, 4).num(),
+    Column::new("UNREP", 5, 2).num(),
+    Column::new("STALE", 5, 3).num(),
 ];
 
 #[derive(Clone, Default)]

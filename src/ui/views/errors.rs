@@ -19,7 +19,7 @@ pub const COLUMNS: &[Column] = &[
     Column::new("SERVICE", 8, 2),
     Column::new("OPERATION", 26, 3),
     Column::new("CODE", 20, 0),
-    Column::new("AGE", 5, 4).right(),
+    Column::new("AGE", 5, 4).num(),
     Column::new("MESSAGE", 40, 0).grow(),
 ];
 

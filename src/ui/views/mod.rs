@@ -3,12 +3,15 @@
 //! live in this directory (see `src/ui/pane.rs`).
 
 pub mod certs;
+pub mod command_output;
 pub mod commands;
 pub mod compliance;
 pub mod errors;
 pub mod node;
 pub mod nodes;
 pub mod org;
+pub mod patch_now;
+pub mod session;
 pub mod table_render;
 
 use chrono::{DateTime, Utc};

@@ -138,8 +138,8 @@ pub const INVOCATION_COLUMNS: &[Column] = &[
     Column::new("DOCUMENT", 22, 0),
     Column::new("STATUS", 12, 0),
     Column::new("DETAILS", 18, 2),
-    Column::new("RC", 4, 2).right(),
-    Column::new("REQUESTED", 9, 0).right(),
+    Column::new("RC", 4, 2).num(),
+    Column::new("REQUESTED", 9, 0).num(),
 ];
 
 #[derive(Clone, Default)]

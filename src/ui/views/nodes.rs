@@ -26,12 +26,12 @@ pub const COLUMNS: &[Column] = &[
     Column::new("PING", 14, 2),
     Column::new("PATCH GROUP", 13, 4),
     Column::new("COMPLIANCE", 13, 0),
-    Column::new("MISS", 5, 3).right(),
-    Column::new("FAIL", 5, 4).right(),
-    Column::new("RBT", 4, 5).right(),
-    Column::new("CRIT", 5, 1).right(),
-    Column::new("SEC", 4, 2).right(),
-    Column::new("SCAN", 5, 3).right(),
+    Column::new("MISS", 5, 3).num(),
+    Column::new("FAIL", 5, 4).num(),
+    Column::new("RBT", 4, 5).num(),
+    Column::new("CRIT", 5, 1).num(),
+    Column::new("SEC", 4, 2).num(),
+    Column::new("SCAN", 5, 3).num(),
 ];
 
 pub const COL_COMPLIANCE: usize = 8;

@@ -1,0 +1,214 @@
+//! Console benchmark (harness = false): `cargo bench --bench console`.
+//!
+//! With 50,000 nodes loaded it prints:
+//! - frame render time of `:nodes` at 120×40 (target ≤ 4 ms), against an empty frame;
+//! - filter keystroke to screen: update + prepare + render per typed character (≤ 16 ms);
+//! - RSS with the fleet loaded (≤ 150 MB), against the process before loading;
+//! - startup to first frame (theme + keymap + state + first render) and startup to the first
+//!   frame *with data* from a cached snapshot file (read + parse + aggregates + build + render).
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ssmdeck::model::{AggregateConfig, Aggregates, FleetSnapshot, FleetUpdate};
+use ssmdeck::ui::action::Msg;
+use ssmdeck::ui::keymap::Keymap;
+use ssmdeck::ui::shots::draw_buffer;
+use ssmdeck::ui::state::{Meta, State};
+use ssmdeck::ui::theme::{ColorMode, Theme};
+use ssmdeck::ui::{fixture, update::update};
+
+const NODES: usize = 50_000;
+
+fn rss_kb() -> (u64, u64) {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let get = |k: &str| {
+        s.lines()
+            .find(|l| l.starts_with(k))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (get("VmRSS:"), get("VmHWM:"))
+}
+
+fn stats(mut v: Vec<Duration>) -> (f64, f64, f64) {
+    v.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mean = v.iter().map(|d| ms(*d)).sum::<f64>() / v.len() as f64;
+    let p99 = ms(v[(v.len() * 99 / 100).min(v.len() - 1)]);
+    (mean, ms(v[v.len() / 2]), p99.max(ms(*v.last().unwrap())))
+}
+
+fn look() -> (Theme, Keymap) {
+    let t = Theme::load_in(
+        "default",
+        std::path::Path::new("/nonexistent"),
+        ColorMode::TrueColor,
+    )
+    .unwrap();
+    let k = Keymap::load("default", std::path::Path::new("/nonexistent")).unwrap();
+    (t, k)
+}
+
+fn meta() -> Meta {
+    Meta {
+        demo: true,
+        theme: "default".into(),
+        keymap: "default".into(),
+        ..Default::default()
+    }
+}
+
+fn main() {
+    let (rss0, _) = rss_kb();
+    let (theme, keymap) = look();
+
+    // Baseline: an empty frame (no data yet).
+    let mut empty = State::new(meta(), fixture::now());
+    let mut base = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        std::hint::black_box(draw_buffer(&mut empty, 120, 40, &theme, &keymap));
+        base.push(t.elapsed());
+    }
+    let (base_mean, _, _) = stats(base);
+
+    // 50k nodes.
+    let snap = fixture::large(NODES);
+    let nodes = snap.nodes.len();
+    let agg = Aggregates::compute(&snap, &AggregateConfig::default(), fixture::now());
+    let mut state = State::new(meta(), fixture::now());
+    let t = Instant::now();
+    update(
+        &mut state,
+        Msg::Fleet(FleetUpdate::Snapshot {
+            snapshot: snap.into(),
+            aggregates: agg.into(),
+        }),
+        &keymap,
+    );
+    draw_buffer(&mut state, 120, 40, &theme, &keymap);
+    let ingest = t.elapsed();
+
+    let mut frames = Vec::new();
+    for _ in 0..200 {
+        state.dirty = true;
+        let t = Instant::now();
+        std::hint::black_box(draw_buffer(&mut state, 120, 40, &theme, &keymap));
+        frames.push(t.elapsed());
+    }
+    let (f_mean, f_med, f_max) = stats(frames);
+
+    // Filter: '/' then type, each keystroke through update + prepare + render.
+    update(
+        &mut state,
+        Msg::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE)),
+        &keymap,
+    );
+    let mut keys = Vec::new();
+    let mut shown = 0;
+    for word in [
+        "prod web 1",
+        "",
+        "account:workload-1 ping:online",
+        "",
+        "sev:critical !ubuntu",
+    ] {
+        if word.is_empty() {
+            // clear the line (ctrl-u) between queries
+            let t = Instant::now();
+            update(
+                &mut state,
+                Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+                &keymap,
+            );
+            draw_buffer(&mut state, 120, 40, &theme, &keymap);
+            keys.push(t.elapsed());
+            continue;
+        }
+        for c in word.chars() {
+            let t = Instant::now();
+            update(
+                &mut state,
+                Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+                &keymap,
+            );
+            std::hint::black_box(draw_buffer(&mut state, 120, 40, &theme, &keymap));
+            keys.push(t.elapsed());
+        }
+        shown = state
+            .view()
+            .table()
+            .map(|(t, _)| t.order.len())
+            .unwrap_or(0);
+    }
+    let nkeys = keys.len();
+    let (k_mean, k_med, k_max) = stats(keys);
+    let (rss1, hwm1) = rss_kb();
+    let cache_json = {
+        let d = state.data.as_ref().unwrap();
+        serde_json::to_vec(d.snapshot.as_ref()).unwrap()
+    };
+
+    // Startup to first frame (no data yet) and to the first frame with cached data.
+    let dir = std::env::temp_dir().join(format!("ssmdeck-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cache = dir.join("snapshot.json");
+    std::fs::write(&cache, &cache_json).unwrap();
+    let mut first = Vec::new();
+    let mut first_data = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let (theme, keymap) = look();
+        let mut s = State::new(meta(), fixture::now());
+        std::hint::black_box(draw_buffer(&mut s, 120, 40, &theme, &keymap));
+        first.push(t.elapsed());
+        let bytes = std::fs::read(&cache).unwrap();
+        let snap: FleetSnapshot = serde_json::from_slice(&bytes).unwrap();
+        let agg = Aggregates::compute(&snap, &AggregateConfig::default(), fixture::now());
+        update(
+            &mut s,
+            Msg::Fleet(FleetUpdate::Snapshot {
+                snapshot: snap.into(),
+                aggregates: agg.into(),
+            }),
+            &keymap,
+        );
+        std::hint::black_box(draw_buffer(&mut s, 120, 40, &theme, &keymap));
+        first_data.push(t.elapsed());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let (s_mean, _, _) = stats(first);
+    let (sd_mean, _, _) = stats(first_data);
+
+    println!("ssmdeck console benchmark — {nodes} nodes, 120×40");
+    println!("  empty frame (baseline)          {base_mean:8.3} ms");
+    println!(
+        "  :nodes frame                    {f_mean:8.3} ms mean, {f_med:.3} median, {f_max:.3} max   = {:.1}× baseline   (target ≤ 4 ms)",
+        f_mean / base_mean
+    );
+    println!(
+        "  filter keystroke → screen       {k_mean:8.3} ms mean, {k_med:.3} median, {k_max:.3} max over {nkeys} keys   = {:.1}× a frame   (target ≤ 16 ms; last query shows {shown})",
+        k_mean / f_mean
+    );
+    println!(
+        "  ingest 50k snapshot (1st build) {:8.1} ms",
+        ingest.as_secs_f64() * 1000.0
+    );
+    println!(
+        "  RSS                             {:8.1} MB now, {:.1} MB peak, {:.1} MB before loading   = {:.1}× baseline   (target ≤ 150 MB)",
+        rss1 as f64 / 1024.0,
+        hwm1 as f64 / 1024.0,
+        rss0 as f64 / 1024.0,
+        hwm1 as f64 / rss0.max(1) as f64
+    );
+    println!(
+        "  startup → first frame           {s_mean:8.3} ms   = {:.1}× an empty frame   (target ≤ 50 ms)",
+        s_mean / base_mean
+    );
+    println!(
+        "  startup → first frame with data {sd_mean:8.1} ms   (cache file {:.1} MB: read + parse + aggregates + build + render)",
+        cache_json.len() as f64 / 1e6
+    );
+}

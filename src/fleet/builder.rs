@@ -1,0 +1,554 @@
+//! The snapshot builder: merges per account × region results into one immutable
+//! `FleetSnapshot` as they arrive, keeps the last good data of a source that failed or has
+//! not reported yet, and publishes (with aggregates computed once per publication).
+
+use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::model::{
+    Account, AggregateConfig, Aggregates, CallerIdentity, Certificate, CollectError,
+    CommandSummary, FleetSnapshot, FleetUpdate, Node, Organization, Progress, SourceStatus,
+};
+
+use super::collect::UnitResult;
+use super::discovery::Discovery;
+
+/// Source names in `SourceStatus::service`.
+pub const SRC_NODES: &str = "ssm";
+pub const SRC_CERTS: &str = "acm";
+pub const SRC_COMMANDS: &str = "ssm-commands";
+
+#[derive(Clone, Debug, Default)]
+struct UnitState {
+    nodes: Vec<Node>,
+    certificates: Vec<Certificate>,
+    commands: Vec<CommandSummary>,
+    errors: Vec<CollectError>,
+    sources: BTreeMap<&'static str, SourceStatus>,
+}
+
+type UnitKey = (String, String);
+
+#[derive(Clone, Debug)]
+pub struct SnapshotBuilder {
+    organization: Organization,
+    caller: Option<CallerIdentity>,
+    profile: Option<String>,
+    regions: Vec<String>,
+    accounts: Vec<Account>,
+    /// Errors not tied to one unit (Organizations, caller credentials, AssumeRole).
+    global_errors: Vec<CollectError>,
+    units: BTreeMap<UnitKey, UnitState>,
+    expected: Vec<UnitKey>,
+    done: BTreeMap<UnitKey, bool>,
+    /// Accounts whose collection started in this refresh.
+    started: std::collections::HashSet<String>,
+    discovered: bool,
+    discovery_errors: Vec<CollectError>,
+    collected_at: DateTime<Utc>,
+    agg: AggregateConfig,
+}
+
+impl SnapshotBuilder {
+    /// Start a refresh, seeded with the previous snapshot's data so the screen keeps showing
+    /// it until each unit reports again.
+    pub fn new(
+        prev: Option<&FleetSnapshot>,
+        caller: Option<CallerIdentity>,
+        profile: Option<String>,
+        regions: Vec<String>,
+        agg: AggregateConfig,
+    ) -> Self {
+        let mut b = SnapshotBuilder {
+            organization: Organization::default(),
+            caller,
+            profile,
+            regions,
+            accounts: Vec::new(),
+            global_errors: Vec::new(),
+            units: BTreeMap::new(),
+            expected: Vec::new(),
+            done: BTreeMap::new(),
+            started: std::collections::HashSet::new(),
+            discovered: false,
+            discovery_errors: Vec::new(),
+            collected_at: Utc::now(),
+            agg,
+        };
+        if let Some(p) = prev {
+            b.organization = p.organization.clone();
+            b.accounts = p.accounts.clone();
+            for n in &p.nodes {
+                b.unit_mut(&n.account_id, &n.region).nodes.push(n.clone());
+            }
+            for c in &p.certificates {
+                b.unit_mut(&c.account_id, &c.region)
+                    .certificates
+                    .push(c.clone());
+            }
+            for c in &p.commands {
+                b.unit_mut(&c.account_id, &c.region)
+                    .commands
+                    .push(c.clone());
+            }
+            for s in &p.sources {
+                let name = match s.service.as_str() {
+                    SRC_NODES => SRC_NODES,
+                    SRC_CERTS => SRC_CERTS,
+                    SRC_COMMANDS => SRC_COMMANDS,
+                    _ => continue,
+                };
+                b.unit_mut(&s.account_id, &s.region)
+                    .sources
+                    .insert(name, s.clone());
+            }
+            for e in &p.errors {
+                match (&e.account_id, &e.region) {
+                    (Some(a), Some(r)) if e.service != "sts" => {
+                        b.unit_mut(a, r).errors.push(e.clone())
+                    }
+                    _ => b.discovery_errors.push(e.clone()),
+                }
+            }
+        }
+        b
+    }
+
+    fn unit_mut(&mut self, account: &str, region: &str) -> &mut UnitState {
+        self.units
+            .entry((account.to_string(), region.to_string()))
+            .or_default()
+    }
+
+    /// Accounts found so far (discovery streams them): their units become expected.
+    /// Returns the active accounts not seen before (to be collected).
+    pub fn add_accounts(&mut self, accounts: &[Account], regions: &[String]) -> Vec<String> {
+        let mut new = Vec::new();
+        for a in accounts {
+            match self.accounts.iter_mut().find(|x| x.id == a.id) {
+                Some(x) => *x = a.clone(),
+                None => self.accounts.push(a.clone()),
+            }
+            if !a.state.is_active() || !self.started.insert(a.id.clone()) {
+                continue;
+            }
+            new.push(a.id.clone());
+            for r in regions {
+                let k = (a.id.clone(), r.clone());
+                self.expected.push(k.clone());
+                self.done.insert(k, false);
+            }
+        }
+        new
+    }
+
+    /// Discovery finished: the organization, the final account list (accounts no longer
+    /// there lose their old data). Returns active accounts not collected yet.
+    pub fn finish_discovery(&mut self, d: &Discovery, regions: &[String]) -> Vec<String> {
+        let new = self.add_accounts(&d.accounts, regions);
+        self.organization = d.organization.clone();
+        self.accounts = d.accounts.clone();
+        self.discovery_errors = d.errors.clone();
+        self.discovered = true;
+        let keep: std::collections::HashSet<&UnitKey> = self.expected.iter().collect();
+        self.units.retain(|k, _| keep.contains(k));
+        new
+    }
+
+    /// Discovery could not finish (cancelled): nothing more is expected from it.
+    pub fn discovery_failed(&mut self) {
+        self.discovered = true;
+    }
+
+    pub fn add_global_error(&mut self, e: CollectError) {
+        self.global_errors.push(e);
+    }
+
+    /// A whole account could not be reached (AssumeRole refused): its units are done, with
+    /// one error, and keep their previous data.
+    pub fn account_failed(&mut self, account: &str, error: CollectError) {
+        let keys: Vec<UnitKey> = self
+            .expected
+            .iter()
+            .filter(|(a, _)| a == account)
+            .cloned()
+            .collect();
+        for k in keys {
+            self.done.insert(k.clone(), true);
+            let u = self.units.entry(k).or_default();
+            u.errors.clear();
+            for s in u.sources.values_mut() {
+                s.ok = false;
+            }
+        }
+        self.global_errors.push(error);
+    }
+
+    /// Like `account_failed`, without another error (the cause is already recorded).
+    pub fn account_failed_quietly(&mut self, account: &str) {
+        for k in self.expected.iter().filter(|(a, _)| a == account) {
+            self.done.insert(k.clone(), true);
+        }
+    }
+
+    /// One account × region reported.
+    pub fn apply(&mut self, r: UnitResult) {
+        let key = (r.account_id.clone(), r.region.clone());
+        self.done.insert(key.clone(), true);
+        let (account, region, at) = (r.account_id.clone(), r.region.clone(), r.fetched_at);
+        let u = self.units.entry(key).or_default();
+        let source = |service: &str, ok: bool, prev: Option<&SourceStatus>| SourceStatus {
+            account_id: account.clone(),
+            region: region.clone(),
+            service: service.to_string(),
+            fetched_at: if ok {
+                Some(at)
+            } else {
+                prev.and_then(|p| p.fetched_at)
+            },
+            ok,
+        };
+        let ok = r.nodes.is_some();
+        let s = source(SRC_NODES, ok, u.sources.get(SRC_NODES));
+        u.sources.insert(SRC_NODES, s);
+        if let Some(mut nodes) = r.nodes {
+            if !r.patch_state_missing.is_empty() {
+                // keep the last known patch state of nodes whose batch failed
+                let prev: HashMap<&str, &Node> = u
+                    .nodes
+                    .iter()
+                    .map(|n| (n.instance_id.as_str(), n))
+                    .collect();
+                for n in nodes.iter_mut() {
+                    if r.patch_state_missing.contains(&n.instance_id)
+                        && let Some(p) = prev.get(n.instance_id.as_str())
+                    {
+                        copy_patch_state(n, p);
+                    }
+                }
+            }
+            nodes.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+            u.nodes = nodes;
+        }
+        let ok = r.certificates.is_some();
+        let s = source(SRC_CERTS, ok, u.sources.get(SRC_CERTS));
+        u.sources.insert(SRC_CERTS, s);
+        if let Some(mut certs) = r.certificates {
+            certs.sort_by(|a, b| a.not_after.cmp(&b.not_after).then(a.arn.cmp(&b.arn)));
+            u.certificates = certs;
+        }
+        let ok = r.commands.is_some();
+        let s = source(SRC_COMMANDS, ok, u.sources.get(SRC_COMMANDS));
+        u.sources.insert(SRC_COMMANDS, s);
+        if let Some(mut cmds) = r.commands {
+            cmds.sort_by_key(|c| std::cmp::Reverse(c.requested_at));
+            u.commands = cmds;
+        }
+        u.errors = r.errors;
+    }
+
+    pub fn progress(&self) -> Progress {
+        Progress {
+            done: self.done.values().filter(|d| **d).count() as u32,
+            total: self.expected.len() as u32,
+        }
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.discovered && self.done.values().all(|d| *d)
+    }
+
+    /// The snapshot as it stands.
+    pub fn snapshot(&self, complete: bool) -> FleetSnapshot {
+        let mut nodes = Vec::new();
+        let mut certificates = Vec::new();
+        let mut commands = Vec::new();
+        // before discovery finishes these are the previous refresh's errors
+        let mut errors = self.discovery_errors.clone();
+        errors.extend(self.global_errors.iter().cloned());
+        let mut sources = Vec::new();
+        for u in self.units.values() {
+            nodes.extend(u.nodes.iter().cloned());
+            certificates.extend(u.certificates.iter().cloned());
+            commands.extend(u.commands.iter().cloned());
+            errors.extend(u.errors.iter().cloned());
+            sources.extend(u.sources.values().cloned());
+        }
+        certificates.sort_by(|a, b| a.not_after.cmp(&b.not_after).then(a.arn.cmp(&b.arn)));
+        commands.sort_by_key(|c| std::cmp::Reverse(c.requested_at));
+        FleetSnapshot {
+            organization: self.organization.clone(),
+            caller: self.caller.clone(),
+            profile: self.profile.clone(),
+            regions: self.regions.clone(),
+            accounts: self.accounts.clone(),
+            nodes,
+            certificates,
+            commands,
+            errors,
+            sources,
+            collected_at: self.collected_at,
+            progress: self.progress(),
+            complete,
+            from_cache: false,
+        }
+    }
+
+    /// Build, compute aggregates once, send.
+    pub fn publish(
+        &self,
+        complete: bool,
+        tx: Option<&UnboundedSender<FleetUpdate>>,
+    ) -> (Arc<FleetSnapshot>, Arc<Aggregates>) {
+        let snap = Arc::new(self.snapshot(complete));
+        let aggregates = Arc::new(Aggregates::compute(&snap, &self.agg, Utc::now()));
+        if let Some(tx) = tx {
+            let _ = tx.send(FleetUpdate::Snapshot {
+                snapshot: snap.clone(),
+                aggregates: aggregates.clone(),
+            });
+        }
+        (snap, aggregates)
+    }
+}
+
+/// Copy the patch-state fields of `from` into `to`.
+pub fn copy_patch_state(to: &mut Node, from: &Node) {
+    to.patch_group = from.patch_group.clone();
+    to.baseline_id = from.baseline_id.clone();
+    to.compliance = from.compliance;
+    to.installed = from.installed;
+    to.installed_other = from.installed_other;
+    to.installed_pending_reboot = from.installed_pending_reboot;
+    to.installed_rejected = from.installed_rejected;
+    to.missing = from.missing;
+    to.failed = from.failed;
+    to.not_applicable = from.not_applicable;
+    to.critical_noncompliant = from.critical_noncompliant;
+    to.security_noncompliant = from.security_noncompliant;
+    to.other_noncompliant = from.other_noncompliant;
+    to.last_operation = from.last_operation;
+    to.last_operation_start = from.last_operation_start;
+    to.last_operation_end = from.last_operation_end;
+    to.reboot_option = from.reboot_option;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AccountState, Compliance, PatchOperation};
+
+    fn node(acct: &str, region: &str, id: &str, missing: u32) -> Node {
+        let mut n = Node {
+            instance_id: id.into(),
+            account_id: acct.into(),
+            region: region.into(),
+            missing,
+            last_operation: Some(PatchOperation::Scan),
+            ..Node::default()
+        };
+        n.compliance = n.derive_compliance();
+        n
+    }
+
+    fn discovery(accounts: &[&str]) -> Discovery {
+        Discovery {
+            accounts: accounts
+                .iter()
+                .map(|a| Account {
+                    id: a.to_string(),
+                    name: a.to_string(),
+                    state: AccountState::Active,
+                    ..Account::default()
+                })
+                .collect(),
+            ..Discovery::default()
+        }
+    }
+
+    fn regions(r: &[&str]) -> Vec<String> {
+        r.iter().map(|r| r.to_string()).collect()
+    }
+
+    fn result(acct: &str, region: &str, nodes: Option<Vec<Node>>) -> UnitResult {
+        UnitResult {
+            account_id: acct.into(),
+            region: region.into(),
+            nodes,
+            certificates: Some(vec![]),
+            commands: Some(vec![]),
+            fetched_at: Utc::now(),
+            ..UnitResult::default()
+        }
+    }
+
+    fn builder(prev: Option<&FleetSnapshot>) -> SnapshotBuilder {
+        SnapshotBuilder::new(
+            prev,
+            None,
+            None,
+            vec!["us-east-1".into(), "eu-west-1".into()],
+            AggregateConfig::default(),
+        )
+    }
+
+    #[test]
+    fn progress_and_completion() {
+        let mut b = builder(None);
+        b.finish_discovery(
+            &discovery(&["a", "b"]),
+            &regions(&["us-east-1", "eu-west-1"]),
+        );
+        assert_eq!(b.progress(), Progress { done: 0, total: 4 });
+        b.apply(result(
+            "a",
+            "us-east-1",
+            Some(vec![
+                node("a", "us-east-1", "i-2", 0),
+                node("a", "us-east-1", "i-1", 1),
+            ]),
+        ));
+        let s = b.snapshot(false);
+        assert_eq!(s.nodes.len(), 2);
+        assert_eq!(s.nodes[0].instance_id, "i-1", "sorted within a unit");
+        assert_eq!(s.progress, Progress { done: 1, total: 4 });
+        assert!(!b.is_complete());
+        b.account_failed(
+            "b",
+            CollectError {
+                account_id: Some("b".into()),
+                service: "sts".into(),
+                code: "AccessDenied".into(),
+                ..CollectError::default()
+            },
+        );
+        b.apply(result("a", "eu-west-1", Some(vec![])));
+        assert!(b.is_complete());
+        let s = b.snapshot(true);
+        assert_eq!(s.errors.len(), 1);
+        assert_eq!(s.errors[0].code, "AccessDenied");
+        assert_eq!(s.sources.iter().filter(|s| s.ok).count(), 6);
+    }
+
+    #[test]
+    fn accounts_stream_in_before_discovery_ends() {
+        let mut b = builder(None);
+        let r = regions(&["us-east-1"]);
+        let d = discovery(&["a", "b"]);
+        assert_eq!(b.add_accounts(&d.accounts[..1], &r), vec!["a".to_string()]);
+        b.apply(result(
+            "a",
+            "us-east-1",
+            Some(vec![node("a", "us-east-1", "i-1", 0)]),
+        ));
+        // all known units done, but discovery still running: not complete
+        assert!(!b.is_complete());
+        assert_eq!(b.snapshot(false).accounts.len(), 1);
+        // the final list adds b; a is not started twice
+        assert_eq!(b.finish_discovery(&d, &r), vec!["b".to_string()]);
+        assert_eq!(b.progress(), Progress { done: 1, total: 2 });
+        b.apply(result("b", "us-east-1", Some(vec![])));
+        assert!(b.is_complete());
+    }
+
+    #[test]
+    fn failed_source_keeps_previous_data() {
+        let mut b = builder(None);
+        let u = regions(&["us-east-1"]);
+        b.finish_discovery(&discovery(&["a"]), &u);
+        b.apply(result(
+            "a",
+            "us-east-1",
+            Some(vec![node("a", "us-east-1", "i-1", 3)]),
+        ));
+        let first = b.snapshot(true);
+
+        // next refresh: SSM fails for that unit
+        let mut b = builder(Some(&first));
+        b.finish_discovery(&discovery(&["a"]), &u);
+        // seeded: visible before the unit reports
+        assert_eq!(b.snapshot(false).nodes.len(), 1);
+        let mut r = result("a", "us-east-1", None);
+        r.errors.push(CollectError {
+            code: "ThrottlingException".into(),
+            ..CollectError::default()
+        });
+        b.apply(r);
+        let s = b.snapshot(true);
+        assert_eq!(s.nodes.len(), 1, "last good nodes kept");
+        let src = s.sources.iter().find(|s| s.service == SRC_NODES).unwrap();
+        assert!(!src.ok);
+        assert_eq!(
+            src.fetched_at,
+            first
+                .sources
+                .iter()
+                .find(|s| s.service == SRC_NODES)
+                .unwrap()
+                .fetched_at
+        );
+        assert_eq!(s.errors.len(), 1);
+    }
+
+    #[test]
+    fn failed_patch_batch_keeps_previous_patch_state() {
+        let mut b = builder(None);
+        let u = regions(&["us-east-1"]);
+        b.finish_discovery(&discovery(&["a"]), &u);
+        b.apply(result(
+            "a",
+            "us-east-1",
+            Some(vec![node("a", "us-east-1", "i-1", 3)]),
+        ));
+        let first = b.snapshot(true);
+        let mut b = builder(Some(&first));
+        b.finish_discovery(&discovery(&["a"]), &u);
+        let mut fresh = node("a", "us-east-1", "i-1", 0);
+        fresh.last_operation = None;
+        fresh.compliance = Compliance::Unreported;
+        let mut r = result("a", "us-east-1", Some(vec![fresh]));
+        r.patch_state_missing = vec!["i-1".into()];
+        b.apply(r);
+        let s = b.snapshot(true);
+        assert_eq!(s.nodes[0].missing, 3);
+        assert_eq!(s.nodes[0].compliance, Compliance::NonCompliant);
+    }
+
+    #[test]
+    fn accounts_out_of_scope_are_dropped_and_aggregates_follow() {
+        let mut b = builder(None);
+        b.finish_discovery(&discovery(&["a", "b"]), &regions(&["us-east-1"]));
+        b.apply(result(
+            "a",
+            "us-east-1",
+            Some(vec![node("a", "us-east-1", "i-1", 0)]),
+        ));
+        b.apply(result(
+            "b",
+            "us-east-1",
+            Some(vec![node("b", "us-east-1", "i-2", 1)]),
+        ));
+        let (snap, agg) = b.publish(true, None);
+        assert_eq!(agg.fleet.nodes, 2);
+        assert_eq!(agg.fleet.non_compliant, 1);
+        let mut b = builder(Some(&snap));
+        b.finish_discovery(&discovery(&["a"]), &regions(&["us-east-1"]));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        b.publish(false, Some(&tx));
+        match rx.try_recv().unwrap() {
+            FleetUpdate::Snapshot {
+                snapshot,
+                aggregates,
+            } => {
+                assert_eq!(snapshot.nodes.len(), 1);
+                assert_eq!(aggregates.fleet.nodes, 1);
+                assert!(!snapshot.complete);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,438 @@
+//! Collection of one account × region: managed nodes with their patch states (SSM),
+//! certificates (ACM), recent patch operations (Run Command). The three run concurrently;
+//! a failure in one is recorded and the others carry on.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::model::{Certificate, CollectError, CommandSummary, Node};
+
+use super::clients::RegionClients;
+use super::convert;
+use super::error::Failure;
+use super::limiter::{ApiKey, Limiter};
+
+/// DescribeInstanceInformation page size (the API maximum).
+pub const INFO_PAGE: i32 = 50;
+/// Instance ids per DescribeInstancePatchStates call (the API maximum).
+pub const PATCH_STATE_BATCH: usize = 50;
+/// ListCommands page size (the API maximum) and pages read per refresh.
+pub const COMMANDS_PAGE: i32 = 50;
+pub const COMMANDS_MAX_PAGES: usize = 2;
+
+/// Shared by every collection task of one refresh.
+#[derive(Clone)]
+pub struct CollectCtx {
+    pub limiter: Arc<Limiter>,
+    pub cancel: CancellationToken,
+    /// The refresh's reference time (days left, command history window).
+    pub now: DateTime<Utc>,
+    pub command_history_days: i64,
+}
+
+/// What one account × region produced. `None` for a source that failed (the snapshot then
+/// keeps that source's previous data, and the error says why).
+#[derive(Clone, Debug, Default)]
+pub struct UnitResult {
+    pub account_id: String,
+    pub region: String,
+    pub nodes: Option<Vec<Node>>,
+    /// Nodes whose patch-state batch failed: their previous patch state is kept.
+    pub patch_state_missing: Vec<String>,
+    pub certificates: Option<Vec<Certificate>>,
+    pub commands: Option<Vec<CommandSummary>>,
+    pub errors: Vec<CollectError>,
+    pub fetched_at: DateTime<Utc>,
+}
+
+pub async fn collect_unit(
+    ctx: &CollectCtx,
+    clients: &RegionClients,
+    account_id: &str,
+    region: &str,
+) -> UnitResult {
+    let (nodes, certs, commands) = tokio::join!(
+        collect_nodes(ctx, &clients.ssm, account_id, region),
+        collect_certificates(ctx, &clients.acm, account_id, region),
+        collect_commands(ctx, &clients.ssm, account_id, region),
+    );
+    let mut errors = Vec::new();
+    let (nodes, missing) = match nodes {
+        Ok((n, missing, errs)) => {
+            errors.extend(errs);
+            (Some(n), missing)
+        }
+        Err(e) => {
+            errors.extend(e);
+            (None, Vec::new())
+        }
+    };
+    let certificates = match certs {
+        Ok((c, errs)) => {
+            errors.extend(errs);
+            Some(c)
+        }
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let commands = match commands {
+        Ok(c) => Some(c),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    UnitResult {
+        account_id: account_id.to_string(),
+        region: region.to_string(),
+        nodes,
+        patch_state_missing: missing,
+        certificates,
+        commands,
+        errors,
+        fetched_at: Utc::now(),
+    }
+}
+
+fn err(
+    f: &Failure,
+    account_id: &str,
+    region: &str,
+    service: &str,
+    operation: &str,
+) -> CollectError {
+    f.to_collect_error(Some(account_id), Some(region), service, operation)
+}
+
+type NodesOk = (Vec<Node>, Vec<String>, Vec<CollectError>);
+/// A patch-state batch: the states, or the failure with the ids it covered.
+type BatchResult = Result<Vec<aws_sdk_ssm::types::InstancePatchState>, (Failure, Vec<String>)>;
+
+/// DescribeInstanceInformation (all pages); each page's patch states are fetched while the
+/// next page loads.
+async fn collect_nodes(
+    ctx: &CollectCtx,
+    ssm: &aws_sdk_ssm::Client,
+    account_id: &str,
+    region: &str,
+) -> Result<NodesOk, Vec<CollectError>> {
+    let key = ApiKey::new(account_id, region, "DescribeInstanceInformation");
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut states: JoinSet<BatchResult> = JoinSet::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = ctx
+            .limiter
+            .call(&key, &ctx.cancel, || {
+                let t = token.clone();
+                async move {
+                    ssm.describe_instance_information()
+                        .max_results(INFO_PAGE)
+                        .set_next_token(t)
+                        .send()
+                        .await
+                        .map_err(|e| Failure::from_sdk(&e))
+                }
+            })
+            .await;
+        let page = match page {
+            Ok(p) => p,
+            Err(f) => {
+                states.abort_all();
+                if f.is_cancelled() {
+                    return Err(Vec::new());
+                }
+                return Err(vec![err(
+                    &f,
+                    account_id,
+                    region,
+                    "ssm",
+                    "DescribeInstanceInformation",
+                )]);
+            }
+        };
+        let first = nodes.len();
+        nodes.extend(
+            page.instance_information_list()
+                .iter()
+                .filter_map(|i| convert::node_from_info(i, account_id, region)),
+        );
+        let ids: Vec<String> = nodes[first..]
+            .iter()
+            .map(|n| n.instance_id.clone())
+            .collect();
+        for batch in ids.chunks(PATCH_STATE_BATCH) {
+            let batch = batch.to_vec();
+            let ssm = ssm.clone();
+            let ctx = ctx.clone();
+            let key = ApiKey::new(account_id, region, "DescribeInstancePatchStates");
+            states.spawn(async move {
+                patch_states(&ctx, &ssm, &key, &batch)
+                    .await
+                    .map_err(|f| (f, batch))
+            });
+        }
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    let index: HashMap<String, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.instance_id.clone(), i))
+        .collect();
+    let mut missing = Vec::new();
+    let mut errors = Vec::new();
+    while let Some(joined) = states.join_next().await {
+        match joined {
+            Ok(Ok(list)) => {
+                for s in &list {
+                    if let Some(&i) = index.get(s.instance_id()) {
+                        convert::apply_patch_state(&mut nodes[i], s);
+                    }
+                }
+            }
+            Ok(Err((f, batch))) => {
+                if f.is_cancelled() {
+                    return Err(Vec::new());
+                }
+                if errors.is_empty() {
+                    errors.push(err(
+                        &f,
+                        account_id,
+                        region,
+                        "ssm",
+                        "DescribeInstancePatchStates",
+                    ));
+                }
+                missing.extend(batch);
+            }
+            Err(join_err) => {
+                errors.push(err(
+                    &Failure::new(
+                        super::error::FailureKind::Client,
+                        "Internal",
+                        join_err.to_string(),
+                    ),
+                    account_id,
+                    region,
+                    "ssm",
+                    "DescribeInstancePatchStates",
+                ));
+            }
+        }
+    }
+    Ok((nodes, missing, errors))
+}
+
+/// DescribeInstancePatchStates for up to 50 ids (all pages).
+pub async fn patch_states(
+    ctx: &CollectCtx,
+    ssm: &aws_sdk_ssm::Client,
+    key: &ApiKey,
+    ids: &[String],
+) -> Result<Vec<aws_sdk_ssm::types::InstancePatchState>, Failure> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = ctx
+            .limiter
+            .call(key, &ctx.cancel, || {
+                let t = token.clone();
+                async move {
+                    ssm.describe_instance_patch_states()
+                        .set_instance_ids(Some(ids.to_vec()))
+                        .max_results(PATCH_STATE_BATCH as i32)
+                        .set_next_token(t)
+                        .send()
+                        .await
+                        .map_err(|e| Failure::from_sdk(&e))
+                }
+            })
+            .await?;
+        out.extend(page.instance_patch_states().iter().cloned());
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// Every key type, so ListCertificates does not hide EC and RSA-4096 certificates.
+fn all_key_types() -> Vec<aws_sdk_acm::types::KeyAlgorithm> {
+    use aws_sdk_acm::types::KeyAlgorithm as K;
+    vec![
+        K::Rsa1024,
+        K::Rsa2048,
+        K::Rsa3072,
+        K::Rsa4096,
+        K::EcPrime256v1,
+        K::EcSecp384r1,
+        K::EcSecp521r1,
+    ]
+}
+
+/// ListCertificates (all pages, every key type), then DescribeCertificate for the ones whose
+/// summary lacks what the views need (in-use-by, renewal status).
+async fn collect_certificates(
+    ctx: &CollectCtx,
+    acm: &aws_sdk_acm::Client,
+    account_id: &str,
+    region: &str,
+) -> Result<(Vec<Certificate>, Vec<CollectError>), CollectError> {
+    let key = ApiKey::new(account_id, region, "ListCertificates");
+    let includes = aws_sdk_acm::types::Filters::builder()
+        .set_key_types(Some(all_key_types()))
+        .build();
+    let mut certs = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = ctx
+            .limiter
+            .call(&key, &ctx.cancel, || {
+                let t = token.clone();
+                let includes = includes.clone();
+                async move {
+                    acm.list_certificates()
+                        .includes(includes)
+                        .max_items(1000)
+                        .set_next_token(t)
+                        .send()
+                        .await
+                        .map_err(|e| Failure::from_sdk(&e))
+                }
+            })
+            .await
+            .map_err(|f| err(&f, account_id, region, "acm", "ListCertificates"))?;
+        certs.extend(
+            page.certificate_summary_list()
+                .iter()
+                .filter_map(|c| convert::cert_from_summary(c, account_id, region, ctx.now)),
+        );
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    let dkey = ApiKey::new(account_id, region, "DescribeCertificate");
+    let details = futures::future::join_all(
+        certs
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| convert::needs_detail(c))
+            .map(|(i, c)| {
+                let arn = c.arn.clone();
+                let dkey = &dkey;
+                async move {
+                    let r = ctx
+                        .limiter
+                        .call(dkey, &ctx.cancel, || {
+                            let arn = arn.clone();
+                            async move {
+                                acm.describe_certificate()
+                                    .certificate_arn(arn)
+                                    .send()
+                                    .await
+                                    .map_err(|e| Failure::from_sdk(&e))
+                            }
+                        })
+                        .await;
+                    (i, r)
+                }
+            }),
+    )
+    .await;
+    let mut errors = Vec::new();
+    for (i, r) in details {
+        match r {
+            Ok(out) => {
+                if let Some(d) = out.certificate() {
+                    convert::apply_cert_detail(&mut certs[i], d, ctx.now);
+                }
+            }
+            Err(f) if f.is_cancelled() => {}
+            Err(f) => {
+                if errors.is_empty() {
+                    errors.push(err(&f, account_id, region, "acm", "DescribeCertificate"));
+                }
+            }
+        }
+    }
+    Ok((certs, errors))
+}
+
+/// Recent AWS-RunPatchBaseline operations (ListCommands, newest first, a couple of pages).
+async fn collect_commands(
+    ctx: &CollectCtx,
+    ssm: &aws_sdk_ssm::Client,
+    account_id: &str,
+    region: &str,
+) -> Result<Vec<CommandSummary>, CollectError> {
+    use aws_sdk_ssm::types::{CommandFilter, CommandFilterKey};
+    let key = ApiKey::new(account_id, region, "ListCommands");
+    let since = (ctx.now - chrono::Duration::days(ctx.command_history_days.max(1)))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let filters = vec![
+        CommandFilter::builder()
+            .key(CommandFilterKey::DocumentName)
+            .value("AWS-RunPatchBaseline")
+            .build()
+            .expect("key and value set"),
+        CommandFilter::builder()
+            .key(CommandFilterKey::InvokedAfter)
+            .value(since)
+            .build()
+            .expect("key and value set"),
+    ];
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..COMMANDS_MAX_PAGES {
+        let page = ctx
+            .limiter
+            .call(&key, &ctx.cancel, || {
+                let t = token.clone();
+                let filters = filters.clone();
+                async move {
+                    ssm.list_commands()
+                        .set_filters(Some(filters))
+                        .max_results(COMMANDS_PAGE)
+                        .set_next_token(t)
+                        .send()
+                        .await
+                        .map_err(|e| Failure::from_sdk(&e))
+                }
+            })
+            .await
+            .map_err(|f| err(&f, account_id, region, "ssm", "ListCommands"))?;
+        out.extend(
+            page.commands()
+                .iter()
+                .filter_map(|c| convert::command_from_sdk(c, account_id, region)),
+        );
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,480 @@
+//! SDK types → `crate::model` types. Pure functions; nothing else in the crate sees SDK types.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{
+    Account, AccountState, Certificate, CommandInvocation, CommandPluginOutput, CommandSummary,
+    Node, Patch, PatchOperation, PatchState, PingStatus, PlatformType, RebootOption,
+};
+
+/// SDK timestamp → chrono (None for the zero / "not set" epoch some APIs send).
+pub fn ts(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
+    if t.secs() == 0 && t.subsec_nanos() == 0 {
+        return None;
+    }
+    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+pub fn ts_opt(t: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {
+    t.and_then(ts)
+}
+
+/// A managed node from DescribeInstanceInformation (patch fields empty until the patch
+/// state is applied). `None` without an instance id.
+pub fn node_from_info(
+    i: &aws_sdk_ssm::types::InstanceInformation,
+    account_id: &str,
+    region: &str,
+) -> Option<Node> {
+    use aws_sdk_ssm::types::{PingStatus as P, PlatformType as T};
+    let instance_id = i.instance_id()?.to_string();
+    let computer_name = i.computer_name().unwrap_or_default().to_string();
+    let name = i
+        .name()
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| computer_name.clone());
+    let platform_type = match i.platform_type() {
+        Some(T::Linux) => PlatformType::Linux,
+        Some(T::Windows) => PlatformType::Windows,
+        Some(T::Macos) => PlatformType::MacOS,
+        _ => PlatformType::Unknown,
+    };
+    Some(Node {
+        instance_id,
+        account_id: account_id.to_string(),
+        region: region.to_string(),
+        name,
+        computer_name,
+        ip_address: i.ip_address().unwrap_or_default().to_string(),
+        resource_type: i
+            .resource_type()
+            .map(|r| r.as_str().to_string())
+            .unwrap_or_default(),
+        platform_type,
+        platform_name: i.platform_name().unwrap_or_default().to_string(),
+        platform_version: i.platform_version().unwrap_or_default().to_string(),
+        agent_version: i.agent_version().unwrap_or_default().to_string(),
+        agent_outdated: i.is_latest_version() == Some(false),
+        ping_status: match i.ping_status() {
+            Some(P::Online) => PingStatus::Online,
+            Some(P::ConnectionLost) => PingStatus::ConnectionLost,
+            Some(P::Inactive) => PingStatus::Inactive,
+            _ => PingStatus::Unknown,
+        },
+        last_ping: ts_opt(i.last_ping_date_time()),
+        registration_date: ts_opt(i.registration_date()),
+        iam_role: i.iam_role().filter(|r| !r.is_empty()).map(str::to_string),
+        ..Node::default()
+    })
+}
+
+fn count(n: i32) -> u32 {
+    u32::try_from(n).unwrap_or(0)
+}
+
+/// Apply a DescribeInstancePatchStates entry to its node and derive compliance.
+pub fn apply_patch_state(node: &mut Node, s: &aws_sdk_ssm::types::InstancePatchState) {
+    use aws_sdk_ssm::types::{PatchOperationType as O, RebootOption as R};
+    if !s.patch_group().is_empty() {
+        node.patch_group = Some(s.patch_group().to_string());
+    }
+    if !s.baseline_id().is_empty() {
+        node.baseline_id = Some(s.baseline_id().to_string());
+    }
+    node.installed = count(s.installed_count());
+    node.installed_other = count(s.installed_other_count());
+    node.installed_pending_reboot = count(s.installed_pending_reboot_count().unwrap_or(0));
+    node.installed_rejected = count(s.installed_rejected_count().unwrap_or(0));
+    node.missing = count(s.missing_count());
+    node.failed = count(s.failed_count());
+    node.not_applicable = count(s.not_applicable_count());
+    node.critical_noncompliant = count(s.critical_non_compliant_count().unwrap_or(0));
+    node.security_noncompliant = count(s.security_non_compliant_count().unwrap_or(0));
+    node.other_noncompliant = count(s.other_non_compliant_count().unwrap_or(0));
+    node.last_operation = match s.operation() {
+        O::Install => Some(PatchOperation::Install),
+        O::Scan => Some(PatchOperation::Scan),
+        // an operation we do not know still means the node reported
+        _ => Some(PatchOperation::Scan),
+    };
+    node.last_operation_start = ts(s.operation_start_time());
+    node.last_operation_end = ts(s.operation_end_time());
+    node.reboot_option = match s.reboot_option() {
+        Some(R::NoReboot) => Some(RebootOption::NoReboot),
+        Some(R::RebootIfNeeded) => Some(RebootOption::RebootIfNeeded),
+        _ => None,
+    };
+    node.compliance = node.derive_compliance();
+}
+
+/// Whole days from `now` to `not_after` (negative when expired).
+pub fn days_left(not_after: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<i64> {
+    not_after.map(|t| (t - now).num_seconds().div_euclid(86_400))
+}
+
+/// A certificate from the ListCertificates summary.
+pub fn cert_from_summary(
+    c: &aws_sdk_acm::types::CertificateSummary,
+    account_id: &str,
+    region: &str,
+    now: DateTime<Utc>,
+) -> Option<Certificate> {
+    let arn = c.certificate_arn()?.to_string();
+    let not_after = ts_opt(c.not_after());
+    Some(Certificate {
+        arn,
+        account_id: account_id.to_string(),
+        region: region.to_string(),
+        domain_name: c.domain_name().unwrap_or_default().to_string(),
+        subject_alternative_names: c.subject_alternative_name_summaries().to_vec(),
+        cert_type: c
+            .r#type()
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_default(),
+        status: c
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        key_algorithm: c
+            .key_algorithm()
+            .map(|k| k.as_str().to_string())
+            .unwrap_or_default(),
+        not_before: ts_opt(c.not_before()),
+        not_after,
+        days_left: days_left(not_after, now),
+        in_use: c.in_use().unwrap_or(false),
+        in_use_by: Vec::new(),
+        renewal_eligibility: c.renewal_eligibility().map(|r| r.as_str().to_string()),
+        renewal_status: None,
+        failure_reason: None,
+    })
+}
+
+/// Whether the summary lacks what the views need (who uses it; renewal status).
+pub fn needs_detail(c: &Certificate) -> bool {
+    c.in_use || c.cert_type == "AMAZON_ISSUED" || c.status == "FAILED"
+}
+
+/// Complete a certificate with DescribeCertificate.
+pub fn apply_cert_detail(
+    c: &mut Certificate,
+    d: &aws_sdk_acm::types::CertificateDetail,
+    now: DateTime<Utc>,
+) {
+    c.in_use_by = d.in_use_by().to_vec();
+    if !c.in_use_by.is_empty() {
+        c.in_use = true;
+    }
+    if let Some(r) = d.renewal_summary() {
+        c.renewal_status = Some(r.renewal_status().as_str().to_string());
+        if let Some(reason) = r.renewal_status_reason() {
+            c.failure_reason = Some(reason.as_str().to_string());
+        }
+    }
+    if let Some(f) = d.failure_reason() {
+        c.failure_reason = Some(f.as_str().to_string());
+    }
+    if c.subject_alternative_names.is_empty() {
+        c.subject_alternative_names = d.subject_alternative_names().to_vec();
+    }
+    if c.not_after.is_none() {
+        c.not_after = ts_opt(d.not_after());
+        c.days_left = days_left(c.not_after, now);
+    }
+    if c.not_before.is_none() {
+        c.not_before = ts_opt(d.not_before());
+    }
+    if let Some(e) = d.renewal_eligibility() {
+        c.renewal_eligibility = Some(e.as_str().to_string());
+    }
+}
+
+pub fn command_from_sdk(
+    c: &aws_sdk_ssm::types::Command,
+    account_id: &str,
+    region: &str,
+) -> Option<CommandSummary> {
+    let command_id = c.command_id()?.to_string();
+    let parameters: BTreeMap<String, Vec<String>> = c
+        .parameters()
+        .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    Some(CommandSummary {
+        command_id,
+        account_id: account_id.to_string(),
+        region: region.to_string(),
+        document_name: c.document_name().unwrap_or_default().to_string(),
+        comment: c.comment().unwrap_or_default().to_string(),
+        status: c
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        status_details: c.status_details().unwrap_or_default().to_string(),
+        requested_at: ts_opt(c.requested_date_time()),
+        parameters,
+        instance_ids: c.instance_ids().to_vec(),
+        targets: c
+            .targets()
+            .iter()
+            .map(|t| format!("{}={}", t.key().unwrap_or_default(), t.values().join(",")))
+            .collect(),
+        target_count: count(c.target_count()),
+        completed_count: count(c.completed_count()),
+        error_count: count(c.error_count()),
+        delivery_timed_out_count: count(c.delivery_timed_out_count()),
+        max_concurrency: c.max_concurrency().unwrap_or_default().to_string(),
+        max_errors: c.max_errors().unwrap_or_default().to_string(),
+    })
+}
+
+/// ListCommandInvocations output is cut at 2,500 characters.
+pub const INVOCATION_OUTPUT_LIMIT: usize = 2_500;
+
+pub fn invocation_from_sdk(
+    i: &aws_sdk_ssm::types::CommandInvocation,
+    account_id: &str,
+    region: &str,
+) -> CommandInvocation {
+    CommandInvocation {
+        command_id: i.command_id().unwrap_or_default().to_string(),
+        account_id: account_id.to_string(),
+        region: region.to_string(),
+        instance_id: i.instance_id().unwrap_or_default().to_string(),
+        instance_name: i.instance_name().unwrap_or_default().to_string(),
+        document_name: i.document_name().unwrap_or_default().to_string(),
+        status: i
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        status_details: i.status_details().unwrap_or_default().to_string(),
+        requested_at: ts_opt(i.requested_date_time()),
+        plugins: i
+            .command_plugins()
+            .iter()
+            .map(|p| {
+                let out = p.output().unwrap_or_default().to_string();
+                CommandPluginOutput {
+                    name: p.name().unwrap_or_default().to_string(),
+                    status: p
+                        .status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    status_details: p.status_details().unwrap_or_default().to_string(),
+                    response_code: p.response_code(),
+                    started_at: ts_opt(p.response_start_date_time()),
+                    finished_at: ts_opt(p.response_finish_date_time()),
+                    truncated: out.chars().count() >= INVOCATION_OUTPUT_LIMIT,
+                    stdout: out,
+                    stderr: String::new(),
+                    output_url: p.standard_output_url().unwrap_or_default().to_string(),
+                }
+            })
+            .collect(),
+    }
+}
+
+pub fn patch_state(s: &aws_sdk_ssm::types::PatchComplianceDataState) -> PatchState {
+    use aws_sdk_ssm::types::PatchComplianceDataState as S;
+    match s {
+        S::Missing => PatchState::Missing,
+        S::Failed => PatchState::Failed,
+        S::InstalledPendingReboot => PatchState::InstalledPendingReboot,
+        S::InstalledRejected => PatchState::InstalledRejected,
+        S::AvailableSecurityUpdate => PatchState::AvailableSecurityUpdate,
+        S::Installed => PatchState::Installed,
+        S::InstalledOther => PatchState::InstalledOther,
+        S::NotApplicable => PatchState::NotApplicable,
+        _ => PatchState::Unknown,
+    }
+}
+
+pub fn patch_from_sdk(p: &aws_sdk_ssm::types::PatchComplianceData) -> Patch {
+    Patch {
+        title: p.title().to_string(),
+        kb_id: p.kb_id().to_string(),
+        classification: p.classification().to_string(),
+        severity: p.severity().to_string(),
+        state: patch_state(p.state()),
+        installed_time: ts(p.installed_time()),
+        cve_ids: p
+            .cve_ids()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
+/// Organizations account state (`State`, else the retired `Status`).
+pub fn account_state(a: &aws_sdk_organizations::types::Account) -> AccountState {
+    use aws_sdk_organizations::types::{AccountState as S, AccountStatus as St};
+    match a.state() {
+        Some(S::Active) => AccountState::Active,
+        Some(S::PendingActivation) => AccountState::PendingActivation,
+        Some(S::Suspended) => AccountState::Suspended,
+        Some(S::PendingClosure) => AccountState::PendingClosure,
+        Some(S::Closed) => AccountState::Closed,
+        Some(_) => AccountState::Unknown,
+        None => match a.status() {
+            Some(St::Active) => AccountState::Active,
+            Some(St::Suspended) => AccountState::Suspended,
+            Some(St::PendingClosure) => AccountState::PendingClosure,
+            Some(_) => AccountState::Unknown,
+            None => AccountState::Unknown,
+        },
+    }
+}
+
+pub fn account_from_sdk(
+    a: &aws_sdk_organizations::types::Account,
+    ou_id: &str,
+    ou_path: &str,
+) -> Option<Account> {
+    let id = a.id()?.to_string();
+    Some(Account {
+        name: a
+            .name()
+            .filter(|n| !n.is_empty())
+            .unwrap_or(&id)
+            .to_string(),
+        id,
+        email: a.email().map(str::to_string),
+        ou_id: Some(ou_id.to_string()),
+        ou_path: ou_path.to_string(),
+        state: account_state(a),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ssm::types as ssm;
+    use aws_smithy_types::DateTime as SdkTime;
+
+    fn info() -> ssm::InstanceInformation {
+        ssm::InstanceInformation::builder()
+            .instance_id("i-0123456789abcdef0")
+            .ping_status(ssm::PingStatus::ConnectionLost)
+            .platform_type(ssm::PlatformType::Linux)
+            .platform_name("Ubuntu")
+            .platform_version("22.04")
+            .agent_version("3.2.1.0")
+            .is_latest_version(false)
+            .computer_name("web-1.internal")
+            .ip_address("10.0.0.1")
+            .resource_type(ssm::ResourceType::Ec2Instance)
+            .last_ping_date_time(SdkTime::from_secs(1_700_000_000))
+            .build()
+    }
+
+    fn state(missing: i32, pending: i32) -> ssm::InstancePatchState {
+        ssm::InstancePatchState::builder()
+            .instance_id("i-0123456789abcdef0")
+            .patch_group("Production")
+            .baseline_id("pb-0123456789abcdef0")
+            .installed_count(10)
+            .missing_count(missing)
+            .failed_count(0)
+            .installed_pending_reboot_count(pending)
+            .not_applicable_count(3)
+            .critical_non_compliant_count(missing)
+            .operation(ssm::PatchOperationType::Scan)
+            .operation_start_time(SdkTime::from_secs(1_700_000_000))
+            .operation_end_time(SdkTime::from_secs(1_700_000_100))
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn node_fields_and_compliance() {
+        let mut n = node_from_info(&info(), "111111111111", "eu-west-1").unwrap();
+        assert_eq!(n.name, "web-1.internal");
+        assert_eq!(n.ping_status, PingStatus::ConnectionLost);
+        assert!(n.agent_outdated);
+        assert_eq!(n.resource_type, "EC2Instance");
+        assert_eq!(n.compliance, crate::model::Compliance::Unreported);
+        apply_patch_state(&mut n, &state(0, 0));
+        assert_eq!(n.compliance, crate::model::Compliance::Compliant);
+        assert_eq!(n.patch_group.as_deref(), Some("Production"));
+        assert_eq!(n.last_operation_end.unwrap().timestamp(), 1_700_000_100);
+        apply_patch_state(&mut n, &state(2, 0));
+        assert_eq!(n.compliance, crate::model::Compliance::NonCompliant);
+        assert_eq!(n.critical_noncompliant, 2);
+        apply_patch_state(&mut n, &state(0, 1));
+        assert_eq!(n.compliance, crate::model::Compliance::NonCompliant);
+    }
+
+    #[test]
+    fn certificate_days_and_detail() {
+        use aws_sdk_acm::types as acm;
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let s = acm::CertificateSummary::builder()
+            .certificate_arn("arn:aws:acm:eu-west-1:111111111111:certificate/abc")
+            .domain_name("shop.example.com")
+            .r#type(acm::CertificateType::AmazonIssued)
+            .status(acm::CertificateStatus::Issued)
+            .key_algorithm(acm::KeyAlgorithm::EcPrime256v1)
+            .not_after(SdkTime::from_secs(1_700_000_000 + 10 * 86_400 + 5))
+            .in_use(true)
+            .build();
+        let mut c = cert_from_summary(&s, "111111111111", "eu-west-1", now).unwrap();
+        assert_eq!(c.days_left, Some(10));
+        assert_eq!(c.key_algorithm, "EC_prime256v1");
+        assert!(needs_detail(&c));
+        let d = acm::CertificateDetail::builder()
+            .in_use_by("arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/x")
+            .renewal_summary(
+                acm::RenewalSummary::builder()
+                    .renewal_status(acm::RenewalStatus::Failed)
+                    .renewal_status_reason(acm::FailureReason::CaaError)
+                    .set_domain_validation_options(Some(vec![]))
+                    .updated_at(SdkTime::from_secs(1_700_000_000))
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        apply_cert_detail(&mut c, &d, now);
+        assert_eq!(c.renewal_status.as_deref(), Some("FAILED"));
+        assert_eq!(c.failure_reason.as_deref(), Some("CAA_ERROR"));
+        assert_eq!(c.in_use_by.len(), 1);
+        assert_eq!(c.risk(), Some("renewal failed"));
+        // expired: negative days
+        assert_eq!(
+            days_left(DateTime::from_timestamp(1_700_000_000 - 3600, 0), now),
+            Some(-1)
+        );
+    }
+
+    #[test]
+    fn patches_and_accounts() {
+        let p = ssm::PatchComplianceData::builder()
+            .title("openssl")
+            .kb_id("openssl.x86_64:3.0.8")
+            .classification("Security")
+            .severity("Critical")
+            .state(ssm::PatchComplianceDataState::InstalledPendingReboot)
+            .installed_time(SdkTime::from_secs(0))
+            .cve_ids("CVE-2024-1, CVE-2024-2")
+            .build()
+            .unwrap();
+        let p = patch_from_sdk(&p);
+        assert_eq!(p.state, PatchState::InstalledPendingReboot);
+        assert_eq!(p.installed_time, None);
+        assert_eq!(p.cve_ids, vec!["CVE-2024-1", "CVE-2024-2"]);
+
+        use aws_sdk_organizations::types as org;
+        let a = org::Account::builder()
+            .id("222222222222")
+            .name("prod")
+            .status(org::AccountStatus::Suspended)
+            .build();
+        let a = account_from_sdk(&a, "ou-ab-12345678", "Root/Workloads").unwrap();
+        assert_eq!(a.state, AccountState::Suspended);
+        assert_eq!(a.ou_path, "Root/Workloads");
+    }
+}

@@ -1,0 +1,428 @@
+//! One bounded pool for every API call, a token-bucket rate limit per
+//! account × region × API, retries with jittered exponential backoff on throttling and
+//! transient failures, and cancellation.
+//!
+//! Every SDK call of the data layer goes through [`Limiter::call`]; the SDK's own retries are
+//! off (one attempt each, see `clients`) so the rate limit applies to every attempt.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use super::error::{Failure, FailureKind};
+
+/// Which bucket a call draws from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ApiKey {
+    pub account: Arc<str>,
+    pub region: Arc<str>,
+    pub api: &'static str,
+}
+
+impl ApiKey {
+    pub fn new(account: &str, region: &str, api: &'static str) -> Self {
+        ApiKey {
+            account: account.into(),
+            region: region.into(),
+            api,
+        }
+    }
+}
+
+/// Backoff schedule.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in total (1 = no retry).
+    pub max_attempts: u32,
+    /// First backoff for transient errors; throttling starts at twice this.
+    pub base: Duration,
+    /// Upper bound of one backoff.
+    pub cap: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            base: Duration::from_millis(100),
+            cap: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Backoff before attempt `attempt + 1` (`attempt` ≥ 1 failed already), "equal jitter":
+    /// half the exponential step fixed, half random, so retries spread out but always wait.
+    pub fn backoff(&self, attempt: u32, kind: FailureKind, unit_random: f64) -> Duration {
+        let base = match kind {
+            FailureKind::Throttled => self.base * 2,
+            _ => self.base,
+        };
+        let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let step = exp.min(self.cap);
+        let half = step / 2;
+        half + half.mul_f64(unit_random.clamp(0.0, 1.0))
+    }
+}
+
+/// A token bucket that hands out reservations: a caller takes a token even when none is
+/// left and waits until its turn, so waiters are served in order without polling.
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+/// Counters for benchmarks and the log.
+#[derive(Debug, Default)]
+pub struct LimiterStats {
+    pub calls: AtomicU64,
+    pub retries: AtomicU64,
+    pub throttled: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+pub struct Limiter {
+    permits: Arc<Semaphore>,
+    buckets: Mutex<HashMap<ApiKey, Bucket>>,
+    rate: f64,
+    burst: f64,
+    policy: RetryPolicy,
+    pub stats: LimiterStats,
+}
+
+impl std::fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limiter")
+            .field("permits", &self.permits.available_permits())
+            .field("rate", &self.rate)
+            .field("policy", &self.policy)
+            .finish()
+    }
+}
+
+impl Limiter {
+    /// `concurrency` calls in flight at most; `rate` requests per second per key (burst of
+    /// `max(1, rate)`).
+    pub fn new(concurrency: usize, rate: f64, policy: RetryPolicy) -> Self {
+        let rate = if rate.is_finite() && rate > 0.0 {
+            rate
+        } else {
+            f64::INFINITY
+        };
+        Limiter {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            buckets: Mutex::new(HashMap::new()),
+            rate,
+            burst: rate.max(1.0),
+            policy,
+            stats: LimiterStats::default(),
+        }
+    }
+
+    pub fn rate(&self) -> f64 {
+        self.rate
+    }
+
+    pub fn policy(&self) -> RetryPolicy {
+        self.policy
+    }
+
+    /// How long the caller must wait for its token on `key` (and take it).
+    fn reserve(&self, key: &ApiKey) -> Duration {
+        if !self.rate.is_finite() {
+            return Duration::ZERO;
+        }
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let b = buckets.entry(key.clone()).or_insert(Bucket {
+            tokens: self.burst,
+            last: now,
+        });
+        let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
+        b.tokens = (b.tokens + elapsed * self.rate).min(self.burst);
+        b.last = now;
+        b.tokens -= 1.0;
+        if b.tokens >= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-b.tokens / self.rate)
+        }
+    }
+
+    /// Run `f` (one SDK call) under the pool and the rate limit, retrying throttling and
+    /// transient failures with backoff, until success, a final failure, or `cancel`.
+    pub async fn call<T, F, Fut>(
+        &self,
+        key: &ApiKey,
+        cancel: &CancellationToken,
+        mut f: F,
+    ) -> Result<T, Failure>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Failure>>,
+    {
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let wait = self.reserve(key);
+            if !wait.is_zero() {
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = cancel.cancelled() => return Err(Failure::cancelled()),
+                }
+            }
+            let permit = tokio::select! {
+                p = self.permits.acquire() => p.map_err(|_| Failure::cancelled())?,
+                _ = cancel.cancelled() => return Err(Failure::cancelled()),
+            };
+            self.stats.calls.fetch_add(1, Ordering::Relaxed);
+            let result = tokio::select! {
+                r = f() => r,
+                _ = cancel.cancelled() => return Err(Failure::cancelled()),
+            };
+            drop(permit);
+            match result {
+                Ok(v) => return Ok(v),
+                Err(e) if e.retryable() && attempt < self.policy.max_attempts => {
+                    if e.kind == FailureKind::Throttled {
+                        self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                    }
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    let pause = self.policy.backoff(attempt, e.kind, jitter());
+                    tracing::debug!(
+                        account = %key.account, region = %key.region, api = key.api,
+                        code = %e.code, attempt, ?pause, "retrying"
+                    );
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = cancel.cancelled() => return Err(Failure::cancelled()),
+                    }
+                }
+                Err(e) => {
+                    if !e.is_cancelled() {
+                        self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+/// A uniform number in [0, 1) from a per-thread xorshift generator (jitter needs no
+/// cryptographic quality).
+pub fn jitter() -> f64 {
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0x9E37_79B9_7F4A_7C15);
+            let addr = &t as *const u64 as u64;
+            (t ^ addr.rotate_left(32)) | 1
+        });
+    }
+    STATE.with(|s| {
+        let mut x = s.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.set(x);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU32;
+
+    fn fast() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 6,
+            base: Duration::from_millis(1),
+            cap: Duration::from_millis(10),
+        }
+    }
+
+    fn key() -> ApiKey {
+        ApiKey::new("111111111111", "us-east-1", "DescribeInstanceInformation")
+    }
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let p = RetryPolicy {
+            max_attempts: 10,
+            base: Duration::from_millis(100),
+            cap: Duration::from_secs(2),
+        };
+        let t = FailureKind::Transient;
+        assert_eq!(p.backoff(1, t, 0.0), Duration::from_millis(50));
+        assert_eq!(p.backoff(1, t, 1.0), Duration::from_millis(100));
+        assert_eq!(p.backoff(3, t, 1.0), Duration::from_millis(400));
+        // throttling backs off harder
+        assert_eq!(
+            p.backoff(1, FailureKind::Throttled, 1.0),
+            Duration::from_millis(200)
+        );
+        // capped
+        assert_eq!(p.backoff(30, t, 1.0), Duration::from_secs(2));
+        assert!(p.backoff(30, t, 0.0) >= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn jitter_is_in_range_and_varies() {
+        let xs: Vec<f64> = (0..100).map(|_| jitter()).collect();
+        assert!(xs.iter().all(|x| (0.0..1.0).contains(x)));
+        let distinct = xs
+            .iter()
+            .map(|x| (x * 1e6) as u64)
+            .collect::<std::collections::HashSet<_>>();
+        assert!(distinct.len() > 90);
+    }
+
+    #[tokio::test]
+    async fn rate_limit_spaces_calls_per_key() {
+        let l = Limiter::new(100, 50.0, RetryPolicy::default());
+        let cancel = CancellationToken::new();
+        let start = std::time::Instant::now();
+        // burst of 50, then one every 20 ms: 60 calls need ~200 ms
+        for _ in 0..60 {
+            l.call(&key(), &cancel, || async { Ok::<_, Failure>(()) })
+                .await
+                .unwrap();
+        }
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_millis(180) && took <= Duration::from_millis(800),
+            "{took:?}"
+        );
+        // another key has its own bucket: no wait
+        let other = ApiKey::new("222222222222", "us-east-1", "DescribeInstanceInformation");
+        let t = std::time::Instant::now();
+        l.call(&other, &cancel, || async { Ok::<_, Failure>(()) })
+            .await
+            .unwrap();
+        assert!(t.elapsed() < Duration::from_millis(15));
+    }
+
+    #[tokio::test]
+    async fn pool_bounds_calls_in_flight() {
+        let l = Arc::new(Limiter::new(3, 0.0, RetryPolicy::default()));
+        let in_flight = Arc::new(AtomicU32::new(0));
+        let peak = Arc::new(AtomicU32::new(0));
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let (l, in_flight, peak) = (l.clone(), in_flight.clone(), peak.clone());
+            tasks.push(tokio::spawn(async move {
+                let k = ApiKey::new(&format!("{i:012}"), "us-east-1", "X");
+                l.call(&k, &CancellationToken::new(), || {
+                    let (in_flight, peak) = (in_flight.clone(), peak.clone());
+                    async move {
+                        let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(now, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        in_flight.fetch_sub(1, Ordering::SeqCst);
+                        Ok::<_, Failure>(())
+                    }
+                })
+                .await
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(peak.load(Ordering::SeqCst), 3);
+        assert_eq!(l.stats.calls.load(Ordering::SeqCst), 20);
+    }
+
+    #[tokio::test]
+    async fn throttling_is_retried_until_success() {
+        let l = Limiter::new(4, 0.0, fast());
+        let n = AtomicU32::new(0);
+        let r = l
+            .call(&key(), &CancellationToken::new(), || {
+                let i = n.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if i < 3 {
+                        Err(Failure::new(
+                            FailureKind::Throttled,
+                            "ThrottlingException",
+                            "Rate exceeded",
+                        ))
+                    } else {
+                        Ok(i)
+                    }
+                }
+            })
+            .await;
+        assert_eq!(r.unwrap(), 3);
+        assert_eq!(l.stats.retries.load(Ordering::SeqCst), 3);
+        assert_eq!(l.stats.throttled.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn gives_up_after_max_attempts_and_never_retries_denied() {
+        let l = Limiter::new(
+            4,
+            0.0,
+            RetryPolicy {
+                max_attempts: 3,
+                ..fast()
+            },
+        );
+        let n = AtomicU32::new(0);
+        let r: Result<(), _> = l
+            .call(&key(), &CancellationToken::new(), || {
+                n.fetch_add(1, Ordering::SeqCst);
+                async {
+                    Err(Failure::new(
+                        FailureKind::Transient,
+                        "InternalServerError",
+                        "x",
+                    ))
+                }
+            })
+            .await;
+        assert_eq!(r.unwrap_err().code, "InternalServerError");
+        assert_eq!(n.load(Ordering::SeqCst), 3);
+
+        let m = AtomicU32::new(0);
+        let r: Result<(), _> = l
+            .call(&key(), &CancellationToken::new(), || {
+                m.fetch_add(1, Ordering::SeqCst);
+                async { Err(Failure::new(FailureKind::Denied, "AccessDenied", "no")) }
+            })
+            .await;
+        assert_eq!(r.unwrap_err().kind, FailureKind::Denied);
+        assert_eq!(m.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn cancellation_stops_waiting_calls() {
+        let l = Arc::new(Limiter::new(1, 0.0, RetryPolicy::default()));
+        let cancel = CancellationToken::new();
+        let (l2, c2) = (l.clone(), cancel.clone());
+        let slow = tokio::spawn(async move {
+            l2.call(&key(), &c2, || async {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                Ok::<_, Failure>(())
+            })
+            .await
+        });
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        cancel.cancel();
+        let r = slow.await.unwrap();
+        assert!(r.unwrap_err().is_cancelled());
+        // the permit is free again
+        assert_eq!(l.permits.available_permits(), 1);
+    }
+}

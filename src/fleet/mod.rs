@@ -1,0 +1,269 @@
+//! The fleet data layer: everything ssmdeck knows about AWS comes through here, as
+//! `crate::model` types (SDK types never leave this module).
+//!
+//! - [`scope`]       — what to read: profile, regions, endpoint, accounts, role, limits.
+//! - [`credentials`] — caller and per-account credentials (AssumeRole / profile), cached.
+//! - [`clients`]     — SDK configs (explicit retry and timeout settings) and clients.
+//! - [`limiter`]     — bounded pool, rate limit per account × region × API, retries, cancel.
+//! - [`discovery`]   — Organizations tree, config account list, or the caller's account.
+//! - [`collect`]     — one account × region: nodes + patch states, certificates, commands.
+//! - [`builder`]     — merges results into snapshots, keeps last good data, publishes.
+//! - [`refresh`]     — one full refresh; [`live`] — the console's feed (interval + on demand).
+//! - [`node`]        — on-demand per node: patches, inventory, recent invocations.
+//! - [`cache`]       — last snapshot on disk; [`demo`] — the built-in simulated organization.
+//! - [`command`]     — `ssmdeck snapshot`.
+//!
+//! Usage: `Fleet::connect(scope).await?`, then `collect_once` (headless) or `start_live`
+//! (console). Both must run inside a tokio runtime.
+
+pub mod builder;
+pub mod cache;
+pub mod clients;
+pub mod collect;
+pub mod command;
+pub mod convert;
+pub mod credentials;
+pub mod demo;
+pub mod discovery;
+pub mod error;
+pub mod limiter;
+pub mod live;
+pub mod node;
+pub mod refresh;
+pub mod scope;
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio_util::sync::CancellationToken;
+
+use crate::model::{CallerIdentity, FleetSnapshot, FleetUpdate};
+
+pub use demo::demo;
+pub use error::FleetError;
+pub use live::FleetHandle;
+pub use scope::{Scope, StaticCredentials};
+
+use clients::Clients;
+use error::{Failure, FailureKind, credentials_fix};
+use limiter::{ApiKey, Limiter, RetryPolicy};
+
+/// A connected data layer. Cheap to clone; share it freely.
+#[derive(Clone)]
+pub struct Fleet {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Fleet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fleet")
+            .field("caller", &self.inner.caller.arn)
+            .field("regions", &self.inner.regions)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) scope: Arc<Scope>,
+    pub(crate) clients: Clients,
+    pub(crate) limiter: Arc<Limiter>,
+    pub(crate) caller: CallerIdentity,
+    /// Regions actually read (the scope's, or the profile's region).
+    pub(crate) regions: Vec<String>,
+    last: RwLock<Option<Arc<FleetSnapshot>>>,
+}
+
+impl Inner {
+    pub(crate) fn last_snapshot(&self) -> Option<Arc<FleetSnapshot>> {
+        self.last.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn set_last(&self, s: Arc<FleetSnapshot>) {
+        *self.last.write().unwrap_or_else(|e| e.into_inner()) = Some(s);
+    }
+}
+
+impl Fleet {
+    /// Load credentials and settings, and check who we are (STS GetCallerIdentity).
+    /// Missing or expired credentials give one `FleetError::Credentials` with the fix.
+    pub async fn connect(scope: Scope) -> Result<Fleet, FleetError> {
+        let (base, base_creds) = clients::load_base_config(&scope).await?;
+        let limiter = Arc::new(Limiter::new(
+            scope.concurrency,
+            scope.rate_limit_tps,
+            RetryPolicy {
+                max_attempts: scope.max_attempts.max(1),
+                ..RetryPolicy::default()
+            },
+        ));
+        let home = base
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "us-east-1".into());
+        let sts = aws_sdk_sts::Client::new(&base);
+        let cancel = CancellationToken::new();
+        let who = limiter
+            .call(
+                &ApiKey::new("caller", &home, "GetCallerIdentity"),
+                &cancel,
+                || {
+                    let sts = sts.clone();
+                    async move {
+                        sts.get_caller_identity()
+                            .send()
+                            .await
+                            .map_err(|e| Failure::from_sdk(&e))
+                    }
+                },
+            )
+            .await
+            .map_err(|f| match f.kind {
+                FailureKind::Credentials => FleetError::Credentials {
+                    message: format!("{} ({})", f.message, f.code),
+                    fix: credentials_fix(scope.profile.as_deref(), &f),
+                },
+                _ => FleetError::api("sts", "GetCallerIdentity", &f),
+            })?;
+        let caller = CallerIdentity {
+            account_id: who.account().unwrap_or_default().to_string(),
+            arn: who.arn().unwrap_or_default().to_string(),
+            user_id: who.user_id().unwrap_or_default().to_string(),
+        };
+        if caller.account_id.is_empty() {
+            return Err(FleetError::Other(
+                "STS GetCallerIdentity returned no account id".into(),
+            ));
+        }
+        let regions = if scope.regions.is_empty() {
+            vec![home.clone()]
+        } else {
+            scope.regions.clone()
+        };
+        let session = credentials::session_name(&credentials::user_from_arn(&caller.arn));
+        let scope = Arc::new(scope);
+        let clients = Clients::new(
+            scope.clone(),
+            base,
+            base_creds,
+            caller.account_id.clone(),
+            session,
+        );
+        tracing::info!(account = %caller.account_id, regions = ?regions, "connected");
+        Ok(Fleet {
+            inner: Arc::new(Inner {
+                scope,
+                clients,
+                limiter,
+                caller,
+                regions,
+                last: RwLock::new(None),
+            }),
+        })
+    }
+
+    pub fn caller(&self) -> &CallerIdentity {
+        &self.inner.caller
+    }
+
+    pub fn scope(&self) -> &Scope {
+        &self.inner.scope
+    }
+
+    /// The regions read (the scope's, or the profile's region when none were given).
+    pub fn regions(&self) -> &[String] {
+        &self.inner.regions
+    }
+
+    /// The last complete (or cached) snapshot, if any.
+    pub fn last_snapshot(&self) -> Option<Arc<FleetSnapshot>> {
+        self.inner.last_snapshot()
+    }
+
+    /// API calls made so far (every attempt), retries and throttled answers.
+    pub fn call_stats(&self) -> (u64, u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let s = &self.inner.limiter.stats;
+        (
+            s.calls.load(Relaxed),
+            s.retries.load(Relaxed),
+            s.throttled.load(Relaxed),
+        )
+    }
+
+    /// Collect the whole fleet once (headless). With a sender, partial snapshots stream to
+    /// it as accounts and regions report (at most every ~150 ms), then the final one.
+    pub async fn collect_once(
+        &self,
+        progress: Option<UnboundedSender<FleetUpdate>>,
+    ) -> FleetSnapshot {
+        let r = refresh::run_refresh(&self.inner, progress, CancellationToken::new()).await;
+        self.inner.set_last(r.snapshot.clone());
+        Arc::unwrap_or_clone(r.snapshot)
+    }
+
+    /// The console's feed: the cached snapshot first (marked `from_cache`), then
+    /// progressive partial snapshots, then a refresh every `interval` and on demand.
+    /// Stops when the handle says so or the receiver is dropped.
+    pub fn start_live(
+        &self,
+        interval: Duration,
+        cache: bool,
+    ) -> (UnboundedReceiver<FleetUpdate>, FleetHandle) {
+        live::start(self.clone(), interval, cache)
+    }
+
+    /// An SSM client for one account and region, with that account's credentials (checked).
+    pub async fn ssm_client(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> Result<aws_sdk_ssm::Client, FleetError> {
+        self.account_credentials(account_id).await?;
+        Ok(self
+            .inner
+            .clients
+            .region_clients(account_id, region)
+            .await
+            .ssm)
+    }
+
+    /// Environment for `aws ssm start-session` in that account and region
+    /// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION). Never log it.
+    pub async fn credentials_env(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> Result<Vec<(String, String)>, FleetError> {
+        let c = self.account_credentials(account_id).await?;
+        Ok(credentials::credentials_env(&c, region))
+    }
+
+    async fn account_credentials(
+        &self,
+        account_id: &str,
+    ) -> Result<aws_credential_types::Credentials, FleetError> {
+        let acct = self.inner.clients.account(account_id).await;
+        let home = self.inner.clients.home_region();
+        self.inner
+            .limiter
+            .call(
+                &ApiKey::new(account_id, &home, "AssumeRole"),
+                &CancellationToken::new(),
+                || async {
+                    acct.creds
+                        .get()
+                        .await
+                        .map_err(|e| error::failure_from_credentials_error(&e))
+                },
+            )
+            .await
+            .map_err(|f| match f.kind {
+                FailureKind::Credentials => FleetError::Credentials {
+                    message: format!("{} ({})", f.message, f.code),
+                    fix: credentials_fix(self.inner.scope.profile.as_deref(), &f),
+                },
+                _ => FleetError::api("sts", "AssumeRole", &f),
+            })
+    }
+}

@@ -1,0 +1,261 @@
+//! One refresh: caller credentials → discovery → per account (credentials) → per
+//! account × region collection, all bounded by the limiter, published progressively
+//! (at most every `PUBLISH_EVERY`, plus the final snapshot), cancellable.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::Semaphore;
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio_util::sync::CancellationToken;
+
+use crate::model::{Aggregates, CollectError, FleetSnapshot, FleetUpdate};
+
+use super::Inner;
+use super::builder::SnapshotBuilder;
+use super::collect::{CollectCtx, UnitResult, collect_unit};
+use super::discovery::discover;
+use super::error::{Failure, FailureKind, credentials_fix, failure_from_credentials_error};
+use super::limiter::ApiKey;
+
+/// Minimum time between two partial publications.
+pub const PUBLISH_EVERY: Duration = Duration::from_millis(150);
+
+enum Msg {
+    Unit(UnitResult),
+    AccountFailed {
+        account: String,
+        error: CollectError,
+        caller_problem: Option<Failure>,
+    },
+}
+
+/// The finished (or cancelled) refresh.
+pub struct Refreshed {
+    pub snapshot: Arc<FleetSnapshot>,
+    pub aggregates: Arc<Aggregates>,
+    pub cancelled: bool,
+}
+
+pub(crate) async fn run_refresh(
+    inner: &Arc<Inner>,
+    tx: Option<UnboundedSender<FleetUpdate>>,
+    cancel: CancellationToken,
+) -> Refreshed {
+    let prev = inner.last_snapshot();
+    let scope = &inner.scope;
+    let mut b = SnapshotBuilder::new(
+        prev.as_deref(),
+        Some(inner.caller.clone()),
+        scope.profile.clone(),
+        inner.regions.clone(),
+        scope.aggregate_config(),
+    );
+    let tx = tx.as_ref();
+    let limiter = inner.limiter.clone();
+    let home = inner.clients.home_region();
+
+    // 1. the caller's credentials: one clear message instead of a stack of errors
+    let caller_key = ApiKey::new(&inner.caller.account_id, &home, "Credentials");
+    let creds = limiter
+        .call(&caller_key, &cancel, || async {
+            inner
+                .clients
+                .base_creds
+                .get()
+                .await
+                .map_err(|e| failure_from_credentials_error(&e))
+        })
+        .await;
+    if let Err(f) = creds {
+        if f.is_cancelled() {
+            return finish(&b, tx, true);
+        }
+        b.add_global_error(f.to_collect_error(None, Some(&home), "sts", "GetCredentials"));
+        notice_credentials(inner, tx, &f);
+        return finish(&b, tx, false);
+    }
+
+    // 2. discovery, streaming accounts: collection starts as soon as an account is known
+    let (acc_tx, mut acc_rx) = unbounded_channel::<Vec<crate::model::Account>>();
+    let disc = discover(scope, &inner.clients, &limiter, &cancel, Some(&acc_tx));
+    tokio::pin!(disc);
+    let mut discovering = true;
+
+    // 3. accounts × regions
+    let (mtx, mut rx) = unbounded_channel::<Msg>();
+    let spawner = Spawner {
+        inner: inner.clone(),
+        mtx,
+        ctx: CollectCtx {
+            limiter: limiter.clone(),
+            cancel: cancel.clone(),
+            now: Utc::now(),
+            command_history_days: scope.command_history_days,
+        },
+        permits: Arc::new(Semaphore::new(scope.concurrency.max(4))),
+        home: home.clone(),
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut last_pub = tokio::time::Instant::now();
+    let mut caller_noticed = false;
+    loop {
+        if !discovering && b.is_complete() {
+            break;
+        }
+        let due = last_pub + PUBLISH_EVERY;
+        tokio::select! {
+            d = &mut disc, if discovering => {
+                discovering = false;
+                match d {
+                    Ok(d) => {
+                        for account in b.finish_discovery(&d, &inner.regions) {
+                            spawner.spawn(&mut tasks, account);
+                        }
+                        if let Some(note) = &d.organization.note {
+                            tracing::info!(%note, "discovery");
+                        }
+                        b.publish(false, tx);
+                        last_pub = tokio::time::Instant::now();
+                    }
+                    Err(f) => {
+                        if !f.is_cancelled() {
+                            b.add_global_error(f.to_collect_error(
+                                None,
+                                Some(&scope.organizations_region),
+                                "organizations",
+                                "Discover",
+                            ));
+                        }
+                        b.discovery_failed();
+                    }
+                }
+            }
+            Some(found) = acc_rx.recv() => {
+                for account in b.add_accounts(&found, &inner.regions) {
+                    spawner.spawn(&mut tasks, account);
+                }
+            }
+            msg = rx.recv() => match msg {
+                Some(Msg::Unit(r)) => b.apply(r),
+                Some(Msg::AccountFailed { account, error, caller_problem }) => {
+                    match caller_problem {
+                        Some(f) if !caller_noticed => {
+                            caller_noticed = true;
+                            notice_credentials(inner, tx, &f);
+                            b.account_failed(&account, error);
+                        }
+                        // the caller's credentials are the problem: one error is enough
+                        Some(_) => b.account_failed_quietly(&account),
+                        None => b.account_failed(&account, error),
+                    }
+                }
+                None => break,
+            },
+            _ = tokio::time::sleep_until(due) => {
+                b.publish(false, tx);
+                last_pub = tokio::time::Instant::now();
+            }
+            _ = cancel.cancelled() => break,
+        }
+    }
+    tasks.abort_all();
+    finish(&b, tx, cancel.is_cancelled())
+}
+
+/// Starts the collection of one account (credentials, then its regions).
+struct Spawner {
+    inner: Arc<Inner>,
+    mtx: UnboundedSender<Msg>,
+    ctx: CollectCtx,
+    permits: Arc<Semaphore>,
+    home: String,
+}
+
+impl Spawner {
+    fn spawn(&self, tasks: &mut tokio::task::JoinSet<()>, account: String) {
+        let inner = self.inner.clone();
+        let mtx = self.mtx.clone();
+        let ctx = self.ctx.clone();
+        let permits = self.permits.clone();
+        let home = self.home.clone();
+        tasks.spawn(async move {
+            let acct = inner.clients.account(&account).await;
+            let key = ApiKey::new(&account, &home, "AssumeRole");
+            let got = ctx
+                .limiter
+                .call(&key, &ctx.cancel, || async {
+                    acct.creds
+                        .get()
+                        .await
+                        .map_err(|e| failure_from_credentials_error(&e))
+                })
+                .await;
+            if let Err(f) = got {
+                if f.is_cancelled() {
+                    return;
+                }
+                let op = match acct.access {
+                    super::credentials::Access::AssumeRole { .. } => "AssumeRole",
+                    _ => "GetCredentials",
+                };
+                let mut error = f.to_collect_error(Some(&account), None, "sts", op);
+                error.message = format!("{} ({}): {}", acct.access.describe(), f.code, f.message);
+                let caller_problem = (f.kind == FailureKind::Credentials).then_some(f);
+                let _ = mtx.send(Msg::AccountFailed {
+                    account,
+                    error,
+                    caller_problem,
+                });
+                return;
+            }
+            let mut regions = tokio::task::JoinSet::new();
+            for region in inner.regions.clone() {
+                let inner = inner.clone();
+                let mtx = mtx.clone();
+                let ctx = ctx.clone();
+                let permits = permits.clone();
+                let account = account.clone();
+                regions.spawn(async move {
+                    let _permit = tokio::select! {
+                        p = permits.acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+                        _ = ctx.cancel.cancelled() => return,
+                    };
+                    let clients = inner.clients.region_clients(&account, &region).await;
+                    let r = collect_unit(&ctx, &clients, &account, &region).await;
+                    if !ctx.cancel.is_cancelled() {
+                        let _ = mtx.send(Msg::Unit(r));
+                    }
+                });
+            }
+            while regions.join_next().await.is_some() {}
+        });
+    }
+}
+
+fn finish(
+    b: &SnapshotBuilder,
+    tx: Option<&UnboundedSender<FleetUpdate>>,
+    cancelled: bool,
+) -> Refreshed {
+    // a cancelled refresh publishes nothing more: the newer one takes over
+    let (snapshot, aggregates) = b.publish(!cancelled, if cancelled { None } else { tx });
+    Refreshed {
+        snapshot,
+        aggregates,
+        cancelled,
+    }
+}
+
+fn notice_credentials(inner: &Inner, tx: Option<&UnboundedSender<FleetUpdate>>, f: &Failure) {
+    let fix = credentials_fix(inner.scope.profile.as_deref(), f);
+    let message = format!("AWS credentials: {} ({}). Fix: {fix}", f.message, f.code);
+    tracing::warn!(code = %f.code, "caller credentials problem");
+    if let Some(tx) = tx {
+        let _ = tx.send(FleetUpdate::Notice {
+            message,
+            is_error: true,
+        });
+    }
+}

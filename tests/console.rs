@@ -1,0 +1,296 @@
+//! End-to-end: the real `ssmdeck --demo` binary in a pseudo-terminal, read through a VT100
+//! emulator, driven with keys like a user: wait for data, switch views with `:`, filter with
+//! `/`, drill into a node and back, quit — and check the terminal was restored.
+//!
+//! `cargo test --test console -- --ignored screenshots` regenerates `screenshots/*.svg`.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+struct Term {
+    parser: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    _dirs: tempfile::TempDir,
+}
+
+impl Term {
+    fn start(cols: u16, rows: u16, extra: &[&str]) -> Term {
+        let dirs = tempfile::tempdir().unwrap();
+        let pty = native_pty_system();
+        let pair = pty
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ssmdeck"));
+        cmd.arg("--demo");
+        for a in extra {
+            cmd.arg(a);
+        }
+        for (k, sub) in [
+            ("SSMDECK_CONFIG_DIR", "config"),
+            ("SSMDECK_DATA_DIR", "data"),
+            ("SSMDECK_CACHE_DIR", "cache"),
+        ] {
+            cmd.env(k, dirs.path().join(sub));
+        }
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("NO_COLOR");
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let p2 = parser.clone();
+        std::thread::spawn(move || {
+            let _master = pair.master; // keep the pty open while reading
+            let mut buf = [0u8; 8192];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => p2.lock().unwrap().process(&buf[..n]),
+                }
+            }
+        });
+        Term {
+            parser,
+            writer,
+            child,
+            _dirs: dirs,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, what: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if s.contains(what) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what:?}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_until(&self, secs: u64, what: &str, f: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if f(&s) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&mut self, s: &str) {
+        self.writer.write_all(s.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    }
+}
+
+impl Drop for Term {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// Row count shown at the right of the breadcrumb line ("39" or "12/39").
+fn counts(screen: &str) -> (usize, usize) {
+    let line = screen.lines().nth(1).unwrap_or("");
+    let last = line.split_whitespace().last().unwrap_or("");
+    let parse = |s: &str| s.replace(',', "").parse::<usize>().unwrap_or(0);
+    match last.split_once('/') {
+        Some((a, b)) => (parse(a), parse(b)),
+        None => (parse(last), parse(last)),
+    }
+}
+
+#[test]
+fn demo_console_end_to_end() {
+    let mut t = Term::start(120, 40, &[]);
+    // Data arrives: the nodes view with its header, badges and rows.
+    let s = t.wait_until(30, "nodes loaded", |s| {
+        s.contains("COMPLIANCE") && s.contains(" i-") && !s.contains("Loading")
+    });
+    assert!(s.contains("DEMO"), "{s}");
+    let s = t.wait_until(60, "refresh complete", |s| {
+        s.contains("updated ") && !s.lines().next().unwrap_or("").contains('/')
+    });
+    let (shown, total) = counts(&s);
+    assert!(total > 0 && shown == total, "{s}");
+
+    // `:org` shows the tree with roll-ups.
+    t.keys(":org\r");
+    let s = t.wait_for("NODES", 10);
+    assert!(
+        s.contains("COMPL") && s.lines().nth(1).unwrap().trim_start().starts_with("org"),
+        "{s}"
+    );
+
+    // `:certs` lists certificates by expiry.
+    t.keys(":certs\r");
+    t.wait_for("NOT AFTER", 10);
+
+    // Back to nodes; filter with `/`.
+    t.keys(":nodes\r");
+    t.wait_for("INSTANCE", 10);
+    t.keys("/ping:online");
+    let s = t.wait_for("/ping:online", 10);
+    t.keys("\r");
+    let (shown, total) = counts(&s);
+    assert!(shown <= total && shown > 0, "{s}");
+    let s = t.screen();
+    let body: Vec<&str> = s
+        .lines()
+        .skip(3)
+        .take(30)
+        .filter(|l| l.contains(" i-") || l.contains(" mi-"))
+        .collect();
+    assert!(
+        !body.is_empty() && body.iter().all(|l| l.contains("Online")),
+        "{s}"
+    );
+
+    // Drill into the first node, see its patches, go back.
+    t.keys("\r");
+    let s = t.wait_for("Patch summary", 10);
+    assert!(s.contains("Inventory"), "{s}");
+    t.wait_until(20, "patches loaded", |s| {
+        s.contains("Patches (") || s.contains("Patches ✗")
+    });
+    t.keys("\x1b");
+    std::thread::sleep(Duration::from_millis(300));
+    let s = t.wait_for("INSTANCE", 10);
+    assert!(!s.contains("Patch summary"), "{s}");
+    assert!(
+        s.contains("/ping:online"),
+        "the filter survives the round trip: {s}"
+    );
+
+    // Help from the live keymap, then quit.
+    t.keys("?");
+    t.wait_for("Help — nodes", 10);
+    t.keys("\x1b");
+    t.keys("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(st) = t.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "ssmdeck did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    std::thread::sleep(Duration::from_millis(200));
+    let p = t.parser.lock().unwrap();
+    assert!(
+        !p.screen().alternate_screen(),
+        "terminal restored to the main screen"
+    );
+    assert!(!p.screen().hide_cursor(), "cursor visible again");
+}
+
+#[test]
+fn small_terminal_and_broken_keymap() {
+    let mut t = Term::start(80, 24, &[]);
+    let s = t.wait_until(30, "nodes at 80x24", |s| {
+        s.contains("COMPLIANCE") && s.contains(" i-")
+    });
+    assert!(s.lines().all(|l| l.chars().count() <= 80));
+    t.keys(":comp\r");
+    t.wait_for("Fleet compliance", 10);
+    t.keys("q");
+
+    // A broken keymap is reported with file and line, before the screen is touched.
+    let dirs = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dirs.path().join("keymaps")).unwrap();
+    std::fs::write(
+        dirs.path().join("keymaps/mine.toml"),
+        "[global]\nq = \"quit\"\nx = \"launch_missiles\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
+        .args(["--demo", "--keymap", "mine"])
+        .env("SSMDECK_CONFIG_DIR", dirs.path())
+        .env("SSMDECK_DATA_DIR", dirs.path().join("data"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.contains("mine.toml: line 3: unknown action `launch_missiles`"),
+        "{err}"
+    );
+}
+
+/// Regenerates `screenshots/*.svg` (+ `.txt`) from the real renderer and the README key
+/// table from the built-in keymap: `cargo test --test console -- --ignored screenshots`.
+#[test]
+#[ignore]
+fn screenshots() {
+    use ssmdeck::ui::{fixture, shots};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let load = |k: &ssmdeck::model::NodeKey| {
+        let snap = fixture::snapshot();
+        let n = snap.node(k).cloned().unwrap_or_default();
+        vec![
+            ssmdeck::model::FleetUpdate::NodeInventory {
+                key: k.clone(),
+                result: Ok(fixture::inventory(&n)),
+            },
+            ssmdeck::model::FleetUpdate::NodePatches {
+                key: k.clone(),
+                result: Ok(fixture::patches(&n)),
+            },
+            ssmdeck::model::FleetUpdate::NodeCommands {
+                key: k.clone(),
+                result: Ok(fixture::invocations(&n)),
+            },
+        ]
+    };
+    let mut md = String::new();
+    for s in shots::readme_shots(fixture::update(), fixture::now(), &load) {
+        std::fs::write(dir.join(format!("{}.svg", s.name)), shots::svg(&s)).unwrap();
+        std::fs::write(
+            dir.join(format!("{}.txt", s.name)),
+            shots::buffer_text(&s.buffer),
+        )
+        .unwrap();
+        md.push_str(&format!(
+            "{}\n\n![{}](screenshots/{}.svg)\n\n",
+            s.caption, s.name, s.name
+        ));
+    }
+    // README: the key table between the markers, from the built-in keymap.
+    let km =
+        ssmdeck::ui::keymap::Keymap::load("default", std::path::Path::new("/nonexistent")).unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let (head, rest) = readme.split_once("<!-- keys:begin -->\n").unwrap();
+    let (_, tail) = rest.split_once("<!-- keys:end -->").unwrap();
+    let new = format!(
+        "{head}<!-- keys:begin -->\n{}<!-- keys:end -->{tail}",
+        shots::keys_markdown(&km)
+    );
+    std::fs::write(root.join("README.md"), new).unwrap();
+    let _ = md;
+}
