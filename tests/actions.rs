@@ -532,7 +532,6 @@ async fn sim_patch_now_install_in_two_accounts_and_two_regions_then_refresh() {
     assert_eq!(reboot.len(), 8, "patchable nodes in 2 accounts × 2 regions");
     let dir = tempfile::tempdir().unwrap();
     let gate = Gate::new(None, dir.path().join("audit.jsonl"));
-    gate.set_caller(fleet.caller().arn.clone());
     let (mut feed, handle) = fleet.start_live(Duration::from_secs(3600), false);
     let cancel = tokio_util::sync::CancellationToken::new();
 

@@ -31,6 +31,11 @@ pub trait SsmClients: Send + Sync {
     fn endpoint_url(&self) -> Option<String> {
         None
     }
+
+    /// The caller's identity (ARN) for the audit log, when known.
+    fn caller(&self) -> Option<String> {
+        None
+    }
 }
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -48,6 +53,7 @@ pub trait DynSsmClients: Send + Sync {
         region: &'a str,
     ) -> BoxFuture<'a, Result<Vec<(String, String)>, String>>;
     fn endpoint_url_dyn(&self) -> Option<String>;
+    fn caller_dyn(&self) -> Option<String>;
 }
 
 impl<T: SsmClients> DynSsmClients for T {
@@ -67,6 +73,9 @@ impl<T: SsmClients> DynSsmClients for T {
     }
     fn endpoint_url_dyn(&self) -> Option<String> {
         self.endpoint_url()
+    }
+    fn caller_dyn(&self) -> Option<String> {
+        self.caller()
     }
 }
 
@@ -104,6 +113,9 @@ impl SsmClients for SharedClients {
     }
     fn endpoint_url(&self) -> Option<String> {
         self.0.endpoint_url_dyn()
+    }
+    fn caller(&self) -> Option<String> {
+        self.0.caller_dyn()
     }
 }
 

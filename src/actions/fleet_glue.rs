@@ -31,6 +31,17 @@ impl SsmClients for Fleet {
     fn endpoint_url(&self) -> Option<String> {
         self.scope().endpoint_url.clone()
     }
+
+    fn caller(&self) -> Option<String> {
+        let c = Fleet::caller(self);
+        if !c.arn.is_empty() {
+            Some(c.arn.clone())
+        } else if !c.account_id.is_empty() {
+            Some(c.account_id.clone())
+        } else {
+            None
+        }
+    }
 }
 
 impl NodeRefresher for FleetHandle {

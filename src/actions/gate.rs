@@ -113,6 +113,16 @@ impl Gate {
         *self.inner.caller.lock().unwrap_or_else(|p| p.into_inner()) = caller.into();
     }
 
+    /// Take the caller from the data layer when nobody set it.
+    pub fn learn_caller<C: SsmClients>(&self, clients: &C) {
+        let mut c = self.inner.caller.lock().unwrap_or_else(|p| p.into_inner());
+        if c.is_empty()
+            && let Some(arn) = clients.caller()
+        {
+            *c = arn;
+        }
+    }
+
     fn caller(&self) -> String {
         let c = self
             .inner
@@ -175,6 +185,7 @@ impl Gate {
         req: &SendRequest,
     ) -> Result<CommandSummary, ActionError> {
         const OP: &str = "SendCommand";
+        self.learn_caller(clients);
         let mut rec = self.base_record(OP, &req.account_id, &req.region);
         rec.document = Some(req.document.clone());
         rec.parameters = req.parameters.clone();
@@ -277,6 +288,7 @@ impl Gate {
         req: &CancelRequest,
     ) -> Result<(), ActionError> {
         const OP: &str = "CancelCommand";
+        self.learn_caller(clients);
         let mut rec = self.base_record(OP, &req.account_id, &req.region);
         rec.command_id = Some(req.command_id.clone());
         rec.targets = req.instance_ids.clone();

@@ -109,6 +109,7 @@ impl SessionPane {
                             return;
                         }
                     };
+                    ctx.services.gate.learn_caller(&fleet);
                     match ctx.services.gate.start_session(&plan) {
                         Ok(cmd) => ctx.send(Payload::Ready(Box::new(plan), cmd)),
                         Err(e) => ctx.send(Payload::Failed(e.to_string())),
