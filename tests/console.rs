@@ -12,6 +12,7 @@ use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
 struct Term {
     parser: Arc<Mutex<vt100::Parser>>,
+    master: Arc<Mutex<Box<dyn portable_pty::MasterPty + Send>>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
     _dirs: tempfile::TempDir,
@@ -19,6 +20,10 @@ struct Term {
 
 impl Term {
     fn start(cols: u16, rows: u16, extra: &[&str]) -> Term {
+        Self::start_env(cols, rows, extra, &[])
+    }
+
+    fn start_env(cols: u16, rows: u16, extra: &[&str], env: &[(&str, &str)]) -> Term {
         let dirs = tempfile::tempdir().unwrap();
         let pty = native_pty_system();
         let pair = pty
@@ -43,14 +48,19 @@ impl Term {
         }
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("NO_COLOR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().unwrap();
         let writer = pair.master.take_writer().unwrap();
         let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let p2 = parser.clone();
+        let master = Arc::new(Mutex::new(pair.master));
+        let _m2 = master.clone(); // the reader keeps the pty open
         std::thread::spawn(move || {
-            let _master = pair.master; // keep the pty open while reading
+            let _master = _m2;
             let mut buf = [0u8; 8192];
             loop {
                 match reader.read(&mut buf) {
@@ -61,6 +71,7 @@ impl Term {
         });
         Term {
             parser,
+            master,
             writer,
             child,
             _dirs: dirs,
@@ -95,6 +106,35 @@ impl Term {
             if Instant::now() > deadline {
                 panic!("timed out waiting for {what}; screen:\n{s}");
             }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn resize(&self, cols: u16, rows: u16) {
+        self.master
+            .lock()
+            .unwrap()
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        self.parser
+            .lock()
+            .unwrap()
+            .screen_mut()
+            .set_size(rows, cols);
+    }
+
+    fn wait_exit(&mut self, secs: u64) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st;
+            }
+            assert!(Instant::now() < deadline, "ssmdeck did not exit");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -190,14 +230,7 @@ fn demo_console_end_to_end() {
     t.wait_for("Help — nodes", 10);
     t.keys("\x1b");
     t.keys("q");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(st) = t.child.try_wait().unwrap() {
-            break st;
-        }
-        assert!(Instant::now() < deadline, "ssmdeck did not quit");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = t.wait_exit(10);
     assert!(status.success(), "{status:?}");
     std::thread::sleep(Duration::from_millis(200));
     let p = t.parser.lock().unwrap();
@@ -217,7 +250,48 @@ fn small_terminal_and_broken_keymap() {
     assert!(s.lines().all(|l| l.chars().count() <= 80));
     t.keys(":comp\r");
     t.wait_for("Fleet compliance", 10);
-    t.keys("q");
+    // Live resize: the layout follows the terminal.
+    t.resize(120, 40);
+    let s = t.wait_until(10, "wide layout after resize", |s| {
+        s.lines().any(|l| l.chars().count() > 90)
+    });
+    assert!(s.contains("Breakdown"), "{s}");
+    // SIGTERM: clean exit, terminal restored.
+    let pid = t.child.process_id().unwrap();
+    let ok = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let st = t.wait_exit(10);
+    assert!(st.success(), "{st:?}");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        !t.parser.lock().unwrap().screen().alternate_screen(),
+        "SIGTERM restores the terminal"
+    );
+
+    // NO_COLOR: no colours at all, selection still visible (reverse video).
+    let t = Term::start_env(100, 30, &[], &[("NO_COLOR", "1")]);
+    t.wait_until(30, "nodes (NO_COLOR)", |s| {
+        s.contains("COMPLIANCE") && s.contains(" i-")
+    });
+    {
+        let p = t.parser.lock().unwrap();
+        let scr = p.screen();
+        let mut reversed = false;
+        for y in 0..30 {
+            for x in 0..100 {
+                if let Some(c) = scr.cell(y, x) {
+                    assert_eq!(c.fgcolor(), vt100::Color::Default, "colour at {x},{y}");
+                    assert_eq!(c.bgcolor(), vt100::Color::Default, "colour at {x},{y}");
+                    reversed |= c.inverse();
+                }
+            }
+        }
+        assert!(reversed, "the selection is shown in reverse video");
+    }
+    drop(t);
 
     // A broken keymap is reported with file and line, before the screen is touched.
     let dirs = tempfile::tempdir().unwrap();

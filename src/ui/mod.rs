@@ -45,6 +45,7 @@ pub mod command;
 pub mod filter;
 pub mod fixture;
 pub mod keymap;
+pub mod live;
 pub mod pane;
 pub mod render;
 pub mod runtime;
@@ -121,7 +122,7 @@ pub fn run(args: ConsoleArgs, paths: &Paths) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = rt.block_on(console(args, cfg, theme, keymap));
+    let result = rt.block_on(console(args, cfg, paths.clone(), theme, keymap));
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -135,6 +136,7 @@ pub fn run(args: ConsoleArgs, paths: &Paths) -> ExitCode {
 async fn console(
     args: ConsoleArgs,
     cfg: Config,
+    paths: Paths,
     theme: Theme,
     keymap: Keymap,
 ) -> Result<(), String> {
@@ -151,26 +153,29 @@ async fn console(
         theme: theme.name.clone(),
         keymap: keymap.name.clone(),
         notes: Vec::new(),
+        stale_days: cfg.stale_after_days,
     };
-    let services = runtime::Services {
-        readonly,
-        gate: crate::actions::Gate::from_settings(
-            args.scope.readonly,
-            cfg.readonly,
-            &crate::config::Paths::resolve(),
-        ),
-        clients: None,
-        refresher: None,
+    // `SSMDECK_FIXTURE=1` serves the built-in fixture fleet instead (screenshots, demos
+    // without the simulator); otherwise the fleet data layer, connected in the background.
+    let use_fixture = std::env::var_os("SSMDECK_FIXTURE").is_some_and(|v| v == "1");
+    let (feed, source, services): (_, Box<dyn runtime::Source>, _) = if use_fixture {
+        let (feed, source) = runtime::FixtureSource::start();
+        let services = runtime::Services {
+            readonly,
+            fleet: Default::default(),
+            gate: crate::actions::Gate::from_settings(args.scope.readonly, cfg.readonly, &paths),
+            clients: None,
+            refresher: None,
+        };
+        (feed, Box::new(source), services)
+    } else {
+        let gate = crate::actions::Gate::from_settings(args.scope.readonly, cfg.readonly, &paths);
+        let (feed, source, services) = live::LiveSource::start(&args, &cfg, &paths, gate);
+        (feed, Box::new(source), services)
     };
-    let use_fixture =
-        std::env::var_os("SSMDECK_FIXTURE").is_some_and(|v| v == "1") || args.scope.demo;
-    if !use_fixture {
-        return Err("connecting to AWS needs the fleet data layer, which is not in this build yet; try `ssmdeck --demo`".into());
-    }
-    let (feed, source) = runtime::FixtureSource::start();
     let tui = terminal::Tui::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let state = State::new(meta, chrono::Utc::now());
-    runtime::run(tui, state, theme, keymap, feed, Box::new(source), services)
+    runtime::run(tui, state, theme, keymap, feed, source, services)
         .await
         .map_err(|e| format!("terminal error: {e}"))
 }

@@ -144,6 +144,12 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
             .map(crate::text::sanitize)
             .unwrap_or_else(|| "no org".into());
         info.push((format!("org {org}"), hs));
+        if let Some(note) = &s.organization.note {
+            info.push((
+                format!("⚠ {}", crate::text::sanitize(note)),
+                theme.style(Role::Warning),
+            ));
+        }
         if let Some(c) = &s.caller {
             info.push((
                 format!("caller {}", crate::text::sanitize(&c.account_id)),
@@ -199,6 +205,11 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
             }
             if d.snapshot.from_cache {
                 status.push(("cached".into(), theme.style(Role::Stale)));
+            }
+            if !d.snapshot.errors.is_empty() {
+                let n = d.snapshot.errors.len();
+                let s = if n == 1 { "" } else { "s" };
+                status.push((format!("⚠ {n} error{s}"), theme.style(Role::Error)));
             }
             status.push((age_label(state), theme.style(Role::Muted)));
         }

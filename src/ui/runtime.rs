@@ -27,6 +27,8 @@ pub const TICK: Duration = Duration::from_millis(1000);
 #[derive(Clone)]
 pub struct Services {
     pub readonly: bool,
+    /// The data layer, once connected (for anything the fields below do not cover).
+    pub fleet: std::sync::Arc<std::sync::OnceLock<crate::fleet::Fleet>>,
     /// The single mutation gate (read-only, audit log): every SendCommand, CancelCommand
     /// and Session Manager start goes through it.
     pub gate: crate::actions::Gate,
@@ -134,9 +136,9 @@ pub async fn run(
     let mut feed_open = true;
     loop {
         if state.dirty && last_draw.is_none_or(|t| t.elapsed() >= FRAME) {
-            state.prepare();
+            let postponed = state.prepare();
             tui.draw(|f| render(f, &state, &theme, &keymap))?;
-            state.dirty = false;
+            state.dirty = postponed;
             last_draw = Some(Instant::now());
         }
         let wait = match (state.dirty, last_draw) {

@@ -60,6 +60,8 @@ pub struct Data {
     pub generation: u64,
     /// When the last *complete* snapshot arrived (for "updated 12s ago").
     pub complete_at: Option<DateTime<Utc>>,
+    /// A node whose last scan is older than this many days is stale (config).
+    pub stale_days: i64,
 }
 
 /// Something loaded on demand (node patches, inventory, invocations).
@@ -115,6 +117,8 @@ pub struct Meta {
     pub keymap: String,
     /// Problems found at startup worth showing once (e.g. "no cache").
     pub notes: Vec<String>,
+    /// `stale_after_days` from the config (0 = the default, 7).
+    pub stale_days: i64,
 }
 
 /// Everything the console knows.
@@ -140,6 +144,8 @@ pub struct State {
     /// Label last drawn for the data age; a tick only redraws when it changes.
     pub age_label: String,
     pub spinner: usize,
+    /// When the active view was last rebuilt from a snapshot.
+    pub last_build: Option<std::time::Instant>,
 }
 
 impl State {
@@ -160,6 +166,7 @@ impl State {
             quit: false,
             age_label: String::new(),
             spinner: 0,
+            last_build: None,
         }
     }
 
@@ -200,13 +207,30 @@ impl State {
 
     /// Rebuild the active view if its data is older than the latest snapshot. Called by the
     /// runtime before drawing and by `update` after navigation — never by render.
-    pub fn prepare(&mut self) {
+    /// Returns `true` when a rebuild was postponed (draw again a little later).
+    pub fn prepare(&mut self) -> bool {
         let rows = self.body_rows();
         let now = self.now;
         if let Some(data) = self.data.clone() {
-            let v = self.stack.last_mut().expect("non-empty");
-            v.ensure_built(&data, now);
+            // While a refresh streams partial snapshots, rebuild at most every 400 ms
+            // (a big fleet's rebuild is not free); complete snapshots rebuild at once.
+            let throttled = !data.snapshot.complete
+                && self.view().built().is_some()
+                && self
+                    .last_build
+                    .is_some_and(|t| t.elapsed() < std::time::Duration::from_millis(400));
+            if throttled {
+                self.view_mut().set_page(rows);
+                return true;
+            } else {
+                let v = self.stack.last_mut().expect("non-empty");
+                if v.built() != Some(data.generation) {
+                    v.ensure_built(&data, now);
+                    self.last_build = Some(std::time::Instant::now());
+                }
+            }
         }
         self.view_mut().set_page(rows);
+        false
     }
 }

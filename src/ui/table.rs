@@ -374,24 +374,52 @@ impl TableState {
 /// Pick which columns fit in `width` (dropping the least important first), with widths.
 pub fn fit_columns(cols: &[Column], width: u16, marker: u16) -> Vec<(usize, u16)> {
     let mut chosen: Vec<usize> = (0..cols.len()).collect();
-    let need = |chosen: &[usize]| -> u32 {
+    let flex = cols.iter().position(|c| c.grow).unwrap_or(0);
+    let need = |chosen: &[usize], shrink: u16| -> u32 {
         chosen
             .iter()
             .map(|&c| u32::from(cols[c].width) + 1)
             .sum::<u32>()
             + u32::from(marker)
+            - u32::from(shrink)
     };
-    while chosen.len() > 1 && need(&chosen) > u32::from(width) {
-        let (pos, _) = chosen
+    // The flexible column (grow, else the first) gives up width before an essential
+    // (priority 0) column is dropped.
+    let max_shrink = cols
+        .get(flex)
+        .map(|c| c.width.saturating_sub(12))
+        .unwrap_or(0);
+    let mut shrink = 0u16;
+    while chosen.len() > 1 && need(&chosen, shrink) > u32::from(width) {
+        let (pos, c) = chosen
             .iter()
             .enumerate()
             .max_by_key(|(i, c)| (cols[**c].priority, *i))
+            .map(|(p, c)| (p, *c))
             .expect("non-empty");
+        if cols[c].priority == 0 && shrink < max_shrink && chosen.contains(&flex) {
+            let over = need(&chosen, shrink) - u32::from(width);
+            shrink = (u32::from(shrink) + over).min(u32::from(max_shrink)) as u16;
+            continue;
+        }
         chosen.remove(pos);
     }
-    let mut out: Vec<(usize, u16)> = chosen.iter().map(|&c| (c, cols[c].width)).collect();
+    let shrink = if chosen.contains(&flex) { shrink } else { 0 };
+    let mut out: Vec<(usize, u16)> = chosen
+        .iter()
+        .map(|&c| {
+            (
+                c,
+                if c == flex {
+                    cols[c].width - shrink
+                } else {
+                    cols[c].width
+                },
+            )
+        })
+        .collect();
     // Give spare room to the growing column, else the first one (usually the name).
-    let used = need(&chosen) as u16;
+    let used = need(&chosen, shrink) as u16;
     let target = out.iter().position(|(c, _)| cols[*c].grow).unwrap_or(0);
     if let Some(col) = out.get_mut(target)
         && width > used

@@ -51,8 +51,11 @@ fn loaded() -> State {
     s
 }
 
+/// One message, then the frame the runtime would draw (which prepares the view).
 fn send(s: &mut State, m: Msg) -> Vec<Effect> {
-    update(s, m, &keymap())
+    let fx = update(s, m, &keymap());
+    s.prepare();
+    fx
 }
 
 fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {

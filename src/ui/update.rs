@@ -17,6 +17,12 @@ const TOAST_SECS: i64 = 6;
 
 pub fn update(state: &mut State, msg: Msg, keymap: &Keymap) -> Vec<Effect> {
     let mut fx = Vec::new();
+    // Data messages only store the data; the active view is rebuilt lazily (before a key
+    // acts on it, or before the next frame), so a burst of partial snapshots costs one build.
+    let lazy = matches!(msg, Msg::Fleet(_) | Msg::Tick(_) | Msg::Pane { .. });
+    if !lazy {
+        state.prepare();
+    }
     match msg {
         Msg::Key(k) => key(state, &k, keymap, &mut fx),
         Msg::Resize(w, h) => {
@@ -35,7 +41,9 @@ pub fn update(state: &mut State, msg: Msg, keymap: &Keymap) -> Vec<Effect> {
             fx.push(Effect::Quit);
         }
     }
-    state.prepare();
+    if !lazy {
+        state.prepare();
+    }
     fx
 }
 
@@ -86,6 +94,11 @@ fn fleet(state: &mut State, u: FleetUpdate, fx: &mut Vec<Effect>) {
                 aggregates,
                 generation,
                 complete_at,
+                stale_days: if state.meta.stale_days > 0 {
+                    state.meta.stale_days
+                } else {
+                    7
+                },
             });
             state.fatal = None;
             for i in 0..state.panes.len() {

@@ -369,7 +369,7 @@ pub fn node(buf: &mut Buffer, area: Rect, v: &NodeView, state: &State, theme: &T
                     ),
                     _ => "never".into(),
                 },
-                if n.is_stale(state.now, chrono::Duration::days(7)) {
+                if n.is_stale(state.now, chrono::Duration::days(v.stale_days)) {
                     theme.style(Role::Stale)
                 } else {
                     tx

@@ -7,6 +7,7 @@ pub mod command_output;
 pub mod commands;
 pub mod compliance;
 pub mod errors;
+pub mod export;
 pub mod node;
 pub mod nodes;
 pub mod org;
@@ -116,6 +117,19 @@ impl View {
             },
             View::Commands(_) => "commands".into(),
             View::Errors(_) => "errors".into(),
+        }
+    }
+
+    /// Generation of the data this view was last built from.
+    pub fn built(&self) -> Option<u64> {
+        match self {
+            View::Org(v) => v.built,
+            View::Nodes(v) => v.built,
+            View::Compliance(v) => v.built,
+            View::Node(v) => v.built,
+            View::Certs(v) => v.built,
+            View::Commands(v) => v.built,
+            View::Errors(v) => v.built,
         }
     }
 

@@ -28,7 +28,7 @@ pub const PATCH_COLUMNS: &[Column] = &[
     Column::new("KB / ID", 16, 1),
     Column::new("CLASSIFICATION", 16, 2),
     Column::new("SEVERITY", 10, 0),
-    Column::new("STATE", 24, 0),
+    Column::new("STATE", 22, 0),
     Column::new("INSTALLED", 10, 3),
     Column::new("CVES", 18, 4),
 ];
@@ -197,6 +197,7 @@ pub struct NodeView {
     pub node: Option<Node>,
     pub account_name: String,
     pub ou_path: String,
+    pub stale_days: i64,
     pub patches: Load<()>,
     pub inventory: Load<NodeInventory>,
     pub invocations: Load<()>,
@@ -216,6 +217,7 @@ impl NodeView {
             node: None,
             account_name: String::new(),
             ou_path: String::new(),
+            stale_days: 7,
             patches: Load::Loading,
             inventory: Load::Loading,
             invocations: Load::Loading,
@@ -241,6 +243,7 @@ impl NodeView {
             .map(|a| sanitize(&a.ou_path))
             .unwrap_or_default();
         self.inv_src.now = now;
+        self.stale_days = data.stale_days;
         self.built = Some(data.generation);
     }
 

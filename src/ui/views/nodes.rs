@@ -102,7 +102,7 @@ impl NodesSource {
             })
             .map(|(i, _)| i as u32)
             .collect();
-        let stale_days = 7;
+        let stale_days = data.stale_days;
         NodesSource {
             snap: snap.clone(),
             rows,

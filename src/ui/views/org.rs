@@ -16,7 +16,7 @@ use crate::ui::theme::{Role, Theme};
 
 pub const COLUMNS: &[Column] = &[
     Column::new("NAME", 26, 0),
-    Column::new("ID", 14, 3),
+    Column::new("ID", 16, 3),
     Column::new("NODES", 6, 0).num(),
     Column::new("COMPL", 6, 0).num(),
     Column::new("CRIT", 5, 1).num(),
