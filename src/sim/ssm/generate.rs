@@ -100,7 +100,8 @@ fn node(spec: &RegionSpec, group: &str, i: usize, hostile: bool) -> NodeRec {
     let acct = &spec.account.id;
     let epoch = spec.epoch;
     let mut r = Rng::derive(spec.seed, &format!("ssm/{acct}/{}/node/{i}", spec.region));
-    let hybrid = !hostile && r.chance(0.08);
+    // The hostile node is hybrid so its tags are readable through ListTagsForResource too.
+    let hybrid = hostile || r.chance(0.08);
     let weights: Vec<(u8, u32)> = PLATFORMS
         .iter()
         .enumerate()

@@ -375,7 +375,9 @@ fn linux_names(p: &Platform, idx: usize, v: u64) -> (String, String, String, Str
     } else {
         "x86_64"
     };
-    let (maj, min, pat) = (1 + v % 9, (v >> 8) % 30, (v >> 16) % 20);
+    let upstream = known_upstream(base, p.key)
+        .map(String::from)
+        .unwrap_or_else(|| format!("{}.{}.{}", 1 + v % 9, (v >> 8) % 30, (v >> 16) % 20));
     let rel = 1 + (v >> 24) % 40;
     let build = (v >> 32) % 20;
     let year = 2024 + (v >> 36) % 2;
@@ -387,23 +389,23 @@ fn linux_names(p: &Platform, idx: usize, v: u64) -> (String, String, String, Str
     };
     let (version, advisory) = match p.key {
         "al2023" => (
-            format!("{maj}.{min}.{pat}-{rel}.amzn2023.0.{build}"),
+            format!("{upstream}-{rel}.amzn2023.0.{build}"),
             format!("ALAS2023-{year}-{}", 400 + adv_n),
         ),
         "al2" => (
-            format!("{maj}.{min}.{pat}-{rel}.amzn2.0.{build}"),
+            format!("{upstream}-{rel}.amzn2.0.{build}"),
             format!("ALAS2-{year}-{}", 2300 + adv_n),
         ),
         "rhel9" => (
-            format!("{maj}.{min}.{pat}-{rel}.el9_4"),
+            format!("{upstream}-{rel}.el9_4"),
             format!("RHSA-{year}:{}", 1000 + adv_n * 7),
         ),
         "sles15" => (
-            format!("{maj}.{min}.{pat}-150500.{rel}.{build}.1"),
+            format!("{upstream}-150500.{rel}.{build}.1"),
             format!("SUSE-SU-{year}:{}-1", 1000 + adv_n * 3),
         ),
         _ => (
-            format!("{maj}.{min}.{pat}-{rel}{}.{build}", p.dist.replace('.', "")),
+            format!("{upstream}-{}ubuntu{}.{build}", rel % 4, 1 + build % 3),
             format!("USN-{}-1", 6400 + adv_n),
         ),
     };
@@ -416,6 +418,94 @@ fn linux_names(p: &Platform, idx: usize, v: u64) -> (String, String, String, Str
         let package = format!("{name}-{epoch}:{version}.{arch}");
         (title, format!("{name}.{arch}"), advisory, package)
     }
+}
+
+/// Upstream versions of well-known packages, per platform (others are made up).
+fn known_upstream(base: &str, platform: &str) -> Option<&'static str> {
+    const TABLE: &[(&str, [&str; 6])] = &[
+        // al2023, al2, ubuntu2204, ubuntu2404, rhel9, sles15
+        (
+            "openssl",
+            ["3.0.8", "1.0.2k", "3.0.2", "3.0.13", "3.0.7", "3.1.4"],
+        ),
+        (
+            "kernel",
+            [
+                "6.1.115", "5.10.228", "5.15.0", "6.8.0", "5.14.0", "5.14.21",
+            ],
+        ),
+        ("glibc", ["2.34", "2.26", "2.35", "2.39", "2.34", "2.31"]),
+        (
+            "curl",
+            ["8.5.0", "8.3.0", "7.81.0", "8.5.0", "7.76.1", "8.0.1"],
+        ),
+        (
+            "systemd",
+            ["252.23", "219", "249.11", "255.4", "252", "254.10"],
+        ),
+        (
+            "bash",
+            ["5.2.15", "4.2.46", "5.1", "5.2.21", "5.1.8", "4.4"],
+        ),
+        (
+            "sudo",
+            [
+                "1.9.15", "1.8.23", "1.9.9", "1.9.15p5", "1.9.5p2", "1.9.12p1",
+            ],
+        ),
+        (
+            "openssh",
+            ["8.7p1", "7.4p1", "8.9p1", "9.6p1", "8.7p1", "9.3p2"],
+        ),
+        (
+            "python3",
+            ["3.9.16", "3.7.16", "3.10.12", "3.12.3", "3.9.18", "3.6.15"],
+        ),
+        (
+            "git",
+            ["2.40.1", "2.40.1", "2.34.1", "2.43.0", "2.43.5", "2.43.0"],
+        ),
+        (
+            "nginx",
+            ["1.24.0", "1.22.1", "1.18.0", "1.24.0", "1.20.1", "1.21.5"],
+        ),
+        (
+            "docker",
+            ["25.0.6", "25.0.6", "24.0.7", "26.1.3", "24.0.9", "24.0.7"],
+        ),
+        (
+            "tzdata",
+            ["2024a", "2024a", "2024a", "2024a", "2024a", "2024a"],
+        ),
+        (
+            "zlib",
+            ["1.2.11", "1.2.7", "1.2.11", "1.3", "1.2.11", "1.2.13"],
+        ),
+        (
+            "libxml2",
+            ["2.10.4", "2.9.1", "2.9.13", "2.9.14", "2.9.13", "2.10.3"],
+        ),
+        (
+            "amazon-ssm-agent",
+            [
+                "3.3.1611.0",
+                "3.3.1611.0",
+                "3.3.1611.0",
+                "3.3.1611.0",
+                "3.3.1611.0",
+                "3.3.1611.0",
+            ],
+        ),
+    ];
+    let col = match platform {
+        "al2023" => 0,
+        "al2" => 1,
+        "ubuntu2204" => 2,
+        "ubuntu2404" => 3,
+        "rhel9" => 4,
+        _ => 5,
+    };
+    TABLE.iter().find(|(b, _)| *b == base).map(|(_, v)| v[col])
 }
 
 fn windows_names(

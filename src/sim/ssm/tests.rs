@@ -217,6 +217,25 @@ fn instance_information_shapes_and_filters() {
         .filter(|n| n["ComputerName"].as_str().unwrap().contains('\u{1b}'))
         .collect();
     assert_eq!(hostile.len(), 1, "exactly one hostile node");
+    // It sits in the first member account's first region, and its tags are hostile too.
+    let hc = ctx(&s[1].id, "us-east-1");
+    let evil = nodes(&w, &hc)
+        .into_iter()
+        .find(|n| n["ComputerName"].as_str().unwrap().contains('\u{1b}'))
+        .expect("hostile node in the first member account");
+    let tags = call(
+        &w,
+        &hc,
+        "ListTagsForResource",
+        json!({"ResourceType": "ManagedInstance", "ResourceId": evil["InstanceId"]}),
+    );
+    assert!(
+        tags["TagList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["Value"].as_str().unwrap().contains('\u{1b}'))
+    );
 
     // Filters on one account × region.
     let c = ctx(&s[1].id, "us-east-1");
@@ -1166,7 +1185,8 @@ fn compliance_inventory_baselines_windows_associations_tags() {
             &w,
             &c,
             "ListTagsForResource",
-            json!({"ResourceType": "ManagedInstance", "ResourceId": ids[0]})
+            json!({"ResourceType": "ManagedInstance",
+                   "ResourceId": ids.iter().find(|i| i.starts_with("i-")).unwrap()})
         ),
         "InvalidResourceId"
     );
@@ -1308,4 +1328,102 @@ fn big_linux_nodes_print_more_than_the_api_returns() {
     let small_out = get(&small);
     assert!(small_out.chars().count() < 24_000);
     assert!(small_out.contains("Patch operation completed."));
+}
+
+#[test]
+fn windows_install_output_reads_like_patch_windows() {
+    let (w, s) = fast_world();
+    let c = ctx(&s[1].id, "us-east-1");
+    let ids = healthy(&w, &c, true);
+    let id = ids.first().expect("a healthy Windows node").clone();
+    let sent = call(
+        &w,
+        &c,
+        "SendCommand",
+        json!({"InstanceIds": [id], "DocumentName": "AWS-RunPatchBaseline",
+               "Parameters": {"Operation": ["Install"], "RebootOption": ["NoReboot"]}}),
+    );
+    let cmd = sent["Command"]["CommandId"].as_str().unwrap().to_string();
+    assert_eq!(wait_command(&w, &c, &cmd)["Status"], "Success");
+    let out = call(
+        &w,
+        &c,
+        "GetCommandInvocation",
+        json!({"CommandId": cmd, "InstanceId": id, "PluginName": "PatchWindows"}),
+    );
+    let text = out["StandardOutputContent"].as_str().unwrap();
+    assert!(text.contains("OperationType       : Install"), "{text}");
+    assert!(text.contains("OperationStartTime  : 20"), "{text}");
+    assert!(text.contains("KbArticleId Installed  Title"));
+    assert!(text.contains("Patch operation completed."));
+    let linux_step = call(
+        &w,
+        &c,
+        "GetCommandInvocation",
+        json!({"CommandId": cmd, "InstanceId": id, "PluginName": "PatchLinux"}),
+    );
+    assert!(
+        linux_step["StandardOutputContent"]
+            .as_str()
+            .unwrap()
+            .starts_with("Step execution skipped")
+    );
+}
+
+#[test]
+fn targets_with_the_same_key_add_up_and_different_keys_narrow() {
+    let (w, s) = world();
+    let c = ctx(&s[1].id, "us-east-1");
+    let ids: Vec<String> = nodes(&w, &c)
+        .iter()
+        .map(|n| n["InstanceId"].as_str().unwrap().to_string())
+        .collect();
+    let base = |targets: Value| {
+        json!({"DocumentName": "AWS-RunPatchBaseline", "Parameters": {"Operation": ["Scan"]},
+               "Targets": targets})
+    };
+    let two_lists = call(
+        &w,
+        &c,
+        "SendCommand",
+        base(json!([{"Key": "InstanceIds", "Values": [ids[0], ids[1]]},
+                    {"Key": "InstanceIds", "Values": [ids[2]]}])),
+    );
+    assert_eq!(two_lists["Command"]["TargetCount"], 3);
+    let all = call(
+        &w,
+        &c,
+        "SendCommand",
+        base(json!([{"Key": "InstanceIds", "Values": ["*"]}])),
+    );
+    assert_eq!(
+        all["Command"]["TargetCount"].as_u64().unwrap(),
+        ids.len() as u64
+    );
+    let narrowed = call(
+        &w,
+        &c,
+        "SendCommand",
+        base(json!([{"Key": "InstanceIds", "Values": ["*"]},
+                    {"Key": "tag:Patch Group", "Values": ["Production"]}])),
+    );
+    let prod = walk(
+        &w,
+        &c,
+        "DescribeInstanceInformation",
+        json!({"Filters": [{"Key": "tag:Patch Group", "Values": ["Production"]}]}),
+        "InstanceInformationList",
+    );
+    assert_eq!(
+        narrowed["Command"]["TargetCount"].as_u64().unwrap(),
+        prod.len() as u64
+    );
+    let none = call(
+        &w,
+        &c,
+        "SendCommand",
+        base(json!([{"Key": "tag:Patch Group", "Values": ["NoSuchGroup"]}])),
+    );
+    assert_eq!(none["Command"]["TargetCount"], 0);
+    assert_eq!(none["Command"]["Status"], "Failed");
 }

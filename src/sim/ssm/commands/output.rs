@@ -193,42 +193,41 @@ fn patch_linux(
     let list = patches::patch_list(node);
     if install {
         let installed = installed_names(r, &list);
+        let failed = failed_names(r, &list, code);
         let _ = writeln!(
             out,
             "{} root [INFO]: Installing {} package(s):",
             at(0.1),
-            installed.len() + r.failed.len()
+            installed.len() + failed.len()
         );
-        for p in installed.iter().chain(r.failed.iter()) {
+        for p in installed.iter().chain(failed.iter()) {
             let _ = writeln!(out, "    {p}");
         }
         if !installed.is_empty() {
-            let _ = writeln!(out, "Dependencies resolved.");
-            let _ = writeln!(
-                out,
-                "Running transaction check\nTransaction check succeeded.\nRunning transaction test\nTransaction test succeeded.\nRunning transaction"
-            );
-            let n = installed.len();
-            for (i, p) in installed.iter().enumerate() {
-                let _ = writeln!(out, "  Upgrading        : {p:<70} {}/{}", i + 1, n);
-            }
-            for (i, p) in installed.iter().enumerate() {
-                let _ = writeln!(out, "  Verifying        : {p:<70} {}/{}", i + 1, n);
-            }
-            let _ = writeln!(out, "Complete!");
+            transaction(&mut out, pm, &installed);
         }
-        for p in &r.failed {
-            let _ = writeln!(
-                err,
-                "Error: Transaction test error:\n  file /usr/lib64/.build-id conflicts between attempted installs of {p}"
-            );
+        for p in &failed {
+            let _ = match pm {
+                "apt" => writeln!(
+                    err,
+                    "dpkg: error processing package {p} (--configure):\n installed post-installation script subprocess returned error exit status 1\nE: Sub-process /usr/bin/dpkg returned an error code (1)"
+                ),
+                "zypper" => writeln!(
+                    err,
+                    "Installation of {p} failed:\nError: Subprocess failed. Error: RPM failed: error: unpacking of archive failed: cpio: rename failed"
+                ),
+                _ => writeln!(
+                    err,
+                    "Error: Transaction test error:\n  file /usr/lib64/.build-id conflicts between attempted installs of {p}"
+                ),
+            };
         }
-        if !r.failed.is_empty() {
+        if !failed.is_empty() {
             let _ = writeln!(
                 out,
                 "{} root [ERROR]: Failed to install package(s): {}",
                 at(0.8),
-                r.failed.join(", ")
+                failed.join(", ")
             );
         }
     }
@@ -305,6 +304,75 @@ fn repo_host(node: &NodeRec, region: &str) -> String {
     }
 }
 
+/// Package-manager transaction output for the installed packages.
+fn transaction(out: &mut String, pm: &str, installed: &[String]) {
+    let n = installed.len();
+    match pm {
+        "apt" => {
+            let _ = writeln!(
+                out,
+                "Reading package lists...\nBuilding dependency tree...\nReading state information..."
+            );
+            let _ = writeln!(out, "The following packages will be upgraded:");
+            for p in installed {
+                let _ = writeln!(out, "  {}", p.split('_').next().unwrap_or(p));
+            }
+            let _ = writeln!(
+                out,
+                "{n} upgraded, 0 newly installed, 0 to remove and 0 not upgraded."
+            );
+            for p in installed {
+                let _ = writeln!(
+                    out,
+                    "Preparing to unpack .../{p}.deb ...\nUnpacking {p} ..."
+                );
+            }
+            for p in installed {
+                let _ = writeln!(out, "Setting up {p} ...");
+            }
+        }
+        "zypper" => {
+            let _ = writeln!(
+                out,
+                "Loading repository data...\nReading installed packages...\nResolving package dependencies..."
+            );
+            let _ = writeln!(out, "The following {n} packages are going to be upgraded:");
+            for (i, p) in installed.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "({}/{n}) Installing: {p} .......................[done]",
+                    i + 1
+                );
+            }
+        }
+        _ => {
+            let _ = writeln!(out, "Dependencies resolved.");
+            let _ = writeln!(
+                out,
+                "Running transaction check\nTransaction check succeeded.\nRunning transaction test\nTransaction test succeeded.\nRunning transaction"
+            );
+            for (i, p) in installed.iter().enumerate() {
+                let _ = writeln!(out, "  Upgrading        : {p:<70} {}/{n}", i + 1);
+            }
+            for (i, p) in installed.iter().enumerate() {
+                let _ = writeln!(out, "  Verifying        : {p:<70} {}/{n}", i + 1);
+            }
+            let _ = writeln!(out, "Complete!");
+        }
+    }
+}
+
+/// The packages that failed to install (derived from the FAILED patches for generated history).
+fn failed_names(r: &RunResult, list: &[patches::PatchItem], code: i32) -> Vec<String> {
+    if !r.failed.is_empty() || code == 0 {
+        return r.failed.clone();
+    }
+    list.iter()
+        .filter(|p| p.state == PState::Failed)
+        .map(|p| p.package.clone())
+        .collect()
+}
+
 /// The installed packages of a run (derived for generated history).
 fn installed_names(r: &RunResult, list: &[patches::PatchItem]) -> Vec<String> {
     match &r.installed {
@@ -379,12 +447,12 @@ fn patch_windows(
     let _ = writeln!(
         out,
         "OperationStartTime  : {}",
-        start.format("%Y-%m-%dT%H:%M:%S%.7fZ")
+        start.format("%Y-%m-%dT%H:%M:%S%.6f0Z")
     );
     let _ = writeln!(
         out,
         "OperationEndTime    : {}",
-        end.format("%Y-%m-%dT%H:%M:%S%.7fZ")
+        end.format("%Y-%m-%dT%H:%M:%S%.6f0Z")
     );
     let a = &r.after;
     let _ = writeln!(out, "InstalledCount      : {}", a.installed);
@@ -419,6 +487,7 @@ fn patch_windows(
     }
     if install {
         let installed = installed_names(r, &list);
+        let failed = failed_names(r, &list, code);
         let _ = writeln!(out);
         let _ = writeln!(
             out,
@@ -429,9 +498,9 @@ fn patch_windows(
             out,
             "Installed {} update(s); {} failed.",
             installed.len(),
-            r.failed.len()
+            failed.len()
         );
-        for p in &r.failed {
+        for p in &failed {
             let _ = writeln!(
                 err,
                 "Installation of update failed: {p} (HRESULT 0x80240022)"

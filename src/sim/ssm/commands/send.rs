@@ -160,7 +160,9 @@ fn parse_doc(name: &str, params: &Value) -> Result<Doc, ApiError> {
 /// Nodes matched by `Targets` (all keys must match).
 fn resolve_targets(f: &RegionFleet, targets: &[Value]) -> Result<Vec<usize>, ApiError> {
     page::check_len("Targets", targets.len(), 0, 5)?;
-    let mut sets: Vec<HashSet<usize>> = Vec::new();
+    // Targets with the same key add up (e.g. several InstanceIds lists); different keys
+    // narrow down (a node must match every key).
+    let mut sets: Vec<(&str, HashSet<usize>)> = Vec::new();
     for t in targets {
         let key = page::req_str(t, "Key")?;
         let values = page::str_list(t, "Values")?;
@@ -187,20 +189,22 @@ fn resolve_targets(f: &RegionFleet, targets: &[Value]) -> Result<Vec<usize>, Api
                 format!("Target key {key} is not supported."),
             ));
         }
-        sets.push(
-            f.nodes
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| matches(n))
-                .map(|(i, _)| i)
-                .collect(),
-        );
+        let matched = f
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| matches(n))
+            .map(|(i, _)| i);
+        match sets.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, set)) => set.extend(matched),
+            None => sets.push((key, matched.collect())),
+        }
     }
     let mut out: Vec<usize> = match sets.split_first() {
-        Some((first, rest)) => first
+        Some(((_, first), rest)) => first
             .iter()
             .copied()
-            .filter(|i| rest.iter().all(|s| s.contains(i)))
+            .filter(|i| rest.iter().all(|(_, s)| s.contains(i)))
             .collect(),
         None => Vec::new(),
     };
