@@ -342,7 +342,6 @@ fn screenshots() {
             },
         ]
     };
-    let mut md = String::new();
     for s in shots::readme_shots(fixture::update(), fixture::now(), &load) {
         std::fs::write(dir.join(format!("{}.svg", s.name)), shots::svg(&s)).unwrap();
         std::fs::write(
@@ -350,10 +349,6 @@ fn screenshots() {
             shots::buffer_text(&s.buffer),
         )
         .unwrap();
-        md.push_str(&format!(
-            "{}\n\n![{}](screenshots/{}.svg)\n\n",
-            s.caption, s.name, s.name
-        ));
     }
     // README: the key table between the markers, from the built-in keymap.
     let km =
@@ -366,5 +361,4 @@ fn screenshots() {
         shots::keys_markdown(&km)
     );
     std::fs::write(root.join("README.md"), new).unwrap();
-    let _ = md;
 }
