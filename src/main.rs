@@ -10,13 +10,8 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Sim(args)) => ssmdeck::sim::cli::run(&args),
         Some(Command::Snapshot(args)) => ssmdeck::fleet::command::run(&args, &paths),
-        Some(Command::Report(_)) => not_yet("report"),
+        Some(Command::Report(args)) => ssmdeck::report::collect::run(args, &paths),
         Some(Command::Info(a)) => ssmdeck::ui::info(a, &paths),
         None => ssmdeck::ui::run(cli.console, &paths),
     }
-}
-
-fn not_yet(what: &str) -> ExitCode {
-    eprintln!("ssmdeck: {what} is not available in this build yet");
-    ExitCode::FAILURE
 }

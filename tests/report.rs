@@ -251,3 +251,318 @@ fn check_certs_csv(snap: &FleetSnapshot, report: &Report) {
         }
     }
 }
+// ---------------------------------------------------------------------------------------
+// the real binary: `ssmdeck report ... --demo` (an in-process simulator, through the SDK)
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Run `ssmdeck report <args> --demo` with private config/data/cache dirs.
+fn ssmdeck_report(env_dir: &Path, args: &[&str]) -> Run {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
+        .arg("report")
+        .args(args)
+        .arg("--demo")
+        .env("SSMDECK_CONFIG_DIR", env_dir.join("config"))
+        .env("SSMDECK_DATA_DIR", env_dir.join("data"))
+        .env("SSMDECK_CACHE_DIR", env_dir.join("cache"))
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run ssmdeck");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn binary_exit_codes_follow_the_policy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json_path = tmp.path().join("compliance.json");
+    let json = json_path.to_str().unwrap();
+
+    // 1. The whole demo fleet, JSON to a file, alerting on critical findings.
+    let r = ssmdeck_report(
+        tmp.path(),
+        &[
+            "compliance",
+            "--format",
+            "json",
+            "-o",
+            json,
+            "--fail-on",
+            "critical",
+        ],
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let critical = v["summary"]["critical_nodes"].as_u64().unwrap();
+    assert!(critical > 0, "the demo world has critical findings");
+    assert_eq!(
+        r.code, 1,
+        "critical findings exist → exit 1; stderr: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains(&format!("--fail-on critical: {critical} nodes")),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("wrote compliance"), "{}", r.stderr);
+    let nodes = v["rows"].as_array().unwrap();
+    assert_eq!(nodes.len() as u64, v["summary"]["nodes"].as_u64().unwrap());
+
+    // 2. An account × region without critical findings: same flag, exit 0.
+    let mut combos: std::collections::BTreeMap<(String, String), (u64, u64)> = Default::default();
+    for n in nodes {
+        let e = combos
+            .entry((
+                n["account_id"].as_str().unwrap().to_string(),
+                n["region"].as_str().unwrap().to_string(),
+            ))
+            .or_default();
+        e.0 += 1;
+        e.1 += n["critical_noncompliant"].as_u64().unwrap_or(0);
+    }
+    let ((id, region), _) = combos
+        .iter()
+        .find(|(_, (nodes, crit))| *nodes > 0 && *crit == 0)
+        .expect("an account × region with nodes and no critical findings");
+    let r = ssmdeck_report(
+        tmp.path(),
+        &[
+            "compliance",
+            "--format",
+            "csv",
+            "--accounts",
+            id,
+            "--regions",
+            region,
+            "--fail-on",
+            "critical",
+        ],
+    );
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    let (h, rows) = parse_csv(&r.stdout);
+    assert!(!rows.is_empty());
+    let (acct, reg) = (col(&h, "Account ID"), col(&h, "Region"));
+    assert!(
+        rows.iter()
+            .all(|row| &row[acct] == id && &row[reg] == region)
+    );
+
+    // 3. Certificates: a huge window catches every one; exit 1 names them.
+    let r = ssmdeck_report(
+        tmp.path(),
+        &["certs", "--format", "md", "--fail-if-expiring", "100000"],
+    );
+    assert_eq!(r.code, 1, "stderr: {}", r.stderr);
+    assert!(
+        r.stderr.contains("--fail-if-expiring 100000:"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.starts_with("## ssmdeck: Certificates report"),
+        "{}",
+        r.stdout
+    );
+
+    // 4. Bad flag values are usage errors (exit 2) before anything is collected.
+    let r = ssmdeck_report(tmp.path(), &["certs", "--fail-if-expiring=-1"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("0 or more"), "{}", r.stderr);
+}
+
+#[test]
+fn binary_refuses_overwrite_and_leaves_no_partial_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let existing = tmp.path().join("report.csv");
+    std::fs::write(&existing, "keep me").unwrap();
+    let r = ssmdeck_report(
+        tmp.path(),
+        &["compliance", "-o", existing.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("already exists (use --force"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me");
+
+    // An unwritable directory: chmod where that binds (non-root), else a kernel directory
+    // nobody can create files in.
+    let locked = tmp.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    let mut perms = std::fs::metadata(&locked).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o555);
+    std::fs::set_permissions(&locked, perms).unwrap();
+    let probe = locked.join(".probe");
+    let target_dir = if std::fs::write(&probe, "x").is_ok() {
+        let _ = std::fs::remove_file(&probe);
+        PathBuf::from("/sys")
+    } else {
+        locked.clone()
+    };
+    let target = target_dir.join("ssmdeck-report-test.html");
+    let r = ssmdeck_report(
+        tmp.path(),
+        &[
+            "compliance",
+            "--format",
+            "html",
+            "-o",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 2, "stderr: {}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("cannot write {}", target.display())),
+        "{}",
+        r.stderr
+    );
+    assert!(!target.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&locked).unwrap().collect();
+    assert!(leftovers.is_empty(), "no temp files left: {leftovers:?}");
+
+    // --force replaces atomically.
+    let r = ssmdeck_report(
+        tmp.path(),
+        &["certs", "-o", existing.to_str().unwrap(), "--force"],
+    );
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    let (h, _) = parse_csv(&std::fs::read_to_string(&existing).unwrap());
+    assert_eq!(h[0], "Domain name");
+}
+
+#[test]
+fn binary_since_reports_changes_and_rejects_bad_baselines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("base.json");
+    let r = ssmdeck_report(
+        tmp.path(),
+        &["nodes", "--format", "json", "-o", base.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    // Pretend one non-compliant node was compliant yesterday.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    let nodes = v["state"]["nodes"].as_array_mut().unwrap();
+    let flipped = nodes
+        .iter_mut()
+        .find(|n| n["compliance"] == "NON_COMPLIANT")
+        .expect("a non-compliant node");
+    flipped["compliance"] = "COMPLIANT".into();
+    let flipped_id = flipped["instance_id"].as_str().unwrap().to_string();
+    std::fs::write(&base, serde_json::to_string(&v).unwrap()).unwrap();
+
+    let r = ssmdeck_report(
+        tmp.path(),
+        &[
+            "compliance",
+            "--format",
+            "md",
+            "--since",
+            base.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    assert!(r.stdout.contains("### Changes since"), "{}", r.stdout);
+    // (The demo world keeps running between the two collections, so other changes may
+    // appear; the flipped node must be among the newly non-compliant.)
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("- **Newly non-compliant ("))
+        .unwrap_or_else(|| panic!("no newly non-compliant line: {}", r.stdout));
+    assert!(line.contains(&flipped_id), "{line}");
+
+    let csv_path = tmp.path().join("not.json");
+    std::fs::write(&csv_path, "Index,Instance ID\n").unwrap();
+    let r = ssmdeck_report(
+        tmp.path(),
+        &["compliance", "--since", csv_path.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("is not JSON"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// the simulator (fixed seed, fixed epoch), collected through the SDK by the data layer
+
+/// Collect a small deterministic world and build every report from it at the epoch.
+fn sim_reports() -> Vec<(ReportKind, Report, FleetSnapshot)> {
+    let epoch = chrono::DateTime::parse_from_rfc3339("2026-11-23T06:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let cfg = ssmdeck::sim::SimConfig {
+        seed: 20261123,
+        accounts: 5,
+        regions: vec!["us-east-1".into(), "eu-west-1".into()],
+        nodes_per_account: 8,
+        certs_per_account: 4,
+        // simulated time stands (almost) still: timestamps do not drift while we collect
+        time_scale: 1e-6,
+        epoch: Some(epoch),
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let (_sim, mut scope) = ssmdeck::fleet::demo::demo_with(cfg).await.unwrap();
+        scope.cache_file = None;
+        let fleet = ssmdeck::fleet::Fleet::connect(scope).await.unwrap();
+        let mut out = Vec::new();
+        let collected = ssmdeck::report::collect::collect(&fleet, ReportKind::Patches)
+            .await
+            .unwrap();
+        let mut snap = collected.snapshot;
+        // Wall-clock bits the simulator does not control: when the refresh started, and
+        // request ids / dates inside SDK error messages.
+        snap.collected_at = epoch;
+        for e in &mut snap.errors {
+            e.message = format!("{} (message normalised for the golden file)", e.code);
+        }
+        assert!(snap.complete, "collection finished");
+        assert!(!snap.nodes.is_empty() && !snap.certificates.is_empty());
+        for kind in KINDS {
+            let report = build(kind, &snap, &collected.patches, epoch);
+            out.push((kind, report, snap.clone()));
+        }
+        out
+    })
+}
+
+#[test]
+fn golden_files_from_the_simulator() {
+    for (kind, report, snap) in sim_reports() {
+        for format in FORMATS {
+            let out = report.render_to_string(format);
+            golden(
+                &format!("sim/{}.{}", kind_name(kind), format_ext(format)),
+                &out,
+            );
+        }
+        match kind {
+            ReportKind::Compliance => check_compliance_csv(&snap, &report),
+            ReportKind::Certs => check_certs_csv(&snap, &report),
+            ReportKind::Patches => assert!(!report.rows.is_empty(), "patch lists collected"),
+            _ => {}
+        }
+        html::check_well_formed(&report.render_to_string(ReportFormat::Html))
+            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+    }
+}

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use futures::StreamExt;
 
 use crate::cli::ReportArgs;
-use crate::config::Paths;
+use crate::config::{Config, Paths};
 use crate::fleet::{self, Fleet, Scope};
 use crate::model::{Node, NodeKey};
 
@@ -42,11 +42,17 @@ pub fn run(args: ReportArgs, paths: &Paths) -> ExitCode {
     let collected = runtime.block_on(async {
         // Keep the demo simulator alive until collection is over.
         let (_sim, scope) = if args.scope.demo {
-            let (sim, mut scope) = fleet::demo().await.map_err(|e| e.to_string())?;
-            narrow_demo_scope(&mut scope, &args);
+            // Validate the scope flags as for AWS, then apply the ones that make sense.
+            let flags = Scope::from_args_with_paths(&args.scope, &Config::default(), paths)
+                .map_err(|e| e.to_string())?;
+            let (sim, mut scope) = fleet::demo()
+                .await
+                .map_err(|e| format!("cannot start the demo simulator: {e:#}"))?;
+            narrow_demo_scope(&mut scope, &flags, &args);
             (Some(sim), scope)
         } else {
-            let scope = Scope::from_args(&args.scope, &config).map_err(|e| e.to_string())?;
+            let scope = Scope::from_args_with_paths(&args.scope, &config, paths)
+                .map_err(|e| e.to_string())?;
             (None, scope)
         };
         let fleet = Fleet::connect(scope).await.map_err(|e| e.to_string())?;
@@ -67,16 +73,18 @@ pub fn run(args: ReportArgs, paths: &Paths) -> ExitCode {
     ExitCode::from(code)
 }
 
-/// `--demo` with scope flags: read only the accounts / regions asked for.
-fn narrow_demo_scope(scope: &mut Scope, args: &ReportArgs) {
-    if !args.scope.accounts.is_empty() {
-        scope.account_filter = args.scope.accounts.clone();
-    }
-    if !args.scope.regions.is_empty() && !args.scope.regions.iter().any(|r| r == "all") {
-        scope.regions = args.scope.regions.clone();
+/// `--demo` with scope flags: read only the accounts / regions asked for. Reports never
+/// mutate anything and do not touch the console's snapshot cache.
+fn narrow_demo_scope(scope: &mut Scope, flags: &Scope, args: &ReportArgs) {
+    scope.account_filter = flags.account_filter.clone();
+    if !flags.regions.is_empty() {
+        scope.regions = flags.regions.clone();
     }
     if let Some(c) = args.scope.concurrency {
         scope.concurrency = c.max(1);
+    }
+    if let Some(r) = &args.scope.role_name {
+        scope.role_name = r.clone();
     }
     scope.readonly = true;
     scope.cache_file = None;

@@ -55,12 +55,15 @@ pub fn produce(
     err: &mut dyn Write,
 ) -> u8 {
     let snap = &collected.snapshot;
-    if snap.accounts.is_empty() && snap.nodes.is_empty() && !snap.errors.is_empty() {
+    if !crate::fleet::command::collected_anything(snap)
+        && snap.nodes.is_empty()
+        && !snap.errors.is_empty()
+    {
         let _ = writeln!(
             err,
             "ssmdeck report: nothing could be collected ({} errors); first: {}",
             snap.errors.len(),
-            describe_error(&snap.errors[0])
+            clip(&describe_error(&snap.errors[0]), 240)
         );
         return EXIT_ERROR;
     }
@@ -103,9 +106,9 @@ pub fn produce(
     if !report.errors.is_empty() {
         let _ = writeln!(
             err,
-            "ssmdeck report: warning: {} things could not be read (listed in the JSON/Markdown/HTML report); first: {}",
-            report.errors.len(),
-            describe_brief(&report.errors[0])
+            "ssmdeck report: warning: {} could not be read (listed in the JSON/Markdown/HTML report); first: {}",
+            super::markdown::plural(report.errors.len(), "source"),
+            clip(&describe_brief(&report.errors[0]), 240)
         );
     }
     if !snap.complete {
@@ -136,6 +139,17 @@ pub fn produce(
         EXIT_OK
     } else {
         EXIT_ALERT
+    }
+}
+
+/// At most `max` characters, with `…` when cut.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
     }
 }
 

@@ -193,7 +193,10 @@ pub fn render(r: &Report) -> String {
     if let Some(p) = &r.scope.profile {
         meta.push(format!("profile {p}"));
     }
-    meta.push(format!("{} accounts", r.scope.accounts));
+    meta.push(super::markdown::plural(
+        r.scope.accounts as usize,
+        "account",
+    ));
     if !r.scope.regions.is_empty() {
         meta.push(format!("regions {}", r.scope.regions.join(", ")));
     }

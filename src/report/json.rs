@@ -47,25 +47,3 @@ pub fn write_report(report: &Report, w: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::other)?;
     w.write_all(b"\n")
 }
-
-/// Strip control characters from every string (keys included) in a JSON value.
-pub(crate) fn sanitize_strings(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::String(s) if !crate::text::is_clean(s) => {
-            *s = crate::text::sanitize(s);
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(sanitize_strings),
-        serde_json::Value::Object(o) => {
-            if o.keys().any(|k| !crate::text::is_clean(k)) {
-                let old = std::mem::take(o);
-                for (k, mut val) in old {
-                    sanitize_strings(&mut val);
-                    o.insert(crate::text::sanitize(&k), val);
-                }
-            } else {
-                o.values_mut().for_each(sanitize_strings);
-            }
-        }
-        _ => {}
-    }
-}

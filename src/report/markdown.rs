@@ -33,6 +33,15 @@ fn more(out: &mut String, total: usize, shown: usize) {
     }
 }
 
+/// `1 node`, `2 nodes`.
+pub fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 fn pct(p: Option<f64>) -> String {
     p.map(|p| format!("{p:.1}%"))
         .unwrap_or_else(|| "n/a".into())
@@ -82,7 +91,7 @@ pub fn render(r: &Report) -> String {
     if let Some(org) = &r.scope.organization_id {
         scope.push(format!("organization `{}`", md(org)));
     }
-    scope.push(format!("{} accounts", r.scope.accounts));
+    scope.push(plural(r.scope.accounts as usize, "account"));
     if !r.scope.regions.is_empty() {
         scope.push(format!("regions {}", md(&r.scope.regions.join(", "))));
     }
@@ -96,7 +105,7 @@ pub fn render(r: &Report) -> String {
         }
     ));
     if !r.errors.is_empty() {
-        scope.push(format!("{} collection errors", r.errors.len()));
+        scope.push(plural(r.errors.len(), "collection error"));
     }
     let _ = writeln!(out, "{}\n", scope.join(" · "));
     if let Some(note) = &r.scope.note {
@@ -213,8 +222,8 @@ pub fn render(r: &Report) -> String {
     if !critical.is_empty() {
         let _ = writeln!(
             out,
-            "### Critical findings: {} nodes with critical patches missing\n",
-            critical.len()
+            "### Critical findings: {} with critical patches missing\n",
+            plural(critical.len(), "node")
         );
         let rows: Vec<Vec<String>> = critical
             .iter()
@@ -274,8 +283,8 @@ pub fn render(r: &Report) -> String {
                 .collect();
             let _ = writeln!(
                 out,
-                "### Run Command: {} recent commands, {} with failures\n",
-                rows.len(),
+                "### Run Command: {} in the recent history, {} with failures\n",
+                plural(rows.len(), "command"),
                 failed.len()
             );
             if !failed.is_empty() {
@@ -383,7 +392,7 @@ pub fn render(r: &Report) -> String {
                 md(&e.service),
                 md(&e.operation),
                 md(&e.code),
-                md(&e.message)
+                md(&super::headless::clip(&e.message, 300))
             );
         }
         if r.errors.len() > LIST_CAP {

@@ -12,9 +12,11 @@
 //! the formats), [`since`] (what changed since a previous JSON report), [`policy`] (exit
 //! codes for `--fail-on` / `--fail-if-expiring`), [`safety`] (escaping untrusted text),
 //! [`write`] (atomic file writing), [`table`] (exporting any console table as shown),
-//! [`headless`] (the `ssmdeck report` command).
+//! [`headless`] (the `ssmdeck report` command), [`export`] (the console's export dialog model).
 
+pub mod collect;
 pub mod csv;
+pub mod export;
 #[doc(hidden)]
 pub mod fixture;
 pub mod headless;
@@ -32,7 +34,7 @@ pub mod write;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 pub use crate::cli::{ReportFormat, ReportKind};
 use crate::model::{Aggregates, FleetSnapshot, NodeKey, Patch};
@@ -81,16 +83,34 @@ impl Report {
     /// Build a report. Every remote string is sanitized first (control characters and
     /// escape sequences stripped), so all formats, JSON included, carry clean text.
     pub fn build(input: &ReportInput<'_>) -> Report {
-        let clean_snap = sanitized(input.snapshot);
+        let mut clean_snap = sanitized(input.snapshot);
+        // Aggregates are keyed by remote ids: when cleaning changed any string, recompute
+        // them from the clean snapshot so keys and rows agree.
+        let recomputed = (clean_snap != *input.snapshot).then(|| {
+            Aggregates::compute(
+                &clean_snap,
+                &crate::model::AggregateConfig {
+                    stale_after: input.stale_after,
+                },
+                input.now,
+            )
+        });
+        let aggregates = recomputed.as_ref().unwrap_or(input.aggregates);
+        whole_seconds(&mut clean_snap);
         let clean_patches: NodePatches = input
             .patches
             .iter()
             .map(|(k, r)| {
                 let r = match r {
-                    Ok(list) => Ok(sanitized(list)),
+                    Ok(list) => Ok(sanitized_patches(list)),
                     Err(e) => Err(crate::text::sanitize(e)),
                 };
-                (k.clone(), r)
+                let key = NodeKey {
+                    account_id: crate::text::sanitize(&k.account_id),
+                    region: crate::text::sanitize(&k.region),
+                    instance_id: crate::text::sanitize(&k.instance_id),
+                };
+                (key, r)
             })
             .collect();
         let snap = &clean_snap;
@@ -114,15 +134,10 @@ impl Report {
         let changes = input.previous.map(|p| since::diff(p, &state));
         Report {
             kind: input.kind,
-            generated_at: input.now,
+            generated_at: input.now.trunc_subsecs(0),
             collected_at: snap.collected_at,
             scope: ScopeInfo::of(snap),
-            summary: Summary::build(
-                snap,
-                input.aggregates,
-                input.now,
-                input.expiring_within_days,
-            ),
+            summary: Summary::build(snap, aggregates, input.now, input.expiring_within_days),
             rows,
             errors,
             state,
@@ -188,13 +203,167 @@ impl Report {
     }
 }
 
-/// A copy of `v` with every string (map keys included) sanitized, via a serde round trip.
-fn sanitized<T: serde::Serialize + serde::de::DeserializeOwned + Clone>(v: &T) -> T {
-    let Ok(mut value) = serde_json::to_value(v) else {
-        return v.clone();
-    };
-    json::sanitize_strings(&mut value);
-    serde_json::from_value(value).unwrap_or_else(|_| v.clone())
+fn trunc(t: &mut Option<DateTime<Utc>>) {
+    if let Some(v) = t {
+        *v = v.trunc_subsecs(0);
+    }
+}
+
+/// Reports show times to the second (RFC 3339 without fractions), so two reports of the
+/// same data are byte-identical.
+fn whole_seconds(s: &mut FleetSnapshot) {
+    s.collected_at = s.collected_at.trunc_subsecs(0);
+    for n in &mut s.nodes {
+        trunc(&mut n.last_ping);
+        trunc(&mut n.registration_date);
+        trunc(&mut n.last_operation_start);
+        trunc(&mut n.last_operation_end);
+    }
+    for c in &mut s.certificates {
+        trunc(&mut c.not_before);
+        trunc(&mut c.not_after);
+    }
+    for c in &mut s.commands {
+        trunc(&mut c.requested_at);
+    }
+}
+
+fn clean(s: &mut String) {
+    if !crate::text::is_clean(s) {
+        *s = crate::text::sanitize(s);
+    }
+}
+
+fn clean_opt(s: &mut Option<String>) {
+    if let Some(v) = s {
+        clean(v);
+    }
+}
+
+fn clean_all(v: &mut [String]) {
+    v.iter_mut().for_each(clean);
+}
+
+/// A copy of the snapshot with every remote string sanitized (only dirty strings are
+/// rewritten, so clean data costs one clone).
+fn sanitized(src: &FleetSnapshot) -> FleetSnapshot {
+    let mut s = src.clone();
+    let o = &mut s.organization;
+    clean_opt(&mut o.id);
+    clean_opt(&mut o.management_account_id);
+    clean_opt(&mut o.note);
+    for u in &mut o.units {
+        clean(&mut u.id);
+        clean(&mut u.name);
+        clean_opt(&mut u.parent_id);
+        clean(&mut u.path);
+    }
+    if let Some(c) = &mut s.caller {
+        clean(&mut c.account_id);
+        clean(&mut c.arn);
+        clean(&mut c.user_id);
+    }
+    clean_opt(&mut s.profile);
+    clean_all(&mut s.regions);
+    for a in &mut s.accounts {
+        clean(&mut a.id);
+        clean(&mut a.name);
+        clean_opt(&mut a.email);
+        clean_opt(&mut a.ou_id);
+        clean(&mut a.ou_path);
+    }
+    for n in &mut s.nodes {
+        for f in [
+            &mut n.instance_id,
+            &mut n.account_id,
+            &mut n.region,
+            &mut n.name,
+            &mut n.computer_name,
+            &mut n.ip_address,
+            &mut n.resource_type,
+            &mut n.platform_name,
+            &mut n.platform_version,
+            &mut n.agent_version,
+        ] {
+            clean(f);
+        }
+        clean_opt(&mut n.iam_role);
+        clean_opt(&mut n.patch_group);
+        clean_opt(&mut n.baseline_id);
+    }
+    for c in &mut s.certificates {
+        for f in [
+            &mut c.arn,
+            &mut c.account_id,
+            &mut c.region,
+            &mut c.domain_name,
+            &mut c.cert_type,
+            &mut c.status,
+            &mut c.key_algorithm,
+        ] {
+            clean(f);
+        }
+        clean_all(&mut c.subject_alternative_names);
+        clean_all(&mut c.in_use_by);
+        clean_opt(&mut c.renewal_eligibility);
+        clean_opt(&mut c.renewal_status);
+        clean_opt(&mut c.failure_reason);
+    }
+    for c in &mut s.commands {
+        for f in [
+            &mut c.command_id,
+            &mut c.account_id,
+            &mut c.region,
+            &mut c.document_name,
+            &mut c.comment,
+            &mut c.status,
+            &mut c.status_details,
+            &mut c.max_concurrency,
+            &mut c.max_errors,
+        ] {
+            clean(f);
+        }
+        clean_all(&mut c.instance_ids);
+        clean_all(&mut c.targets);
+        if c.parameters
+            .iter()
+            .any(|(k, v)| !crate::text::is_clean(k) || v.iter().any(|x| !crate::text::is_clean(x)))
+        {
+            c.parameters = std::mem::take(&mut c.parameters)
+                .into_iter()
+                .map(|(k, mut v)| {
+                    clean_all(&mut v);
+                    (crate::text::sanitize(&k), v)
+                })
+                .collect();
+        }
+    }
+    for e in &mut s.errors {
+        clean_opt(&mut e.account_id);
+        clean_opt(&mut e.region);
+        for f in [
+            &mut e.service,
+            &mut e.operation,
+            &mut e.code,
+            &mut e.message,
+        ] {
+            clean(f);
+        }
+    }
+    s
+}
+
+fn sanitized_patches(list: &[Patch]) -> Vec<Patch> {
+    let mut v = list.to_vec();
+    for p in &mut v {
+        clean(&mut p.title);
+        clean(&mut p.kb_id);
+        clean(&mut p.classification);
+        clean(&mut p.severity);
+        clean_all(&mut p.cve_ids);
+        trunc(&mut p.installed_time);
+    }
+    v
 }
 
 fn node_label(changes: &Changes, account_id: &str, region: &str, instance_id: &str) -> String {

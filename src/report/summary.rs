@@ -281,10 +281,10 @@ impl Summary {
                 ))
         });
 
-        let ous = snap
-            .organization
-            .units
-            .iter()
+        let mut units: Vec<&crate::model::OrgUnit> = snap.organization.units.iter().collect();
+        units.sort_by(|a, b| (&a.path, &a.id).cmp(&(&b.path, &b.id)));
+        let ous = units
+            .into_iter()
             .map(|u| {
                 let errors = snap
                     .accounts

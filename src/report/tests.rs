@@ -178,7 +178,7 @@ fn markdown_summary_has_the_glance() {
     );
     assert!(md.contains("### Top non-compliant accounts"));
     assert!(md.contains("prod-payments (`222222222222`)"));
-    assert!(md.contains("### Critical findings: 1 nodes"));
+    assert!(md.contains("### Critical findings: 1 node with"));
     assert!(md.contains("db-01"));
     assert!(md.contains("api.example.com"));
     assert!(md.contains("expired 3d ago"));
@@ -365,7 +365,10 @@ fn commands_report_newest_first() {
         "Operation=Install; RebootOption=RebootIfNeeded"
     );
     let md = r.render_to_string(ReportFormat::Md);
-    assert!(md.contains("2 recent commands, 1 with failures"), "{md}");
+    assert!(
+        md.contains("2 commands in the recent history, 1 with failures"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -397,5 +400,77 @@ fn empty_fleet_renders_in_every_format() {
         let (h, rows) = parse_csv(&r.render_to_string(ReportFormat::Csv));
         assert!(!h.is_empty());
         assert!(rows.is_empty());
+    }
+}
+
+/// Every free-text string of the model gets an escape sequence injected; no report
+/// format may carry one out (this catches a model field the sanitizer does not know).
+#[test]
+fn every_model_string_is_sanitized() {
+    let (snap, _) = fixture();
+    let mut v = serde_json::to_value(&snap).unwrap();
+    fn paths(v: &serde_json::Value, at: String, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(_) => out.push(at),
+            serde_json::Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    paths(x, format!("{at}/{i}"), out);
+                }
+            }
+            serde_json::Value::Object(o) => {
+                for (k, x) in o {
+                    paths(x, format!("{at}/{k}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    paths(&v, String::new(), &mut all);
+    let mut injected = 0;
+    for p in all {
+        let mut trial = v.clone();
+        let s = trial.pointer_mut(&p).unwrap();
+        *s = format!("{}\u{1b}[31m\u{7}", s.as_str().unwrap()).into();
+        if serde_json::from_value::<FleetSnapshot>(trial.clone()).is_ok() {
+            v = trial;
+            injected += 1;
+        }
+    }
+    assert!(injected > 100, "{injected}");
+    let dirty: FleetSnapshot = serde_json::from_value(v).unwrap();
+    let now = fixture_now();
+    let agg = Aggregates::compute(&dirty, &AggregateConfig::default(), now);
+    for kind in [
+        ReportKind::Compliance,
+        ReportKind::Nodes,
+        ReportKind::Certs,
+        ReportKind::Commands,
+    ] {
+        let r = Report::build(&ReportInput {
+            kind,
+            snapshot: &dirty,
+            aggregates: &agg,
+            patches: &NodePatches::new(),
+            now,
+            stale_after: Duration::days(7),
+            expiring_within_days: 30,
+            previous: None,
+        });
+        for f in [
+            ReportFormat::Csv,
+            ReportFormat::Json,
+            ReportFormat::Md,
+            ReportFormat::Html,
+        ] {
+            let out = r.render_to_string(f);
+            if let Some(i) = out.find("\\u001b") {
+                panic!("{kind:?} {f:?}: {}", &out[i.saturating_sub(100)..i + 100]);
+            }
+            assert!(
+                !out.contains('\u{1b}') && !out.contains("\\u001b") && !out.contains('\u{7}'),
+                "{kind:?} {f:?} leaks a control character"
+            );
+        }
     }
 }

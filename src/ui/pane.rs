@@ -147,6 +147,7 @@ pub fn registry() -> Vec<PaneSpec> {
         super::views::patch_now::spec(),
         super::views::command_output::spec(),
         super::views::session::spec(),
-        // reports engineer: export::spec()
+        super::views::export::spec(),
+        super::views::export::report_spec(),
     ]
 }

@@ -7,6 +7,7 @@ pub mod command_output;
 pub mod commands;
 pub mod compliance;
 pub mod errors;
+pub mod export;
 pub mod node;
 pub mod nodes;
 pub mod org;
