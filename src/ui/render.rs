@@ -14,7 +14,7 @@ use super::pane::PaneSize;
 use super::state::{PromptKind, State, ViewKind};
 use super::theme::{Role, Theme};
 use super::views::table_render::{TableLook, fill, put, render_table};
-use super::views::{self, View, age, thousands};
+use super::views::{View, age, thousands};
 
 pub const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
 
@@ -756,5 +756,3 @@ fn help(
         );
     }
 }
-
-pub use views::age as fmt_age;

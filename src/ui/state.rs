@@ -102,7 +102,7 @@ pub struct Prompt {
     /// Command completions (best first) for `:`.
     pub completions: Vec<String>,
     pub selected: usize,
-    /// Filter text before `/` was pressed (restored by Esc? no: Esc clears; kept for history).
+    /// Filter text when `/` was pressed.
     pub before: String,
 }
 

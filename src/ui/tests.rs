@@ -1,8 +1,6 @@
 //! Console tests: update logic (actions/messages in → state/effects out) and insta
 //! snapshots of every view in loaded, loading, error and empty states at 120×40 and 80×24.
 
-use std::sync::Arc;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -676,7 +674,6 @@ fn empty_fleet_node_view_cannot_open() {
     let fx = key(&mut s, KeyCode::Enter);
     assert!(fx.is_empty());
     assert_eq!(s.view().kind(), ViewKind::Nodes);
-    let _ = Arc::new(0);
 }
 
 #[test]

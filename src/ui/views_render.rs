@@ -94,14 +94,14 @@ pub fn compliance(
             vec![
                 ("Missing", f.with_missing.into(), Role::NonCompliant),
                 ("Failed", f.with_failed.into(), Role::Critical),
-                ("Pending reboot", f.pending_reboot.into(), Role::Warning),
+                ("Pending rbt", f.pending_reboot.into(), Role::Warning),
             ],
         ),
         (
             "Reporting",
             vec![
-                ("Within 7 days", f.reported_recently.into(), Role::Compliant),
-                ("Stale >7 days", f.stale.into(), Role::Stale),
+                ("≤7 days", f.reported_recently.into(), Role::Compliant),
+                ("Stale >7d", f.stale.into(), Role::Stale),
                 ("Never", f.unreported.into(), Role::Unreported),
             ],
         ),
@@ -111,8 +111,8 @@ pub fn compliance(
         text(buf, gx, y0 + 2, title, colw, theme.style(Role::Header));
         for (ri, (label, n, role)) in rows.iter().enumerate() {
             let y = y0 + 3 + ri as u16;
-            let lw = 15u16.min(colw / 2);
-            text(buf, gx, y, label, lw, tx);
+            let lw = 12u16.min(colw / 2);
+            text(buf, gx, y, label, lw - 1, tx);
             let num = thousands(*n);
             let bw = colw.saturating_sub(lw + 9);
             bar(buf, gx + lw, y, bw, *n as f64 / nodes, theme, *role);
