@@ -121,8 +121,7 @@ pub async fn node_patches(fleet: &Fleet, nodes: &[Node]) -> NodePatches {
 /// Round-robin over account × region groups: a1/r1, a2/r1, a1/r2, ..., then the second
 /// node of each group, and so on.
 pub fn interleave(keys: impl Iterator<Item = NodeKey>) -> Vec<NodeKey> {
-    let mut groups: std::collections::BTreeMap<(String, String), Vec<NodeKey>> =
-        Default::default();
+    let mut groups: std::collections::BTreeMap<(String, String), Vec<NodeKey>> = Default::default();
     for k in keys {
         groups
             .entry((k.account_id.clone(), k.region.clone()))
