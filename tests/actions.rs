@@ -663,3 +663,177 @@ async fn sim_patch_now_install_in_two_accounts_and_two_regions_then_refresh() {
         sent[0].caller
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// End to end: the real `ssmdeck --demo` binary in a pseudo-terminal (portable-pty + vt100).
+
+mod pty {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+    pub struct Term {
+        parser: Arc<Mutex<vt100::Parser>>,
+        writer: Box<dyn Write + Send>,
+        child: Box<dyn portable_pty::Child + Send + Sync>,
+        pub dirs: tempfile::TempDir,
+    }
+
+    impl Term {
+        pub fn start(cols: u16, rows: u16, args: &[&str]) -> Term {
+            let dirs = tempfile::tempdir().unwrap();
+            let pair = native_pty_system()
+                .openpty(PtySize {
+                    rows,
+                    cols,
+                    pixel_width: 0,
+                    pixel_height: 0,
+                })
+                .expect("openpty");
+            let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ssmdeck"));
+            cmd.args(args);
+            for (k, sub) in [
+                ("SSMDECK_CONFIG_DIR", "config"),
+                ("SSMDECK_DATA_DIR", "data"),
+                ("SSMDECK_CACHE_DIR", "cache"),
+            ] {
+                cmd.env(k, dirs.path().join(sub));
+            }
+            cmd.env("TERM", "xterm-256color");
+            cmd.env_remove("NO_COLOR");
+            let child = pair.slave.spawn_command(cmd).expect("spawn ssmdeck");
+            drop(pair.slave);
+            let mut reader = pair.master.try_clone_reader().unwrap();
+            let writer = pair.master.take_writer().unwrap();
+            let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+            let p2 = parser.clone();
+            std::thread::spawn(move || {
+                let _master = pair.master; // keep the pty open while reading
+                let mut buf = [0u8; 8192];
+                loop {
+                    match reader.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => p2.lock().unwrap().process(&buf[..n]),
+                    }
+                }
+            });
+            Term {
+                parser,
+                writer,
+                child,
+                dirs,
+            }
+        }
+
+        pub fn screen(&self) -> String {
+            self.parser.lock().unwrap().screen().contents()
+        }
+
+        pub fn send(&mut self, s: &str) {
+            self.writer.write_all(s.as_bytes()).unwrap();
+            self.writer.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(200));
+        }
+
+        /// Wait until `f(screen)` holds; panics with the screen after `secs`.
+        pub fn wait(&self, what: &str, secs: u64, f: impl Fn(&str) -> bool) -> String {
+            let deadline = Instant::now() + Duration::from_secs(secs);
+            let started = Instant::now();
+            loop {
+                let s = self.screen();
+                if f(&s) {
+                    println!("{what}: {:.1} s", started.elapsed().as_secs_f64());
+                    return s;
+                }
+                if Instant::now() > deadline {
+                    panic!("timed out waiting for {what}; screen:\n{s}");
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+
+        pub fn wait_exit(&mut self, secs: u64) -> bool {
+            let deadline = Instant::now() + Duration::from_secs(secs);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            false
+        }
+    }
+
+    impl Drop for Term {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+#[test]
+fn pty_mark_nodes_run_a_scan_and_watch_it_succeed() {
+    let mut t = pty::Term::start(140, 40, &["--demo", "--no-cache"]);
+    // the demo fleet arrives
+    t.wait("the nodes view with data", 25, |s| {
+        s.contains("Online") && s.contains("i-")
+    });
+    // online nodes only, mark two
+    t.send("/");
+    t.send("ping:online");
+    t.send("\r");
+    t.send(" ");
+    t.send(" ");
+    t.send("p");
+    let s = t.wait("the patch-now pane", 10, |s| {
+        s.contains("Press Enter to scan 2 nodes")
+    });
+    assert!(s.contains("2 targets"), "{s}");
+    assert!(s.contains("[Scan]"), "{s}");
+    t.send("\r");
+    // the command pane: live status until both targets report Success
+    let s = t.wait("both targets to reach Success", 30, |s| {
+        s.contains("2/2 done") && s.contains("2 Success")
+    });
+    assert!(s.contains("finished"), "{s}");
+    assert!(s.contains("Success"), "{s}");
+    // the output of the first target
+    t.send("\r");
+    let s = t.wait("the output viewer", 15, |s| {
+        s.contains("PatchLinux") || s.contains("PatchWindows")
+    });
+    assert!(s.contains("exit 0"), "{s}");
+    t.send("\x1b"); // back to the targets
+    t.send("\x1b"); // close the pane
+    t.wait("the pane to close", 10, |s| !s.contains("Patch now ·"));
+    // Session Manager on an offline node: explained, not tried
+    t.send("\x18"); // ctrl-x: clear marks
+    t.send("\x1b"); // clear the filter
+    t.wait("the filter to clear", 10, |s| !s.contains("ping:online"));
+    t.send("/");
+    t.send("ping:lost");
+    t.send("\r");
+    t.wait("offline nodes", 10, |s| s.contains("ConnectionLost"));
+    t.send("s");
+    t.wait("the offline explanation", 10, |s| s.contains("is offline"));
+    t.send("\x1b");
+    t.send("q");
+    assert!(t.wait_exit(10), "ssmdeck quits");
+    // the audit log recorded the command(s)
+    let audit = t.dirs.path().join("data").join("audit.jsonl");
+    let text = std::fs::read_to_string(&audit).expect("audit log written");
+    assert!(text.contains("\"operation\":\"SendCommand\""), "{text}");
+    assert!(text.contains("\"outcome\":\"sent\""), "{text}");
+    assert!(text.contains("\"Operation\":[\"Scan\"]"), "{text}");
+    assert!(
+        text.contains("\"caller\":\"arn:aws:"),
+        "the caller identity: {text}"
+    );
+    assert!(
+        !text.contains("ssmdeck-demo-secret"),
+        "no credentials in the audit log"
+    );
+}

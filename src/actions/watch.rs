@@ -33,8 +33,10 @@ impl Default for WatchConfig {
     fn default() -> Self {
         WatchConfig {
             initial: Duration::from_secs(1),
-            max: Duration::from_secs(15),
-            factor: 1.6,
+            // A command's status is one call per command (≤ 50 targets) per poll: at 5 s the
+            // pane stays current without hammering the API while nothing changes.
+            max: Duration::from_secs(5),
+            factor: 1.5,
             deadline: Duration::from_secs(3 * 3600),
             call_timeout: Duration::from_secs(20),
         }

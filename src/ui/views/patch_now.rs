@@ -372,7 +372,7 @@ fn counts_line(label: &str, v: &[(String, usize)], theme: &Theme) -> Line<'stati
     let mut parts: Vec<String> = v
         .iter()
         .take(MAX)
-        .map(|(k, n)| format!("{k} {n}"))
+        .map(|(k, n)| format!("{k}: {n}"))
         .collect();
     if v.len() > MAX {
         parts.push(format!("+{} more", v.len() - MAX));
