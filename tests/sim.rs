@@ -1024,11 +1024,10 @@ fn spawn_sim(args: &[&str]) -> SimProcess {
     SimProcess { child, url }
 }
 
+/// Whether an `aws` executable is on PATH (found without starting Python).
 fn aws_available() -> bool {
-    std::process::Command::new("aws")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join("aws").is_file()))
 }
 
 fn aws(
@@ -1096,44 +1095,80 @@ fn stock_aws_cli_talks_to_ssmdeck_sim() {
         return;
     }
     let sim = spawn_sim(&["--port", "0", "--seed", "7"]);
+    // The same world, generated here: ids and ARNs depend only on the seed.
+    let world = ssmdeck::sim::World::generate(&SimConfig { seed: 7, ..cfg() });
+    let mgmt = world.org.management_account_id.clone();
+    let member = world
+        .org
+        .accounts
+        .iter()
+        .find(|a| a.name == "payments-prod")
+        .unwrap()
+        .clone();
+    let cert = world.acm.certs(&member.id, "us-east-1")[0].clone();
+
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("config"), "").unwrap();
     std::fs::write(dir.path().join("credentials"), "").unwrap();
-    let me = aws(&sim.url, dir.path(), &[], &["sts", "get-caller-identity"]);
-    let mgmt = me["Account"].as_str().unwrap().to_string();
-    assert_eq!(mgmt.len(), 12);
-
-    let accounts = aws(
-        &sim.url,
-        dir.path(),
-        &[],
-        &["organizations", "list-accounts"],
+    let d = dir.path();
+    let url = sim.url.as_str();
+    let role_arn = format!(
+        "arn:aws:iam::{}:role/OrganizationAccountAccessRole",
+        member.id
     );
+    // Independent CLI calls run side by side (each starts a Python interpreter).
+    let (me, accounts, role) = std::thread::scope(|s| {
+        let me = s.spawn(|| aws(url, d, &[], &["sts", "get-caller-identity"]));
+        let accounts = s.spawn(|| aws(url, d, &[], &["organizations", "list-accounts"]));
+        let role = s.spawn(|| {
+            aws(
+                url,
+                d,
+                &[],
+                &[
+                    "sts",
+                    "assume-role",
+                    "--role-arn",
+                    &role_arn,
+                    "--role-session-name",
+                    "cli-test",
+                ],
+            )
+        });
+        (
+            me.join().unwrap(),
+            accounts.join().unwrap(),
+            role.join().unwrap(),
+        )
+    });
+    assert_eq!(me["Account"], mgmt.as_str());
+    assert_eq!(
+        me["Arn"],
+        format!("arn:aws:iam::{mgmt}:user/ops-admin").as_str()
+    );
+
     let list = accounts["Accounts"].as_array().unwrap();
     assert_eq!(list.len(), 12, "the CLI paginates to the end");
-    let member = list
-        .iter()
-        .find(|a| a["Name"] == "payments-prod")
-        .expect("payments-prod");
-    assert_eq!(member["State"], "ACTIVE");
-    assert!(member["JoinedTimestamp"].is_number() || member["JoinedTimestamp"].is_string());
-    let member_id = member["Id"].as_str().unwrap().to_string();
-
-    let role = aws(
-        &sim.url,
-        dir.path(),
-        &[],
-        &[
-            "sts",
-            "assume-role",
-            "--role-arn",
-            &format!("arn:aws:iam::{member_id}:role/OrganizationAccountAccessRole"),
-            "--role-session-name",
-            "cli-test",
-        ],
+    let got = list.iter().find(|a| a["Id"] == member.id.as_str()).unwrap();
+    assert_eq!(got["Name"], "payments-prod");
+    assert_eq!(got["State"], "ACTIVE");
+    assert_eq!(got["JoinedMethod"], "CREATED");
+    assert!(got["JoinedTimestamp"].is_number() || got["JoinedTimestamp"].is_string());
+    assert_eq!(
+        list.iter().filter(|a| a["Status"] == "SUSPENDED").count(),
+        1
     );
+
     let c = &role["Credentials"];
     assert!(c["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
+    assert_eq!(
+        role["AssumedRoleUser"]["Arn"],
+        format!(
+            "arn:aws:sts::{}:assumed-role/OrganizationAccountAccessRole/cli-test",
+            member.id
+        )
+        .as_str()
+    );
     let env = vec![
         (
             "AWS_ACCESS_KEY_ID",
@@ -1148,77 +1183,106 @@ fn stock_aws_cli_talks_to_ssmdeck_sim() {
             c["SessionToken"].as_str().unwrap().to_string(),
         ),
     ];
-    let who = aws(&sim.url, dir.path(), &env, &["sts", "get-caller-identity"]);
-    assert_eq!(who["Account"], member_id.as_str());
+    let env = env.as_slice();
+    let (who, all, default, described, nodes) = std::thread::scope(|s| {
+        let who = s.spawn(|| aws(url, d, env, &["sts", "get-caller-identity"]));
+        let all = s.spawn(|| {
+            aws(
+                url,
+                d,
+                env,
+                &[
+                    "acm",
+                    "list-certificates",
+                    "--includes",
+                    "keyTypes=RSA_2048,RSA_4096,EC_prime256v1,EC_secp384r1",
+                    "--region",
+                    "us-east-1",
+                ],
+            )
+        });
+        let default = s.spawn(|| {
+            aws(
+                url,
+                d,
+                env,
+                &["acm", "list-certificates", "--region", "us-east-1"],
+            )
+        });
+        let described = s.spawn(|| {
+            aws(
+                url,
+                d,
+                env,
+                &[
+                    "acm",
+                    "describe-certificate",
+                    "--certificate-arn",
+                    &cert.arn,
+                    "--region",
+                    "us-east-1",
+                ],
+            )
+        });
+        let nodes = s.spawn(|| {
+            aws(
+                url,
+                d,
+                env,
+                &[
+                    "ssm",
+                    "describe-instance-information",
+                    "--region",
+                    "eu-west-1",
+                ],
+            )
+        });
+        (
+            who.join().unwrap(),
+            all.join().unwrap(),
+            default.join().unwrap(),
+            described.join().unwrap(),
+            nodes.join().unwrap(),
+        )
+    });
+    assert_eq!(who["Account"], member.id.as_str());
 
-    let all = aws(
-        &sim.url,
-        dir.path(),
-        &env,
-        &[
-            "acm",
-            "list-certificates",
-            "--includes",
-            "keyTypes=RSA_2048,RSA_4096,EC_prime256v1,EC_secp384r1",
-            "--region",
-            "us-east-1",
-        ],
-    );
-    let default = aws(
-        &sim.url,
-        dir.path(),
-        &env,
-        &["acm", "list-certificates", "--region", "us-east-1"],
-    );
-    let all = all["CertificateSummaryList"].as_array().unwrap();
-    let default = default["CertificateSummaryList"].as_array().unwrap();
-    assert!(!all.is_empty());
-    assert!(default.len() <= all.len());
-    assert!(default.iter().all(|c| c["KeyAlgorithm"] == "RSA_2048"));
-    for c in all {
-        assert!(
-            c["CertificateArn"]
-                .as_str()
-                .unwrap()
-                .contains(&format!(":us-east-1:{member_id}:"))
-        );
-    }
-    let arn = all[0]["CertificateArn"].as_str().unwrap();
-    let d = aws(
-        &sim.url,
-        dir.path(),
-        &env,
-        &[
-            "acm",
-            "describe-certificate",
-            "--certificate-arn",
-            arn,
-            "--region",
-            "us-east-1",
-        ],
-    );
-    assert_eq!(d["Certificate"]["CertificateArn"], arn);
-    assert!(
-        d["Certificate"]["DomainName"]
-            .as_str()
+    // ACM: every key type when asked, RSA_2048 only by default, the member's certificates only.
+    let arns = |v: &serde_json::Value| -> Vec<String> {
+        v["CertificateSummaryList"]
+            .as_array()
             .unwrap()
-            .contains('.')
+            .iter()
+            .map(|c| c["CertificateArn"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let want: Vec<String> = world
+        .acm
+        .certs(&member.id, "us-east-1")
+        .iter()
+        .map(|c| c.arn.clone())
+        .collect();
+    assert_eq!(arns(&all), want);
+    let want_default: Vec<String> = world
+        .acm
+        .certs(&member.id, "us-east-1")
+        .iter()
+        .filter(|c| c.key_algorithm == "RSA_2048")
+        .map(|c| c.arn.clone())
+        .collect();
+    assert_eq!(arns(&default), want_default);
+    let detail = &described["Certificate"];
+    assert_eq!(detail["CertificateArn"], cert.arn.as_str());
+    assert_eq!(detail["DomainName"], cert.domain.as_str());
+    assert_eq!(detail["Type"], cert.cert_type.as_str());
+    assert_eq!(
+        detail["InUseBy"].as_array().unwrap().len(),
+        cert.in_use_by.len()
     );
 
     // SSM through the same process: the member's fleet in eu-west-1, every page.
-    let nodes = aws(
-        &sim.url,
-        dir.path(),
-        &env,
-        &[
-            "ssm",
-            "describe-instance-information",
-            "--region",
-            "eu-west-1",
-        ],
-    );
     let list = nodes["InstanceInformationList"].as_array().unwrap();
-    assert!(!list.is_empty());
+    assert_eq!(list.len(), world.ssm.node_count(&member.id, "eu-west-1"));
     assert!(list.iter().all(|n| {
         n["InstanceId"]
             .as_str()
@@ -1326,4 +1390,49 @@ async fn ssm_calls_reach_the_fleet_of_the_callers_account_and_region() {
         }
     }
     assert_eq!(throttled.unwrap().code(), Some("ThrottlingException"));
+}
+
+#[test]
+fn sim_process_stops_cleanly_on_sigterm_and_reports_a_busy_port() {
+    let mut sim = spawn_sim(&["--accounts", "3", "--regions", "us-east-1"]);
+    let port = sim.url.rsplit(':').next().unwrap().to_string();
+
+    // A second simulator on the same port: a clear error, not a panic.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
+        .args(["sim", "--port", &port])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with(&format!("error: cannot listen on 127.0.0.1:{port}")),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+
+    #[cfg(unix)]
+    {
+        let pid = sim.child.id().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(s) = sim.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sim did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "SIGTERM ends the simulator with exit 0"
+        );
+    }
 }

@@ -63,27 +63,32 @@ pub fn handle(world: &World, op: &str, input: &Value, ctx: &CallCtx) -> Result<V
     }
     match op {
         "ListRoots" => {
-            let roots = vec![root_json(org.root())];
-            page(op, roots, input, "Roots")
+            let roots = [org.root()];
+            page(op, roots.len(), input, "Roots", |r| {
+                roots[r].iter().map(|u| root_json(u)).collect()
+            })
         }
         "ListOrganizationalUnitsForParent" => {
             let parent = parent_id(org, input)?;
-            let items = org.child_units(&parent).into_iter().map(ou_json).collect();
+            let units = org.child_units(&parent);
             page(
                 &format!("{op}/{parent}"),
-                items,
+                units.len(),
                 input,
                 "OrganizationalUnits",
+                |r| units[r].iter().map(|u| ou_json(u)).collect(),
             )
         }
         "ListAccountsForParent" => {
             let parent = parent_id(org, input)?;
-            let items = org
-                .child_accounts(&parent)
-                .into_iter()
-                .map(|a| account_json(a, false))
-                .collect();
-            page(&format!("{op}/{parent}"), items, input, "Accounts")
+            let accounts = org.child_accounts(&parent);
+            page(
+                &format!("{op}/{parent}"),
+                accounts.len(),
+                input,
+                "Accounts",
+                |r| accounts[r].iter().map(|a| account_json(a, false)).collect(),
+            )
         }
         "ListChildren" => {
             let parent = parent_id(org, input)?;
@@ -105,28 +110,36 @@ pub fn handle(world: &World, op: &str, input: &Value, ctx: &CallCtx) -> Result<V
                     ));
                 }
             };
-            let items: Vec<Value> = if child_type == "ACCOUNT" {
+            let ids: Vec<&str> = if child_type == "ACCOUNT" {
                 org.child_accounts(&parent)
                     .into_iter()
-                    .map(|a| json!({"Id": a.id, "Type": "ACCOUNT"}))
+                    .map(|a| a.id.as_str())
                     .collect()
             } else {
                 org.child_units(&parent)
                     .into_iter()
-                    .map(|u| json!({"Id": u.id, "Type": "ORGANIZATIONAL_UNIT"}))
+                    .map(|u| u.id.as_str())
                     .collect()
             };
             page(
                 &format!("{op}/{parent}/{child_type}"),
-                items,
+                ids.len(),
                 input,
                 "Children",
+                |r| {
+                    ids[r]
+                        .iter()
+                        .map(|id| json!({"Id": id, "Type": child_type}))
+                        .collect()
+                },
             )
         }
-        "ListAccounts" => {
-            let items = org.accounts.iter().map(|a| account_json(a, true)).collect();
-            page(op, items, input, "Accounts")
-        }
+        "ListAccounts" => page(op, org.accounts.len(), input, "Accounts", |r| {
+            org.accounts[r]
+                .iter()
+                .map(|a| account_json(a, true))
+                .collect()
+        }),
         _ => {
             // ListDelegatedAdministrators
             let principal = opt_str(input, "ServicePrincipal");
@@ -138,7 +151,7 @@ pub fn handle(world: &World, op: &str, input: &Value, ctx: &CallCtx) -> Result<V
                     "You provided a value that does not match the required pattern.",
                 ));
             }
-            let items = org
+            let items: Vec<Value> = org
                 .delegated_admins
                 .iter()
                 .filter(|d| principal.is_none_or(|p| p == d.service_principal))
@@ -151,9 +164,10 @@ pub fn handle(world: &World, op: &str, input: &Value, ctx: &CallCtx) -> Result<V
                 .collect();
             page(
                 &format!("{op}/{}", principal.unwrap_or("*")),
-                items,
+                items.len(),
                 input,
                 "DelegatedAdministrators",
+                |r| items[r].to_vec(),
             )
         }
     }
@@ -242,8 +256,15 @@ fn valid_parent_pattern(p: &str) -> bool {
     false
 }
 
-/// MaxResults 1..20 (default 20) and NextToken; now and then an empty page with a token.
-fn page(scope: &str, items: Vec<Value>, input: &Value, key: &str) -> Result<Value, ApiError> {
+/// MaxResults 1..20 (default 20) and NextToken over `len` items; `items(range)` builds only the
+/// page served. Now and then an empty page with a token.
+fn page(
+    scope: &str,
+    len: usize,
+    input: &Value,
+    key: &str,
+    items: impl FnOnce(std::ops::Range<usize>) -> Vec<Value>,
+) -> Result<Value, ApiError> {
     let max = match opt_int(input, "MaxResults")? {
         None => MAX_RESULTS,
         Some(n) if n < 1 => {
@@ -267,7 +288,7 @@ fn page(scope: &str, items: Vec<Value>, input: &Value, key: &str) -> Result<Valu
     let (start, empty_served) = match opt_str(input, "NextToken") {
         None => (0, false),
         Some(t) => match token::decode(scope, t) {
-            Some((off, flag)) if off <= items.len() => (off, flag),
+            Some((off, flag)) if off <= len => (off, flag),
             _ => {
                 return Err(invalid_input(
                     "INVALID_NEXT_TOKEN",
@@ -278,15 +299,14 @@ fn page(scope: &str, items: Vec<Value>, input: &Value, key: &str) -> Result<Valu
     };
     let mut out = serde_json::Map::new();
     // Deterministically, about one page in six comes back empty (with a token), as AWS may.
-    if !empty_served && start < items.len() && empty_page_here(scope, start) {
+    if !empty_served && start < len && empty_page_here(scope, start) {
         out.insert(key.into(), Value::Array(Vec::new()));
         out.insert("NextToken".into(), token::encode(scope, start, true).into());
         return Ok(Value::Object(out));
     }
-    let end = (start + max).min(items.len());
-    let slice: Vec<Value> = items[start..end].to_vec();
-    out.insert(key.into(), Value::Array(slice));
-    if end < items.len() {
+    let end = (start + max).min(len);
+    out.insert(key.into(), Value::Array(items(start..end)));
+    if end < len {
         out.insert("NextToken".into(), token::encode(scope, end, false).into());
     }
     Ok(Value::Object(out))
@@ -321,7 +341,10 @@ mod tests {
         let mut input = json!({"MaxResults": 5});
         let mut empty_pages = 0;
         for _ in 0..100 {
-            let out = page("scope", items.clone(), &input, "Things").unwrap();
+            let out = page("scope", items.len(), &input, "Things", |r| {
+                items[r].to_vec()
+            })
+            .unwrap();
             let got = out["Things"].as_array().unwrap();
             if got.is_empty() {
                 empty_pages += 1;
@@ -338,12 +361,12 @@ mod tests {
 
     #[test]
     fn page_limits_are_invalid_input() {
-        let e = page("s", vec![], &json!({"MaxResults": 21}), "X").unwrap_err();
+        let e = page("s", 0, &json!({"MaxResults": 21}), "X", |_| Vec::new()).unwrap_err();
         assert_eq!(e.code, "InvalidInputException");
         assert_eq!(e.extra["Reason"], "MAX_VALUE_EXCEEDED");
-        let e = page("s", vec![], &json!({"MaxResults": 0}), "X").unwrap_err();
+        let e = page("s", 0, &json!({"MaxResults": 0}), "X", |_| Vec::new()).unwrap_err();
         assert_eq!(e.extra["Reason"], "MIN_VALUE_EXCEEDED");
-        let e = page("s", vec![], &json!({"NextToken": "nope"}), "X").unwrap_err();
+        let e = page("s", 0, &json!({"NextToken": "nope"}), "X", |_| Vec::new()).unwrap_err();
         assert_eq!(e.extra["Reason"], "INVALID_NEXT_TOKEN");
     }
 }
