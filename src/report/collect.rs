@@ -14,8 +14,9 @@ use super::headless::{Collected, load_config, preflight, produce};
 use super::policy::EXIT_ERROR;
 use super::{NodePatches, ReportKind};
 
-/// Patch lists fetched at once (on top of the data layer's own limits).
-const PATCH_FETCH_PARALLELISM: usize = 16;
+/// At most this many patch lists fetched at once (also bounded by the scope's concurrency
+/// and the data layer's rate limits).
+const PATCH_FETCH_PARALLELISM: usize = 64;
 
 /// `ssmdeck report ...`: the whole command. Exit codes in [`super::policy`].
 pub fn run(args: ReportArgs, paths: &Paths) -> ExitCode {
@@ -101,19 +102,71 @@ pub async fn collect(fleet: &Fleet, kind: ReportKind) -> Result<Collected, Strin
     Ok(Collected { snapshot, patches })
 }
 
-/// Every node's patch list (nodes that never reported have none to fetch).
+/// Every node's patch list (nodes that never reported have none to fetch). Requests are
+/// interleaved across account × region, so the data layer's per-account × region rate
+/// limits work in parallel instead of queueing behind one another.
 pub async fn node_patches(fleet: &Fleet, nodes: &[Node]) -> NodePatches {
-    let keys: Vec<NodeKey> = nodes
-        .iter()
-        .filter(|n| n.has_patch_state())
-        .map(Node::key)
-        .collect();
+    let keys = interleave(nodes.iter().filter(|n| n.has_patch_state()).map(Node::key));
+    let parallel = fleet.scope().concurrency.clamp(1, PATCH_FETCH_PARALLELISM);
     futures::stream::iter(keys)
         .map(|key| async move {
             let res = fleet.node_patches(&key).await.map_err(|e| e.to_string());
             (key, res)
         })
-        .buffer_unordered(PATCH_FETCH_PARALLELISM)
+        .buffer_unordered(parallel)
         .collect()
         .await
+}
+
+/// Round-robin over account × region groups: a1/r1, a2/r1, a1/r2, ..., then the second
+/// node of each group, and so on.
+pub fn interleave(keys: impl Iterator<Item = NodeKey>) -> Vec<NodeKey> {
+    let mut groups: std::collections::BTreeMap<(String, String), Vec<NodeKey>> = Default::default();
+    for k in keys {
+        groups
+            .entry((k.account_id.clone(), k.region.clone()))
+            .or_default()
+            .push(k);
+    }
+    let mut queues: Vec<std::vec::IntoIter<NodeKey>> =
+        groups.into_values().map(Vec::into_iter).collect();
+    let mut out = Vec::new();
+    loop {
+        let before = out.len();
+        for q in &mut queues {
+            if let Some(k) = q.next() {
+                out.push(k);
+            }
+        }
+        if out.len() == before {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patch_fetches_alternate_between_accounts_and_regions() {
+        let k = |a: &str, r: &str, i: &str| NodeKey {
+            account_id: a.into(),
+            region: r.into(),
+            instance_id: i.into(),
+        };
+        let keys = vec![
+            k("1", "us-east-1", "i-1"),
+            k("1", "us-east-1", "i-2"),
+            k("1", "us-east-1", "i-3"),
+            k("2", "us-east-1", "i-4"),
+            k("1", "eu-west-1", "i-5"),
+        ];
+        let order: Vec<String> = interleave(keys.into_iter())
+            .into_iter()
+            .map(|k| k.instance_id)
+            .collect();
+        assert_eq!(order, ["i-5", "i-1", "i-4", "i-2", "i-3"]);
+    }
 }
