@@ -241,7 +241,9 @@ impl Gate {
             Ok(Ok(out)) => {
                 let summary = out
                     .command()
-                    .map(|c| super::convert::command(c, &req.account_id, &req.region))
+                    .and_then(|c| {
+                        crate::fleet::convert::command_from_sdk(c, &req.account_id, &req.region)
+                    })
                     .unwrap_or_default();
                 rec.command_id = Some(summary.command_id.clone());
                 rec.outcome = Outcome::Sent;

@@ -15,7 +15,7 @@ pub const STDOUT_LIMIT: usize = 24_000;
 /// ... and the first 8,000 of stderr.
 pub const STDERR_LIMIT: usize = 8_000;
 /// ListCommandInvocations' `CommandPlugin.Output` holds at most 2,500 characters.
-pub const LIST_OUTPUT_LIMIT: usize = 2_500;
+pub const LIST_OUTPUT_LIMIT: usize = crate::fleet::convert::INVOCATION_OUTPUT_LIMIT;
 
 /// One step's output (GetCommandInvocation with PluginName).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

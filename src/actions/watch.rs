@@ -192,11 +192,9 @@ pub async fn list_invocations<C: SsmClients>(
                 });
             }
         };
-        out.extend(
-            page.command_invocations()
-                .iter()
-                .map(|i| super::convert::invocation(i, &command.account_id, &command.region)),
-        );
+        out.extend(page.command_invocations().iter().map(|i| {
+            crate::fleet::convert::invocation_from_sdk(i, &command.account_id, &command.region)
+        }));
         token = page
             .next_token()
             .filter(|t| !t.is_empty())
