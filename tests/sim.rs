@@ -1,6 +1,9 @@
 //! The simulator through the real AWS SDK clients over HTTP (and the stock AWS CLI):
 //! STS identity and AssumeRole, Organizations, ACM, fault injection, determinism.
 
+mod common;
+use common::spawn_sim;
+
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
@@ -988,41 +991,6 @@ async fn same_seed_same_world_other_seed_other_world() {
 
 // ------------------------------------------------------------------------------------------
 // The stock AWS CLI against `ssmdeck sim` as a process
-
-struct SimProcess {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn_sim(args: &[&str]) -> SimProcess {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
-        .arg("sim")
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn ssmdeck sim");
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    assert!(url.starts_with("http://127.0.0.1:"));
-    SimProcess { child, url }
-}
 
 /// Whether an `aws` executable is on PATH (found without starting Python).
 fn aws_available() -> bool {

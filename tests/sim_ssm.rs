@@ -2,6 +2,9 @@
 //! AWS CLI): pagination, page limits, patch counts vs patch lists, filters, account and
 //! region isolation, the Run Command lifecycle, truncation, determinism.
 
+mod common;
+use common::spawn_sim;
+
 use std::time::{Duration, Instant};
 
 use aws_config::BehaviorVersion;
@@ -929,40 +932,6 @@ async fn same_seed_same_fleet() {
 
 // ------------------------------------------------------------------------------------------
 // The stock AWS CLI against `ssmdeck sim`
-
-struct SimProcess {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn_sim(args: &[&str]) -> SimProcess {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
-        .arg("sim")
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn ssmdeck sim");
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    SimProcess { child, url }
-}
 
 fn aws(url: &str, dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
     let mut cmd = std::process::Command::new("aws");
