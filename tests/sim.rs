@@ -2,7 +2,7 @@
 //! STS identity and AssumeRole, Organizations, ACM, fault injection, determinism.
 
 mod common;
-use common::spawn_sim;
+use common::{aws_cli as aws, spawn_sim};
 
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
@@ -996,47 +996,6 @@ async fn same_seed_same_world_other_seed_other_world() {
 fn aws_available() -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join("aws").is_file()))
-}
-
-fn aws(
-    url: &str,
-    dir: &std::path::Path,
-    env: &[(&str, String)],
-    args: &[&str],
-) -> serde_json::Value {
-    let mut cmd = std::process::Command::new("aws");
-    cmd.arg("--endpoint-url")
-        .arg(url)
-        .arg("--output")
-        .arg("json")
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("AWS_CONFIG_FILE", dir.join("config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
-        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "x")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_PAGER", "");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    if let Ok(p) = std::env::var("PYENV_ROOT") {
-        cmd.env("PYENV_ROOT", p);
-    }
-    let out = cmd.output().expect("run aws");
-    assert!(
-        out.status.success(),
-        "aws {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "aws {args:?}: not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
 }
 
 #[test]

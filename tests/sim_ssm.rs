@@ -934,36 +934,7 @@ async fn same_seed_same_fleet() {
 // The stock AWS CLI against `ssmdeck sim`
 
 fn aws(url: &str, dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
-    let mut cmd = std::process::Command::new("aws");
-    cmd.arg("--endpoint-url")
-        .arg(url)
-        .arg("--output")
-        .arg("json")
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("AWS_CONFIG_FILE", dir.join("config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
-        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "x")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_PAGER", "");
-    if let Ok(p) = std::env::var("PYENV_ROOT") {
-        cmd.env("PYENV_ROOT", p);
-    }
-    let out = cmd.output().expect("run aws");
-    assert!(
-        out.status.success(),
-        "aws {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "aws {args:?}: not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
+    common::aws_cli(url, dir, &[], args)
 }
 
 #[test]

@@ -36,3 +36,46 @@ pub fn spawn_sim(args: &[&str]) -> SimProcess {
     assert!(url.starts_with("http://127.0.0.1:"));
     SimProcess { child, url }
 }
+
+/// Run the stock AWS CLI against `url` with dummy credentials and empty config files in `dir`
+/// (plus `env`), and parse its JSON output.
+pub fn aws_cli(
+    url: &str,
+    dir: &std::path::Path,
+    env: &[(&str, String)],
+    args: &[&str],
+) -> serde_json::Value {
+    let mut cmd = std::process::Command::new("aws");
+    cmd.arg("--endpoint-url")
+        .arg(url)
+        .arg("--output")
+        .arg("json")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("AWS_CONFIG_FILE", dir.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_PAGER", "");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    if let Ok(p) = std::env::var("PYENV_ROOT") {
+        cmd.env("PYENV_ROOT", p);
+    }
+    let out = cmd.output().expect("run aws");
+    assert!(
+        out.status.success(),
+        "aws {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "aws {args:?}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
