@@ -166,7 +166,7 @@ fn main() {
         let rss_before = vm_hwm_mb();
 
         let t0 = Instant::now();
-        let snap = fleet.collect_once(None).await;
+        let snap = fleet.collect_shared(None).await;
         let wall = t0.elapsed();
         let rss = vm_hwm_mb();
         let (calls_after, retries, throttled) = fleet.call_stats();

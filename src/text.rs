@@ -18,7 +18,19 @@ pub fn sanitize_multiline(s: &str) -> String {
 
 /// `true` when `s` needs no change (the fast path for clean data).
 pub fn is_clean(s: &str) -> bool {
+    if s.is_ascii() {
+        return !s.bytes().any(|b| b < 0x20 || b == 0x7f);
+    }
     !s.chars().any(|c| c.is_control() || is_bidi_control(c))
+}
+
+/// Append `s` sanitized (as [`sanitize`]) to `out`, without allocating when it is clean.
+pub fn push_sanitized(out: &mut String, s: &str) {
+    if is_clean(s) {
+        out.push_str(s);
+    } else {
+        out.push_str(&sanitize(s));
+    }
 }
 
 fn is_bidi_control(c: char) -> bool {

@@ -66,6 +66,6 @@ impl Paths {
     }
     /// The snapshot cache for one scope (profile/endpoint); `scope_key` is a short stable id.
     pub fn snapshot_cache(&self, scope_key: &str) -> PathBuf {
-        self.cache_dir.join(format!("snapshot-{scope_key}.json"))
+        self.cache_dir.join(format!("snapshot-{scope_key}.bin"))
     }
 }

@@ -298,6 +298,61 @@ impl SnapshotBuilder {
         }
     }
 
+    /// The final snapshot, moving the data out instead of copying it (a large fleet would
+    /// otherwise be held twice at the end of every refresh).
+    pub fn into_snapshot(mut self, complete: bool) -> FleetSnapshot {
+        let progress = self.progress();
+        let mut nodes = Vec::with_capacity(self.units.values().map(|u| u.nodes.len()).sum());
+        let mut certificates = Vec::new();
+        let mut commands = Vec::new();
+        let mut errors = std::mem::take(&mut self.discovery_errors);
+        errors.append(&mut self.global_errors);
+        let mut sources = Vec::new();
+        for (_, u) in std::mem::take(&mut self.units) {
+            nodes.extend(u.nodes);
+            certificates.extend(u.certificates);
+            commands.extend(u.commands);
+            errors.extend(u.errors);
+            sources.extend(u.sources.into_values());
+        }
+        certificates.sort_by(|a, b| a.not_after.cmp(&b.not_after).then(a.arn.cmp(&b.arn)));
+        commands.sort_by_key(|c| std::cmp::Reverse(c.requested_at));
+        FleetSnapshot {
+            organization: self.organization,
+            caller: self.caller,
+            profile: self.profile,
+            regions: self.regions,
+            accounts: self.accounts,
+            nodes,
+            certificates,
+            commands,
+            errors,
+            sources,
+            collected_at: self.collected_at,
+            progress,
+            complete,
+            from_cache: false,
+        }
+    }
+
+    /// The final publication: like [`SnapshotBuilder::publish`], consuming the builder.
+    pub fn publish_final(
+        self,
+        complete: bool,
+        tx: Option<&UnboundedSender<FleetUpdate>>,
+    ) -> (Arc<FleetSnapshot>, Arc<Aggregates>) {
+        let agg = self.agg.clone();
+        let snap = Arc::new(self.into_snapshot(complete));
+        let aggregates = Arc::new(Aggregates::compute(&snap, &agg, Utc::now()));
+        if let Some(tx) = tx {
+            let _ = tx.send(FleetUpdate::Snapshot {
+                snapshot: snap.clone(),
+                aggregates: aggregates.clone(),
+            });
+        }
+        (snap, aggregates)
+    }
+
     /// Build, compute aggregates once, send.
     pub fn publish(
         &self,
@@ -394,6 +449,34 @@ mod tests {
             vec!["us-east-1".into(), "eu-west-1".into()],
             AggregateConfig::default(),
         )
+    }
+
+    #[test]
+    fn the_final_snapshot_moves_what_the_partial_one_copies() {
+        let mut b = builder(None);
+        b.finish_discovery(&discovery(&["a", "b"]), &regions(&["us-east-1"]));
+        b.apply(result(
+            "a",
+            "us-east-1",
+            Some(vec![
+                node("a", "us-east-1", "i-2", 0),
+                node("a", "us-east-1", "i-1", 3),
+            ]),
+        ));
+        b.apply(result(
+            "b",
+            "us-east-1",
+            Some(vec![node("b", "us-east-1", "i-9", 1)]),
+        ));
+        b.add_global_error(CollectError {
+            code: "AccessDenied".into(),
+            ..CollectError::default()
+        });
+        let copied = b.snapshot(true);
+        let moved = b.into_snapshot(true);
+        assert_eq!(moved, copied);
+        assert_eq!(moved.nodes.len(), 3);
+        assert_eq!(moved.errors.len(), 1);
     }
 
     #[test]

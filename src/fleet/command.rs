@@ -44,7 +44,7 @@ pub fn run(args: &SnapshotArgs, paths: &Paths) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let snap = fleet.collect_once(None).await;
+        let snap = fleet.collect_shared(None).await;
         let out = match args.format {
             SnapshotFormat::Json => serde_json::to_string_pretty(&snap),
         };

@@ -10,7 +10,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::model::{Aggregates, FleetUpdate, NodeKey};
+use crate::model::{FleetUpdate, NodeKey};
 
 use super::Fleet;
 use super::cache;
@@ -112,17 +112,13 @@ async fn run(
     };
     if let Some(path) = &cache_path {
         let p = path.clone();
-        if let Ok(Some(snap)) = tokio::task::spawn_blocking(move || cache::load(&p)).await {
-            let snap = Arc::new(snap);
-            let agg = Arc::new(Aggregates::compute(
-                &snap,
-                &fleet.inner.scope.aggregate_config(),
-                chrono::Utc::now(),
-            ));
+        if let Ok(Some(cached)) = tokio::task::spawn_blocking(move || cache::load(&p)).await {
+            // the aggregates stored with it: the first frame needs no recomputation
+            let snap = Arc::new(cached.snapshot);
             fleet.inner.set_last(snap.clone());
             let _ = out.send(FleetUpdate::Snapshot {
                 snapshot: snap,
-                aggregates: agg,
+                aggregates: Arc::new(cached.aggregates),
             });
         }
     }
@@ -177,9 +173,9 @@ async fn run(
                 {
                     fleet.inner.set_last(done.snapshot.clone());
                     if let Some(path) = cache_path.clone() {
-                        let snap = done.snapshot.clone();
+                        let (snap, agg) = (done.snapshot.clone(), done.aggregates.clone());
                         tokio::task::spawn_blocking(move || {
-                            if let Err(e) = cache::save(&path, &snap) {
+                            if let Err(e) = cache::save(&path, &snap, &agg) {
                                 tracing::warn!(path = %path.display(), error = %e, "cannot write the snapshot cache");
                             }
                         });

@@ -194,9 +194,18 @@ impl Fleet {
         &self,
         progress: Option<UnboundedSender<FleetUpdate>>,
     ) -> FleetSnapshot {
+        Arc::unwrap_or_clone(self.collect_shared(progress).await)
+    }
+
+    /// Like [`Fleet::collect_once`], without copying the snapshot (the fleet keeps it as the
+    /// base of the next refresh): what headless commands use on large fleets.
+    pub async fn collect_shared(
+        &self,
+        progress: Option<UnboundedSender<FleetUpdate>>,
+    ) -> Arc<FleetSnapshot> {
         let r = refresh::run_refresh(&self.inner, progress, CancellationToken::new()).await;
         self.inner.set_last(r.snapshot.clone());
-        Arc::unwrap_or_clone(r.snapshot)
+        r.snapshot
     }
 
     /// The console's feed: the cached snapshot first (marked `from_cache`), then

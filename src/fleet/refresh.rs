@@ -72,11 +72,11 @@ pub(crate) async fn run_refresh(
         })
         .await;
     match checked {
-        Err(f) if f.is_cancelled() => return finish(&b, tx, true),
+        Err(f) if f.is_cancelled() => return finish(b, tx, true),
         Err(f) if f.kind == FailureKind::Credentials => {
             b.add_global_error(f.to_collect_error(None, Some(&home), "sts", "GetCallerIdentity"));
             notice_credentials(inner, tx, &f);
-            return finish(&b, tx, false);
+            return finish(b, tx, false);
         }
         // anything else (network, throttling) shows up again, per account, below
         _ => {}
@@ -172,7 +172,7 @@ pub(crate) async fn run_refresh(
         }
     }
     tasks.abort_all();
-    finish(&b, tx, cancel.is_cancelled())
+    finish(b, tx, cancel.is_cancelled())
 }
 
 /// Starts the collection of one account (credentials, then its regions).
@@ -246,12 +246,12 @@ impl Spawner {
 }
 
 fn finish(
-    b: &SnapshotBuilder,
+    b: SnapshotBuilder,
     tx: Option<&UnboundedSender<FleetUpdate>>,
     cancelled: bool,
 ) -> Refreshed {
     // a cancelled refresh publishes nothing more: the newer one takes over
-    let (snapshot, aggregates) = b.publish(!cancelled, if cancelled { None } else { tx });
+    let (snapshot, aggregates) = b.publish_final(!cancelled, if cancelled { None } else { tx });
     Refreshed {
         snapshot,
         aggregates,

@@ -141,6 +141,10 @@ pub async fn run(
             state.dirty = postponed;
             last_draw = Some(Instant::now());
         }
+        // idle: prepare what the next keystroke may need (a big table's search text)
+        if !state.dirty && state.view_mut().warm() {
+            continue;
+        }
         let wait = match (state.dirty, last_draw) {
             (true, Some(t)) => FRAME.saturating_sub(t.elapsed()),
             _ => Duration::from_secs(3600),

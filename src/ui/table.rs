@@ -59,8 +59,9 @@ impl Column {
     }
 }
 
-/// Rows of one view over the current data.
-pub trait RowSource {
+/// Rows of one view over the current data. `Sync`: large tables build their search text and
+/// filter on every core.
+pub trait RowSource: Sync {
     fn columns(&self) -> &'static [Column];
     fn len(&self) -> usize;
     fn is_empty(&self) -> bool {
@@ -70,6 +71,11 @@ pub trait RowSource {
     fn id(&self, row: usize) -> String;
     /// Sanitized display text of a cell.
     fn text(&self, row: usize, col: usize) -> String;
+    /// Append the cell's searchable text (as `text`) to `out`; views with many rows
+    /// override it to avoid an allocation per cell.
+    fn push_text(&self, row: usize, col: usize, out: &mut String) {
+        out.push_str(&self.text(row, col));
+    }
     /// Typed comparison for sorting by `col`.
     fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {
         self.text(a, col).cmp(&self.text(b, col))
@@ -103,10 +109,14 @@ pub struct TableState {
     pub filter: Filter,
     /// A problem with the filter (unknown field) shown in the header.
     pub filter_error: Option<String>,
-    /// Per-row searchable text (visible columns joined).
+    /// Per-row searchable text (visible columns joined); built on first need (a text
+    /// filter) or when the console is idle ([`TableState::warm`]), not with the data, so a
+    /// big fleet's first frame does not wait for it.
     haystacks: Vec<String>,
-    /// Per-row column start offsets (in chars) within the haystack.
-    col_starts: Vec<Vec<u16>>,
+    hay_ready: bool,
+    /// Column start offsets (in chars) within each haystack: `ncols` entries per row.
+    col_starts: Vec<u16>,
+    ncols: usize,
     /// Matched character positions per column, for rows in the visible window.
     pub highlights: HashMap<u32, Vec<Vec<usize>>>,
     /// Rows visible in the body (set from the terminal size).
@@ -144,34 +154,37 @@ impl TableState {
     /// New data: rebuild search text, sort, filter; keep the cursor on the same row id.
     pub fn rebuild(&mut self, src: &dyn RowSource) {
         let n = src.len();
-        let cols = src.columns();
-        let ncols = cols.len();
-        self.haystacks = Vec::with_capacity(n);
-        self.col_starts = Vec::with_capacity(n);
-        for r in 0..n {
-            let mut h = String::with_capacity(96);
-            let mut starts = Vec::with_capacity(ncols);
-            let mut chars = 0usize;
-            for (c, col) in cols.iter().enumerate() {
-                if c > 0 {
-                    h.push(' ');
-                    chars += 1;
-                }
-                starts.push(chars as u16);
-                if col.search {
-                    let t = src.text(r, c);
-                    chars += t.chars().count();
-                    h.push_str(&t);
-                }
-            }
-            self.haystacks.push(h);
-            self.col_starts.push(starts);
-        }
+        self.haystacks = Vec::new();
+        self.col_starts = Vec::new();
+        self.hay_ready = false;
         self.rows_total = n;
         self.selected_idx = None; // new data: follow the row by id
         self.sort(src);
         let f = self.filter.clone();
         self.apply_filter(src, f, false);
+    }
+
+    /// Build the search text now if it is not built yet (idle time, or a text filter).
+    pub fn warm(&mut self, src: &dyn RowSource) {
+        if self.hay_ready {
+            return;
+        }
+        let n = src.len();
+        let ncols = src.columns().len();
+        let parts = par_chunks(n, |range| search_text(src, range));
+        self.haystacks = Vec::with_capacity(n);
+        self.col_starts = Vec::with_capacity(n * ncols);
+        for (h, starts) in parts {
+            self.haystacks.extend(h);
+            self.col_starts.extend(starts);
+        }
+        self.ncols = ncols;
+        self.hay_ready = true;
+    }
+
+    /// Search text is pending (the console warms it when idle).
+    pub fn needs_warm(&self) -> bool {
+        !self.hay_ready && self.rows_total > 0
     }
 
     fn sort(&mut self, src: &dyn RowSource) {
@@ -225,22 +238,33 @@ impl TableState {
         } else {
             self.sorted.clone()
         };
+        if !f.words.is_empty() || !f.exclude.is_empty() {
+            self.warm(src);
+        }
         let terms: Vec<&Term> = f.terms.iter().collect();
+        let text = !f.words.is_empty() || !f.exclude.is_empty();
+        let haystacks = &self.haystacks;
+        let keep = |r: u32| {
+            let r = r as usize;
+            for t in &terms {
+                match src.field_matches(r, &t.field, &t.value) {
+                    Some(m) if m == t.negate => return false,
+                    _ => {}
+                }
+            }
+            !text || f.text_matches(&haystacks[r])
+        };
         let order: Vec<u32> = if f.is_empty() {
             base
         } else {
-            base.into_iter()
-                .filter(|&r| {
-                    let r = r as usize;
-                    for t in &terms {
-                        match src.field_matches(r, &t.field, &t.value) {
-                            Some(m) if m == t.negate => return false,
-                            _ => {}
-                        }
-                    }
-                    f.text_matches(&self.haystacks[r])
-                })
-                .collect()
+            par_chunks(base.len(), |range| {
+                base[range]
+                    .iter()
+                    .copied()
+                    .filter(|&r| keep(r))
+                    .collect::<Vec<u32>>()
+            })
+            .concat()
         };
         self.order = order;
         self.filter = f;
@@ -311,7 +335,8 @@ impl TableState {
             if idx.is_empty() {
                 continue;
             }
-            let starts = &self.col_starts[r as usize];
+            let at = r as usize * self.ncols;
+            let starts = &self.col_starts[at..at + self.ncols];
             let mut per_col: Vec<Vec<usize>> = vec![Vec::new(); starts.len()];
             for i in idx {
                 let col = starts
@@ -369,6 +394,70 @@ impl TableState {
     pub fn filtered_ids(&self, src: &dyn RowSource) -> Vec<String> {
         self.order.iter().map(|&r| src.id(r as usize)).collect()
     }
+}
+
+/// Rows at which work is split over threads (below it one thread is faster).
+const PAR_MIN_ROWS: usize = 8_192;
+
+/// `f` over `0..n` split into contiguous ranges, one per core when `n` is large; results in
+/// range order.
+fn par_chunks<T: Send>(n: usize, f: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
+    let threads = if n < PAR_MIN_ROWS {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map(|t| t.get())
+            .unwrap_or(1)
+            .min(n / (PAR_MIN_ROWS / 2))
+            .max(1)
+    };
+    if threads == 1 {
+        return vec![f(0..n)];
+    }
+    let per = n.div_ceil(threads);
+    std::thread::scope(|s| {
+        let f = &f;
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                let range = (i * per).min(n)..((i + 1) * per).min(n);
+                s.spawn(move || f(range))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// Search text and column starts of `rows`.
+fn search_text(src: &dyn RowSource, rows: std::ops::Range<usize>) -> (Vec<String>, Vec<u16>) {
+    let cols = src.columns();
+    let mut hay = Vec::with_capacity(rows.len());
+    let mut starts = Vec::with_capacity(rows.len() * cols.len());
+    for r in rows {
+        let mut h = String::with_capacity(96);
+        let mut chars = 0usize;
+        for (c, col) in cols.iter().enumerate() {
+            if c > 0 {
+                h.push(' ');
+                chars += 1;
+            }
+            starts.push(chars.min(u16::MAX as usize) as u16);
+            if col.search {
+                let before = h.len();
+                src.push_text(r, c, &mut h);
+                let added = &h[before..];
+                chars += if added.is_ascii() {
+                    added.len()
+                } else {
+                    added.chars().count()
+                };
+            }
+        }
+        hay.push(h);
+    }
+    (hay, starts)
 }
 
 /// Pick which columns fit in `width` (dropping the least important first), with widths.

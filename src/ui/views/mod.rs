@@ -170,6 +170,17 @@ impl View {
         }
     }
 
+    /// Idle work: build the focused table's search text. `true` when something was done.
+    pub fn warm(&mut self) -> bool {
+        match self.table_mut() {
+            Some((t, src)) if t.needs_warm() => {
+                t.warm(src);
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub fn set_page(&mut self, rows: usize) {
         let rows = match self {
             View::Compliance(_) => rows.saturating_sub(compliance::DASHBOARD_ROWS),

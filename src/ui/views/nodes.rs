@@ -10,7 +10,7 @@ use ratatui::style::Style;
 
 use super::{NodeScope, age, count};
 use crate::model::{Compliance, FleetSnapshot, Node};
-use crate::text::sanitize;
+use crate::text::{push_sanitized, sanitize};
 use crate::ui::filter::{contains, prefix_of_any, yes_no};
 use crate::ui::state::Data;
 use crate::ui::table::{Column, RowSource, TableState};
@@ -164,6 +164,38 @@ pub fn compliance_label(c: Compliance) -> &'static str {
     }
 }
 
+fn raw_name(n: &Node) -> &str {
+    if n.name.is_empty() {
+        &n.computer_name
+    } else {
+        &n.name
+    }
+}
+
+/// The name as drawn, borrowed when it needs no sanitizing (the usual case).
+fn shown_name(n: &Node) -> std::borrow::Cow<'_, str> {
+    let raw = raw_name(n);
+    if crate::text::is_clean(raw) {
+        std::borrow::Cow::Borrowed(raw)
+    } else {
+        std::borrow::Cow::Owned(sanitize(raw))
+    }
+}
+
+/// Case-insensitive order without allocating (sorting 50,000 names by a lower-cased copy
+/// each comparison costs more than the rest of a rebuild).
+pub fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        a.bytes()
+            .map(|c| c.to_ascii_lowercase())
+            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+    } else {
+        a.chars()
+            .flat_map(char::to_lowercase)
+            .cmp(b.chars().flat_map(char::to_lowercase))
+    }
+}
+
 pub fn node_name(n: &Node) -> String {
     let name = if n.name.is_empty() {
         &n.computer_name
@@ -221,12 +253,31 @@ impl RowSource for NodesSource {
             _ => String::new(),
         }
     }
+    fn push_text(&self, row: usize, col: usize, out: &mut String) {
+        let n = self.node(row);
+        match col {
+            0 => push_sanitized(out, raw_name(n)),
+            1 => push_sanitized(out, &n.instance_id),
+            2 => match self.account_names.get(&n.account_id) {
+                Some(a) => out.push_str(a),
+                None => push_sanitized(out, &n.account_id),
+            },
+            3 => push_sanitized(out, &n.region),
+            4 => {
+                push_sanitized(out, &n.platform_name);
+                out.push(' ');
+                push_sanitized(out, &n.platform_version);
+            }
+            6 => out.push_str(n.ping_status.as_str()),
+            7 => push_sanitized(out, n.patch_group.as_deref().unwrap_or("-")),
+            8 => out.push_str(compliance_label(n.compliance)),
+            _ => out.push_str(&self.text(row, col)),
+        }
+    }
     fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {
         let (x, y) = (self.node(a), self.node(b));
         match col {
-            0 => node_name(x)
-                .to_lowercase()
-                .cmp(&node_name(y).to_lowercase()),
+            0 => cmp_ignore_case(&shown_name(x), &shown_name(y)),
             1 => x.instance_id.cmp(&y.instance_id),
             2 => self
                 .account_names
