@@ -271,7 +271,7 @@ impl Clients {
         self.base_creds.clone()
     }
 
-    /// Clients for one account × region (built once).
+    /// Clients for one account × region (built once, kept for on-demand calls).
     pub async fn region_clients(&self, account_id: &str, region: &str) -> RegionClients {
         let key = (account_id.to_string(), region.to_string());
         if let Some(c) = self
@@ -279,6 +279,27 @@ impl Clients {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&key)
+        {
+            return c.clone();
+        }
+        let c = self.unit_clients(account_id, region).await;
+        self.regional
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_insert(c)
+            .clone()
+    }
+
+    /// Clients for one account × region, not kept: a refresh builds them per unit and drops
+    /// them when the unit is done (an SDK client is not small; a kept pair per
+    /// account × region made a 400-unit organization's refresh peak tens of MB higher).
+    pub async fn unit_clients(&self, account_id: &str, region: &str) -> RegionClients {
+        if let Some(c) = self
+            .regional
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(account_id.to_string(), region.to_string()))
         {
             return c.clone();
         }
@@ -294,13 +315,7 @@ impl Clients {
                 .region(region)
                 .build(),
         );
-        let c = RegionClients { ssm, acm };
-        self.regional
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(key)
-            .or_insert(c)
-            .clone()
+        RegionClients { ssm, acm }
     }
 
     /// STS client with the caller's credentials.
