@@ -262,40 +262,9 @@ impl SnapshotBuilder {
         self.discovered && self.done.values().all(|d| *d)
     }
 
-    /// The snapshot as it stands.
+    /// The snapshot as it stands (a copy; the builder goes on).
     pub fn snapshot(&self, complete: bool) -> FleetSnapshot {
-        let mut nodes = Vec::new();
-        let mut certificates = Vec::new();
-        let mut commands = Vec::new();
-        // before discovery finishes these are the previous refresh's errors
-        let mut errors = self.discovery_errors.clone();
-        errors.extend(self.global_errors.iter().cloned());
-        let mut sources = Vec::new();
-        for u in self.units.values() {
-            nodes.extend(u.nodes.iter().cloned());
-            certificates.extend(u.certificates.iter().cloned());
-            commands.extend(u.commands.iter().cloned());
-            errors.extend(u.errors.iter().cloned());
-            sources.extend(u.sources.values().cloned());
-        }
-        certificates.sort_by(|a, b| a.not_after.cmp(&b.not_after).then(a.arn.cmp(&b.arn)));
-        commands.sort_by_key(|c| std::cmp::Reverse(c.requested_at));
-        FleetSnapshot {
-            organization: self.organization.clone(),
-            caller: self.caller.clone(),
-            profile: self.profile.clone(),
-            regions: self.regions.clone(),
-            accounts: self.accounts.clone(),
-            nodes,
-            certificates,
-            commands,
-            errors,
-            sources,
-            collected_at: self.collected_at,
-            progress: self.progress(),
-            complete,
-            from_cache: false,
-        }
+        self.clone().into_snapshot(complete)
     }
 
     /// The final snapshot, moving the data out instead of copying it (a large fleet would
@@ -342,15 +311,7 @@ impl SnapshotBuilder {
         tx: Option<&UnboundedSender<FleetUpdate>>,
     ) -> (Arc<FleetSnapshot>, Arc<Aggregates>) {
         let agg = self.agg.clone();
-        let snap = Arc::new(self.into_snapshot(complete));
-        let aggregates = Arc::new(Aggregates::compute(&snap, &agg, Utc::now()));
-        if let Some(tx) = tx {
-            let _ = tx.send(FleetUpdate::Snapshot {
-                snapshot: snap.clone(),
-                aggregates: aggregates.clone(),
-            });
-        }
-        (snap, aggregates)
+        send(self.into_snapshot(complete), &agg, tx)
     }
 
     /// Build, compute aggregates once, send.
@@ -359,16 +320,25 @@ impl SnapshotBuilder {
         complete: bool,
         tx: Option<&UnboundedSender<FleetUpdate>>,
     ) -> (Arc<FleetSnapshot>, Arc<Aggregates>) {
-        let snap = Arc::new(self.snapshot(complete));
-        let aggregates = Arc::new(Aggregates::compute(&snap, &self.agg, Utc::now()));
-        if let Some(tx) = tx {
-            let _ = tx.send(FleetUpdate::Snapshot {
-                snapshot: snap.clone(),
-                aggregates: aggregates.clone(),
-            });
-        }
-        (snap, aggregates)
+        send(self.snapshot(complete), &self.agg, tx)
     }
+}
+
+/// Compute the aggregates once and send the snapshot with them.
+fn send(
+    snap: FleetSnapshot,
+    agg: &AggregateConfig,
+    tx: Option<&UnboundedSender<FleetUpdate>>,
+) -> (Arc<FleetSnapshot>, Arc<Aggregates>) {
+    let snap = Arc::new(snap);
+    let aggregates = Arc::new(Aggregates::compute(&snap, agg, Utc::now()));
+    if let Some(tx) = tx {
+        let _ = tx.send(FleetUpdate::Snapshot {
+            snapshot: snap.clone(),
+            aggregates: aggregates.clone(),
+        });
+    }
+    (snap, aggregates)
 }
 
 /// Copy the patch-state fields of `from` into `to`.
