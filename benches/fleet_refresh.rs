@@ -136,6 +136,7 @@ fn main() {
             &(nodes_per_unit * REGIONS.len()).to_string(),
             "--latency-ms",
             &latency_ms.to_string(),
+            "--pregenerate",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -164,12 +165,14 @@ fn main() {
         let fleet = Fleet::connect(scope).await.expect("connect");
         let (calls_before, _, _) = fleet.call_stats();
         let rss_before = vm_hwm_mb();
+        let busy_before = fleet.pool_busy();
 
         let t0 = Instant::now();
         let snap = fleet.collect_shared(None).await;
         let wall = t0.elapsed();
         let rss = vm_hwm_mb();
         let (calls_after, retries, throttled) = fleet.call_stats();
+        let busy = (fleet.pool_busy() - busy_before).as_secs_f64();
 
         let (per_api, per_key, unit_chain) = needed_calls(&snap);
         let l = Duration::from_millis(latency_ms).as_secs_f64();
@@ -237,6 +240,12 @@ fn main() {
             per_api,
             assume,
             org_calls
+        );
+        let made = (calls_after - calls_before).max(1) as f64;
+        println!(
+            "  pool             {:.1} ms per call held (latency {latency_ms} ms); occupancy {:.0} % of {concurrency} slots × wall time",
+            busy * 1000.0 / made,
+            100.0 * busy / (wall.as_secs_f64() * concurrency as f64)
         );
         println!("  peak RSS         {rss:.1} MB (VmHWM; {rss_before:.1} MB before the refresh; target ≤ 200 MB)");
         assert!(snap.complete, "the refresh did not complete");

@@ -124,7 +124,7 @@ pub struct SimArgs {
     /// ACM certificates per account, spread over the regions.
     #[arg(long, default_value_t = 7)]
     pub certs_per_account: usize,
-    /// Delay added to every response, in milliseconds.
+    /// Every response takes at least this long, its processing included, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
     /// Token bucket per account × region × operation, in requests per second (0 = off).
@@ -136,6 +136,10 @@ pub struct SimArgs {
     /// Simulated seconds per real second (Run Command lifecycle, patch timings).
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
+    /// Generate every account × region fleet before listening (by default each is
+    /// generated on its first request), so benchmarks time the client, not the world.
+    #[arg(long)]
+    pub pregenerate: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -86,6 +86,8 @@ pub struct LimiterStats {
     pub retries: AtomicU64,
     pub throttled: AtomicU64,
     pub failed: AtomicU64,
+    /// Time pool permits were held, summed over calls (µs): pool occupancy for benchmarks.
+    pub busy_us: AtomicU64,
 }
 
 pub struct Limiter {
@@ -183,11 +185,15 @@ impl Limiter {
                 _ = cancel.cancelled() => return Err(Failure::cancelled()),
             };
             self.stats.calls.fetch_add(1, Ordering::Relaxed);
+            let held = Instant::now();
             let result = tokio::select! {
                 r = f() => r,
                 _ = cancel.cancelled() => return Err(Failure::cancelled()),
             };
             drop(permit);
+            self.stats
+                .busy_us
+                .fetch_add(held.elapsed().as_micros() as u64, Ordering::Relaxed);
             match result {
                 Ok(v) => return Ok(v),
                 Err(e) if e.retryable() && attempt < self.policy.max_attempts => {

@@ -178,6 +178,17 @@ impl Fleet {
     }
 
     /// API calls made so far (every attempt), retries and throttled answers.
+    /// Time the pool's permits were held so far, summed over calls.
+    pub fn pool_busy(&self) -> std::time::Duration {
+        std::time::Duration::from_micros(
+            self.inner
+                .limiter
+                .stats
+                .busy_us
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
     pub fn call_stats(&self) -> (u64, u64, u64) {
         use std::sync::atomic::Ordering::Relaxed;
         let s = &self.inner.limiter.stats;

@@ -233,7 +233,7 @@ impl Spawner {
                         p = permits.acquire_owned() => match p { Ok(p) => p, Err(_) => return },
                         _ = ctx.cancel.cancelled() => return,
                     };
-                    let clients = inner.clients.unit_clients(&account, &region).await;
+                    let clients = inner.clients.region_clients(&account, &region).await;
                     let r = collect_unit(&ctx, &clients, &account, &region).await;
                     if !ctx.cancel.is_cancelled() {
                         let _ = mtx.send(Msg::Unit(r));

@@ -697,7 +697,7 @@ fn list_certificates(world: &World, input: &Value, ctx: &CallCtx) -> Result<Valu
     };
     let end = (start + max).min(certs.len());
     let list: Vec<Value> = certs[start..end].iter().map(|c| summary_json(c)).collect();
-    let mut out = json!({ "CertificateSummaryList": list });
+    let mut out = crate::sim::protocol::list_body("CertificateSummaryList", list);
     if end < certs.len() {
         out["NextToken"] = token::encode(&scope, end, false).into();
     }

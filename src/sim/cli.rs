@@ -36,6 +36,9 @@ pub fn run(args: &SimArgs) -> ExitCode {
             }
         };
         let w = handle.world();
+        if args.pregenerate {
+            w.ssm.generate_all();
+        }
         eprintln!(
             "ssmdeck sim: organization {} with {} accounts (management {}), regions {}, {} managed nodes, {} certificates. Ctrl-C stops it.",
             w.org.id,

@@ -40,6 +40,13 @@ fn status(code: u16) -> StatusCode {
 }
 
 /// A successful awsJson1_1 response.
+/// `{ key: [items] }`, moving the items (`json!` would serialize them into a copy).
+pub fn list_body(key: &str, items: Vec<Value>) -> Value {
+    let mut m = Map::new();
+    m.insert(key.to_string(), Value::Array(items));
+    Value::Object(m)
+}
+
 pub fn json_ok(body: &Value, request_id: &str) -> Response<Body> {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
     Response::builder()

@@ -298,7 +298,20 @@ enum Route {
     },
 }
 
+/// Answer one request no sooner than `--latency-ms` after it arrived. The answer is worked
+/// out during that time, as a service's own processing is part of its latency; no lock is
+/// held while waiting.
 async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
+    let latency = shared.latency_ms.load(Ordering::Relaxed);
+    let due = tokio::time::Instant::now() + Duration::from_millis(latency);
+    let response = respond(shared, req).await;
+    if latency > 0 {
+        tokio::time::sleep_until(due).await;
+    }
+    response
+}
+
+async fn respond(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
     let seq = shared.seq.fetch_add(1, Ordering::Relaxed);
     let rid = request_id(seq);
     let (parts, body) = req.into_parts();
@@ -374,12 +387,6 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
             protocol::json_error(e, &rid)
         }
     };
-
-    // Latency first: no lock is held while sleeping.
-    let latency = shared.latency_ms.load(Ordering::Relaxed);
-    if latency > 0 {
-        tokio::time::sleep(Duration::from_millis(latency)).await;
-    }
 
     // Identity.
     let Some((akid, region)) = credential_scope(&parts.headers) else {

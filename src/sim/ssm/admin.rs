@@ -89,7 +89,10 @@ pub fn describe_patch_groups(f: &RegionFleet, input: &Value) -> Result<Value, Ap
         .map(|(g, i)| json!({"PatchGroup": g, "BaselineIdentity": identity(&f.baselines[*i])}))
         .collect();
     let (items, next) = page::page(OP, input, &list, start, max);
-    Ok(page::with_token(json!({ "Mappings": items }), next))
+    Ok(page::with_token(
+        crate::sim::protocol::list_body("Mappings", items),
+        next,
+    ))
 }
 
 pub fn describe_patch_baselines(f: &RegionFleet, input: &Value) -> Result<Value, ApiError> {
@@ -105,7 +108,7 @@ pub fn describe_patch_baselines(f: &RegionFleet, input: &Value) -> Result<Value,
         .collect();
     let (items, next) = page::page(OP, input, &list, start, max);
     Ok(page::with_token(
-        json!({ "BaselineIdentities": items }),
+        crate::sim::protocol::list_body("BaselineIdentities", items),
         next,
     ))
 }
@@ -200,7 +203,10 @@ pub fn describe_maintenance_windows(
         })
         .collect();
     let (items, next) = page::page(OP, input, &list, start, max);
-    Ok(page::with_token(json!({ "WindowIdentities": items }), next))
+    Ok(page::with_token(
+        crate::sim::protocol::list_body("WindowIdentities", items),
+        next,
+    ))
 }
 
 pub fn list_associations(f: &RegionFleet, input: &Value) -> Result<Value, ApiError> {
@@ -271,7 +277,10 @@ pub fn list_associations(f: &RegionFleet, input: &Value) -> Result<Value, ApiErr
         })
         .collect();
     let (items, next) = page::page(OP, input, &items, start, max);
-    Ok(page::with_token(json!({ "Associations": items }), next))
+    Ok(page::with_token(
+        crate::sim::protocol::list_body("Associations", items),
+        next,
+    ))
 }
 
 pub fn list_tags_for_resource(f: &RegionFleet, input: &Value) -> Result<Value, ApiError> {
@@ -308,7 +317,7 @@ pub fn list_tags_for_resource(f: &RegionFleet, input: &Value) -> Result<Value, A
         .iter()
         .map(|(k, v)| json!({"Key": k, "Value": v}))
         .collect();
-    Ok(json!({ "TagList": list }))
+    Ok(crate::sim::protocol::list_body("TagList", list))
 }
 
 fn invalid_resource(id: &str) -> ApiError {

@@ -211,7 +211,7 @@ pub fn list_compliance_summaries(f: &RegionFleet, input: &Value) -> Result<Value
         .collect();
     let (items, next) = page::page(OP, input, &rows, start, max);
     Ok(page::with_token(
-        json!({ "ComplianceSummaryItems": items }),
+        crate::sim::protocol::list_body("ComplianceSummaryItems", items),
         next,
     ))
 }
@@ -241,7 +241,7 @@ pub fn list_resource_compliance_summaries(
         .collect();
     let (items, next) = page::page(OP, input, &rows, start, max);
     Ok(page::with_token(
-        json!({ "ResourceComplianceSummaryItems": items }),
+        crate::sim::protocol::list_body("ResourceComplianceSummaryItems", items),
         next,
     ))
 }
@@ -343,5 +343,8 @@ pub fn list_compliance_items(f: &RegionFleet, input: &Value) -> Result<Value, Ap
         })
         .collect();
     let (items, next) = page::page(OP, input, &rows, start, max);
-    Ok(page::with_token(json!({ "ComplianceItems": items }), next))
+    Ok(page::with_token(
+        crate::sim::protocol::list_body("ComplianceItems", items),
+        next,
+    ))
 }

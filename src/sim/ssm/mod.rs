@@ -118,6 +118,23 @@ impl SsmWorld {
         &self.clock
     }
 
+    /// Generate every account × region fleet now, in parallel, instead of on first use.
+    pub fn generate_all(&self) {
+        let ids: Vec<&String> = self.accounts.keys().collect();
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        std::thread::scope(|s| {
+            for chunk in ids.chunks(ids.len().div_ceil(workers).max(1)) {
+                s.spawn(move || {
+                    for a in chunk {
+                        for r in &self.regions {
+                            self.with_fleet(a, r, |_| ());
+                        }
+                    }
+                });
+            }
+        });
+    }
+
     /// Run `f` on one account × region, generating it on first use and advancing its
     /// commands to the simulated now first.
     pub fn with_fleet<T>(
@@ -251,7 +268,7 @@ fn describe_instance_information(
         .any(|n| filters.iter().all(|flt| flt.matches(n)));
     let next = more.then(|| page::next_token(OP, input, pos));
     Ok(page::with_token(
-        json!({ "InstanceInformationList": out }),
+        crate::sim::protocol::list_body("InstanceInformationList", out),
         next,
     ))
 }

@@ -580,14 +580,19 @@ pub fn describe_instance_patch_states(f: &RegionFleet, input: &Value) -> Result<
     let ids = page::str_list(input, "InstanceIds")?;
     page::check_len("InstanceIds", ids.len(), 0, 50)?;
     let start = page::start_offset(OP, input)?;
-    let states: Vec<Value> = ids
+    // page over the nodes that have a state; only the page's states are rendered
+    let reported: Vec<&NodeRec> = ids
         .iter()
         .filter_map(|id| f.node(id))
+        .filter(|n| n.report.is_some())
+        .collect();
+    let (page_nodes, next) = page::page(OP, input, &reported, start, max);
+    let items: Vec<Value> = page_nodes
+        .into_iter()
         .filter_map(|n| patch_state_json(f, n))
         .collect();
-    let (items, next) = page::page(OP, input, &states, start, max);
     Ok(page::with_token(
-        json!({ "InstancePatchStates": items }),
+        crate::sim::protocol::list_body("InstancePatchStates", items),
         next,
     ))
 }
@@ -670,7 +675,7 @@ pub fn describe_instance_patch_states_for_patch_group(
         .collect();
     let (items, next) = page::page(OP, input, &states, start, max);
     Ok(page::with_token(
-        json!({ "InstancePatchStates": items }),
+        crate::sim::protocol::list_body("InstancePatchStates", items),
         next,
     ))
 }
@@ -735,7 +740,10 @@ pub fn describe_instance_patches(f: &RegionFleet, input: &Value) -> Result<Value
         .collect();
     let (items, next) = page::page(OP, input, &list, start, max);
     let items: Vec<Value> = items.iter().map(PatchItem::json).collect();
-    Ok(page::with_token(json!({ "Patches": items }), next))
+    Ok(page::with_token(
+        crate::sim::protocol::list_body("Patches", items),
+        next,
+    ))
 }
 
 #[cfg(test)]

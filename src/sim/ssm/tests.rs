@@ -456,8 +456,13 @@ fn accounts_and_regions_are_isolated() {
 
 #[test]
 fn same_seed_same_world_and_scale_flags_do_not_reshuffle() {
-    let (a, s) = world();
-    let (b, _) = world();
+    // one start time for both worlds: generated times are relative to it
+    let at = |cfg: SimConfig| SimConfig {
+        epoch: Some(chrono::DateTime::from_timestamp(1_767_268_800, 0).unwrap()),
+        ..cfg
+    };
+    let (a, s) = world_with(at(SimConfig::default()), 12);
+    let (b, _) = world_with(at(SimConfig::default()), 12);
     let c = ctx(&s[3].id, "eu-west-1");
     let strip = |v: Vec<Value>| -> Vec<Value> {
         v.into_iter()
@@ -1426,4 +1431,28 @@ fn targets_with_the_same_key_add_up_and_different_keys_narrow() {
     );
     assert_eq!(none["Command"]["TargetCount"], 0);
     assert_eq!(none["Command"]["Status"], "Failed");
+}
+
+#[test]
+fn pregenerated_world_is_the_lazily_generated_one() {
+    let at = SimConfig {
+        epoch: Some(chrono::DateTime::from_timestamp(1_767_268_800, 0).unwrap()),
+        ..SimConfig::default()
+    };
+    let (eager, s) = world_with(at.clone(), 12);
+    eager.generate_all();
+    let (lazy, _) = world_with(at, 12);
+    for a in &s {
+        for r in ["us-east-1", "eu-west-1"] {
+            let c = ctx(&a.id, r);
+            let ids = |w: &SsmWorld| -> Vec<Value> {
+                nodes(w, &c)
+                    .iter()
+                    .map(|n| n["InstanceId"].clone())
+                    .collect()
+            };
+            assert_eq!(ids(&eager), ids(&lazy), "{} {r}", a.id);
+        }
+    }
+    assert!(!nodes(&eager, &ctx(&s[0].id, "us-east-1")).is_empty());
 }

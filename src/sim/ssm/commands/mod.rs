@@ -422,7 +422,10 @@ pub fn list_commands(f: &RegionFleet, input: &Value) -> Result<Value, ApiError> 
         .collect();
     let (items, next) = page::page(OP, input, &list, start, max);
     let items: Vec<Value> = items.iter().map(|c| c.json()).collect();
-    Ok(page::with_token(json!({ "Commands": items }), next))
+    Ok(page::with_token(
+        crate::sim::protocol::list_body("Commands", items),
+        next,
+    ))
 }
 
 pub fn list_command_invocations(f: &RegionFleet, input: &Value) -> Result<Value, ApiError> {
@@ -475,7 +478,7 @@ pub fn list_command_invocations(f: &RegionFleet, input: &Value) -> Result<Value,
         .map(|&(ci, vi)| invocation_json(f, &f.commands[ci], vi, details))
         .collect();
     Ok(page::with_token(
-        json!({ "CommandInvocations": items }),
+        crate::sim::protocol::list_body("CommandInvocations", items),
         next,
     ))
 }
