@@ -2,9 +2,10 @@
 //!
 //! JSON of 50,000 nodes takes ~300 ms to parse; this takes a fraction of that, so the
 //! console paints its first frame from the cache at once. Plain little-endian fields in a
-//! fixed order per record; strings are `u32` length + UTF-8; timestamps are seconds +
-//! nanoseconds. Decoding never panics: a short or malformed buffer is an error (the cache is
-//! then ignored).
+//! fixed order per record; a string is its `u32` length in the record and its UTF-8 bytes in
+//! the block's text section (one UTF-8 check per block, not one per string); timestamps are
+//! seconds + nanoseconds. Decoding never panics: a short or malformed buffer is an error
+//! (the cache is then ignored).
 
 use chrono::{DateTime, Utc};
 
@@ -22,9 +23,11 @@ impl std::fmt::Display for Bad {
     }
 }
 
+/// Records go to `buf`; the bytes of their strings to `text` (see [`Writer::str`]).
 #[derive(Default)]
 pub struct Writer {
     pub buf: Vec<u8>,
+    pub text: Vec<u8>,
 }
 
 impl Writer {
@@ -44,8 +47,16 @@ impl Writer {
         self.u32(b.len() as u32);
         self.buf.extend_from_slice(b);
     }
+    /// The length here, the bytes in the text section.
     pub fn str(&mut self, s: &str) {
-        self.bytes(s.as_bytes());
+        self.u32(s.len() as u32);
+        self.text.extend_from_slice(s.as_bytes());
+    }
+    /// Append a block: its record count, its records and its text, each length-prefixed.
+    pub fn block(&mut self, count: usize, block: &Writer) {
+        self.u32(count as u32);
+        self.bytes(&block.buf);
+        self.bytes(&block.text);
     }
     pub fn opt_str(&mut self, s: Option<&str>) {
         match s {
@@ -83,13 +94,31 @@ impl Writer {
     }
 }
 
+#[derive(Clone)]
 pub struct Reader<'a> {
     b: &'a [u8],
+    /// What is left of the block's text section.
+    text: &'a str,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(b: &'a [u8]) -> Self {
-        Reader { b }
+        Reader { b, text: "" }
+    }
+    /// Read a block written by [`Writer::block`]: its count (each record at least
+    /// `min_size` bytes) and a reader over its records and text.
+    pub fn block(&mut self, min_size: usize) -> Result<(usize, Reader<'a>), Bad> {
+        let n = self.u32()? as usize;
+        let records = self.bytes()?;
+        let text = std::str::from_utf8(self.bytes()?).map_err(|_| Bad("bad UTF-8"))?;
+        if n.saturating_mul(min_size.max(1)) > records.len() {
+            return Err(Bad("count larger than the data"));
+        }
+        Ok((n, Reader { b: records, text }))
+    }
+    /// Records and text both used up.
+    pub fn is_done(&self) -> bool {
+        self.b.is_empty() && self.text.is_empty()
     }
     pub fn is_empty(&self) -> bool {
         self.b.is_empty()
@@ -127,10 +156,11 @@ impl<'a> Reader<'a> {
         self.take_exact(n)
     }
     pub fn str(&mut self) -> Result<String, Bad> {
-        let b = self.bytes()?;
-        std::str::from_utf8(b)
-            .map(str::to_owned)
-            .map_err(|_| Bad("bad UTF-8"))
+        let n = self.u32()? as usize;
+        // `get` fails past the end and off a character boundary
+        let s = self.text.get(..n).ok_or(Bad("bad string"))?;
+        self.text = &self.text[n..];
+        Ok(s.to_owned())
     }
     pub fn opt_str(&mut self) -> Result<Option<String>, Bad> {
         Ok(if self.bool()? {
@@ -381,4 +411,46 @@ pub fn get_cert(r: &mut Reader<'_>) -> Result<Certificate, Bad> {
         renewal_status: r.opt_str()?,
         failure_reason: r.opt_str()?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block_with(s: &str) -> Vec<u8> {
+        let mut b = Writer::default();
+        b.str(s);
+        b.u32(7);
+        let mut w = Writer::default();
+        w.block(1, &b);
+        w.buf
+    }
+
+    #[test]
+    fn strings_come_back_from_the_text_section() {
+        let bytes = block_with("héllo ☃");
+        let (n, mut r) = Reader::new(&bytes).block(1).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(r.str().unwrap(), "héllo ☃");
+        assert_eq!(r.u32().unwrap(), 7);
+        assert!(r.is_done());
+    }
+
+    #[test]
+    fn a_corrupt_string_length_is_an_error_not_a_panic() {
+        let good = block_with("héllo");
+        // records start after the count and the records' length: 8 bytes in
+        for len in [2u32, 99, u32::MAX] {
+            let mut bad = good.clone();
+            bad[8..12].copy_from_slice(&len.to_le_bytes());
+            let (_, mut r) = Reader::new(&bad).block(1).unwrap();
+            // 2 cuts `é` in half; the others run past the text
+            assert_eq!(r.str().unwrap_err(), Bad("bad string"), "length {len}");
+        }
+        // text that is not UTF-8 is rejected when the block is opened
+        let mut bad = good;
+        let last = bad.len() - 1;
+        bad[last] = 0xff;
+        assert_eq!(Reader::new(&bad).block(1).err(), Some(Bad("bad UTF-8")));
+    }
 }

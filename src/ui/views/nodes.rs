@@ -300,6 +300,21 @@ impl RowSource for NodesSource {
             _ => Ordering::Equal,
         }
     }
+    fn sort_key(&self, row: usize, col: usize) -> Option<i64> {
+        let n = self.node(row);
+        Some(match col {
+            8 => {
+                let (r, std::cmp::Reverse(c)) = rank(n);
+                (i64::from(r) << 32) | i64::from(u32::MAX - c)
+            }
+            9 => n.missing.into(),
+            10 => n.failed.into(),
+            11 => n.installed_pending_reboot.into(),
+            12 => n.critical_noncompliant.into(),
+            13 => n.security_noncompliant.into(),
+            _ => return None,
+        })
+    }
     fn style(&self, row: usize, col: usize, theme: &Theme) -> Style {
         let n = self.node(row);
         match col {
@@ -419,5 +434,42 @@ impl NodesView {
         self.src = NodesSource::build(data, &self.scope, now);
         self.table.rebuild(&self.src);
         self.built = Some(data.generation);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::table::RowSource;
+
+    #[test]
+    fn sort_keys_order_rows_as_compare_does() {
+        let snap = crate::ui::fixture::large(3000);
+        let data = crate::ui::state::Data {
+            aggregates: crate::model::Aggregates::compute(
+                &snap,
+                &Default::default(),
+                crate::ui::fixture::now(),
+            )
+            .into(),
+            snapshot: snap.into(),
+            generation: 1,
+            complete_at: None,
+            stale_days: 7,
+        };
+        let src = NodesSource::build(&data, &NodeScope::All, crate::ui::fixture::now());
+        let mut keyed = 0;
+        for col in 0..src.columns().len() {
+            if src.sort_key(0, col).is_none() {
+                continue;
+            }
+            keyed += 1;
+            for a in 0..src.len() {
+                let b = (a * 7919 + 13) % src.len();
+                let by_key = src.sort_key(a, col).cmp(&src.sort_key(b, col));
+                assert_eq!(by_key, src.compare(a, b, col), "column {col}, rows {a} {b}");
+            }
+        }
+        assert!(keyed >= 6, "compliance and the counters have keys");
     }
 }
