@@ -51,12 +51,12 @@ pub fn node_from_info(
         ip_address: i.ip_address().unwrap_or_default().to_string(),
         resource_type: i
             .resource_type()
-            .map(|r| r.as_str().to_string())
+            .map(|r| r.as_str().into())
             .unwrap_or_default(),
         platform_type,
-        platform_name: i.platform_name().unwrap_or_default().to_string(),
-        platform_version: i.platform_version().unwrap_or_default().to_string(),
-        agent_version: i.agent_version().unwrap_or_default().to_string(),
+        platform_name: i.platform_name().unwrap_or_default().into(),
+        platform_version: i.platform_version().unwrap_or_default().into(),
+        agent_version: i.agent_version().unwrap_or_default().into(),
         agent_outdated: i.is_latest_version() == Some(false),
         ping_status: match i.ping_status() {
             Some(P::Online) => PingStatus::Online,
@@ -66,7 +66,7 @@ pub fn node_from_info(
         },
         last_ping: ts_opt(i.last_ping_date_time()),
         registration_date: ts_opt(i.registration_date()),
-        iam_role: i.iam_role().filter(|r| !r.is_empty()).map(str::to_string),
+        iam_role: i.iam_role().filter(|r| !r.is_empty()).map(Into::into),
         ..Node::default()
     })
 }
@@ -79,10 +79,10 @@ fn count(n: i32) -> u32 {
 pub fn apply_patch_state(node: &mut Node, s: &aws_sdk_ssm::types::InstancePatchState) {
     use aws_sdk_ssm::types::{PatchOperationType as O, RebootOption as R};
     if !s.patch_group().is_empty() {
-        node.patch_group = Some(s.patch_group().to_string());
+        node.patch_group = Some(s.patch_group().into());
     }
     if !s.baseline_id().is_empty() {
-        node.baseline_id = Some(s.baseline_id().to_string());
+        node.baseline_id = Some(s.baseline_id().into());
     }
     node.installed = count(s.installed_count());
     node.installed_other = count(s.installed_other_count());

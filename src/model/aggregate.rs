@@ -230,13 +230,13 @@ impl Aggregates {
                 .or_default()
                 .add_node(n, now, cfg);
             a.by_patch_group
-                .entry(n.patch_group.clone().unwrap_or_default())
+                .entry(n.patch_group.as_deref().unwrap_or_default().to_string())
                 .or_default()
                 .add_node(n, now, cfg);
             let platform = if n.platform_name.is_empty() {
                 n.platform_type.as_str().to_string()
             } else {
-                n.platform_name.clone()
+                n.platform_name.to_string()
             };
             a.by_platform
                 .entry(platform)

@@ -11,6 +11,7 @@ pub mod command;
 pub mod node;
 pub mod org;
 pub mod patch;
+pub mod shared_str;
 pub mod snapshot;
 
 pub use aggregate::{AggregateConfig, Aggregates, ComplianceRollup, ExpiryBand};
@@ -19,6 +20,7 @@ pub use command::{CommandInvocation, CommandPluginOutput, CommandSummary};
 pub use node::{Compliance, Node, NodeKey, PingStatus, PlatformType};
 pub use org::{Account, AccountState, DiscoverySource, OrgUnit, Organization};
 pub use patch::{NodeInventory, Patch, PatchOperation, PatchState, RebootOption};
+pub use shared_str::SharedStr;
 pub use snapshot::{
     CallerIdentity, CollectError, FleetSnapshot, FleetUpdate, Progress, SourceStatus,
 };

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::patch::{PatchOperation, RebootOption};
+use super::shared_str::SharedStr;
 
 /// Identifies a node across the organization.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -95,20 +96,20 @@ pub struct Node {
     pub computer_name: String,
     pub ip_address: String,
     /// `EC2Instance` or `ManagedInstance`.
-    pub resource_type: String,
+    pub resource_type: SharedStr,
     pub platform_type: PlatformType,
-    pub platform_name: String,
-    pub platform_version: String,
-    pub agent_version: String,
+    pub platform_name: SharedStr,
+    pub platform_version: SharedStr,
+    pub agent_version: SharedStr,
     /// `IsLatestVersion == false` (only meaningful on Linux).
     pub agent_outdated: bool,
     pub ping_status: PingStatus,
     pub last_ping: Option<DateTime<Utc>>,
     pub registration_date: Option<DateTime<Utc>>,
-    pub iam_role: Option<String>,
+    pub iam_role: Option<SharedStr>,
     /// From the `Patch Group` / `PatchGroup` tag, else the patch state's `PatchGroup` (empty = none).
-    pub patch_group: Option<String>,
-    pub baseline_id: Option<String>,
+    pub patch_group: Option<SharedStr>,
+    pub baseline_id: Option<SharedStr>,
     pub compliance: Compliance,
     pub installed: u32,
     pub installed_other: u32,

@@ -240,6 +240,18 @@ fn clean_opt(s: &mut Option<String>) {
     }
 }
 
+fn clean_shared(s: &mut crate::model::SharedStr) {
+    if !crate::text::is_clean(s) {
+        *s = crate::text::sanitize(s).into();
+    }
+}
+
+fn clean_shared_opt(s: &mut Option<crate::model::SharedStr>) {
+    if let Some(v) = s {
+        clean_shared(v);
+    }
+}
+
 fn clean_all(v: &mut [String]) {
     v.iter_mut().for_each(clean);
 }
@@ -280,16 +292,20 @@ fn sanitized(src: &FleetSnapshot) -> FleetSnapshot {
             &mut n.name,
             &mut n.computer_name,
             &mut n.ip_address,
+        ] {
+            clean(f);
+        }
+        for f in [
             &mut n.resource_type,
             &mut n.platform_name,
             &mut n.platform_version,
             &mut n.agent_version,
         ] {
-            clean(f);
+            clean_shared(f);
         }
-        clean_opt(&mut n.iam_role);
-        clean_opt(&mut n.patch_group);
-        clean_opt(&mut n.baseline_id);
+        clean_shared_opt(&mut n.iam_role);
+        clean_shared_opt(&mut n.patch_group);
+        clean_shared_opt(&mut n.baseline_id);
     }
     for c in &mut s.certificates {
         for f in [

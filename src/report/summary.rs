@@ -170,8 +170,12 @@ fn node_brief(snap: &FleetSnapshot, n: &Node) -> NodeBrief {
         account_id: n.account_id.clone(),
         account_name: snap.account_name(&n.account_id).to_string(),
         region: n.region.clone(),
-        platform_name: n.platform_name.clone(),
-        patch_group: n.patch_group.clone().filter(|g| !g.is_empty()),
+        platform_name: n.platform_name.to_string(),
+        patch_group: n
+            .patch_group
+            .as_deref()
+            .filter(|g| !g.is_empty())
+            .map(str::to_string),
         critical: n.critical_noncompliant,
         security: n.security_noncompliant,
         missing: n.missing,

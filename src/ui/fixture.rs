@@ -745,7 +745,7 @@ pub fn inventory(n: &Node) -> NodeInventory {
         instance_information: BTreeMap::from([
             ("ComputerName".into(), n.computer_name.clone()),
             ("IpAddress".into(), n.ip_address.clone()),
-            ("PlatformName".into(), n.platform_name.clone()),
+            ("PlatformName".into(), n.platform_name.to_string()),
         ]),
         applications: vec![],
     }

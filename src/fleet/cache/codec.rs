@@ -7,10 +7,14 @@
 //! seconds + nanoseconds. Decoding never panics: a short or malformed buffer is an error
 //! (the cache is then ignored).
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
 use chrono::{DateTime, Utc};
 
 use crate::model::{
     Certificate, Compliance, Node, PatchOperation, PingStatus, PlatformType, RebootOption,
+    SharedStr,
 };
 
 /// Why a cache could not be decoded.
@@ -99,11 +103,41 @@ pub struct Reader<'a> {
     b: &'a [u8],
     /// What is left of the block's text section.
     text: &'a str,
+    /// Values of repeating fields seen in this block, handed out shared.
+    interned: Interned<'a>,
+}
+
+type Interned<'a> = HashMap<&'a str, SharedStr, BuildHasherDefault<Fnv>>;
+
+/// FNV-1a: the interned strings are short, where it beats SipHash several times over (and
+/// the cache is our own file, so hash flooding is not a concern).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
 }
 
 impl<'a> Reader<'a> {
     pub fn new(b: &'a [u8]) -> Self {
-        Reader { b, text: "" }
+        Reader {
+            b,
+            text: "",
+            interned: Interned::default(),
+        }
     }
     /// Read a block written by [`Writer::block`]: its count (each record at least
     /// `min_size` bytes) and a reader over its records and text.
@@ -114,7 +148,14 @@ impl<'a> Reader<'a> {
         if n.saturating_mul(min_size.max(1)) > records.len() {
             return Err(Bad("count larger than the data"));
         }
-        Ok((n, Reader { b: records, text }))
+        Ok((
+            n,
+            Reader {
+                b: records,
+                text,
+                interned: Interned::default(),
+            },
+        ))
     }
     /// Records and text both used up.
     pub fn is_done(&self) -> bool {
@@ -155,12 +196,32 @@ impl<'a> Reader<'a> {
         let n = self.u32()? as usize;
         self.take_exact(n)
     }
-    pub fn str(&mut self) -> Result<String, Bad> {
+    fn text_str(&mut self) -> Result<&'a str, Bad> {
         let n = self.u32()? as usize;
         // `get` fails past the end and off a character boundary
         let s = self.text.get(..n).ok_or(Bad("bad string"))?;
         self.text = &self.text[n..];
-        Ok(s.to_owned())
+        Ok(s)
+    }
+    pub fn str(&mut self) -> Result<String, Bad> {
+        Ok(self.text_str()?.to_owned())
+    }
+    /// A string of a field that repeats across records: one allocation per distinct value
+    /// in the block.
+    pub fn shared(&mut self) -> Result<SharedStr, Bad> {
+        let s = self.text_str()?;
+        Ok(self
+            .interned
+            .entry(s)
+            .or_insert_with(|| SharedStr::from(s))
+            .clone())
+    }
+    pub fn opt_shared(&mut self) -> Result<Option<SharedStr>, Bad> {
+        Ok(if self.bool()? {
+            Some(self.shared()?)
+        } else {
+            None
+        })
     }
     pub fn opt_str(&mut self) -> Result<Option<String>, Bad> {
         Ok(if self.bool()? {
@@ -343,18 +404,18 @@ pub fn get_node(r: &mut Reader<'_>) -> Result<Node, Bad> {
         name: r.str()?,
         computer_name: r.str()?,
         ip_address: r.str()?,
-        resource_type: r.str()?,
+        resource_type: r.shared()?,
         platform_type: platform_from(r.u8()?)?,
-        platform_name: r.str()?,
-        platform_version: r.str()?,
-        agent_version: r.str()?,
+        platform_name: r.shared()?,
+        platform_version: r.shared()?,
+        agent_version: r.shared()?,
         agent_outdated: r.bool()?,
         ping_status: ping_from(r.u8()?)?,
         last_ping: r.time()?,
         registration_date: r.time()?,
-        iam_role: r.opt_str()?,
-        patch_group: r.opt_str()?,
-        baseline_id: r.opt_str()?,
+        iam_role: r.opt_shared()?,
+        patch_group: r.opt_shared()?,
+        baseline_id: r.opt_shared()?,
         compliance: compliance_from(r.u8()?)?,
         installed: r.u32()?,
         installed_other: r.u32()?,

@@ -322,6 +322,17 @@ mod tests {
         assert_eq!(back.snapshot.certificates, snap.certificates);
         assert_eq!(back.snapshot.accounts, snap.accounts);
         assert_eq!(back.aggregates, a);
+        // repeating fields share one allocation per distinct value within a block
+        let nodes = &back.snapshot.nodes[..NODE_CHUNK];
+        let distinct = |f: fn(&crate::model::Node) -> *const u8| {
+            nodes
+                .iter()
+                .map(f)
+                .collect::<std::collections::HashSet<_>>()
+                .len()
+        };
+        assert!(distinct(|n| n.platform_name.as_ptr()) < 50);
+        assert!(distinct(|n| n.agent_version.as_ptr()) < 50);
     }
 
     #[test]

@@ -127,7 +127,7 @@ pub fn platform_key(n: &Node) -> String {
     if n.platform_name.is_empty() {
         n.platform_type.as_str().to_string()
     } else {
-        n.platform_name.clone()
+        n.platform_name.to_string()
     }
 }
 

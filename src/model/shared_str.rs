@@ -1,0 +1,110 @@
+//! [`SharedStr`]: an immutable string that clones by reference count.
+//!
+//! For node fields that repeat across a fleet (platform, agent version, patch group,
+//! baseline, IAM role): the cache decoder hands one allocation to every node with the same
+//! value, so 50,000 nodes cost a few hundred strings, not hundreds of thousands. Reads like a
+//! `&str` (`Deref`, `as_str`, `Display`); serializes as a plain JSON string.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SharedStr(Arc<str>);
+
+impl SharedStr {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for SharedStr {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for SharedStr {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for SharedStr {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SharedStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for SharedStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl From<&str> for SharedStr {
+    fn from(s: &str) -> Self {
+        SharedStr(s.into())
+    }
+}
+
+impl From<String> for SharedStr {
+    fn from(s: String) -> Self {
+        SharedStr(s.into())
+    }
+}
+
+impl From<&String> for SharedStr {
+    fn from(s: &String) -> Self {
+        SharedStr(s.as_str().into())
+    }
+}
+
+impl PartialEq<str> for SharedStr {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for SharedStr {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for SharedStr {
+    fn eq(&self, other: &String) -> bool {
+        &*self.0 == other.as_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_serializes_like_a_string() {
+        let a = SharedStr::from("Ubuntu");
+        let b = a.clone();
+        assert!(Arc::ptr_eq(&a.0, &b.0), "a clone shares the allocation");
+        assert_eq!(a, "Ubuntu");
+        assert_eq!(a.len(), 6);
+        assert_eq!(format!("{a} {a:?}"), "Ubuntu \"Ubuntu\"");
+        assert_eq!(serde_json::to_string(&a).unwrap(), "\"Ubuntu\"");
+        let back: SharedStr = serde_json::from_str("\"Ubuntu\"").unwrap();
+        assert_eq!(back, a);
+        let (a, b) = (SharedStr::from("a"), SharedStr::from("b"));
+        assert!(a < b);
+    }
+}
