@@ -316,32 +316,79 @@ fn small_terminal_and_broken_keymap() {
 
 /// Regenerates `screenshots/*.svg` (+ `.txt`) from the real renderer and the README key
 /// table from the built-in keymap: `cargo test --test console -- --ignored screenshots`.
+///
+/// The data is the demo world (`ssmdeck --demo`: the same simulator, seed and SDK code
+/// path), collected once with the simulated clock frozen at the start of the current minute
+/// and drawn as of that instant, so ages and days left read the same on every run.
 #[test]
 #[ignore]
 fn screenshots() {
-    use ssmdeck::ui::{fixture, shots};
+    use ssmdeck::model::{Aggregates, FleetUpdate, NodeKey};
+    use ssmdeck::ui::shots;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
-    let load = |k: &ssmdeck::model::NodeKey| {
-        let snap = fixture::snapshot();
-        let n = snap.node(k).cloned().unwrap_or_default();
-        vec![
-            ssmdeck::model::FleetUpdate::NodeInventory {
-                key: k.clone(),
-                result: Ok(fixture::inventory(&n)),
-            },
-            ssmdeck::model::FleetUpdate::NodePatches {
-                key: k.clone(),
-                result: Ok(fixture::patches(&n)),
-            },
-            ssmdeck::model::FleetUpdate::NodeCommands {
-                key: k.clone(),
-                result: Ok(fixture::invocations(&n)),
-            },
-        ]
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let now = chrono::Utc::now();
+    let now = now
+        - chrono::TimeDelta::nanoseconds(now.timestamp_subsec_nanos().into())
+        - chrono::TimeDelta::seconds(now.timestamp() % 60);
+    let cfg = ssmdeck::sim::SimConfig {
+        epoch: Some(now),
+        time_scale: 0.0,
+        ..ssmdeck::sim::SimConfig::demo()
     };
-    for s in shots::readme_shots(fixture::update(), fixture::now(), &load) {
+    let (_sim, mut scope) = rt.block_on(ssmdeck::fleet::demo::demo_with(cfg)).unwrap();
+    scope.cache_file = None;
+    let fleet = rt.block_on(ssmdeck::fleet::Fleet::connect(scope)).unwrap();
+    let (rx, handle) = {
+        let _in_runtime = rt.enter();
+        fleet.start_live(Duration::from_secs(3600), false)
+    };
+    let rx = Mutex::new(rx);
+    let next = || {
+        let mut rx = rx.lock().unwrap();
+        rt.block_on(async { tokio::time::timeout(Duration::from_secs(60), rx.recv()).await })
+            .expect("the demo world answers within a minute")
+            .expect("the data layer is running")
+    };
+    let (snapshot, aggregates) = loop {
+        if let FleetUpdate::Snapshot { snapshot, .. } = next()
+            && snapshot.complete
+        {
+            // drawn as of the frozen simulated clock, not the collection's wall-clock time
+            let mut snap = (*snapshot).clone();
+            snap.collected_at = now;
+            for s in &mut snap.sources {
+                s.fetched_at = s.fetched_at.map(|_| now);
+            }
+            let agg = Aggregates::compute(&snap, &Default::default(), now);
+            break (snap, agg);
+        }
+    };
+    assert!(snapshot.nodes.len() >= 100, "the demo world has a fleet");
+    let load = |k: &NodeKey| {
+        handle.load_node(k.clone());
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            if let u @ (FleetUpdate::NodeInventory { .. }
+            | FleetUpdate::NodePatches { .. }
+            | FleetUpdate::NodeCommands { .. }) = next()
+            {
+                got.push(u);
+            }
+        }
+        got
+    };
+    let data = FleetUpdate::Snapshot {
+        snapshot: snapshot.into(),
+        aggregates: aggregates.into(),
+    };
+    for s in shots::readme_shots(data, now, &load) {
         std::fs::write(dir.join(format!("{}.svg", s.name)), shots::svg(&s)).unwrap();
         std::fs::write(
             dir.join(format!("{}.txt", s.name)),
@@ -349,6 +396,7 @@ fn screenshots() {
         )
         .unwrap();
     }
+    handle.stop();
     // README: the key table between the markers, from the built-in keymap.
     let km =
         ssmdeck::ui::keymap::Keymap::load("default", std::path::Path::new("/nonexistent")).unwrap();
