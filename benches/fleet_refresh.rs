@@ -67,11 +67,17 @@ fn needed_calls(snap: &FleetSnapshot) -> Needed {
     let mut per_api: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut per_key: HashMap<(String, String, &'static str), usize> = HashMap::new();
     let mut nodes: HashMap<(String, String), usize> = HashMap::new();
+    let mut tagged: HashMap<(String, String), usize> = HashMap::new();
     let mut certs: HashMap<(String, String), (usize, usize)> = HashMap::new();
     for n in &snap.nodes {
         *nodes
             .entry((n.account_id.clone(), n.region.clone()))
             .or_default() += 1;
+        if ssmdeck::fleet::collect::needs_tags(n) {
+            *tagged
+                .entry((n.account_id.clone(), n.region.clone()))
+                .or_default() += 1;
+        }
     }
     for c in &snap.certificates {
         let e = certs
@@ -105,8 +111,11 @@ fn needed_calls(snap: &FleetSnapshot) -> Needed {
         add("ListCertificates", lc);
         add("DescribeCertificate", d);
         add("ListCommands", 1);
-        // pages are sequential; a page's patch states follow it; describes follow the list
-        let chain = (dii + usize::from(ps > 0))
+        let tags = tagged.get(&(a.clone(), r.clone())).copied().unwrap_or(0);
+        add("ListTagsForResource", tags);
+        // pages are sequential; a page's patch states follow it, tags follow all of them;
+        // describes follow the list
+        let chain = (dii + usize::from(ps > 0) + usize::from(tags > 0))
             .max(lc + usize::from(d > 0))
             .max(1);
         longest_unit_chain = longest_unit_chain.max(chain);

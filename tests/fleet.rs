@@ -336,34 +336,49 @@ async fn sim_totals_match_the_world_and_failures_are_listed() {
 
     // every managed node of every readable account × region, with its patch compliance
     let mut expected_nodes = 0;
+    let mut unreported_hybrid = 0;
     for a in &world.org.accounts {
         for r in ["us-east-1", "eu-west-1"] {
             if !readable(&a.id, r) {
                 continue;
             }
-            let in_world: Vec<(String, Compliance, u32, u32)> =
-                world.ssm.with_fleet(&a.id, r, |f| {
-                    f.nodes
-                        .iter()
-                        .map(|n| {
-                            let c = match (&n.report, n.counts.noncompliant()) {
-                                (None, _) => Compliance::Unreported,
-                                (Some(_), 0) => Compliance::Compliant,
-                                (Some(_), _) => Compliance::NonCompliant,
-                            };
-                            (n.id.clone(), c, n.counts.missing, n.counts.critical_nc)
-                        })
-                        .collect()
-                });
+            type InWorld = (String, Compliance, u32, u32, Option<String>, bool);
+            let in_world: Vec<InWorld> = world.ssm.with_fleet(&a.id, r, |f| {
+                f.nodes
+                    .iter()
+                    .map(|n| {
+                        let c = match (&n.report, n.counts.noncompliant()) {
+                            (None, _) => Compliance::Unreported,
+                            (Some(_), 0) => Compliance::Compliant,
+                            (Some(_), _) => Compliance::NonCompliant,
+                        };
+                        let group = n.patch_group().filter(|g| !g.is_empty());
+                        (
+                            n.id.clone(),
+                            c,
+                            n.counts.missing,
+                            n.counts.critical_nc,
+                            group.map(str::to_string),
+                            n.hybrid,
+                        )
+                    })
+                    .collect()
+            });
             assert_eq!(in_world.len(), world.ssm.node_count(&a.id, r));
             expected_nodes += in_world.len();
-            for (id, compliance, missing, critical) in in_world {
+            for (id, compliance, missing, critical, group, hybrid) in in_world {
+                let unreported = compliance == Compliance::Unreported;
+                // the patch group: from the patch state, or for a hybrid node that never
+                // reported, from its tags; an EC2 instance that never reported has none
+                let want_group = if unreported && !hybrid { None } else { group };
+                unreported_hybrid += usize::from(unreported && hybrid);
                 let n = snap
                     .nodes
                     .iter()
                     .find(|n| n.instance_id == id && n.account_id == a.id && n.region == r)
                     .unwrap_or_else(|| panic!("node {id} of {} {r} missing", a.id));
                 assert_eq!(n.compliance, compliance, "{id}");
+                assert_eq!(n.patch_group.as_deref(), want_group.as_deref(), "{id}");
                 if compliance != Compliance::Unreported {
                     assert_eq!(n.missing, missing, "{id}");
                     assert_eq!(n.critical_noncompliant, critical, "{id}");
@@ -378,6 +393,15 @@ async fn sim_totals_match_the_world_and_failures_are_listed() {
     assert!(
         expected_nodes > 100,
         "a world worth testing: {expected_nodes} nodes"
+    );
+    // one ListTagsForResource per hybrid node without a patch state, and no more
+    assert!(
+        unreported_hybrid > 0,
+        "the world has unreported hybrid nodes"
+    );
+    assert_eq!(
+        op_count(&sim, "ListTagsForResource"),
+        unreported_hybrid as u64
     );
 
     // the invited account: one AssumeRole AccessDenied, nothing else

@@ -232,7 +232,66 @@ async fn collect_nodes(
             }
         }
     }
+    hybrid_patch_groups(ctx, ssm, account_id, region, &mut nodes, &mut errors).await;
     Ok((nodes, missing, errors))
+}
+
+/// Hybrid (`mi-`) nodes that never reported a patch state: their patch group from the
+/// `Patch Group` / `PatchGroup` tag (ListTagsForResource; SSM holds hybrid nodes' tags, EC2
+/// instances' tags live in EC2). Nodes with a patch state already carry the group Patch
+/// Manager used. A failure is one error for the unit; the nodes stay.
+async fn hybrid_patch_groups(
+    ctx: &CollectCtx,
+    ssm: &aws_sdk_ssm::Client,
+    account_id: &str,
+    region: &str,
+    nodes: &mut [Node],
+    errors: &mut Vec<CollectError>,
+) {
+    use aws_sdk_ssm::types::ResourceTypeForTagging;
+    let wanted: Vec<usize> = (0..nodes.len())
+        .filter(|&i| needs_tags(&nodes[i]))
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let key = ApiKey::new(account_id, region, "ListTagsForResource");
+    let mut calls: JoinSet<(usize, Result<Option<String>, Failure>)> = JoinSet::new();
+    for i in wanted {
+        let (ctx, ssm, key) = (ctx.clone(), ssm.clone(), key.clone());
+        let id = nodes[i].instance_id.clone();
+        calls.spawn(async move {
+            let r = ctx
+                .limiter
+                .call(&key, &ctx.cancel, || async {
+                    ssm.list_tags_for_resource()
+                        .resource_type(ResourceTypeForTagging::ManagedInstance)
+                        .resource_id(&id)
+                        .send()
+                        .await
+                        .map_err(|e| Failure::from_sdk(&e))
+                })
+                .await;
+            (i, r.map(|out| convert::patch_group_tag(out.tag_list())))
+        });
+    }
+    let mut failed = false;
+    while let Some(joined) = calls.join_next().await {
+        match joined {
+            Ok((i, Ok(Some(g)))) => nodes[i].patch_group = Some(g.into()),
+            Ok((_, Ok(None))) => {}
+            Ok((_, Err(f))) if !f.is_cancelled() && !failed => {
+                failed = true;
+                errors.push(err(&f, account_id, region, "ssm", "ListTagsForResource"));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A hybrid node without a patch state (so without the group Patch Manager recorded).
+pub fn needs_tags(n: &Node) -> bool {
+    n.instance_id.starts_with("mi-") && n.compliance == crate::model::Compliance::Unreported
 }
 
 /// DescribeInstancePatchStates for up to 50 ids (all pages).

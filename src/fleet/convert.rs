@@ -350,6 +350,18 @@ pub fn account_from_sdk(
     })
 }
 
+/// The patch group a node's tags assign: `Patch Group`, else `PatchGroup` (the two keys
+/// Patch Manager reads), when not empty.
+pub fn patch_group_tag(tags: &[aws_sdk_ssm::types::Tag]) -> Option<String> {
+    ["Patch Group", "PatchGroup"].iter().find_map(|k| {
+        tags.iter()
+            .find(|t| t.key() == *k)
+            .map(|t| t.value().trim())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -476,5 +488,25 @@ mod tests {
         let a = account_from_sdk(&a, "ou-ab-12345678", "Root/Workloads").unwrap();
         assert_eq!(a.state, AccountState::Suspended);
         assert_eq!(a.ou_path, "Root/Workloads");
+    }
+
+    #[test]
+    fn patch_group_comes_from_either_tag_key() {
+        use aws_sdk_ssm::types::Tag;
+        let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().unwrap();
+        assert_eq!(
+            patch_group_tag(&[tag("Env", "prod"), tag("PatchGroup", "Web")]),
+            Some("Web".into())
+        );
+        // `Patch Group` wins over `PatchGroup`; empty values do not count
+        assert_eq!(
+            patch_group_tag(&[tag("PatchGroup", "B"), tag("Patch Group", "A")]),
+            Some("A".into())
+        );
+        assert_eq!(
+            patch_group_tag(&[tag("Patch Group", " "), tag("PatchGroup", "B")]),
+            Some("B".into())
+        );
+        assert_eq!(patch_group_tag(&[tag("Name", "x")]), None);
     }
 }
