@@ -6,6 +6,8 @@
 //! - RSS with the fleet loaded (≤ 150 MB), against the process before loading;
 //! - startup to first frame (theme + keymap + state + first render) and startup to the first
 //!   frame *with data* from a cached snapshot file (read + parse + aggregates + build + render).
+//!
+//! `CONSOLE_BENCH_KEYS=1` also lists the slowest keystrokes (their index in the typed queries).
 
 use std::time::{Duration, Instant};
 
@@ -146,6 +148,17 @@ fn main() {
             .unwrap_or(0);
     }
     let nkeys = keys.len();
+    if std::env::var_os("CONSOLE_BENCH_KEYS").is_some() {
+        let mut by: Vec<(usize, Duration)> = keys.iter().copied().enumerate().collect();
+        by.sort_by_key(|(_, d)| std::cmp::Reverse(*d));
+        eprintln!(
+            "slowest keystrokes (index, ms): {:?}",
+            by.iter()
+                .take(8)
+                .map(|(i, d)| (*i, d.as_secs_f64() * 1000.0))
+                .collect::<Vec<_>>()
+        );
+    }
     let (k_mean, k_med, k_max) = stats(keys);
     let (rss1, hwm1) = rss_kb();
     let (cache_bytes, cache_json) = {

@@ -63,13 +63,31 @@ impl Filter {
 
     /// Every row matching `self` also matches `prev` (so we may filter only prev's matches).
     pub fn refines(&self, prev: &Filter) -> bool {
+        self.refines_with(prev, |_| false)
+    }
+
+    /// Like [`Filter::refines`], where `substring(field)` says the field matches by
+    /// substring: then a term whose value grew around the old one (`account:wo` after
+    /// `account:w`) narrows too, unless negated.
+    pub fn refines_with(&self, prev: &Filter, substring: impl Fn(&str) -> bool) -> bool {
         if prev.is_empty() {
             return true;
         }
-        // Same structured terms plus possibly more; words kept, the last one possibly
-        // extended, more words added (every word must match, so each addition narrows).
+        // Same structured terms (or narrower) plus possibly more; words kept, the last one
+        // possibly extended, more words added (every word must match, so each addition
+        // narrows).
         let (pw, nw) = (&prev.words, &self.words);
-        prev.terms.iter().all(|t| self.terms.contains(t))
+        let narrower = |t: &Term| {
+            self.terms.iter().any(|n| {
+                n == t
+                    || (!t.negate
+                        && !n.negate
+                        && n.field == t.field
+                        && substring(&t.field)
+                        && n.value.contains(t.value.as_str()))
+            })
+        };
+        prev.terms.iter().all(narrower)
             && prev.exclude.iter().all(|e| self.exclude.contains(e))
             && pw.len() <= nw.len()
             && pw.iter().enumerate().all(|(i, w)| {
@@ -207,5 +225,15 @@ mod tests {
         assert!(Filter::parse("webs").refines(&Filter::parse("web")));
         assert!(!Filter::parse("we").refines(&Filter::parse("web")));
         assert!(Filter::parse("web os:x").refines(&Filter::parse("web")));
+        // a substring field's value growing narrows; other fields, or negated terms, do not
+        let sub = |f: &str| f == "account";
+        let (a, b) = (Filter::parse("account:w"), Filter::parse("account:wo"));
+        assert!(b.refines_with(&a, sub));
+        assert!(!b.refines(&a));
+        assert!(!a.refines_with(&b, sub));
+        let (a, b) = (Filter::parse("ping:l"), Filter::parse("ping:lost"));
+        assert!(!b.refines_with(&a, sub));
+        let (a, b) = (Filter::parse("!account:w"), Filter::parse("!account:wo"));
+        assert!(!b.refines_with(&a, sub));
     }
 }

@@ -335,6 +335,22 @@ impl RowSource for NodesSource {
     fn fields(&self) -> &'static [&'static str] {
         FIELDS
     }
+    fn substring_field(&self, field: &str) -> bool {
+        matches!(
+            field,
+            "account"
+                | "acct"
+                | "ou"
+                | "region"
+                | "os"
+                | "platform"
+                | "name"
+                | "id"
+                | "instance"
+                | "patchgroup"
+                | "pg"
+        )
+    }
     fn field_matches(&self, row: usize, field: &str, v: &str) -> Option<bool> {
         if self.rows.is_empty() {
             return FIELDS.contains(&field).then_some(false);
@@ -471,5 +487,29 @@ mod tests {
             }
         }
         assert!(keyed >= 6, "compliance and the counters have keys");
+    }
+
+    #[test]
+    fn typing_a_field_value_narrows_to_what_a_fresh_filter_finds() {
+        let snap = crate::ui::fixture::large(3000);
+        let data = crate::ui::state::Data {
+            aggregates: Default::default(),
+            snapshot: snap.into(),
+            generation: 1,
+            complete_at: None,
+            stale_days: 7,
+        };
+        let src = NodesSource::build(&data, &NodeScope::All, crate::ui::fixture::now());
+        let mut typed = crate::ui::table::TableState::new(COL_COMPLIANCE, false);
+        typed.rebuild(&src);
+        let query = "account:workload-1 os:ubu";
+        for end in 1..=query.len() {
+            typed.set_filter(&src, &query[..end]);
+            let mut fresh = crate::ui::table::TableState::new(COL_COMPLIANCE, false);
+            fresh.rebuild(&src);
+            fresh.set_filter(&src, &query[..end]);
+            assert_eq!(typed.order, fresh.order, "after typing `{}`", &query[..end]);
+        }
+        assert!(!typed.order.is_empty() && typed.order.len() < src.len());
     }
 }
