@@ -1,6 +1,8 @@
 //! The fleet data layer through the real AWS SDK: against moto (a third-party emulator) and
 //! against ssmdeck's own simulator.
 
+mod common;
+
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -269,14 +271,6 @@ fn special_accounts(sim: &SimHandle) -> (String, String) {
     (invited, suspended)
 }
 
-fn op_count(sim: &SimHandle, op_suffix: &str) -> u64 {
-    sim.op_counts()
-        .iter()
-        .filter(|(k, _)| k.ends_with(op_suffix))
-        .map(|(_, v)| *v)
-        .sum()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sim_totals_match_the_world_and_failures_are_listed() {
     let (sim, scope) = start_sim(small_world()).await;
@@ -400,7 +394,7 @@ async fn sim_totals_match_the_world_and_failures_are_listed() {
         "the world has unreported hybrid nodes"
     );
     assert_eq!(
-        op_count(&sim, "ListTagsForResource"),
+        common::op_count(&sim, "ListTagsForResource"),
         unreported_hybrid as u64
     );
 
@@ -502,11 +496,11 @@ async fn sim_credentials_are_refreshed_when_they_expire() {
     sim.set_session_duration(Duration::from_secs(3));
     let fleet = Fleet::connect(scope).await.expect("connect");
     let first = fleet.collect_once(None).await;
-    let assumed_once = op_count(&sim, "AssumeRole");
+    let assumed_once = common::op_count(&sim, "AssumeRole");
     assert!(assumed_once > 0);
     tokio::time::sleep(Duration::from_millis(3200)).await;
     let second = fleet.collect_once(None).await;
-    let assumed_twice = op_count(&sim, "AssumeRole");
+    let assumed_twice = common::op_count(&sim, "AssumeRole");
     // every member account that was read the first time got new credentials
     let mgmt = sim.management_account_id();
     let members: std::collections::BTreeSet<&str> = first
@@ -616,11 +610,11 @@ async fn live_feed_paints_from_cache_then_refreshes_on_demand() {
     }
 
     // on demand: a new complete snapshot, newer than the first
-    let before = op_count(&sim, "ListCertificates");
+    let before = common::op_count(&sim, "ListCertificates");
     handle.refresh();
     let again = next_complete(&mut rx, &mut partials).await;
     assert!(again.collected_at > full.collected_at);
-    assert!(op_count(&sim, "ListCertificates") > before);
+    assert!(common::op_count(&sim, "ListCertificates") > before);
     handle.stop();
 
     // next start: the cached snapshot first, marked from_cache, then a fresh one
@@ -857,31 +851,7 @@ async fn sim_member_account_caller_reads_its_own_account_with_a_note() {
         .unwrap()
         .id
         .clone();
-    let sts = aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::config::Builder::new()
-            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-            .region(aws_sdk_sts::config::Region::new("us-east-1"))
-            .endpoint_url(&sim.url)
-            .credentials_provider(aws_sdk_sts::config::Credentials::new(
-                "AKIASSMDECKTEST00001",
-                "x",
-                None,
-                None,
-                "test",
-            ))
-            .build(),
-    );
-    let c = sts
-        .assume_role()
-        .role_arn(format!(
-            "arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
-        ))
-        .role_session_name("ssmdeck-test")
-        .send()
-        .await
-        .unwrap()
-        .credentials
-        .unwrap();
+    let c = common::assume_access_role(&sim.url, &member, "ssmdeck-test").await;
     let scope = Scope {
         static_credentials: Some(StaticCredentials {
             access_key_id: c.access_key_id().to_string(),

@@ -4,19 +4,13 @@
 //! Its own test binary: the profile files are found through `AWS_CONFIG_FILE` and
 //! `AWS_SHARED_CREDENTIALS_FILE`, which are process-wide.
 
+mod common;
+
 use std::time::Duration;
 
 use ssmdeck::fleet::Fleet;
 use ssmdeck::fleet::demo::sim_scope;
 use ssmdeck::sim::{self, SimConfig};
-
-fn op_count(sim: &sim::SimHandle, op_suffix: &str) -> u64 {
-    sim.op_counts()
-        .iter()
-        .filter(|(k, _)| k.ends_with(op_suffix))
-        .map(|(_, v)| *v)
-        .sum()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_mapped_to_a_profile_is_read_with_that_profile() {
@@ -45,31 +39,7 @@ async fn an_account_mapped_to_a_profile_is_read_with_that_profile() {
 
     // The profile's credentials: a session in the member account, as `aws sso login` would
     // leave behind (obtained here through STS, before the refresh is counted).
-    let sts = aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::config::Builder::new()
-            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-            .region(aws_sdk_sts::config::Region::new("us-east-1"))
-            .endpoint_url(&sim.url)
-            .credentials_provider(aws_sdk_sts::config::Credentials::new(
-                "AKIASSMDECKTEST00001",
-                "x",
-                None,
-                None,
-                "test",
-            ))
-            .build(),
-    );
-    let c = sts
-        .assume_role()
-        .role_arn(format!(
-            "arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
-        ))
-        .role_session_name("sso-user")
-        .send()
-        .await
-        .unwrap()
-        .credentials
-        .unwrap();
+    let c = common::assume_access_role(&sim.url, &member, "sso-user").await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config");
     let credentials = dir.path().join("credentials");
@@ -97,10 +67,10 @@ async fn an_account_mapped_to_a_profile_is_read_with_that_profile() {
         .account_profiles
         .insert(member.clone(), "member-sso".into());
     let fleet = Fleet::connect(scope).await.expect("connect");
-    let assumed_before = op_count(&sim, "AssumeRole");
+    let assumed_before = common::op_count(&sim, "AssumeRole");
     let snap = fleet.collect_once(None).await;
     assert!(snap.complete);
-    let assumed = op_count(&sim, "AssumeRole") - assumed_before;
+    let assumed = common::op_count(&sim, "AssumeRole") - assumed_before;
 
     // the member's own nodes, read with the profile: no error, every node of its world
     assert!(

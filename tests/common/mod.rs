@@ -1,4 +1,8 @@
-//! Helpers shared by the integration tests that drive `ssmdeck sim` as a real process.
+//! Helpers shared by the integration tests (the simulator as a process, the stock AWS CLI,
+//! STS sessions, the simulator's call counts).
+
+// each test binary uses some of the helpers
+#![allow(dead_code)]
 
 /// A running `ssmdeck sim` child process; killed on drop.
 pub struct SimProcess {
@@ -78,4 +82,46 @@ pub fn aws_cli(
             String::from_utf8_lossy(&out.stdout)
         )
     })
+}
+
+/// Calls the simulator answered so far to operations ending in `op_suffix`.
+pub fn op_count(sim: &ssmdeck::sim::SimHandle, op_suffix: &str) -> u64 {
+    sim.op_counts()
+        .iter()
+        .filter(|(k, _)| k.ends_with(op_suffix))
+        .map(|(_, v)| *v)
+        .sum()
+}
+
+/// Session credentials in `account` (its `OrganizationAccountAccessRole`), from the
+/// simulator at `url` through the SDK's STS client, as the management account's user.
+pub async fn assume_access_role(
+    url: &str,
+    account: &str,
+    session: &str,
+) -> aws_sdk_sts::types::Credentials {
+    let sts = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::new()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .endpoint_url(url)
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                "AKIASSMDECKTEST00001",
+                "x",
+                None,
+                None,
+                "test",
+            ))
+            .build(),
+    );
+    sts.assume_role()
+        .role_arn(format!(
+            "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+        ))
+        .role_session_name(session)
+        .send()
+        .await
+        .expect("AssumeRole into the access role")
+        .credentials
+        .expect("credentials in the answer")
 }
