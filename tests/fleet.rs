@@ -767,29 +767,7 @@ async fn sim_expired_caller_credentials_give_one_clear_message() {
         .id
         .clone();
     sim.set_session_duration(Duration::from_secs(2));
-    let base = aws_sdk_sts::config::Builder::new()
-        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-        .region(aws_sdk_sts::config::Region::new("us-east-1"))
-        .endpoint_url(&sim.url)
-        .credentials_provider(aws_sdk_sts::config::Credentials::new(
-            "AKIASSMDECKTEST00001",
-            "x",
-            None,
-            None,
-            "test",
-        ))
-        .build();
-    let session = aws_sdk_sts::Client::from_conf(base)
-        .assume_role()
-        .role_arn(format!(
-            "arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
-        ))
-        .role_session_name("ssmdeck-test")
-        .send()
-        .await
-        .expect("AssumeRole")
-        .credentials
-        .unwrap();
+    let session = common::assume_access_role(&sim.url, &member, "ssmdeck-test").await;
     let mut scope = Scope {
         static_credentials: Some(StaticCredentials {
             access_key_id: session.access_key_id().to_string(),
