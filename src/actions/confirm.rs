@@ -40,7 +40,8 @@ impl Confirmation {
     ) -> Self {
         match operation {
             PatchOperation::Scan => Confirmation::PressEnter,
-            PatchOperation::Install => {
+            // anything but a scan asks for the typed phrase
+            PatchOperation::Install | PatchOperation::Other(_) => {
                 let name = single_account_name
                     .map(|n| normalize(&crate::text::sanitize(n)))
                     .filter(|n| !n.is_empty());

@@ -190,6 +190,7 @@ impl PatchPlan {
         match self.options.operation {
             PatchOperation::Scan => "Scan".into(),
             PatchOperation::Install => format!("Install ({})", self.options.reboot.as_str()),
+            PatchOperation::Other(o) => o.as_str().to_string(),
         }
     }
 }
@@ -403,9 +404,14 @@ fn exclusion_reason(snapshot: &FleetSnapshot, n: &Node) -> Option<ExclusionReaso
         PingStatus::ConnectionLost | PingStatus::Inactive => {
             return Some(ExclusionReason::Offline(n.ping_status));
         }
-        PingStatus::Online | PingStatus::Unknown => {}
+        // not known to be offline (an unknown value is not read as offline or online)
+        PingStatus::Online | PingStatus::Unknown | PingStatus::Other(_) => {}
     }
-    if n.platform_type == PlatformType::Unknown {
+    // absent or a platform this build does not know: no document to choose
+    if !matches!(
+        n.platform_type,
+        PlatformType::Linux | PlatformType::Windows | PlatformType::MacOS
+    ) {
         let what = if n.platform_name.is_empty() {
             "unknown".to_string()
         } else {

@@ -61,7 +61,7 @@ pub fn console_sizing(operation: PatchOperation, nodes: usize) -> GroupSizing {
             concurrency: RateValue::Count(1000),
             errors: 1000,
         },
-        PatchOperation::Install => {
+        PatchOperation::Install | PatchOperation::Other(_) => {
             let (concurrency, errors) = match nodes {
                 0..=24 => (RateValue::Count(1), 1),
                 25..=100 => (RateValue::Percent(5), 5),

@@ -299,10 +299,7 @@ pub async fn get_invocation(
             Ok(Ok(o)) => {
                 return Ok(PluginOutput {
                     name: o.plugin_name().or(plugin).unwrap_or_default().to_string(),
-                    status: o
-                        .status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
+                    status: crate::fleet::convert::invocation_status(o.status()),
                     status_details: o.status_details().unwrap_or_default().to_string(),
                     response_code: o.response_code(),
                     stdout: o.standard_output_content().unwrap_or_default().to_string(),

@@ -1,13 +1,32 @@
 //! SDK types → `crate::model` types. Pure functions; nothing else in the crate sees SDK types.
+//!
+//! Every enum AWS sends is read as its string (`as_str()`: for a value outside the SDK's
+//! model that is the raw value of the SDK's `Unknown(..)`) and decoded tolerantly
+//! (`crate::model::wire_enum`): case and separators do not matter, an unknown value is kept
+//! verbatim. Where the model and observed AWS disagree, AWS is right (README "AWS quirks"):
+//! DescribeInstancePatches sends `State` in CamelCase (`InstalledPendingReboot`) although
+//! the model's enum is UPPER_SNAKE (aws-cli `awscli/examples/ssm/describe-instance-patches.rst`).
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use crate::model::wire_enum::canonical_or_raw;
 use crate::model::{
     Account, AccountState, Certificate, CommandInvocation, CommandPluginOutput, CommandSummary,
     Node, Patch, PatchOperation, PatchState, PingStatus, PlatformType, RebootOption,
 };
+
+/// An SDK enum's string (the raw value when the SDK did not know it) in its canonical
+/// spelling when it names one of the SDK's values, else verbatim.
+fn enum_text<E: AsRef<str>>(v: &E, known: &[&str]) -> String {
+    canonical_or_raw(v.as_ref(), known)
+}
+
+/// Like [`enum_text`] for an optional member (`""` when absent).
+fn opt_enum_text<E: AsRef<str>>(v: Option<&E>, known: &[&str]) -> String {
+    v.map(|v| enum_text(v, known)).unwrap_or_default()
+}
 
 /// SDK timestamp → chrono (None for the zero / "not set" epoch some APIs send).
 pub fn ts(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
@@ -28,7 +47,7 @@ pub fn node_from_info(
     account_id: &str,
     region: &str,
 ) -> Option<Node> {
-    use aws_sdk_ssm::types::{PingStatus as P, PlatformType as T};
+    use aws_sdk_ssm::types::ResourceType;
     let instance_id = i.instance_id()?.to_string();
     let computer_name = i.computer_name().unwrap_or_default().to_string();
     let name = i
@@ -36,12 +55,9 @@ pub fn node_from_info(
         .filter(|n| !n.is_empty())
         .map(str::to_string)
         .unwrap_or_else(|| computer_name.clone());
-    let platform_type = match i.platform_type() {
-        Some(T::Linux) => PlatformType::Linux,
-        Some(T::Windows) => PlatformType::Windows,
-        Some(T::Macos) => PlatformType::MacOS,
-        _ => PlatformType::Unknown,
-    };
+    let platform_type = i.platform_type().map_or(PlatformType::Unknown, |t| {
+        PlatformType::from_wire(t.as_str())
+    });
     Some(Node {
         instance_id,
         account_id: account_id.to_string(),
@@ -49,21 +65,17 @@ pub fn node_from_info(
         name,
         computer_name,
         ip_address: i.ip_address().unwrap_or_default().to_string(),
-        resource_type: i
-            .resource_type()
-            .map(|r| r.as_str().into())
-            .unwrap_or_default(),
+        resource_type: opt_enum_text(i.resource_type(), ResourceType::values())
+            .as_str()
+            .into(),
         platform_type,
         platform_name: i.platform_name().unwrap_or_default().into(),
         platform_version: i.platform_version().unwrap_or_default().into(),
         agent_version: i.agent_version().unwrap_or_default().into(),
         agent_outdated: i.is_latest_version() == Some(false),
-        ping_status: match i.ping_status() {
-            Some(P::Online) => PingStatus::Online,
-            Some(P::ConnectionLost) => PingStatus::ConnectionLost,
-            Some(P::Inactive) => PingStatus::Inactive,
-            _ => PingStatus::Unknown,
-        },
+        ping_status: i
+            .ping_status()
+            .map_or(PingStatus::Unknown, |p| PingStatus::from_wire(p.as_str())),
         last_ping: ts_opt(i.last_ping_date_time()),
         registration_date: ts_opt(i.registration_date()),
         iam_role: i.iam_role().filter(|r| !r.is_empty()).map(Into::into),
@@ -77,7 +89,6 @@ fn count(n: i32) -> u32 {
 
 /// Apply a DescribeInstancePatchStates entry to its node and derive compliance.
 pub fn apply_patch_state(node: &mut Node, s: &aws_sdk_ssm::types::InstancePatchState) {
-    use aws_sdk_ssm::types::{PatchOperationType as O, RebootOption as R};
     if !s.patch_group().is_empty() {
         node.patch_group = Some(s.patch_group().into());
     }
@@ -94,19 +105,13 @@ pub fn apply_patch_state(node: &mut Node, s: &aws_sdk_ssm::types::InstancePatchS
     node.critical_noncompliant = count(s.critical_non_compliant_count().unwrap_or(0));
     node.security_noncompliant = count(s.security_non_compliant_count().unwrap_or(0));
     node.other_noncompliant = count(s.other_non_compliant_count().unwrap_or(0));
-    node.last_operation = match s.operation() {
-        O::Install => Some(PatchOperation::Install),
-        O::Scan => Some(PatchOperation::Scan),
-        // an operation we do not know still means the node reported
-        _ => Some(PatchOperation::Scan),
-    };
+    // An operation we do not know still means the node reported: kept as it came.
+    node.last_operation = Some(PatchOperation::from_wire(s.operation().as_str()));
     node.last_operation_start = ts(s.operation_start_time());
     node.last_operation_end = ts(s.operation_end_time());
-    node.reboot_option = match s.reboot_option() {
-        Some(R::NoReboot) => Some(RebootOption::NoReboot),
-        Some(R::RebootIfNeeded) => Some(RebootOption::RebootIfNeeded),
-        _ => None,
-    };
+    node.reboot_option = s
+        .reboot_option()
+        .map(|r| RebootOption::from_wire(r.as_str()));
     node.compliance = node.derive_compliance();
 }
 
@@ -122,6 +127,9 @@ pub fn cert_from_summary(
     region: &str,
     now: DateTime<Utc>,
 ) -> Option<Certificate> {
+    use aws_sdk_acm::types::{
+        CertificateStatus, CertificateType, KeyAlgorithm, RenewalEligibility,
+    };
     let arn = c.certificate_arn()?.to_string();
     let not_after = ts_opt(c.not_after());
     Some(Certificate {
@@ -130,24 +138,17 @@ pub fn cert_from_summary(
         region: region.to_string(),
         domain_name: c.domain_name().unwrap_or_default().to_string(),
         subject_alternative_names: c.subject_alternative_name_summaries().to_vec(),
-        cert_type: c
-            .r#type()
-            .map(|t| t.as_str().to_string())
-            .unwrap_or_default(),
-        status: c
-            .status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
-        key_algorithm: c
-            .key_algorithm()
-            .map(|k| k.as_str().to_string())
-            .unwrap_or_default(),
+        cert_type: opt_enum_text(c.r#type(), CertificateType::values()),
+        status: opt_enum_text(c.status(), CertificateStatus::values()),
+        key_algorithm: opt_enum_text(c.key_algorithm(), KeyAlgorithm::values()),
         not_before: ts_opt(c.not_before()),
         not_after,
         days_left: days_left(not_after, now),
         in_use: c.in_use().unwrap_or(false),
         in_use_by: Vec::new(),
-        renewal_eligibility: c.renewal_eligibility().map(|r| r.as_str().to_string()),
+        renewal_eligibility: c
+            .renewal_eligibility()
+            .map(|r| enum_text(r, RenewalEligibility::values())),
         renewal_status: None,
         failure_reason: None,
     })
@@ -164,18 +165,19 @@ pub fn apply_cert_detail(
     d: &aws_sdk_acm::types::CertificateDetail,
     now: DateTime<Utc>,
 ) {
+    use aws_sdk_acm::types::{FailureReason, RenewalEligibility, RenewalStatus};
     c.in_use_by = d.in_use_by().to_vec();
     if !c.in_use_by.is_empty() {
         c.in_use = true;
     }
     if let Some(r) = d.renewal_summary() {
-        c.renewal_status = Some(r.renewal_status().as_str().to_string());
+        c.renewal_status = Some(enum_text(r.renewal_status(), RenewalStatus::values()));
         if let Some(reason) = r.renewal_status_reason() {
-            c.failure_reason = Some(reason.as_str().to_string());
+            c.failure_reason = Some(enum_text(reason, FailureReason::values()));
         }
     }
     if let Some(f) = d.failure_reason() {
-        c.failure_reason = Some(f.as_str().to_string());
+        c.failure_reason = Some(enum_text(f, FailureReason::values()));
     }
     if c.subject_alternative_names.is_empty() {
         c.subject_alternative_names = d.subject_alternative_names().to_vec();
@@ -188,7 +190,7 @@ pub fn apply_cert_detail(
         c.not_before = ts_opt(d.not_before());
     }
     if let Some(e) = d.renewal_eligibility() {
-        c.renewal_eligibility = Some(e.as_str().to_string());
+        c.renewal_eligibility = Some(enum_text(e, RenewalEligibility::values()));
     }
 }
 
@@ -197,6 +199,7 @@ pub fn command_from_sdk(
     account_id: &str,
     region: &str,
 ) -> Option<CommandSummary> {
+    use aws_sdk_ssm::types::CommandStatus;
     let command_id = c.command_id()?.to_string();
     let parameters: BTreeMap<String, Vec<String>> = c
         .parameters()
@@ -208,10 +211,7 @@ pub fn command_from_sdk(
         region: region.to_string(),
         document_name: c.document_name().unwrap_or_default().to_string(),
         comment: c.comment().unwrap_or_default().to_string(),
-        status: c
-            .status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
+        status: opt_enum_text(c.status(), CommandStatus::values()),
         status_details: c.status_details().unwrap_or_default().to_string(),
         requested_at: ts_opt(c.requested_date_time()),
         parameters,
@@ -238,6 +238,7 @@ pub fn invocation_from_sdk(
     account_id: &str,
     region: &str,
 ) -> CommandInvocation {
+    use aws_sdk_ssm::types::{CommandInvocationStatus, CommandPluginStatus};
     CommandInvocation {
         command_id: i.command_id().unwrap_or_default().to_string(),
         account_id: account_id.to_string(),
@@ -245,10 +246,7 @@ pub fn invocation_from_sdk(
         instance_id: i.instance_id().unwrap_or_default().to_string(),
         instance_name: i.instance_name().unwrap_or_default().to_string(),
         document_name: i.document_name().unwrap_or_default().to_string(),
-        status: i
-            .status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
+        status: opt_enum_text(i.status(), CommandInvocationStatus::values()),
         status_details: i.status_details().unwrap_or_default().to_string(),
         requested_at: ts_opt(i.requested_date_time()),
         plugins: i
@@ -258,10 +256,7 @@ pub fn invocation_from_sdk(
                 let out = p.output().unwrap_or_default().to_string();
                 CommandPluginOutput {
                     name: p.name().unwrap_or_default().to_string(),
-                    status: p
-                        .status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
+                    status: opt_enum_text(p.status(), CommandPluginStatus::values()),
                     status_details: p.status_details().unwrap_or_default().to_string(),
                     response_code: p.response_code(),
                     started_at: ts_opt(p.response_start_date_time()),
@@ -276,19 +271,16 @@ pub fn invocation_from_sdk(
     }
 }
 
+/// A patch `State`: AWS sends `Installed`, `InstalledPendingReboot`, ... (CamelCase; the
+/// SDK reads them as `Unknown(..)`), the model says `INSTALLED`, ...; both decode, and a
+/// state we do not know stays as it came (never counted compliant or non-compliant).
 pub fn patch_state(s: &aws_sdk_ssm::types::PatchComplianceDataState) -> PatchState {
-    use aws_sdk_ssm::types::PatchComplianceDataState as S;
-    match s {
-        S::Missing => PatchState::Missing,
-        S::Failed => PatchState::Failed,
-        S::InstalledPendingReboot => PatchState::InstalledPendingReboot,
-        S::InstalledRejected => PatchState::InstalledRejected,
-        S::AvailableSecurityUpdate => PatchState::AvailableSecurityUpdate,
-        S::Installed => PatchState::Installed,
-        S::InstalledOther => PatchState::InstalledOther,
-        S::NotApplicable => PatchState::NotApplicable,
-        _ => PatchState::Unknown,
-    }
+    PatchState::from_wire(s.as_str())
+}
+
+/// GetCommandInvocation `Status` (canonical spelling, or verbatim).
+pub fn invocation_status(s: Option<&aws_sdk_ssm::types::CommandInvocationStatus>) -> String {
+    opt_enum_text(s, aws_sdk_ssm::types::CommandInvocationStatus::values())
 }
 
 pub fn patch_from_sdk(p: &aws_sdk_ssm::types::PatchComplianceData) -> Patch {
@@ -310,23 +302,13 @@ pub fn patch_from_sdk(p: &aws_sdk_ssm::types::PatchComplianceData) -> Patch {
     }
 }
 
-/// Organizations account state (`State`, else the retired `Status`).
+/// Organizations account state (`State`, else the retired `Status`), tolerantly; an unknown
+/// value is kept as it came.
 pub fn account_state(a: &aws_sdk_organizations::types::Account) -> AccountState {
-    use aws_sdk_organizations::types::{AccountState as S, AccountStatus as St};
-    match a.state() {
-        Some(S::Active) => AccountState::Active,
-        Some(S::PendingActivation) => AccountState::PendingActivation,
-        Some(S::Suspended) => AccountState::Suspended,
-        Some(S::PendingClosure) => AccountState::PendingClosure,
-        Some(S::Closed) => AccountState::Closed,
-        Some(_) => AccountState::Unknown,
-        None => match a.status() {
-            Some(St::Active) => AccountState::Active,
-            Some(St::Suspended) => AccountState::Suspended,
-            Some(St::PendingClosure) => AccountState::PendingClosure,
-            Some(_) => AccountState::Unknown,
-            None => AccountState::Unknown,
-        },
+    match (a.state(), a.status()) {
+        (Some(s), _) => AccountState::from_wire(s.as_str()),
+        (None, Some(s)) => AccountState::from_wire(s.as_str()),
+        (None, None) => AccountState::Unknown,
     }
 }
 
@@ -508,5 +490,251 @@ mod tests {
             Some("B".into())
         );
         assert_eq!(patch_group_tag(&[tag("Name", "x")]), None);
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Every enum the client reads decodes in both spellings (the model's and the one AWS
+    // sends), and a value it does not know stays verbatim (sanitized), never counted as
+    // something else.
+
+    #[test]
+    fn ping_status_both_spellings_and_unknown() {
+        let with = |v: &str| {
+            let i = ssm::InstanceInformation::builder()
+                .instance_id("i-0123456789abcdef0")
+                .ping_status(ssm::PingStatus::from(v))
+                .build();
+            node_from_info(&i, "1", "r").unwrap().ping_status
+        };
+        assert_eq!(with("Online"), PingStatus::Online);
+        assert_eq!(with("ONLINE"), PingStatus::Online);
+        assert_eq!(with("CONNECTION_LOST"), PingStatus::ConnectionLost);
+        assert_eq!(with("connection-lost"), PingStatus::ConnectionLost);
+        assert_eq!(with("Inactive"), PingStatus::Inactive);
+        let odd = with("Hibernating\u{1b}[31m");
+        assert!(!odd.is_known());
+        assert_eq!(odd.as_str(), "Hibernating");
+        let mut n = node_from_info(&info(), "1", "r").unwrap();
+        n.ping_status = odd;
+        assert!(!n.is_online());
+    }
+
+    #[test]
+    fn platform_and_resource_type_both_spellings_and_unknown() {
+        let with = |p: &str, r: &str| {
+            let i = ssm::InstanceInformation::builder()
+                .instance_id("i-0123456789abcdef0")
+                .platform_type(ssm::PlatformType::from(p))
+                .resource_type(ssm::ResourceType::from(r))
+                .build();
+            let n = node_from_info(&i, "1", "r").unwrap();
+            (n.platform_type, n.resource_type.to_string())
+        };
+        assert_eq!(
+            with("Linux", "EC2Instance"),
+            (PlatformType::Linux, "EC2Instance".into())
+        );
+        assert_eq!(
+            with("WINDOWS", "MANAGED_INSTANCE"),
+            (PlatformType::Windows, "ManagedInstance".into())
+        );
+        assert_eq!(with("macos", "ec2instance").0, PlatformType::MacOS);
+        let (p, r) = with("FreeBSD", "IoTThing");
+        assert_eq!((p.as_str(), p.is_known()), ("FreeBSD", false));
+        assert_eq!(r, "IoTThing");
+    }
+
+    #[test]
+    fn patch_state_both_spellings_and_unknown() {
+        use ssm::PatchComplianceDataState as S;
+        for (aws, model, want) in [
+            ("Installed", "INSTALLED", PatchState::Installed),
+            (
+                "InstalledOther",
+                "INSTALLED_OTHER",
+                PatchState::InstalledOther,
+            ),
+            (
+                "InstalledPendingReboot",
+                "INSTALLED_PENDING_REBOOT",
+                PatchState::InstalledPendingReboot,
+            ),
+            (
+                "InstalledRejected",
+                "INSTALLED_REJECTED",
+                PatchState::InstalledRejected,
+            ),
+            ("Missing", "MISSING", PatchState::Missing),
+            ("NotApplicable", "NOT_APPLICABLE", PatchState::NotApplicable),
+            ("Failed", "FAILED", PatchState::Failed),
+            (
+                "AvailableSecurityUpdate",
+                "AVAILABLE_SECURITY_UPDATE",
+                PatchState::AvailableSecurityUpdate,
+            ),
+        ] {
+            // what AWS sends is outside the SDK's enum: it reads Unknown
+            assert!(!S::values().contains(&aws), "{aws}");
+            assert_eq!(patch_state(&S::from(aws)), want, "{aws}");
+            assert_eq!(patch_state(&S::from(model)), want, "{model}");
+        }
+        let odd = patch_state(&S::from("Superseded"));
+        assert_eq!(odd.as_str(), "Superseded");
+        assert!(!odd.is_noncompliant() && !odd.is_known());
+    }
+
+    #[test]
+    fn operation_and_reboot_option_both_spellings_and_unknown() {
+        let with = |op: &str, reboot: &str| {
+            let s = ssm::InstancePatchState::builder()
+                .instance_id("i-0123456789abcdef0")
+                .patch_group("")
+                .baseline_id("pb-0123456789abcdef0")
+                .operation(ssm::PatchOperationType::from(op))
+                .reboot_option(ssm::RebootOption::from(reboot))
+                .operation_start_time(SdkTime::from_secs(1))
+                .operation_end_time(SdkTime::from_secs(2))
+                .build()
+                .unwrap();
+            let mut n = node_from_info(&info(), "1", "r").unwrap();
+            apply_patch_state(&mut n, &s);
+            (n.last_operation.unwrap(), n.reboot_option.unwrap())
+        };
+        assert_eq!(
+            with("Install", "NoReboot"),
+            (PatchOperation::Install, RebootOption::NoReboot)
+        );
+        assert_eq!(
+            with("SCAN", "REBOOT_IF_NEEDED"),
+            (PatchOperation::Scan, RebootOption::RebootIfNeeded)
+        );
+        let (op, reboot) = with("Audit", "RebootAlways");
+        // an operation we do not know is not read as a Scan: kept as it came
+        assert_eq!(op.as_str(), "Audit");
+        assert_eq!(reboot.as_str(), "RebootAlways");
+    }
+
+    #[test]
+    fn command_invocation_and_plugin_statuses_both_spellings_and_unknown() {
+        let cmd = |s: &str| {
+            let c = ssm::Command::builder()
+                .command_id("0b1f2d5e-0000-4000-8000-000000000000")
+                .status(ssm::CommandStatus::from(s))
+                .build();
+            command_from_sdk(&c, "1", "r").unwrap().status
+        };
+        assert_eq!(cmd("Success"), "Success");
+        assert_eq!(cmd("IN_PROGRESS"), "InProgress");
+        assert_eq!(cmd("timed_out"), "TimedOut");
+        assert_eq!(cmd("Throttled"), "Throttled");
+        let inv = |s: &str, p: &str| {
+            let i = ssm::CommandInvocation::builder()
+                .status(ssm::CommandInvocationStatus::from(s))
+                .command_plugins(
+                    ssm::CommandPlugin::builder()
+                        .name("PatchLinux")
+                        .status(ssm::CommandPluginStatus::from(p))
+                        .build(),
+                )
+                .build();
+            let c = invocation_from_sdk(&i, "1", "r");
+            (c.status, c.plugins[0].status.clone())
+        };
+        assert_eq!(
+            inv("Delayed", "Success"),
+            ("Delayed".into(), "Success".into())
+        );
+        assert_eq!(
+            inv("CANCELLING", "IN_PROGRESS"),
+            ("Cancelling".into(), "InProgress".into())
+        );
+        assert_eq!(inv("Paused", "Weird"), ("Paused".into(), "Weird".into()));
+        assert_eq!(
+            invocation_status(Some(&ssm::CommandInvocationStatus::from("timedout"))),
+            "TimedOut"
+        );
+        assert_eq!(invocation_status(None), "");
+    }
+
+    #[test]
+    fn certificate_enums_both_spellings_and_unknown() {
+        use aws_sdk_acm::types as acm;
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let s = acm::CertificateSummary::builder()
+            .certificate_arn("arn:aws:acm:eu-west-1:111111111111:certificate/abc")
+            .r#type(acm::CertificateType::from("AmazonIssued"))
+            .status(acm::CertificateStatus::from("pending-validation"))
+            .key_algorithm(acm::KeyAlgorithm::from("EC_PRIME256V1"))
+            .renewal_eligibility(acm::RenewalEligibility::from("Eligible"))
+            .build();
+        let mut c = cert_from_summary(&s, "1", "r", now).unwrap();
+        assert_eq!(c.cert_type, "AMAZON_ISSUED");
+        assert_eq!(c.status, "PENDING_VALIDATION");
+        assert_eq!(c.key_algorithm, "EC_prime256v1");
+        assert_eq!(c.renewal_eligibility.as_deref(), Some("ELIGIBLE"));
+        assert!(needs_detail(&c), "recognized as AMAZON_ISSUED");
+        let d = acm::CertificateDetail::builder()
+            .renewal_summary(
+                acm::RenewalSummary::builder()
+                    .renewal_status(acm::RenewalStatus::from("Failed"))
+                    .renewal_status_reason(acm::FailureReason::from("caa-error"))
+                    .set_domain_validation_options(Some(vec![]))
+                    .updated_at(SdkTime::from_secs(1_700_000_000))
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        apply_cert_detail(&mut c, &d, now);
+        assert_eq!(c.renewal_status.as_deref(), Some("FAILED"));
+        assert_eq!(c.failure_reason.as_deref(), Some("CAA_ERROR"));
+        assert_eq!(c.risk(), Some("renewal failed"));
+        // unknown values stay as they came
+        let s = acm::CertificateSummary::builder()
+            .certificate_arn("arn:aws:acm:eu-west-1:111111111111:certificate/def")
+            .r#type(acm::CertificateType::from("QUANTUM"))
+            .status(acm::CertificateStatus::from("ON_HOLD"))
+            .key_algorithm(acm::KeyAlgorithm::from("ML_DSA_65"))
+            .build();
+        let c = cert_from_summary(&s, "1", "r", now).unwrap();
+        assert_eq!(
+            (
+                c.cert_type.as_str(),
+                c.status.as_str(),
+                c.key_algorithm.as_str()
+            ),
+            ("QUANTUM", "ON_HOLD", "ML_DSA_65")
+        );
+    }
+
+    #[test]
+    fn account_state_and_status_both_spellings_and_unknown() {
+        use aws_sdk_organizations::types as org;
+        let state = |st: Option<&str>, status: Option<&str>| {
+            let mut b = org::Account::builder().id("222222222222");
+            if let Some(s) = st {
+                b = b.state(org::AccountState::from(s));
+            }
+            if let Some(s) = status {
+                b = b.status(org::AccountStatus::from(s));
+            }
+            account_state(&b.build())
+        };
+        assert_eq!(state(Some("ACTIVE"), None), AccountState::Active);
+        assert_eq!(state(Some("Active"), None), AccountState::Active);
+        assert_eq!(
+            state(Some("PendingActivation"), None),
+            AccountState::PendingActivation
+        );
+        assert_eq!(state(None, Some("suspended")), AccountState::Suspended);
+        assert_eq!(
+            state(None, Some("PENDING_CLOSURE")),
+            AccountState::PendingClosure
+        );
+        // State wins over the retired Status
+        assert_eq!(state(Some("CLOSED"), Some("ACTIVE")), AccountState::Closed);
+        assert_eq!(state(None, None), AccountState::Unknown);
+        let odd = state(Some("RESTRICTED"), Some("ACTIVE"));
+        assert_eq!(odd.as_str(), "RESTRICTED");
+        assert!(!odd.is_active());
     }
 }

@@ -13,6 +13,7 @@ pub mod org;
 pub mod patch;
 pub mod shared_str;
 pub mod snapshot;
+pub mod wire_enum;
 
 pub use aggregate::{AggregateConfig, Aggregates, ComplianceRollup, ExpiryBand};
 pub use certificate::Certificate;
@@ -24,3 +25,4 @@ pub use shared_str::SharedStr;
 pub use snapshot::{
     CallerIdentity, CollectError, FleetSnapshot, FleetUpdate, Progress, SourceStatus,
 };
+pub use wire_enum::RawValue;

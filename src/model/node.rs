@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::patch::{PatchOperation, RebootOption};
 use super::shared_str::SharedStr;
+use super::wire_enum::wire_enum;
 
 /// Identifies a node across the organization.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -14,47 +15,39 @@ pub struct NodeKey {
     pub instance_id: String,
 }
 
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
-pub enum PingStatus {
-    Online,
-    ConnectionLost,
-    Inactive,
-    #[default]
-    Unknown,
+wire_enum! {
+    /// DescribeInstanceInformation `PingStatus`.
+    pub enum PingStatus {
+        Online => "Online",
+        ConnectionLost => "ConnectionLost",
+        Inactive => "Inactive",
+    }
+    unknown:
+        /// Not reported.
+        Unknown => "Unknown",
 }
 
-impl PingStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PingStatus::Online => "Online",
-            PingStatus::ConnectionLost => "ConnectionLost",
-            PingStatus::Inactive => "Inactive",
-            PingStatus::Unknown => "Unknown",
-        }
+impl Default for PingStatus {
+    fn default() -> Self {
+        PingStatus::Unknown
     }
 }
 
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
-pub enum PlatformType {
-    Linux,
-    Windows,
-    MacOS,
-    #[default]
-    Unknown,
+wire_enum! {
+    /// DescribeInstanceInformation `PlatformType`.
+    pub enum PlatformType {
+        Linux => "Linux",
+        Windows => "Windows",
+        MacOS => "MacOS",
+    }
+    unknown:
+        /// Not reported.
+        Unknown => "Unknown",
 }
 
-impl PlatformType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlatformType::Linux => "Linux",
-            PlatformType::Windows => "Windows",
-            PlatformType::MacOS => "MacOS",
-            PlatformType::Unknown => "Unknown",
-        }
+impl Default for PlatformType {
+    fn default() -> Self {
+        PlatformType::Unknown
     }
 }
 

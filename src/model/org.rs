@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::wire_enum::wire_enum;
+
 /// How the account list was obtained.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -39,30 +41,27 @@ pub struct OrgUnit {
     pub path: String,
 }
 
-/// Account state (Organizations `State`, falling back to the retired `Status`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum AccountState {
-    #[default]
-    Active,
-    PendingActivation,
-    Suspended,
-    PendingClosure,
-    Closed,
-    Unknown,
+wire_enum! {
+    /// Account state (Organizations `State`, falling back to the retired `Status`).
+    pub enum AccountState {
+        Active => "ACTIVE",
+        PendingActivation => "PENDING_ACTIVATION",
+        Suspended => "SUSPENDED",
+        PendingClosure => "PENDING_CLOSURE",
+        Closed => "CLOSED",
+    }
+    unknown:
+        /// Neither `State` nor `Status` was sent.
+        Unknown => "UNKNOWN",
+}
+
+impl Default for AccountState {
+    fn default() -> Self {
+        AccountState::Active
+    }
 }
 
 impl AccountState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountState::Active => "ACTIVE",
-            AccountState::PendingActivation => "PENDING_ACTIVATION",
-            AccountState::Suspended => "SUSPENDED",
-            AccountState::PendingClosure => "PENDING_CLOSURE",
-            AccountState::Closed => "CLOSED",
-            AccountState::Unknown => "UNKNOWN",
-        }
-    }
     pub fn is_active(self) -> bool {
         matches!(self, AccountState::Active)
     }

@@ -5,66 +5,44 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum PatchOperation {
-    Scan,
-    Install,
-}
+use super::wire_enum::wire_enum;
 
-impl PatchOperation {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PatchOperation::Scan => "Scan",
-            PatchOperation::Install => "Install",
-        }
+wire_enum! {
+    /// A patch operation: the one a node last reported (InstancePatchState `Operation`) or
+    /// the one to run (AWS-RunPatchBaseline `Operation`).
+    pub enum PatchOperation {
+        Scan => "Scan",
+        Install => "Install",
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum RebootOption {
-    RebootIfNeeded,
-    NoReboot,
-}
-
-impl RebootOption {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RebootOption::RebootIfNeeded => "RebootIfNeeded",
-            RebootOption::NoReboot => "NoReboot",
-        }
+wire_enum! {
+    /// AWS-RunPatchBaseline `RebootOption` (InstancePatchState `RebootOption`).
+    pub enum RebootOption {
+        RebootIfNeeded => "RebootIfNeeded",
+        NoReboot => "NoReboot",
     }
 }
 
-/// Patch state, with the API's UPPER_SNAKE names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum PatchState {
-    Missing,
-    Failed,
-    InstalledPendingReboot,
-    InstalledRejected,
-    AvailableSecurityUpdate,
-    Installed,
-    InstalledOther,
-    NotApplicable,
-    Unknown,
+wire_enum! {
+    /// Patch state, named with the model's UPPER_SNAKE spelling. AWS sends CamelCase
+    /// (`InstalledPendingReboot`, see the README's "AWS quirks"); both decode.
+    pub enum PatchState {
+        Missing => "MISSING",
+        Failed => "FAILED",
+        InstalledPendingReboot => "INSTALLED_PENDING_REBOOT",
+        InstalledRejected => "INSTALLED_REJECTED",
+        AvailableSecurityUpdate => "AVAILABLE_SECURITY_UPDATE",
+        Installed => "INSTALLED",
+        InstalledOther => "INSTALLED_OTHER",
+        NotApplicable => "NOT_APPLICABLE",
+    }
+    unknown:
+        /// Not reported.
+        Unknown => "UNKNOWN",
 }
 
 impl PatchState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PatchState::Missing => "MISSING",
-            PatchState::Failed => "FAILED",
-            PatchState::InstalledPendingReboot => "INSTALLED_PENDING_REBOOT",
-            PatchState::InstalledRejected => "INSTALLED_REJECTED",
-            PatchState::AvailableSecurityUpdate => "AVAILABLE_SECURITY_UPDATE",
-            PatchState::Installed => "INSTALLED",
-            PatchState::InstalledOther => "INSTALLED_OTHER",
-            PatchState::NotApplicable => "NOT_APPLICABLE",
-            PatchState::Unknown => "UNKNOWN",
-        }
-    }
-
     /// Counts against compliance (Patch Manager rules).
     pub fn is_noncompliant(self) -> bool {
         matches!(

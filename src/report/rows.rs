@@ -523,6 +523,8 @@ fn state_rank(p: &Patch) -> u8 {
         S::InstalledOther => 6,
         S::NotApplicable => 7,
         S::Unknown => 8,
+        // a state this build does not know: after the known ones, shown as it came
+        S::Other(_) => 9,
     }
 }
 

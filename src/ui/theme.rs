@@ -319,7 +319,7 @@ impl Theme {
         self.style(match p {
             PingStatus::Online => Role::Ok,
             PingStatus::ConnectionLost => Role::Offline,
-            PingStatus::Inactive | PingStatus::Unknown => Role::Muted,
+            PingStatus::Inactive | PingStatus::Unknown | PingStatus::Other(_) => Role::Muted,
         })
     }
 

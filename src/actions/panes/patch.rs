@@ -116,7 +116,7 @@ impl PatchPane {
             Err(e) => e.to_string(),
             Ok(p) => {
                 let what = match self.operation {
-                    PatchOperation::Scan => format!(
+                    PatchOperation::Scan | PatchOperation::Other(_) => format!(
                         "scan {} node{}",
                         p.target_count(),
                         if p.target_count() == 1 { "" } else { "s" }
@@ -164,14 +164,16 @@ impl PatchPane {
                 Field::Operation => {
                     self.operation = match self.operation {
                         PatchOperation::Scan => PatchOperation::Install,
-                        PatchOperation::Install => PatchOperation::Scan,
+                        PatchOperation::Install | PatchOperation::Other(_) => PatchOperation::Scan,
                     };
                     self.changed(snapshot);
                 }
                 Field::Reboot => {
                     self.reboot = match self.reboot {
                         RebootOption::RebootIfNeeded => RebootOption::NoReboot,
-                        RebootOption::NoReboot => RebootOption::RebootIfNeeded,
+                        RebootOption::NoReboot | RebootOption::Other(_) => {
+                            RebootOption::RebootIfNeeded
+                        }
                     };
                     self.changed(snapshot);
                 }

@@ -13,8 +13,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use chrono::{DateTime, Utc};
 
 use crate::model::{
-    Certificate, Compliance, Node, PatchOperation, PingStatus, PlatformType, RebootOption,
-    SharedStr,
+    Certificate, Compliance, Node, PatchOperation, PingStatus, PlatformType, RawValue,
+    RebootOption, SharedStr,
 };
 
 /// Why a cache could not be decoded.
@@ -262,41 +262,70 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn ping_code(p: PingStatus) -> u8 {
-    match p {
-        PingStatus::Online => 0,
-        PingStatus::ConnectionLost => 1,
-        PingStatus::Inactive => 2,
-        PingStatus::Unknown => 3,
+/// The code of an enum value AWS sent that this build does not know; its text follows
+/// in the text section.
+const OTHER: u8 = 255;
+
+/// Write an enum's code, or [`OTHER`] and the value as it came.
+fn put_code(w: &mut Writer, code: Option<u8>, raw: &str) {
+    match code {
+        Some(c) => w.u8(c),
+        None => {
+            w.u8(OTHER);
+            w.str(raw);
+        }
     }
 }
 
-fn ping_from(c: u8) -> Result<PingStatus, Bad> {
-    Ok(match c {
-        0 => PingStatus::Online,
-        1 => PingStatus::ConnectionLost,
-        2 => PingStatus::Inactive,
-        3 => PingStatus::Unknown,
-        _ => return Err(Bad("bad ping status")),
+/// Read a code written by [`put_code`]: `Ok(Err(raw))` for an unknown value.
+fn get_code<'a>(r: &mut Reader<'a>) -> Result<Result<u8, RawValue>, Bad> {
+    match r.u8()? {
+        OTHER => Ok(Err(RawValue::new(r.text_str()?))),
+        c => Ok(Ok(c)),
+    }
+}
+
+fn put_ping(w: &mut Writer, p: PingStatus) {
+    let code = match p {
+        PingStatus::Online => Some(0),
+        PingStatus::ConnectionLost => Some(1),
+        PingStatus::Inactive => Some(2),
+        PingStatus::Unknown => Some(3),
+        PingStatus::Other(_) => None,
+    };
+    put_code(w, code, p.as_str());
+}
+
+fn get_ping(r: &mut Reader<'_>) -> Result<PingStatus, Bad> {
+    Ok(match get_code(r)? {
+        Ok(0) => PingStatus::Online,
+        Ok(1) => PingStatus::ConnectionLost,
+        Ok(2) => PingStatus::Inactive,
+        Ok(3) => PingStatus::Unknown,
+        Err(raw) => PingStatus::Other(raw),
+        Ok(_) => return Err(Bad("bad ping status")),
     })
 }
 
-fn platform_code(p: PlatformType) -> u8 {
-    match p {
-        PlatformType::Linux => 0,
-        PlatformType::Windows => 1,
-        PlatformType::MacOS => 2,
-        PlatformType::Unknown => 3,
-    }
+fn put_platform(w: &mut Writer, p: PlatformType) {
+    let code = match p {
+        PlatformType::Linux => Some(0),
+        PlatformType::Windows => Some(1),
+        PlatformType::MacOS => Some(2),
+        PlatformType::Unknown => Some(3),
+        PlatformType::Other(_) => None,
+    };
+    put_code(w, code, p.as_str());
 }
 
-fn platform_from(c: u8) -> Result<PlatformType, Bad> {
-    Ok(match c {
-        0 => PlatformType::Linux,
-        1 => PlatformType::Windows,
-        2 => PlatformType::MacOS,
-        3 => PlatformType::Unknown,
-        _ => return Err(Bad("bad platform type")),
+fn get_platform(r: &mut Reader<'_>) -> Result<PlatformType, Bad> {
+    Ok(match get_code(r)? {
+        Ok(0) => PlatformType::Linux,
+        Ok(1) => PlatformType::Windows,
+        Ok(2) => PlatformType::MacOS,
+        Ok(3) => PlatformType::Unknown,
+        Err(raw) => PlatformType::Other(raw),
+        Ok(_) => return Err(Bad("bad platform type")),
     })
 }
 
@@ -317,37 +346,43 @@ fn compliance_from(c: u8) -> Result<Compliance, Bad> {
     })
 }
 
-fn operation_code(o: Option<PatchOperation>) -> u8 {
-    match o {
-        None => 0,
-        Some(PatchOperation::Scan) => 1,
-        Some(PatchOperation::Install) => 2,
-    }
+fn put_operation(w: &mut Writer, o: Option<PatchOperation>) {
+    let code = match o {
+        None => Some(0),
+        Some(PatchOperation::Scan) => Some(1),
+        Some(PatchOperation::Install) => Some(2),
+        Some(PatchOperation::Other(_)) => None,
+    };
+    put_code(w, code, o.map_or("", PatchOperation::as_str));
 }
 
-fn operation_from(c: u8) -> Result<Option<PatchOperation>, Bad> {
-    Ok(match c {
-        0 => None,
-        1 => Some(PatchOperation::Scan),
-        2 => Some(PatchOperation::Install),
-        _ => return Err(Bad("bad patch operation")),
+fn get_operation(r: &mut Reader<'_>) -> Result<Option<PatchOperation>, Bad> {
+    Ok(match get_code(r)? {
+        Ok(0) => None,
+        Ok(1) => Some(PatchOperation::Scan),
+        Ok(2) => Some(PatchOperation::Install),
+        Err(raw) => Some(PatchOperation::Other(raw)),
+        Ok(_) => return Err(Bad("bad patch operation")),
     })
 }
 
-fn reboot_code(o: Option<RebootOption>) -> u8 {
-    match o {
-        None => 0,
-        Some(RebootOption::RebootIfNeeded) => 1,
-        Some(RebootOption::NoReboot) => 2,
-    }
+fn put_reboot(w: &mut Writer, o: Option<RebootOption>) {
+    let code = match o {
+        None => Some(0),
+        Some(RebootOption::RebootIfNeeded) => Some(1),
+        Some(RebootOption::NoReboot) => Some(2),
+        Some(RebootOption::Other(_)) => None,
+    };
+    put_code(w, code, o.map_or("", RebootOption::as_str));
 }
 
-fn reboot_from(c: u8) -> Result<Option<RebootOption>, Bad> {
-    Ok(match c {
-        0 => None,
-        1 => Some(RebootOption::RebootIfNeeded),
-        2 => Some(RebootOption::NoReboot),
-        _ => return Err(Bad("bad reboot option")),
+fn get_reboot(r: &mut Reader<'_>) -> Result<Option<RebootOption>, Bad> {
+    Ok(match get_code(r)? {
+        Ok(0) => None,
+        Ok(1) => Some(RebootOption::RebootIfNeeded),
+        Ok(2) => Some(RebootOption::NoReboot),
+        Err(raw) => Some(RebootOption::Other(raw)),
+        Ok(_) => return Err(Bad("bad reboot option")),
     })
 }
 
@@ -364,12 +399,12 @@ pub fn put_node(w: &mut Writer, n: &Node) {
     w.str(&n.computer_name);
     w.str(&n.ip_address);
     w.str(&n.resource_type);
-    w.u8(platform_code(n.platform_type));
+    put_platform(w, n.platform_type);
     w.str(&n.platform_name);
     w.str(&n.platform_version);
     w.str(&n.agent_version);
     w.bool(n.agent_outdated);
-    w.u8(ping_code(n.ping_status));
+    put_ping(w, n.ping_status);
     w.time(n.last_ping);
     w.time(n.registration_date);
     w.opt_str(n.iam_role.as_deref());
@@ -390,10 +425,10 @@ pub fn put_node(w: &mut Writer, n: &Node) {
     ] {
         w.u32(v);
     }
-    w.u8(operation_code(n.last_operation));
+    put_operation(w, n.last_operation);
     w.time(n.last_operation_start);
     w.time(n.last_operation_end);
-    w.u8(reboot_code(n.reboot_option));
+    put_reboot(w, n.reboot_option);
 }
 
 pub fn get_node(r: &mut Reader<'_>) -> Result<Node, Bad> {
@@ -405,12 +440,12 @@ pub fn get_node(r: &mut Reader<'_>) -> Result<Node, Bad> {
         computer_name: r.str()?,
         ip_address: r.str()?,
         resource_type: r.shared()?,
-        platform_type: platform_from(r.u8()?)?,
+        platform_type: get_platform(r)?,
         platform_name: r.shared()?,
         platform_version: r.shared()?,
         agent_version: r.shared()?,
         agent_outdated: r.bool()?,
-        ping_status: ping_from(r.u8()?)?,
+        ping_status: get_ping(r)?,
         last_ping: r.time()?,
         registration_date: r.time()?,
         iam_role: r.opt_shared()?,
@@ -427,10 +462,10 @@ pub fn get_node(r: &mut Reader<'_>) -> Result<Node, Bad> {
         critical_noncompliant: r.u32()?,
         security_noncompliant: r.u32()?,
         other_noncompliant: r.u32()?,
-        last_operation: operation_from(r.u8()?)?,
+        last_operation: get_operation(r)?,
         last_operation_start: r.time()?,
         last_operation_end: r.time()?,
-        reboot_option: reboot_from(r.u8()?)?,
+        reboot_option: get_reboot(r)?,
     })
 }
 
@@ -513,5 +548,38 @@ mod tests {
         let last = bad.len() - 1;
         bad[last] = 0xff;
         assert_eq!(Reader::new(&bad).block(1).err(), Some(Bad("bad UTF-8")));
+    }
+
+    #[test]
+    fn unknown_enum_values_survive_the_cache_verbatim() {
+        let n = Node {
+            instance_id: "i-0123456789abcdef0".into(),
+            ping_status: PingStatus::from_wire("Hibernating"),
+            platform_type: PlatformType::from_wire("FreeBSD"),
+            last_operation: Some(PatchOperation::from_wire("Audit")),
+            reboot_option: Some(RebootOption::from_wire("RebootAlways")),
+            ..Node::default()
+        };
+        let known = Node {
+            ping_status: PingStatus::Online,
+            platform_type: PlatformType::Linux,
+            last_operation: Some(PatchOperation::Install),
+            reboot_option: Some(RebootOption::NoReboot),
+            ..n.clone()
+        };
+        let mut b = Writer::default();
+        put_node(&mut b, &n);
+        put_node(&mut b, &known);
+        let mut w = Writer::default();
+        w.block(2, &b);
+        let (count, mut r) = Reader::new(&w.buf).block(MIN_NODE).unwrap();
+        assert_eq!(count, 2);
+        let back = get_node(&mut r).unwrap();
+        assert_eq!(back, n);
+        assert_eq!(back.ping_status.as_str(), "Hibernating");
+        assert_eq!(back.platform_type.as_str(), "FreeBSD");
+        assert_eq!(back.last_operation.unwrap().as_str(), "Audit");
+        assert_eq!(get_node(&mut r).unwrap(), known);
+        assert!(r.is_done());
     }
 }

@@ -233,16 +233,18 @@ pub fn render_patch(m: &PatchPane, frame: &mut Frame<'_>, area: Rect, theme: &Th
                 theme,
                 &["Scan", "Install"],
                 match m.operation {
-                    PatchOperation::Scan => 0,
                     PatchOperation::Install => 1,
+                    // the pane only ever holds Scan or Install
+                    PatchOperation::Scan | PatchOperation::Other(_) => 0,
                 },
             ),
             Field::Reboot => choice(
                 theme,
                 &["RebootIfNeeded", "NoReboot"],
                 match m.reboot {
-                    crate::model::RebootOption::RebootIfNeeded => 0,
                     crate::model::RebootOption::NoReboot => 1,
+                    crate::model::RebootOption::RebootIfNeeded
+                    | crate::model::RebootOption::Other(_) => 0,
                 },
             ),
             Field::MaxConcurrency => text_value(
