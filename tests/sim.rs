@@ -307,6 +307,103 @@ async fn expired_session_keys_are_rejected_and_fresh_ones_work() {
     assert!(h.op_count("STS.AssumeRole") >= 3);
 }
 
+/// A session key is only good with its own session token: without it, or with another
+/// session's token, AWS answers `UnrecognizedClientException` (STS `InvalidClientTokenId`).
+#[tokio::test]
+async fn session_keys_need_their_own_session_token() {
+    let h = sim(cfg()).await;
+    let (member, ..) = member_ids(&h);
+    let good = assume(&h, &member, ADMIN_ROLE).await.unwrap();
+    let other = assume(&h, &member, ADMIN_ROLE).await.unwrap();
+    let with = |token: Option<String>| {
+        Credentials::new(
+            good.access_key_id(),
+            good.secret_access_key(),
+            token,
+            None,
+            "t",
+        )
+    };
+    let cases = [
+        ("no token", with(None)),
+        (
+            "another session's token",
+            with(other.session_token().map(String::from)),
+        ),
+        (
+            "a made-up token",
+            with(Some("IQoJb3JpZ2luX2VjEnot-a-token".into())),
+        ),
+    ];
+    for (what, creds) in cases {
+        let conf = sdk(&h.url, "us-east-1", creds, 1).await;
+        let e = aws_sdk_ssm::Client::new(&conf)
+            .describe_instance_information()
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some("UnrecognizedClientException"), "{what}");
+        assert_eq!(
+            e.message(),
+            Some("The security token included in the request is invalid."),
+            "{what}"
+        );
+        assert_eq!(e.raw_response().unwrap().status().as_u16(), 400);
+        let e = aws_sdk_sts::Client::new(&conf)
+            .get_caller_identity()
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some("InvalidClientTokenId"), "{what}");
+        assert_eq!(e.raw_response().unwrap().status().as_u16(), 403);
+    }
+    // with its own token it works, and acts in the member account
+    let me = aws_sdk_sts::Client::new(&sdk(&h.url, "us-east-1", good, 1).await)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.account(), Some(member.as_str()));
+}
+
+/// Role chaining: a role session may assume another role for at most one hour (STS model,
+/// AssumeRoleRequest.DurationSeconds); the same request from an IAM user may ask for more.
+#[tokio::test]
+async fn role_chaining_is_limited_to_one_hour() {
+    let h = sim(cfg()).await;
+    let (member, _, _, delegated) = member_ids(&h);
+    let chain = |creds: Credentials, secs: Option<i32>| {
+        let url = h.url.clone();
+        let member = member.clone();
+        async move {
+            aws_sdk_sts::Client::new(&sdk(&url, "us-east-1", creds, 1).await)
+                .assume_role()
+                .role_arn(format!("arn:aws:iam::{member}:role/{READONLY_ROLE}"))
+                .role_session_name("chained")
+                .set_duration_seconds(secs)
+                .send()
+                .await
+        }
+    };
+    // the delegated administrator's session assumes the read-only role of a member
+    let session = assume(&h, &delegated, ADMIN_ROLE).await.unwrap();
+    let e = chain(session.clone(), Some(7200)).await.unwrap_err();
+    assert_eq!(e.code(), Some("ValidationError"));
+    assert!(
+        e.message().unwrap().contains("1 hour session limit"),
+        "{e:?}"
+    );
+    for ok in [None, Some(3600), Some(900)] {
+        chain(session.clone(), ok)
+            .await
+            .unwrap_or_else(|e| panic!("{ok:?}: {e:?}"));
+    }
+    // not chained (an IAM user's keys): up to the role's maximum (12 h for the read-only role)
+    let out = chain(static_creds(), Some(43_200)).await.unwrap();
+    let exp = out.credentials().unwrap().expiration().secs();
+    assert!(exp - chrono::Utc::now().timestamp() > 11 * 3600);
+}
+
 // ------------------------------------------------------------------------------------------
 // Organizations
 
@@ -1013,6 +1110,86 @@ fn bad_flags_exit_with_code_2() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// The session-token check and the role-chaining limit as the stock CLI sees them.
+#[test]
+fn stock_aws_cli_sees_session_tokens_checked_and_chaining_limited() {
+    if !aws_available() {
+        eprintln!("skipped: the AWS CLI (`aws`) is not installed; `.ci/run` installs it");
+        return;
+    }
+    let sim = spawn_sim(&["--port", "0", "--seed", "7"]);
+    let world = ssmdeck::sim::World::generate(&SimConfig { seed: 7, ..cfg() });
+    let delegated = world.org.delegated_admins[0].account_id.clone();
+    let member = world
+        .org
+        .accounts
+        .iter()
+        .find(|a| {
+            a.status == AccountStatus::Active
+                && a.joined_method == JoinedMethod::Created
+                && a.id != world.org.management_account_id
+                && a.id != delegated
+        })
+        .unwrap()
+        .id
+        .clone();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = aws(
+        &sim.url,
+        d,
+        &[],
+        &[
+            "sts",
+            "assume-role",
+            "--role-arn",
+            &format!("arn:aws:iam::{delegated}:role/{ADMIN_ROLE}"),
+            "--role-session-name",
+            "cli",
+        ],
+    );
+    let c = &out["Credentials"];
+    let key = |k: &str| c[k].as_str().unwrap().to_string();
+    let no_token = [
+        ("AWS_ACCESS_KEY_ID", key("AccessKeyId")),
+        ("AWS_SECRET_ACCESS_KEY", key("SecretAccessKey")),
+    ];
+    let err = common::aws_cli_error(
+        &sim.url,
+        d,
+        &no_token,
+        &["ssm", "describe-instance-information"],
+    );
+    assert!(err.contains("(UnrecognizedClientException)"), "{err}");
+    assert!(
+        err.contains("The security token included in the request is invalid"),
+        "{err}"
+    );
+    let err = common::aws_cli_error(&sim.url, d, &no_token, &["sts", "get-caller-identity"]);
+    assert!(err.contains("(InvalidClientTokenId)"), "{err}");
+    let mut with_token = no_token.to_vec();
+    with_token.push(("AWS_SESSION_TOKEN", key("SessionToken")));
+    let me = aws(&sim.url, d, &with_token, &["sts", "get-caller-identity"]);
+    assert_eq!(me["Account"], delegated.as_str());
+    let chained = [
+        "sts",
+        "assume-role",
+        "--role-arn",
+        &format!("arn:aws:iam::{member}:role/{READONLY_ROLE}"),
+        "--role-session-name",
+        "chained",
+        "--duration-seconds",
+    ];
+    let mut too_long = chained.to_vec();
+    too_long.push("7200");
+    let err = common::aws_cli_error(&sim.url, d, &with_token, &too_long);
+    assert!(err.contains("(ValidationError)"), "{err}");
+    let mut hour = chained.to_vec();
+    hour.push("3600");
+    let ok = aws(&sim.url, d, &with_token, &hour);
+    assert!(ok["Credentials"]["SessionToken"].is_string());
 }
 
 #[test]

@@ -18,6 +18,8 @@ use aws_sdk_ssm::types::{
     InstancePatchStateOperatorType, PatchComplianceDataState, PatchOrchestratorFilter, Target,
 };
 use aws_sdk_sts::config::{Credentials, Region};
+use ssmdeck::fleet::convert;
+use ssmdeck::model::PatchState;
 use ssmdeck::sim::world::{ADMIN_ROLE, AccountStatus, JoinedMethod};
 use ssmdeck::sim::{SimConfig, SimHandle};
 
@@ -389,42 +391,35 @@ async fn patch_counts_equal_the_patch_lists_for_every_node_of_an_account() {
                 .try_collect()
                 .await
                 .unwrap();
-            let count = |s: PatchComplianceDataState| {
-                patches.iter().filter(|p| *p.state() == s).count() as i32
+            // AWS sends the State in CamelCase (`Installed`), which the SDK's enum (the
+            // model's UPPER_SNAKE) does not know: ssmdeck decodes it tolerantly
+            let count = |s: PatchState| {
+                patches
+                    .iter()
+                    .filter(|p| convert::patch_state(p.state()) == s)
+                    .count() as i32
             };
             let id = st.instance_id();
-            assert_eq!(
-                st.installed_count,
-                count(PatchComplianceDataState::Installed),
-                "{id}"
-            );
-            assert_eq!(
-                st.installed_other_count,
-                count(PatchComplianceDataState::InstalledOther)
-            );
+            assert_eq!(st.installed_count, count(PatchState::Installed), "{id}");
+            assert_eq!(st.installed_other_count, count(PatchState::InstalledOther));
             assert_eq!(
                 st.installed_pending_reboot_count.unwrap_or(0),
-                count(PatchComplianceDataState::InstalledPendingReboot)
+                count(PatchState::InstalledPendingReboot)
             );
-            assert_eq!(
-                st.missing_count,
-                count(PatchComplianceDataState::Missing),
-                "{id}"
-            );
-            assert_eq!(
-                st.failed_count,
-                count(PatchComplianceDataState::Failed),
-                "{id}"
-            );
-            assert_eq!(
-                st.not_applicable_count,
-                count(PatchComplianceDataState::NotApplicable)
+            assert_eq!(st.missing_count, count(PatchState::Missing), "{id}");
+            assert_eq!(st.failed_count, count(PatchState::Failed), "{id}");
+            assert_eq!(st.not_applicable_count, count(PatchState::NotApplicable));
+            assert!(
+                patches
+                    .iter()
+                    .all(|p| !PatchComplianceDataState::values().contains(&p.state().as_str())),
+                "the wire spelling is not the model's: the SDK reads Unknown"
             );
             assert!(
                 patches
                     .iter()
-                    .all(|p| PatchComplianceDataState::values().contains(&p.state().as_str())),
-                "every state parses as the SDK enum"
+                    .all(|p| convert::patch_state(p.state()).is_known()),
+                "every state decodes to a known patch state"
             );
             let nc = st.missing_count
                 + st.failed_count
@@ -931,6 +926,425 @@ async fn same_seed_same_fleet() {
 }
 
 // ------------------------------------------------------------------------------------------
+// Wire truth: where the model and observed AWS disagree, the simulator does what AWS does
+
+/// A region of some member with two healthy Linux nodes and a node offline for days.
+async fn region_with_lost_node(h: &SimHandle) -> (aws_sdk_ssm::Client, Vec<String>, String) {
+    let world = h.world();
+    for a in
+        world.org.accounts.iter().filter(|a| {
+            a.status == AccountStatus::Active && a.joined_method == JoinedMethod::Created
+        })
+    {
+        for region in &world.cfg.regions {
+            let c = ssm(h, &a.id, region).await;
+            let now = chrono::Utc::now().timestamp();
+            let lost = all_nodes(&c).await.into_iter().find(|n| {
+                n.ping_status().map(|p| p.as_str()) == Some("ConnectionLost")
+                    && now - n.last_ping_date_time().map(|t| t.secs()).unwrap_or(now) > 2 * 86400
+            });
+            let healthy: Vec<String> = healthy_linux(&c)
+                .await
+                .iter()
+                .map(|s| s.instance_id().to_string())
+                .collect();
+            if let Some(lost) = lost
+                && healthy.len() >= 3
+            {
+                return (c, healthy, lost.instance_id().unwrap().to_string());
+            }
+        }
+    }
+    panic!("no region with a lost node and healthy ones");
+}
+
+/// Undeliverable invocations neither count against MaxErrors nor decide Success /
+/// Incomplete (model text of CommandInvocation.StatusDetails; User Guide "Understanding
+/// command statuses"): two Success + one Undeliverable is a `Success` command.
+#[tokio::test]
+async fn an_undeliverable_target_does_not_fail_the_command() {
+    let h = sim(SimConfig {
+        epoch: None,
+        ..fast()
+    })
+    .await;
+    let (c, healthy, lost) = region_with_lost_node(&h).await;
+    let sent = c
+        .send_command()
+        .instance_ids(&healthy[0])
+        .instance_ids(&healthy[1])
+        .instance_ids(&lost)
+        .document_name("AWS-RunPatchBaseline")
+        .parameters("Operation", vec!["Scan".into()])
+        .send()
+        .await
+        .unwrap();
+    let id = sent.command().unwrap().command_id().unwrap().to_string();
+    let done = wait_done(&c, &id).await;
+    assert_eq!(done.status(), Some(&CommandStatus::Success), "{done:?}");
+    assert_eq!(done.status_details(), Some("Success"));
+    let invs = c
+        .list_command_invocations()
+        .command_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let mut details: Vec<&str> = invs
+        .command_invocations()
+        .iter()
+        .map(|i| i.status_details().unwrap())
+        .collect();
+    details.sort();
+    assert_eq!(details, ["Success", "Success", "Undeliverable"]);
+    // ssmdeck reads it the same way: a successful command, one undeliverable target
+    let summary = convert::command_from_sdk(&done, "1", "us-east-1").unwrap();
+    assert_eq!(summary.status, "Success");
+    assert!(!summary.is_running());
+}
+
+/// Targets not started when MaxErrors is exceeded are `Terminated` ("subsequent command
+/// invocations were canceled by the system"), and a `Status=Terminated` filter finds them.
+#[tokio::test]
+async fn targets_skipped_after_max_errors_read_terminated() {
+    let h = sim(fast()).await;
+    let acct = member(&h, 0);
+    let c = ssm(&h, &acct, "us-east-1").await;
+    let healthy = healthy_linux(&c).await;
+    assert!(healthy.len() >= 4);
+    let mut req = c
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .parameters("commands", vec!["exit 1".into()])
+        .max_concurrency("1")
+        .max_errors("0");
+    for s in &healthy[..4] {
+        req = req.instance_ids(s.instance_id());
+    }
+    let id = req
+        .send()
+        .await
+        .unwrap()
+        .command()
+        .unwrap()
+        .command_id()
+        .unwrap()
+        .to_string();
+    let done = wait_done(&c, &id).await;
+    assert_eq!(done.status(), Some(&CommandStatus::Failed));
+    let invs = c
+        .list_command_invocations()
+        .command_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let count = |d: &str| {
+        invs.command_invocations()
+            .iter()
+            .filter(|i| i.status_details() == Some(d))
+            .count()
+    };
+    assert_eq!(count("Failed"), 1);
+    assert_eq!(count("Terminated"), 3);
+    assert_eq!(count("Cancelled"), 0);
+    assert!(
+        invs.command_invocations()
+            .iter()
+            .filter(|i| i.status_details() == Some("Terminated"))
+            .all(|i| i.status() == Some(&CommandInvocationStatus::Cancelled))
+    );
+    let terminated = c
+        .list_command_invocations()
+        .command_id(&id)
+        .filters(
+            CommandFilter::builder()
+                .key(CommandFilterKey::Status)
+                .value("Terminated")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(terminated.command_invocations().len(), 3);
+    // ssmdeck shows them as Terminated
+    for i in terminated.command_invocations() {
+        let inv = convert::invocation_from_sdk(i, &acct, "us-east-1");
+        assert_eq!(
+            ssmdeck::actions::tracker::display_status(&inv.status, &inv.status_details),
+            "Terminated"
+        );
+    }
+}
+
+/// A request that breaks the model's constraints is a `ValidationException` before the
+/// service looks at it (even where the service's own error would be another one).
+#[tokio::test]
+async fn model_constraint_violations_are_validation_exceptions() {
+    let h = sim(cfg()).await;
+    let acct = member(&h, 0);
+    let c = ssm(&h, &acct, "us-east-1").await;
+    let node = ids(&all_nodes(&c).await)[0].clone();
+    let validation = |e: &dyn ProvideErrorMetadata, what: &str| {
+        assert_eq!(
+            e.code(),
+            Some("ValidationException"),
+            "{what}: {:?}",
+            e.message()
+        );
+        assert!(
+            e.message()
+                .unwrap()
+                .contains("failed to satisfy constraint"),
+            "{what}: {:?}",
+            e.message()
+        );
+    };
+    let e = c
+        .describe_instance_patches()
+        .instance_id("i-123")
+        .send()
+        .await
+        .unwrap_err();
+    validation(&e, "instance id pattern");
+    assert!(e.message().unwrap().contains("'instanceId'"));
+    let e = c
+        .describe_instance_patch_states()
+        .instance_ids(&node)
+        .instance_ids("mi-1")
+        .send()
+        .await
+        .unwrap_err();
+    validation(&e, "instance id in a list");
+    assert!(e.message().unwrap().contains("'instanceIds.2.member'"));
+    let e = c
+        .get_command_invocation()
+        .command_id("not-a-command-id")
+        .instance_id(&node)
+        .send()
+        .await
+        .unwrap_err();
+    validation(&e, "command id length");
+    let e = c.cancel_command().command_id("x").send().await.unwrap_err();
+    validation(&e, "command id length (cancel)");
+    let e = c
+        .list_inventory_entries()
+        .instance_id(&node)
+        .type_name("Application")
+        .send()
+        .await
+        .unwrap_err();
+    validation(&e, "TypeName pattern");
+    assert!(e.message().unwrap().contains("^(AWS|Custom):.*$"));
+    let e = c
+        .send_command()
+        .instance_ids(&node)
+        .document_name("AWS-RunShellScript")
+        .document_version("latest")
+        .parameters("commands", vec!["echo".into()])
+        .send()
+        .await
+        .unwrap_err();
+    validation(&e, "DocumentVersion pattern");
+    let e = c
+        .send_command()
+        .instance_ids("i-1")
+        .document_name("AWS-RunShellScript")
+        .parameters("commands", vec!["echo".into()])
+        .send()
+        .await
+        .unwrap_err();
+    validation(&e, "SendCommand instance id (not InvalidInstanceId)");
+    let e = c
+        .describe_instance_patch_states_for_patch_group()
+        .patch_group("a;b")
+        .send()
+        .await
+        .unwrap_err();
+    validation(&e, "PatchGroup pattern");
+    // several violations at once: all listed
+    let e = c
+        .list_commands()
+        .command_id("short")
+        .instance_id("i-1")
+        .max_results(51)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        e.message()
+            .unwrap()
+            .starts_with("3 validation errors detected:"),
+        "{:?}",
+        e.message()
+    );
+    // valid shapes still reach the service and its own errors
+    let e = c
+        .describe_instance_patches()
+        .instance_id("i-0000000000000000f")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("InvalidInstanceId"));
+    let e = c
+        .get_command_invocation()
+        .command_id("00000000-0000-4000-a000-000000000000")
+        .instance_id(&node)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("InvalidCommandId"));
+}
+
+/// An `InstanceIds` filter naming a node that is not a managed node of the caller's account
+/// and region (unknown, or another account's) is `InvalidInstanceId`, not silently dropped.
+#[tokio::test]
+async fn instance_ids_filter_rejects_unknown_and_foreign_nodes() {
+    let h = sim(cfg()).await;
+    let a = ssm(&h, &member(&h, 0), "us-east-1").await;
+    let b = ssm(&h, &member(&h, 1), "us-east-1").await;
+    let mine = ids(&all_nodes(&a).await);
+    let theirs = ids(&all_nodes(&b).await);
+    let filter = |v: &[&String]| {
+        let mut f = InstanceInformationStringFilter::builder().key("InstanceIds");
+        for id in v {
+            f = f.values(id.as_str());
+        }
+        f.build().unwrap()
+    };
+    let found = a
+        .describe_instance_information()
+        .filters(filter(&[&mine[0], &mine[1]]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(found.instance_information_list().len(), 2);
+    let unknown = "i-0000000000000000f".to_string();
+    for (what, bad) in [("unknown", &unknown), ("another account's", &theirs[0])] {
+        let e = a
+            .describe_instance_information()
+            .filters(filter(&[&mine[0], bad]))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some("InvalidInstanceId"), "{what}");
+        assert!(e.message().unwrap().contains(bad.as_str()), "{what}");
+    }
+}
+
+/// One raw awsJson call: the response's `Date` header and JSON body.
+fn raw_call(
+    url: &str,
+    target: &str,
+    body: &str,
+) -> (chrono::DateTime<chrono::Utc>, serde_json::Value) {
+    use std::io::{Read, Write};
+    let addr = url.strip_prefix("http://").unwrap();
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\n\
+         X-Amz-Target: {target}\r\nAuthorization: AWS4-HMAC-SHA256 \
+         Credential=AKIDEXAMPLE/20260101/us-east-1/ssm/aws4_request, SignedHeaders=host, \
+         Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}\n{body}");
+    let date = head
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("date: ")
+                .or_else(|| l.strip_prefix("Date: "))
+        })
+        .expect("a Date header");
+    let date = chrono::DateTime::parse_from_rfc2822(date).unwrap().to_utc();
+    (date, serde_json::from_str(body).unwrap())
+}
+
+/// `--time-scale` speeds up the Run Command lifecycle, not the clock: no timestamp of a
+/// past event is later than the response's HTTP `Date` (which has whole seconds).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fast_time_scale_never_puts_timestamps_after_the_date_header() {
+    let h = sim(SimConfig {
+        epoch: None,
+        time_scale: 600.0,
+        accounts: 1,
+        ..SimConfig::default()
+    })
+    .await;
+    let url = h.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let not_after = |t: &serde_json::Value, date: chrono::DateTime<chrono::Utc>, what: &str| {
+            let secs = t.as_f64().unwrap_or_else(|| panic!("{what}: {t}"));
+            assert!(
+                secs < (date.timestamp() + 1) as f64,
+                "{what} {secs} is after the Date header {date}"
+            );
+        };
+        let (date, info) = raw_call(
+            &url,
+            "AmazonSSM.DescribeInstanceInformation",
+            r#"{"MaxResults": 50}"#,
+        );
+        let nodes = info["InstanceInformationList"].as_array().unwrap();
+        for n in nodes {
+            not_after(&n["LastPingDateTime"], date, "LastPingDateTime");
+        }
+        let online: Vec<&str> = nodes
+            .iter()
+            .filter(|n| n["PingStatus"] == "Online" && n["PlatformType"] == "Linux")
+            .map(|n| n["InstanceId"].as_str().unwrap())
+            .take(3)
+            .collect();
+        let send = serde_json::json!({
+            "InstanceIds": online,
+            "DocumentName": "AWS-RunPatchBaseline",
+            "Parameters": {"Operation": ["Scan"]},
+        });
+        let (date, sent) = raw_call(&url, "AmazonSSM.SendCommand", &send.to_string());
+        let id = sent["Command"]["CommandId"].as_str().unwrap().to_string();
+        not_after(
+            &sent["Command"]["RequestedDateTime"],
+            date,
+            "RequestedDateTime",
+        );
+        // a Scan takes 30..90 simulated seconds: well under a second at 600x
+        let t0 = std::time::Instant::now();
+        loop {
+            let body = serde_json::json!({"CommandId": id, "Details": true}).to_string();
+            let (date, invs) = raw_call(&url, "AmazonSSM.ListCommandInvocations", &body);
+            let list = invs["CommandInvocations"].as_array().unwrap();
+            for i in list {
+                not_after(&i["RequestedDateTime"], date, "RequestedDateTime");
+                for p in i["CommandPlugins"].as_array().unwrap() {
+                    for k in ["ResponseStartDateTime", "ResponseFinishDateTime"] {
+                        if !p[k].is_null() {
+                            not_after(&p[k], date, k);
+                        }
+                    }
+                }
+            }
+            if list.iter().all(|i| i["Status"] == "Success") {
+                break;
+            }
+            assert!(t0.elapsed() < std::time::Duration::from_secs(20), "{invs}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let body = serde_json::json!({"InstanceIds": online}).to_string();
+        let (date, st) = raw_call(&url, "AmazonSSM.DescribeInstancePatchStates", &body);
+        for s in st["InstancePatchStates"].as_array().unwrap() {
+            not_after(&s["OperationStartTime"], date, "OperationStartTime");
+            not_after(&s["OperationEndTime"], date, "OperationEndTime");
+        }
+    })
+    .await
+    .unwrap();
+}
+
+// ------------------------------------------------------------------------------------------
 // The stock AWS CLI against `ssmdeck sim`
 
 fn aws(url: &str, dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
@@ -983,7 +1397,8 @@ fn stock_aws_cli_reads_the_fleet_and_command_output() {
         &["ssm", "describe-instance-patches", "--instance-id", id],
     );
     let patches = patches["Patches"].as_array().unwrap();
-    let installed = patches.iter().filter(|p| p["State"] == "INSTALLED").count() as u64;
+    // the stock CLI shows the State as AWS sends it: CamelCase
+    let installed = patches.iter().filter(|p| p["State"] == "Installed").count() as u64;
     assert_eq!(installed, s0["InstalledCount"].as_u64().unwrap());
 
     let sent = aws(
@@ -1054,4 +1469,99 @@ fn stock_aws_cli_reads_the_fleet_and_command_output() {
             .unwrap()
             .contains("Operation type: scan")
     );
+}
+
+/// What the stock CLI sees of the wire truths: CamelCase patch states (and filter values in
+/// any case), `ValidationException` for a model-constraint violation, `InvalidInstanceId`
+/// for an unknown node in an `InstanceIds` filter.
+#[test]
+fn stock_aws_cli_sees_aws_spellings_and_validation() {
+    if !common::aws_cli_available() {
+        eprintln!("skipped: the AWS CLI (`aws`) is not installed; `.ci/run` installs it");
+        return;
+    }
+    let sim = spawn_sim(&["--port", "0", "--seed", "11"]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let info = aws(&sim.url, d, &["ssm", "describe-instance-information"]);
+    let ids: Vec<&str> = info["InstanceInformationList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["InstanceId"].as_str().unwrap())
+        .collect();
+    let mut args = vec!["ssm", "describe-instance-patch-states", "--instance-ids"];
+    args.extend(ids.iter().take(20));
+    let st = aws(&sim.url, d, &args);
+    let s0 = st["InstancePatchStates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["InstalledCount"].as_u64().unwrap() > 0 && s["MissingCount"].as_u64().unwrap() > 0
+        })
+        .expect("a node with installed and missing patches");
+    let id = s0["InstanceId"].as_str().unwrap();
+    let all = aws(
+        &sim.url,
+        d,
+        &["ssm", "describe-instance-patches", "--instance-id", id],
+    );
+    let states: std::collections::BTreeSet<&str> = all["Patches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["State"].as_str().unwrap())
+        .collect();
+    assert!(
+        states.contains("Installed") && states.contains("Missing"),
+        "{states:?}"
+    );
+    assert!(
+        states
+            .iter()
+            .all(|s| !s.contains('_') && *s != s.to_uppercase()),
+        "{states:?}"
+    );
+    for spelling in ["Missing", "MISSING", "missing"] {
+        let missing = aws(
+            &sim.url,
+            d,
+            &[
+                "ssm",
+                "describe-instance-patches",
+                "--instance-id",
+                id,
+                "--filters",
+                &format!("Key=State,Values={spelling}"),
+            ],
+        );
+        let list = missing["Patches"].as_array().unwrap();
+        assert_eq!(
+            list.len() as u64,
+            s0["MissingCount"].as_u64().unwrap(),
+            "{spelling}"
+        );
+        assert!(list.iter().all(|p| p["State"] == "Missing"));
+    }
+    let err = common::aws_cli_error(
+        &sim.url,
+        d,
+        &[],
+        &["ssm", "describe-instance-patches", "--instance-id", "i-123"],
+    );
+    assert!(err.contains("(ValidationException)"), "{err}");
+    assert!(err.contains("failed to satisfy constraint"), "{err}");
+    let err = common::aws_cli_error(
+        &sim.url,
+        d,
+        &[],
+        &[
+            "ssm",
+            "describe-instance-information",
+            "--filters",
+            "Key=InstanceIds,Values=i-0000000000000000f",
+        ],
+    );
+    assert!(err.contains("(InvalidInstanceId)"), "{err}");
 }

@@ -1,4 +1,9 @@
-//! Simulated time: starts at the real "now" and runs `time_scale` times faster.
+//! Simulated time. The clock never runs ahead of real time: a timestamp the simulator sends
+//! (`LastPingDateTime`, `RequestedDateTime`, `OperationEndTime`, ...) is never later than the
+//! HTTP `Date` of the response that carries it, as with AWS. `--time-scale X` above 1 makes
+//! the Run Command lifecycle X times faster by shortening its durations ([`SimClock::speedup`]),
+//! not by moving the clock; below 1 the clock itself slows down (0 freezes it: the golden
+//! files and screenshots are rendered from a frozen world).
 
 use std::time::Instant;
 
@@ -34,19 +39,34 @@ impl SimClock {
         self.epoch
     }
 
+    /// `--time-scale` as given.
     pub fn scale(&self) -> f64 {
         self.scale
     }
 
-    /// Simulated now.
+    /// How much faster than real time the Run Command lifecycle runs: its durations are
+    /// divided by this (1 when the scale is 1 or less).
+    pub fn speedup(&self) -> f64 {
+        if self.scale.is_finite() && self.scale > 1.0 {
+            self.scale
+        } else {
+            1.0
+        }
+    }
+
+    /// Simulated seconds per real second of the clock itself: at most 1.
+    fn rate(&self) -> f64 {
+        self.scale.clamp(0.0, 1.0)
+    }
+
+    /// Simulated now (never ahead of real time when the epoch is the real start time).
     pub fn now(&self) -> DateTime<Utc> {
-        let real = self.started.elapsed().as_secs_f64() * self.scale;
-        self.epoch + Duration::microseconds((real * 1e6) as i64)
+        self.epoch + Duration::microseconds((self.elapsed_secs() * 1e6) as i64)
     }
 
     /// Simulated seconds elapsed since the epoch.
     pub fn elapsed_secs(&self) -> f64 {
-        self.started.elapsed().as_secs_f64() * self.scale
+        self.started.elapsed().as_secs_f64() * self.rate()
     }
 }
 
@@ -57,5 +77,24 @@ impl SimClock {
             Some(e) => SimClock::starting_at(e, cfg.time_scale),
             None => SimClock::new(cfg.time_scale),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fast_scale_speeds_up_durations_not_the_clock() {
+        let c = SimClock::new(1000.0);
+        assert_eq!(c.speedup(), 1000.0);
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        // real time passed ~30 ms: the clock shows about that, not 30 s
+        assert!(c.now() <= Utc::now());
+        assert!(c.elapsed_secs() < 1.0);
+        let slow = SimClock::new(0.5);
+        assert_eq!(slow.speedup(), 1.0);
+        let frozen = SimClock::new(0.0);
+        assert_eq!(frozen.elapsed_secs(), 0.0);
     }
 }

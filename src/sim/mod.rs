@@ -23,6 +23,7 @@ pub mod rng;
 pub mod server;
 pub mod ssm;
 pub mod sts;
+pub mod validate;
 pub mod world;
 
 pub use clock::SimClock;

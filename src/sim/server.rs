@@ -406,10 +406,14 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
         return error(&e);
     };
     let world = &shared.world;
+    let token = parts
+        .headers
+        .get("x-amz-security-token")
+        .and_then(|v| v.to_str().ok());
     let (account_id, caller_arn, user_id) =
         match shared
             .sessions
-            .resolve(&akid, &world.org.management_account_id, Utc::now())
+            .resolve(&akid, token, &world.org.management_account_id, Utc::now())
         {
             Principal::Valid {
                 account_id,
@@ -428,6 +432,7 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
                     "The security token included in the request is expired",
                 ));
             }
+            Principal::BadToken => return error(&invalid_token(service)),
         };
 
     // Fault injection.
@@ -437,20 +442,7 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
         .unwrap_or_else(|e| e.into_inner())
         .contains(&(account_id.clone(), region.clone()));
     if region_failed {
-        let e = if service == Service::Sts {
-            ApiError::new(
-                403,
-                "InvalidClientTokenId",
-                "The security token included in the request is invalid.",
-            )
-        } else {
-            ApiError::new(
-                400,
-                "UnrecognizedClientException",
-                "The security token included in the request is invalid.",
-            )
-        };
-        return error(&e);
+        return error(&invalid_token(service));
     }
     let tps = f64::from_bits(shared.throttle_tps.load(Ordering::Relaxed));
     if tps > 0.0 && !take_token(shared, &account_id, &region, op, tps) {
@@ -512,6 +504,24 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
                 Err(e) => protocol::json_error(&e, &rid),
             }
         }
+    }
+}
+
+/// What AWS answers a credential it does not accept (a disabled opt-in region, a session
+/// key without its token): `UnrecognizedClientException` (400), STS `InvalidClientTokenId` (403).
+fn invalid_token(service: Service) -> ApiError {
+    if service == Service::Sts {
+        ApiError::new(
+            403,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        )
+    } else {
+        ApiError::new(
+            400,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        )
     }
 }
 

@@ -5,7 +5,14 @@
 //! - an access key id the simulator did not issue acts as the management account's user
 //!   `arn:aws:iam::<mgmt>:user/ops-admin` (so static dummy credentials work);
 //! - AssumeRole issues `ASIA…` keys bound to the role's account, valid `DurationSeconds`
-//!   (default 3600, or the test override); expired keys answer `ExpiredToken(Exception)`.
+//!   (default 3600, or the test override); expired keys answer `ExpiredToken(Exception)`;
+//! - an issued key is only good with its own session token (`X-Amz-Security-Token`): without
+//!   it or with another one the call answers `UnrecognizedClientException` "The security token
+//!   included in the request is invalid." (STS: `InvalidClientTokenId`, 403), as AWS does;
+//! - a session that assumes another role (role chaining) gets at most one hour: asking for
+//!   more is `ValidationError` (STS model text of `AssumeRoleRequest.DurationSeconds`: "if you
+//!   assume a role using role chaining and provide a DurationSeconds parameter value greater
+//!   than one hour, the operation fails").
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -28,6 +35,8 @@ pub struct Session {
     pub arn: String,
     pub user_id: String,
     pub expires: DateTime<Utc>,
+    /// The `SessionToken` issued with the key; requests must carry it.
+    pub token: String,
 }
 
 /// What an access key id resolves to.
@@ -41,6 +50,8 @@ pub enum Principal {
     },
     /// A simulator-issued session key whose expiration has passed.
     Expired,
+    /// A simulator-issued session key sent without its session token or with another one.
+    BadToken,
 }
 
 /// Issued session keys (access key id → session), with an optional test override of the
@@ -76,9 +87,19 @@ impl Sessions {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Resolve an access key id; the management account for anything not issued here.
-    pub fn resolve(&self, access_key_id: &str, mgmt: &str, now: DateTime<Utc>) -> Principal {
+    /// Resolve an access key id and the session token sent with it; the management account
+    /// for any key not issued here.
+    pub fn resolve(
+        &self,
+        access_key_id: &str,
+        token: Option<&str>,
+        mgmt: &str,
+        now: DateTime<Utc>,
+    ) -> Principal {
         if let Some(s) = self.lock().map.get(access_key_id) {
+            if token != Some(s.token.as_str()) {
+                return Principal::BadToken;
+            }
             if s.expires <= now {
                 return Principal::Expired;
             }
@@ -161,6 +182,15 @@ fn valid_session_name(s: &str) -> bool {
     s.chars()
         .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
 }
+
+/// The caller is itself a role session (`arn:aws:sts::<acct>:assumed-role/...`): assuming a
+/// role from it is role chaining.
+fn is_role_session(caller_arn: &str) -> bool {
+    caller_arn.starts_with("arn:aws:sts::") && caller_arn.contains(":assumed-role/")
+}
+
+/// Longest session a chained AssumeRole may ask for.
+pub const CHAINED_MAX_SECS: i64 = 3600;
 
 fn assume_role(
     world: &World,
@@ -251,6 +281,14 @@ fn assume_role(
     {
         return Err(denied());
     }
+    if is_role_session(&ctx.caller_arn) && duration > CHAINED_MAX_SECS {
+        // STS model, AssumeRoleRequest.DurationSeconds: "if you assume a role using role
+        // chaining and provide a DurationSeconds parameter value greater than one hour, the
+        // operation fails"; the IAM User Guide ("Role chaining") words the error this way.
+        return Err(validation(
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+        ));
+    }
     if duration > role.max_session_secs {
         return Err(validation(
             "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
@@ -295,6 +333,7 @@ fn assume_role(
             arn: arn.clone(),
             user_id: assumed_id.clone(),
             expires,
+            token: token.clone(),
         },
     );
     drop(inner);
@@ -332,7 +371,7 @@ mod tests {
     #[test]
     fn unknown_keys_are_the_management_account() {
         let s = Sessions::new(1);
-        match s.resolve("AKIDEXAMPLE", "111111111111", Utc::now()) {
+        match s.resolve("AKIDEXAMPLE", None, "111111111111", Utc::now()) {
             Principal::Valid {
                 account_id, arn, ..
             } => {

@@ -84,6 +84,51 @@ pub fn aws_cli(
     })
 }
 
+/// Run the stock AWS CLI like [`aws_cli`], expecting it to fail: its stderr (the CLI prints
+/// `An error occurred (<Code>) when calling the <Op> operation: <message>`).
+pub fn aws_cli_error(
+    url: &str,
+    dir: &std::path::Path,
+    env: &[(&str, String)],
+    args: &[&str],
+) -> String {
+    let mut cmd = std::process::Command::new("aws");
+    cmd.arg("--endpoint-url")
+        .arg(url)
+        .arg("--output")
+        .arg("json")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("AWS_CONFIG_FILE", dir.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_PAGER", "");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    if let Ok(p) = std::env::var("PYENV_ROOT") {
+        cmd.env("PYENV_ROOT", p);
+    }
+    let out = cmd.output().expect("run aws");
+    assert!(
+        !out.status.success(),
+        "aws {args:?} succeeded: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Whether the stock AWS CLI is installed.
+pub fn aws_cli_available() -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join("aws").is_file()))
+}
+
 /// Calls the simulator answered so far to operations ending in `op_suffix`.
 pub fn op_count(sim: &ssmdeck::sim::SimHandle, op_suffix: &str) -> u64 {
     sim.op_counts()

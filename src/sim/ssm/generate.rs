@@ -774,6 +774,7 @@ fn history(f: &mut RegionFleet, r: &mut Rng, group: &str, epoch: DateTime<Utc>) 
             status_details: "Pending",
             stopped: false,
             seed: r.next_u64(),
+            speedup: 1.0,
         };
         lifecycle::settle(&mut c, epoch);
         f.add_command(c);

@@ -173,13 +173,7 @@ pub fn list_inventory_entries(
     let max = page::max_results(input, "MaxResults", 1, 50, 50)?;
     let id = page::req_str(input, "InstanceId")?;
     let type_name = page::req_str(input, "TypeName")?;
-    if !(type_name.starts_with("AWS:") || type_name.starts_with("Custom:")) || type_name.len() > 100
-    {
-        return Err(err(
-            "InvalidTypeNameException",
-            format!("The type name {type_name} is not valid."),
-        ));
-    }
+    // (its pattern and length are the validation layer's: `crate::sim::ssm::rules`)
     if type_name.starts_with("AWS:") && !KNOWN.contains(&type_name) {
         return Err(err(
             "InvalidTypeNameException",

@@ -26,6 +26,7 @@ pub mod inventory;
 pub mod node;
 pub mod page;
 pub mod patches;
+pub mod rules;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -189,6 +190,9 @@ impl SsmWorld {
                 "The request body must be a JSON object.",
             ));
         }
+        // The model's constraints first, as AWS's validation layer: a request that breaks
+        // them never reaches the service (`ValidationException`).
+        super::validate::check(input, rules::of(op))?;
         let now = self.clock.now();
         self.with_fleet(&ctx.account_id, &ctx.region, |f| match op {
             "DescribeInstanceInformation" => describe_instance_information(f, input, now),
@@ -210,7 +214,7 @@ impl SsmWorld {
             "ListComplianceItems" => compliance::list_compliance_items(f, input),
             "ListInventoryEntries" => inventory::list_inventory_entries(f, input, now),
             "SendCommand" => {
-                let out = commands::send_command(f, input, now)?;
+                let out = commands::send_command(f, input, now, self.clock.speedup())?;
                 advance_commands(f, now);
                 Ok(out)
             }
@@ -251,6 +255,16 @@ fn describe_instance_information(
     const OP: &str = "DescribeInstanceInformation";
     let max = page::max_results(input, "MaxResults", 5, 50, 10)?;
     let filters = node::parse_info_filters(input)?;
+    // An id in an InstanceIds filter that is not a managed node of this account and region
+    // is `InvalidInstanceId`, not silently left out (model: InvalidInstanceId is listed for
+    // DescribeInstanceInformation; "You don't have permission to access the managed node").
+    for flt in &filters {
+        if let node::InfoFilter::InstanceIds(ids) = flt
+            && let Some(bad) = ids.iter().find(|id| !f.by_id.contains_key(id.as_str()))
+        {
+            return Err(fleet::invalid_instance(bad));
+        }
+    }
     let start = page::start_offset(OP, input)?;
     // The token is the position in the node index after the last node returned, so each
     // page only scans forward.

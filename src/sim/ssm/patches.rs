@@ -35,31 +35,32 @@ impl PState {
         PState::AvailableSecurityUpdate,
     ];
 
-    /// The API enum (UPPER_SNAKE).
+    /// The spelling AWS sends: CamelCase (`InstalledPendingReboot`), not the model's enum
+    /// (`INSTALLED_PENDING_REBOOT`). Source: the aws-cli example
+    /// `awscli/examples/ssm/describe-instance-patches.rst` (`"State": "Installed"`,
+    /// `"InstalledOther"`, `--filters Key=State,Values=Missing`) and outputs quoted in public
+    /// issues (turbot/steampipe-mod-aws-compliance#759: `"State": "NotApplicable"`).
+    /// The model (botocore `ssm/2014-11-06` `PatchComplianceDataState`) says UPPER_SNAKE;
+    /// the simulator does what AWS does, the client accepts both (README "AWS quirks").
     pub fn as_str(self) -> &'static str {
         match self {
-            PState::Installed => "INSTALLED",
-            PState::InstalledOther => "INSTALLED_OTHER",
-            PState::InstalledPendingReboot => "INSTALLED_PENDING_REBOOT",
-            PState::InstalledRejected => "INSTALLED_REJECTED",
-            PState::Missing => "MISSING",
-            PState::NotApplicable => "NOT_APPLICABLE",
-            PState::Failed => "FAILED",
-            PState::AvailableSecurityUpdate => "AVAILABLE_SECURITY_UPDATE",
+            PState::Installed => "Installed",
+            PState::InstalledOther => "InstalledOther",
+            PState::InstalledPendingReboot => "InstalledPendingReboot",
+            PState::InstalledRejected => "InstalledRejected",
+            PState::Missing => "Missing",
+            PState::NotApplicable => "NotApplicable",
+            PState::Failed => "Failed",
+            PState::AvailableSecurityUpdate => "AvailableSecurityUpdate",
         }
     }
 
-    /// Filter values are CamelCase (`InstalledPendingReboot`); accept any case, with or
-    /// without underscores.
+    /// Filter values: CamelCase as AWS documents them (`InstalledPendingReboot`); any case,
+    /// with or without separators, is accepted (so is the model's UPPER_SNAKE).
     pub fn parse_filter(s: &str) -> Option<PState> {
-        let norm: String = s
-            .chars()
-            .filter(|c| *c != '_')
-            .flat_map(char::to_lowercase)
-            .collect();
         PState::ALL
             .into_iter()
-            .find(|p| p.as_str().replace('_', "").to_lowercase() == norm)
+            .find(|p| crate::model::wire_enum::same_token(s, p.as_str()))
     }
 
     pub fn noncompliant(self) -> bool {

@@ -3,21 +3,29 @@
 //! Pending → InProgress → Success / Failed / TimedOut / Cancelled, offline targets
 //! Undeliverable or Delivery Timed Out, MaxConcurrency slots, MaxErrors stopping the rest,
 //! and AWS-RunPatchBaseline's effect on the node's patches and patch state.
+//!
+//! Durations are simulated seconds, shortened by the command's `--time-scale` speed-up
+//! ([`Command::lifecycle`]); the clock itself runs at real time.
+//!
+//! Statuses follow the model text of `CommandInvocation.StatusDetails` / `Command.StatusDetails`
+//! (botocore `ssm/2014-11-06/service-2.json`) and the User Guide page "Understanding command
+//! statuses" (`monitor-commands.md`): Undeliverable, Invalid Platform and Access Denied
+//! invocations do not count against MaxErrors and do not decide Success / Incomplete (two
+//! Success + one Undeliverable is Success; all of them Undeliverable is Failed); Delivery
+//! Timed Out does not count against MaxErrors but makes the command Incomplete; targets not
+//! started when MaxErrors is exceeded end `Terminated` ("subsequent command invocations were
+//! canceled by the system": Status `Cancelled`, the enum has no Terminated).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
-use super::{Command, Doc, IStatus, Invocation, Plan, RunResult};
+use super::{Command, Doc, IStatus, Invocation, Plan, RunResult, scaled};
 use crate::sim::rng::Rng;
 use crate::sim::ssm::fleet::RegionFleet;
 use crate::sim::ssm::node::{Operation, PatchReport};
 use crate::sim::ssm::patches::{self, PState};
 
 /// How long a cancelled, running invocation stays `Cancelling`.
-const CANCEL_GRACE_S: i64 = 2;
-
-fn secs(s: f64) -> Duration {
-    Duration::milliseconds((s * 1000.0) as i64)
-}
+const CANCEL_GRACE_S: f64 = 2.0;
 
 /// When a running invocation ends (naturally, by execution timeout, or cancelled).
 fn end_time(c: &Command, inv: &Invocation) -> Option<DateTime<Utc>> {
@@ -25,9 +33,9 @@ fn end_time(c: &Command, inv: &Invocation) -> Option<DateTime<Utc>> {
     let Plan::Run { duration_s } = inv.plan else {
         return None;
     };
-    let natural = start + secs(duration_s.min(c.exec_timeout_s as f64));
+    let natural = start + c.lifecycle(duration_s.min(c.exec_timeout_s as f64));
     match inv.cancel_at {
-        Some(t) => Some(natural.min(t.max(start) + Duration::seconds(CANCEL_GRACE_S))),
+        Some(t) => Some(natural.min(t.max(start) + c.lifecycle(CANCEL_GRACE_S))),
         None => Some(natural),
     }
 }
@@ -39,15 +47,17 @@ pub fn advance(c: &mut Command, f: &mut RegionFleet, now: DateTime<Utc>) {
     }
     // Targets that never get delivered resolve on their own clock.
     let requested = c.requested;
-    let timeout = Duration::seconds(c.timeout_s);
+    let timeout = c.lifecycle(c.timeout_s as f64);
+    let second = c.lifecycle(1.0);
+    let speedup = c.speedup;
     for inv in c.invocations.iter_mut().filter(|i| !i.status.terminal()) {
         match inv.plan {
-            Plan::Undeliverable { after_s } if requested + secs(after_s) <= now => {
+            Plan::Undeliverable { after_s } if requested + scaled(after_s, speedup) <= now => {
                 finish(
                     inv,
                     IStatus::Failed,
                     "Undeliverable",
-                    requested + secs(after_s),
+                    requested + scaled(after_s, speedup),
                     -1,
                 );
             }
@@ -60,12 +70,12 @@ pub fn advance(c: &mut Command, f: &mut RegionFleet, now: DateTime<Utc>) {
                     -1,
                 );
             }
-            Plan::InvalidPlatform if requested + Duration::seconds(1) <= now => {
+            Plan::InvalidPlatform if requested + second <= now => {
                 finish(
                     inv,
                     IStatus::Failed,
                     "InvalidPlatform",
-                    requested + Duration::seconds(1),
+                    requested + second,
                     -1,
                 );
             }
@@ -94,7 +104,9 @@ pub fn advance(c: &mut Command, f: &mut RegionFleet, now: DateTime<Utc>) {
                         .filter(|i| i.start.is_none() && matches!(i.plan, Plan::Run { .. }))
                         .filter(|i| !i.status.terminal())
                     {
-                        finish(inv, IStatus::Cancelled, "Cancelled", t, -1);
+                        // "Terminated: the parent command exceeded its MaxErrors limit and
+                        // subsequent command invocations were canceled by the system"
+                        finish(inv, IStatus::Cancelled, "Terminated", t, -1);
                     }
                 }
             }
@@ -130,6 +142,7 @@ fn fill_slots(c: &mut Command) {
     let mut free = c.concurrency.saturating_sub(running);
     let t = c.sim_time;
     let seed = c.seed;
+    let speedup = c.speedup;
     for (k, inv) in c.invocations.iter_mut().enumerate() {
         if free == 0 {
             break;
@@ -140,7 +153,7 @@ fn fill_slots(c: &mut Command) {
             && matches!(inv.plan, Plan::Run { .. })
         {
             let mut r = Rng::new(seed ^ (k as u64).wrapping_mul(0x9E37_79B9));
-            inv.start = Some(t + secs(0.8 + r.unit() * 1.6));
+            inv.start = Some(t + scaled(0.8 + r.unit() * 1.6, speedup));
             free -= 1;
         }
     }
@@ -168,7 +181,7 @@ fn complete(c: &mut Command, k: usize, t: DateTime<Utc>, f: &mut RegionFleet) {
         };
         (inv.start.unwrap_or(t), duration_s)
     };
-    let natural = start + secs(duration_s.min(c.exec_timeout_s as f64));
+    let natural = start + c.lifecycle(duration_s.min(c.exec_timeout_s as f64));
     if c.invocations[k].cancel_at.is_some() && t < natural {
         finish(
             &mut c.invocations[k],
@@ -344,6 +357,8 @@ pub fn settle(c: &mut Command, now: DateTime<Utc>) {
         .iter()
         .filter(|i| i.details == "Delivery Timed Out")
         .count();
+    // Invocations that neither count against MaxErrors nor decide Success / Incomplete.
+    let counted: Vec<&Invocation> = c.invocations.iter().filter(|i| !neutral(i)).collect();
     let (s, d) =
         if c.cancel_at.is_some() && c.invocations.iter().any(|i| i.status == IStatus::Cancelled) {
             ("Cancelled", "Cancelled")
@@ -353,7 +368,11 @@ pub fn settle(c: &mut Command, now: DateTime<Utc>) {
             } else {
                 ("Failed", "Failed")
             }
-        } else if c.invocations.iter().all(|i| i.status == IStatus::Success) {
+        } else if counted.is_empty() {
+            // "if all invocations in a command have the status Undeliverable, then the
+            // command status returned is Failed" (User Guide, monitor-commands)
+            ("Failed", "Failed")
+        } else if counted.iter().all(|i| i.status == IStatus::Success) {
             ("Success", "Success")
         } else if dto > c.error_limit {
             ("TimedOut", "Delivery Timed Out")
@@ -362,6 +381,16 @@ pub fn settle(c: &mut Command, now: DateTime<Utc>) {
         };
     c.status = s;
     c.status_details = d;
+}
+
+/// Undeliverable, Invalid Platform, Access Denied: not the command's fault, so they count
+/// neither against MaxErrors nor toward Success / Incomplete (model text of
+/// `CommandInvocation.StatusDetails`; User Guide "Understanding command statuses").
+fn neutral(i: &Invocation) -> bool {
+    matches!(
+        i.details,
+        "Undeliverable" | "InvalidPlatform" | "Invalid Platform" | "AccessDenied" | "Access Denied"
+    )
 }
 
 /// CancelCommand: stop waiting targets now; running ones go `Cancelling`, then `Cancelled`.

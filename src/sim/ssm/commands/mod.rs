@@ -17,7 +17,7 @@ use super::node::PatchCounts;
 use super::page::{self, err, iso_ms, ts};
 use crate::sim::ApiError;
 
-pub use send::send_command;
+pub use send::{send_command, valid_concurrency, valid_max_errors};
 
 /// What a document does.
 #[derive(Clone, Debug, PartialEq)]
@@ -196,9 +196,17 @@ pub struct Command {
     /// Stopped sending to further targets (MaxErrors exceeded).
     pub stopped: bool,
     pub seed: u64,
+    /// `--time-scale` speed-up of the lifecycle: every duration is divided by it (the clock
+    /// itself never runs ahead of real time; see `crate::sim::clock`).
+    pub speedup: f64,
 }
 
 impl Command {
+    /// `s` simulated lifecycle seconds as the real duration they take at this speed-up.
+    pub fn lifecycle(&self, s: f64) -> Duration {
+        scaled(s, self.speedup)
+    }
+
     pub fn expires_after(&self) -> DateTime<Utc> {
         self.requested + Duration::seconds(self.timeout_s + self.exec_timeout_s)
     }
@@ -272,6 +280,11 @@ impl Command {
             None => String::new(),
         }
     }
+}
+
+/// `s` simulated seconds as real time at `speedup` (at least 1).
+pub fn scaled(s: f64, speedup: f64) -> Duration {
+    Duration::microseconds((s * 1e6 / speedup.max(1.0)) as i64)
 }
 
 /// Characters, not bytes (the API counts characters).
@@ -587,7 +600,8 @@ pub fn plugin_state(f: &RegionFleet, c: &Command, inv: &Invocation, plugin: &str
         IStatus::Failed if inv.details == "Failed" => ("Failed", "Failed"),
         IStatus::Failed => ("Failed", inv.details),
         IStatus::TimedOut => ("TimedOut", inv.details),
-        IStatus::Cancelled => ("Cancelled", "Cancelled"),
+        // `Cancelled`, or `Terminated` when MaxErrors stopped the command
+        IStatus::Cancelled => ("Cancelled", inv.details),
         IStatus::InProgress | IStatus::Cancelling => ("InProgress", "In Progress"),
         IStatus::Pending | IStatus::Delayed => ("Pending", "Pending"),
     };
@@ -634,7 +648,7 @@ pub fn get_command_invocation(
         ));
     };
     // Run Command is eventually consistent: a fresh invocation is briefly invisible.
-    let fresh = now < c.requested + Duration::milliseconds(800);
+    let fresh = now < c.requested + c.lifecycle(0.8);
     let Some(inv) = c
         .invocations
         .iter()

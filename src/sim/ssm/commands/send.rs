@@ -216,6 +216,7 @@ pub fn send_command(
     f: &mut RegionFleet,
     input: &Value,
     now: DateTime<Utc>,
+    speedup: f64,
 ) -> Result<Value, ApiError> {
     let doc_name = page::req_str(input, "DocumentName")?;
     let valid_name = (3..=128).contains(&doc_name.len())
@@ -392,6 +393,7 @@ pub fn send_command(
         status_details: "Pending",
         stopped: false,
         seed: rng.next_u64(),
+        speedup,
     };
     if count == 0 {
         cmd.done = true;
