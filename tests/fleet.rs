@@ -854,3 +854,50 @@ async fn sim_member_account_caller_reads_its_own_account_with_a_note() {
     assert_eq!(snap.nodes.len(), expected);
     assert!(snap.nodes.iter().all(|n| n.account_id == member));
 }
+
+/// ssmdeck run from a role session (here the delegated administrator's) reaches the member
+/// accounts by chaining AssumeRole: it asks for at most one hour, the most STS grants a
+/// chained session (longer would be `ValidationError`), so every account is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_delegated_administrator_chains_into_members_within_the_hour() {
+    let (sim, scope) = start_sim(small_world()).await;
+    let org = &sim.world().org;
+    let delegated = org.delegated_admins[0].account_id.clone();
+    let session = common::assume_access_role(&sim.url, &delegated, "ssmdeck-admin").await;
+    let scope = Scope {
+        static_credentials: Some(StaticCredentials {
+            access_key_id: session.access_key_id().to_string(),
+            secret_access_key: session.secret_access_key().to_string(),
+            session_token: Some(session.session_token().to_string()),
+        }),
+        role_name: sim::world::READONLY_ROLE.into(),
+        ..scope
+    };
+    let fleet = Fleet::connect(scope).await.expect("connect");
+    assert_eq!(fleet.caller().account_id, delegated);
+    let snap = fleet.collect_once(None).await;
+    assert_eq!(snap.organization.source, DiscoverySource::Organizations);
+    assert!(
+        snap.errors.iter().all(|e| e.code != "ValidationError"),
+        "{:#?}",
+        snap.errors
+    );
+    // every member with the read-only role was read through a chained session
+    let reachable: Vec<&str> = org
+        .accounts
+        .iter()
+        .filter(|a| a.status == sim::world::AccountStatus::Active && a.id != delegated)
+        .filter(|a| a.roles.iter().any(|r| r.name == sim::world::READONLY_ROLE))
+        .map(|a| a.id.as_str())
+        .collect();
+    assert!(reachable.len() >= 5);
+    for id in reachable {
+        let expected: usize = ["us-east-1", "eu-west-1"]
+            .iter()
+            .map(|r| sim.world().ssm.node_count(id, r))
+            .sum();
+        let got = snap.nodes.iter().filter(|n| n.account_id == id).count();
+        assert_eq!(got, expected, "account {id}");
+    }
+    assert!(sim.op_count("STS.AssumeRole") >= 5);
+}

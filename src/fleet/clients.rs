@@ -278,6 +278,8 @@ impl Clients {
             Access::AssumeRole { role_arn } => {
                 let mut b = AssumeRoleProvider::builder(role_arn.clone())
                     .session_name(self.session_name.clone())
+                    // never more than a chained AssumeRole may ask for
+                    .session_length(super::credentials::MEMBER_SESSION)
                     .configure(&self.base);
                 if let Some(x) = &self.scope.external_id {
                     b = b.external_id(x.clone());

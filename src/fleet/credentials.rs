@@ -107,6 +107,12 @@ impl ProvideCredentials for CachedCredentials {
     }
 }
 
+/// How long the member-account sessions ssmdeck asks for last. One hour, the most STS
+/// grants a chained AssumeRole (the caller is often a role session itself: SSO, or the
+/// delegated administrator's role); more would fail with `ValidationError` (STS model text
+/// of `AssumeRoleRequest.DurationSeconds`). The cache refreshes them before they expire.
+pub const MEMBER_SESSION: Duration = Duration::from_secs(3600);
+
 /// AssumeRole session name: identifies ssmdeck and the user (`ssmdeck-alice`), limited to
 /// the characters and length STS accepts (`[\w+=,.@-]`, 2..64).
 pub fn session_name(user: &str) -> String {
