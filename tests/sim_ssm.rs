@@ -1229,6 +1229,25 @@ async fn instance_ids_filter_rejects_unknown_and_foreign_nodes() {
         assert_eq!(e.code(), Some("InvalidInstanceId"), "{what}");
         assert!(e.message().unwrap().contains(bad.as_str()), "{what}");
     }
+    // the ResourceType filter takes one value, though its shape is a list (boto/boto3#3027)
+    let e = a
+        .describe_instance_information()
+        .filters(
+            InstanceInformationStringFilter::builder()
+                .key("ResourceType")
+                .values("EC2Instance")
+                .values("ManagedInstance")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("InvalidInstanceInformationFilterValue"));
+    assert_eq!(
+        e.message(),
+        Some("ResourceType filter may contain only one value.")
+    );
 }
 
 /// One raw awsJson call: the response's `Date` header and JSON body.

@@ -17,6 +17,7 @@ pub struct NodeKey {
 
 wire_enum! {
     /// DescribeInstanceInformation `PingStatus`.
+    #[derive(Default)]
     pub enum PingStatus {
         Online => "Online",
         ConnectionLost => "ConnectionLost",
@@ -24,17 +25,13 @@ wire_enum! {
     }
     unknown:
         /// Not reported.
+        #[default]
         Unknown => "Unknown",
-}
-
-impl Default for PingStatus {
-    fn default() -> Self {
-        PingStatus::Unknown
-    }
 }
 
 wire_enum! {
     /// DescribeInstanceInformation `PlatformType`.
+    #[derive(Default)]
     pub enum PlatformType {
         Linux => "Linux",
         Windows => "Windows",
@@ -42,13 +39,8 @@ wire_enum! {
     }
     unknown:
         /// Not reported.
+        #[default]
         Unknown => "Unknown",
-}
-
-impl Default for PlatformType {
-    fn default() -> Self {
-        PlatformType::Unknown
-    }
 }
 
 /// Patch compliance as Patch Manager defines it.

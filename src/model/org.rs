@@ -43,7 +43,9 @@ pub struct OrgUnit {
 
 wire_enum! {
     /// Account state (Organizations `State`, falling back to the retired `Status`).
+    #[derive(Default)]
     pub enum AccountState {
+        #[default]
         Active => "ACTIVE",
         PendingActivation => "PENDING_ACTIVATION",
         Suspended => "SUSPENDED",
@@ -53,12 +55,6 @@ wire_enum! {
     unknown:
         /// Neither `State` nor `Status` was sent.
         Unknown => "UNKNOWN",
-}
-
-impl Default for AccountState {
-    fn default() -> Self {
-        AccountState::Active
-    }
 }
 
 impl AccountState {

@@ -300,13 +300,21 @@ pub fn parse_info_filters(input: &Value) -> Result<Vec<InfoFilter>, ApiError> {
             "ActivationIds" => InfoFilter::ActivationIds(values),
             "IamRole" => InfoFilter::IamRole(values),
             "ResourceType" => {
-                if let Some(bad) = values
+                // AWS takes one value only, though the shape is a list, and words its
+                // errors so (boto/boto3#3027, aws/aws-sdk#130 quote them).
+                if values.len() > 1 {
+                    return Err(invalid_value(
+                        "ResourceType filter may contain only one value.".into(),
+                    ));
+                }
+                if values
                     .iter()
-                    .find(|v| !matches!(v.as_str(), "EC2Instance" | "ManagedInstance"))
+                    .any(|v| !matches!(v.as_str(), "EC2Instance" | "ManagedInstance"))
                 {
-                    return Err(invalid_value(format!(
-                        "ResourceType value {bad} is not valid. Valid values: EC2Instance, ManagedInstance"
-                    )));
+                    return Err(invalid_value(
+                        "ResourceType filter is invalid, valid values are EC2Instance, ManagedInstance"
+                            .into(),
+                    ));
                 }
                 InfoFilter::ResourceType(values)
             }
@@ -374,6 +382,11 @@ mod tests {
             parse_info_filters(&mixed).unwrap_err().code,
             "InvalidFilter"
         );
+        let two_types = json!({"Filters": [
+            {"Key": "ResourceType", "Values": ["EC2Instance", "ManagedInstance"]}]});
+        let e = parse_info_filters(&two_types).unwrap_err();
+        assert_eq!(e.code, "InvalidInstanceInformationFilterValue");
+        assert_eq!(e.message, "ResourceType filter may contain only one value.");
         let legacy_tag =
             json!({"InstanceInformationFilterList": [{"key": "tag-key", "valueSet": ["x"]}]});
         assert_eq!(
