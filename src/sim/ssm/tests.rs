@@ -1467,3 +1467,41 @@ fn pregenerated_world_is_the_lazily_generated_one() {
     }
     assert!(!nodes(&eager, &ctx(&s[0].id, "us-east-1")).is_empty());
 }
+
+/// ExpiresAfter (delivery timeout + execution timeout): what has not finished by then is
+/// `Delivery Timed Out` (model text of `Command.ExpiresAfter`), here a target still queued
+/// behind MaxConcurrency 1; it does not count against MaxErrors, but more of them than
+/// MaxErrors make the command `TimedOut` / `Delivery Timed Out`.
+#[test]
+fn targets_not_done_when_the_command_expires_are_delivery_timed_out() {
+    let (w, s) = fast_world();
+    let c = ctx(&s[1].id, "us-east-1");
+    let ids: Vec<String> = healthy(&w, &c, false).into_iter().take(2).collect();
+    let sent = call(
+        &w,
+        &c,
+        "SendCommand",
+        json!({
+            "InstanceIds": ids,
+            "DocumentName": "AWS-RunShellScript",
+            "Parameters": {"commands": ["sleep 100"], "executionTimeout": ["150"]},
+            "TimeoutSeconds": 30,
+            "MaxConcurrency": "1",
+        }),
+    );
+    let id = sent["Command"]["CommandId"].as_str().unwrap().to_string();
+    let done = wait_command(&w, &c, &id);
+    let invs = call(&w, &c, "ListCommandInvocations", json!({"CommandId": id}));
+    let mut details: Vec<&str> = invs["CommandInvocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["StatusDetails"].as_str().unwrap())
+        .collect();
+    details.sort();
+    assert_eq!(details, ["Delivery Timed Out", "Success"]);
+    assert_eq!(done["Status"], "TimedOut");
+    assert_eq!(done["StatusDetails"], "Delivery Timed Out");
+    assert_eq!(done["DeliveryTimedOutCount"], 1);
+    assert_eq!(done["ErrorCount"], 0);
+}

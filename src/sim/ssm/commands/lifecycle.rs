@@ -47,7 +47,12 @@ pub fn advance(c: &mut Command, f: &mut RegionFleet, now: DateTime<Utc>) {
     }
     // Targets that never get delivered resolve on their own clock.
     let requested = c.requested;
-    let timeout = c.lifecycle(c.timeout_s as f64);
+    // ExpiresAfter: the delivery timeout plus the execution timeout. "If the command isn't
+    // received by the agent before [Timeout + Execution timeout], the status changes to
+    // Delivery Timed Out" (User Guide, monitor-commands); "If a command expires, it changes
+    // status to DeliveryTimedOut for all invocations that have the status InProgress,
+    // Pending, or Delayed" (model text of `Command.ExpiresAfter`).
+    let deadline = requested + c.lifecycle((c.timeout_s + c.exec_timeout_s) as f64);
     let second = c.lifecycle(1.0);
     let speedup = c.speedup;
     for inv in c.invocations.iter_mut().filter(|i| !i.status.terminal()) {
@@ -61,14 +66,8 @@ pub fn advance(c: &mut Command, f: &mut RegionFleet, now: DateTime<Utc>) {
                     -1,
                 );
             }
-            Plan::DeliveryTimeout if requested + timeout <= now => {
-                finish(
-                    inv,
-                    IStatus::TimedOut,
-                    "Delivery Timed Out",
-                    requested + timeout,
-                    -1,
-                );
+            Plan::DeliveryTimeout if deadline <= now => {
+                finish(inv, IStatus::TimedOut, "Delivery Timed Out", deadline, -1);
             }
             Plan::InvalidPlatform if requested + second <= now => {
                 finish(
@@ -83,7 +82,9 @@ pub fn advance(c: &mut Command, f: &mut RegionFleet, now: DateTime<Utc>) {
         }
     }
     loop {
-        fill_slots(c);
+        if c.sim_time < deadline {
+            fill_slots(c);
+        }
         let next = c
             .invocations
             .iter()
@@ -92,7 +93,7 @@ pub fn advance(c: &mut Command, f: &mut RegionFleet, now: DateTime<Utc>) {
             .filter_map(|(k, i)| end_time(c, i).map(|t| (k, t)))
             .min_by_key(|(_, t)| *t);
         match next {
-            Some((k, t)) if t <= now => {
+            Some((k, t)) if t <= now && t <= deadline => {
                 complete(c, k, t, f);
                 c.sim_time = c.sim_time.max(t);
                 let errors = c.invocations.iter().filter(|i| i.is_error).count();
@@ -111,6 +112,11 @@ pub fn advance(c: &mut Command, f: &mut RegionFleet, now: DateTime<Utc>) {
                 }
             }
             _ => break,
+        }
+    }
+    if deadline <= now {
+        for inv in c.invocations.iter_mut().filter(|i| !i.status.terminal()) {
+            finish(inv, IStatus::TimedOut, "Delivery Timed Out", deadline, -1);
         }
     }
     // Live statuses of the ones in flight.
