@@ -1584,3 +1584,162 @@ fn stock_aws_cli_sees_aws_spellings_and_validation() {
     );
     assert!(err.contains("(InvalidInstanceId)"), "{err}");
 }
+
+/// Run Command's status rules as the stock CLI sees them: an Undeliverable target does not
+/// fail the command; targets skipped after MaxErrors are `Terminated` and a
+/// `Status=Terminated` filter finds them.
+#[test]
+fn stock_aws_cli_sees_undeliverable_and_terminated_targets() {
+    if !common::aws_cli_available() {
+        eprintln!("skipped: the AWS CLI (`aws`) is not installed; `.ci/run` installs it");
+        return;
+    }
+    let sim = spawn_sim(&["--port", "0", "--seed", "11", "--time-scale", "2000"]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let world = ssmdeck::sim::World::generate(&SimConfig {
+        seed: 11,
+        ..SimConfig::default()
+    });
+    let secs = |v: &serde_json::Value| -> i64 {
+        v.as_f64().map(|f| f as i64).unwrap_or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap())
+                .unwrap()
+                .timestamp()
+        })
+    };
+    // an account × region with healthy Linux nodes and a node offline for days
+    let mut found = None;
+    'search: for a in
+        world.org.accounts.iter().filter(|a| {
+            a.status == AccountStatus::Active && a.joined_method == JoinedMethod::Created
+        })
+    {
+        let mut env: Vec<(&str, String)> = Vec::new();
+        if a.id != world.org.management_account_id {
+            let out = common::aws_cli(
+                &sim.url,
+                d,
+                &[],
+                &[
+                    "sts",
+                    "assume-role",
+                    "--role-arn",
+                    &format!("arn:aws:iam::{}:role/{ADMIN_ROLE}", a.id),
+                    "--role-session-name",
+                    "cli",
+                ],
+            );
+            let c = &out["Credentials"];
+            for (k, v) in [
+                ("AWS_ACCESS_KEY_ID", "AccessKeyId"),
+                ("AWS_SECRET_ACCESS_KEY", "SecretAccessKey"),
+                ("AWS_SESSION_TOKEN", "SessionToken"),
+            ] {
+                env.push((k, c[v].as_str().unwrap().to_string()));
+            }
+        }
+        for region in &world.cfg.regions {
+            let mut env = env.clone();
+            env.push(("AWS_DEFAULT_REGION", region.clone()));
+            let info =
+                common::aws_cli(&sim.url, d, &env, &["ssm", "describe-instance-information"]);
+            let nodes = info["InstanceInformationList"].as_array().unwrap().clone();
+            let now = chrono::Utc::now().timestamp();
+            let lost = nodes.iter().find(|n| {
+                n["PingStatus"] == "ConnectionLost"
+                    && now - secs(&n["LastPingDateTime"]) > 2 * 86400
+            });
+            let healthy: Vec<String> = nodes
+                .iter()
+                .filter(|n| {
+                    n["PingStatus"] == "Online"
+                        && n["PlatformType"] == "Linux"
+                        && n["AssociationStatus"] == "Success"
+                })
+                .map(|n| n["InstanceId"].as_str().unwrap().to_string())
+                .collect();
+            if let Some(lost) = lost
+                && healthy.len() >= 3
+            {
+                found = Some((
+                    env,
+                    healthy,
+                    lost["InstanceId"].as_str().unwrap().to_string(),
+                ));
+                break 'search;
+            }
+        }
+    }
+    let (env, healthy, lost) = found.expect("a region with a lost node and healthy ones");
+    let run = |args: &[&str]| common::aws_cli(&sim.url, d, &env, args);
+    let wait = |id: &str| -> serde_json::Value {
+        let t0 = Instant::now();
+        loop {
+            let c = run(&["ssm", "list-commands", "--command-id", id])["Commands"][0].clone();
+            if !matches!(
+                c["Status"].as_str(),
+                Some("Pending" | "InProgress" | "Cancelling")
+            ) {
+                return c;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(30), "stuck: {c}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+
+    let sent = run(&[
+        "ssm",
+        "send-command",
+        "--instance-ids",
+        &healthy[0],
+        &healthy[1],
+        &lost,
+        "--document-name",
+        "AWS-RunPatchBaseline",
+        "--parameters",
+        "Operation=Scan",
+    ]);
+    let id = sent["Command"]["CommandId"].as_str().unwrap().to_string();
+    let done = wait(&id);
+    assert_eq!(done["Status"], "Success", "{done}");
+    let invs = run(&["ssm", "list-command-invocations", "--command-id", &id]);
+    let undeliverable: Vec<&serde_json::Value> = invs["CommandInvocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["StatusDetails"] == "Undeliverable")
+        .collect();
+    assert_eq!(undeliverable.len(), 1);
+    assert_eq!(undeliverable[0]["InstanceId"], lost.as_str());
+
+    let sent = run(&[
+        "ssm",
+        "send-command",
+        "--instance-ids",
+        &healthy[0],
+        &healthy[1],
+        &healthy[2],
+        "--document-name",
+        "AWS-RunShellScript",
+        "--parameters",
+        "commands=exit 1",
+        "--max-concurrency",
+        "1",
+        "--max-errors",
+        "0",
+    ]);
+    let id = sent["Command"]["CommandId"].as_str().unwrap().to_string();
+    assert_eq!(wait(&id)["Status"], "Failed");
+    let terminated = run(&[
+        "ssm",
+        "list-command-invocations",
+        "--command-id",
+        &id,
+        "--filters",
+        "key=Status,value=Terminated",
+    ]);
+    let list = terminated["CommandInvocations"].as_array().unwrap();
+    assert_eq!(list.len(), 2, "{terminated}");
+    assert!(list.iter().all(|i| i["StatusDetails"] == "Terminated"));
+}
