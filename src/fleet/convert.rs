@@ -72,7 +72,11 @@ pub fn node_from_info(
         platform_name: i.platform_name().unwrap_or_default().into(),
         platform_version: i.platform_version().unwrap_or_default().into(),
         agent_version: i.agent_version().unwrap_or_default().into(),
-        agent_outdated: i.is_latest_version() == Some(false),
+        // "Indicates whether the latest version of SSM Agent is running on your Linux managed
+        // node. This field doesn't indicate whether or not the latest version is installed
+        // on Windows managed nodes" (model text of InstanceInformation.IsLatestVersion)
+        agent_outdated: platform_type == PlatformType::Linux
+            && i.is_latest_version() == Some(false),
         ping_status: i
             .ping_status()
             .map_or(PingStatus::Unknown, |p| PingStatus::from_wire(p.as_str())),
@@ -390,6 +394,13 @@ mod tests {
         assert_eq!(n.name, "web-1.internal");
         assert_eq!(n.ping_status, PingStatus::ConnectionLost);
         assert!(n.agent_outdated);
+        // IsLatestVersion means nothing on Windows (model text): never "outdated" from it
+        let win = ssm::InstanceInformation::builder()
+            .instance_id("i-0123456789abcdef1")
+            .platform_type(ssm::PlatformType::Windows)
+            .is_latest_version(false)
+            .build();
+        assert!(!node_from_info(&win, "1", "r").unwrap().agent_outdated);
         assert_eq!(n.resource_type, "EC2Instance");
         assert_eq!(n.compliance, crate::model::Compliance::Unreported);
         apply_patch_state(&mut n, &state(0, 0));
