@@ -133,7 +133,8 @@ pub struct SimArgs {
     /// Fraction of requests answered with InternalServerError / HTTP 500 (0.0..=1.0).
     #[arg(long, default_value_t = 0.0)]
     pub fail_rate: f64,
-    /// Simulated seconds per real second (Run Command lifecycle, patch timings).
+    /// How many times faster than real time Run Command runs (its durations shrink; the
+    /// clock stays real, so timestamps never pass the response's Date). Below 1 the clock slows; 0 freezes it.
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
     /// Generate every account × region fleet before listening (by default each is

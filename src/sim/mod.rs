@@ -51,7 +51,8 @@ pub struct SimConfig {
     pub throttle_tps: f64,
     /// Fraction of requests answered with a 500.
     pub fail_rate: f64,
-    /// Simulated seconds per real second.
+    /// Run Command speed-up (durations divided by it; the clock stays real time, see
+    /// `clock`); below 1 the clock itself slows down, 0 freezes it.
     pub time_scale: f64,
     /// Fixed simulated start time (golden-file tests); `None` = the real now.
     pub epoch: Option<chrono::DateTime<chrono::Utc>>,
