@@ -38,18 +38,7 @@ fn parse_filters(input: &Value, keys: &[&str]) -> Result<Vec<Filter>, ApiError> 
             .into_iter()
             .map(String::from)
             .collect();
-        page::check_len("Values", values.len(), 1, 20)?;
         let ty = page::opt_str(f, "Type")?.unwrap_or("EQUAL");
-        if !matches!(
-            ty,
-            "EQUAL" | "NOT_EQUAL" | "BEGIN_WITH" | "LESS_THAN" | "GREATER_THAN"
-        ) {
-            return Err(page::validation(
-                "Type",
-                ty,
-                "Member must satisfy enum value set: [EQUAL, NOT_EQUAL, BEGIN_WITH, LESS_THAN, GREATER_THAN]",
-            ));
-        }
         if !keys.contains(&key) {
             return Err(err(
                 "InvalidFilter",

@@ -159,14 +159,12 @@ fn parse_doc(name: &str, params: &Value) -> Result<Doc, ApiError> {
 
 /// Nodes matched by `Targets` (all keys must match).
 fn resolve_targets(f: &RegionFleet, targets: &[Value]) -> Result<Vec<usize>, ApiError> {
-    page::check_len("Targets", targets.len(), 0, 5)?;
     // Targets with the same key add up (e.g. several InstanceIds lists); different keys
     // narrow down (a node must match every key).
     let mut sets: Vec<(&str, HashSet<usize>)> = Vec::new();
     for t in targets {
         let key = page::req_str(t, "Key")?;
         let values = page::str_list(t, "Values")?;
-        page::check_len("Values", values.len(), 0, 50)?;
         let matches = |n: &NodeRec| -> bool {
             if key == "InstanceIds" {
                 values.iter().any(|v| *v == "*" || *v == n.id)
@@ -218,18 +216,9 @@ pub fn send_command(
     now: DateTime<Utc>,
     speedup: f64,
 ) -> Result<Value, ApiError> {
+    // Shapes, lengths, ranges and patterns are the validation layer's
+    // (`crate::sim::ssm::rules`): here only what the service itself decides.
     let doc_name = page::req_str(input, "DocumentName")?;
-    let valid_name = (3..=128).contains(&doc_name.len())
-        && doc_name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-.:/".contains(&b));
-    if !valid_name {
-        return Err(page::validation(
-            "DocumentName",
-            doc_name,
-            "Member must satisfy regular expression pattern: ^[a-zA-Z0-9_\\-.:/]{3,128}$",
-        ));
-    }
     let params = input.get("Parameters").cloned().unwrap_or(json!({}));
     let doc = parse_doc(doc_name, &params)?;
     let doc_version = page::opt_str(input, "DocumentVersion")?.unwrap_or("$DEFAULT");
@@ -240,56 +229,11 @@ pub fn send_command(
         ));
     }
     let comment = page::opt_str(input, "Comment")?.unwrap_or("");
-    if comment.chars().count() > 100 {
-        return Err(page::validation(
-            "Comment",
-            comment,
-            "Member must have length less than or equal to 100",
-        ));
-    }
     let timeout_s = page::opt_i64(input, "TimeoutSeconds")?.unwrap_or(3600);
-    if !(30..=2_592_000).contains(&timeout_s) {
-        let c = if timeout_s < 30 {
-            "Member must have value greater than or equal to 30"
-        } else {
-            "Member must have value less than or equal to 2592000"
-        };
-        return Err(page::validation("TimeoutSeconds", timeout_s, c));
-    }
     let max_concurrency = page::opt_str(input, "MaxConcurrency")?.unwrap_or("50");
-    if !valid_concurrency(max_concurrency) {
-        return Err(page::validation(
-            "MaxConcurrency",
-            max_concurrency,
-            "Member must satisfy regular expression pattern: ^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$",
-        ));
-    }
     let max_errors = page::opt_str(input, "MaxErrors")?.unwrap_or("0");
-    if !valid_max_errors(max_errors) {
-        return Err(page::validation(
-            "MaxErrors",
-            max_errors,
-            "Member must satisfy regular expression pattern: ^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$",
-        ));
-    }
     let bucket = page::opt_str(input, "OutputS3BucketName")?;
-    if let Some(b) = bucket
-        && !(3..=63).contains(&b.len())
-    {
-        return Err(page::validation(
-            "OutputS3BucketName",
-            b,
-            "Member must have length between 3 and 63",
-        ));
-    }
     let prefix = page::opt_str(input, "OutputS3KeyPrefix")?.unwrap_or("");
-    if prefix.len() > 500 {
-        return Err(page::validation(
-            "OutputS3KeyPrefix",
-            prefix,
-            "Member must have length less than or equal to 500",
-        ));
-    }
     let s3_region = page::opt_str(input, "OutputS3Region")?.unwrap_or(&f.region);
     let exec_timeout_s = match &doc {
         Doc::Script { .. } => match params.get("executionTimeout").and_then(|v| v.get(0)) {
@@ -320,14 +264,10 @@ pub fn send_command(
             "Specify InstanceIds or Targets to choose where the command runs.",
         ));
     }
-    page::check_len("InstanceIds", ids.len(), 0, 50)?;
     let node_idx: Vec<usize> = if targets.is_empty() {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for id in &ids {
-            if !page::is_instance_id(id) {
-                return Err(invalid_instance(id));
-            }
             if !seen.insert(*id) {
                 return Err(err(
                     "DuplicateInstanceId",
