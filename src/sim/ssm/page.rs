@@ -258,16 +258,9 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
-/// `i-` + 8 or 17 word characters, or `mi-` + 17.
+/// `i-` + 8 or 17 word characters, or `mi-` + 17 (the model's InstanceId pattern).
 pub fn is_instance_id(s: &str) -> bool {
-    let word = |r: &str| r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if let Some(r) = s.strip_prefix("mi-") {
-        r.len() == 17 && word(r)
-    } else if let Some(r) = s.strip_prefix("i-") {
-        (r.len() == 8 || r.len() == 17) && word(r)
-    } else {
-        false
-    }
+    crate::sim::validate::patterns::instance_id(s)
 }
 
 #[cfg(test)]
