@@ -29,7 +29,7 @@ pub(crate) enum CacheMode {
     /// Read the scope's cache file first, then write it.
     Load,
     /// Already read (and shown) by the caller: use it as the base, then write the file.
-    Loaded(Option<cache::Cached>),
+    Loaded(Option<Box<cache::Cached>>),
 }
 
 enum Cmd {

@@ -252,7 +252,11 @@ impl Fleet {
         interval: Duration,
         cached: Option<cache::Cached>,
     ) -> (UnboundedReceiver<FleetUpdate>, FleetHandle) {
-        live::start(self.clone(), interval, live::CacheMode::Loaded(cached))
+        live::start(
+            self.clone(),
+            interval,
+            live::CacheMode::Loaded(cached.map(Box::new)),
+        )
     }
 
     /// An SSM client for one account and region, with that account's credentials (checked).
