@@ -409,18 +409,9 @@ async fn from_organizations(
             Err(f) => {
                 let op = "ListOrganizationalUnitsForParent";
                 errors.push(parent_error(&f, &region, op, &parent));
-                // the last good subtree stays; its OUs are still walked (their accounts
-                // may well be listable)
+                // the last good subtree of OUs stays and is still walked (their accounts
+                // may well be listable; a listing that fails there is its own gap)
                 let subtree = prev_subtree(prev, &parent);
-                let kept_ids: Vec<String> = prev
-                    .map(|p| {
-                        p.accounts
-                            .iter()
-                            .filter(|a| subtree.iter().any(|u| Some(&u.id) == a.ou_id.as_ref()))
-                            .map(|a| a.id.clone())
-                            .collect()
-                    })
-                    .unwrap_or_default();
                 for u in subtree {
                     if u.parent_id.as_deref() == Some(parent.id.as_str())
                         && depth < 64
@@ -438,7 +429,6 @@ async fn from_organizations(
                     operation: Some(op.into()),
                     ou_id: Some(parent.id.clone()),
                     ou_name: Some(parent.name.clone()),
-                    kept_accounts: kept_ids,
                     code: f.code.clone(),
                     last_good_at: as_of,
                     ..Missing::default()

@@ -172,11 +172,15 @@ pub fn is_transient_code(code: &str) -> bool {
 
 impl Failure {
     /// The definitive answers of Organizations that make ssmdeck fall back to the caller's
-    /// own account: not in an organization, or not allowed to list it. Anything else
-    /// (throttling, 5xx, timeouts, connection refused) is transient and never shrinks the
-    /// picture.
+    /// own account: not in an organization (`AWSOrganizationsNotInUseException`), not
+    /// allowed to list it (`AccessDenied…`), or an endpoint that does not implement it (an
+    /// emulator's unknown-operation answer). Throttling, 5xx, timeouts, connection refused
+    /// and credential trouble are transient and never shrink the picture.
     pub fn is_definitive_org_refusal(&self) -> bool {
-        self.kind == FailureKind::Denied
+        matches!(
+            self.kind,
+            FailureKind::Denied | FailureKind::Client | FailureKind::Unparsed
+        )
     }
 
     pub fn new(kind: FailureKind, code: impl Into<String>, message: impl Into<String>) -> Self {
@@ -514,6 +518,10 @@ mod tests {
         assert!(!refused("ServiceException").is_definitive_org_refusal());
         let refused_conn = Failure::new(FailureKind::Transient, "DispatchFailure", "refused");
         assert!(!refused_conn.is_definitive_org_refusal());
+        let timeout = Failure::timeout(std::time::Duration::from_secs(20));
+        assert!(!timeout.is_definitive_org_refusal());
+        // an emulator without Organizations: retrying cannot help
+        assert!(refused("UnknownOperationException").is_definitive_org_refusal());
     }
 
     #[test]
