@@ -304,9 +304,11 @@ async fn chaos_never_loses_data_silently_and_heals_by_itself() {
     assert!(!down.complete, "{phase}: flagged partial");
     assert!(!down.missing.is_empty());
     // the cache on disk never holds less than the baseline
-    let on_disk = ssmdeck::fleet::cache::load(&cache)
-        .expect("cache written")
-        .snapshot;
+    let bytes = std::fs::read(&cache).expect("cache written");
+    let on_disk = match ssmdeck::fleet::cache::decode(&bytes) {
+        Ok(c) => c.snapshot,
+        Err(e) => panic!("cache unreadable ({} bytes): {e}", bytes.len()),
+    };
     assert_no_shrink(&base, &on_disk, "cache after the endpoint went away");
 
     // it comes back: the feed recovers without a refresh request

@@ -184,11 +184,16 @@ async fn run(
                 Some(Cmd::Refresh) => {
                     if let Some(r) = running.take() {
                         r.cancel.cancel();
-                        // its partial results are already published; the new one starts from them
-                        if let Ok(done) = r.task.await
-                            && !done.snapshot.nodes.is_empty()
-                        {
-                            fleet.inner.set_last(done.snapshot);
+                        match r.task.await {
+                            // it had finished already: kept (and cached) like any other
+                            Ok(done) if !done.cancelled => {
+                                keep(&fleet, &done, cache_path.as_ref(), &mut on_disk);
+                            }
+                            // its partial results are already published; the new one starts from them
+                            Ok(done) if !done.snapshot.nodes.is_empty() => {
+                                fleet.inner.set_last(done.snapshot);
+                            }
+                            _ => {}
                         }
                     }
                     running = Some(spawn_refresh(&fleet, &out, &stop));
@@ -221,9 +226,9 @@ async fn run(
                 if let Ok(done) = done
                     && !done.cancelled
                 {
-                    let snap = done.snapshot.clone();
-                    fleet.inner.set_last(snap.clone());
-                    let delay = next_delay(&snap, interval, scope.heal_after, &mut streak);
+                    keep(&fleet, &done, cache_path.as_ref(), &mut on_disk);
+                    let snap = &done.snapshot;
+                    let delay = next_delay(snap, interval, scope.heal_after, &mut streak);
                     next_at = Some(tokio::time::Instant::now() + delay);
                     if delay < interval {
                         tracing::info!(?delay, errors = snap.errors.len(), "partial refresh: retrying sooner");
@@ -237,19 +242,6 @@ async fn run(
                             is_error: true,
                         });
                     }
-                    if let Some(path) = cache_path.clone() {
-                        if cache::may_replace(&snap, on_disk.as_deref()) {
-                            on_disk = Some(snap.clone());
-                            let agg = done.aggregates.clone();
-                            tokio::task::spawn_blocking(move || {
-                                if let Err(e) = cache::save(&path, &snap, &agg) {
-                                    tracing::warn!(path = %path.display(), error = %e, "cannot write the snapshot cache");
-                                }
-                            });
-                        } else {
-                            tracing::info!("partial refresh: the fuller cached snapshot is kept on disk");
-                        }
-                    }
                 }
             }
             _ = sleep_until_opt(next_at), if next_at.is_some() && running.is_none() => {
@@ -262,6 +254,32 @@ async fn run(
         r.cancel.cancel();
         r.task.abort();
     }
+}
+
+/// A finished refresh: the base of the next one, and written to the cache unless it would
+/// replace a fuller picture there.
+fn keep(
+    fleet: &Fleet,
+    done: &Refreshed,
+    cache_path: Option<&std::path::PathBuf>,
+    on_disk: &mut Option<Arc<FleetSnapshot>>,
+) {
+    let snap = done.snapshot.clone();
+    fleet.inner.set_last(snap.clone());
+    let Some(path) = cache_path.cloned() else {
+        return;
+    };
+    if !cache::may_replace(&snap, on_disk.as_deref()) {
+        tracing::info!("partial refresh: the fuller cached snapshot is kept on disk");
+        return;
+    }
+    *on_disk = Some(snap.clone());
+    let agg = done.aggregates.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = cache::save(&path, &snap, &agg) {
+            tracing::warn!(path = %path.display(), error = %e, "cannot write the snapshot cache");
+        }
+    });
 }
 
 async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
