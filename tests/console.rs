@@ -358,7 +358,7 @@ fn screenshots() {
     };
     let (snapshot, aggregates) = loop {
         if let FleetUpdate::Snapshot { snapshot, .. } = next()
-            && snapshot.complete
+            && !snapshot.in_progress
         {
             // drawn as of the frozen simulated clock, not the collection's wall-clock time
             let mut snap = (*snapshot).clone();

@@ -177,7 +177,16 @@ async fn moto_organization_and_certificates_through_assume_role() {
         assert!(e.account_id.is_some() && e.region.is_some());
         assert!(!e.code.is_empty() && !e.message.is_empty());
     }
-    assert!(snap.complete);
+    // finished, and flagged partial: what moto lacks is listed as missing
+    assert!(!snap.in_progress);
+    assert!(!snap.complete);
+    assert!(
+        snap.missing
+            .iter()
+            .any(|m| m.kind == ssmdeck::model::MissingKind::Source),
+        "{:#?}",
+        snap.missing
+    );
     assert_eq!(snap.progress.done, snap.progress.total);
     assert_eq!(snap.progress.total as usize, accounts * 2);
 
@@ -291,7 +300,15 @@ async fn sim_totals_match_the_world_and_failures_are_listed() {
     let fleet = Fleet::connect(scope).await.expect("connect");
     assert_eq!(fleet.caller().account_id, mgmt);
     let snap = fleet.collect_once(None).await;
-    assert!(snap.complete);
+    // finished but partial: the invited account (no role) and the broken region are missing
+    assert!(!snap.in_progress && !snap.complete);
+    use ssmdeck::model::MissingKind;
+    assert!(snap.missing.iter().any(
+        |m| m.kind == MissingKind::Account && m.account_id.as_deref() == Some(invited.as_str())
+    ));
+    assert!(snap.missing.iter().any(|m| m.kind == MissingKind::Source
+        && m.account_id.as_deref() == Some(broken.as_str())
+        && m.region.as_deref() == Some("eu-west-1")));
 
     // every account of the organization, with its OU path and state
     let world = sim.world();
@@ -460,7 +477,15 @@ async fn sim_throttling_and_failures_still_give_a_complete_result() {
     scope.max_attempts = 10;
     let fleet = Fleet::connect(scope).await.expect("connect");
     let snap = fleet.collect_once(None).await;
-    assert!(snap.complete);
+    // only the invited account (no role) is missing: throttling and 5xx were absorbed
+    assert!(!snap.in_progress);
+    assert!(
+        snap.missing
+            .iter()
+            .all(|m| m.account_id.as_deref() == Some(invited.as_str())),
+        "{:#?}",
+        snap.missing
+    );
     let expected = sim
         .world()
         .acm
@@ -548,7 +573,7 @@ async fn next_complete(
 ) -> std::sync::Arc<FleetSnapshot> {
     loop {
         let s = next_snapshot(rx).await;
-        if s.complete && !s.from_cache {
+        if !s.in_progress && !s.from_cache {
             return s;
         }
         *partials += 1;

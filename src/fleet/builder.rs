@@ -11,7 +11,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::model::{
     Account, AggregateConfig, Aggregates, CallerIdentity, Certificate, CollectError,
-    CommandSummary, FleetSnapshot, FleetUpdate, Node, Organization, Progress, SourceStatus,
+    CommandSummary, FleetSnapshot, FleetUpdate, Missing, MissingKind, Node, Organization, Progress,
+    SourceStatus,
 };
 
 use super::collect::UnitResult;
@@ -49,6 +50,12 @@ pub struct SnapshotBuilder {
     started: std::collections::HashSet<String>,
     discovered: bool,
     discovery_errors: Vec<CollectError>,
+    /// Parts of the tree discovery could not read (their accounts kept from before).
+    discovery_gaps: Vec<Missing>,
+    /// Accounts that could not be entered in this refresh, with the error code.
+    failed_accounts: BTreeMap<String, String>,
+    /// Nothing was read: one gap covers everything.
+    nothing_read: bool,
     collected_at: DateTime<Utc>,
     agg: AggregateConfig,
 }
@@ -76,6 +83,9 @@ impl SnapshotBuilder {
             started: std::collections::HashSet::new(),
             discovered: false,
             discovery_errors: Vec::new(),
+            discovery_gaps: Vec::new(),
+            failed_accounts: BTreeMap::new(),
+            nothing_read: false,
             collected_at: Utc::now(),
             agg,
         };
@@ -114,6 +124,12 @@ impl SnapshotBuilder {
                     _ => b.discovery_errors.push(e.clone()),
                 }
             }
+            b.discovery_gaps = p
+                .missing
+                .iter()
+                .filter(|m| matches!(m.kind, MissingKind::Organization | MissingKind::Ou))
+                .cloned()
+                .collect();
         }
         b
     }
@@ -153,6 +169,7 @@ impl SnapshotBuilder {
         self.organization = d.organization.clone();
         self.accounts = d.accounts.clone();
         self.discovery_errors = d.errors.clone();
+        self.discovery_gaps = d.gaps.clone();
         self.discovered = true;
         let keep: std::collections::HashSet<&UnitKey> = self.expected.iter().collect();
         self.units.retain(|k, _| keep.contains(k));
@@ -164,6 +181,36 @@ impl SnapshotBuilder {
         self.discovered = true;
     }
 
+    /// Nothing could be read in this refresh (the caller's credentials, or AWS unreachable):
+    /// everything of the last good snapshot stays, with its age, marked not read, and one
+    /// gap covers it all.
+    pub fn nothing_read(&mut self, error: CollectError) {
+        for u in self.units.values_mut() {
+            for s in u.sources.values_mut() {
+                s.ok = false;
+            }
+        }
+        let last_good_at = self
+            .units
+            .values()
+            .flat_map(|u| u.sources.values())
+            .filter_map(|s| s.fetched_at)
+            .min();
+        self.discovery_gaps = vec![Missing {
+            kind: MissingKind::Organization,
+            service: Some(error.service.clone()),
+            operation: Some(error.operation.clone()),
+            kept_accounts: self.accounts.iter().map(|a| a.id.clone()).collect(),
+            code: error.code.clone(),
+            last_good_at,
+            ..Missing::default()
+        }];
+        self.discovery_errors.clear();
+        self.global_errors.push(error);
+        self.discovered = true;
+        self.nothing_read = true;
+    }
+
     pub fn add_global_error(&mut self, e: CollectError) {
         self.global_errors.push(e);
     }
@@ -171,6 +218,8 @@ impl SnapshotBuilder {
     /// A whole account could not be reached (AssumeRole refused): its units are done, with
     /// one error, and keep their previous data.
     pub fn account_failed(&mut self, account: &str, error: CollectError) {
+        self.failed_accounts
+            .insert(account.to_string(), error.code.clone());
         let keys: Vec<UnitKey> = self
             .expected
             .iter()
@@ -189,9 +238,23 @@ impl SnapshotBuilder {
     }
 
     /// Like `account_failed`, without another error (the cause is already recorded).
-    pub fn account_failed_quietly(&mut self, account: &str) {
-        for k in self.expected.iter().filter(|(a, _)| a == account) {
+    pub fn account_failed_quietly(&mut self, account: &str, code: &str) {
+        self.failed_accounts
+            .insert(account.to_string(), code.to_string());
+        let keys: Vec<UnitKey> = self
+            .expected
+            .iter()
+            .filter(|(a, _)| a == account)
+            .cloned()
+            .collect();
+        for k in keys {
             self.done.insert(k.clone(), true);
+            if let Some(u) = self.units.get_mut(&k) {
+                u.errors.clear();
+                for s in u.sources.values_mut() {
+                    s.ok = false;
+                }
+            }
         }
     }
 
@@ -262,15 +325,84 @@ impl SnapshotBuilder {
         self.discovered && self.done.values().all(|d| *d)
     }
 
+    /// What this refresh could not read, so far: discovery gaps, accounts not entered,
+    /// sources not read (with the age of what is shown instead), details that failed.
+    pub fn missing(&self) -> Vec<Missing> {
+        let mut out = self.discovery_gaps.clone();
+        if self.nothing_read {
+            return out;
+        }
+        for (account, code) in &self.failed_accounts {
+            let last_good_at = self
+                .units
+                .iter()
+                .filter(|((a, _), _)| a == account)
+                .flat_map(|(_, u)| u.sources.values())
+                .filter_map(|s| s.fetched_at)
+                .min();
+            out.push(Missing {
+                kind: MissingKind::Account,
+                account_id: Some(account.clone()),
+                service: Some("sts".into()),
+                code: code.clone(),
+                last_good_at,
+                ..Missing::default()
+            });
+        }
+        for ((account, region), u) in &self.units {
+            if self.failed_accounts.contains_key(account) {
+                continue;
+            }
+            for (name, src) in &u.sources {
+                if src.ok {
+                    continue;
+                }
+                let code = u
+                    .errors
+                    .iter()
+                    .find(|e| source_of(e) == *name)
+                    .or(u.errors.first())
+                    .map(|e| e.code.clone())
+                    .unwrap_or_else(|| "NotRead".into());
+                out.push(Missing {
+                    kind: MissingKind::Source,
+                    account_id: Some(account.clone()),
+                    region: Some(region.clone()),
+                    service: Some(name.to_string()),
+                    code,
+                    last_good_at: src.fetched_at,
+                    ..Missing::default()
+                });
+            }
+            for e in &u.errors {
+                if u.sources.get(source_of(e)).is_some_and(|s| s.ok) {
+                    out.push(Missing {
+                        kind: MissingKind::Detail,
+                        account_id: Some(account.clone()),
+                        region: Some(region.clone()),
+                        service: Some(e.service.clone()),
+                        operation: Some(e.operation.clone()),
+                        code: e.code.clone(),
+                        ..Missing::default()
+                    });
+                }
+            }
+        }
+        out
+    }
+
     /// The snapshot as it stands (a copy; the builder goes on).
-    pub fn snapshot(&self, complete: bool) -> FleetSnapshot {
-        self.clone().into_snapshot(complete)
+    pub fn snapshot(&self, finished: bool) -> FleetSnapshot {
+        self.clone().into_snapshot(finished)
     }
 
     /// The final snapshot, moving the data out instead of copying it (a large fleet would
-    /// otherwise be held twice at the end of every refresh).
-    pub fn into_snapshot(mut self, complete: bool) -> FleetSnapshot {
+    /// otherwise be held twice at the end of every refresh). `finished`: the refresh is
+    /// over (not cancelled); the snapshot is `complete` only if it also read everything.
+    pub fn into_snapshot(mut self, finished: bool) -> FleetSnapshot {
         let progress = self.progress();
+        let missing = if finished { self.missing() } else { Vec::new() };
+        let all_done = self.is_complete();
         let mut nodes = Vec::with_capacity(self.units.values().map(|u| u.nodes.len()).sum());
         let mut certificates = Vec::new();
         let mut commands = Vec::new();
@@ -286,6 +418,7 @@ impl SnapshotBuilder {
         }
         certificates.sort_by(|a, b| a.not_after.cmp(&b.not_after).then(a.arn.cmp(&b.arn)));
         commands.sort_by_key(|c| std::cmp::Reverse(c.requested_at));
+        let complete = finished && all_done && errors.is_empty() && missing.is_empty();
         FleetSnapshot {
             organization: self.organization,
             caller: self.caller,
@@ -300,6 +433,8 @@ impl SnapshotBuilder {
             collected_at: self.collected_at,
             progress,
             complete,
+            in_progress: !finished,
+            missing,
             from_cache: false,
         }
     }
@@ -307,20 +442,29 @@ impl SnapshotBuilder {
     /// The final publication: like [`SnapshotBuilder::publish`], consuming the builder.
     pub fn publish_final(
         self,
-        complete: bool,
+        finished: bool,
         tx: Option<&UnboundedSender<FleetUpdate>>,
     ) -> (Arc<FleetSnapshot>, Arc<Aggregates>) {
         let agg = self.agg.clone();
-        send(self.into_snapshot(complete), &agg, tx)
+        send(self.into_snapshot(finished), &agg, tx)
     }
 
     /// Build, compute aggregates once, send.
     pub fn publish(
         &self,
-        complete: bool,
+        finished: bool,
         tx: Option<&UnboundedSender<FleetUpdate>>,
     ) -> (Arc<FleetSnapshot>, Arc<Aggregates>) {
-        send(self.snapshot(complete), &self.agg, tx)
+        send(self.snapshot(finished), &self.agg, tx)
+    }
+}
+
+/// Which source (`SRC_*`) an error of a unit is about.
+fn source_of(e: &CollectError) -> &'static str {
+    match (e.service.as_str(), e.operation.as_str()) {
+        ("acm", _) => SRC_CERTS,
+        (_, "ListCommands" | "ListCommandInvocations") => SRC_COMMANDS,
+        _ => SRC_NODES,
     }
 }
 
@@ -603,5 +747,190 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    fn sts_error(acct: &str) -> CollectError {
+        CollectError {
+            account_id: Some(acct.into()),
+            service: "sts".into(),
+            operation: "AssumeRole".into(),
+            code: "Throttling".into(),
+            ..CollectError::default()
+        }
+    }
+
+    fn finished_first() -> FleetSnapshot {
+        let mut b = builder(None);
+        b.finish_discovery(&discovery(&["a", "b"]), &regions(&["us-east-1"]));
+        b.apply(result(
+            "a",
+            "us-east-1",
+            Some(vec![node("a", "us-east-1", "i-1", 0)]),
+        ));
+        b.apply(result(
+            "b",
+            "us-east-1",
+            Some(vec![node("b", "us-east-1", "i-2", 1)]),
+        ));
+        let s = b.into_snapshot(true);
+        assert!(s.complete && !s.in_progress && s.missing.is_empty());
+        s
+    }
+
+    fn fetched(s: &FleetSnapshot, acct: &str) -> Option<DateTime<Utc>> {
+        s.sources
+            .iter()
+            .find(|x| x.account_id == acct && x.service == SRC_NODES)
+            .and_then(|x| x.fetched_at)
+    }
+
+    #[test]
+    fn an_account_that_cannot_be_entered_keeps_its_data_and_age_and_is_listed() {
+        let first = finished_first();
+        let mut b = builder(Some(&first));
+        b.finish_discovery(&discovery(&["a", "b"]), &regions(&["us-east-1"]));
+        b.account_failed("b", sts_error("b"));
+        b.apply(result(
+            "a",
+            "us-east-1",
+            Some(vec![node("a", "us-east-1", "i-1", 0)]),
+        ));
+        let s = b.into_snapshot(true);
+        assert!(!s.complete && !s.in_progress, "finished, partial");
+        assert!(
+            s.nodes.iter().any(|n| n.account_id == "b"),
+            "b's last good nodes stay"
+        );
+        assert_eq!(
+            fetched(&s, "b"),
+            fetched(&first, "b"),
+            "b's age is not reset"
+        );
+        let gap = s
+            .missing
+            .iter()
+            .find(|m| m.kind == MissingKind::Account)
+            .expect("b listed as missing");
+        assert_eq!(gap.account_id.as_deref(), Some("b"));
+        assert_eq!(gap.code, "Throttling");
+        assert_eq!(gap.last_good_at, fetched(&first, "b"));
+        assert_eq!(s.missing.len(), 1, "{:#?}", s.missing);
+        // the header age is the oldest data shown: b's
+        assert_eq!(s.data_as_of(), fetched(&first, "b"));
+    }
+
+    #[test]
+    fn nothing_read_keeps_the_whole_last_picture_with_its_ages() {
+        let first = finished_first();
+        let mut b = builder(Some(&first));
+        b.nothing_read(CollectError {
+            service: "sts".into(),
+            operation: "GetCallerIdentity".into(),
+            code: "DispatchFailure".into(),
+            ..CollectError::default()
+        });
+        assert!(b.is_complete(), "nothing more to wait for");
+        let s = b.into_snapshot(true);
+        assert!(!s.complete);
+        assert_eq!(s.nodes.len(), first.nodes.len());
+        assert_eq!(s.accounts, first.accounts);
+        assert!(s.sources.iter().all(|x| !x.ok));
+        assert_eq!(s.data_as_of(), first.data_as_of());
+        assert_eq!(s.missing.len(), 1);
+        assert_eq!(s.missing[0].kind, MissingKind::Organization);
+        assert_eq!(
+            s.missing[0].kept_accounts,
+            vec!["a".to_string(), "b".to_string()]
+        );
+        assert_eq!(s.errors.len(), 1);
+    }
+
+    #[test]
+    fn a_failed_source_and_a_failed_detail_are_listed_separately() {
+        let first = finished_first();
+        let mut b = builder(Some(&first));
+        b.finish_discovery(&discovery(&["a", "b"]), &regions(&["us-east-1"]));
+        // a: nodes not read (kept); b: read, but one certificate's details failed
+        let mut r = result("a", "us-east-1", None);
+        r.errors.push(CollectError {
+            account_id: Some("a".into()),
+            region: Some("us-east-1".into()),
+            service: "ssm".into(),
+            operation: "DescribeInstanceInformation".into(),
+            code: "ThrottlingException".into(),
+            ..CollectError::default()
+        });
+        b.apply(r);
+        let mut r = result(
+            "b",
+            "us-east-1",
+            Some(vec![node("b", "us-east-1", "i-2", 1)]),
+        );
+        r.errors.push(CollectError {
+            account_id: Some("b".into()),
+            region: Some("us-east-1".into()),
+            service: "acm".into(),
+            operation: "DescribeCertificate".into(),
+            code: "InternalFailure".into(),
+            ..CollectError::default()
+        });
+        b.apply(r);
+        let s = b.into_snapshot(true);
+        assert!(!s.complete);
+        let source = s
+            .missing
+            .iter()
+            .find(|m| m.kind == MissingKind::Source)
+            .unwrap();
+        assert_eq!(source.account_id.as_deref(), Some("a"));
+        assert_eq!(source.service.as_deref(), Some(SRC_NODES));
+        assert_eq!(source.code, "ThrottlingException");
+        assert_eq!(source.last_good_at, fetched(&first, "a"));
+        let detail = s
+            .missing
+            .iter()
+            .find(|m| m.kind == MissingKind::Detail)
+            .unwrap();
+        assert_eq!(detail.operation.as_deref(), Some("DescribeCertificate"));
+        assert_eq!(s.missing.len(), 2, "{:#?}", s.missing);
+        assert!(
+            s.nodes.iter().any(|n| n.instance_id == "i-1"),
+            "a's nodes kept"
+        );
+    }
+
+    #[test]
+    fn discovery_gaps_are_carried_and_a_clean_refresh_is_complete_again() {
+        let first = finished_first();
+        let mut b = builder(Some(&first));
+        let mut d = discovery(&["a", "b"]);
+        d.gaps.push(Missing {
+            kind: MissingKind::Ou,
+            ou_id: Some("ou-1".into()),
+            kept_accounts: vec!["b".into()],
+            code: "TooManyRequestsException".into(),
+            ..Missing::default()
+        });
+        d.errors.push(CollectError {
+            service: "organizations".into(),
+            code: "TooManyRequestsException".into(),
+            message: "parent ou-1 (Root/Prod): slow down".into(),
+            ..CollectError::default()
+        });
+        b.finish_discovery(&d, &regions(&["us-east-1"]));
+        b.apply(result("a", "us-east-1", Some(vec![])));
+        b.apply(result("b", "us-east-1", Some(vec![])));
+        let partial = b.into_snapshot(true);
+        assert!(!partial.complete);
+        assert_eq!(partial.missing.len(), 1);
+        assert_eq!(partial.missing[0].kept_accounts, vec!["b".to_string()]);
+        // still in progress: neither complete nor listing gaps yet
+        let mut b = builder(Some(&partial));
+        assert!(!b.snapshot(false).complete && b.snapshot(false).in_progress);
+        b.finish_discovery(&discovery(&["a", "b"]), &regions(&["us-east-1"]));
+        b.apply(result("a", "us-east-1", Some(vec![])));
+        b.apply(result("b", "us-east-1", Some(vec![])));
+        let s = b.into_snapshot(true);
+        assert!(s.complete, "{:#?}", s.missing);
     }
 }

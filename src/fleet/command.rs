@@ -1,6 +1,8 @@
 //! `ssmdeck snapshot [--demo] [scope flags] --format json`: collect the whole fleet once and
-//! print it as JSON on stdout. Exit 0 when anything was collected (per-account errors are
-//! listed in `errors`), 1 when nothing could be, 2 for bad flags or config.
+//! print it as JSON on stdout. Exit [`EXIT_COMPLETE`] when everything was read,
+//! [`EXIT_PARTIAL`] when some part could not be (`complete: false`, `missing` and `errors`
+//! say what and why; stderr names the first gaps), 1 when nothing could be, 2 for bad flags
+//! or config.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -10,6 +12,11 @@ use crate::config::{Config, Paths};
 use crate::model::FleetSnapshot;
 
 use super::{Fleet, FleetError, Scope};
+
+/// Everything was read.
+pub const EXIT_COMPLETE: u8 = 0;
+/// Something was collected, but not everything: the snapshot is partial.
+pub const EXIT_PARTIAL: u8 = 3;
 
 pub fn run(args: &SnapshotArgs, paths: &Paths) -> ExitCode {
     let config = match Config::load(args.scope.config.as_deref(), paths) {
@@ -63,8 +70,13 @@ pub fn run(args: &SnapshotArgs, paths: &Paths) -> ExitCode {
             return ExitCode::FAILURE;
         }
         eprintln!("ssmdeck: {}", summary(&snap));
-        if collected_anything(&snap) {
-            ExitCode::SUCCESS
+        if snap.complete {
+            ExitCode::from(EXIT_COMPLETE)
+        } else if collected_anything(&snap) {
+            for line in describe_missing(&snap, 10) {
+                eprintln!("ssmdeck: {line}");
+            }
+            ExitCode::from(EXIT_PARTIAL)
         } else {
             for e in snap.errors.iter().take(5) {
                 eprintln!(
@@ -116,6 +128,24 @@ pub fn collected_anything(s: &FleetSnapshot) -> bool {
     s.sources.iter().any(|s| s.ok)
 }
 
+/// The first `max` gaps of a partial snapshot, one line each, then "…and N more".
+pub fn describe_missing(s: &FleetSnapshot, max: usize) -> Vec<String> {
+    let mut out = vec![format!(
+        "partial: {} part(s) could not be read (`missing` and `errors` in the JSON):",
+        s.missing.len()
+    )];
+    out.extend(
+        s.missing
+            .iter()
+            .take(max)
+            .map(|m| format!("  {}", crate::text::sanitize(&m.describe()))),
+    );
+    if s.missing.len() > max {
+        out.push(format!("  …and {} more", s.missing.len() - max));
+    }
+    out
+}
+
 /// One line for stderr.
 pub fn summary(s: &FleetSnapshot) -> String {
     let accounts: std::collections::BTreeSet<&str> = s
@@ -125,11 +155,12 @@ pub fn summary(s: &FleetSnapshot) -> String {
         .map(|x| x.account_id.as_str())
         .collect();
     format!(
-        "collected {} nodes and {} certificates from {} account(s) in {} region(s); {} error(s)",
+        "collected {} nodes and {} certificates from {} account(s) in {} region(s); {} error(s); {}",
         s.nodes.len(),
         s.certificates.len(),
         accounts.len(),
         s.regions.len(),
-        s.errors.len()
+        s.errors.len(),
+        if s.complete { "complete" } else { "PARTIAL" }
     )
 }

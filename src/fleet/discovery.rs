@@ -1,10 +1,17 @@
 //! Account discovery: the Organizations tree (roots → OUs, recursively → accounts with
-//! their state), or the config file's explicit account list, or — when Organizations is
-//! not accessible — the caller's own account, with a visible note.
+//! their state), or the config file's explicit account list, or — when Organizations
+//! definitively refuses (`AWSOrganizationsNotInUseException`, `AccessDenied`) — the
+//! caller's own account, with a visible note.
 //!
 //! Organizations is a global service homed in us-east-1: every call goes there, once per
-//! refresh, through the limiter. List pages hold at most 20 items and may come back empty
-//! with a NextToken; we keep paging until the token is gone.
+//! refresh, through the control-plane limiter (a more patient retry budget). List pages
+//! hold at most 20 items and may come back empty with a NextToken; we keep paging until
+//! the token is gone.
+//!
+//! Discovery never shrinks on a transient failure: a parent whose OUs or accounts still
+//! cannot be listed keeps its part of the last good snapshot (listed in `gaps`, with an
+//! error naming the parent), and a tree that cannot be read at all keeps every account
+//! of the last good snapshot.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +20,10 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::AccountEntry;
-use crate::model::{Account, AccountState, CollectError, DiscoverySource, OrgUnit, Organization};
+use crate::model::{
+    Account, AccountState, CollectError, DiscoverySource, FleetSnapshot, Missing, MissingKind,
+    OrgUnit, Organization,
+};
 
 use super::clients::Clients;
 use super::convert::account_from_sdk;
@@ -27,6 +37,9 @@ pub struct Discovery {
     pub organization: Organization,
     pub accounts: Vec<Account>,
     pub errors: Vec<CollectError>,
+    /// Parts of the tree that could not be read; their accounts (`kept_accounts`) come from
+    /// the last good snapshot.
+    pub gaps: Vec<Missing>,
 }
 
 const ORG_PAGE: i32 = 20;
@@ -35,22 +48,32 @@ const MAX_PAGES: usize = 10_000;
 
 /// Discover the accounts. With `emit`, accounts are also sent as soon as their parent's
 /// listing completes (so collection can start before the whole tree is walked); the final
-/// `Discovery` is the complete answer, with the account filter applied.
+/// `Discovery` is the complete answer, with the account filter applied. `prev` is the last
+/// good snapshot: what a transient failure keeps. Fails only when cancelled.
 pub async fn discover(
     scope: &Scope,
     clients: &Clients,
     limiter: &Limiter,
     cancel: &CancellationToken,
     emit: Option<&UnboundedSender<Vec<Account>>>,
+    prev: Option<&FleetSnapshot>,
 ) -> Result<Discovery, Failure> {
     let caller = clients.caller_account.clone();
     let mut d = if !scope.accounts.is_empty() {
         from_config(&scope.accounts)
     } else {
-        match from_organizations(scope, clients, limiter, cancel, emit).await {
+        let org = Org {
+            client: clients.organizations(),
+            limiter,
+            cancel,
+            caller: &caller,
+            region: &scope.organizations_region,
+        };
+        match from_organizations(&org, scope, emit, prev).await {
             Ok(d) => d,
-            Err(f) if f.is_cancelled() => return Err(f),
-            Err(f) => caller_only(&caller, scope, &f),
+            Err((_, f)) if f.is_cancelled() => return Err(f),
+            Err((_, f)) if f.is_definitive_org_refusal() => caller_only(&caller, scope, &f),
+            Err((op, f)) => unreadable_tree(&f, &scope.organizations_region, op, prev),
         }
     };
     if !scope.account_filter.is_empty() {
@@ -71,7 +94,57 @@ pub async fn discover(
     Ok(d)
 }
 
-/// The caller's account only, with a note saying why.
+/// The tree could not be read at all (after the patient retries) and the failure is
+/// transient: every account of the last good snapshot stays, with one error saying so.
+/// Never the caller-only fallback: that would shrink the organization to one account.
+fn unreadable_tree(
+    f: &Failure,
+    region: &str,
+    operation: &str,
+    prev: Option<&FleetSnapshot>,
+) -> Discovery {
+    let (organization, accounts, as_of) = match prev {
+        Some(p) => (p.organization.clone(), p.accounts.clone(), p.data_as_of()),
+        None => (
+            Organization {
+                source: DiscoverySource::Organizations,
+                ..Organization::default()
+            },
+            Vec::new(),
+            None,
+        ),
+    };
+    let mut error = f.to_collect_error(None, Some(region), "organizations", operation);
+    let kept = if accounts.is_empty() {
+        "no earlier snapshot to show".to_string()
+    } else {
+        format!(
+            "showing the {} account(s) of the last good snapshot",
+            accounts.len()
+        )
+    };
+    error.message = format!(
+        "the organization tree could not be read ({kept}): {}",
+        f.message
+    );
+    let gap = Missing {
+        kind: MissingKind::Organization,
+        service: Some("organizations".into()),
+        operation: Some(error.operation.clone()),
+        kept_accounts: accounts.iter().map(|a| a.id.clone()).collect(),
+        code: f.code.clone(),
+        last_good_at: as_of,
+        ..Missing::default()
+    };
+    Discovery {
+        organization,
+        accounts,
+        errors: vec![error],
+        gaps: vec![gap],
+    }
+}
+
+/// The caller's account only, with a note saying why (a definitive refusal only).
 fn caller_only(caller: &str, scope: &Scope, f: &Failure) -> Discovery {
     let why = match (f.kind, f.code.as_str()) {
         (_, "AWSOrganizationsNotInUseException") => "the account is not in an organization".into(),
@@ -115,6 +188,7 @@ fn caller_only(caller: &str, scope: &Scope, f: &Failure) -> Discovery {
             ..Account::default()
         }],
         errors,
+        gaps: Vec::new(),
     }
 }
 
@@ -173,29 +247,72 @@ pub fn from_config(entries: &[AccountEntry]) -> Discovery {
         },
         accounts,
         errors: Vec::new(),
+        gaps: Vec::new(),
     }
 }
 
+/// What every Organizations call needs.
+struct Org<'a> {
+    client: aws_sdk_organizations::Client,
+    limiter: &'a Limiter,
+    cancel: &'a CancellationToken,
+    caller: &'a str,
+    region: &'a str,
+}
+
+/// The error of one parent whose listing failed: it names the parent (id, name, path).
+fn parent_error(f: &Failure, region: &str, operation: &str, parent: &OrgUnit) -> CollectError {
+    let mut e = f.to_collect_error(None, Some(region), "organizations", operation);
+    e.message = format!(
+        "parent {} ({}): {}",
+        parent.id,
+        if parent.path.is_empty() {
+            &parent.name
+        } else {
+            &parent.path
+        },
+        f.message
+    );
+    e
+}
+
+/// The child OUs of `parent` in the last good snapshot, and all their descendants.
+fn prev_subtree<'a>(prev: Option<&'a FleetSnapshot>, parent: &OrgUnit) -> Vec<&'a OrgUnit> {
+    let Some(p) = prev else { return Vec::new() };
+    let mut out: Vec<&OrgUnit> = Vec::new();
+    let mut frontier = vec![parent.id.as_str()];
+    while let Some(id) = frontier.pop() {
+        for u in p.organization.units.iter() {
+            if u.parent_id.as_deref() == Some(id) && !out.iter().any(|x| x.id == u.id) {
+                out.push(u);
+                frontier.push(u.id.as_str());
+            }
+        }
+    }
+    out
+}
+
 async fn from_organizations(
+    org: &Org<'_>,
     scope: &Scope,
-    clients: &Clients,
-    limiter: &Limiter,
-    cancel: &CancellationToken,
     emit: Option<&UnboundedSender<Vec<Account>>>,
-) -> Result<Discovery, Failure> {
-    let org = clients.organizations();
-    let caller = clients.caller_account.clone();
-    let region = scope.organizations_region.clone();
-    let key = |api: &'static str| ApiKey::new(&caller, &region, api);
+    prev: Option<&FleetSnapshot>,
+) -> Result<Discovery, (&'static str, Failure)> {
+    let client = &org.client;
+    let (limiter, cancel) = (org.limiter, org.cancel);
+    let region = org.region.to_string();
+    let key = |api: &'static str| ApiKey::new(org.caller, &region, api);
 
     let described = limiter
         .call(&key("DescribeOrganization"), cancel, || async {
-            org.describe_organization()
+            client
+                .describe_organization()
                 .send()
                 .await
                 .map_err(|e| Failure::from_sdk(&e))
         })
-        .await?;
+        .await
+        .map_err(|f| ("DescribeOrganization", f))?;
     let o = described.organization();
     let mut organization = Organization {
         id: o.and_then(|o| o.id()).map(str::to_string),
@@ -212,9 +329,9 @@ async fn from_organizations(
         let page = limiter
             .call(&key("ListRoots"), cancel, || {
                 let t = token.clone();
-                let org = org.clone();
                 async move {
-                    org.list_roots()
+                    client
+                        .list_roots()
                         .max_results(ORG_PAGE)
                         .set_next_token(t)
                         .send()
@@ -222,7 +339,8 @@ async fn from_organizations(
                         .map_err(|e| Failure::from_sdk(&e))
                 }
             })
-            .await?;
+            .await
+            .map_err(|f| ("ListRoots", f))?;
         for r in page.roots() {
             if let Some(id) = r.id() {
                 let name = r.name().filter(|n| !n.is_empty()).unwrap_or("Root");
@@ -242,21 +360,34 @@ async fn from_organizations(
 
     // Walk the tree without level barriers: a parent's children are listed as soon as the
     // parent's own listing is done, and its accounts are emitted at once.
-    let mut accounts = Vec::new();
+    let mut accounts: Vec<Account> = Vec::new();
+    let mut kept: Vec<Account> = Vec::new();
     let mut errors = Vec::new();
+    let mut gaps: Vec<Missing> = Vec::new();
+    let as_of = prev.and_then(|p| p.data_as_of());
+    let wanted =
+        |a: &Account| scope.account_filter.is_empty() || scope.account_filter.contains(&a.id);
+    let send = |list: Vec<Account>| {
+        if let Some(tx) = emit {
+            let list: Vec<Account> = list.into_iter().filter(|a| wanted(a)).collect();
+            if !list.is_empty() {
+                let _ = tx.send(list);
+            }
+        }
+    };
     let walk = |parent: OrgUnit, depth: usize| {
-        let org = org.clone();
-        let caller = caller.clone();
         let region = region.clone();
         async move {
-            let ous = list_ous(&org, limiter, cancel, &caller, &region, &parent);
-            let accts = list_accounts(&org, limiter, cancel, &caller, &region, &parent);
+            let ous = list_ous(org, &region, &parent);
+            let accts = list_accounts(org, &region, &parent);
             let (ous, accts) = tokio::join!(ous, accts);
             (parent, depth, ous, accts)
         }
     };
     let mut pending = FuturesUnordered::new();
+    let mut walked: std::collections::HashSet<String> = Default::default();
     for r in &roots {
+        walked.insert(r.id.clone());
         pending.push(walk(r.clone(), 1));
     }
     organization.units.extend(roots);
@@ -264,21 +395,45 @@ async fn from_organizations(
         match ous {
             Ok(children) => {
                 for c in children {
-                    if depth < 64 {
+                    if depth < 64 && walked.insert(c.id.clone()) {
                         pending.push(walk(c.clone(), depth + 1));
                     }
                     organization.units.push(c);
                 }
             }
-            Err(f) if f.is_cancelled() => return Err(f),
+            Err(f) if f.is_cancelled() => return Err(("ListOrganizationalUnitsForParent", f)),
             // the root itself refused: not the management account or a delegated admin
-            Err(f) if depth == 1 && f.kind == FailureKind::Denied => return Err(f),
-            Err(f) => errors.push(f.to_collect_error(
-                None,
-                Some(&region),
-                "organizations",
-                "ListOrganizationalUnitsForParent",
-            )),
+            Err(f) if depth == 1 && f.kind == FailureKind::Denied => {
+                return Err(("ListOrganizationalUnitsForParent", f));
+            }
+            Err(f) => {
+                let op = "ListOrganizationalUnitsForParent";
+                errors.push(parent_error(&f, &region, op, &parent));
+                // the last good subtree of OUs stays and is still walked (their accounts
+                // may well be listable; a listing that fails there is its own gap)
+                let subtree = prev_subtree(prev, &parent);
+                for u in subtree {
+                    if u.parent_id.as_deref() == Some(parent.id.as_str())
+                        && depth < 64
+                        && walked.insert(u.id.clone())
+                    {
+                        pending.push(walk(u.clone(), depth + 1));
+                    }
+                    if !organization.units.iter().any(|x| x.id == u.id) {
+                        organization.units.push(u.clone());
+                    }
+                }
+                gaps.push(Missing {
+                    kind: MissingKind::Ou,
+                    service: Some("organizations".into()),
+                    operation: Some(op.into()),
+                    ou_id: Some(parent.id.clone()),
+                    ou_name: Some(parent.name.clone()),
+                    code: f.code.clone(),
+                    last_good_at: as_of,
+                    ..Missing::default()
+                });
+            }
         }
         match accts {
             Ok(list) => {
@@ -286,53 +441,64 @@ async fn from_organizations(
                     .iter()
                     .filter_map(|a| account_from_sdk(a, &parent.id, &parent.path))
                     .collect();
-                if let Some(tx) = emit {
-                    let wanted: Vec<Account> = found
-                        .iter()
-                        .filter(|a| {
-                            scope.account_filter.is_empty() || scope.account_filter.contains(&a.id)
-                        })
-                        .cloned()
-                        .collect();
-                    if !wanted.is_empty() {
-                        let _ = tx.send(wanted);
-                    }
-                }
+                send(found.clone());
                 accounts.extend(found);
             }
-            Err(f) if f.is_cancelled() => return Err(f),
-            Err(f) if depth == 1 && f.kind == FailureKind::Denied => return Err(f),
-            Err(f) => errors.push(f.to_collect_error(
-                None,
-                Some(&region),
-                "organizations",
-                "ListAccountsForParent",
-            )),
+            Err(f) if f.is_cancelled() => return Err(("ListAccountsForParent", f)),
+            Err(f) if depth == 1 && f.kind == FailureKind::Denied => {
+                return Err(("ListAccountsForParent", f));
+            }
+            Err(f) => {
+                let op = "ListAccountsForParent";
+                errors.push(parent_error(&f, &region, op, &parent));
+                // the parent's accounts of the last good snapshot stay (and are read)
+                let here: Vec<Account> = prev
+                    .map(|p| {
+                        p.accounts
+                            .iter()
+                            .filter(|a| a.ou_id.as_deref() == Some(parent.id.as_str()))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                gaps.push(Missing {
+                    kind: MissingKind::Ou,
+                    service: Some("organizations".into()),
+                    operation: Some(op.into()),
+                    ou_id: Some(parent.id.clone()),
+                    ou_name: Some(parent.name.clone()),
+                    kept_accounts: here.iter().map(|a| a.id.clone()).collect(),
+                    code: f.code.clone(),
+                    last_good_at: as_of,
+                    ..Missing::default()
+                });
+                send(here.clone());
+                kept.extend(here);
+            }
         }
     }
     drop(pending);
+    // accounts kept from the last good snapshot, unless listed fresh elsewhere (moved)
+    let fresh: std::collections::HashSet<String> = accounts.iter().map(|a| a.id.clone()).collect();
+    accounts.extend(kept.into_iter().filter(|a| !fresh.contains(&a.id)));
     // parents before children
     organization
         .units
         .sort_by_key(|u| (u.path.matches('/').count(), u.path.clone()));
     accounts.sort_by(|a, b| a.ou_path.cmp(&b.ou_path).then(a.name.cmp(&b.name)));
-    accounts.dedup_by(|a, b| a.id == b.id);
+    let mut seen = std::collections::HashSet::new();
+    accounts.retain(|a| seen.insert(a.id.clone()));
     Ok(Discovery {
         organization,
         accounts,
         errors,
+        gaps,
     })
 }
 
-async fn list_ous(
-    org: &aws_sdk_organizations::Client,
-    limiter: &Limiter,
-    cancel: &CancellationToken,
-    caller: &str,
-    region: &str,
-    parent: &OrgUnit,
-) -> Result<Vec<OrgUnit>, Failure> {
-    let key = ApiKey::new(caller, region, "ListOrganizationalUnitsForParent");
+async fn list_ous(org: &Org<'_>, region: &str, parent: &OrgUnit) -> Result<Vec<OrgUnit>, Failure> {
+    let key = ApiKey::new(org.caller, region, "ListOrganizationalUnitsForParent");
+    let (limiter, cancel) = (org.limiter, org.cancel);
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
@@ -340,7 +506,8 @@ async fn list_ous(
             .call(&key, cancel, || {
                 let t = token.clone();
                 async move {
-                    org.list_organizational_units_for_parent()
+                    org.client
+                        .list_organizational_units_for_parent()
                         .parent_id(&parent.id)
                         .max_results(ORG_PAGE)
                         .set_next_token(t)
@@ -371,14 +538,12 @@ async fn list_ous(
 }
 
 async fn list_accounts(
-    org: &aws_sdk_organizations::Client,
-    limiter: &Limiter,
-    cancel: &CancellationToken,
-    caller: &str,
+    org: &Org<'_>,
     region: &str,
     parent: &OrgUnit,
 ) -> Result<Vec<aws_sdk_organizations::types::Account>, Failure> {
-    let key = ApiKey::new(caller, region, "ListAccountsForParent");
+    let key = ApiKey::new(org.caller, region, "ListAccountsForParent");
+    let (limiter, cancel) = (org.limiter, org.cancel);
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
@@ -386,7 +551,8 @@ async fn list_accounts(
             .call(&key, cancel, || {
                 let t = token.clone();
                 async move {
-                    org.list_accounts_for_parent()
+                    org.client
+                        .list_accounts_for_parent()
                         .parent_id(&parent.id)
                         .max_results(ORG_PAGE)
                         .set_next_token(t)
@@ -480,5 +646,79 @@ mod tests {
         let d = caller_only("123456789012", &Scope::default(), &throttled);
         assert_eq!(d.errors.len(), 1);
         assert_eq!(d.errors[0].service, "organizations");
+    }
+
+    fn prev_snapshot() -> FleetSnapshot {
+        let unit = |id: &str, parent: Option<&str>, path: &str| OrgUnit {
+            id: id.into(),
+            name: path.rsplit('/').next().unwrap().into(),
+            parent_id: parent.map(str::to_string),
+            path: path.into(),
+        };
+        let acct = |id: &str, ou: &str| Account {
+            id: id.into(),
+            name: id.into(),
+            ou_id: Some(ou.into()),
+            ..Account::default()
+        };
+        FleetSnapshot {
+            organization: Organization {
+                source: DiscoverySource::Organizations,
+                units: vec![
+                    unit("r-1", None, "Root"),
+                    unit("ou-w", Some("r-1"), "Root/Workloads"),
+                    unit("ou-p", Some("ou-w"), "Root/Workloads/Prod"),
+                    unit("ou-s", Some("r-1"), "Root/Security"),
+                ],
+                ..Organization::default()
+            },
+            accounts: vec![acct("1", "r-1"), acct("2", "ou-p"), acct("3", "ou-s")],
+            ..FleetSnapshot::default()
+        }
+    }
+
+    #[test]
+    fn an_unreadable_tree_keeps_every_account_of_the_last_snapshot() {
+        let prev = prev_snapshot();
+        let f = Failure::new(FailureKind::Throttled, "TooManyRequestsException", "slow");
+        let d = unreadable_tree(&f, "us-east-1", "ListRoots", Some(&prev));
+        assert_eq!(d.accounts, prev.accounts);
+        assert_eq!(d.organization.source, DiscoverySource::Organizations);
+        assert_eq!(d.errors.len(), 1);
+        assert_eq!(d.errors[0].operation, "ListRoots");
+        assert!(
+            d.errors[0]
+                .message
+                .contains("3 account(s) of the last good snapshot")
+        );
+        assert_eq!(d.gaps[0].kind, MissingKind::Organization);
+        assert_eq!(d.gaps[0].kept_accounts.len(), 3);
+        // nothing to keep: no accounts, but the gap and the error still say it
+        let d = unreadable_tree(&f, "us-east-1", "DescribeOrganization", None);
+        assert!(d.accounts.is_empty());
+        assert_eq!(d.gaps.len(), 1);
+        assert_ne!(d.organization.source, DiscoverySource::CallerOnly);
+    }
+
+    #[test]
+    fn a_parent_error_names_the_parent_and_its_subtree_is_known() {
+        let prev = prev_snapshot();
+        let w = &prev.organization.units[1];
+        let f = Failure::new(FailureKind::Throttled, "TooManyRequestsException", "slow");
+        let e = parent_error(&f, "us-east-1", "ListAccountsForParent", w);
+        assert_eq!(e.operation, "ListAccountsForParent");
+        assert!(
+            e.message.starts_with("parent ou-w (Root/Workloads): "),
+            "{}",
+            e.message
+        );
+        let sub: Vec<&str> = prev_subtree(Some(&prev), w)
+            .iter()
+            .map(|u| u.id.as_str())
+            .collect();
+        assert_eq!(sub, vec!["ou-p"]);
+        let root = &prev.organization.units[0];
+        assert_eq!(prev_subtree(Some(&prev), root).len(), 3);
+        assert!(prev_subtree(None, root).is_empty());
     }
 }

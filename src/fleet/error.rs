@@ -162,7 +162,27 @@ pub fn classify_code(code: &str, status: Option<u16>) -> FailureKind {
     }
 }
 
+/// Whether an error code (as recorded in a `CollectError`) says "try again later":
+/// throttling, 5xx, timeouts, connection failures. The console retries sooner after those.
+pub fn is_transient_code(code: &str) -> bool {
+    THROTTLING_CODES.contains(&code)
+        || TRANSIENT_CODES.contains(&code)
+        || matches!(code, "Timeout" | "DispatchFailure" | "CredentialsTimeout")
+}
+
 impl Failure {
+    /// The definitive answers of Organizations that make ssmdeck fall back to the caller's
+    /// own account: not in an organization (`AWSOrganizationsNotInUseException`), not
+    /// allowed to list it (`AccessDenied…`), or an endpoint that does not implement it (an
+    /// emulator's unknown-operation answer). Throttling, 5xx, timeouts, connection refused
+    /// and credential trouble are transient and never shrink the picture.
+    pub fn is_definitive_org_refusal(&self) -> bool {
+        matches!(
+            self.kind,
+            FailureKind::Denied | FailureKind::Client | FailureKind::Unparsed
+        )
+    }
+
     pub fn new(kind: FailureKind, code: impl Into<String>, message: impl Into<String>) -> Self {
         Failure {
             kind,
@@ -471,6 +491,37 @@ mod tests {
             classify_code("ValidationException", Some(400)),
             FailureKind::Client
         );
+    }
+
+    #[test]
+    fn transient_codes_are_told_from_definitive_ones() {
+        for c in [
+            "TooManyRequestsException",
+            "ThrottlingException",
+            "InternalFailure",
+            "DispatchFailure",
+            "Timeout",
+        ] {
+            assert!(is_transient_code(c), "{c}");
+        }
+        for c in [
+            "AccessDenied",
+            "AWSOrganizationsNotInUseException",
+            "ValidationException",
+        ] {
+            assert!(!is_transient_code(c), "{c}");
+        }
+        let refused = |code: &str| Failure::new(classify_code(code, Some(400)), code, "");
+        assert!(refused("AWSOrganizationsNotInUseException").is_definitive_org_refusal());
+        assert!(refused("AccessDeniedException").is_definitive_org_refusal());
+        assert!(!refused("TooManyRequestsException").is_definitive_org_refusal());
+        assert!(!refused("ServiceException").is_definitive_org_refusal());
+        let refused_conn = Failure::new(FailureKind::Transient, "DispatchFailure", "refused");
+        assert!(!refused_conn.is_definitive_org_refusal());
+        let timeout = Failure::timeout(std::time::Duration::from_secs(20));
+        assert!(!timeout.is_definitive_org_refusal());
+        // an emulator without Organizations: retrying cannot help
+        assert!(refused("UnknownOperationException").is_definitive_org_refusal());
     }
 
     #[test]

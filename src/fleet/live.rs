@@ -2,6 +2,11 @@
 //! then one every interval (counted from the end of the previous one), and on demand; a
 //! new on-demand refresh cancels the one in flight (its partial data stays on screen, the
 //! new refresh starts from it). Node loads and node refreshes run alongside.
+//!
+//! It heals by itself: a refresh that hit transient failures (throttling, 5xx, timeouts,
+//! AWS unreachable) is retried after `Scope::heal_after`, doubling up to the interval,
+//! without a keypress. The cache on disk is replaced only by a snapshot that loses nothing
+//! it shows ([`cache::may_replace`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,11 +15,22 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::model::{FleetUpdate, NodeKey};
+use crate::model::{FleetSnapshot, FleetUpdate, NodeKey};
 
 use super::Fleet;
 use super::cache;
+use super::error::is_transient_code;
 use super::refresh::{Refreshed, run_refresh};
+
+/// Where the feed's first picture comes from.
+pub(crate) enum CacheMode {
+    /// No cache: neither read nor written.
+    Off,
+    /// Read the scope's cache file first, then write it.
+    Load,
+    /// Already read (and shown) by the caller: use it as the base, then write the file.
+    Loaded(Option<Box<cache::Cached>>),
+}
 
 enum Cmd {
     Refresh,
@@ -71,13 +87,31 @@ impl FleetHandle {
 pub(crate) fn start(
     fleet: Fleet,
     interval: Duration,
-    use_cache: bool,
+    cache: CacheMode,
 ) -> (UnboundedReceiver<FleetUpdate>, FleetHandle) {
     let (out, rx) = unbounded_channel();
     let (tx, cmds) = unbounded_channel();
     let stop = CancellationToken::new();
-    tokio::spawn(run(fleet, interval, use_cache, out, cmds, stop.clone()));
+    tokio::spawn(run(fleet, interval, cache, out, cmds, stop.clone()));
     (rx, FleetHandle { tx, stop })
+}
+
+/// When to refresh next after a finished one: the interval, or sooner (with backoff) when
+/// it hit transient failures. `streak` counts such refreshes in a row.
+pub fn next_delay(
+    snap: &FleetSnapshot,
+    interval: Duration,
+    heal: Duration,
+    streak: &mut u32,
+) -> Duration {
+    let transient = snap.errors.iter().any(|e| is_transient_code(&e.code));
+    if snap.complete || !transient {
+        *streak = 0;
+        return interval;
+    }
+    let d = heal.saturating_mul(1u32 << (*streak).min(16)).min(interval);
+    *streak += 1;
+    d
 }
 
 struct Running {
@@ -100,29 +134,45 @@ fn spawn_refresh(
 async fn run(
     fleet: Fleet,
     interval: Duration,
-    use_cache: bool,
+    cache: CacheMode,
     out: UnboundedSender<FleetUpdate>,
     mut cmds: UnboundedReceiver<Cmd>,
     stop: CancellationToken,
 ) {
-    let cache_path = if use_cache {
-        fleet.inner.scope.cache_file.clone()
-    } else {
-        None
+    let cache_path = match cache {
+        CacheMode::Off => None,
+        _ => fleet.inner.scope.cache_file.clone(),
     };
-    if let Some(path) = &cache_path {
-        let p = path.clone();
-        if let Ok(Some(cached)) = tokio::task::spawn_blocking(move || cache::load(&p)).await {
-            // the aggregates stored with it: the first frame needs no recomputation
+    // what the file on disk shows: a partial snapshot never replaces more than it has
+    let mut on_disk: Option<Arc<FleetSnapshot>> = None;
+    match cache {
+        CacheMode::Load => {
+            if let Some(path) = &cache_path {
+                let p = path.clone();
+                if let Ok(Some(cached)) = tokio::task::spawn_blocking(move || cache::load(&p)).await
+                {
+                    // the aggregates stored with it: the first frame needs no recomputation
+                    let snap = Arc::new(cached.snapshot);
+                    fleet.inner.set_last(snap.clone());
+                    on_disk = Some(snap.clone());
+                    let _ = out.send(FleetUpdate::Snapshot {
+                        snapshot: snap,
+                        aggregates: Arc::new(cached.aggregates),
+                    });
+                }
+            }
+        }
+        CacheMode::Loaded(Some(cached)) => {
+            // already on screen: the base of the first refresh
             let snap = Arc::new(cached.snapshot);
             fleet.inner.set_last(snap.clone());
-            let _ = out.send(FleetUpdate::Snapshot {
-                snapshot: snap,
-                aggregates: Arc::new(cached.aggregates),
-            });
+            on_disk = Some(snap);
         }
+        CacheMode::Loaded(None) | CacheMode::Off => {}
     }
 
+    let scope = fleet.inner.scope.clone();
+    let mut streak = 0u32;
     let mut running: Option<Running> = Some(spawn_refresh(&fleet, &out, &stop));
     let mut next_at: Option<tokio::time::Instant> = None;
     loop {
@@ -134,11 +184,16 @@ async fn run(
                 Some(Cmd::Refresh) => {
                     if let Some(r) = running.take() {
                         r.cancel.cancel();
-                        // its partial results are already published; the new one starts from them
-                        if let Ok(done) = r.task.await
-                            && !done.snapshot.nodes.is_empty()
-                        {
-                            fleet.inner.set_last(done.snapshot);
+                        match r.task.await {
+                            // it had finished already: kept (and cached) like any other
+                            Ok(done) if !done.cancelled => {
+                                keep(&fleet, &done, cache_path.as_ref(), &mut on_disk);
+                            }
+                            // its partial results are already published; the new one starts from them
+                            Ok(done) if !done.snapshot.nodes.is_empty() => {
+                                fleet.inner.set_last(done.snapshot);
+                            }
+                            _ => {}
                         }
                     }
                     running = Some(spawn_refresh(&fleet, &out, &stop));
@@ -171,13 +226,20 @@ async fn run(
                 if let Ok(done) = done
                     && !done.cancelled
                 {
-                    fleet.inner.set_last(done.snapshot.clone());
-                    if let Some(path) = cache_path.clone() {
-                        let (snap, agg) = (done.snapshot.clone(), done.aggregates.clone());
-                        tokio::task::spawn_blocking(move || {
-                            if let Err(e) = cache::save(&path, &snap, &agg) {
-                                tracing::warn!(path = %path.display(), error = %e, "cannot write the snapshot cache");
-                            }
+                    keep(&fleet, &done, cache_path.as_ref(), &mut on_disk);
+                    let snap = &done.snapshot;
+                    let delay = next_delay(snap, interval, scope.heal_after, &mut streak);
+                    next_at = Some(tokio::time::Instant::now() + delay);
+                    if delay < interval {
+                        tracing::info!(?delay, errors = snap.errors.len(), "partial refresh: retrying sooner");
+                        let n = snap.missing.len();
+                        let first = snap.missing.first().map(|m| m.describe()).unwrap_or_default();
+                        let _ = out.send(FleetUpdate::Notice {
+                            message: format!(
+                                "partial refresh: {n} part(s) not read, last good data kept ({first}); retrying in {} s",
+                                delay.as_secs().max(1)
+                            ),
+                            is_error: true,
                         });
                     }
                 }
@@ -192,6 +254,32 @@ async fn run(
         r.cancel.cancel();
         r.task.abort();
     }
+}
+
+/// A finished refresh: the base of the next one, and written to the cache unless it would
+/// replace a fuller picture there.
+fn keep(
+    fleet: &Fleet,
+    done: &Refreshed,
+    cache_path: Option<&std::path::PathBuf>,
+    on_disk: &mut Option<Arc<FleetSnapshot>>,
+) {
+    let snap = done.snapshot.clone();
+    fleet.inner.set_last(snap.clone());
+    let Some(path) = cache_path.cloned() else {
+        return;
+    };
+    if !cache::may_replace(&snap, on_disk.as_deref()) {
+        tracing::info!("partial refresh: the fuller cached snapshot is kept on disk");
+        return;
+    }
+    *on_disk = Some(snap.clone());
+    let agg = done.aggregates.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = cache::save(&path, &snap, &agg) {
+            tracing::warn!(path = %path.display(), error = %e, "cannot write the snapshot cache");
+        }
+    });
 }
 
 async fn sleep_until_opt(at: Option<tokio::time::Instant>) {

@@ -68,6 +68,9 @@ pub(crate) struct Inner {
     pub(crate) scope: Arc<Scope>,
     pub(crate) clients: Clients,
     pub(crate) limiter: Arc<Limiter>,
+    /// Organizations and STS calls: their own pool and a more patient retry budget
+    /// (`Scope::control_retry`), so a throttled control plane never hides OUs or accounts.
+    pub(crate) control: Arc<Limiter>,
     pub(crate) caller: CallerIdentity,
     /// Regions actually read (the scope's, or the profile's region).
     pub(crate) regions: Vec<String>,
@@ -97,13 +100,21 @@ impl Fleet {
                 ..RetryPolicy::default()
             },
         ));
+        let control = Arc::new(Limiter::new(
+            scope.concurrency.clamp(1, 16),
+            scope.rate_limit_tps,
+            RetryPolicy {
+                max_attempts: scope.control_retry.max_attempts.max(1),
+                ..scope.control_retry
+            },
+        ));
         let home = base
             .region()
             .map(|r| r.to_string())
             .unwrap_or_else(|| "us-east-1".into());
         let sts = aws_sdk_sts::Client::new(&base);
         let cancel = CancellationToken::new();
-        let who = limiter
+        let who = control
             .call(
                 &ApiKey::new("caller", &home, "GetCallerIdentity"),
                 &cancel,
@@ -152,6 +163,7 @@ impl Fleet {
                 scope,
                 clients,
                 limiter,
+                control,
                 caller,
                 regions,
                 last: RwLock::new(None),
@@ -177,25 +189,22 @@ impl Fleet {
         self.inner.last_snapshot()
     }
 
-    /// API calls made so far (every attempt), retries and throttled answers.
-    /// Time the pool's permits were held so far, summed over calls.
+    /// Time the pools' permits were held so far, summed over calls.
     pub fn pool_busy(&self) -> std::time::Duration {
-        std::time::Duration::from_micros(
-            self.inner
-                .limiter
-                .stats
-                .busy_us
-                .load(std::sync::atomic::Ordering::Relaxed),
-        )
+        use std::sync::atomic::Ordering::Relaxed;
+        let busy = |l: &Limiter| l.stats.busy_us.load(Relaxed);
+        std::time::Duration::from_micros(busy(&self.inner.limiter) + busy(&self.inner.control))
     }
 
+    /// API calls made so far (every attempt), retries and throttled answers, data and
+    /// control plane together.
     pub fn call_stats(&self) -> (u64, u64, u64) {
         use std::sync::atomic::Ordering::Relaxed;
-        let s = &self.inner.limiter.stats;
+        let (d, c) = (&self.inner.limiter.stats, &self.inner.control.stats);
         (
-            s.calls.load(Relaxed),
-            s.retries.load(Relaxed),
-            s.throttled.load(Relaxed),
+            d.calls.load(Relaxed) + c.calls.load(Relaxed),
+            d.retries.load(Relaxed) + c.retries.load(Relaxed),
+            d.throttled.load(Relaxed) + c.throttled.load(Relaxed),
         )
     }
 
@@ -227,7 +236,27 @@ impl Fleet {
         interval: Duration,
         cache: bool,
     ) -> (UnboundedReceiver<FleetUpdate>, FleetHandle) {
-        live::start(self.clone(), interval, cache)
+        let mode = if cache {
+            live::CacheMode::Load
+        } else {
+            live::CacheMode::Off
+        };
+        live::start(self.clone(), interval, mode)
+    }
+
+    /// Like [`Fleet::start_live`] with the cache on, when the caller already read (and
+    /// showed) the cache before connecting ([`cache::load_for`]): it becomes the base of
+    /// the first refresh and is not sent again.
+    pub fn start_live_after_cache(
+        &self,
+        interval: Duration,
+        cached: Option<cache::Cached>,
+    ) -> (UnboundedReceiver<FleetUpdate>, FleetHandle) {
+        live::start(
+            self.clone(),
+            interval,
+            live::CacheMode::Loaded(cached.map(Box::new)),
+        )
     }
 
     /// An SSM client for one account and region, with that account's credentials (checked).
@@ -263,7 +292,7 @@ impl Fleet {
         let acct = self.inner.clients.account(account_id).await;
         let home = self.inner.clients.home_region();
         self.inner
-            .limiter
+            .control
             .call(
                 &ApiKey::new(account_id, &home, "AssumeRole"),
                 &CancellationToken::new(),

@@ -57,10 +57,13 @@ pub(crate) async fn run_refresh(
     let home = inner.clients.home_region();
 
     // 1. the caller's credentials, checked with STS (an expired session shows up here):
-    //    one clear message instead of a stack of per-account errors
+    //    one clear message instead of a stack of per-account errors. When even this fails
+    //    (after the control plane's patient retries: AWS unreachable, STS throttled out),
+    //    nothing is read: the last good snapshot stays whole, with its ages, marked not read.
     let sts = inner.clients.sts();
     let caller_key = ApiKey::new(&inner.caller.account_id, &home, "GetCallerIdentity");
-    let checked = limiter
+    let checked = inner
+        .control
         .call(&caller_key, &cancel, || {
             let sts = sts.clone();
             async move {
@@ -73,18 +76,34 @@ pub(crate) async fn run_refresh(
         .await;
     match checked {
         Err(f) if f.is_cancelled() => return finish(b, tx, true),
-        Err(f) if f.kind == FailureKind::Credentials => {
-            b.add_global_error(f.to_collect_error(None, Some(&home), "sts", "GetCallerIdentity"));
-            notice_credentials(inner, tx, &f);
+        Err(f) => {
+            let mut e = f.to_collect_error(None, Some(&home), "sts", "GetCallerIdentity");
+            if f.kind == FailureKind::Credentials {
+                notice_credentials(inner, tx, &f);
+            } else {
+                e.message = format!(
+                    "AWS could not be reached; the last good data is kept: {}",
+                    f.message
+                );
+                tracing::warn!(code = %f.code, "refresh: STS GetCallerIdentity failed");
+            }
+            b.nothing_read(e);
             return finish(b, tx, false);
         }
-        // anything else (network, throttling) shows up again, per account, below
-        _ => {}
+        Ok(_) => {}
     }
 
-    // 2. discovery, streaming accounts: collection starts as soon as an account is known
+    // 2. discovery, streaming accounts: collection starts as soon as an account is known;
+    //    a part of the tree that cannot be read keeps its accounts of the last snapshot
     let (acc_tx, mut acc_rx) = unbounded_channel::<Vec<crate::model::Account>>();
-    let disc = discover(scope, &inner.clients, &limiter, &cancel, Some(&acc_tx));
+    let disc = discover(
+        scope,
+        &inner.clients,
+        &inner.control,
+        &cancel,
+        Some(&acc_tx),
+        prev.as_deref(),
+    );
     tokio::pin!(disc);
     let mut discovering = true;
 
@@ -126,17 +145,8 @@ pub(crate) async fn run_refresh(
                             last_pub = tokio::time::Instant::now();
                         }
                     }
-                    Err(f) => {
-                        if !f.is_cancelled() {
-                            b.add_global_error(f.to_collect_error(
-                                None,
-                                Some(&scope.organizations_region),
-                                "organizations",
-                                "Discover",
-                            ));
-                        }
-                        b.discovery_failed();
-                    }
+                    // cancelled (discovery fails for nothing else)
+                    Err(_) => b.discovery_failed(),
                 }
             }
             Some(found) = acc_rx.recv() => {
@@ -154,7 +164,7 @@ pub(crate) async fn run_refresh(
                             b.account_failed(&account, error);
                         }
                         // the caller's credentials are the problem: one error is enough
-                        Some(_) => b.account_failed_quietly(&account),
+                        Some(f) => b.account_failed_quietly(&account, &f.code),
                         None => b.account_failed(&account, error),
                     }
                 }
@@ -194,8 +204,9 @@ impl Spawner {
         tasks.spawn(async move {
             let acct = inner.clients.account(&account).await;
             let key = ApiKey::new(&account, &home, "AssumeRole");
-            let got = ctx
-                .limiter
+            // the control plane's patient budget: a throttled AssumeRole never drops an account
+            let got = inner
+                .control
                 .call(&key, &ctx.cancel, || async {
                     acct.creds
                         .get()
@@ -250,7 +261,8 @@ fn finish(
     tx: Option<&UnboundedSender<FleetUpdate>>,
     cancelled: bool,
 ) -> Refreshed {
-    // a cancelled refresh publishes nothing more: the newer one takes over
+    // a cancelled refresh publishes nothing more: the newer one takes over; a finished one
+    // is `complete` only when it read everything (else partial, with `missing`)
     let (snapshot, aggregates) = b.publish_final(!cancelled, if cancelled { None } else { tx });
     Refreshed {
         snapshot,

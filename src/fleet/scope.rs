@@ -55,6 +55,12 @@ pub struct Scope {
     pub call_timeout: Duration,
     /// Attempts per call, retries on throttling / 5xx / timeouts included.
     pub max_attempts: u32,
+    /// The more patient budget of the control-plane calls (Organizations, STS): few calls
+    /// whose failure would hide whole OUs or accounts.
+    pub control_retry: super::limiter::RetryPolicy,
+    /// First pause before the console retries a refresh that hit transient failures
+    /// (doubling up to the refresh interval).
+    pub heal_after: Duration,
     /// Seconds between live refreshes.
     pub refresh_interval: Duration,
     /// A node whose last scan is older than this many days is stale.
@@ -73,6 +79,14 @@ pub struct Scope {
     pub command_history_days: i64,
 }
 
+/// Organizations and STS: 10 attempts, backoff from 0.25 s (0.5 s when throttled) up to 8 s
+/// — about 25–45 s of patience per call before a part of the tree is reported unreadable.
+pub const CONTROL_RETRY: super::limiter::RetryPolicy = super::limiter::RetryPolicy {
+    max_attempts: 10,
+    base: Duration::from_millis(250),
+    cap: Duration::from_secs(8),
+};
+
 impl Default for Scope {
     fn default() -> Self {
         let c = Config::default();
@@ -89,6 +103,8 @@ impl Default for Scope {
             rate_limit_tps: c.rate_limit_tps,
             call_timeout: Duration::from_secs(c.call_timeout_secs),
             max_attempts: 6,
+            control_retry: CONTROL_RETRY,
+            heal_after: Duration::from_secs(5),
             refresh_interval: Duration::from_secs(c.refresh_interval_secs),
             stale_after_days: c.stale_after_days,
             readonly: c.readonly,

@@ -23,6 +23,7 @@ pub use org::{Account, AccountState, DiscoverySource, OrgUnit, Organization};
 pub use patch::{NodeInventory, Patch, PatchOperation, PatchState, RebootOption};
 pub use shared_str::SharedStr;
 pub use snapshot::{
-    CallerIdentity, CollectError, FleetSnapshot, FleetUpdate, Progress, SourceStatus,
+    CallerIdentity, CollectError, FleetSnapshot, FleetUpdate, Missing, MissingKind, Progress,
+    SourceStatus,
 };
 pub use wire_enum::RawValue;

@@ -364,6 +364,8 @@ pub fn fixture() -> (FleetSnapshot, NodePatches) {
         collected_at: now,
         progress: Progress { done: 8, total: 8 },
         complete: true,
+        in_progress: false,
+        missing: vec![],
         from_cache: false,
     };
 

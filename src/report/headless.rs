@@ -112,10 +112,9 @@ pub fn produce(
         );
     }
     if !snap.complete {
-        let _ = writeln!(
-            err,
-            "ssmdeck report: warning: collection did not finish for every account and region"
-        );
+        for line in crate::fleet::command::describe_missing(snap, 10) {
+            let _ = writeln!(err, "ssmdeck report: {line}");
+        }
     }
     if args.kind == ReportKind::Patches && collected.patches.is_empty() && !snap.nodes.is_empty() {
         let _ = writeln!(
@@ -135,10 +134,21 @@ pub fn produce(
     for r in &reasons {
         let _ = writeln!(err, "ssmdeck report: {r}");
     }
-    if reasons.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_ALERT
+    exit_code(!reasons.is_empty(), snap.complete)
+}
+
+/// The report was written and is partial (some account, region or service could not be
+/// read), with no alert found in what was read.
+pub const EXIT_PARTIAL: u8 = crate::fleet::command::EXIT_PARTIAL;
+
+/// An alert wins over partial: what was found in the data that was read is real and pages
+/// someone (stderr still says the report is partial); partial without an alert is `3`, so
+/// "no alert" is never claimed for data that was not read.
+pub fn exit_code(alert: bool, complete: bool) -> u8 {
+    match (alert, complete) {
+        (true, _) => EXIT_ALERT,
+        (false, false) => EXIT_PARTIAL,
+        (false, true) => EXIT_OK,
     }
 }
 

@@ -3,7 +3,6 @@
 //! failed regions). Cheap per request: no global lock is held across an await.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -95,7 +94,23 @@ struct Shared {
     throttle_tps: AtomicU64,
     /// f64 bits.
     fail_rate: AtomicU64,
+    /// f64 bits: fraction of requests whose connection is closed without an answer.
+    drop_rate: AtomicU64,
+    /// `true` while the endpoint is gone (nothing listens; connections closed).
+    down: tokio::sync::watch::Sender<bool>,
 }
+
+/// A request whose connection the fault injection drops (hyper closes the connection).
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+
+impl std::error::Error for Dropped {}
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -132,6 +147,8 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
         latency_ms: AtomicU64::new(cfg.latency_ms),
         throttle_tps: AtomicU64::new(cfg.throttle_tps.to_bits()),
         fail_rate: AtomicU64::new(cfg.fail_rate.to_bits()),
+        drop_rate: AtomicU64::new(0f64.to_bits()),
+        down: tokio::sync::watch::channel(false).0,
     });
     let cancel = CancellationToken::new();
     let task = tokio::spawn(accept_loop(listener, shared.clone(), cancel.clone()));
@@ -217,6 +234,21 @@ impl SimHandle {
             .store(rate.clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
     }
 
+    /// Fault injection: this fraction of requests get their connection closed without an
+    /// answer (the client sees a dropped connection).
+    pub fn set_drop_rate(&self, rate: f64) {
+        self.shared
+            .drop_rate
+            .store(rate.clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
+    }
+
+    /// Fault injection: `true` makes the endpoint go away (the port stops listening, so new
+    /// connections are refused, and open connections are closed mid-request); `false`
+    /// brings it back on the same address.
+    pub fn set_unreachable(&self, down: bool) {
+        self.shared.down.send_replace(down);
+    }
+
     /// Stop accepting and close the connections.
     pub async fn shutdown(mut self) {
         self.cancel.cancel();
@@ -233,10 +265,44 @@ impl Drop for SimHandle {
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, cancel: CancellationToken) {
+    let addr = listener.local_addr().ok();
+    let mut listener = Some(listener);
+    let mut down = shared.down.subscribe();
+    // closes every open connection at once when the endpoint goes away
+    let mut gone = CancellationToken::new();
     loop {
+        let Some(l) = listener.as_ref() else {
+            // away: wait to come back, then listen on the same address again
+            if !*down.borrow_and_update() {
+                match addr.map(TcpListener::bind) {
+                    Some(bind) => match bind.await {
+                        Ok(l) => listener = Some(l),
+                        Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                    },
+                    None => break,
+                }
+                continue;
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                r = down.changed() => if r.is_err() { break },
+            }
+            continue;
+        };
         let accepted = tokio::select! {
             _ = cancel.cancelled() => break,
-            r = listener.accept() => r,
+            r = down.changed() => {
+                if r.is_err() {
+                    break;
+                }
+                if *down.borrow_and_update() {
+                    gone.cancel();
+                    gone = CancellationToken::new();
+                    listener = None;
+                }
+                continue;
+            }
+            r = l.accept() => r,
         };
         let stream = match accepted {
             Ok((s, _)) => s,
@@ -249,10 +315,18 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, cancel: Cancell
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         let cancel = cancel.clone();
+        let gone = gone.clone();
         tokio::spawn(async move {
             let svc = service_fn(move |req| {
                 let shared = shared.clone();
-                async move { Ok::<_, Infallible>(handle(&shared, req).await) }
+                async move {
+                    let rate = f64::from_bits(shared.drop_rate.load(Ordering::Relaxed));
+                    if rate > 0.0 && lock(&shared.fail_rng).chance(rate) {
+                        // hyper closes the connection without writing an answer
+                        return Err(Dropped);
+                    }
+                    Ok(handle(&shared, req).await)
+                }
             });
             let conn = http1::Builder::new()
                 .keep_alive(true)
@@ -260,6 +334,8 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, cancel: Cancell
             tokio::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}
+                // the endpoint went away: drop the connection, answers and all
+                _ = gone.cancelled() => {}
                 _ = cancel.cancelled() => {
                     conn.as_mut().graceful_shutdown();
                     let _ = tokio::time::timeout(Duration::from_secs(2), conn).await;

@@ -270,6 +270,7 @@ pub fn partial() -> FleetSnapshot {
     s.commands.clear();
     s.errors.clear();
     s.complete = false;
+    s.in_progress = true;
     s.progress = Progress { done: 4, total: 18 };
     s
 }
@@ -670,6 +671,8 @@ fn build(scale: usize, now: DateTime<Utc>) -> FleetSnapshot {
             total: units_total,
         },
         complete: true,
+        in_progress: false,
+        missing: vec![],
         from_cache: false,
     }
 }

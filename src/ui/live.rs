@@ -1,6 +1,8 @@
 //! The live data source: the fleet data layer (`crate::fleet`), connected in the background
-//! so the first frame never waits on the network. Until it is connected the console shows
-//! "connecting"; a failure arrives as an error notice (Ctrl-R retries).
+//! so the first frame never waits on the network. The profile's cached snapshot is painted
+//! before any network call; until the data layer is connected the console shows it (or
+//! "connecting"). A failed connection is retried by itself with backoff (1 s doubling up
+//! to 30 s; Ctrl-R retries at once) and the console recovers without a keypress.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -23,6 +25,8 @@ struct Inner {
     handle: Arc<Mutex<Option<FleetHandle>>>,
     fleet: Arc<OnceLock<Fleet>>,
     connecting: AtomicBool,
+    /// Wakes a connection retry waiting out its backoff (Ctrl-R).
+    wake: tokio::sync::Notify,
     /// The in-process simulator of `--demo` (stops when dropped).
     sim: Mutex<Option<crate::sim::SimHandle>>,
 }
@@ -52,6 +56,7 @@ impl LiveSource {
             handle: Arc::new(Mutex::new(None)),
             fleet: fleet.clone(),
             connecting: AtomicBool::new(false),
+            wake: tokio::sync::Notify::new(),
             sim: Mutex::new(None),
         });
         let services = Services {
@@ -97,8 +102,70 @@ impl LiveSource {
     }
 }
 
+/// First pause between two connection attempts, and the longest.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(30);
+
 async fn connect(inner: &Inner) -> Result<UnboundedReceiver<FleetUpdate>, String> {
-    let scope = if inner.args.scope.demo {
+    let scope = resolve_scope(inner).await?;
+    // the profile's cache first, before any network call
+    let cached = if inner.args.scope.no_cache {
+        None
+    } else {
+        let s = scope.clone();
+        tokio::task::spawn_blocking(move || crate::fleet::cache::load_for(&s))
+            .await
+            .ok()
+            .flatten()
+    };
+    if let Some(c) = &cached {
+        let _ = inner.tx.send(FleetUpdate::Snapshot {
+            snapshot: Arc::new(c.snapshot.clone()),
+            aggregates: Arc::new(c.aggregates.clone()),
+        });
+    }
+    let mut pause = RETRY_FIRST;
+    let fleet = loop {
+        match Fleet::connect(scope.clone()).await {
+            Ok(f) => break f,
+            Err(e @ crate::fleet::FleetError::Config(_)) => return Err(e.to_string()),
+            Err(e) => {
+                let _ = inner.tx.send(FleetUpdate::Notice {
+                    message: format!(
+                        "{e} — retrying in {} s (ctrl-r retries now)",
+                        pause.as_secs()
+                    ),
+                    is_error: true,
+                });
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = inner.wake.notified() => {}
+                }
+                pause = (pause * 2).min(RETRY_MAX);
+            }
+        }
+    };
+    if pause > RETRY_FIRST {
+        let _ = inner.tx.send(FleetUpdate::Notice {
+            message: "connected".into(),
+            is_error: false,
+        });
+    }
+    let (rx, handle) = if inner.args.scope.no_cache {
+        fleet.start_live(inner.interval, false)
+    } else {
+        fleet.start_live_after_cache(inner.interval, cached)
+    };
+    let _ = inner.fleet.set(fleet);
+    if let Ok(mut h) = inner.handle.lock() {
+        *h = Some(handle);
+    }
+    Ok(rx)
+}
+
+/// The scope from the flags and config, or the demo world's (no network).
+async fn resolve_scope(inner: &Inner) -> Result<Scope, String> {
+    Ok(if inner.args.scope.demo {
         let (sim, mut scope) = crate::fleet::demo()
             .await
             .map_err(|e| format!("cannot start the demo simulator: {e}"))?;
@@ -112,20 +179,17 @@ async fn connect(inner: &Inner) -> Result<UnboundedReceiver<FleetUpdate>, String
     } else {
         Scope::from_args_with_paths(&inner.args.scope, &inner.cfg, &inner.paths)
             .map_err(|e| e.to_string())?
-    };
-    let fleet = Fleet::connect(scope).await.map_err(|e| e.to_string())?;
-    let (rx, handle) = fleet.start_live(inner.interval, !inner.args.scope.no_cache);
-    let _ = inner.fleet.set(fleet);
-    if let Ok(mut h) = inner.handle.lock() {
-        *h = Some(handle);
-    }
-    Ok(rx)
+    })
 }
 
 impl Source for LiveSource {
     fn refresh(&self) {
         match self.handle() {
             Some(h) => h.refresh(),
+            None if self.inner.connecting.load(Ordering::SeqCst) => {
+                // waiting out a backoff: try again now
+                self.inner.wake.notify_one();
+            }
             None => self.connect(),
         }
     }

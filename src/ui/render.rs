@@ -191,7 +191,7 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
             theme.style(Role::Spinner),
         )),
         Some(d) => {
-            if !d.snapshot.complete {
+            if d.snapshot.in_progress {
                 let p = d.snapshot.progress;
                 status.push((
                     format!(
@@ -205,6 +205,11 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
             }
             if d.snapshot.from_cache {
                 status.push(("cached".into(), theme.style(Role::Stale)));
+            }
+            // a finished refresh that could not read everything: what is shown is partly
+            // older data (`:errors` says what and why)
+            if d.snapshot.is_partial() {
+                status.push(("◐ partial".into(), theme.style(Role::Stale)));
             }
             if !d.snapshot.errors.is_empty() {
                 let n = d.snapshot.errors.len();
@@ -268,12 +273,18 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
     }
 }
 
-/// "updated 12s ago" (or "loading").
+/// "updated 12s ago": when the oldest data on screen was last read successfully (a failed
+/// or partial refresh keeps the old data, and so its age); "nothing read yet" before any.
 pub fn age_label(state: &State) -> String {
     match &state.data {
-        Some(d) => match d.complete_at.or(Some(d.snapshot.collected_at)) {
+        Some(d) => match d.snapshot.data_as_of().or(d.complete_at) {
             Some(t) => format!("updated {} ago", age(state.now, Some(t))),
-            None => String::new(),
+            // no per-source times (fixtures, older caches)
+            None if d.snapshot.sources.is_empty() && !d.snapshot.is_partial() => format!(
+                "updated {} ago",
+                age(state.now, Some(d.snapshot.collected_at))
+            ),
+            None => "nothing read yet".into(),
         },
         None => String::new(),
     }

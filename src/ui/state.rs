@@ -182,7 +182,7 @@ impl State {
     pub fn loading(&self) -> bool {
         match &self.data {
             None => self.fatal.is_none(),
-            Some(d) => !d.snapshot.complete,
+            Some(d) => d.snapshot.in_progress,
         }
     }
 
@@ -214,7 +214,7 @@ impl State {
         if let Some(data) = self.data.clone() {
             // While a refresh streams partial snapshots, rebuild at most every 400 ms
             // (a big fleet's rebuild is not free); complete snapshots rebuild at once.
-            let throttled = !data.snapshot.complete
+            let throttled = data.snapshot.in_progress
                 && self.view().built().is_some()
                 && self
                     .last_build

@@ -383,6 +383,39 @@ fn last_good_data_stays_when_a_refresh_fails() {
 }
 
 #[test]
+fn a_partial_refresh_is_badged_and_keeps_the_age_of_the_old_data() {
+    use crate::model::SourceStatus;
+    let now = fixture::now();
+    let src = |account: &str, minutes: i64, ok: bool| SourceStatus {
+        account_id: account.into(),
+        region: "us-east-1".into(),
+        service: "ssm".into(),
+        fetched_at: Some(now - chrono::Duration::minutes(minutes)),
+        ok,
+    };
+    // a finished refresh: one source read 10 s ago, one not read (last good: 7 min ago)
+    let mut snap = fixture::snapshot();
+    snap.complete = false;
+    snap.sources = vec![src("111111111111", 0, true), src("444444444444", 7, false)];
+    let mut s = new_state();
+    send(&mut s, Msg::Fleet(fixture::update_of(snap.clone())));
+    let header = screen(&mut s, 120, 40).lines().next().unwrap().to_string();
+    assert!(header.contains("◐ partial"), "{header}");
+    assert!(
+        header.contains("updated 7m ago"),
+        "the old data's age: {header}"
+    );
+    // the same picture, complete: no badge
+    snap.complete = true;
+    snap.sources[1].ok = true;
+    snap.sources[1].fetched_at = Some(now);
+    send(&mut s, Msg::Fleet(fixture::update_of(snap)));
+    let header = screen(&mut s, 120, 40).lines().next().unwrap().to_string();
+    assert!(!header.contains("partial"), "{header}");
+    assert!(header.contains("updated 0s ago"), "{header}");
+}
+
+#[test]
 fn hostile_strings_are_sanitized_before_drawing() {
     let mut s = loaded();
     let text = screen(&mut s, 120, 40);

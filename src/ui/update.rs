@@ -85,7 +85,7 @@ fn fleet(state: &mut State, u: FleetUpdate, fx: &mut Vec<Effect>) {
             let complete_at = if snapshot.from_cache {
                 Some(snapshot.collected_at)
             } else if snapshot.complete {
-                Some(state.now)
+                Some(snapshot.data_as_of().unwrap_or(state.now))
             } else {
                 state.data.as_ref().and_then(|d| d.complete_at)
             };

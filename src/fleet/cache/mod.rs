@@ -39,6 +39,12 @@ struct Head {
     aggregates: Aggregates,
 }
 
+/// The cache of a scope (no network: the file name depends on the profile, endpoint and
+/// role only), or `None` (no cache file, `--no-cache`, unreadable).
+pub fn load_for(scope: &crate::fleet::Scope) -> Option<Cached> {
+    load(scope.cache_file.as_deref()?)
+}
+
 /// Read a cached snapshot, marked `from_cache`. `None` when absent or unreadable.
 pub fn load(path: &Path) -> Option<Cached> {
     let bytes = match std::fs::read(path) {
@@ -185,6 +191,8 @@ pub fn encode(snap: &FleetSnapshot, aggregates: &Aggregates) -> Vec<u8> {
         collected_at: snap.collected_at,
         progress: snap.progress,
         complete: snap.complete,
+        in_progress: snap.in_progress,
+        missing: snap.missing.clone(),
     };
     #[derive(Serialize)]
     struct HeadRef<'a> {
@@ -213,7 +221,49 @@ pub fn encode(snap: &FleetSnapshot, aggregates: &Aggregates) -> Vec<u8> {
     w.buf
 }
 
-/// Write the snapshot atomically. Only complete snapshots are worth caching.
+/// Whether `new` may replace `old` (the snapshot on disk, if any): a complete snapshot
+/// always; a partial one only when it loses nothing the cached one shows — every account,
+/// every OU and every account × region × service read before is still there (a partial
+/// refresh carries the last good data of what it could not read, so it usually does).
+/// A snapshot still in progress never.
+pub fn may_replace(new: &FleetSnapshot, old: Option<&FleetSnapshot>) -> bool {
+    use std::collections::HashSet;
+    if new.in_progress {
+        return false;
+    }
+    let Some(old) = old else { return true };
+    if new.complete {
+        return true;
+    }
+    let accounts: HashSet<&str> = new.accounts.iter().map(|a| a.id.as_str()).collect();
+    let units: HashSet<&str> = new
+        .organization
+        .units
+        .iter()
+        .map(|u| u.id.as_str())
+        .collect();
+    let read: HashSet<(&str, &str, &str)> = new
+        .sources
+        .iter()
+        .filter(|s| s.fetched_at.is_some())
+        .map(|s| (s.account_id.as_str(), s.region.as_str(), s.service.as_str()))
+        .collect();
+    old.accounts
+        .iter()
+        .all(|a| accounts.contains(a.id.as_str()))
+        && old
+            .organization
+            .units
+            .iter()
+            .all(|u| units.contains(u.id.as_str()))
+        && old
+            .sources
+            .iter()
+            .filter(|s| s.fetched_at.is_some())
+            .all(|s| read.contains(&(s.account_id.as_str(), s.region.as_str(), s.service.as_str())))
+}
+
+/// Write the snapshot atomically (callers check [`may_replace`] first).
 pub fn save(path: &Path, snap: &FleetSnapshot, aggregates: &Aggregates) -> std::io::Result<()> {
     let bytes = encode(snap, aggregates);
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
@@ -333,6 +383,58 @@ mod tests {
         };
         assert!(distinct(|n| n.platform_name.as_ptr()) < 50);
         assert!(distinct(|n| n.agent_version.as_ptr()) < 50);
+    }
+
+    #[test]
+    fn a_partial_snapshot_never_replaces_a_fuller_cache() {
+        use crate::model::{Account, SourceStatus};
+        let at = chrono::DateTime::from_timestamp(1_790_000_000, 0);
+        let src = |a: &str, r: &str| SourceStatus {
+            account_id: a.into(),
+            region: r.into(),
+            service: "ssm".into(),
+            fetched_at: at,
+            ok: true,
+        };
+        let acct = |id: &str| Account {
+            id: id.into(),
+            ..Account::default()
+        };
+        let cached = FleetSnapshot {
+            accounts: vec![acct("a"), acct("b")],
+            sources: vec![src("a", "r1"), src("b", "r1")],
+            complete: true,
+            ..FleetSnapshot::default()
+        };
+        // nothing on disk yet: anything finished is better than nothing
+        let mut shrunk = FleetSnapshot {
+            accounts: vec![acct("a")],
+            sources: vec![src("a", "r1")],
+            complete: false,
+            ..FleetSnapshot::default()
+        };
+        assert!(may_replace(&shrunk, None));
+        // a partial snapshot that lost account b: the cache stays
+        assert!(!may_replace(&shrunk, Some(&cached)));
+        // one that kept b's last good data (not read this time, same age): may replace
+        let mut kept = src("b", "r1");
+        kept.ok = false;
+        let carried = FleetSnapshot {
+            accounts: vec![acct("a"), acct("b")],
+            sources: vec![src("a", "r1"), kept],
+            ..FleetSnapshot::default()
+        };
+        assert!(may_replace(&carried, Some(&cached)));
+        // a source that was read before and has no data now: the cache stays
+        let mut lost = carried.clone();
+        lost.sources[1].fetched_at = None;
+        assert!(!may_replace(&lost, Some(&cached)));
+        // in progress: never; complete: always (accounts may really have left)
+        let mut running = carried.clone();
+        running.in_progress = true;
+        assert!(!may_replace(&running, Some(&cached)));
+        shrunk.complete = true;
+        assert!(may_replace(&shrunk, Some(&cached)));
     }
 
     #[test]

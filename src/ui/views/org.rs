@@ -52,11 +52,24 @@ pub struct OrgSource {
     pub agg: Arc<Aggregates>,
     pub first_error: HashMap<String, String>,
     pub tree_prefix: Vec<String>,
+    /// Accounts partly shown from older data (a source not read by the last refresh): when
+    /// that data was last read.
+    pub stale_since: HashMap<String, DateTime<Utc>>,
+    pub now: DateTime<Utc>,
 }
 
 impl OrgSource {
-    pub fn build(data: &Data) -> OrgSource {
+    pub fn build(data: &Data, now: DateTime<Utc>) -> OrgSource {
         let snap: &FleetSnapshot = &data.snapshot;
+        let mut stale_since: HashMap<String, DateTime<Utc>> = HashMap::new();
+        if !snap.in_progress {
+            for s in snap.sources.iter().filter(|s| !s.ok) {
+                if let Some(t) = s.fetched_at {
+                    let e = stale_since.entry(s.account_id.clone()).or_insert(t);
+                    *e = (*e).min(t);
+                }
+            }
+        }
         let mut children: HashMap<Option<&str>, Vec<usize>> = HashMap::new();
         for (i, u) in snap.organization.units.iter().enumerate() {
             children.entry(u.parent_id.as_deref()).or_default().push(i);
@@ -185,6 +198,8 @@ impl OrgSource {
             agg: data.aggregates.clone(),
             first_error,
             tree_prefix: prefix,
+            stale_since,
+            now,
         }
     }
 
@@ -243,6 +258,12 @@ impl RowSource for OrgSource {
                 {
                     s.push_str(st.as_str());
                     s.push(' ');
+                }
+                // partly shown from older data: its true age
+                if let OrgRowKind::Account(a) = &r.kind
+                    && let Some(t) = self.stale_since.get(a)
+                {
+                    s.push_str(&format!("◐ data {} old ", super::age(self.now, Some(*t))));
                 }
                 if r.errors > 0 {
                     let what = match &r.kind {
@@ -304,15 +325,63 @@ pub struct OrgView {
 }
 
 impl OrgView {
-    pub fn ensure_built(&mut self, data: &Data, _now: DateTime<Utc>) {
+    pub fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
         if self.built == Some(data.generation) {
             return;
         }
         if !self.table.sortable && self.table.page == 0 {
             self.table = TableState::unsorted();
         }
-        self.src = OrgSource::build(data);
+        self.src = OrgSource::build(data, now);
         self.table.rebuild(&self.src);
         self.built = Some(data.generation);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AggregateConfig, SourceStatus};
+    use crate::ui::fixture;
+
+    fn data(s: FleetSnapshot) -> Data {
+        let aggregates = Aggregates::compute(&s, &AggregateConfig::default(), fixture::now());
+        Data {
+            snapshot: Arc::new(s),
+            aggregates: Arc::new(aggregates),
+            generation: 1,
+            complete_at: None,
+            stale_days: 7,
+        }
+    }
+
+    #[test]
+    fn an_account_shown_from_older_data_says_how_old() {
+        let now = fixture::now();
+        let mut s = fixture::snapshot();
+        let acct = s.accounts[1].id.clone();
+        s.complete = false;
+        s.sources = vec![SourceStatus {
+            account_id: acct.clone(),
+            region: "us-east-1".into(),
+            service: "ssm".into(),
+            fetched_at: Some(now - chrono::Duration::minutes(5)),
+            ok: false,
+        }];
+        let src = OrgSource::build(&data(s), now);
+        let row = src
+            .rows
+            .iter()
+            .position(|r| r.kind == OrgRowKind::Account(acct.clone()))
+            .unwrap();
+        let status = src.text(row, 11);
+        assert!(status.starts_with("◐ data 5m old"), "{status}");
+        // the other accounts were read: no marker
+        let other = src
+            .rows
+            .iter()
+            .position(|r| matches!(&r.kind, OrgRowKind::Account(a) if *a != acct))
+            .unwrap();
+        assert!(!src.text(other, 11).contains("old"));
     }
 }
