@@ -45,6 +45,7 @@ pub mod command;
 pub mod filter;
 pub mod fixture;
 pub mod keymap;
+pub mod layout;
 pub mod live;
 pub mod pane;
 pub mod render;
@@ -60,6 +61,8 @@ pub mod update;
 pub mod views;
 mod views_render;
 
+#[cfg(test)]
+mod size_tests;
 #[cfg(test)]
 mod tests;
 
