@@ -56,7 +56,6 @@ pub mod svg;
 pub mod table;
 pub mod terminal;
 pub mod theme;
-pub mod tomlpos;
 pub mod update;
 pub mod views;
 mod views_render;
