@@ -139,6 +139,52 @@ impl Term {
         }
     }
 
+    /// The pty's line discipline as `stty -a` prints it (the slave side, by its path).
+    fn stty(&self) -> String {
+        let tty = self
+            .master
+            .lock()
+            .unwrap()
+            .tty_name()
+            .expect("the pty has a name");
+        let out = std::process::Command::new("stty")
+            .arg("-a")
+            .stdin(std::fs::File::open(&tty).expect("open the pty slave"))
+            .output()
+            .expect("run stty");
+        assert!(out.status.success(), "stty: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The terminal is as a shell left it: cooked (`icanon`, `echo`, `isig`), main screen,
+    /// cursor shown.
+    fn assert_restored(&self, what: &str) {
+        std::thread::sleep(Duration::from_millis(200));
+        let modes = self.stty();
+        let words: Vec<&str> = modes.split_whitespace().collect();
+        for flag in ["icanon", "echo", "isig"] {
+            assert!(
+                words.contains(&flag) && !words.contains(&format!("-{flag}").as_str()),
+                "{what}: `{flag}` not restored:\n{modes}"
+            );
+        }
+        let p = self.parser.lock().unwrap();
+        assert!(
+            !p.screen().alternate_screen(),
+            "{what}: back on the main screen"
+        );
+        assert!(!p.screen().hide_cursor(), "{what}: cursor visible again");
+    }
+
+    fn signal(&self, name: &str) {
+        let pid = self.child.process_id().unwrap();
+        let ok = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success(), "kill -{name}");
+    }
+
     fn keys(&mut self, s: &str) {
         self.writer.write_all(s.as_bytes()).unwrap();
         self.writer.flush().unwrap();
@@ -255,20 +301,11 @@ fn small_terminal_and_broken_keymap() {
     t.wait_until(10, "wide layout after resize", |s| {
         s.lines().any(|l| l.chars().count() > 90) && s.contains("Breakdown")
     });
-    // SIGTERM: clean exit, terminal restored.
-    let pid = t.child.process_id().unwrap();
-    let ok = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    // SIGTERM: clean exit (128 + 15), terminal restored.
+    t.signal("TERM");
     let st = t.wait_exit(10);
-    assert!(st.success(), "{st:?}");
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(
-        !t.parser.lock().unwrap().screen().alternate_screen(),
-        "SIGTERM restores the terminal"
-    );
+    assert_eq!(st.exit_code(), 143, "{st:?}");
+    t.assert_restored("SIGTERM");
 
     // NO_COLOR: no colours at all, selection still visible (reverse video).
     let t = Term::start_env(100, 30, &[], &[("NO_COLOR", "1")]);
@@ -312,6 +349,68 @@ fn small_terminal_and_broken_keymap() {
         err.contains("mine.toml: line 3: unknown action `launch_missiles`"),
         "{err}"
     );
+}
+
+#[test]
+fn every_signal_during_a_refresh_restores_the_terminal() {
+    for (name, number) in [("INT", 2), ("QUIT", 3), ("TERM", 15), ("HUP", 1)] {
+        let mut t = Term::start(80, 24, &[]);
+        t.wait_until(30, "nodes loaded", |s| {
+            s.contains("COMPLIANCE") && s.contains(" i-")
+        });
+        // ctrl-r: a refresh is running when the signal arrives
+        t.keys("\x12");
+        t.signal(name);
+        let st = t.wait_exit(10);
+        assert_eq!(st.exit_code(), 128 + number, "SIG{name}: {st:?}");
+        t.assert_restored(&format!("SIG{name}"));
+    }
+    // and while the first load is still running
+    let mut t = Term::start(80, 24, &[]);
+    t.wait_for("ssmdeck", 30);
+    t.signal("INT");
+    let st = t.wait_exit(10);
+    assert_eq!(st.exit_code(), 130, "{st:?}");
+    t.assert_restored("SIGINT while loading");
+}
+
+#[test]
+fn tiny_terminals_draw_and_quit_cleanly() {
+    for (cols, rows) in [(1u16, 1u16), (20, 5), (30, 8), (40, 10)] {
+        let mut t = Term::start(cols, rows, &[]);
+        // the compliance dashboard used to panic at these sizes
+        std::thread::sleep(Duration::from_millis(1500));
+        t.keys(":compliance\r");
+        t.keys(":certs\r");
+        t.keys(":commands\r");
+        t.keys(":errors\r");
+        t.keys(":org\r");
+        t.resize(cols + 1, rows + 1);
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            t.child.try_wait().unwrap().is_none(),
+            "{cols}x{rows}: still running:\n{}",
+            t.screen()
+        );
+        t.keys("q");
+        let st = t.wait_exit(10);
+        assert!(st.success(), "{cols}x{rows}: {st:?}");
+        t.assert_restored(&format!("{cols}x{rows}"));
+    }
+}
+
+#[test]
+fn a_worker_panic_is_shown_not_drawn_over_the_screen_and_q_still_quits() {
+    let mut t = Term::start_env(100, 30, &[], &[("SSMDECK_TEST_WORKER_PANIC", "1")]);
+    let s = t.wait_for("internal error", 30);
+    assert!(!s.contains("panicked at"), "no panic text drawn: {s}");
+    assert!(s.contains("details in"), "points at the log: {s}");
+    t.keys("q");
+    let st = t.wait_exit(10);
+    assert!(st.success(), "{st:?}");
+    t.assert_restored("after a worker panic");
+    let log = std::fs::read_to_string(t._dirs.path().join("data/ssmdeck.log")).unwrap();
+    assert!(log.contains("test panic in a worker"), "{log}");
 }
 
 /// Regenerates `screenshots/*.svg` (+ `.txt`) from the real renderer and the README key

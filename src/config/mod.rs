@@ -1,6 +1,8 @@
 //! The user's config file (`<config dir>/config.toml`): defaults, then the file, then flags.
 
+pub mod layered;
 pub mod paths;
+pub mod tomlpos;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -31,7 +31,8 @@ pub const BUILTIN: &[(&str, &[&str], &str)] = &[
     ),
     (
         "compliance",
-        &["c", "comp", "patch", "patches", "dash"],
+        // not `patch`: `:patch [account ID | ou ID | group NAME]` opens the patch-now pane
+        &["c", "comp", "patches", "dash"],
         "Compliance dashboard",
     ),
     (
@@ -189,6 +190,11 @@ mod tests {
         );
         assert_eq!(parse("q!").unwrap(), Command::Quit);
         assert_eq!(parse("ACM").unwrap(), Command::View(ViewKind::Certs, None));
+        // `:patch account ID` (README) opens the patch-now pane, not the dashboard
+        assert_eq!(
+            parse("patch account 111111111111").unwrap(),
+            Command::Pane("patch_now", "account 111111111111".into())
+        );
         assert!(
             parse("frobnicate")
                 .unwrap_err()

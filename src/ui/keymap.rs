@@ -1,10 +1,11 @@
 //! Keymaps: TOML files mapping keys to [`Action`] names, per view section with a `[global]`
 //! fallback. Built-ins (`keymaps/*.toml`) are embedded; a user file
 //! `<config dir>/keymaps/NAME.toml` is merged over the built-in of the same name (or over the
-//! one named by its top-level `extends = "..."`, else `default`). `"key" = "none"` unbinds.
+//! one named by its top-level `extends = "..."`, else `default`) by the loader shared with
+//! themes ([`crate::config::layered`]: names, `extends` cycles). `"key" = "none"` unbinds.
 //!
-//! Problems (unknown action, duplicate binding, bad key, unknown section) are reported with
-//! file and line, at startup.
+//! Problems (unknown action, duplicate binding, bad key, unknown section, a keymap that
+//! leaves no way to quit) are reported with file and line, at startup.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -14,12 +15,20 @@ use std::str::FromStr;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
-use super::tomlpos::line_of;
+use crate::config::layered::{self, FileError, Kind, toml_error};
+use crate::config::tomlpos::line_of;
 
 pub const BUILTIN: &[(&str, &str)] = &[
     ("default", include_str!("../../keymaps/default.toml")),
     ("vim", include_str!("../../keymaps/vim.toml")),
 ];
+
+/// Keymaps for the layered loader.
+pub const KIND: Kind = Kind {
+    what: "keymap",
+    builtin: BUILTIN,
+    base: "default",
+};
 
 /// A key with its modifiers, normalised so that `G` == `shift-g` and `?` ignores shift.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -212,20 +221,7 @@ impl fmt::Display for KeyCombo {
 }
 
 /// A keymap problem, naming the file and line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeymapError {
-    pub file: String,
-    pub line: usize,
-    pub problem: String,
-}
-
-impl fmt::Display for KeymapError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: line {}: {}", self.file, self.line, self.problem)
-    }
-}
-
-impl std::error::Error for KeymapError {}
+pub type KeymapError = FileError;
 
 /// The live keymap.
 #[derive(Clone, Debug, Default)]
@@ -255,74 +251,18 @@ impl Keymap {
         v
     }
 
-    /// Resolve `name`: user file in `user_dir` merged over the built-in of that name.
+    /// Resolve `name`: user file in `user_dir` merged over the built-in of that name (see
+    /// [`crate::config::layered`]), then checked for a way out.
     pub fn load(name: &str, user_dir: &Path) -> Result<Keymap, KeymapError> {
         let known = Self::known_sections();
-        let user_path = user_dir.join(format!("{name}.toml"));
-        let builtin = BUILTIN.iter().find(|(n, _)| *n == name);
-        if builtin.is_none() && !user_path.is_file() {
-            return Err(KeymapError {
-                file: user_path.display().to_string(),
-                line: 0,
-                problem: format!(
-                    "no keymap named `{name}` (built-in: {}; user keymaps go in {})",
-                    BUILTIN
-                        .iter()
-                        .map(|(n, _)| *n)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    user_dir.display()
-                ),
-            });
-        }
+        let chain = layered::resolve(KIND, name, user_dir)?;
         let mut km = Keymap {
             name: name.to_string(),
             ..Default::default()
         };
-        // Files from the top (user) down to the base built-in; applied in reverse.
-        let mut chain: Vec<(String, String)> = Vec::new();
-        let mut cur = name.to_string();
-        let mut visited: Vec<String> = Vec::new();
-        loop {
-            if visited.contains(&cur) {
-                break;
-            }
-            visited.push(cur.clone());
-            let upath = user_dir.join(format!("{cur}.toml"));
-            let utext = std::fs::read_to_string(&upath).ok();
-            let btext = BUILTIN.iter().find(|(b, _)| *b == cur).map(|(_, t)| *t);
-            if utext.is_none() && btext.is_none() {
-                let (file, text) = chain.last().cloned().unwrap_or_default();
-                return Err(KeymapError {
-                    line: line_of(&text, "", "extends"),
-                    file,
-                    problem: format!("extends unknown keymap `{cur}`"),
-                });
-            }
-            let mut ext = None;
-            if let Some(t) = utext {
-                ext = extends_of(&t, &upath.display().to_string())?;
-                chain.push((upath.display().to_string(), t));
-            }
-            if ext.is_none() {
-                if let Some(t) = btext {
-                    ext = extends_of(t, &format!("builtin:{cur}"))?;
-                    chain.push((format!("builtin:{cur}"), t.to_string()));
-                    if ext.is_none() {
-                        break;
-                    }
-                } else if cur != "default" {
-                    ext = Some("default".to_string());
-                }
-            }
-            match ext {
-                Some(e) => cur = e,
-                None => break,
-            }
-        }
-        for (label, text) in chain.iter().rev() {
-            let layer = parse_layer(text, label, &known)?;
-            km.sources.push(label.clone());
+        for l in &chain {
+            let layer = parse_layer(&l.text, &l.label, &known)?;
+            km.sources.push(l.label.clone());
             for (section, binds) in layer {
                 let sec = km.sections.entry(section).or_default();
                 for (k, a) in binds {
@@ -337,7 +277,32 @@ impl Keymap {
                 }
             }
         }
+        km.check_way_out()?;
         Ok(km)
+    }
+
+    /// Every view must leave a way to quit: a `quit` key, or a `command_mode` key (then
+    /// `:quit`). A keymap that locks the user in is rejected at startup.
+    fn check_way_out(&self) -> Result<(), KeymapError> {
+        for kind in super::state::ViewKind::ALL {
+            let sections = kind.sections();
+            if self.keys_for(&sections, Action::Quit).is_empty()
+                && self.keys_for(&sections, Action::CommandMode).is_empty()
+            {
+                return Err(FileError {
+                    file: self.sources.last().cloned().unwrap_or_default(),
+                    line: None,
+                    problem: format!(
+                        "keymap `{}` leaves no way to quit in [{}]: bind `quit` or \
+                         `command_mode` (then `:quit`), e.g. `q = \"quit\"` and \
+                         `\":\" = \"command_mode\"` under [global]",
+                        self.name,
+                        kind.id()
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Parse one keymap text alone (no merging) — used by tests and `load`.
@@ -424,40 +389,15 @@ impl Keymap {
     }
 }
 
-fn extends_of(text: &str, label: &str) -> Result<Option<String>, KeymapError> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| toml_err(text, label, &e))?;
-    Ok(table
-        .get("extends")
-        .and_then(|v| v.as_str())
-        .map(|s| s.to_string()))
-}
-
-fn toml_err(text: &str, label: &str, e: &toml::de::Error) -> KeymapError {
-    let line = e
-        .span()
-        .map(|s| crate::config::line_col(text, s.start).0)
-        .unwrap_or(1);
-    KeymapError {
-        file: label.to_string(),
-        line,
-        problem: e.message().trim().to_string(),
-    }
-}
-
 fn parse_layer(text: &str, label: &str, known: &[String]) -> Result<Layer, KeymapError> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| toml_err(text, label, &e))?;
-    let err = |section: &str, key: &str, problem: String| KeymapError {
-        file: label.to_string(),
-        line: line_of(text, section, key),
-        problem,
+    let table: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, label, &e))?;
+    let err = |section: &str, key: &str, problem: String| {
+        FileError::at(label, line_of(text, section, key), problem)
     };
     let mut layer = Layer::new();
     for (section, v) in &table {
         if section == "extends" {
-            if !v.is_str() {
-                return Err(err("", "extends", "`extends` must be a keymap name".into()));
-            }
-            continue;
+            continue; // checked by the loader
         }
         let Some(binds) = v.as_table() else {
             return Err(err(
@@ -592,7 +532,7 @@ mod tests {
     fn broken_files_name_file_line_and_problem() {
         let e =
             Keymap::from_text("[global]\nq = \"quit\"\nz = \"explode\"\n", "my.toml").unwrap_err();
-        assert_eq!(e.line, 3);
+        assert_eq!(e.line, Some(3));
         assert!(
             e.to_string()
                 .starts_with("my.toml: line 3: unknown action `explode`"),
@@ -605,7 +545,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("duplicate binding"), "{e}");
-        assert_eq!(e.line, 3);
+        assert_eq!(e.line, Some(3));
 
         let e = Keymap::from_text("[global]\n\"hyper-q\" = \"quit\"\n", "k.toml").unwrap_err();
         assert_eq!(e.to_string(), "k.toml: line 2: bad key `hyper-q`");
@@ -656,6 +596,55 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("no keymap named")
+        );
+    }
+
+    #[test]
+    fn extends_cycles_and_lockouts_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        std::fs::write(p.join("a.toml"), "extends = \"b\"\n").unwrap();
+        std::fs::write(p.join("b.toml"), "extends = \"a\"\n").unwrap();
+        assert_eq!(
+            Keymap::load("a", p).unwrap_err().to_string(),
+            format!(
+                "{}: line 1: `extends` makes a cycle: a → b → a",
+                p.join("b.toml").display()
+            )
+        );
+        std::fs::write(
+            p.join("locked.toml"),
+            "[global]\nq = \"none\"\n\"ctrl-c\" = \"none\"\n\":\" = \"none\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            Keymap::load("locked", p).unwrap_err().to_string(),
+            format!(
+                "{}: keymap `locked` leaves no way to quit in [org]: bind `quit` or \
+                 `command_mode` (then `:quit`), e.g. `q = \"quit\"` and \
+                 `\":\" = \"command_mode\"` under [global]",
+                p.join("locked.toml").display()
+            )
+        );
+        // without a quit key, `:` then `:quit` is a way out
+        std::fs::write(
+            p.join("colon.toml"),
+            "[global]\nq = \"none\"\n\"ctrl-c\" = \"none\"\n",
+        )
+        .unwrap();
+        assert!(Keymap::load("colon", p).is_ok());
+        // a view section that shadows every way out is caught too
+        std::fs::write(
+            p.join("certs.toml"),
+            "[certs]\nq = \"help\"\n\"ctrl-c\" = \"help\"\n\":\" = \"help\"\n",
+        )
+        .unwrap();
+        let e = Keymap::load("certs", p).unwrap_err().to_string();
+        assert!(e.contains("leaves no way to quit in [certs]"), "{e}");
+        let e = Keymap::load("../../etc/passwd", p).unwrap_err().to_string();
+        assert!(
+            e.starts_with("`../../etc/passwd` is not a keymap name"),
+            "{e}"
         );
     }
 }

@@ -45,6 +45,7 @@ pub mod command;
 pub mod filter;
 pub mod fixture;
 pub mod keymap;
+pub mod layout;
 pub mod live;
 pub mod pane;
 pub mod render;
@@ -55,11 +56,12 @@ pub mod svg;
 pub mod table;
 pub mod terminal;
 pub mod theme;
-pub mod tomlpos;
 pub mod update;
 pub mod views;
 mod views_render;
 
+#[cfg(test)]
+mod size_tests;
 #[cfg(test)]
 mod tests;
 
@@ -122,9 +124,14 @@ pub fn run(args: ConsoleArgs, paths: &Paths) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    terminal::set_log_file(&paths.log_file());
     let result = rt.block_on(console(args, cfg, paths.clone(), theme, keymap));
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
+        // ended by a signal: the terminal is restored; say so the shell's way (128 + N)
+        Ok(()) if terminal::signalled().is_some() => ExitCode::from(terminal::signal_exit_code(
+            terminal::signalled().unwrap_or_default(),
+        )),
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ssmdeck: {e}");
@@ -174,6 +181,15 @@ async fn console(
         (feed, Box::new(source), services)
     };
     let tui = terminal::Tui::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    // Debug builds only: a task that panics on a worker thread once the console runs, for
+    // the end-to-end test that such a panic is shown, not drawn over the screen.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("SSMDECK_TEST_WORKER_PANIC").is_some() {
+        tokio::spawn(async {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            panic!("test panic in a worker");
+        });
+    }
     let state = State::new(meta, chrono::Utc::now());
     runtime::run(tui, state, theme, keymap, feed, source, services)
         .await

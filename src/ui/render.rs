@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Widget};
 
 use super::action::Action;
 use super::keymap::Keymap;
+use super::layout::{self, row};
 use super::pane::PaneSize;
 use super::state::{PromptKind, State, ViewKind};
 use super::theme::{Role, Theme};
@@ -34,6 +35,9 @@ pub fn render(frame: &mut Frame<'_>, state: &State, theme: &Theme, keymap: &Keym
     let area = frame.area();
     let buf = frame.buffer_mut();
     draw(buf, area, state, theme, keymap);
+    if layout::too_small(area) {
+        return;
+    }
     // Panes render through `Frame` (they may use any ratatui widget).
     if let Some(pane) = state.panes.last() {
         let body = body_area(area);
@@ -42,7 +46,7 @@ pub fn render(frame: &mut Frame<'_>, state: &State, theme: &Theme, keymap: &Keym
             PaneSize::Modal {
                 width_pct,
                 height_pct,
-            } => centered(body, width_pct, height_pct, 60, 14),
+            } => layout::centered(body, width_pct, height_pct, 60, 14),
         };
         Clear.render(rect, frame.buffer_mut());
         let block = Block::default()
@@ -57,18 +61,15 @@ pub fn render(frame: &mut Frame<'_>, state: &State, theme: &Theme, keymap: &Keym
     }
 }
 
+/// Between the header + breadcrumb rows and the footer row.
 fn body_area(area: Rect) -> Rect {
-    Rect {
-        y: area.y + 2,
-        height: area.height.saturating_sub(3),
-        ..area
-    }
+    layout::without_bottom(layout::below(area, 2), 1)
 }
 
 /// Everything but panes, straight into a buffer (used by tests, screenshots and benches).
 pub fn draw(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: &Keymap) {
     fill(buf, area, theme.style(Role::Text));
-    if area.height < 5 || area.width < 20 {
+    if layout::too_small(area) {
         put(
             buf,
             area.x,
@@ -82,43 +83,20 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: 
         );
         return;
     }
-    header(buf, Rect { height: 1, ..area }, state, theme);
-    crumbs(
-        buf,
-        Rect {
-            y: area.y + 1,
-            height: 1,
-            ..area
-        },
-        state,
-        theme,
-    );
+    let (Some(head), Some(crumb), Some(foot)) = (
+        row(area, 0),
+        row(area, 1),
+        row(area, area.height.saturating_sub(1)),
+    ) else {
+        return;
+    };
+    header(buf, head, state, theme);
+    crumbs(buf, crumb, state, theme);
     let body = body_area(area);
     body_view(buf, body, state, theme);
-    footer(
-        buf,
-        Rect {
-            y: area.bottom() - 1,
-            height: 1,
-            ..area
-        },
-        state,
-        theme,
-        keymap,
-    );
+    footer(buf, foot, state, theme, keymap);
     if let Some(scroll) = state.help {
         help(buf, body, state, theme, keymap, scroll);
-    }
-}
-
-fn centered(area: Rect, wp: u16, hp: u16, min_w: u16, min_h: u16) -> Rect {
-    let w = (area.width * wp / 100).max(min_w).min(area.width);
-    let h = (area.height * hp / 100).max(min_h).min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
     }
 }
 
@@ -576,7 +554,7 @@ fn footer(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: &K
             area.x + 1,
             area.y,
             &format!("{icon}{}", t.text),
-            area.width - 1,
+            area.width.saturating_sub(1),
             st,
             None,
             st,
@@ -595,7 +573,7 @@ fn footer(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: &K
             x,
             area.y,
             &format!("<{key}>"),
-            area.right() - x,
+            area.right().saturating_sub(x),
             theme.style(Role::Key),
             None,
             Style::default(),
@@ -606,7 +584,7 @@ fn footer(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: &K
             x,
             area.y,
             &format!(" {label}  "),
-            area.right() - x,
+            area.right().saturating_sub(x),
             theme.style(Role::Muted),
             None,
             Style::default(),
@@ -687,12 +665,8 @@ fn help(
     keymap: &Keymap,
     scroll: usize,
 ) {
-    let rect = centered(body, 80, 90, 60, 12);
-    for y in rect.top()..rect.bottom() {
-        for x in rect.left()..rect.right() {
-            buf[(x, y)].reset();
-        }
-    }
+    let rect = layout::centered(body, 80, 90, 60, 12);
+    Clear.render(rect, buf);
     let sections = state.view().sections();
     let title = format!(
         " Help — {} (keymap {}) ",

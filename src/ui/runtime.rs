@@ -126,8 +126,8 @@ pub async fn run(
     let mut events = Some(EventStream::new());
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut sigterm = signal(tokio::signal::unix::SignalKind::terminate());
-    let mut sighup = signal(tokio::signal::unix::SignalKind::hangup());
+    // SIGINT, SIGQUIT, SIGTERM, SIGHUP (caught since before the terminal was touched)
+    let mut signals = tui.take_signals();
     let size = tui.terminal.size()?;
     state.size = (size.width, size.height);
     state.now = Utc::now();
@@ -162,9 +162,14 @@ pub async fn run(
                 None => feed_open = false,
             },
             Some(m) = rx.recv() => batch.push(m),
-            _ = tick.tick() => batch.push(Msg::Tick(Utc::now())),
-            _ = recv_signal(&mut sigterm) => batch.push(Msg::Terminate),
-            _ = recv_signal(&mut sighup) => batch.push(Msg::Terminate),
+            _ = tick.tick() => {
+                batch.push(Msg::Tick(Utc::now()));
+                // a worker thread's panic: shown, never printed over the screen
+                if let Some(message) = super::terminal::take_worker_panic() {
+                    batch.push(Msg::Fleet(FleetUpdate::Notice { message, is_error: true }));
+                }
+            }
+            _ = recv_signal(&mut signals) => batch.push(Msg::Terminate),
             _ = tokio::time::sleep(wait) => {}
         }
         // Drain whatever else is already queued, so bursts cost one frame.
@@ -201,14 +206,12 @@ pub async fn run(
     }
 }
 
-fn signal(kind: tokio::signal::unix::SignalKind) -> Option<tokio::signal::unix::Signal> {
-    tokio::signal::unix::signal(kind).ok()
-}
-
-async fn recv_signal(s: &mut Option<tokio::signal::unix::Signal>) {
+async fn recv_signal(s: &mut Option<UnboundedReceiver<i32>>) {
     match s {
-        Some(s) => {
-            s.recv().await;
+        Some(rx) => {
+            if rx.recv().await.is_none() {
+                std::future::pending::<()>().await
+            }
         }
         None => std::future::pending::<()>().await,
     }

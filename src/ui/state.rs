@@ -49,6 +49,15 @@ impl ViewKind {
     pub fn is_table(self) -> bool {
         !matches!(self, ViewKind::Compliance)
     }
+
+    /// Keymap sections consulted in this view, most specific first (then `global`).
+    pub fn sections(self) -> Vec<&'static str> {
+        if self.is_table() {
+            vec![self.id(), "table"]
+        } else {
+            vec![self.id()]
+        }
+    }
 }
 
 /// The latest data from the fleet layer.

@@ -4,18 +4,19 @@
 //!
 //! Built-ins (`themes/*.toml`) are embedded; `<config dir>/themes/NAME.toml` overrides a
 //! built-in by name, layering over it (or over `extends = "..."`, else `default`), so a user
-//! file may change just a few palette entries. `NO_COLOR` drops colours (keeping bold /
+//! file may change just a few palette entries. The chain is resolved by the loader shared
+//! with keymaps ([`crate::config::layered`]: names, `extends` cycles). `NO_COLOR` drops colours (keeping bold /
 //! reverse so selection stays visible); without 256/truecolour support (COLORTERM/TERM)
 //! colours are mapped to the 16 ANSI colours.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
 use ratatui::style::{Color, Modifier, Style};
 
-use super::tomlpos::line_of;
+use crate::config::layered::{self, FileError, Kind, toml_error};
+use crate::config::tomlpos::line_of;
 use crate::model::{Compliance, ExpiryBand, PingStatus};
 
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -26,6 +27,13 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../themes/high-contrast.toml"),
     ),
 ];
+
+/// Themes for the layered loader.
+pub const KIND: Kind = Kind {
+    what: "theme",
+    builtin: BUILTIN,
+    base: "default",
+};
 
 /// Semantic roles. Every built-in theme defines all of them.
 #[derive(
@@ -112,20 +120,8 @@ impl ColorMode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ThemeError {
-    pub file: String,
-    pub line: usize,
-    pub problem: String,
-}
-
-impl fmt::Display for ThemeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: line {}: {}", self.file, self.line, self.problem)
-    }
-}
-
-impl std::error::Error for ThemeError {}
+/// A theme problem, naming the file and line.
+pub type ThemeError = FileError;
 
 /// A resolved theme.
 #[derive(Clone, Debug)]
@@ -166,80 +162,20 @@ impl Theme {
     }
 
     pub fn load_in(name: &str, user_dir: &Path, mode: ColorMode) -> Result<Theme, ThemeError> {
-        let mut chain: Vec<(String, String)> = Vec::new(); // top first
-        let mut cur = name.to_string();
-        let mut visited = Vec::new();
-        loop {
-            if visited.contains(&cur) {
-                break;
-            }
-            visited.push(cur.clone());
-            let upath = user_dir.join(format!("{cur}.toml"));
-            let utext = std::fs::read_to_string(&upath).ok();
-            let btext = BUILTIN.iter().find(|(b, _)| *b == cur).map(|(_, t)| *t);
-            if utext.is_none() && btext.is_none() {
-                let (file, text) = chain.last().cloned().unwrap_or_default();
-                let problem = if chain.is_empty() {
-                    format!(
-                        "no theme named `{cur}` (built-in: {}; user themes go in {})",
-                        BUILTIN
-                            .iter()
-                            .map(|(n, _)| *n)
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        user_dir.display()
-                    )
-                } else {
-                    format!("extends unknown theme `{cur}`")
-                };
-                return Err(ThemeError {
-                    file: if chain.is_empty() {
-                        upath.display().to_string()
-                    } else {
-                        file
-                    },
-                    line: if chain.is_empty() {
-                        0
-                    } else {
-                        line_of(&text, "", "extends")
-                    },
-                    problem,
-                });
-            }
-            let mut ext = None;
-            if let Some(t) = utext {
-                ext = extends_of(&t, &upath.display().to_string())?;
-                chain.push((upath.display().to_string(), t));
-            }
-            if ext.is_none() {
-                if let Some(t) = btext {
-                    ext = extends_of(t, &format!("builtin:{cur}"))?;
-                    chain.push((format!("builtin:{cur}"), t.to_string()));
-                    if ext.is_none() {
-                        break;
-                    }
-                } else if cur != "default" {
-                    ext = Some("default".to_string());
-                }
-            }
-            match ext {
-                Some(e) => cur = e,
-                None => break,
-            }
-        }
-        let mut layered = Layered::default();
+        let chain = layered::resolve(KIND, name, user_dir)?;
+        let mut merged = Layered::default();
         let mut sources = Vec::new();
-        for (label, text) in chain.iter().rev() {
-            parse_layer(text, label, &mut layered)?;
-            sources.push(label.clone());
+        for l in &chain {
+            parse_layer(&l.text, &l.label, &mut merged)?;
+            sources.push(l.label.clone());
         }
         let mut roles = HashMap::new();
         for role in Role::all() {
             let key = role.to_string();
-            let Some((spec, file, line)) = layered.roles.get(&key) else {
+            let Some((spec, file, line)) = merged.roles.get(&key) else {
                 return Err(ThemeError {
                     file: sources.last().cloned().unwrap_or_default(),
-                    line: 1,
+                    line: None,
                     problem: format!("role `{key}` is not defined"),
                 });
             };
@@ -247,20 +183,20 @@ impl Theme {
                 let Some(v) = v else { return Ok(None) };
                 let mut value = v.clone();
                 for _ in 0..4 {
-                    match layered.palette.get(&value) {
+                    match merged.palette.get(&value) {
                         Some((pv, _, _)) => value = pv.clone(),
                         None => break,
                     }
                 }
                 parse_color(&value).map(Some).map_err(|_| {
                     // Point at the palette entry when the role used a palette name.
-                    let (file, line) = match layered.palette.get(v) {
+                    let (file, line) = match merged.palette.get(v) {
                         Some((_, f, l)) => (f.clone(), *l),
                         None => (file.clone(), *line),
                     };
                     ThemeError {
                         file,
-                        line,
+                        line: Some(line),
                         problem: format!(
                             "bad colour `{value}` for roles.{key}.{what} (use a palette name, an ANSI name like `red`, `#rrggbb` or 0-255)"
                         ),
@@ -492,32 +428,10 @@ pub fn parse_color(s: &str) -> Result<Color, ()> {
     Color::from_str(&norm).map_err(|_| ())
 }
 
-fn extends_of(text: &str, label: &str) -> Result<Option<String>, ThemeError> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| toml_err(text, label, &e))?;
-    Ok(table
-        .get("extends")
-        .and_then(|v| v.as_str())
-        .map(|s| s.to_string()))
-}
-
-fn toml_err(text: &str, label: &str, e: &toml::de::Error) -> ThemeError {
-    let line = e
-        .span()
-        .map(|s| crate::config::line_col(text, s.start).0)
-        .unwrap_or(1);
-    ThemeError {
-        file: label.to_string(),
-        line,
-        problem: e.message().trim().to_string(),
-    }
-}
-
 fn parse_layer(text: &str, label: &str, out: &mut Layered) -> Result<(), ThemeError> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| toml_err(text, label, &e))?;
-    let err = |section: &str, key: &str, problem: String| ThemeError {
-        file: label.to_string(),
-        line: line_of(text, section, key),
-        problem,
+    let table: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, label, &e))?;
+    let err = |section: &str, key: &str, problem: String| {
+        FileError::at(label, line_of(text, section, key), problem)
     };
     for (k, v) in &table {
         match k.as_str() {
@@ -678,12 +592,12 @@ mod tests {
         let e = Theme::load_in("mine", dir.path(), ColorMode::TrueColor).unwrap_err();
         let file = dir.path().join("mine.toml").display().to_string();
         assert_eq!(e.file, file);
-        assert_eq!(e.line, 3);
+        assert_eq!(e.line, Some(3));
         assert!(e.problem.contains("bad colour `#12345z`"), "{e}");
 
         std::fs::write(dir.path().join("p.toml"), "[palette]\nok = \"grean\"\n").unwrap();
         let e = Theme::load_in("p", dir.path(), ColorMode::TrueColor).unwrap_err();
-        assert_eq!(e.line, 2);
+        assert_eq!(e.line, Some(2));
         assert!(
             e.to_string().contains("bad colour `grean` for palette.ok"),
             "{e}"
@@ -705,7 +619,30 @@ mod tests {
         );
 
         let e = Theme::load_in("nope", dir.path(), ColorMode::TrueColor).unwrap_err();
-        assert!(e.problem.contains("no theme named `nope`"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "no theme named `nope` (built-in: default, light, high-contrast; user themes go in {})",
+                dir.path().display()
+            ),
+            "no `line 0`"
+        );
+
+        std::fs::write(dir.path().join("x.toml"), "extends = \"y\"\n").unwrap();
+        std::fs::write(dir.path().join("y.toml"), "extends = \"x\"\n").unwrap();
+        let e = Theme::load_in("x", dir.path(), ColorMode::TrueColor).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: line 1: `extends` makes a cycle: x → y → x",
+                dir.path().join("y.toml").display()
+            )
+        );
+        let e = Theme::load_in("../x", dir.path(), ColorMode::TrueColor).unwrap_err();
+        assert!(
+            e.to_string().starts_with("`../x` is not a theme name"),
+            "{e}"
+        );
     }
 
     #[test]

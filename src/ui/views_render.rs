@@ -5,12 +5,13 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::{Block, BorderType, Borders, Widget};
 
+use super::layout::{self, row};
 use super::render::SPINNER;
 use super::state::{Load, State};
 use super::theme::{Role, Theme};
 use super::views::compliance::{Breakdown, ComplianceView, DASHBOARD_ROWS};
 use super::views::node::NodeView;
-use super::views::table_render::{TableLook, put, render_table};
+use super::views::table_render::{TableLook, put, render_table, set_cell};
 use super::views::{age, pct_text, thousands};
 use crate::model::Compliance;
 
@@ -22,7 +23,7 @@ fn bar(buf: &mut Buffer, x: u16, y: u16, width: u16, frac: f64, theme: &Theme, r
         } else {
             ("░", theme.style(Role::BarEmpty))
         };
-        buf[(x + i, y)].set_symbol(sym).set_style(st);
+        set_cell(buf, x.saturating_add(i), y, sym, st);
     }
 }
 
@@ -43,12 +44,21 @@ pub fn compliance(
     let tx = theme.style(Role::Text);
     let y0 = area.y;
     let w = area.width;
+    // The dashboard's rows that fit, top first; the table takes what is left.
+    let Some(_) = row(area, 0) else { return };
     // Line 0: fleet gauge
     let label = "Fleet compliance ";
     let mut x = area.x + 1;
-    x += text(buf, x, y0, label, w, theme.style(Role::Title));
+    x += text(
+        buf,
+        x,
+        y0,
+        label,
+        area.right().saturating_sub(x),
+        theme.style(Role::Title),
+    );
     let pct = f.pct_compliant();
-    let gw = (w / 3).max(10);
+    let gw = (w / 3).max(10).min(area.right().saturating_sub(x));
     bar(
         buf,
         x,
@@ -64,7 +74,7 @@ pub fn compliance(
         x,
         y0,
         &format!("{:>6}", pct_text(pct)),
-        7,
+        7.min(area.right().saturating_sub(x)),
         theme.pct(pct),
     ) + 2;
     let summary = format!(
@@ -108,11 +118,16 @@ pub fn compliance(
     ];
     for (gi, (title, rows)) in groups.iter().enumerate() {
         let gx = area.x + 1 + gi as u16 * colw;
-        text(buf, gx, y0 + 2, title, colw, theme.style(Role::Header));
+        if let Some(r) = row(area, 2) {
+            text(buf, gx, r.y, title, colw, theme.style(Role::Header));
+        }
         for (ri, (label, n, role)) in rows.iter().enumerate() {
-            let y = y0 + 3 + ri as u16;
+            let Some(r) = row(area, 3 + ri as u16) else {
+                break;
+            };
+            let y = r.y;
             let lw = 12u16.min(colw / 2);
-            text(buf, gx, y, label, lw - 1, tx);
+            text(buf, gx, y, label, lw.saturating_sub(1), tx);
             let num = thousands(*n);
             let bw = colw.saturating_sub(lw + 9);
             bar(buf, gx + lw, y, bw, *n as f64 / nodes, theme, *role);
@@ -131,7 +146,6 @@ pub fn compliance(
         }
     }
     // certs + online line
-    let y = y0 + 6;
     let c = &v.agg.certs;
     let within = |b| c.by_band.get(&b).copied().unwrap_or(0);
     use crate::model::ExpiryBand as B;
@@ -170,14 +184,16 @@ pub fn compliance(
     ];
     let mut x = area.x + 1;
     for (s, st) in line {
+        let Some(r) = row(area, 6) else { break };
         if x + s.chars().count() as u16 + 3 > area.right() {
             break;
         }
-        x += text(buf, x, y, &s, area.right() - x, st);
-        x += text(buf, x, y, "  ", 2, muted);
+        x += text(buf, x, r.y, &s, area.right() - x, st);
+        x += text(buf, x, r.y, "  ", 2, muted);
     }
     // tab bar
-    let y = y0 + 8;
+    let Some(tabs) = row(area, 8) else { return };
+    let y = tabs.y;
     let mut x = area.x + 1;
     x += text(buf, x, y, "Breakdown: ", 11, muted);
     for b in Breakdown::ALL {
@@ -196,11 +212,7 @@ pub fn compliance(
         ) + 1;
     }
     let _ = state;
-    let table_area = Rect {
-        y: y0 + DASHBOARD_ROWS as u16,
-        height: area.height.saturating_sub(DASHBOARD_ROWS as u16),
-        ..area
-    };
+    let table_area = layout::below(area, DASHBOARD_ROWS as u16);
     render_table(buf, table_area, &v.table, &v.src, theme, &look);
 }
 
@@ -412,11 +424,7 @@ pub fn node(buf: &mut Buffer, area: Rect, v: &NodeView, state: &State, theme: &T
         kv(buf, inner, &rows);
     }
     // Tables
-    let rest = Rect {
-        y: area.y + box_h,
-        height: area.height.saturating_sub(box_h),
-        ..area
-    };
+    let rest = layout::below(area, box_h);
     if rest.height < 4 {
         return;
     }

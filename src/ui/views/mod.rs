@@ -93,12 +93,7 @@ impl View {
 
     /// Keymap sections consulted before `global`.
     pub fn sections(&self) -> Vec<&'static str> {
-        let k = self.kind();
-        if k.is_table() {
-            vec![k.id(), "table"]
-        } else {
-            vec![k.id()]
-        }
+        self.kind().sections()
     }
 
     /// Breadcrumb text.

@@ -71,6 +71,19 @@ pub struct SessionPane {
 }
 
 impl SessionPane {
+    /// A pane for `node` that has not started (tests draw it without the plugin on PATH).
+    #[cfg(test)]
+    pub fn for_tests(node: Node) -> SessionPane {
+        SessionPane {
+            node,
+            aws: "aws".into(),
+            started: false,
+            status: "Getting credentials for the account…".into(),
+            error: false,
+            plan: None,
+        }
+    }
+
     fn start(&mut self, cx: &mut PaneCx<'_>) {
         if self.started {
             return;

@@ -12,7 +12,9 @@ use crate::ui::table::{RowSource, TableState, fit_columns};
 use crate::ui::theme::{Role, Theme};
 
 /// Write `text` at (x, y) within `width` cells; returns cells used. Chars whose index is in
-/// `hl` get `hl_style` patched on.
+/// `hl` get `hl_style` patched on. Never writes outside the buffer (text is cut at its edge),
+/// whatever the caller computed: a drawing primitive is where a too-small terminal is made
+/// safe, not every view.
 #[allow(clippy::too_many_arguments)]
 pub fn put(
     buf: &mut Buffer,
@@ -25,7 +27,8 @@ pub fn put(
     hl_style: Style,
     right: bool,
 ) -> u16 {
-    if width == 0 {
+    let width = width.min(buf.area.right().saturating_sub(x));
+    if width == 0 || y < buf.area.top() || y >= buf.area.bottom() || x < buf.area.left() {
         return 0;
     }
     let total: usize = text.chars().map(|c| c.width().unwrap_or(0)).sum();
@@ -67,12 +70,20 @@ pub fn put(
     cx - start_x
 }
 
-/// Fill a row segment with a style (background for selection etc.).
+/// Fill a rectangle with a style (background for selection etc.), clipped to the buffer.
 pub fn fill(buf: &mut Buffer, area: Rect, style: Style) {
+    let area = area.intersection(buf.area);
     for y in area.top()..area.bottom() {
         for x in area.left()..area.right() {
             buf[(x, y)].set_symbol(" ").set_style(style);
         }
+    }
+}
+
+/// Set one cell, if it is inside the buffer.
+pub fn set_cell(buf: &mut Buffer, x: u16, y: u16, symbol: &str, style: Style) {
+    if let Some(c) = buf.cell_mut((x, y)) {
+        c.set_symbol(symbol).set_style(style);
     }
 }
 

@@ -1,4 +1,4 @@
-//! Line numbers for messages about TOML files (themes, keymaps): the `toml` crate gives
+//! Line numbers for messages about TOML files (config, themes, keymaps): the `toml` crate gives
 //! spans for syntax errors; for semantic errors (unknown action, bad colour) we locate the
 //! key by scanning the text for its table header and key.
 
