@@ -11,7 +11,7 @@ use chrono::Duration;
 use ssmdeck::model::{AggregateConfig, Aggregates, Compliance, FleetSnapshot};
 use ssmdeck::report::fixture::{fixture, fixture_now};
 use ssmdeck::report::{
-    NodePatches, Report, ReportFormat, ReportInput, ReportKind, format_ext, html, rows::kind_name,
+    PatchStore, Report, ReportFormat, ReportInput, ReportKind, format_ext, html, rows::kind_name,
 };
 
 const KINDS: [ReportKind; 5] = [
@@ -66,7 +66,7 @@ fn golden(rel: &str, actual: &str) {
 fn build(
     kind: ReportKind,
     snap: &FleetSnapshot,
-    patches: &NodePatches,
+    patches: &PatchStore,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Report {
     let agg = Aggregates::compute(snap, &AggregateConfig::default(), now);
@@ -105,6 +105,7 @@ fn col(headers: &[String], name: &str) -> usize {
 #[test]
 fn golden_files_from_the_fixture() {
     let (snap, patches) = fixture();
+    let patches = PatchStore::from_lists(&patches);
     for kind in KINDS {
         let report = build(kind, &snap, &patches, fixture_now());
         for format in FORMATS {
@@ -120,6 +121,7 @@ fn golden_files_from_the_fixture() {
 #[test]
 fn fixture_reports_carry_no_control_characters_or_live_formulas() {
     let (snap, patches) = fixture();
+    let patches = PatchStore::from_lists(&patches);
     for kind in KINDS {
         let report = build(kind, &snap, &patches, fixture_now());
         for format in FORMATS {
@@ -151,6 +153,7 @@ fn fixture_reports_carry_no_control_characters_or_live_formulas() {
 #[test]
 fn fixture_html_is_well_formed() {
     let (snap, patches) = fixture();
+    let patches = PatchStore::from_lists(&patches);
     for kind in KINDS {
         let out = build(kind, &snap, &patches, fixture_now()).render_to_string(ReportFormat::Html);
         html::check_well_formed(&out).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
@@ -164,6 +167,7 @@ fn fixture_html_is_well_formed() {
 #[test]
 fn same_input_same_bytes() {
     let (snap, patches) = fixture();
+    let patches = PatchStore::from_lists(&patches);
     let mut shuffled = snap.clone();
     shuffled.nodes.reverse();
     shuffled.certificates.reverse();
@@ -181,6 +185,7 @@ fn same_input_same_bytes() {
 #[test]
 fn compliance_csv_round_trips_to_the_snapshot() {
     let (snap, patches) = fixture();
+    let patches = PatchStore::from_lists(&patches);
     check_compliance_csv(
         &snap,
         &build(ReportKind::Compliance, &snap, &patches, fixture_now()),
@@ -526,9 +531,11 @@ fn sim_reports() -> Vec<(ReportKind, Report, FleetSnapshot)> {
         scope.cache_file = None;
         let fleet = ssmdeck::fleet::Fleet::connect(scope).await.unwrap();
         let mut out = Vec::new();
-        let collected = ssmdeck::report::collect::collect(&fleet, ReportKind::Patches)
-            .await
-            .unwrap();
+        let spill = tempfile::tempdir().unwrap();
+        let collected =
+            ssmdeck::report::collect::collect(&fleet, ReportKind::Patches, spill.path())
+                .await
+                .unwrap();
         let mut snap = collected.snapshot;
         // Wall-clock bits the simulator does not control: when the refresh started, and
         // request ids / dates inside SDK error messages.
