@@ -105,6 +105,8 @@ fn main() {
         let _ = std::fs::remove_file(&out);
         let err_path = dir.join(format!("patches.{format}.stderr"));
         let t = Instant::now();
+        // Reaped by wait4 in `wait_rusage` (std's `wait` would not give the rusage).
+        #[allow(clippy::zombie_processes)]
         let child = Command::new(bin)
             .args(["report", "patches", "--format", format, "-o"])
             .arg(&out)

@@ -145,9 +145,16 @@ pub async fn node_patches(
             (key, res)
         })
         .buffer_unordered(parallel);
+    let mut count = 0usize;
     while let Some((key, res)) = lists.next().await {
         spill.add(&key, res)?;
+        count += 1;
     }
+    tracing::debug!(
+        lists = count,
+        bytes = spill.spilled_bytes(),
+        "patch lists spilled"
+    );
     spill.finish()
 }
 
