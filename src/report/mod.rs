@@ -12,11 +12,12 @@
 //! - [`html`]     — one self-contained printable file for auditors.
 //!
 //! Other pieces: [`rows`] (the typed rows of each kind), [`source`] (producing them in
-//! order), [`patch_store`] (patch lists spilled to disk as they arrive), [`summary`] (roll-ups shared by
-//! the formats), [`since`] (what changed since a previous JSON report), [`policy`] (exit
-//! codes for `--fail-on` / `--fail-if-expiring`), [`safety`] (escaping untrusted text),
-//! [`write`] (atomic file writing), [`table`] (exporting any console table as shown),
-//! [`headless`] (the `ssmdeck report` command), [`export`] (the console's export dialog model).
+//! order), [`patch_store`] (patch lists spilled to disk as they arrive), [`summary`]
+//! (roll-ups shared by the formats), [`since`] (what changed since a previous JSON
+//! report), [`policy`] (exit codes for `--fail-on` / `--fail-if-expiring`), [`safety`]
+//! (escaping untrusted text), [`write`] (atomic file writing, cleanup after killed runs),
+//! [`table`] (exporting any console table as shown), [`headless`] (the `ssmdeck report`
+//! command), [`export`] (the console's export dialog model).
 
 pub mod collect;
 pub mod csv;

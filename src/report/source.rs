@@ -86,15 +86,6 @@ impl Rows {
         }
     }
 
-    pub fn kind(&self) -> ReportKind {
-        self.kind
-    }
-
-    /// The sanitized snapshot the rows come from.
-    pub fn snapshot(&self) -> &FleetSnapshot {
-        &self.snap
-    }
-
     pub fn len(&self) -> usize {
         self.len
     }
