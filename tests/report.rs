@@ -11,7 +11,7 @@ use chrono::Duration;
 use ssmdeck::model::{AggregateConfig, Aggregates, Compliance, FleetSnapshot};
 use ssmdeck::report::fixture::{fixture, fixture_now};
 use ssmdeck::report::{
-    NodePatches, Report, ReportFormat, ReportInput, ReportKind, format_ext, html, rows::kind_name,
+    PatchStore, Report, ReportFormat, ReportInput, ReportKind, format_ext, html, rows::kind_name,
 };
 
 const KINDS: [ReportKind; 5] = [
@@ -66,7 +66,7 @@ fn golden(rel: &str, actual: &str) {
 fn build(
     kind: ReportKind,
     snap: &FleetSnapshot,
-    patches: &NodePatches,
+    patches: &PatchStore,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Report {
     let agg = Aggregates::compute(snap, &AggregateConfig::default(), now);
@@ -105,6 +105,7 @@ fn col(headers: &[String], name: &str) -> usize {
 #[test]
 fn golden_files_from_the_fixture() {
     let (snap, patches) = fixture();
+    let patches = PatchStore::from_lists(&patches);
     for kind in KINDS {
         let report = build(kind, &snap, &patches, fixture_now());
         for format in FORMATS {
@@ -120,6 +121,7 @@ fn golden_files_from_the_fixture() {
 #[test]
 fn fixture_reports_carry_no_control_characters_or_live_formulas() {
     let (snap, patches) = fixture();
+    let patches = PatchStore::from_lists(&patches);
     for kind in KINDS {
         let report = build(kind, &snap, &patches, fixture_now());
         for format in FORMATS {
@@ -151,6 +153,7 @@ fn fixture_reports_carry_no_control_characters_or_live_formulas() {
 #[test]
 fn fixture_html_is_well_formed() {
     let (snap, patches) = fixture();
+    let patches = PatchStore::from_lists(&patches);
     for kind in KINDS {
         let out = build(kind, &snap, &patches, fixture_now()).render_to_string(ReportFormat::Html);
         html::check_well_formed(&out).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
@@ -164,6 +167,7 @@ fn fixture_html_is_well_formed() {
 #[test]
 fn same_input_same_bytes() {
     let (snap, patches) = fixture();
+    let patches = PatchStore::from_lists(&patches);
     let mut shuffled = snap.clone();
     shuffled.nodes.reverse();
     shuffled.certificates.reverse();
@@ -181,6 +185,7 @@ fn same_input_same_bytes() {
 #[test]
 fn compliance_csv_round_trips_to_the_snapshot() {
     let (snap, patches) = fixture();
+    let patches = PatchStore::from_lists(&patches);
     check_compliance_csv(
         &snap,
         &build(ReportKind::Compliance, &snap, &patches, fixture_now()),
@@ -509,8 +514,17 @@ fn binary_since_reports_changes_and_rejects_bad_baselines() {
 // ---------------------------------------------------------------------------------------
 // the simulator (fixed seed, fixed epoch), collected through the SDK by the data layer
 
-/// Collect a small deterministic world and build every report from it at the epoch.
-fn sim_reports() -> Vec<(ReportKind, Report, FleetSnapshot)> {
+type SimReports = Vec<(ReportKind, Report, FleetSnapshot)>;
+
+/// [`collect_sim_reports`], once per test binary.
+fn sim_reports() -> &'static SimReports {
+    static ONCE: std::sync::OnceLock<SimReports> = std::sync::OnceLock::new();
+    ONCE.get_or_init(collect_sim_reports)
+}
+
+/// Collect a small deterministic world and build every report from it at the epoch. The
+/// patch lists go through the spill file, as in `ssmdeck report patches`.
+fn collect_sim_reports() -> SimReports {
     let epoch = chrono::DateTime::parse_from_rfc3339("2026-11-23T06:00:00Z")
         .unwrap()
         .with_timezone(&chrono::Utc);
@@ -535,9 +549,11 @@ fn sim_reports() -> Vec<(ReportKind, Report, FleetSnapshot)> {
         scope.cache_file = None;
         let fleet = ssmdeck::fleet::Fleet::connect(scope).await.unwrap();
         let mut out = Vec::new();
-        let collected = ssmdeck::report::collect::collect(&fleet, ReportKind::Patches)
-            .await
-            .unwrap();
+        let spill = tempfile::tempdir().unwrap();
+        let collected =
+            ssmdeck::report::collect::collect(&fleet, ReportKind::Patches, spill.path())
+                .await
+                .unwrap();
         let mut snap = collected.snapshot;
         // Wall-clock bits the simulator does not control: when the refresh started, and
         // request ids / dates inside SDK error messages.
@@ -551,6 +567,10 @@ fn sim_reports() -> Vec<(ReportKind, Report, FleetSnapshot)> {
             let report = build(kind, &snap, &collected.patches, epoch);
             out.push((kind, report, snap.clone()));
         }
+        assert!(
+            std::fs::read_dir(spill.path()).unwrap().next().is_none(),
+            "the spill file is unlinked while in use"
+        );
         out
     })
 }
@@ -558,6 +578,7 @@ fn sim_reports() -> Vec<(ReportKind, Report, FleetSnapshot)> {
 #[test]
 fn golden_files_from_the_simulator() {
     for (kind, report, snap) in sim_reports() {
+        let (kind, snap) = (*kind, snap);
         for format in FORMATS {
             let out = report.render_to_string(format);
             golden(
@@ -566,12 +587,161 @@ fn golden_files_from_the_simulator() {
             );
         }
         match kind {
-            ReportKind::Compliance => check_compliance_csv(&snap, &report),
-            ReportKind::Certs => check_certs_csv(&snap, &report),
+            ReportKind::Compliance => check_compliance_csv(snap, report),
+            ReportKind::Certs => check_certs_csv(snap, report),
             ReportKind::Patches => assert!(!report.rows.is_empty(), "patch lists collected"),
             _ => {}
         }
         html::check_well_formed(&report.render_to_string(ReportFormat::Html))
             .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// streaming: bounded memory changes no byte; killed writes are cleaned up
+
+/// The golden files under `tests/golden/sim` were written by the full-memory renderer
+/// (every row built, then rendered); the streamed files, written row by row from the
+/// spilled patch lists through the atomic writer, must be the same bytes.
+#[test]
+fn streamed_files_are_byte_identical_to_the_full_memory_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut names = Vec::new();
+    for (kind, report, _) in sim_reports() {
+        for format in [ReportFormat::Csv, ReportFormat::Json] {
+            let name = format!("{}.{}", kind_name(*kind), format_ext(format));
+            let path = dir.path().join(&name);
+            ssmdeck::report::write::write_atomic(&path, false, |w| report.render(format, w))
+                .unwrap();
+            let text = std::fs::read_to_string(&path).unwrap();
+            golden(&format!("sim/{name}"), &text);
+            names.push(name);
+            if format == ReportFormat::Json {
+                let v: serde_json::Value =
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+                let rows = v["rows"].as_array().unwrap();
+                assert_eq!(rows.len(), report.rows.len(), "{kind:?}");
+                assert!(
+                    v["state"]["nodes"].is_array(),
+                    "the sections after the rows"
+                );
+                if *kind == ReportKind::Patches {
+                    assert!(rows.len() > 1000, "a real patch list: {}", rows.len());
+                    for (i, r) in rows.iter().enumerate() {
+                        assert_eq!(r["index"].as_u64(), Some(i as u64 + 1));
+                    }
+                }
+            }
+        }
+    }
+    names.sort();
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, names, "no temporary or spill file left");
+}
+
+/// A report run killed at any point (here: as soon as its temporary file appears, or
+/// wherever it is when we get to it), then the leftovers such kills leave (this version's
+/// partial temporary file and the 0-byte one of older versions, from a process that is
+/// gone): the next write removes them, leaves a live writer's file alone, and writes a
+/// complete, correct report.
+#[test]
+fn a_killed_report_write_is_cleaned_up_by_the_next_write() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sim = rt
+        .block_on(ssmdeck::sim::start(ssmdeck::sim::SimConfig {
+            seed: 7,
+            accounts: 3,
+            regions: vec!["us-east-1".into()],
+            nodes_per_account: 12,
+            ..Default::default()
+        }))
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let target = out_dir.join("patches.csv");
+    let report = |extra: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_ssmdeck"));
+        c.args(["report", "patches", "--format", "csv", "-o"])
+            .arg(&target)
+            .args(["--endpoint-url", &sim.url, "--regions", "us-east-1"])
+            .args(extra)
+            .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+            .env("AWS_SECRET_ACCESS_KEY", "x")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("SSMDECK_CONFIG_DIR", tmp.path().join("config"))
+            .env("SSMDECK_DATA_DIR", tmp.path().join("data"))
+            .env("SSMDECK_CACHE_DIR", tmp.path().join("cache"))
+            .stdin(std::process::Stdio::null());
+        c
+    };
+    let listing = || {
+        let mut v: Vec<String> = std::fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+
+    // 1. kill -9 a run, mid-write when we catch it there.
+    let mut child = report(&[])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let dead = child.id();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        if listing().iter().any(|n| n.ends_with(".tmp")) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let _ = child.kill();
+    child.wait().unwrap();
+
+    // 2. what killed runs leave, from that (now gone) process, and a live writer's file.
+    let partial = format!(".patches.csv.ssmdeck-{dead}-5eed0.tmp");
+    let zero_byte = format!(".patches.csv.{dead}.1f2e3d0.tmp");
+    let live = format!(".patches.csv.ssmdeck-{}-1.tmp", std::process::id());
+    std::fs::write(out_dir.join(&partial), "Index,Instance ID\r\n1,i-0").unwrap();
+    std::fs::write(out_dir.join(&zero_byte), "").unwrap();
+    std::fs::write(out_dir.join(&live), "").unwrap();
+
+    // 3. the next write.
+    let out = report(&["--force"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    let mut want = vec![live.clone(), "patches.csv".to_string()];
+    want.sort();
+    assert_eq!(
+        listing(),
+        want,
+        "the dead writers' files are gone, the live one stays"
+    );
+    let written: usize = stderr
+        .split_once("wrote patches (")
+        .and_then(|(_, r)| r.split_once(" rows)"))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or_else(|| panic!("no row count: {stderr}"));
+    let (h, rows) = parse_csv(&std::fs::read_to_string(&target).unwrap());
+    assert_eq!(h[0], "Index");
+    assert!(written > 100, "patch rows of 3 accounts: {written}");
+    assert_eq!(rows.len(), written);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r[0], (i + 1).to_string(), "every row, in order, once");
+    }
+    drop(sim);
 }

@@ -1,6 +1,8 @@
 //! Collecting what a report needs through the data layer (`crate::fleet`): one snapshot,
-//! plus every node's patch list for the patches report.
+//! plus every node's patch list for the patches report, spilled to disk as each arrives
+//! ([`super::patch_store`]) so memory stays bounded whatever the fleet size.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use futures::StreamExt;
@@ -10,9 +12,10 @@ use crate::config::{Config, Paths};
 use crate::fleet::{self, Fleet, Scope};
 use crate::model::{Node, NodeKey};
 
+use super::ReportKind;
 use super::headless::{Collected, load_config, preflight, produce};
+use super::patch_store::{PatchStore, Spiller};
 use super::policy::EXIT_ERROR;
-use super::{NodePatches, ReportKind};
 
 /// At most this many patch lists fetched at once (also bounded by the scope's concurrency
 /// and the data layer's rate limits).
@@ -57,7 +60,7 @@ pub fn run(args: ReportArgs, paths: &Paths) -> ExitCode {
             (None, scope)
         };
         let fleet = Fleet::connect(scope).await.map_err(|e| e.to_string())?;
-        collect(&fleet, args.kind).await
+        collect(&fleet, args.kind, &spill_dir(args.output.as_deref())).await
     });
     let collected = match collected {
         Ok(c) => c,
@@ -91,31 +94,68 @@ fn narrow_demo_scope(scope: &mut Scope, flags: &Scope, args: &ReportArgs) {
     scope.cache_file = None;
 }
 
-/// Collect one snapshot, and the patch lists when the report needs them.
-pub async fn collect(fleet: &Fleet, kind: ReportKind) -> Result<Collected, String> {
+/// Where the patches report spills its patch lists: next to the output file (the user
+/// picked that file system for a file of this size order), else the temporary directory.
+pub fn spill_dir(output: Option<&Path>) -> PathBuf {
+    match output.and_then(Path::parent) {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        Some(_) => PathBuf::from("."),
+        None => std::env::temp_dir(),
+    }
+}
+
+/// Collect one snapshot, and the patch lists when the report needs them (spilled to a
+/// temporary file in `spill_dir`).
+pub async fn collect(
+    fleet: &Fleet,
+    kind: ReportKind,
+    spill_dir: &Path,
+) -> Result<Collected, String> {
+    // Created first: an unwritable directory fails before the expensive collection.
+    let spill = match kind {
+        ReportKind::Patches => Some(Spiller::create_in(spill_dir).map_err(|e| e.to_string())?),
+        _ => None,
+    };
     let snapshot = fleet.collect_once(None).await;
-    let patches = if kind == ReportKind::Patches {
-        node_patches(fleet, &snapshot.nodes).await
+    let patches = if let Some(spill) = spill {
+        node_patches(fleet, &snapshot.nodes, spill)
+            .await
+            .map_err(|e| format!("cannot spill patch lists to {}: {e}", spill_dir.display()))?
     } else {
-        NodePatches::new()
+        PatchStore::default()
     };
     Ok(Collected { snapshot, patches })
 }
 
-/// Every node's patch list (nodes that never reported have none to fetch). Requests are
-/// interleaved across account × region, so the data layer's per-account × region rate
-/// limits work in parallel instead of queueing behind one another.
-pub async fn node_patches(fleet: &Fleet, nodes: &[Node]) -> NodePatches {
+/// Every node's patch list (nodes that never reported have none to fetch), each written
+/// to `spill` as soon as it arrives; at most [`PATCH_FETCH_PARALLELISM`] lists are in
+/// memory at once. Requests are interleaved across account × region, so the data layer's
+/// per-account × region rate limits work in parallel instead of queueing behind one
+/// another.
+pub async fn node_patches(
+    fleet: &Fleet,
+    nodes: &[Node],
+    mut spill: Spiller,
+) -> std::io::Result<PatchStore> {
     let keys = interleave(nodes.iter().filter(|n| n.has_patch_state()).map(Node::key));
     let parallel = fleet.scope().concurrency.clamp(1, PATCH_FETCH_PARALLELISM);
-    futures::stream::iter(keys)
+    let mut lists = futures::stream::iter(keys)
         .map(|key| async move {
             let res = fleet.node_patches(&key).await.map_err(|e| e.to_string());
             (key, res)
         })
-        .buffer_unordered(parallel)
-        .collect()
-        .await
+        .buffer_unordered(parallel);
+    let mut count = 0usize;
+    while let Some((key, res)) = lists.next().await {
+        spill.add(&key, res)?;
+        count += 1;
+    }
+    tracing::debug!(
+        lists = count,
+        bytes = spill.spilled_bytes(),
+        "patch lists spilled"
+    );
+    spill.finish()
 }
 
 /// Round-robin over account × region groups: a1/r1, a2/r1, a1/r2, ..., then the second

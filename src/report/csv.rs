@@ -32,8 +32,16 @@ fn into_io(e: ::csv::Error) -> io::Error {
     }
 }
 
-/// The report's table as CSV.
+/// The report's table as CSV, written row by row.
 pub fn write_report(report: &Report, w: &mut dyn Write) -> io::Result<()> {
-    let (headers, rows) = report.table();
-    write_table(&headers, &rows, w)
+    let mut out = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::CRLF)
+        .from_writer(w);
+    out.write_record(report.headers().iter().map(|h| safety::csv_cell(h)))
+        .map_err(into_io)?;
+    report.for_each_cells(|row| {
+        out.write_record(row.iter().map(|c| safety::csv_cell(c)))
+            .map_err(into_io)
+    })?;
+    out.flush()
 }

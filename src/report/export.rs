@@ -14,7 +14,7 @@ use crate::model::{AggregateConfig, Aggregates, FleetSnapshot};
 use super::table::{TableMeta, write_table};
 use super::write::write_atomic;
 use super::{
-    DEFAULT_EXPIRING_DAYS, NodePatches, Report, ReportFormat, ReportInput, ReportKind, format_ext,
+    DEFAULT_EXPIRING_DAYS, PatchStore, Report, ReportFormat, ReportInput, ReportKind, format_ext,
     rows::kind_name,
 };
 
@@ -392,7 +392,7 @@ impl ExportJob {
                         &computed
                     }
                 };
-                let patches = NodePatches::new();
+                let patches = PatchStore::default();
                 let report = Report::build(&ReportInput {
                     kind: *kind,
                     snapshot: snap,

@@ -19,14 +19,14 @@ use crate::model::{AggregateConfig, Aggregates, FleetSnapshot};
 use super::policy::{EXIT_ALERT, EXIT_ERROR, EXIT_OK, Policy, evaluate};
 use super::since::{Previous, load_previous};
 use super::write::{check_target, write_atomic, write_stdout};
-use super::{DEFAULT_EXPIRING_DAYS, NodePatches, Report, ReportInput, ReportKind};
+use super::{DEFAULT_EXPIRING_DAYS, PatchStore, Report, ReportInput, ReportKind};
 
 /// What was collected for one report.
 #[derive(Clone, Debug, Default)]
 pub struct Collected {
     pub snapshot: FleetSnapshot,
-    /// Per-node patch lists (only for the patches report).
-    pub patches: NodePatches,
+    /// Per-node patch lists (only for the patches report; spilled to disk).
+    pub patches: PatchStore,
 }
 
 /// Checks that need no network: flags, the output target, the `--since` file.

@@ -159,8 +159,15 @@ fn days(d: Option<i64>) -> String {
     }
 }
 
-/// Build the HTML document.
+/// Build the HTML document in memory (tests; files are written with [`write_report`]).
 pub fn render(r: &Report) -> String {
+    let mut buf = Vec::new();
+    write_report(r, &mut buf).expect("rendering into memory cannot fail");
+    String::from_utf8(buf).expect("reports are UTF-8")
+}
+
+/// Everything before the report's table: head, summary, changes, roll-ups, errors.
+fn head_and_summary(r: &Report) -> String {
     let s = &r.summary;
     let title = format!(
         "ssmdeck {} report — {}",
@@ -497,25 +504,34 @@ pub fn render(r: &Report) -> String {
         out.push_str("</tbody></table>\n");
     }
 
-    // The report's table.
-    let (headers, rows) = r.table();
+    out
+}
+
+/// Write the document: the summary sections, then the report's table one row at a time.
+pub fn write_report(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    let mut out = head_and_summary(r);
+    let headers = r.headers();
     let _ = writeln!(
         out,
         "<h2>{} — all rows ({})</h2>",
         esc(kind_title(r.kind)),
-        rows.len()
+        r.rows.len()
     );
     out.push_str("<table class=\"wide\">");
     let hs: Vec<&str> = headers.iter().map(String::as_str).collect();
     thead(&mut out, &hs);
     out.push_str("<tbody>\n");
-    for row in &rows {
+    w.write_all(out.as_bytes())?;
+    r.for_each_cells(|row| {
+        out.clear();
         out.push_str("<tr>");
-        for c in row {
+        for c in &row {
             text_cell(&mut out, c);
         }
         out.push_str("</tr>\n");
-    }
+        w.write_all(out.as_bytes())
+    })?;
+    out.clear();
     out.push_str("</tbody></table>\n");
     let _ = writeln!(
         out,
@@ -523,7 +539,7 @@ pub fn render(r: &Report) -> String {
         env!("CARGO_PKG_VERSION"),
         fmt_time(Some(r.generated_at))
     );
-    out
+    w.write_all(out.as_bytes())
 }
 
 /// Any table as a self-contained HTML page (the console's "export as shown").
@@ -553,10 +569,6 @@ pub fn render_table(
     }
     out.push_str("</tbody></table>\n</body>\n</html>\n");
     out
-}
-
-pub fn write_report(report: &Report, w: &mut dyn Write) -> io::Result<()> {
-    w.write_all(render(report).as_bytes())
 }
 
 /// Elements that never have a closing tag.

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::Report;
-use super::rows::{Rows, kind_name};
+use super::Rows;
+use super::rows::kind_name;
 use super::since::{Changes, State};
 use super::summary::{ErrorBrief, ScopeInfo, Summary};
 
@@ -31,6 +32,7 @@ struct JsonReport<'a> {
 }
 
 /// The report's strings were sanitized when it was built ([`super::Report::build`]).
+/// Rows are serialized as they are produced, straight into `w`.
 pub fn write_report(report: &Report, w: &mut dyn Write) -> io::Result<()> {
     let doc = JsonReport {
         ssmdeck_report: JSON_REPORT_VERSION,

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::rows::{Rows, fmt_time};
+use super::rows::fmt_time;
 use super::safety::md;
-use super::{Report, human_time, kind_title};
+use super::{Report, ReportKind, Row, human_time, kind_title};
 use crate::model::PatchState;
 
 /// At most this many rows per list.
@@ -63,8 +63,9 @@ fn days(d: Option<i64>) -> String {
     }
 }
 
-/// Build the Markdown text.
-pub fn render(r: &Report) -> String {
+/// Build the Markdown text (a summary: its lists are capped, so it stays small whatever
+/// the number of rows). Fails only when a spilled patch list cannot be read back.
+pub fn render(r: &Report) -> io::Result<String> {
     let s = &r.summary;
     let mut out = String::new();
     let _ = writeln!(
@@ -251,14 +252,16 @@ pub fn render(r: &Report) -> String {
     }
 
     // Kind-specific section.
-    match &r.rows {
-        Rows::Patches(rows) => {
-            let mut by_patch: BTreeMap<(&str, &str), u32> = BTreeMap::new();
-            for p in rows.iter().filter(|p| {
-                matches!(p.patch_state.as_str(), "MISSING" | "FAILED")
+    match r.kind {
+        ReportKind::Patches => {
+            let mut by_patch: BTreeMap<(String, String), u32> = BTreeMap::new();
+            for row in r.rows.iter() {
+                let Row::Patches(p) = row? else { continue };
+                if matches!(p.patch_state.as_str(), "MISSING" | "FAILED")
                     || p.patch_state == PatchState::InstalledPendingReboot.as_str()
-            }) {
-                *by_patch.entry((&p.kb_id, &p.patch_name)).or_default() += 1;
+                {
+                    *by_patch.entry((p.kb_id, p.patch_name)).or_default() += 1;
+                }
             }
             let mut list: Vec<_> = by_patch.into_iter().collect();
             list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -273,24 +276,31 @@ pub fn render(r: &Report) -> String {
                 more(&mut out, list.len(), shown.len());
             }
         }
-        Rows::Commands(rows) => {
-            let failed: Vec<_> = rows
-                .iter()
-                .filter(|c| {
-                    matches!(c.status.as_str(), "Failed" | "TimedOut" | "Cancelled")
-                        || c.error_count > 0
-                })
-                .collect();
+        ReportKind::Commands => {
+            let (mut total, mut failed) = (0, 0);
+            // Only the rows printed are kept.
+            let mut first_failed = Vec::new();
+            for row in r.rows.iter() {
+                let Row::Commands(c) = row? else { continue };
+                total += 1;
+                if matches!(c.status.as_str(), "Failed" | "TimedOut" | "Cancelled")
+                    || c.error_count > 0
+                {
+                    failed += 1;
+                    if first_failed.len() < LIST_CAP {
+                        first_failed.push(c);
+                    }
+                }
+            }
             let _ = writeln!(
                 out,
                 "### Run Command: {} in the recent history, {} with failures\n",
-                plural(rows.len(), "command"),
-                failed.len()
+                plural(total, "command"),
+                failed
             );
-            if !failed.is_empty() {
-                let shown: Vec<Vec<String>> = failed
+            if failed > 0 {
+                let shown: Vec<Vec<String>> = first_failed
                     .iter()
-                    .take(LIST_CAP)
                     .map(|c| {
                         vec![
                             format!("`{}`", c.command_id),
@@ -316,7 +326,7 @@ pub fn render(r: &Report) -> String {
                     ],
                     &shown,
                 );
-                more(&mut out, failed.len(), shown.len());
+                more(&mut out, failed, shown.len());
             }
         }
         _ => {}
@@ -400,9 +410,9 @@ pub fn render(r: &Report) -> String {
         }
         out.push('\n');
     }
-    out
+    Ok(out)
 }
 
 pub fn write_report(report: &Report, w: &mut dyn Write) -> io::Result<()> {
-    w.write_all(render(report).as_bytes())
+    w.write_all(render(report)?.as_bytes())
 }

@@ -1,18 +1,23 @@
 //! Reports: `ssmdeck report` (headless, cron-friendly) and the console's export.
 //!
 //! A [`Report`] is built once from a [`FleetSnapshot`] + its [`Aggregates`] (+ per-node
-//! patch lists for the patches report) at an injected `now`, then rendered in one format:
+//! patch lists for the patches report, a [`PatchStore`]) at an injected `now`, then
+//! rendered in one format. Rendering streams: rows are produced one at a time in report
+//! order ([`source`]) and written before the next is built, so memory holds the snapshot,
+//! the summary and one row (one node's patch rows), whatever the number of rows:
 //! - [`csv`]      — one table per report kind; formula injection neutralised;
 //! - [`json`]     — the same data typed, plus summary, errors and a `state` section that
 //!   `--since` compares against;
 //! - [`markdown`] — a summary to paste into a ticket or chat;
 //! - [`html`]     — one self-contained printable file for auditors.
 //!
-//! Other pieces: [`rows`] (the typed rows of each kind), [`summary`] (roll-ups shared by
-//! the formats), [`since`] (what changed since a previous JSON report), [`policy`] (exit
-//! codes for `--fail-on` / `--fail-if-expiring`), [`safety`] (escaping untrusted text),
-//! [`write`] (atomic file writing), [`table`] (exporting any console table as shown),
-//! [`headless`] (the `ssmdeck report` command), [`export`] (the console's export dialog model).
+//! Other pieces: [`rows`] (the typed rows of each kind), [`source`] (producing them in
+//! order), [`patch_store`] (patch lists spilled to disk as they arrive), [`summary`]
+//! (roll-ups shared by the formats), [`since`] (what changed since a previous JSON
+//! report), [`policy`] (exit codes for `--fail-on` / `--fail-if-expiring`), [`safety`]
+//! (escaping untrusted text), [`write`] (atomic file writing, cleanup after killed runs),
+//! [`table`] (exporting any console table as shown), [`headless`] (the `ssmdeck report`
+//! command), [`export`] (the console's export dialog model).
 
 pub mod collect;
 pub mod csv;
@@ -23,10 +28,12 @@ pub mod headless;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod patch_store;
 pub mod policy;
 pub mod rows;
 pub mod safety;
 pub mod since;
+pub mod source;
 pub mod summary;
 pub mod table;
 pub mod write;
@@ -39,14 +46,16 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 pub use crate::cli::{ReportFormat, ReportKind};
 use crate::model::{Aggregates, FleetSnapshot, NodeKey, Patch};
 
-use rows::Rows;
+pub use patch_store::PatchStore;
 use since::{Changes, Previous, State};
+pub use source::{Row, Rows};
 use summary::{ErrorBrief, ScopeInfo, Summary};
 
 /// Default threshold for "expiring soon" sections.
 pub const DEFAULT_EXPIRING_DAYS: i64 = 30;
 
-/// Per-node patch lists (the patches report); a node whose fetch failed carries the error.
+/// Per-node patch lists as fetched; a node whose fetch failed carries the error (held in
+/// memory: [`PatchStore::from_lists`]; large fleets spill them, [`patch_store::Spiller`]).
 pub type NodePatches = BTreeMap<NodeKey, Result<Vec<Patch>, String>>;
 
 /// Everything a report is built from. `now` is injected so output is deterministic.
@@ -55,7 +64,8 @@ pub struct ReportInput<'a> {
     pub kind: ReportKind,
     pub snapshot: &'a FleetSnapshot,
     pub aggregates: &'a Aggregates,
-    pub patches: &'a NodePatches,
+    /// Per-node patch lists (read by the patches report only).
+    pub patches: &'a PatchStore,
     pub now: DateTime<Utc>,
     /// A node whose last scan is older than this is stale.
     pub stale_after: Duration,
@@ -65,7 +75,7 @@ pub struct ReportInput<'a> {
     pub previous: Option<&'a Previous>,
 }
 
-/// A built report, ready to render in any format.
+/// A built report, ready to render in any format. Its rows are produced while rendering.
 #[derive(Clone, Debug)]
 pub struct Report {
     pub kind: ReportKind,
@@ -83,6 +93,7 @@ impl Report {
     /// Build a report. Every remote string is sanitized first (control characters and
     /// escape sequences stripped), so all formats, JSON included, carry clean text.
     pub fn build(input: &ReportInput<'_>) -> Report {
+        let patches = input.patches.clone();
         let mut clean_snap = sanitized(input.snapshot);
         // Aggregates are keyed by remote ids: when cleaning changed any string, recompute
         // them from the clean snapshot so keys and rows agree.
@@ -97,28 +108,10 @@ impl Report {
         });
         let aggregates = recomputed.as_ref().unwrap_or(input.aggregates);
         whole_seconds(&mut clean_snap);
-        let clean_patches: NodePatches = input
-            .patches
-            .iter()
-            .map(|(k, r)| {
-                let r = match r {
-                    Ok(list) => Ok(sanitized_patches(list)),
-                    Err(e) => Err(crate::text::sanitize(e)),
-                };
-                let key = NodeKey {
-                    account_id: crate::text::sanitize(&k.account_id),
-                    region: crate::text::sanitize(&k.region),
-                    instance_id: crate::text::sanitize(&k.instance_id),
-                };
-                (key, r)
-            })
-            .collect();
         let snap = &clean_snap;
-        let patches = &clean_patches;
-        let rows = Rows::build(input.kind, snap, patches, input.now, input.stale_after);
         let mut errors = summary::errors_of(snap);
-        for (key, res) in patches.iter().filter(|_| input.kind == ReportKind::Patches) {
-            if let Err(message) = res {
+        if input.kind == ReportKind::Patches {
+            for (key, message) in patches.failed() {
                 errors.push(ErrorBrief {
                     account_id: Some(key.account_id.clone()),
                     account_name: snap.account(&key.account_id).map(|a| a.name.clone()),
@@ -132,59 +125,63 @@ impl Report {
         }
         let state = State::of(snap, input.now);
         let changes = input.previous.map(|p| since::diff(p, &state));
+        let summary = Summary::build(snap, aggregates, input.now, input.expiring_within_days);
+        let scope = ScopeInfo::of(snap);
+        let collected_at = snap.collected_at;
         Report {
             kind: input.kind,
             generated_at: input.now.trunc_subsecs(0),
-            collected_at: snap.collected_at,
-            scope: ScopeInfo::of(snap),
-            summary: Summary::build(snap, aggregates, input.now, input.expiring_within_days),
-            rows,
+            collected_at,
+            scope,
+            summary,
+            rows: Rows::new(
+                input.kind,
+                clean_snap,
+                patches,
+                input.now,
+                input.stale_after,
+            ),
             errors,
             state,
             changes,
         }
     }
 
-    /// Header text and cells of the report's table (before format escaping), with a
-    /// "Change" column when the report compares with a previous one.
-    pub fn table(&self) -> (Vec<String>, Vec<Vec<String>>) {
-        let (mut headers, mut cells) = self.rows.table();
-        let Some(changes) = &self.changes else {
-            return (headers, cells);
-        };
-        let labels: Option<Vec<String>> = match &self.rows {
-            Rows::Compliance(r) => Some(
-                r.iter()
-                    .map(|x| node_label(changes, &x.account_id, &x.region, &x.instance_id))
-                    .collect(),
-            ),
-            Rows::Nodes(r) => Some(
-                r.iter()
-                    .map(|x| node_label(changes, &x.account_id, &x.region, &x.instance_id))
-                    .collect(),
-            ),
-            Rows::Patches(r) => Some(
-                r.iter()
-                    .map(|x| node_label(changes, &x.account_id, &x.region, &x.instance_id))
-                    .collect(),
-            ),
-            Rows::Certs(r) => Some(
-                r.iter()
-                    .map(|x| changes.cert_label(&x.arn).unwrap_or_default())
-                    .collect(),
-            ),
-            Rows::Commands(_) => None,
-        };
-        if let Some(labels) = labels {
+    /// Header texts of the report's table, with a "Change" column when the report
+    /// compares with a previous one (and the kind has one).
+    pub fn headers(&self) -> Vec<String> {
+        let mut headers: Vec<String> = self.rows.headers().iter().map(|h| h.to_string()).collect();
+        if self.change_labels().is_some() {
             headers.push("Change since previous report".into());
-            for (row, label) in cells.iter_mut().zip(labels) {
-                row.push(label);
-            }
         }
-        (headers, cells)
+        headers
     }
 
-    /// Render in `format` to `w`.
+    /// Call `f` with the cells of every row, in report order (before format escaping),
+    /// one row at a time.
+    pub fn for_each_cells(
+        &self,
+        mut f: impl FnMut(Vec<String>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let labels = self.change_labels();
+        for row in self.rows.iter() {
+            let row = row?;
+            let mut cells = row.cells();
+            if let Some(l) = &labels {
+                cells.push(l.of(&row));
+            }
+            f(cells)?;
+        }
+        Ok(())
+    }
+
+    fn change_labels(&self) -> Option<source::ChangeLabels> {
+        self.changes
+            .as_ref()
+            .and_then(|c| source::ChangeLabels::new(self.kind, c))
+    }
+
+    /// Render in `format` to `w`, streaming the rows.
     pub fn render(&self, format: ReportFormat, w: &mut dyn Write) -> io::Result<()> {
         match format {
             ReportFormat::Csv => csv::write_report(self, w),
@@ -367,30 +364,6 @@ fn sanitized(src: &FleetSnapshot) -> FleetSnapshot {
         }
     }
     s
-}
-
-fn sanitized_patches(list: &[Patch]) -> Vec<Patch> {
-    let mut v = list.to_vec();
-    for p in &mut v {
-        clean(&mut p.title);
-        clean(&mut p.kb_id);
-        clean(&mut p.classification);
-        clean(&mut p.severity);
-        clean_all(&mut p.cve_ids);
-        trunc(&mut p.installed_time);
-    }
-    v
-}
-
-fn node_label(changes: &Changes, account_id: &str, region: &str, instance_id: &str) -> String {
-    changes
-        .node_label(&NodeKey {
-            account_id: account_id.to_string(),
-            region: region.to_string(),
-            instance_id: instance_id.to_string(),
-        })
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// Lower-case name of a format, also the file extension (`csv`, `json`, `md`, `html`).

@@ -10,9 +10,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::ReportKind;
-use crate::model::{
-    Account, Certificate, CommandSummary, ExpiryBand, FleetSnapshot, Node, NodeKey, Patch,
-};
+use crate::model::{Account, Certificate, CommandSummary, ExpiryBand, FleetSnapshot, Node, Patch};
 
 /// RFC 3339 with whole seconds (`2026-11-23T06:00:00Z`); empty when unknown.
 pub fn fmt_time(t: Option<DateTime<Utc>>) -> String {
@@ -35,12 +33,12 @@ pub trait Tabular: Serialize {
 }
 
 /// Account lookups shared by the row builders.
-struct Accounts<'a> {
+pub struct Accounts<'a> {
     by_id: HashMap<&'a str, &'a Account>,
 }
 
 impl<'a> Accounts<'a> {
-    fn new(snap: &'a FleetSnapshot) -> Self {
+    pub fn new(snap: &'a FleetSnapshot) -> Self {
         Accounts {
             by_id: snap.accounts.iter().map(|a| (a.id.as_str(), a)).collect(),
         }
@@ -193,58 +191,54 @@ impl Tabular for ComplianceRow {
     }
 }
 
-/// Build the compliance rows (every node, report order). `stale_after` as in the aggregates.
-pub fn compliance_rows(
-    snap: &FleetSnapshot,
+/// The compliance row of one node; `index` is its 1-based position in report order.
+/// `stale_after` as in the aggregates.
+pub fn compliance_row(
+    index: u64,
+    n: &Node,
+    accts: &Accounts<'_>,
     now: DateTime<Utc>,
     stale_after: chrono::Duration,
-) -> Vec<ComplianceRow> {
-    let accts = Accounts::new(snap);
-    sorted_nodes(snap)
-        .into_iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let reported = n.has_patch_state();
-            let count = |v: u32| reported.then_some(v);
-            ComplianceRow {
-                index: i as u64 + 1,
-                instance_id: n.instance_id.clone(),
-                instance_name: n.name.clone(),
-                instance_ip: n.ip_address.clone(),
-                platform_name: n.platform_name.to_string(),
-                platform_version: n.platform_version.to_string(),
-                agent_version: n.agent_version.to_string(),
-                patch_baseline: n.baseline_id.as_deref().map(str::to_string),
-                patch_group: n
-                    .patch_group
-                    .as_deref()
-                    .filter(|g| !g.is_empty())
-                    .map(str::to_string),
-                compliance_status: n.compliance.as_str().to_string(),
-                compliance_severity: compliance_severity(n).map(str::to_string),
-                critical_noncompliant: count(n.critical_noncompliant),
-                high_noncompliant: None,
-                medium_noncompliant: None,
-                low_noncompliant: None,
-                informational_noncompliant: None,
-                unspecified_noncompliant: None,
-                account_id: n.account_id.clone(),
-                account_name: accts.name(&n.account_id),
-                ou_path: accts.ou_path(&n.account_id),
-                region: n.region.clone(),
-                security_noncompliant: count(n.security_noncompliant),
-                other_noncompliant: count(n.other_noncompliant),
-                missing: count(n.missing),
-                failed: count(n.failed),
-                installed_pending_reboot: count(n.installed_pending_reboot),
-                installed_rejected: count(n.installed_rejected),
-                ping_status: n.ping_status.as_str().to_string(),
-                last_operation: n.last_operation.map(|o| o.as_str().to_string()),
-                last_scan: n.last_operation_end,
-                stale: n.is_stale(now, stale_after),
-            }
-        })
-        .collect()
+) -> ComplianceRow {
+    let reported = n.has_patch_state();
+    let count = |v: u32| reported.then_some(v);
+    ComplianceRow {
+        index,
+        instance_id: n.instance_id.clone(),
+        instance_name: n.name.clone(),
+        instance_ip: n.ip_address.clone(),
+        platform_name: n.platform_name.to_string(),
+        platform_version: n.platform_version.to_string(),
+        agent_version: n.agent_version.to_string(),
+        patch_baseline: n.baseline_id.as_deref().map(str::to_string),
+        patch_group: n
+            .patch_group
+            .as_deref()
+            .filter(|g| !g.is_empty())
+            .map(str::to_string),
+        compliance_status: n.compliance.as_str().to_string(),
+        compliance_severity: compliance_severity(n).map(str::to_string),
+        critical_noncompliant: count(n.critical_noncompliant),
+        high_noncompliant: None,
+        medium_noncompliant: None,
+        low_noncompliant: None,
+        informational_noncompliant: None,
+        unspecified_noncompliant: None,
+        account_id: n.account_id.clone(),
+        account_name: accts.name(&n.account_id),
+        ou_path: accts.ou_path(&n.account_id),
+        region: n.region.clone(),
+        security_noncompliant: count(n.security_noncompliant),
+        other_noncompliant: count(n.other_noncompliant),
+        missing: count(n.missing),
+        failed: count(n.failed),
+        installed_pending_reboot: count(n.installed_pending_reboot),
+        installed_rejected: count(n.installed_rejected),
+        ping_status: n.ping_status.as_str().to_string(),
+        last_operation: n.last_operation.map(|o| o.as_str().to_string()),
+        last_scan: n.last_operation_end,
+        stale: n.is_stale(now, stale_after),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -373,58 +367,56 @@ impl Tabular for NodeRow {
     }
 }
 
-pub fn node_rows(
-    snap: &FleetSnapshot,
+/// The inventory row of one node.
+pub fn node_row(
+    n: &Node,
+    accts: &Accounts<'_>,
     now: DateTime<Utc>,
     stale_after: chrono::Duration,
-) -> Vec<NodeRow> {
-    let accts = Accounts::new(snap);
-    sorted_nodes(snap)
-        .into_iter()
-        .map(|n| NodeRow {
-            instance_id: n.instance_id.clone(),
-            name: n.name.clone(),
-            computer_name: n.computer_name.clone(),
-            account_id: n.account_id.clone(),
-            account_name: accts.name(&n.account_id),
-            ou_path: accts.ou_path(&n.account_id),
-            region: n.region.clone(),
-            ip_address: n.ip_address.clone(),
-            resource_type: n.resource_type.to_string(),
-            platform_type: n.platform_type.as_str().to_string(),
-            platform_name: n.platform_name.to_string(),
-            platform_version: n.platform_version.to_string(),
-            agent_version: n.agent_version.to_string(),
-            agent_outdated: n.agent_outdated,
-            ping_status: n.ping_status.as_str().to_string(),
-            last_ping: n.last_ping,
-            registration_date: n.registration_date,
-            iam_role: n.iam_role.as_deref().map(str::to_string),
-            patch_group: n
-                .patch_group
-                .as_deref()
-                .filter(|g| !g.is_empty())
-                .map(str::to_string),
-            baseline_id: n.baseline_id.as_deref().map(str::to_string),
-            compliance: n.compliance.as_str().to_string(),
-            installed: n.installed,
-            installed_other: n.installed_other,
-            installed_pending_reboot: n.installed_pending_reboot,
-            installed_rejected: n.installed_rejected,
-            missing: n.missing,
-            failed: n.failed,
-            not_applicable: n.not_applicable,
-            critical_noncompliant: n.critical_noncompliant,
-            security_noncompliant: n.security_noncompliant,
-            other_noncompliant: n.other_noncompliant,
-            last_operation: n.last_operation.map(|o| o.as_str().to_string()),
-            last_operation_end: n.last_operation_end,
-            last_scan_age_days: n
-                .last_operation_end
-                .map(|t| (now - t).num_seconds().div_euclid(86_400)),
-            stale: n.is_stale(now, stale_after),
-        })
-        .collect()
+) -> NodeRow {
+    NodeRow {
+        instance_id: n.instance_id.clone(),
+        name: n.name.clone(),
+        computer_name: n.computer_name.clone(),
+        account_id: n.account_id.clone(),
+        account_name: accts.name(&n.account_id),
+        ou_path: accts.ou_path(&n.account_id),
+        region: n.region.clone(),
+        ip_address: n.ip_address.clone(),
+        resource_type: n.resource_type.to_string(),
+        platform_type: n.platform_type.as_str().to_string(),
+        platform_name: n.platform_name.to_string(),
+        platform_version: n.platform_version.to_string(),
+        agent_version: n.agent_version.to_string(),
+        agent_outdated: n.agent_outdated,
+        ping_status: n.ping_status.as_str().to_string(),
+        last_ping: n.last_ping,
+        registration_date: n.registration_date,
+        iam_role: n.iam_role.as_deref().map(str::to_string),
+        patch_group: n
+            .patch_group
+            .as_deref()
+            .filter(|g| !g.is_empty())
+            .map(str::to_string),
+        baseline_id: n.baseline_id.as_deref().map(str::to_string),
+        compliance: n.compliance.as_str().to_string(),
+        installed: n.installed,
+        installed_other: n.installed_other,
+        installed_pending_reboot: n.installed_pending_reboot,
+        installed_rejected: n.installed_rejected,
+        missing: n.missing,
+        failed: n.failed,
+        not_applicable: n.not_applicable,
+        critical_noncompliant: n.critical_noncompliant,
+        security_noncompliant: n.security_noncompliant,
+        other_noncompliant: n.other_noncompliant,
+        last_operation: n.last_operation.map(|o| o.as_str().to_string()),
+        last_operation_end: n.last_operation_end,
+        last_scan_age_days: n
+            .last_operation_end
+            .map(|t| (now - t).num_seconds().div_euclid(86_400)),
+        stale: n.is_stale(now, stale_after),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -528,23 +520,23 @@ fn state_rank(p: &Patch) -> u8 {
     }
 }
 
-/// Build the patch detail rows for every node that has a patch list in `patches`.
-pub fn patch_rows(
-    snap: &FleetSnapshot,
-    patches: &BTreeMap<NodeKey, Result<Vec<Patch>, String>>,
-) -> Vec<PatchRow> {
-    let mut out = Vec::new();
-    for n in sorted_nodes(snap) {
-        let Some(Ok(list)) = patches.get(&n.key()) else {
-            continue;
-        };
-        let mut list: Vec<&Patch> = list.iter().collect();
-        list.sort_by(|a, b| {
-            (state_rank(a), &a.kb_id, &a.title).cmp(&(state_rank(b), &b.kb_id, &b.title))
-        });
-        for p in list {
-            out.push(PatchRow {
-                index: out.len() as u64 + 1,
+/// Put one node's patch list in report order: what needs attention first (failed,
+/// missing, pending reboot, ...), then by KB id and title. The sort is stable, so equal
+/// keys keep the order DescribeInstancePatches returned.
+pub fn sort_patches(list: &mut [Patch]) {
+    list.sort_by(|a, b| {
+        (state_rank(a), &a.kb_id, &a.title).cmp(&(state_rank(b), &b.kb_id, &b.title))
+    });
+}
+
+/// The patch detail rows of one node, from its list already in report order
+/// ([`sort_patches`]); `next_index` is the report-wide running index, advanced per row.
+pub fn node_patch_rows(n: &Node, list: &[Patch], next_index: &mut u64) -> Vec<PatchRow> {
+    list.iter()
+        .map(|p| {
+            *next_index += 1;
+            PatchRow {
+                index: *next_index,
                 instance_id: n.instance_id.clone(),
                 instance_name: n.name.clone(),
                 patch_name: p.title.clone(),
@@ -564,10 +556,9 @@ pub fn patch_rows(
                 account_id: n.account_id.clone(),
                 region: n.region.clone(),
                 installed_time: p.installed_time,
-            });
-        }
-    }
-    out
+            }
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -681,35 +672,30 @@ pub fn sorted_certs(snap: &FleetSnapshot) -> Vec<&Certificate> {
     certs
 }
 
-pub fn cert_rows(snap: &FleetSnapshot, now: DateTime<Utc>) -> Vec<CertRow> {
-    let accts = Accounts::new(snap);
-    sorted_certs(snap)
-        .into_iter()
-        .map(|c| {
-            let days_left = cert_days_left(c, now);
-            CertRow {
-                domain_name: c.domain_name.clone(),
-                subject_alternative_names: c.subject_alternative_names.clone(),
-                account_id: c.account_id.clone(),
-                account_name: accts.name(&c.account_id),
-                region: c.region.clone(),
-                cert_type: c.cert_type.clone(),
-                status: c.status.clone(),
-                key_algorithm: c.key_algorithm.clone(),
-                not_before: c.not_before,
-                not_after: c.not_after,
-                days_left,
-                expiry_band: ExpiryBand::from_days(days_left),
-                in_use: c.in_use,
-                in_use_by: c.in_use_by.clone(),
-                renewal_eligibility: c.renewal_eligibility.clone(),
-                renewal_status: c.renewal_status.clone(),
-                failure_reason: c.failure_reason.clone(),
-                risk: c.risk().map(str::to_string),
-                arn: c.arn.clone(),
-            }
-        })
-        .collect()
+/// The row of one certificate at `now`.
+pub fn cert_row(c: &Certificate, accts: &Accounts<'_>, now: DateTime<Utc>) -> CertRow {
+    let days_left = cert_days_left(c, now);
+    CertRow {
+        domain_name: c.domain_name.clone(),
+        subject_alternative_names: c.subject_alternative_names.clone(),
+        account_id: c.account_id.clone(),
+        account_name: accts.name(&c.account_id),
+        region: c.region.clone(),
+        cert_type: c.cert_type.clone(),
+        status: c.status.clone(),
+        key_algorithm: c.key_algorithm.clone(),
+        not_before: c.not_before,
+        not_after: c.not_after,
+        days_left,
+        expiry_band: ExpiryBand::from_days(days_left),
+        in_use: c.in_use,
+        in_use_by: c.in_use_by.clone(),
+        renewal_eligibility: c.renewal_eligibility.clone(),
+        renewal_status: c.renewal_status.clone(),
+        failure_reason: c.failure_reason.clone(),
+        risk: c.risk().map(str::to_string),
+        arn: c.arn.clone(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -795,8 +781,7 @@ impl Tabular for CommandRow {
 }
 
 /// Commands newest first.
-pub fn command_rows(snap: &FleetSnapshot) -> Vec<CommandRow> {
-    let accts = Accounts::new(snap);
+pub fn sorted_commands(snap: &FleetSnapshot) -> Vec<&CommandSummary> {
     let mut cmds: Vec<&CommandSummary> = snap.commands.iter().collect();
     cmds.sort_by(|a, b| {
         (b.requested_at, &a.account_id, &a.region, &a.command_id).cmp(&(
@@ -806,92 +791,34 @@ pub fn command_rows(snap: &FleetSnapshot) -> Vec<CommandRow> {
             &b.command_id,
         ))
     });
-    cmds.into_iter()
-        .map(|c| CommandRow {
-            command_id: c.command_id.clone(),
-            account_id: c.account_id.clone(),
-            account_name: accts.name(&c.account_id),
-            region: c.region.clone(),
-            document_name: c.document_name.clone(),
-            comment: c.comment.clone(),
-            status: c.status.clone(),
-            status_details: c.status_details.clone(),
-            requested_at: c.requested_at,
-            instance_ids: c.instance_ids.clone(),
-            targets: c.targets.clone(),
-            target_count: c.target_count,
-            completed_count: c.completed_count,
-            error_count: c.error_count,
-            delivery_timed_out_count: c.delivery_timed_out_count,
-            max_concurrency: c.max_concurrency.clone(),
-            max_errors: c.max_errors.clone(),
-            parameters: c.parameters.clone(),
-        })
-        .collect()
+    cmds
+}
+
+/// The row of one Run Command operation.
+pub fn command_row(c: &CommandSummary, accts: &Accounts<'_>) -> CommandRow {
+    CommandRow {
+        command_id: c.command_id.clone(),
+        account_id: c.account_id.clone(),
+        account_name: accts.name(&c.account_id),
+        region: c.region.clone(),
+        document_name: c.document_name.clone(),
+        comment: c.comment.clone(),
+        status: c.status.clone(),
+        status_details: c.status_details.clone(),
+        requested_at: c.requested_at,
+        instance_ids: c.instance_ids.clone(),
+        targets: c.targets.clone(),
+        target_count: c.target_count,
+        completed_count: c.completed_count,
+        error_count: c.error_count,
+        delivery_timed_out_count: c.delivery_timed_out_count,
+        max_concurrency: c.max_concurrency.clone(),
+        max_errors: c.max_errors.clone(),
+        parameters: c.parameters.clone(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
-
-/// The rows of one report kind.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Rows {
-    Compliance(Vec<ComplianceRow>),
-    Nodes(Vec<NodeRow>),
-    Patches(Vec<PatchRow>),
-    Certs(Vec<CertRow>),
-    Commands(Vec<CommandRow>),
-}
-
-fn table_of<T: Tabular>(rows: &[T]) -> (Vec<String>, Vec<Vec<String>>) {
-    (
-        T::headers().iter().map(|h| h.to_string()).collect(),
-        rows.iter().map(Tabular::cells).collect(),
-    )
-}
-
-impl Rows {
-    pub fn build(
-        kind: ReportKind,
-        snap: &FleetSnapshot,
-        patches: &BTreeMap<NodeKey, Result<Vec<Patch>, String>>,
-        now: DateTime<Utc>,
-        stale_after: chrono::Duration,
-    ) -> Rows {
-        match kind {
-            ReportKind::Compliance => Rows::Compliance(compliance_rows(snap, now, stale_after)),
-            ReportKind::Nodes => Rows::Nodes(node_rows(snap, now, stale_after)),
-            ReportKind::Patches => Rows::Patches(patch_rows(snap, patches)),
-            ReportKind::Certs => Rows::Certs(cert_rows(snap, now)),
-            ReportKind::Commands => Rows::Commands(command_rows(snap)),
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        match self {
-            Rows::Compliance(r) => r.len(),
-            Rows::Nodes(r) => r.len(),
-            Rows::Patches(r) => r.len(),
-            Rows::Certs(r) => r.len(),
-            Rows::Commands(r) => r.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Column headers and cell texts (not yet escaped for any format).
-    pub fn table(&self) -> (Vec<String>, Vec<Vec<String>>) {
-        match self {
-            Rows::Compliance(r) => table_of(r),
-            Rows::Nodes(r) => table_of(r),
-            Rows::Patches(r) => table_of(r),
-            Rows::Certs(r) => table_of(r),
-            Rows::Commands(r) => table_of(r),
-        }
-    }
-}
 
 /// Stable lower-case name of a report kind (`compliance`, `nodes`, ...).
 pub fn kind_name(kind: ReportKind) -> &'static str {

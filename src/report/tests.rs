@@ -17,7 +17,7 @@ fn build(kind: ReportKind, previous: Option<&Previous>) -> Report {
         kind,
         snapshot: &snap,
         aggregates: &agg,
-        patches: &patches,
+        patches: &PatchStore::from_lists(&patches),
         now,
         stale_after: Duration::days(7),
         expiring_within_days: 30,
@@ -379,7 +379,7 @@ fn empty_fleet_renders_in_every_format() {
         ..Default::default()
     };
     let agg = Aggregates::compute(&snap, &AggregateConfig::default(), fixture_now());
-    let patches = NodePatches::new();
+    let patches = PatchStore::default();
     for kind in [ReportKind::Compliance, ReportKind::Certs] {
         let r = Report::build(&ReportInput {
             kind,
@@ -451,7 +451,7 @@ fn every_model_string_is_sanitized() {
             kind,
             snapshot: &dirty,
             aggregates: &agg,
-            patches: &NodePatches::new(),
+            patches: &PatchStore::default(),
             now,
             stale_after: Duration::days(7),
             expiring_within_days: 30,

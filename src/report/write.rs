@@ -2,10 +2,22 @@
 //! directory, is flushed to disk, then renamed into place — so a reader never sees half a
 //! report, and a failure (permission, full disk, a bug in a renderer) leaves no partial
 //! file behind. An existing file is never replaced unless `force` is set.
+//!
+//! A process killed mid-write (OOM killer, `kill -9`, power loss) cannot remove its
+//! temporary file, so every write first removes the ones such runs left in its
+//! directory: they are recognised by name (`.<target>.ssmdeck-<pid>-<unique>.tmp`, the
+//! patch spill's `.ssmdeck-spill-<pid>-<unique>.tmp`, and the older
+//! `.<target>.<pid>.<unique>.tmp` next to the same target) and removed when the process
+//! that wrote them is gone, or when they are older than [`STALE_TEMP_AGE`] (a pid may be
+//! reused; a platform without `/proc` cannot tell).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// A temporary file older than this is stale whatever its pid says.
+pub const STALE_TEMP_AGE: Duration = Duration::from_secs(24 * 3600);
 
 /// Why a report file could not be written. The message names the file and the cause.
 #[derive(Debug, thiserror::Error)]
@@ -53,8 +65,77 @@ fn temp_name(target: &Path, attempt: u32) -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let tmp = format!(".{name}.{}.{nanos:x}{attempt}.tmp", std::process::id());
+    let tmp = format!(
+        ".{name}.ssmdeck-{}-{nanos:x}{attempt}.tmp",
+        std::process::id()
+    );
     target.with_file_name(tmp)
+}
+
+/// The pid in the name of a temporary file written for a report (any target in the
+/// directory for the current names, only `target_name` for the older name), else `None`.
+fn temp_writer_pid(file_name: &str, target_name: &str) -> Option<u32> {
+    let rest = file_name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let hex = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit());
+    let tail = match rest.strip_prefix("ssmdeck-spill-") {
+        Some(t) => Some(t),
+        None => rest.rsplit_once(".ssmdeck-").map(|(_, t)| t),
+    };
+    if let Some(tail) = tail {
+        let (pid, unique) = tail.split_once('-')?;
+        return if hex(unique) { pid.parse().ok() } else { None };
+    }
+    let (pid, unique) = rest
+        .strip_prefix(target_name)?
+        .strip_prefix('.')?
+        .split_once('.')?;
+    if hex(unique) { pid.parse().ok() } else { None }
+}
+
+/// Whether process `pid` has ended: `None` when the platform cannot tell (no `/proc`).
+fn process_gone(pid: u32) -> Option<bool> {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return None;
+    }
+    Some(!proc.join(pid.to_string()).exists())
+}
+
+/// Remove the temporary files that killed report writes left in `dir` (see the module
+/// documentation). Returns what was removed.
+pub fn clean_stale_temps(dir: &Path, target_name: &str) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let me = std::process::id();
+    let now = SystemTime::now();
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| temp_writer_pid(n, target_name)) else {
+            continue;
+        };
+        let Ok(meta) = entry.path().symlink_metadata() else {
+            continue;
+        };
+        if pid == me || !meta.is_file() {
+            continue;
+        }
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .is_some_and(|age| age > STALE_TEMP_AGE);
+        if (process_gone(pid) == Some(true) || old) && fs::remove_file(entry.path()).is_ok() {
+            tracing::info!(
+                path = %entry.path().display(),
+                pid,
+                "removed a temporary file left by an interrupted report write"
+            );
+            removed.push(entry.path());
+        }
+    }
+    removed
 }
 
 /// Refuse early (before any expensive collection) when the target exists and `force` is
@@ -92,6 +173,11 @@ pub fn write_atomic(
 ) -> Result<(), WriteError> {
     check_target(path, force)?;
     let dir = parent_dir(path);
+    let target_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    clean_stale_temps(&dir, &target_name);
 
     let mut attempt = 0;
     let (tmp_path, file) = loop {
@@ -221,6 +307,80 @@ mod tests {
         let _ = write_atomic(&p, true, |_| Err(io::Error::other("boom"))).unwrap_err();
         assert_eq!(fs::read_to_string(&p).unwrap(), "old");
         assert_eq!(entries(dir.path()), vec!["r.csv"]);
+    }
+
+    /// A pid that is certainly not running: a child that has been waited for.
+    fn dead_pid() -> u32 {
+        let mut c = std::process::Command::new("true").spawn().unwrap();
+        let pid = c.id();
+        c.wait().unwrap();
+        pid
+    }
+
+    #[test]
+    fn temp_names_are_recognised_with_their_pid() {
+        let p = temp_name(Path::new("/x/r.csv"), 3);
+        let name = p.file_name().unwrap().to_str().unwrap();
+        assert_eq!(temp_writer_pid(name, "r.csv"), Some(std::process::id()));
+        assert_eq!(temp_writer_pid(name, "other.csv"), Some(std::process::id()));
+        assert_eq!(
+            temp_writer_pid(".ssmdeck-spill-42-1f.tmp", "r.csv"),
+            Some(42)
+        );
+        assert_eq!(
+            temp_writer_pid(".r.csv.42.1fa0.tmp", "r.csv"),
+            Some(42),
+            "older name"
+        );
+        assert_eq!(temp_writer_pid(".r.csv.42.1fa0.tmp", "x.csv"), None);
+        for other in [
+            "r.csv",
+            ".r.csv.swp",
+            ".r.csv.42.tmp",
+            ".r.csv.ssmdeck-x-1f.tmp",
+            ".r.csv.ssmdeck-42-.tmp",
+            ".r.csv.42.zz.tmp",
+        ] {
+            assert_eq!(temp_writer_pid(other, "r.csv"), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn stale_temps_of_dead_writers_are_removed_on_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dead_pid();
+        let me = std::process::id();
+        let stale = [
+            format!(".r.csv.ssmdeck-{dead}-abc0.tmp"),
+            format!(".r.csv.{dead}.1234abcd0.tmp"),
+            format!(".other.html.ssmdeck-{dead}-1.tmp"),
+            format!(".ssmdeck-spill-{dead}-2.tmp"),
+        ];
+        let kept = [
+            format!(".r.csv.ssmdeck-{me}-abc0.tmp"),
+            format!(".other.html.{dead}.1.tmp"),
+            "notes.txt".to_string(),
+        ];
+        for n in stale.iter().chain(&kept) {
+            fs::write(dir.path().join(n), "").unwrap();
+        }
+        // A live pid, but a day old: stale all the same (pids are reused).
+        let old = dir.path().join(".r.csv.ssmdeck-1-ff.tmp");
+        fs::write(&old, "x").unwrap();
+        File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(SystemTime::now() - STALE_TEMP_AGE - Duration::from_secs(60))
+            .unwrap();
+
+        let p = dir.path().join("r.csv");
+        write_atomic(&p, false, |w| w.write_all(b"fresh")).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "fresh");
+        let mut want: Vec<String> = kept.to_vec();
+        want.push("r.csv".into());
+        want.sort();
+        assert_eq!(entries(dir.path()), want);
     }
 
     #[test]
