@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::{is_account_id, layered, limits};
+
 /// ssmdeck — a terminal console for AWS Systems Manager fleets across an AWS Organization.
 ///
 /// Run without a subcommand to open the console. `--demo` runs it against a built-in
@@ -49,7 +51,7 @@ pub struct ScopeArgs {
 
     /// Regions to read, comma-separated, or `all` (the regions configured as in use).
     /// Default: the profile's region.
-    #[arg(long, value_delimiter = ',', value_name = "REGION,..")]
+    #[arg(long, value_delimiter = ',', value_name = "REGION,..", value_parser = region_flag)]
     pub regions: Vec<String>,
 
     /// Endpoint for every AWS client, STS included (also AWS_ENDPOINT_URL[_<SERVICE>]).
@@ -62,11 +64,11 @@ pub struct ScopeArgs {
     pub role_name: Option<String>,
 
     /// Only these account ids (comma-separated), instead of every account discovered.
-    #[arg(long, value_delimiter = ',', value_name = "ID,..")]
+    #[arg(long, value_delimiter = ',', value_name = "ID,..", value_parser = account_flag)]
     pub accounts: Vec<String>,
 
-    /// Concurrent API calls across all accounts and regions.
-    #[arg(long, value_name = "N")]
+    /// Concurrent API calls across all accounts and regions (1-4096).
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(limits::CONCURRENCY))]
     pub concurrency: Option<usize>,
 
     /// Config file (default: <config dir>/config.toml).
@@ -88,15 +90,15 @@ pub struct ConsoleArgs {
     pub scope: ScopeArgs,
 
     /// Theme name (built-in: default, light, high-contrast; or a file in <config dir>/themes).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = theme_name)]
     pub theme: Option<String>,
 
     /// Keymap name (built-in: default, vim; or a file in <config dir>/keymaps).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = keymap_name)]
     pub keymap: Option<String>,
 
-    /// Seconds between live refreshes (default 60).
-    #[arg(long, value_name = "SECS")]
+    /// Seconds between live refreshes (default 60; 5-86400).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(limits::REFRESH_SECS))]
     pub refresh: Option<u64>,
 }
 
@@ -215,14 +217,64 @@ pub struct ReportArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct InfoArgs {
     /// Theme to resolve (default: from config).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = theme_name)]
     pub theme: Option<String>,
     /// Keymap to resolve (default: from config).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = keymap_name)]
     pub keymap: Option<String>,
     /// Config file (default: <config dir>/config.toml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+impl Cli {
+    /// The scope flags of the command that has them (console, `snapshot`, `report`).
+    pub fn scope(&self) -> Option<&ScopeArgs> {
+        match &self.command {
+            None => Some(&self.console.scope),
+            Some(Command::Snapshot(a)) => Some(&a.scope),
+            Some(Command::Report(a)) => Some(&a.scope),
+            Some(Command::Sim(_) | Command::Info(_)) => None,
+        }
+    }
+}
+
+/// One `--regions` entry: a region name or `all`. An empty entry (`us-east-1,,eu-west-1`,
+/// `--regions ""`) is a mistake, not "the default".
+fn region_flag(s: &str) -> Result<String, String> {
+    let r = s.trim();
+    if r.is_empty() {
+        return Err("empty region name (a stray comma, or an empty value?)".into());
+    }
+    if r.eq_ignore_ascii_case("all") {
+        return Ok("all".into());
+    }
+    if !crate::sim::is_region_name(r) {
+        return Err(format!(
+            "`{r}` is not a region name (expected something like us-east-1, or `all`)"
+        ));
+    }
+    Ok(r.to_string())
+}
+
+/// One `--accounts` entry: a 12-digit account id.
+fn account_flag(s: &str) -> Result<String, String> {
+    let a = s.trim();
+    if a.is_empty() {
+        return Err("empty account id (a stray comma, or an empty value?)".into());
+    }
+    if !is_account_id(a) {
+        return Err(format!("`{a}` is not a 12-digit account id"));
+    }
+    Ok(a.to_string())
+}
+
+fn theme_name(s: &str) -> Result<String, String> {
+    layered::check_name("theme", s).map(|_| s.to_string())
+}
+
+fn keymap_name(s: &str) -> Result<String, String> {
+    layered::check_name("keymap", s).map(|_| s.to_string())
 }
 
 #[cfg(test)]
@@ -241,6 +293,79 @@ mod tests {
         assert!(cli.console.scope.demo);
         assert_eq!(cli.console.theme.as_deref(), Some("light"));
         assert!(cli.command.is_none());
+    }
+
+    /// Flags refused before anything runs (exit 2), with the message the user sees; the
+    /// console and `snapshot` share the scope flags, so they say the same.
+    #[test]
+    fn bad_flags_are_refused_with_their_message() {
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &["--regions", "us-east-1,,foo"],
+                "invalid value '' for '--regions <REGION,..>': empty region name (a stray comma, or an empty value?)",
+            ),
+            (
+                &["--regions", ""],
+                "invalid value '' for '--regions <REGION,..>': empty region name (a stray comma, or an empty value?)",
+            ),
+            (
+                &["--regions", "us-east-1,foo"],
+                "invalid value 'foo' for '--regions <REGION,..>': `foo` is not a region name (expected something like us-east-1, or `all`)",
+            ),
+            (
+                &["--accounts", "12345"],
+                "invalid value '12345' for '--accounts <ID,..>': `12345` is not a 12-digit account id",
+            ),
+            (
+                &["--concurrency", "3000000000000000000"],
+                "invalid value '3000000000000000000' for '--concurrency <N>': 3000000000000000000 is not in 1..=4096",
+            ),
+            (
+                &["--concurrency", "0"],
+                "invalid value '0' for '--concurrency <N>': 0 is not in 1..=4096",
+            ),
+            (
+                &["--refresh", "0"],
+                "invalid value '0' for '--refresh <SECS>': 0 is not in 5..=86400",
+            ),
+            (
+                &["--theme", "../../etc/x"],
+                "invalid value '../../etc/x' for '--theme <NAME>': `../../etc/x` is not a theme name: use the name of a built-in or of a file in the themes directory, without `.toml` (letters, digits, `-`, `_`, `.`; no path)",
+            ),
+            (
+                &["--keymap", "a/b"],
+                "invalid value 'a/b' for '--keymap <NAME>': `a/b` is not a keymap name: use the name of a built-in or of a file in the keymaps directory, without `.toml` (letters, digits, `-`, `_`, `.`; no path)",
+            ),
+        ];
+        for (args, want) in cases {
+            for prefix in [&["ssmdeck"][..], &["ssmdeck", "snapshot"][..]] {
+                if prefix.len() == 2 && ["--theme", "--keymap", "--refresh"].contains(&args[0]) {
+                    continue; // console-only flags
+                }
+                let argv: Vec<&str> = prefix.iter().chain(args.iter()).copied().collect();
+                let err = Cli::try_parse_from(&argv).unwrap_err();
+                assert_eq!(err.exit_code(), 2, "{argv:?}");
+                let text = err.to_string();
+                let first = text.lines().next().unwrap_or("");
+                assert_eq!(first, format!("error: {want}"), "{argv:?}");
+            }
+        }
+        let ok = Cli::try_parse_from([
+            "ssmdeck",
+            "--regions",
+            "us-east-1, eu-west-1",
+            "--accounts",
+            "111111111111",
+            "--concurrency",
+            "4096",
+            "--refresh",
+            "5",
+        ])
+        .unwrap();
+        assert_eq!(ok.console.scope.regions, ["us-east-1", "eu-west-1"]);
+        assert_eq!(ok.console.scope.concurrency, Some(4096));
+        let all = Cli::try_parse_from(["ssmdeck", "snapshot", "--regions", "ALL"]).unwrap();
+        assert_eq!(all.scope().unwrap().regions, ["all"]);
     }
 
     #[test]

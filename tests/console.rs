@@ -12,6 +12,8 @@ use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
 struct Term {
     parser: Arc<Mutex<vt100::Parser>>,
+    /// Every byte the program wrote.
+    raw: Arc<Mutex<Vec<u8>>>,
     master: Arc<Mutex<Box<dyn portable_pty::MasterPty + Send>>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
@@ -24,6 +26,13 @@ impl Term {
     }
 
     fn start_env(cols: u16, rows: u16, extra: &[&str], env: &[(&str, &str)]) -> Term {
+        let mut args = vec!["--demo"];
+        args.extend(extra);
+        Self::start_args(cols, rows, &args, env)
+    }
+
+    /// `ssmdeck ARGS` (no `--demo` added).
+    fn start_args(cols: u16, rows: u16, args: &[&str], env: &[(&str, &str)]) -> Term {
         let dirs = tempfile::tempdir().unwrap();
         let pty = native_pty_system();
         let pair = pty
@@ -35,8 +44,7 @@ impl Term {
             })
             .unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ssmdeck"));
-        cmd.arg("--demo");
-        for a in extra {
+        for a in args {
             cmd.arg(a);
         }
         for (k, sub) in [
@@ -57,6 +65,8 @@ impl Term {
         let writer = pair.master.take_writer().unwrap();
         let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let p2 = parser.clone();
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let r2 = raw.clone();
         let master = Arc::new(Mutex::new(pair.master));
         let _m2 = master.clone(); // the reader keeps the pty open
         std::thread::spawn(move || {
@@ -65,12 +75,16 @@ impl Term {
             loop {
                 match reader.read(&mut buf) {
                     Ok(0) | Err(_) => break,
-                    Ok(n) => p2.lock().unwrap().process(&buf[..n]),
+                    Ok(n) => {
+                        p2.lock().unwrap().process(&buf[..n]);
+                        r2.lock().unwrap().extend_from_slice(&buf[..n]);
+                    }
                 }
             }
         });
         Term {
             parser,
+            raw,
             master,
             writer,
             child,
@@ -174,6 +188,17 @@ impl Term {
             "{what}: back on the main screen"
         );
         assert!(!p.screen().hide_cursor(), "{what}: cursor visible again");
+    }
+
+    /// The program never switched to the alternate screen, hid the cursor or left cooked
+    /// mode: it refused to start before touching the terminal.
+    fn assert_untouched(&self, what: &str) {
+        self.assert_restored(what);
+        let raw = String::from_utf8_lossy(&self.raw.lock().unwrap()).into_owned();
+        assert!(
+            !raw.contains("\x1b[?1049h") && !raw.contains("\x1b[?25l"),
+            "{what}: the terminal was touched: {raw:?}"
+        );
     }
 
     fn signal(&self, name: &str) {
@@ -411,6 +436,117 @@ fn a_worker_panic_is_shown_not_drawn_over_the_screen_and_q_still_quits() {
     t.assert_restored("after a worker panic");
     let log = std::fs::read_to_string(t._dirs.path().join("data/ssmdeck.log")).unwrap();
     assert!(log.contains("test panic in a worker"), "{log}");
+}
+
+/// Bad flags, profiles, keymaps and themes: exit 2 with a message, before the full-screen
+/// console opens — and the same message `snapshot` gives for the shared scope flags.
+#[test]
+fn bad_input_exits_2_before_the_terminal_is_touched() {
+    let dirs = tempfile::tempdir().unwrap();
+    let aws = dirs.path().join("aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(aws.join("config"), "[profile ops]\nregion = us-east-1\n").unwrap();
+    let keymaps = dirs.path().join("config/keymaps");
+    std::fs::create_dir_all(&keymaps).unwrap();
+    std::fs::write(keymaps.join("a.toml"), "extends = \"b\"\n").unwrap();
+    std::fs::write(keymaps.join("b.toml"), "extends = \"a\"\n").unwrap();
+    std::fs::write(
+        keymaps.join("locked.toml"),
+        "[global]\nq = \"none\"\n\"ctrl-c\" = \"none\"\n\":\" = \"none\"\n",
+    )
+    .unwrap();
+    let config_file = aws.join("config").display().to_string();
+    let creds_file = aws.join("credentials").display().to_string();
+    let env: Vec<(&str, &str)> = vec![
+        ("AWS_CONFIG_FILE", &config_file),
+        ("AWS_SHARED_CREDENTIALS_FILE", &creds_file),
+        // environment credentials must not make a missing profile acceptable
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "x"),
+        ("SSMDECK_CONFIG_DIR", ""),
+    ];
+    let cfg_dir = dirs.path().join("config").display().to_string();
+    let cases: &[(&[&str], &str, bool)] = &[
+        (
+            &["--regions", "us-east-1,,foo"],
+            "error: invalid value '' for '--regions <REGION,..>': empty region name",
+            true,
+        ),
+        (
+            &["--regions", ""],
+            "error: invalid value '' for '--regions <REGION,..>': empty region name",
+            true,
+        ),
+        (
+            &["--accounts", "12345"],
+            "error: invalid value '12345' for '--accounts <ID,..>': `12345` is not a 12-digit account id",
+            true,
+        ),
+        (
+            &["--concurrency", "3000000000000000000"],
+            "error: invalid value '3000000000000000000' for '--concurrency <N>': 3000000000000000000 is not in 1..=4096",
+            true,
+        ),
+        (
+            &["--regions", "all"],
+            "ssmdeck: --regions all: set `all_regions",
+            true,
+        ),
+        (
+            &["--profile", "nosuchprofile"],
+            "ssmdeck: profile `nosuchprofile` (--profile / AWS_PROFILE) is not in",
+            true,
+        ),
+        (
+            &["--refresh", "0"],
+            "error: invalid value '0' for '--refresh <SECS>': 0 is not in 5..=86400",
+            false,
+        ),
+        (
+            &["--theme", "../../etc/x"],
+            "error: invalid value '../../etc/x' for '--theme <NAME>': `../../etc/x` is not a theme name",
+            false,
+        ),
+        (
+            &["--keymap", "a"],
+            "keymaps/b.toml: line 1: `extends` makes a cycle: a → b → a",
+            false,
+        ),
+        (
+            &["--keymap", "locked"],
+            "keymap `locked` leaves no way to quit in [org]",
+            false,
+        ),
+    ];
+    for (args, want, shared) in cases {
+        let mut env = env.clone();
+        env.retain(|(k, _)| *k != "SSMDECK_CONFIG_DIR");
+        env.push(("SSMDECK_CONFIG_DIR", &cfg_dir));
+        let mut t = Term::start_args(100, 30, args, &env);
+        let st = t.wait_exit(20);
+        assert_eq!(st.exit_code(), 2, "{args:?}: {}", t.screen());
+        std::thread::sleep(Duration::from_millis(100));
+        let screen = t.screen().replace('\n', "");
+        assert!(
+            screen.contains(want),
+            "{args:?}: wanted {want:?} in:\n{}",
+            t.screen()
+        );
+        t.assert_untouched(&format!("{args:?}"));
+        if *shared {
+            // `snapshot` refuses the same flags with the same message
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
+                .arg("snapshot")
+                .args(*args)
+                .envs(env.iter().copied())
+                .env("SSMDECK_DATA_DIR", dirs.path().join("data"))
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "snapshot {args:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains(want), "snapshot {args:?}: {err}");
+        }
+    }
 }
 
 /// Regenerates `screenshots/*.svg` (+ `.txt`) from the real renderer and the README key

@@ -1,6 +1,8 @@
 //! The user's config file (`<config dir>/config.toml`): defaults, then the file, then flags.
 
+pub mod aws_profiles;
 pub mod layered;
+pub mod limits;
 pub mod paths;
 pub mod tomlpos;
 
@@ -121,44 +123,145 @@ impl Config {
             path: path.to_path_buf(),
             message: describe_toml_error(text, &e),
         })?;
-        cfg.validate(path)?;
+        cfg.validate(path, text)?;
         Ok(cfg)
     }
 
-    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid {
+    /// Ranges, ids and names, each refused with the line of its key.
+    fn validate(&self, path: &Path, text: &str) -> Result<(), ConfigError> {
+        use limits::*;
+        let invalid = |section: &str, key: &str, problem: String| ConfigError::Invalid {
             path: path.to_path_buf(),
-            message,
+            message: format!("line {}: {problem}", tomlpos::line_of(text, section, key)),
         };
         for a in &self.accounts {
             if !is_account_id(&a.id) {
-                return Err(invalid(format!(
-                    "accounts: `{}` is not a 12-digit account id",
-                    a.id
-                )));
+                return Err(ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "line {}: accounts: `{}` is not a 12-digit account id",
+                        line_of_value(text, &a.id),
+                        a.id
+                    ),
+                });
             }
         }
         for id in self.account_profiles.keys() {
             if !is_account_id(id) {
-                return Err(invalid(format!(
-                    "account_profiles: `{id}` is not a 12-digit account id"
-                )));
+                return Err(invalid(
+                    "account_profiles",
+                    id,
+                    format!("account_profiles: `{id}` is not a 12-digit account id"),
+                ));
             }
         }
-        if self.concurrency == 0 {
-            return Err(invalid("concurrency must be at least 1".into()));
+        let ranged = |key: &str, value: u64, range: &std::ops::RangeInclusive<u64>| {
+            if range.contains(&value) {
+                Ok(())
+            } else {
+                Err(invalid(
+                    "",
+                    key,
+                    format!("{key} = {value} {}", out_of_range(range)),
+                ))
+            }
+        };
+        ranged("concurrency", self.concurrency as u64, &CONCURRENCY)?;
+        ranged(
+            "refresh_interval_secs",
+            self.refresh_interval_secs,
+            &REFRESH_SECS,
+        )?;
+        ranged(
+            "call_timeout_secs",
+            self.call_timeout_secs,
+            &CALL_TIMEOUT_SECS,
+        )?;
+        if !STALE_AFTER_DAYS.contains(&self.stale_after_days) {
+            return Err(invalid(
+                "",
+                "stale_after_days",
+                format!(
+                    "stale_after_days = {} {}",
+                    self.stale_after_days,
+                    out_of_range(&STALE_AFTER_DAYS)
+                ),
+            ));
         }
-        if self.refresh_interval_secs == 0 {
-            return Err(invalid("refresh_interval_secs must be at least 1".into()));
-        }
-        if self.rate_limit_tps.is_nan() || self.rate_limit_tps <= 0.0 {
-            return Err(invalid("rate_limit_tps must be a positive number".into()));
+        let tps = self.rate_limit_tps;
+        if !(tps.is_finite() && tps > 0.0 && tps <= MAX_RATE_LIMIT_TPS) {
+            return Err(invalid(
+                "",
+                "rate_limit_tps",
+                format!(
+                    "rate_limit_tps = {tps} is out of range: use a number of requests per \
+                     second above 0 and at most {MAX_RATE_LIMIT_TPS}"
+                ),
+            ));
         }
         if self.role_name.trim().is_empty() {
-            return Err(invalid("role_name must not be empty".into()));
+            return Err(invalid(
+                "",
+                "role_name",
+                "role_name must not be empty".into(),
+            ));
+        }
+        for (key, list) in [
+            ("regions", &self.regions),
+            ("all_regions", &self.all_regions),
+        ] {
+            if let Some(r) = list.iter().find(|r| !crate::sim::is_region_name(r)) {
+                return Err(invalid(
+                    "",
+                    key,
+                    format!(
+                        "{key}: `{r}` is not a region name (expected something like us-east-1)"
+                    ),
+                ));
+            }
+        }
+        for (key, what, name) in [
+            ("theme", "theme", &self.theme),
+            ("keymap", "keymap", &self.keymap),
+        ] {
+            layered::check_name(what, name).map_err(|p| invalid("", key, format!("{key}: {p}")))?;
         }
         Ok(())
     }
+}
+
+/// 1-based line where the string `value` first appears quoted (for list entries), or 1.
+fn line_of_value(text: &str, value: &str) -> usize {
+    let quoted = format!("\"{value}\"");
+    text.lines()
+        .position(|l| l.contains(&quoted))
+        .map_or(1, |i| i + 1)
+}
+
+/// Checks before any command that reads AWS runs (console, `snapshot`, `report`): the
+/// config file loads, and every named profile it would use exists (see [`aws_profiles`]).
+/// The demo uses its own credentials, so its profiles are not checked.
+pub fn preflight(
+    profile_flag: Option<&str>,
+    demo: bool,
+    explicit_config: Option<&Path>,
+    paths: &Paths,
+) -> Result<(), String> {
+    let cfg = Config::load(explicit_config, paths).map_err(|e| e.to_string())?;
+    if demo {
+        return Ok(());
+    }
+    let cfg_path = explicit_config
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| paths.config_file());
+    let (config_file, credentials_file) = aws_profiles::files();
+    aws_profiles::check(
+        profile_flag,
+        &cfg,
+        &cfg_path,
+        &config_file,
+        &credentials_file,
+    )
 }
 
 pub fn is_account_id(s: &str) -> bool {
@@ -235,5 +338,81 @@ mod tests {
         };
         let err = Config::load(Some(Path::new("/nonexistent/ssmdeck.toml")), &paths).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/ssmdeck.toml"));
+    }
+
+    /// Each range and name check, with the message the user sees (file and line).
+    #[test]
+    fn every_setting_is_checked_with_file_and_line() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "regions = [\"us-east-1\"]\nconcurrency = 3000000000000000000\n",
+                "c.toml: line 2: concurrency = 3000000000000000000 is out of range: use 1..=4096",
+            ),
+            (
+                "concurrency = 0\n",
+                "c.toml: line 1: concurrency = 0 is out of range: use 1..=4096",
+            ),
+            (
+                "\nrefresh_interval_secs = 1\n",
+                "c.toml: line 2: refresh_interval_secs = 1 is out of range: use 5..=86400",
+            ),
+            (
+                "refresh_interval_secs = 0\n",
+                "c.toml: line 1: refresh_interval_secs = 0 is out of range: use 5..=86400",
+            ),
+            (
+                "call_timeout_secs = 0\n",
+                "c.toml: line 1: call_timeout_secs = 0 is out of range: use 1..=600",
+            ),
+            (
+                "call_timeout_secs = 86400\n",
+                "c.toml: line 1: call_timeout_secs = 86400 is out of range: use 1..=600",
+            ),
+            (
+                "stale_after_days = -3\n",
+                "c.toml: line 1: stale_after_days = -3 is out of range: use 1..=3650",
+            ),
+            (
+                "rate_limit_tps = 0.0\n",
+                "c.toml: line 1: rate_limit_tps = 0 is out of range: use a number of requests per second above 0 and at most 10000",
+            ),
+            (
+                "rate_limit_tps = nan\n",
+                "c.toml: line 1: rate_limit_tps = NaN is out of range: use a number of requests per second above 0 and at most 10000",
+            ),
+            (
+                "rate_limit_tps = 1e9\n",
+                "c.toml: line 1: rate_limit_tps = 1000000000 is out of range: use a number of requests per second above 0 and at most 10000",
+            ),
+            (
+                "readonly = true\ntheme = \"../../etc/x\"\n",
+                "c.toml: line 2: theme: `../../etc/x` is not a theme name: use the name of a built-in or of a file in the themes directory, without `.toml` (letters, digits, `-`, `_`, `.`; no path)",
+            ),
+            (
+                "keymap = \"/etc/passwd\"\n",
+                "c.toml: line 1: keymap: `/etc/passwd` is not a keymap name: use the name of a built-in or of a file in the keymaps directory, without `.toml` (letters, digits, `-`, `_`, `.`; no path)",
+            ),
+            (
+                "regions = [\"us-east-1\", \"\"]\n",
+                "c.toml: line 1: regions: `` is not a region name (expected something like us-east-1)",
+            ),
+            (
+                "\n[[accounts]]\nid = \"12345\"\n",
+                "c.toml: line 3: accounts: `12345` is not a 12-digit account id",
+            ),
+            (
+                "concurrency = -1\n",
+                "c.toml: line 1, column 15: invalid value: integer `-1`, expected usize",
+            ),
+        ];
+        for (text, want) in cases {
+            let got = Config::parse(text, Path::new("c.toml"))
+                .map(|_| "accepted".to_string())
+                .unwrap_or_else(|e| e.to_string());
+            assert_eq!(&got, want, "{text}");
+        }
+        let ok = "concurrency = 4096\nrefresh_interval_secs = 5\ncall_timeout_secs = 600\n\
+                  stale_after_days = 3650\nrate_limit_tps = 10000.0\ntheme = \"my-theme.v2\"\n";
+        assert!(Config::parse(ok, Path::new("c.toml")).is_ok());
     }
 }

@@ -107,6 +107,17 @@ pub fn run(args: ConsoleArgs, paths: &Paths) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+    // The scope as `snapshot` resolves it (same checks, same message), before the terminal
+    // is touched. The demo reads the flags against the default config, like `snapshot`.
+    let scope_cfg = if args.scope.demo {
+        Config::default()
+    } else {
+        cfg.clone()
+    };
+    if let Err(e) = crate::fleet::Scope::from_args_with_paths(&args.scope, &scope_cfg, paths) {
+        eprintln!("ssmdeck: {e}");
+        return ExitCode::from(2);
+    }
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         eprintln!(
             "ssmdeck: the console needs a terminal; for headless output use `ssmdeck snapshot` or `ssmdeck report`"

@@ -148,7 +148,8 @@ fn node_detail(s: &mut State, k: &Keymap) {
 
 fn cases(k: &Keymap) -> Vec<Case> {
     let mut out = Vec::new();
-    let datasets: [(&str, fn() -> Option<FleetUpdate>); 4] = [
+    type Dataset = (&'static str, fn() -> Option<FleetUpdate>);
+    let datasets: [Dataset; 4] = [
         ("loaded", || Some(fixture::update())),
         ("loading", || Some(fixture::update_of(fixture::partial()))),
         ("empty", || Some(fixture::update_of(fixture::empty()))),
