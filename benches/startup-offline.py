@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Startup-to-first-frame of the console with the endpoint down and a cache present.
 
-    scripts/startup-offline.py [RUNS] [BIN]     (default 5 runs, target/debug/ssmdeck)
+    benches/startup-offline.py [RUNS] [BIN]     (default 5 runs, target/debug/ssmdeck)
 
 Fills the cache once against `ssmdeck sim --seed 7`, stops the simulator (connection refused),
 then starts the console RUNS times in a pseudo-terminal and prints, per run, the time from

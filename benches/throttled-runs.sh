@@ -1,6 +1,6 @@
 #!/bin/sh
 # Node counts of N headless runs against a throttled simulator (issue 12's figure):
-#   scripts/throttled-runs.sh [N] [BIN]      (default 10 runs, target/debug/ssmdeck)
+#   benches/throttled-runs.sh [N] [BIN]      (default 10 runs, target/debug/ssmdeck)
 # Starts `ssmdeck sim --seed 7 $SIM_FLAGS` (default `--throttle-tps 1`), then runs
 # `ssmdeck snapshot --no-cache`
 # N times; prints per run: exit code, nodes, complete, number of gaps (`missing`), seconds,
