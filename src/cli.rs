@@ -65,7 +65,7 @@ pub struct ScopeArgs {
     #[arg(long, value_delimiter = ',', value_name = "ID,..")]
     pub accounts: Vec<String>,
 
-    /// Concurrent API calls across all accounts and regions.
+    /// Ceiling on API calls in flight across all accounts and regions (default 512).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
 

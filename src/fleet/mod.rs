@@ -4,9 +4,11 @@
 //! - [`scope`]       — what to read: profile, regions, endpoint, accounts, role, limits.
 //! - [`credentials`] — caller and per-account credentials (AssumeRole / profile), cached.
 //! - [`clients`]     — SDK configs (explicit retry and timeout settings) and clients.
-//! - [`limiter`]     — bounded pool, rate limit per account × region × API, retries, cancel.
+//! - [`limiter`]     — ceiling on calls in flight, retries with backoff, cancel; [`pacing`]
+//!   — adaptive (AIMD) rate per account × region × API.
 //! - [`discovery`]   — Organizations tree, config account list, or the caller's account.
 //! - [`collect`]     — one account × region: nodes + patch states, certificates, commands.
+//! - [`memo`]        — what a unit's last collection learned (certificate details, commands).
 //! - [`builder`]     — merges results into snapshots, keeps last good data, publishes.
 //! - [`refresh`]     — one full refresh; [`live`] — the console's feed (interval + on demand).
 //! - [`node`]        — on-demand per node: patches, inventory, recent invocations.
@@ -28,7 +30,9 @@ pub mod discovery;
 pub mod error;
 pub mod limiter;
 pub mod live;
+pub mod memo;
 pub mod node;
+pub mod pacing;
 pub mod refresh;
 pub mod scope;
 
@@ -90,7 +94,7 @@ impl Fleet {
     pub async fn connect(scope: Scope) -> Result<Fleet, FleetError> {
         let (base, base_creds) = clients::load_base_config(&scope).await?;
         let limiter = Arc::new(Limiter::new(
-            scope.concurrency,
+            limiter::fd_safe_ceiling(scope.concurrency),
             scope.rate_limit_tps,
             RetryPolicy {
                 max_attempts: scope.max_attempts.max(1),
@@ -199,6 +203,11 @@ impl Fleet {
         )
     }
 
+    /// The limiter's counters (calls per API, throttled answers, rate cuts, peak in flight).
+    pub fn limiter_stats(&self) -> &limiter::LimiterStats {
+        &self.inner.limiter.stats
+    }
+
     /// Collect the whole fleet once (headless). With a sender, partial snapshots stream to
     /// it as accounts and regions report (at most every ~150 ms), then the final one.
     pub async fn collect_once(
@@ -261,6 +270,9 @@ impl Fleet {
         account_id: &str,
     ) -> Result<aws_credential_types::Credentials, FleetError> {
         let acct = self.inner.clients.account(account_id).await;
+        if let Some(c) = acct.creds.cached().await {
+            return Ok(c);
+        }
         let home = self.inner.clients.home_region();
         self.inner
             .limiter
