@@ -194,15 +194,20 @@ impl Spawner {
         tasks.spawn(async move {
             let acct = inner.clients.account(&account).await;
             let key = ApiKey::new(&account, &home, "AssumeRole");
-            let got = ctx
-                .limiter
-                .call(&key, &ctx.cancel, || async {
-                    acct.creds
-                        .get()
+            // cached credentials cost no request: not paced by the (shared) STS rate
+            let got = match acct.creds.cached().await {
+                Some(c) => Ok(c),
+                None => {
+                    ctx.limiter
+                        .call(&key, &ctx.cancel, || async {
+                            acct.creds
+                                .get()
+                                .await
+                                .map_err(|e| failure_from_credentials_error(&e))
+                        })
                         .await
-                        .map_err(|e| failure_from_credentials_error(&e))
-                })
-                .await;
+                }
+            };
             if let Err(f) = got {
                 if f.is_cancelled() {
                     return;
