@@ -1,31 +1,132 @@
-//! Full refresh of a large simulated organization through the real SDK:
-//! 100 accounts × 4 regions × 100 nodes (40,000 nodes), 20 ms latency per call.
+//! Full refreshes of simulated organizations through the real SDK, with the **shipped
+//! defaults** (`Config::default()`: concurrency ceiling, per-key rate), measured against the
+//! physical bound no client can beat:
 //!
-//! Prints the wall time, the lower bound no client can beat given the page counts, the
-//! latency, the concurrency and the configured per account × region × API rate limit, the
-//! ratio of the two (target ≤ 1.3), the API calls made, and this process's peak RSS
-//! (VmHWM; the simulator runs as a separate `ssmdeck sim` process so it is not counted;
-//! target ≤ 200 MB).
+//!   bound = max(critical path, rate-limit bound)
 //!
-//! Run: `cargo bench --bench fleet_refresh` (env: FLEET_BENCH_ACCOUNTS, FLEET_BENCH_NODES,
-//! FLEET_BENCH_LATENCY_MS, FLEET_BENCH_CONCURRENCY, FLEET_BENCH_RATE).
+//! - critical path: the longest chain of calls that depend on each other (STS check →
+//!   DescribeOrganization → ListRoots → OU listings down to an account's parent → that
+//!   parent's account pages → AssumeRole → the unit's dependent pages: instance pages →
+//!   patch states → tags; certificate list → describes), times the latency;
+//! - rate-limit bound: for every account × region × API key, the calls it needs beyond
+//!   its burst at the per-key rate (the configured `rate_limit_tps`, or the simulator's
+//!   `--throttle-tps` when lower), plus one latency.
+//!
+//! Both come from the world as collected (page counts) and the limits, not from ssmdeck's
+//! own pool. Shapes (each in its own process, so RSS and CPU are its own; the simulator is a
+//! separate `ssmdeck sim` process, not counted):
+//!
+//! - `40k-20`, `40k-80`: 100 accounts × 4 regions × 100 nodes, 20 / 80 ms per call;
+//! - `1k-80`: 1,000 accounts × 2 regions × 10 nodes, 80 ms (AssumeRole and discovery);
+//! - `throttled`: the 40k world at 80 ms with `--throttle-tps 5` (AIMD converging).
+//!
+//! Each shape runs a cold refresh, then a warm one (credentials cached, certificate details
+//! and commands kept): calls by API, made vs needed, avoided.
+//!
+//! Run: `cargo bench --bench fleet_refresh`. Env: FLEET_BENCH_SHAPES=40k-80,1k-80 (a
+//! subset), FLEET_BENCH_REPEAT=2; experiments only (then not the shipped defaults):
+//! FLEET_BENCH_CONCURRENCY, FLEET_BENCH_RATE.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ssmdeck::fleet::demo::sim_scope;
+use ssmdeck::fleet::limiter::ApiStats;
 use ssmdeck::fleet::{Fleet, Scope};
 use ssmdeck::model::FleetSnapshot;
 
-const REGIONS: [&str; 4] = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"];
+#[derive(Clone, Copy, Debug)]
+struct Shape {
+    name: &'static str,
+    accounts: usize,
+    regions: &'static [&'static str],
+    nodes_per_unit: usize,
+    latency_ms: u64,
+    throttle_tps: f64,
+    /// Target of wall / bound (cold refresh), if any.
+    target: Option<f64>,
+}
 
-fn env_num<T: std::str::FromStr>(k: &str, default: T) -> T {
-    std::env::var(k)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+const FOUR: &[&str] = &["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"];
+const TWO: &[&str] = &["us-east-1", "eu-west-1"];
+
+const SHAPES: &[Shape] = &[
+    Shape {
+        name: "40k-20",
+        accounts: 100,
+        regions: FOUR,
+        nodes_per_unit: 100,
+        latency_ms: 20,
+        throttle_tps: 0.0,
+        target: None,
+    },
+    Shape {
+        name: "40k-80",
+        accounts: 100,
+        regions: FOUR,
+        nodes_per_unit: 100,
+        latency_ms: 80,
+        throttle_tps: 0.0,
+        target: Some(2.0),
+    },
+    Shape {
+        name: "1k-80",
+        accounts: 1000,
+        regions: TWO,
+        nodes_per_unit: 10,
+        latency_ms: 80,
+        throttle_tps: 0.0,
+        target: Some(2.5),
+    },
+    Shape {
+        name: "throttled",
+        accounts: 100,
+        regions: FOUR,
+        nodes_per_unit: 100,
+        latency_ms: 80,
+        throttle_tps: 5.0,
+        target: None,
+    },
+];
+
+fn env_num<T: std::str::FromStr>(k: &str) -> Option<T> {
+    std::env::var(k).ok().and_then(|v| v.parse().ok())
+}
+
+fn main() {
+    match std::env::var("FLEET_BENCH_ONE") {
+        Ok(name) => {
+            let shape = SHAPES
+                .iter()
+                .find(|s| s.name == name)
+                .unwrap_or_else(|| panic!("unknown shape {name}"));
+            run_shape(*shape);
+        }
+        Err(_) => {
+            let wanted: Vec<String> = std::env::var("FLEET_BENCH_SHAPES")
+                .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
+                .unwrap_or_else(|_| SHAPES.iter().map(|s| s.name.to_string()).collect());
+            let repeat: usize = env_num("FLEET_BENCH_REPEAT").unwrap_or(1).max(1);
+            let me = std::env::current_exe().expect("the bench binary");
+            let mut failed = Vec::new();
+            for name in &wanted {
+                for _ in 0..repeat {
+                    let ok = Command::new(&me)
+                        .env("FLEET_BENCH_ONE", name)
+                        .status()
+                        .map(|s| s.success())
+                        .unwrap_or(false);
+                    if !ok {
+                        failed.push(name.clone());
+                    }
+                }
+            }
+            assert!(failed.is_empty(), "shapes failed: {failed:?}");
+        }
+    }
 }
 
 struct Sim(Child);
@@ -37,12 +138,12 @@ impl Drop for Sim {
     }
 }
 
-fn vm_hwm_mb() -> f64 {
+fn proc_status_mb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
@@ -50,87 +151,221 @@ fn vm_hwm_mb() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn ceil_div(a: usize, b: usize) -> usize {
-    a.div_ceil(b)
+/// utime + stime of a process, in seconds (USER_HZ = 100).
+fn cpu_seconds(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // fields after the command name (which may hold spaces) start at ") "
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or(f64::NAN)
 }
 
-/// Calls per API, calls per account × region × API, the longest chain of dependent calls
-/// in one account × region.
-type Needed = (
-    BTreeMap<&'static str, usize>,
-    HashMap<(String, String, &'static str), usize>,
-    usize,
-);
+/// What a complete refresh needs, from the collected world: calls per API, calls per key,
+/// and the critical path in calls.
+struct Needed {
+    per_api: BTreeMap<&'static str, usize>,
+    per_key: HashMap<(String, String, &'static str), usize>,
+    /// Longest chain of dependent calls, from the STS check to the last unit page.
+    critical_calls: usize,
+    /// The same chain up to the first SSM call of the earliest account (discovery part).
+    org_depth_calls: usize,
+}
 
-/// Calls a complete refresh needs, per API, from the page counts of what was collected.
-fn needed_calls(snap: &FleetSnapshot) -> Needed {
+fn needed_calls(snap: &FleetSnapshot, caller: &str, org_region: &str) -> Needed {
+    use ssmdeck::fleet::collect::{INFO_PAGE, PATCH_STATE_BATCH, needs_tags};
+    use ssmdeck::fleet::convert::needs_detail;
     let mut per_api: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut per_key: HashMap<(String, String, &'static str), usize> = HashMap::new();
-    let mut nodes: HashMap<(String, String), usize> = HashMap::new();
-    let mut tagged: HashMap<(String, String), usize> = HashMap::new();
-    let mut certs: HashMap<(String, String), (usize, usize)> = HashMap::new();
-    for n in &snap.nodes {
-        *nodes
-            .entry((n.account_id.clone(), n.region.clone()))
-            .or_default() += 1;
-        if ssmdeck::fleet::collect::needs_tags(n) {
-            *tagged
-                .entry((n.account_id.clone(), n.region.clone()))
-                .or_default() += 1;
-        }
-    }
-    for c in &snap.certificates {
-        let e = certs
-            .entry((c.account_id.clone(), c.region.clone()))
-            .or_default();
-        e.0 += 1;
-        e.1 += usize::from(ssmdeck::fleet::convert::needs_detail(c));
-    }
-    let mut longest_unit_chain = 0;
-    let units: Vec<(String, String)> = snap
-        .sources
-        .iter()
-        .filter(|s| s.ok && s.service == "ssm")
-        .map(|s| (s.account_id.clone(), s.region.clone()))
-        .collect();
-    for (a, r) in &units {
-        let n = nodes.get(&(a.clone(), r.clone())).copied().unwrap_or(0);
-        let (c, d) = certs
-            .get(&(a.clone(), r.clone()))
-            .copied()
-            .unwrap_or((0, 0));
-        let dii = ceil_div(n, 50).max(1);
-        let ps = ceil_div(n, 50);
-        let lc = ceil_div(c, 1000).max(1);
-        let mut add = |api: &'static str, k: usize| {
+    let mut add = |a: &str, r: &str, api: &'static str, k: usize| {
+        if k > 0 {
             *per_api.entry(api).or_default() += k;
-            *per_key.entry((a.clone(), r.clone(), api)).or_default() += k;
-        };
-        add("DescribeInstanceInformation", dii);
-        add("DescribeInstancePatchStates", ps);
-        add("ListCertificates", lc);
-        add("DescribeCertificate", d);
-        add("ListCommands", 1);
-        let tags = tagged.get(&(a.clone(), r.clone())).copied().unwrap_or(0);
-        add("ListTagsForResource", tags);
-        // pages are sequential; a page's patch states follow it, tags follow all of them;
+            *per_key
+                .entry((a.to_string(), r.to_string(), api))
+                .or_default() += k;
+        }
+    };
+    let unit = |a: &str, r: &str| (a.to_string(), r.to_string());
+    let mut nodes: HashMap<(String, String), (usize, usize)> = HashMap::new();
+    for n in &snap.nodes {
+        let e = nodes.entry(unit(&n.account_id, &n.region)).or_default();
+        e.0 += 1;
+        e.1 += usize::from(needs_tags(n));
+    }
+    let mut certs: HashMap<(String, String), (usize, usize)> = HashMap::new();
+    for c in &snap.certificates {
+        let e = certs.entry(unit(&c.account_id, &c.region)).or_default();
+        e.0 += 1;
+        e.1 += usize::from(needs_detail(c));
+    }
+    let mut commands: HashMap<(String, String), usize> = HashMap::new();
+    for c in &snap.commands {
+        *commands.entry(unit(&c.account_id, &c.region)).or_default() += 1;
+    }
+    // per account: the longest dependent chain of its units
+    let mut unit_chain: HashMap<String, usize> = HashMap::new();
+    for s in snap.sources.iter().filter(|s| s.ok && s.service == "ssm") {
+        let (a, r) = (&s.account_id, &s.region);
+        let (n, tags) = nodes.get(&unit(a, r)).copied().unwrap_or((0, 0));
+        let (c, d) = certs.get(&unit(a, r)).copied().unwrap_or((0, 0));
+        let k = commands.get(&unit(a, r)).copied().unwrap_or(0);
+        let dii = n.div_ceil(INFO_PAGE as usize).max(1);
+        let ps = n.div_ceil(PATCH_STATE_BATCH);
+        let lc = c.div_ceil(1000).max(1);
+        let lcmd = k.div_ceil(50).clamp(1, 2);
+        add(a, r, "DescribeInstanceInformation", dii);
+        add(a, r, "DescribeInstancePatchStates", ps);
+        add(a, r, "ListTagsForResource", tags);
+        add(a, r, "ListCertificates", lc);
+        add(a, r, "DescribeCertificate", d);
+        add(a, r, "ListCommands", lcmd);
+        // pages are sequential; a page's patch states follow it; tags follow all states;
         // describes follow the list
         let chain = (dii + usize::from(ps > 0) + usize::from(tags > 0))
             .max(lc + usize::from(d > 0))
-            .max(1);
-        longest_unit_chain = longest_unit_chain.max(chain);
+            .max(lcmd);
+        let e = unit_chain.entry(a.clone()).or_default();
+        *e = (*e).max(chain);
     }
-    (per_api, per_key, longest_unit_chain)
+    // Organizations: one ListOrganizationalUnitsForParent (pages of 20) per unit, one
+    // ListAccountsForParent (pages of 20, at least one) per unit; an account is known after
+    // its ancestors' OU pages and its parent's account pages.
+    let units = &snap.organization.units;
+    let mut children: HashMap<&str, usize> = HashMap::new();
+    let mut members: HashMap<&str, usize> = HashMap::new();
+    for u in units {
+        if let Some(p) = &u.parent_id {
+            *children.entry(p.as_str()).or_default() += 1;
+        }
+    }
+    for a in &snap.accounts {
+        if let Some(p) = &a.ou_id {
+            *members.entry(p.as_str()).or_default() += 1;
+        }
+    }
+    let by_id: HashMap<&str, &ssmdeck::model::OrgUnit> =
+        units.iter().map(|u| (u.id.as_str(), u)).collect();
+    let ou_pages = |id: &str| children.get(id).copied().unwrap_or(0).div_ceil(20).max(1);
+    let acct_pages = |id: &str| members.get(id).copied().unwrap_or(0).div_ceil(20).max(1);
+    for u in units {
+        add(
+            caller,
+            org_region,
+            "ListOrganizationalUnitsForParent",
+            ou_pages(&u.id),
+        );
+        add(
+            caller,
+            org_region,
+            "ListAccountsForParent",
+            acct_pages(&u.id),
+        );
+    }
+    add(caller, org_region, "DescribeOrganization", 1);
+    add(caller, org_region, "ListRoots", 1);
+    add(caller, "sts", "GetCallerIdentity", 1);
+    // chain to know the accounts of `id`: OU pages of every ancestor, then its account pages
+    let known_after = |id: &str| {
+        let mut calls = acct_pages(id);
+        let mut cur = by_id.get(id).and_then(|u| u.parent_id.clone());
+        let mut guard = 0;
+        while let Some(p) = cur {
+            calls += ou_pages(&p);
+            cur = by_id.get(p.as_str()).and_then(|u| u.parent_id.clone());
+            guard += 1;
+            if guard > 64 {
+                break;
+            }
+        }
+        calls
+    };
+    let mut critical = 0;
+    let mut earliest = usize::MAX;
+    for a in &snap.accounts {
+        let org = a.ou_id.as_deref().map(known_after).unwrap_or(1);
+        let assume = usize::from(a.id != caller);
+        if assume == 1 {
+            // STS counts AssumeRole against the calling account: one key for all
+            add(caller, "sts", "AssumeRole", 1);
+        }
+        let chain = unit_chain.get(&a.id).copied().unwrap_or(0);
+        // STS check, DescribeOrganization, ListRoots, org pages, AssumeRole, unit chain
+        critical = critical.max(3 + org + assume + chain);
+        earliest = earliest.min(3 + org + assume);
+    }
+    Needed {
+        per_api,
+        per_key,
+        critical_calls: critical,
+        org_depth_calls: if earliest == usize::MAX { 0 } else { earliest },
+    }
 }
 
-fn main() {
-    let accounts: usize = env_num("FLEET_BENCH_ACCOUNTS", 100);
-    let nodes_per_unit: usize = env_num("FLEET_BENCH_NODES", 100);
-    let latency_ms: u64 = env_num("FLEET_BENCH_LATENCY_MS", 20);
-    // the shipped defaults (config.toml `concurrency`, `rate_limit_tps`) unless overridden
+fn secs_since(t0: Instant, t: Option<Instant>) -> String {
+    t.map(|t| format!("{:.3} s", t.saturating_duration_since(t0).as_secs_f64()))
+        .unwrap_or_else(|| "-".into())
+}
+
+struct Run {
+    wall: f64,
+    by_api: BTreeMap<&'static str, ApiStats>,
+    calls: u64,
+    throttled: u64,
+    retries: u64,
+    after_1s: (u64, u64),
+    cpu: f64,
+    sim_cpu: f64,
+    t0: Instant,
+}
+
+async fn refresh(fleet: &Fleet, sim_pid: &str) -> (Arc<FleetSnapshot>, Run) {
+    fleet.take_calls_by_api();
+    let (c0, r0, th0) = fleet.call_stats();
+    let cpu0 = cpu_seconds("self");
+    let sim0 = cpu_seconds(sim_pid);
+    let t0 = Instant::now();
+    let sampler = {
+        let fleet = fleet.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let (c, _, t) = fleet.call_stats();
+            (c, t)
+        })
+    };
+    let snap = fleet.collect_shared(None).await;
+    let wall = t0.elapsed().as_secs_f64();
+    let cpu = cpu_seconds("self") - cpu0;
+    let sim_cpu = cpu_seconds(sim_pid) - sim0;
+    let (c1, r1, th1) = fleet.call_stats();
+    let at_1s = if wall > 1.0 {
+        sampler.await.unwrap_or((c1, th1))
+    } else {
+        sampler.abort();
+        (c1, th1)
+    };
+    let run = Run {
+        wall,
+        by_api: fleet.take_calls_by_api(),
+        calls: c1 - c0,
+        throttled: th1 - th0,
+        retries: r1 - r0,
+        after_1s: (c1 - at_1s.0, th1 - at_1s.1),
+        cpu,
+        sim_cpu,
+        t0,
+    };
+    (snap, run)
+}
+
+fn run_shape(shape: Shape) {
     let defaults = ssmdeck::config::Config::default();
-    let concurrency: usize = env_num("FLEET_BENCH_CONCURRENCY", defaults.concurrency);
-    let rate: f64 = env_num("FLEET_BENCH_RATE", defaults.rate_limit_tps);
+    let concurrency: usize = env_num("FLEET_BENCH_CONCURRENCY").unwrap_or(defaults.concurrency);
+    let rate: f64 = env_num("FLEET_BENCH_RATE").unwrap_or(defaults.rate_limit_tps);
+    let tuned = concurrency != defaults.concurrency || rate != defaults.rate_limit_tps;
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
         .args([
@@ -138,19 +373,22 @@ fn main() {
             "--port",
             "0",
             "--accounts",
-            &accounts.to_string(),
+            &shape.accounts.to_string(),
             "--regions",
-            &REGIONS.join(","),
+            &shape.regions.join(","),
             "--nodes-per-account",
-            &(nodes_per_unit * REGIONS.len()).to_string(),
+            &(shape.nodes_per_unit * shape.regions.len()).to_string(),
             "--latency-ms",
-            &latency_ms.to_string(),
+            &shape.latency_ms.to_string(),
+            "--throttle-tps",
+            &shape.throttle_tps.to_string(),
             "--pregenerate",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("start `ssmdeck sim`");
+    let sim_pid = child.id().to_string();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -167,96 +405,187 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async move {
-        let mut scope: Scope = sim_scope(&url, REGIONS.iter().map(|r| r.to_string()).collect());
+        let regions: Vec<String> = shape.regions.iter().map(|r| r.to_string()).collect();
+        let mut scope: Scope = sim_scope(&url, regions);
         scope.cache_file = None;
         scope.concurrency = concurrency;
         scope.rate_limit_tps = rate;
+        let org_region = scope.organizations_region.clone();
         let fleet = Fleet::connect(scope).await.expect("connect");
-        let (calls_before, _, _) = fleet.call_stats();
-        let rss_before = vm_hwm_mb();
-        let busy_before = fleet.pool_busy();
+        let caller = fleet.caller().account_id.clone();
+        let rss_before = proc_status_mb("VmRSS:");
 
-        let t0 = Instant::now();
-        let snap = fleet.collect_shared(None).await;
-        let wall = t0.elapsed();
-        let rss = vm_hwm_mb();
-        let (calls_after, retries, throttled) = fleet.call_stats();
-        let busy = (fleet.pool_busy() - busy_before).as_secs_f64();
+        let (snap, cold) = refresh(&fleet, &sim_pid).await;
+        let rss_cold = proc_status_mb("VmHWM:");
+        assert!(snap.complete, "the cold refresh did not complete");
+        let (warm_snap, warm) = refresh(&fleet, &sim_pid).await;
+        let rss = proc_status_mb("VmHWM:");
+        assert!(warm_snap.complete, "the warm refresh did not complete");
+        assert_eq!(warm_snap.nodes.len(), snap.nodes.len(), "warm refresh lost nodes");
+        assert_eq!(
+            warm_snap.certificates.len(),
+            snap.certificates.len(),
+            "warm refresh lost certificates"
+        );
 
-        let (per_api, per_key, unit_chain) = needed_calls(&snap);
-        let l = Duration::from_millis(latency_ms).as_secs_f64();
-        let members = snap
-            .sources
+        let need = needed_calls(&snap, &caller, &org_region);
+        let l = shape.latency_ms as f64 / 1000.0;
+        // the limits: ssmdeck's per-key rate, or the service's when it is lower; STS has no
+        // configured rate (AWS publishes none), only the simulator's when it throttles
+        let service = if shape.throttle_tps > 0.0 {
+            shape.throttle_tps
+        } else {
+            f64::INFINITY
+        };
+        let limit_for = |api: &str| {
+            if ssmdeck::fleet::pacing::per_caller(api) {
+                service
+            } else {
+                rate.min(service)
+            }
+        };
+        let (rate_bound, busiest_key, busiest, limit) = need
+            .per_key
             .iter()
-            .filter(|s| s.ok && s.account_id != fleet.caller().account_id)
-            .map(|s| s.account_id.as_str())
-            .collect::<std::collections::BTreeSet<_>>()
-            .len();
-        let denied = snap.errors.iter().filter(|e| e.operation == "AssumeRole").count();
-        let assume = members + denied;
-        // Organizations: Describe + ListRoots + per parent one OU page and one account page
-        // at least (pages of 20), walked from the root down to the deepest OU.
-        let units_n = snap.organization.units.len();
-        let org_calls = 2 + 2 * units_n + snap.accounts.len() / 20;
-        let depth = snap
-            .organization
-            .units
-            .iter()
-            .map(|u| u.path.matches('/').count() + 1)
-            .max()
-            .unwrap_or(1);
-        let unit_calls: usize = per_api.values().sum();
-        // + the refresh's own STS GetCallerIdentity check
-        let needed = 1 + unit_calls + assume + org_calls;
-
-        // 1. throughput: every call costs one latency on one of `concurrency` slots
-        let throughput = needed as f64 * l / concurrency as f64;
-        // 2. critical path: STS check → org (describe, roots, one listing per level down to
-        //    the deepest OU) → AssumeRole → the longest chain of dependent pages in a unit
-        let critical = (1 + 2 + depth + 1 + unit_chain) as f64 * l;
-        // 3. the rate limit: a key with k calls needs (k - burst) / rate after its burst
-        let burst = rate.max(1.0);
-        let busiest = per_key.values().copied().max().unwrap_or(0);
-        let org_key_calls = units_n + snap.accounts.len() / 20;
-        let rate_bound = ((busiest.max(org_key_calls) as f64 - burst).max(0.0) / rate) + l;
-        let bound = throughput.max(critical).max(rate_bound);
-        let ratio = wall.as_secs_f64() / bound;
+            .map(|(k, &n)| {
+                let limit = limit_for(k.2);
+                let t = if limit.is_finite() {
+                    (n as f64 - limit.max(1.0)).max(0.0) / limit + l
+                } else {
+                    l
+                };
+                (t, format!("{} {} {}", k.0, k.1, k.2), n, limit)
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .unwrap_or((l, String::new(), 0, rate));
+        let burst = limit.max(1.0);
+        let critical = need.critical_calls as f64 * l;
+        let bound = critical.max(rate_bound);
+        let needed_total: usize = need.per_api.values().sum();
 
         let ok_units = snap.sources.iter().filter(|s| s.ok && s.service == "ssm").count();
-        println!("fleet_refresh: full refresh through the AWS SDK against `ssmdeck sim`");
+        println!();
         println!(
-            "  world            {} accounts × {} regions, {} nodes, {} certificates ({} units read, {} errors)",
+            "fleet_refresh [{}]: {} accounts × {} regions, {} nodes, {} certificates, {} commands; {} ms per call{}",
+            shape.name,
             snap.accounts.len(),
-            REGIONS.len(),
+            shape.regions.len(),
             snap.nodes.len(),
             snap.certificates.len(),
+            snap.commands.len(),
+            shape.latency_ms,
+            if shape.throttle_tps > 0.0 {
+                format!("; simulator throttles at {} req/s per key", shape.throttle_tps)
+            } else {
+                String::new()
+            }
+        );
+        println!(
+            "  settings         concurrency ceiling {concurrency}, rate_limit_tps {rate} (AIMD){}",
+            if tuned { "  ** NOT the shipped defaults **" } else { "  (shipped defaults)" }
+        );
+        println!(
+            "  result           {} units read, {} errors ({}), complete: {}",
             ok_units,
-            snap.errors.len()
+            snap.errors.len(),
+            error_summary(&snap),
+            snap.complete
         );
-        println!("  latency          {latency_ms} ms per call; concurrency {concurrency}; rate limit {rate} req/s per account × region × API");
-        println!("  wall time        {:.3} s", wall.as_secs_f64());
         println!(
-            "  lower bound      {:.3} s  (max of: throughput {:.3} s = {} calls × {} ms / {}; critical path {:.3} s; rate limit {:.3} s)",
-            bound, throughput, needed, latency_ms, concurrency, critical, rate_bound
+            "  physical bound   {:.3} s = max(critical path {:.3} s = {} dependent calls × {} ms; rate-limit bound {:.3} s = busiest key {} calls at {} req/s, burst {}: {})",
+            bound, critical, need.critical_calls, shape.latency_ms, rate_bound, busiest, limit, burst, busiest_key
         );
-        println!("  ratio            {ratio:.2}  (target ≤ 1.3)");
+        for (label, run) in [("cold", &cold), ("warm", &warm)] {
+            let ratio = run.wall / bound;
+            let target = match (label, shape.target) {
+                ("cold", Some(t)) => format!("  (target ≤ {t:.1}: {})", if ratio <= t { "met" } else { "MISSED" }),
+                _ => String::new(),
+            };
+            println!("  {label} refresh");
+            let of = if label == "warm" {
+                " (the cold refresh's bound: credentials are cached now)"
+            } else {
+                ""
+            };
+            println!(
+                "    wall time      {:.3} s; wall / bound {ratio:.2}{of}{target}",
+                run.wall
+            );
+            println!(
+                "    calls          {} made ({} retries, {} throttled); a full read needs {}",
+                run.calls, run.retries, run.throttled, needed_total
+            );
+            let (after, thr_after) = run.after_1s;
+            if run.wall > 1.0 {
+                println!(
+                    "    after 1 s      {} calls, {} throttled ({:.1} %{})",
+                    after,
+                    thr_after,
+                    100.0 * thr_after as f64 / after.max(1) as f64,
+                    if shape.throttle_tps > 0.0 { "; target ≤ 10 %" } else { "" }
+                );
+            }
+            println!(
+                "    client CPU     {:.2} s ({:.3} s per 1,000 calls); simulator CPU {:.2} s; 2 cores shared",
+                run.cpu,
+                run.cpu * 1000.0 / run.calls.max(1) as f64,
+                run.sim_cpu
+            );
+            println!(
+                "    {:<34} {:>7} {:>7} {:>7} {:>9} {:>10} {:>10}",
+                "API", "needed", "made", "avoided", "throttled", "first", "last end"
+            );
+            let mut apis: Vec<&str> = need.per_api.keys().copied().collect();
+            for k in run.by_api.keys() {
+                if !apis.contains(k) {
+                    apis.push(k);
+                }
+            }
+            for api in apis {
+                let n = need.per_api.get(api).copied().unwrap_or(0);
+                let s = run.by_api.get(api).copied().unwrap_or_default();
+                println!(
+                    "    {:<34} {:>7} {:>7} {:>7} {:>9} {:>10} {:>10}",
+                    api,
+                    n,
+                    s.calls,
+                    (n as i64 - s.calls as i64).max(0),
+                    s.throttled,
+                    secs_since(run.t0, s.first_start),
+                    secs_since(run.t0, s.last_end)
+                );
+            }
+        }
+        let org_end = ["ListAccountsForParent", "ListOrganizationalUnitsForParent"]
+            .iter()
+            .filter_map(|a| cold.by_api.get(a).and_then(|s| s.last_end))
+            .max();
+        let first_ssm = cold
+            .by_api
+            .get("DescribeInstanceInformation")
+            .and_then(|s| s.first_start);
         println!(
-            "  API calls        {} made ({} retries, {} throttled); {} needed by page counts: {:?}, AssumeRole {}, Organizations ≥ {}",
-            calls_after - calls_before,
-            retries,
-            throttled,
-            needed,
-            per_api,
-            assume,
-            org_calls
+            "  discovery (cold) last account known at {}; first SSM call at {} (no client can start it before {:.3} s = {} calls)",
+            secs_since(cold.t0, org_end),
+            secs_since(cold.t0, first_ssm),
+            need.org_depth_calls as f64 * l,
+            need.org_depth_calls
         );
-        let made = (calls_after - calls_before).max(1) as f64;
+        let (data_peak, control_peak) = fleet.peak_in_flight();
+        println!("  calls in flight  peak {data_peak} (data pool), {control_peak} (control plane)");
         println!(
-            "  pool             {:.1} ms per call held (latency {latency_ms} ms); occupancy {:.0} % of {concurrency} slots × wall time",
-            busy * 1000.0 / made,
-            100.0 * busy / (wall.as_secs_f64() * concurrency as f64)
+            "  peak RSS         {rss:.1} MB (VmHWM; {rss_before:.1} MB before, {rss_cold:.1} MB after the cold refresh; target ≤ 200 MB)"
         );
-        println!("  peak RSS         {rss:.1} MB (VmHWM; {rss_before:.1} MB before the refresh; target ≤ 200 MB)");
-        assert!(snap.complete, "the refresh did not complete");
     });
+}
+
+fn error_summary(snap: &FleetSnapshot) -> String {
+    let mut by: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &snap.errors {
+        *by.entry(format!("{} {}", e.operation, e.code)).or_default() += 1;
+    }
+    by.iter()
+        .map(|(k, v)| format!("{v}× {k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

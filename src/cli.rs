@@ -67,7 +67,7 @@ pub struct ScopeArgs {
     #[arg(long, value_delimiter = ',', value_name = "ID,..", value_parser = account_flag)]
     pub accounts: Vec<String>,
 
-    /// Concurrent API calls across all accounts and regions (1-4096).
+    /// Ceiling on API calls in flight across all accounts and regions (1-4096, default 512).
     #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(limits::CONCURRENCY))]
     pub concurrency: Option<usize>,
 

@@ -508,10 +508,17 @@ async fn sim_throttling_and_failures_still_give_a_complete_result() {
         .filter(|e| e.account_id.as_deref() != Some(invited.as_str()))
         .collect();
     assert!(unexpected.is_empty(), "{unexpected:#?}");
-    let (calls, retries, _throttled) = fleet.call_stats();
+    let (calls, retries, throttled) = fleet.call_stats();
     assert!(
         retries > 0,
         "{calls} calls, no retry: fault injection not exercised"
+    );
+    // throttling slowed the keys it hit down (AIMD) instead of only retrying
+    assert!(throttled > 0);
+    let cuts = fleet.rate_cuts();
+    assert!(
+        cuts > 0 && cuts <= throttled,
+        "{cuts} cuts, {throttled} throttled"
     );
 }
 
@@ -772,6 +779,105 @@ async fn sim_patch_run_then_refresh_nodes_shows_the_effect() {
     assert_eq!(aggregates.fleet.nodes as usize, after.nodes.len());
     // the other nodes are untouched
     assert_eq!(after.nodes.len(), snap.nodes.len());
+}
+
+/// Certificates by ARN, `days_left` aside (it moves with the clock).
+fn certs_by_arn(s: &FleetSnapshot) -> Vec<ssmdeck::model::Certificate> {
+    let mut v: Vec<_> = s
+        .certificates
+        .iter()
+        .map(|c| ssmdeck::model::Certificate {
+            days_left: None,
+            ..c.clone()
+        })
+        .collect();
+    v.sort_by(|a, b| a.arn.cmp(&b.arn));
+    v
+}
+
+fn command_states(s: &FleetSnapshot) -> Vec<(String, String, String, String)> {
+    let mut v: Vec<_> = s
+        .commands
+        .iter()
+        .map(|c| {
+            (
+                c.account_id.clone(),
+                c.region.clone(),
+                c.command_id.clone(),
+                c.status.clone(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_next_refresh_skips_unchanged_certificate_details_and_reads_only_new_commands() {
+    let cfg = SimConfig {
+        time_scale: 600.0,
+        ..small_world()
+    };
+    let (sim, scope) = start_sim(cfg).await;
+    let fleet = Fleet::connect(scope.clone()).await.expect("connect");
+    let first = fleet.collect_once(None).await;
+    let described = common::op_count(&sim, "DescribeCertificate");
+    assert!(described > 0, "the world has certificates in use");
+    assert!(first.certificates.iter().any(|c| !c.in_use_by.is_empty()));
+
+    // a patch run between two refreshes
+    let node = first
+        .nodes
+        .iter()
+        .find(|n| n.is_online() && n.account_id != fleet.caller().account_id)
+        .expect("an online member-account node")
+        .clone();
+    let ssm = fleet
+        .ssm_client(&node.account_id, &node.region)
+        .await
+        .expect("client");
+    let id = ssm
+        .send_command()
+        .document_name("AWS-RunPatchBaseline")
+        .instance_ids(&node.instance_id)
+        .parameters("Operation", vec!["Scan".into()])
+        .send()
+        .await
+        .expect("SendCommand")
+        .command()
+        .and_then(|c| c.command_id())
+        .unwrap()
+        .to_string();
+
+    let second = fleet.collect_once(None).await;
+    assert!(second.complete);
+    // no summary changed: no certificate described again, every detail still there
+    assert_eq!(common::op_count(&sim, "DescribeCertificate"), described);
+    assert_eq!(certs_by_arn(&second), certs_by_arn(&first));
+    // the new command is listed with the older ones
+    assert!(second.commands.iter().any(|c| c.command_id == id));
+    assert_eq!(second.commands.len(), first.commands.len() + 1);
+
+    // once it finished, the next refresh shows its final status: the same commands and
+    // states as a full read by a new client
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let c = ssm.list_commands().command_id(&id).send().await.unwrap();
+        let status = c.commands()[0].status().map(|s| s.as_str().to_string());
+        if matches!(status.as_deref(), Some("Success" | "Failed" | "TimedOut")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "command still {status:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let third = fleet.collect_once(None).await;
+    let full = Fleet::connect(scope)
+        .await
+        .expect("connect")
+        .collect_once(None)
+        .await;
+    assert_eq!(command_states(&third), command_states(&full));
+    assert_eq!(certs_by_arn(&third), certs_by_arn(&full));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 pub use paths::Paths;
 
 pub const DEFAULT_ROLE_NAME: &str = "OrganizationAccountAccessRole";
+/// Calls in flight at most, by default: high enough that AWS's per-API rate limits, not the
+/// pool, set the pace (a 100-account organization at 80 ms per call keeps ~300 in flight).
+pub const DEFAULT_CONCURRENCY: usize = 512;
 
 /// One account in an explicit account list (instead of Organizations discovery).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,9 +55,11 @@ pub struct Config {
     pub refresh_interval_secs: u64,
     /// A node whose last patch scan is older than this is stale.
     pub stale_after_days: i64,
-    /// Concurrent API calls across all accounts and regions.
+    /// Ceiling on API calls in flight across all accounts and regions (the per-key rate
+    /// limit, adapted to throttling, is what paces a refresh; this only caps it).
     pub concurrency: usize,
-    /// Per account × region × API request rate (requests per second).
+    /// Per account × region × API request rate (requests per second), the most; halved
+    /// for a key that AWS throttles, recovered gradually.
     pub rate_limit_tps: f64,
     /// Per-call timeout in seconds.
     pub call_timeout_secs: u64,
@@ -75,7 +80,7 @@ impl Default for Config {
             account_profiles: BTreeMap::new(),
             refresh_interval_secs: 60,
             stale_after_days: 7,
-            concurrency: 32,
+            concurrency: DEFAULT_CONCURRENCY,
             rate_limit_tps: 10.0,
             call_timeout_secs: 20,
             readonly: false,

@@ -173,11 +173,13 @@ pub struct AccountConfig {
     pub creds: Arc<CachedCredentials>,
 }
 
-/// The clients of one account × region.
+/// The clients of one account × region, and what its last collection learned (kept as
+/// long as the clients, so the next refresh asks for less).
 #[derive(Clone, Debug)]
 pub struct RegionClients {
     pub ssm: aws_sdk_ssm::Client,
     pub acm: aws_sdk_acm::Client,
+    pub memo: Arc<super::memo::UnitMemo>,
 }
 
 /// Builds and keeps configs and clients.
@@ -342,7 +344,11 @@ impl Clients {
                 .region(region)
                 .build(),
         );
-        RegionClients { ssm, acm }
+        RegionClients {
+            ssm,
+            acm,
+            memo: Arc::default(),
+        }
     }
 
     /// STS client with the caller's credentials.

@@ -15,6 +15,7 @@ use super::clients::RegionClients;
 use super::convert;
 use super::error::Failure;
 use super::limiter::{ApiKey, Limiter};
+use super::memo::CertMemo;
 
 /// DescribeInstanceInformation page size (the API maximum).
 pub const INFO_PAGE: i32 = 50;
@@ -57,8 +58,8 @@ pub async fn collect_unit(
 ) -> UnitResult {
     let (nodes, certs, commands) = tokio::join!(
         collect_nodes(ctx, &clients.ssm, account_id, region),
-        collect_certificates(ctx, &clients.acm, account_id, region),
-        collect_commands(ctx, &clients.ssm, account_id, region),
+        collect_certificates(ctx, clients, account_id, region),
+        collect_commands(ctx, clients, account_id, region),
     );
     let mut errors = Vec::new();
     let (nodes, missing) = match nodes {
@@ -345,13 +346,15 @@ fn all_key_types() -> Vec<aws_sdk_acm::types::KeyAlgorithm> {
 }
 
 /// ListCertificates (all pages, every key type), then DescribeCertificate for the ones whose
-/// summary lacks what the views need (in-use-by, renewal status).
+/// summary lacks what the views need (in-use-by, renewal status) — unless the unit's memo
+/// has them for the same summary.
 async fn collect_certificates(
     ctx: &CollectCtx,
-    acm: &aws_sdk_acm::Client,
+    clients: &RegionClients,
     account_id: &str,
     region: &str,
 ) -> Result<(Vec<Certificate>, Vec<CollectError>), CollectError> {
+    let acm = &clients.acm;
     let key = ApiKey::new(account_id, region, "ListCertificates");
     let includes = aws_sdk_acm::types::Filters::builder()
         .set_key_types(Some(all_key_types()))
@@ -389,40 +392,51 @@ async fn collect_certificates(
             break;
         }
     }
+    let mut kept: Vec<CertMemo> = Vec::new();
+    let mut wanted: Vec<usize> = Vec::new();
+    for (i, c) in certs.iter_mut().enumerate() {
+        if !convert::needs_detail(c) {
+            continue;
+        }
+        match clients.memo.certificate(c, ctx.now) {
+            Some((detailed, m)) => {
+                *c = detailed;
+                kept.push(m);
+            }
+            None => wanted.push(i),
+        }
+    }
     let dkey = ApiKey::new(account_id, region, "DescribeCertificate");
-    let details = futures::future::join_all(
-        certs
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| convert::needs_detail(c))
-            .map(|(i, c)| {
-                let arn = c.arn.clone();
-                let dkey = &dkey;
-                async move {
-                    let r = ctx
-                        .limiter
-                        .call(dkey, &ctx.cancel, || {
-                            let arn = arn.clone();
-                            async move {
-                                acm.describe_certificate()
-                                    .certificate_arn(arn)
-                                    .send()
-                                    .await
-                                    .map_err(|e| Failure::from_sdk(&e))
-                            }
-                        })
-                        .await;
-                    (i, r)
-                }
-            }),
-    )
-    .await;
+    let details =
+        futures::future::join_all(wanted.into_iter().map(|i| (i, &certs[i])).map(|(i, c)| {
+            let arn = c.arn.clone();
+            let dkey = &dkey;
+            async move {
+                let r = ctx
+                    .limiter
+                    .call(dkey, &ctx.cancel, || {
+                        let arn = arn.clone();
+                        async move {
+                            acm.describe_certificate()
+                                .certificate_arn(arn)
+                                .send()
+                                .await
+                                .map_err(|e| Failure::from_sdk(&e))
+                        }
+                    })
+                    .await;
+                (i, r)
+            }
+        }))
+        .await;
     let mut errors = Vec::new();
     for (i, r) in details {
         match r {
             Ok(out) => {
                 if let Some(d) = out.certificate() {
+                    let summary = certs[i].clone();
                     convert::apply_cert_detail(&mut certs[i], d, ctx.now);
+                    kept.push(CertMemo::new(summary, certs[i].clone()));
                 }
             }
             Err(f) if f.is_cancelled() => {}
@@ -433,19 +447,27 @@ async fn collect_certificates(
             }
         }
     }
+    clients.memo.keep_certificates(kept);
     Ok((certs, errors))
 }
 
-/// Recent AWS-RunPatchBaseline operations (ListCommands, newest first, a couple of pages).
+/// Recent AWS-RunPatchBaseline operations (ListCommands, newest first, a couple of pages),
+/// read incrementally: only those requested since the newest one the unit's memo holds (or
+/// the oldest still running), merged with the older ones kept.
 async fn collect_commands(
     ctx: &CollectCtx,
-    ssm: &aws_sdk_ssm::Client,
+    clients: &RegionClients,
     account_id: &str,
     region: &str,
 ) -> Result<Vec<CommandSummary>, CollectError> {
     use aws_sdk_ssm::types::{CommandFilter, CommandFilterKey};
+    let ssm = &clients.ssm;
     let key = ApiKey::new(account_id, region, "ListCommands");
-    let since = (ctx.now - chrono::Duration::days(ctx.command_history_days.max(1)))
+    let window_start = ctx.now - chrono::Duration::days(ctx.command_history_days.max(1));
+    let from = clients.memo.commands_from(window_start);
+    // InvokedAfter is inclusive and to the second: the newest kept command is read again
+    let since = from
+        .unwrap_or(window_start)
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
     let filters = vec![
@@ -493,5 +515,10 @@ async fn collect_commands(
             break;
         }
     }
-    Ok(out)
+    Ok(clients.memo.merge_commands(
+        out,
+        from.is_some(),
+        window_start,
+        COMMANDS_PAGE as usize * COMMANDS_MAX_PAGES,
+    ))
 }

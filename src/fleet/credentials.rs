@@ -87,6 +87,14 @@ impl CachedCredentials {
         Ok(c)
     }
 
+    /// The cached credentials if they are still good (no fetch): lets callers skip the STS
+    /// rate limit for what costs no request.
+    pub async fn cached(&self) -> Option<Credentials> {
+        let state = self.state.lock().await;
+        let (c, fetched) = state.as_ref()?;
+        still_fresh(c.expiry(), *fetched, SystemTime::now()).then(|| c.clone())
+    }
+
     /// Forget the cached credentials (the service said they expired).
     pub async fn invalidate(&self) {
         *self.state.lock().await = None;

@@ -1,6 +1,8 @@
-//! One bounded pool for every API call, a token-bucket rate limit per
-//! account × region × API, retries with jittered exponential backoff on throttling and
-//! transient failures, and cancellation.
+//! Every API call's admission: a token bucket per account × region × API whose rate adapts
+//! to the service (AIMD: halved when that key is throttled, recovered additively), a global
+//! ceiling on calls in flight high enough that the service's limits, not the pool, decide,
+//! retries with jittered exponential backoff on throttling and transient failures, and
+//! cancellation.
 //!
 //! Every SDK call of the data layer goes through [`Limiter::call`]; the SDK's own retries are
 //! off (one attempt each, see `clients`) so the rate limit applies to every attempt.
@@ -16,6 +18,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::error::{Failure, FailureKind};
+use super::pacing::Pacer;
 
 /// Which bucket a call draws from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -38,7 +41,8 @@ impl ApiKey {
 /// Backoff schedule.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RetryPolicy {
-    /// Attempts in total (1 = no retry).
+    /// Attempts in total (1 = no retry); throttling gets more, see
+    /// [`RetryPolicy::attempts_for`].
     pub max_attempts: u32,
     /// First backoff for transient errors; throttling starts at twice this.
     pub base: Duration,
@@ -57,6 +61,17 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// Attempts allowed when the last answer was of this kind. Throttling gets four times
+    /// `max_attempts` (when retrying at all): the key's rate is halved on each new
+    /// throttling, so waiting longer gets through, and giving up would drop data the
+    /// service would have given a moment later.
+    pub fn attempts_for(&self, kind: FailureKind) -> u32 {
+        match kind {
+            FailureKind::Throttled if self.max_attempts > 1 => self.max_attempts.saturating_mul(4),
+            _ => self.max_attempts,
+        }
+    }
+
     /// Backoff before attempt `attempt + 1` (`attempt` ≥ 1 failed already), "equal jitter":
     /// half the exponential step fixed, half random, so retries spread out but always wait.
     pub fn backoff(&self, attempt: u32, kind: FailureKind, unit_random: f64) -> Duration {
@@ -71,14 +86,6 @@ impl RetryPolicy {
     }
 }
 
-/// A token bucket that hands out reservations: a caller takes a token even when none is
-/// left and waits until its turn, so waiters are served in order without polling.
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    last: Instant,
-}
-
 /// Counters for benchmarks and the log.
 #[derive(Debug, Default)]
 pub struct LimiterStats {
@@ -86,15 +93,49 @@ pub struct LimiterStats {
     pub retries: AtomicU64,
     pub throttled: AtomicU64,
     pub failed: AtomicU64,
+    /// Rate decreases (one per throttled key and generation, see [`Bucket`]).
+    pub rate_cuts: AtomicU64,
     /// Time pool permits were held, summed over calls (µs): pool occupancy for benchmarks.
     pub busy_us: AtomicU64,
+    /// Most calls in flight at once.
+    pub peak_in_flight: AtomicU64,
+    /// Per API, since the last [`LimiterStats::take_by_api`].
+    by_api: Mutex<HashMap<&'static str, ApiStats>>,
+}
+
+/// One API's attempts since the last [`LimiterStats::take_by_api`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ApiStats {
+    pub calls: u64,
+    /// Answered with throttling.
+    pub throttled: u64,
+    /// When the first attempt started and the last one ended.
+    pub first_start: Option<Instant>,
+    pub last_end: Option<Instant>,
+}
+
+impl LimiterStats {
+    /// Per API name, the attempts since the last call (and start counting afresh).
+    pub fn take_by_api(&self) -> std::collections::BTreeMap<&'static str, ApiStats> {
+        let mut m = self.by_api.lock().unwrap_or_else(|e| e.into_inner());
+        m.drain().collect()
+    }
+
+    fn count(&self, api: &'static str, throttled: bool, start: Instant) {
+        let end = Instant::now();
+        let mut m = self.by_api.lock().unwrap_or_else(|e| e.into_inner());
+        let e = m.entry(api).or_default();
+        e.calls += 1;
+        e.throttled += u64::from(throttled);
+        e.first_start = Some(e.first_start.map_or(start, |t| t.min(start)));
+        e.last_end = Some(e.last_end.map_or(end, |t| t.max(end)));
+    }
 }
 
 pub struct Limiter {
     permits: Arc<Semaphore>,
-    buckets: Mutex<HashMap<ApiKey, Bucket>>,
-    rate: f64,
-    burst: f64,
+    ceiling: usize,
+    pacer: Pacer,
     policy: RetryPolicy,
     pub stats: LimiterStats,
 }
@@ -103,59 +144,38 @@ impl std::fmt::Debug for Limiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Limiter")
             .field("permits", &self.permits.available_permits())
-            .field("rate", &self.rate)
+            .field("rate", &self.pacer.rate())
             .field("policy", &self.policy)
             .finish()
     }
 }
 
 impl Limiter {
-    /// `concurrency` calls in flight at most; `rate` requests per second per key (burst of
-    /// `max(1, rate)`).
+    /// `concurrency` calls in flight at most (a ceiling, not the throttle); `rate` requests
+    /// per second per key at most (burst of `max(1, rate)`), adapted down on throttling.
     pub fn new(concurrency: usize, rate: f64, policy: RetryPolicy) -> Self {
-        let rate = if rate.is_finite() && rate > 0.0 {
-            rate
-        } else {
-            f64::INFINITY
-        };
+        let ceiling = concurrency.clamp(1, Semaphore::MAX_PERMITS);
         Limiter {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
-            buckets: Mutex::new(HashMap::new()),
-            rate,
-            burst: rate.max(1.0),
+            permits: Arc::new(Semaphore::new(ceiling)),
+            ceiling,
+            pacer: Pacer::new(rate),
             policy,
             stats: LimiterStats::default(),
         }
     }
 
+    /// The configured (highest) rate per key; infinite when off.
     pub fn rate(&self) -> f64 {
-        self.rate
+        self.pacer.rate()
     }
 
     pub fn policy(&self) -> RetryPolicy {
         self.policy
     }
 
-    /// How long the caller must wait for its token on `key` (and take it).
-    fn reserve(&self, key: &ApiKey) -> Duration {
-        if !self.rate.is_finite() {
-            return Duration::ZERO;
-        }
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let b = buckets.entry(key.clone()).or_insert(Bucket {
-            tokens: self.burst,
-            last: now,
-        });
-        let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
-        b.tokens = (b.tokens + elapsed * self.rate).min(self.burst);
-        b.last = now;
-        b.tokens -= 1.0;
-        if b.tokens >= 0.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64(-b.tokens / self.rate)
-        }
+    /// The current (adapted) rate of `key`, if it has been used.
+    pub fn key_rate(&self, key: &ApiKey) -> Option<f64> {
+        self.pacer.key_rate(key)
     }
 
     /// Run `f` (one SDK call) under the pool and the rate limit, retrying throttling and
@@ -173,7 +193,7 @@ impl Limiter {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let wait = self.reserve(key);
+            let (wait, generation) = self.pacer.reserve_at(key, Instant::now());
             if !wait.is_zero() {
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
@@ -185,6 +205,10 @@ impl Limiter {
                 _ = cancel.cancelled() => return Err(Failure::cancelled()),
             };
             self.stats.calls.fetch_add(1, Ordering::Relaxed);
+            let in_flight = self.ceiling - self.permits.available_permits();
+            self.stats
+                .peak_in_flight
+                .fetch_max(in_flight as u64, Ordering::Relaxed);
             let held = Instant::now();
             let result = tokio::select! {
                 r = f() => r,
@@ -194,12 +218,17 @@ impl Limiter {
             self.stats
                 .busy_us
                 .fetch_add(held.elapsed().as_micros() as u64, Ordering::Relaxed);
+            let throttled = matches!(&result, Err(e) if e.kind == FailureKind::Throttled);
+            self.stats.count(key.api, throttled, held);
+            if throttled {
+                self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                if self.pacer.throttled(key, generation).is_some() {
+                    self.stats.rate_cuts.fetch_add(1, Ordering::Relaxed);
+                }
+            }
             match result {
                 Ok(v) => return Ok(v),
-                Err(e) if e.retryable() && attempt < self.policy.max_attempts => {
-                    if e.kind == FailureKind::Throttled {
-                        self.stats.throttled.fetch_add(1, Ordering::Relaxed);
-                    }
+                Err(e) if e.retryable() && attempt < self.policy.attempts_for(e.kind) => {
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
                     let pause = self.policy.backoff(attempt, e.kind, jitter());
                     tracing::debug!(
@@ -219,6 +248,58 @@ impl Limiter {
                 }
             }
         }
+    }
+}
+
+/// File descriptors kept for everything else (log, cache, terminal, the SDK's idle pool).
+const FD_RESERVE: u64 = 128;
+
+/// The ceiling on calls in flight that this process can hold open: each call in flight is a
+/// socket, and the default soft limit on open files is low (256 on macOS, 1,024 on many
+/// Linux systems). Raises the soft limit towards the hard one when `wanted` needs it, and
+/// returns `wanted`, or less when the limit stays too low (with a warning in the log).
+#[allow(clippy::unnecessary_cast)] // rlim_t is u64 on Linux and macOS, not everywhere
+pub fn fd_safe_ceiling(wanted: usize) -> usize {
+    #[cfg(unix)]
+    {
+        let need = wanted as u64 + FD_RESERVE;
+        // SAFETY: getrlimit/setrlimit only read and write the struct passed to them.
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+            return wanted;
+        }
+        let soft = lim.rlim_cur as u64;
+        if soft >= need {
+            return wanted;
+        }
+        let hard = lim.rlim_max as u64;
+        let raised = libc::rlimit {
+            rlim_cur: need.min(hard) as libc::rlim_t,
+            rlim_max: lim.rlim_max,
+        };
+        let soft = if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            need.min(hard)
+        } else {
+            soft
+        };
+        if soft >= need {
+            return wanted;
+        }
+        let ceiling = (soft.saturating_sub(FD_RESERVE) as usize).clamp(16, wanted.max(16));
+        tracing::warn!(
+            wanted,
+            ceiling,
+            open_files_limit = soft,
+            "the open-files limit caps calls in flight (raise it with `ulimit -n`)"
+        );
+        ceiling.min(wanted)
+    }
+    #[cfg(not(unix))]
+    {
+        wanted
     }
 }
 
@@ -282,6 +363,14 @@ mod tests {
         // capped
         assert_eq!(p.backoff(30, t, 1.0), Duration::from_secs(2));
         assert!(p.backoff(30, t, 0.0) >= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_ceiling_fits_the_open_files_limit() {
+        // the test process's limit is at least the default 1,024 (or raised to fit)
+        assert_eq!(fd_safe_ceiling(64), 64);
+        let c = fd_safe_ceiling(512);
+        assert!((16..=512).contains(&c), "{c}");
     }
 
     #[test]
@@ -373,6 +462,45 @@ mod tests {
         assert_eq!(r.unwrap(), 3);
         assert_eq!(l.stats.retries.load(Ordering::SeqCst), 3);
         assert_eq!(l.stats.throttled.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn throttling_gets_more_attempts_than_other_failures() {
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            ..fast()
+        };
+        assert_eq!(policy.attempts_for(FailureKind::Throttled), 12);
+        assert_eq!(policy.attempts_for(FailureKind::Transient), 3);
+        let l = Limiter::new(4, 0.0, policy);
+        let n = AtomicU32::new(0);
+        let r = l
+            .call(&key(), &CancellationToken::new(), || {
+                let i = n.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if i < 8 {
+                        Err(Failure::new(
+                            FailureKind::Throttled,
+                            "ThrottlingException",
+                            "Rate exceeded",
+                        ))
+                    } else {
+                        Ok(i)
+                    }
+                }
+            })
+            .await;
+        assert_eq!(
+            r.unwrap(),
+            8,
+            "throttled 8 times with max_attempts 3, then served"
+        );
+        // no retry at all stays no retry
+        let once = RetryPolicy {
+            max_attempts: 1,
+            ..fast()
+        };
+        assert_eq!(once.attempts_for(FailureKind::Throttled), 1);
     }
 
     #[tokio::test]

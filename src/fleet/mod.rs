@@ -4,9 +4,11 @@
 //! - [`scope`]       — what to read: profile, regions, endpoint, accounts, role, limits.
 //! - [`credentials`] — caller and per-account credentials (AssumeRole / profile), cached.
 //! - [`clients`]     — SDK configs (explicit retry and timeout settings) and clients.
-//! - [`limiter`]     — bounded pool, rate limit per account × region × API, retries, cancel.
+//! - [`limiter`]     — ceiling on calls in flight, retries with backoff, cancel; [`pacing`]
+//!   — adaptive (AIMD) rate per account × region × API.
 //! - [`discovery`]   — Organizations tree, config account list, or the caller's account.
 //! - [`collect`]     — one account × region: nodes + patch states, certificates, commands.
+//! - [`memo`]        — what a unit's last collection learned (certificate details, commands).
 //! - [`builder`]     — merges results into snapshots, keeps last good data, publishes.
 //! - [`refresh`]     — one full refresh; [`live`] — the console's feed (interval + on demand).
 //! - [`node`]        — on-demand per node: patches, inventory, recent invocations.
@@ -28,7 +30,9 @@ pub mod discovery;
 pub mod error;
 pub mod limiter;
 pub mod live;
+pub mod memo;
 pub mod node;
+pub mod pacing;
 pub mod refresh;
 pub mod scope;
 
@@ -93,15 +97,17 @@ impl Fleet {
     pub async fn connect(scope: Scope) -> Result<Fleet, FleetError> {
         let (base, base_creds) = clients::load_base_config(&scope).await?;
         let limiter = Arc::new(Limiter::new(
-            scope.concurrency,
+            limiter::fd_safe_ceiling(scope.concurrency),
             scope.rate_limit_tps,
             RetryPolicy {
                 max_attempts: scope.max_attempts.max(1),
                 ..RetryPolicy::default()
             },
         ));
+        // AssumeRole into every account is on the critical path: the control plane's pool is
+        // as wide as the data plane's up to 128 (AWS's limits are paced per key, not by it)
         let control = Arc::new(Limiter::new(
-            scope.concurrency.clamp(1, 16),
+            scope.concurrency.clamp(1, 128),
             scope.rate_limit_tps,
             RetryPolicy {
                 max_attempts: scope.control_retry.max_attempts.max(1),
@@ -208,6 +214,38 @@ impl Fleet {
         )
     }
 
+    /// Calls per API since the last call of this (both pools: data and control plane).
+    pub fn take_calls_by_api(&self) -> std::collections::BTreeMap<&'static str, limiter::ApiStats> {
+        let mut m = self.inner.limiter.stats.take_by_api();
+        for (api, c) in self.inner.control.stats.take_by_api() {
+            let e = m.entry(api).or_default();
+            e.calls += c.calls;
+            e.throttled += c.throttled;
+            e.first_start = match (e.first_start, c.first_start) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            e.last_end = e.last_end.max(c.last_end);
+        }
+        m
+    }
+
+    /// Rate decreases (AIMD) so far, both pools.
+    pub fn rate_cuts(&self) -> u64 {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.inner.limiter.stats.rate_cuts.load(Relaxed)
+            + self.inner.control.stats.rate_cuts.load(Relaxed)
+    }
+
+    /// Most calls in flight at once in the data pool, and in the control-plane pool.
+    pub fn peak_in_flight(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.inner.limiter.stats.peak_in_flight.load(Relaxed),
+            self.inner.control.stats.peak_in_flight.load(Relaxed),
+        )
+    }
+
     /// Collect the whole fleet once (headless). With a sender, partial snapshots stream to
     /// it as accounts and regions report (at most every ~150 ms), then the final one.
     pub async fn collect_once(
@@ -290,6 +328,9 @@ impl Fleet {
         account_id: &str,
     ) -> Result<aws_credential_types::Credentials, FleetError> {
         let acct = self.inner.clients.account(account_id).await;
+        if let Some(c) = acct.creds.cached().await {
+            return Ok(c);
+        }
         let home = self.inner.clients.home_region();
         self.inner
             .control

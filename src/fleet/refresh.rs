@@ -204,16 +204,23 @@ impl Spawner {
         tasks.spawn(async move {
             let acct = inner.clients.account(&account).await;
             let key = ApiKey::new(&account, &home, "AssumeRole");
-            // the control plane's patient budget: a throttled AssumeRole never drops an account
-            let got = inner
-                .control
-                .call(&key, &ctx.cancel, || async {
-                    acct.creds
-                        .get()
+            // cached credentials cost no request: not paced by the (shared) STS rate; a fetch
+            // goes through the control plane's patient budget, so a throttled AssumeRole never
+            // drops an account
+            let got = match acct.creds.cached().await {
+                Some(c) => Ok(c),
+                None => {
+                    inner
+                        .control
+                        .call(&key, &ctx.cancel, || async {
+                            acct.creds
+                                .get()
+                                .await
+                                .map_err(|e| failure_from_credentials_error(&e))
+                        })
                         .await
-                        .map_err(|e| failure_from_credentials_error(&e))
-                })
-                .await;
+                }
+            };
             if let Err(f) = got {
                 if f.is_cancelled() {
                     return;

@@ -47,7 +47,7 @@ pub struct Scope {
     pub accounts: Vec<AccountEntry>,
     /// Account id → profile, used instead of AssumeRole.
     pub account_profiles: BTreeMap<String, String>,
-    /// Concurrent API calls across all accounts and regions.
+    /// Ceiling on API calls in flight across all accounts and regions.
     pub concurrency: usize,
     /// Requests per second per account × region × API.
     pub rate_limit_tps: f64,
