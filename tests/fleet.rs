@@ -1032,3 +1032,51 @@ async fn sim_delegated_administrator_chains_into_members_within_the_hour() {
     }
     assert!(sim.op_count("STS.AssumeRole") >= 5);
 }
+
+/// An endpoint that forgot the sessions it issued (a restart, a revoked session) refuses the
+/// old keys; the next refresh assumes the roles again. No account is ever shown with another
+/// account's nodes (the QA finding: after a simulator restart every account showed the
+/// management account's fleet).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_sessions_refused_after_a_restart_are_assumed_again() {
+    let (sim, scope) = start_sim(small_world()).await;
+    let fleet = Fleet::connect(scope).await.expect("connect");
+    let pairs = |s: &FleetSnapshot| -> std::collections::BTreeSet<(String, String)> {
+        s.nodes
+            .iter()
+            .map(|n| (n.account_id.clone(), n.instance_id.clone()))
+            .collect()
+    };
+    let first = fleet.collect_once(None).await;
+    let good = pairs(&first);
+    assert!(!good.is_empty());
+    let assumed = common::op_count(&sim, "AssumeRole");
+
+    sim.forget_sessions();
+    let refused = fleet.collect_once(None).await;
+    assert!(
+        refused
+            .errors
+            .iter()
+            .any(|e| e.code == "UnrecognizedClientException"),
+        "{:#?}",
+        refused.errors
+    );
+    // what was read with refused keys is an error, never another account's nodes
+    assert!(pairs(&refused).is_subset(&good));
+
+    let healed = fleet.collect_once(None).await;
+    assert!(
+        common::op_count(&sim, "AssumeRole") > assumed,
+        "roles not assumed again"
+    );
+    assert_eq!(pairs(&healed), good);
+    assert!(
+        healed
+            .errors
+            .iter()
+            .all(|e| e.code != "UnrecognizedClientException"),
+        "{:#?}",
+        healed.errors
+    );
+}

@@ -205,7 +205,10 @@ impl SnapshotBuilder {
             last_good_at,
             ..Missing::default()
         }];
-        self.discovery_errors.clear();
+        // the errors of the last picture stay (an account that could not be read still
+        // cannot); only the previous "could not be reached" is replaced by this one
+        self.discovery_errors
+            .retain(|e| e.operation != error.operation || e.service != error.service);
         self.global_errors.push(error);
         self.discovered = true;
         self.nothing_read = true;

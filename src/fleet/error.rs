@@ -121,6 +121,12 @@ const TRANSIENT_CODES: &[&str] = &[
     "RequestTimeoutException",
 ];
 
+/// Whether an AWS error code says the credentials themselves were refused (expired, revoked,
+/// unknown session): fetching them anew may help.
+pub fn is_credentials_code(code: &str) -> bool {
+    CREDENTIAL_CODES.contains(&code)
+}
+
 const CREDENTIAL_CODES: &[&str] = &[
     "ExpiredToken",
     "ExpiredTokenException",

@@ -246,6 +246,7 @@ impl Spawner {
                 let ctx = ctx.clone();
                 let permits = permits.clone();
                 let account = account.clone();
+                let acct = acct.clone();
                 regions.spawn(async move {
                     let _permit = tokio::select! {
                         p = permits.acquire_owned() => match p { Ok(p) => p, Err(_) => return },
@@ -253,6 +254,15 @@ impl Spawner {
                     };
                     let clients = inner.clients.region_clients(&account, &region).await;
                     let r = collect_unit(&ctx, &clients, &account, &region).await;
+                    // the service refused the session (expired early, revoked, or unknown to
+                    // an endpoint that restarted): assume the role afresh next time instead of
+                    // sending refused keys until they expire
+                    if r.errors
+                        .iter()
+                        .any(|e| super::error::is_credentials_code(&e.code))
+                    {
+                        acct.creds.invalidate().await;
+                    }
                     if !ctx.cancel.is_cancelled() {
                         let _ = mtx.send(Msg::Unit(r));
                     }

@@ -199,6 +199,16 @@ impl FleetSnapshot {
         !self.in_progress && !self.complete
     }
 
+    /// The last refresh could not reach AWS at all (its caller check failed after the
+    /// control plane's retries): everything shown is older data.
+    pub fn unreachable(&self) -> bool {
+        self.is_partial()
+            && self.missing.iter().any(|m| {
+                m.kind == MissingKind::Organization
+                    && m.operation.as_deref() == Some("GetCallerIdentity")
+            })
+    }
+
     pub fn node(&self, key: &NodeKey) -> Option<&Node> {
         self.nodes.iter().find(|n| {
             n.instance_id == key.instance_id

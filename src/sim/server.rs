@@ -249,6 +249,13 @@ impl SimHandle {
         self.shared.down.send_replace(down);
     }
 
+    /// Forget every session key issued so far, as a restarted simulator (or a revoked
+    /// session) would: those keys then answer "The security token included in the request is
+    /// invalid".
+    pub fn forget_sessions(&self) {
+        self.shared.sessions.forget_all();
+    }
+
     /// Stop accepting and close the connections.
     pub async fn shutdown(mut self) {
         self.cancel.cancel();

@@ -83,6 +83,11 @@ impl Sessions {
         self.lock().duration_override = d;
     }
 
+    /// Forget every issued session (a restart).
+    pub fn forget_all(&self) {
+        self.lock().map.clear();
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, SessionsInner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -108,6 +113,14 @@ impl Sessions {
                 arn: s.arn.clone(),
                 user_id: s.user_id.clone(),
             };
+        }
+        // A session key (ASIA…, or any key sent with a session token) that this simulator did
+        // not issue — e.g. one issued before it restarted — is what AWS answers for an unknown
+        // or revoked session: "The security token included in the request is invalid"
+        // (UnrecognizedClientException; STS InvalidClientTokenId). Only long-term keys sent
+        // without a token act as the management account's user.
+        if token.is_some() || access_key_id.starts_with("ASIA") {
+            return Principal::BadToken;
         }
         Principal::Valid {
             account_id: mgmt.to_string(),

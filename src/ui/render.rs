@@ -186,8 +186,18 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
             }
             // a finished refresh that could not read everything: what is shown is partly
             // older data (`:errors` says what and why)
-            if d.snapshot.is_partial() {
-                status.push(("◐ partial".into(), theme.style(Role::Stale)));
+            if d.snapshot.unreachable() {
+                // AWS could not be reached: everything on screen is the last good data,
+                // retried by itself with backoff
+                status.push(("✗ unreachable · retrying".into(), theme.style(Role::Error)));
+            } else if d.snapshot.is_partial() {
+                let n = d.snapshot.missing.len();
+                let label = if n > 0 {
+                    format!("◐ partial ({n} missing)")
+                } else {
+                    "◐ partial".into()
+                };
+                status.push((label, theme.style(Role::Stale)));
             }
             if !d.snapshot.errors.is_empty() {
                 let n = d.snapshot.errors.len();

@@ -416,6 +416,52 @@ fn a_partial_refresh_is_badged_and_keeps_the_age_of_the_old_data() {
 }
 
 #[test]
+fn an_unreachable_endpoint_is_badged_apart_from_a_partial_picture() {
+    use crate::model::{Missing, MissingKind};
+    let mut snap = fixture::snapshot();
+    snap.complete = false;
+    snap.missing = vec![Missing {
+        kind: MissingKind::Organization,
+        service: Some("sts".into()),
+        operation: Some("GetCallerIdentity".into()),
+        code: "DispatchFailure".into(),
+        ..Missing::default()
+    }];
+    let mut s = new_state();
+    send(&mut s, Msg::Fleet(fixture::update_of(snap.clone())));
+    let header = screen(&mut s, 120, 40).lines().next().unwrap().to_string();
+    assert!(header.contains("✗ unreachable · retrying"), "{header}");
+    assert!(!header.contains("partial"), "{header}");
+    // one account not read: partial, and how much is missing
+    snap.missing[0] = Missing {
+        kind: MissingKind::Account,
+        account_id: Some("444444444444".into()),
+        code: "AccessDenied".into(),
+        ..Missing::default()
+    };
+    send(&mut s, Msg::Fleet(fixture::update_of(snap)));
+    let header = screen(&mut s, 120, 40).lines().next().unwrap().to_string();
+    assert!(header.contains("◐ partial (1 missing)"), "{header}");
+    assert!(!header.contains("unreachable"), "{header}");
+}
+
+#[test]
+fn patch_account_takes_a_name_and_an_unknown_one_is_an_error() {
+    let mut s = loaded();
+    command(&mut s, "patch account log-archive");
+    let text = screen(&mut s, 120, 40);
+    assert!(
+        text.contains("222222222222") || text.contains("log-archive"),
+        "{text}"
+    );
+    assert!(!text.contains("no nodes selected"), "{text}");
+    let mut s = loaded();
+    command(&mut s, "patch account no-such-account");
+    let text = screen(&mut s, 120, 40);
+    assert!(text.contains("no account with that id or name"), "{text}");
+}
+
+#[test]
 fn hostile_strings_are_sanitized_before_drawing() {
     let mut s = loaded();
     let text = screen(&mut s, 120, 40);

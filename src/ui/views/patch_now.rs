@@ -38,16 +38,17 @@ fn open(sel: &Selection<'_>) -> Result<Box<dyn Pane>, String> {
     let snap = sel
         .snapshot
         .ok_or_else(|| "Patch now needs fleet data: wait for the first refresh".to_string())?;
-    let scope = scope_from(sel)?;
+    let scope = scope_from(sel, snap)?;
     Ok(Box::new(PatchNowPane {
         model: PatchPane::new(snap, scope, sel.readonly),
         snapshot: snap.clone(),
     }))
 }
 
-/// `:patch account 123456789012`, `:patch ou ou-ab12-cdef3456`, `:patch group Production`,
-/// else the selection's nodes.
-fn scope_from(sel: &Selection<'_>) -> Result<TargetScope, String> {
+/// `:patch account 123456789012` (or its name, `:patch account web-prod`), `:patch ou
+/// ou-ab12-cdef3456` (or its name or path), `:patch group Production`, else the selection's
+/// nodes. An account or OU that is not in the picture is an error, never an empty target.
+fn scope_from(sel: &Selection<'_>, snap: &FleetSnapshot) -> Result<TargetScope, String> {
     let args = sel.args.trim();
     if !args.is_empty() {
         let (kind, rest) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
@@ -58,8 +59,39 @@ fn scope_from(sel: &Selection<'_>) -> Result<TargetScope, String> {
             ));
         }
         return match kind {
-            "account" => Ok(TargetScope::Account(rest.to_string())),
-            "ou" => Ok(TargetScope::Ou(rest.to_string())),
+            "account" => snap
+                .accounts
+                .iter()
+                .find(|a| a.id == rest)
+                .or_else(|| {
+                    snap.accounts
+                        .iter()
+                        .find(|a| a.name.eq_ignore_ascii_case(rest))
+                })
+                .map(|a| TargetScope::Account(a.id.clone()))
+                .ok_or_else(|| {
+                    format!(
+                        "`:patch account {}`: no account with that id or name",
+                        crate::text::sanitize(rest)
+                    )
+                }),
+            "ou" => snap
+                .organization
+                .units
+                .iter()
+                .find(|u| u.id == rest)
+                .or_else(|| {
+                    snap.organization.units.iter().find(|u| {
+                        u.name.eq_ignore_ascii_case(rest) || u.path.eq_ignore_ascii_case(rest)
+                    })
+                })
+                .map(|u| TargetScope::Ou(u.id.clone()))
+                .ok_or_else(|| {
+                    format!(
+                        "`:patch ou {}`: no OU with that id, name or path",
+                        crate::text::sanitize(rest)
+                    )
+                }),
             "group" | "patchgroup" | "patch-group" => Ok(TargetScope::PatchGroup(rest.to_string())),
             other => Err(format!(
                 "`:patch {other}`: use `:patch account ID`, `:patch ou ID` or `:patch group NAME`"
