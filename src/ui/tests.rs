@@ -462,6 +462,20 @@ fn patch_account_takes_a_name_and_an_unknown_one_is_an_error() {
 }
 
 #[test]
+fn a_never_scanned_node_shows_no_made_up_counts() {
+    let mut s = loaded();
+    command(&mut s, "nodes");
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "compliance:unreported");
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Enter);
+    let text = screen(&mut s, 120, 40);
+    assert!(text.contains("Unreported (no patch state)"), "{text}");
+    assert!(text.contains("never scanned: no counts"), "{text}");
+    assert!(!text.contains("Missing       0"), "{text}");
+}
+
+#[test]
 fn hostile_strings_are_sanitized_before_drawing() {
     let mut s = loaded();
     let text = screen(&mut s, 120, 40);

@@ -388,38 +388,47 @@ pub fn node(buf: &mut Buffer, area: Rect, v: &NodeView, state: &State, theme: &T
                 },
             ),
         ];
-        let (m, ms) = cnt(n.missing, Role::NonCompliant);
-        let (f, fs) = cnt(n.failed, Role::Critical);
-        rows.push(("Missing", m, ms));
-        rows.push(("Failed", f, fs));
-        rows.push((
-            "Pending rbt",
-            format!(
-                "{}   rejected {}",
-                n.installed_pending_reboot, n.installed_rejected
-            ),
-            theme.count(
-                (n.installed_pending_reboot + n.installed_rejected).into(),
-                Role::Warning,
-            ),
-        ));
-        rows.push((
-            "Severity",
-            format!(
-                "critical {}  security {}  other {}",
-                n.critical_noncompliant, n.security_noncompliant, n.other_noncompliant
-            ),
-            theme.count(n.critical_noncompliant.into(), Role::Critical),
-        ));
-        if !compact {
+        if n.compliance == Compliance::Unreported {
+            // no patch state: the counts are unknown, never a made-up 0
             rows.push((
-                "Installed",
-                format!(
-                    "{}  other {}  n/a {}",
-                    n.installed, n.installed_other, n.not_applicable
-                ),
-                muted,
+                "Patches",
+                "never scanned: no counts (a Scan fills them: p)".into(),
+                theme.style(Role::Unreported),
             ));
+        } else {
+            let (m, ms) = cnt(n.missing, Role::NonCompliant);
+            let (f, fs) = cnt(n.failed, Role::Critical);
+            rows.push(("Missing", m, ms));
+            rows.push(("Failed", f, fs));
+            rows.push((
+                "Pending rbt",
+                format!(
+                    "{}   rejected {}",
+                    n.installed_pending_reboot, n.installed_rejected
+                ),
+                theme.count(
+                    (n.installed_pending_reboot + n.installed_rejected).into(),
+                    Role::Warning,
+                ),
+            ));
+            rows.push((
+                "Severity",
+                format!(
+                    "critical {}  security {}  other {}",
+                    n.critical_noncompliant, n.security_noncompliant, n.other_noncompliant
+                ),
+                theme.count(n.critical_noncompliant.into(), Role::Critical),
+            ));
+            if !compact {
+                rows.push((
+                    "Installed",
+                    format!(
+                        "{}  other {}  n/a {}",
+                        n.installed, n.installed_other, n.not_applicable
+                    ),
+                    muted,
+                ));
+            }
         }
         kv(buf, inner, &rows);
     }
