@@ -471,7 +471,7 @@ fn a_never_scanned_node_shows_no_made_up_counts() {
     key(&mut s, KeyCode::Enter);
     let text = screen(&mut s, 120, 40);
     assert!(text.contains("Unreported (no patch state)"), "{text}");
-    assert!(text.contains("never scanned: no counts"), "{text}");
+    assert!(text.contains("never scanned (no counts)"), "{text}");
     assert!(!text.contains("Missing       0"), "{text}");
 }
 

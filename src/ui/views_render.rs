@@ -392,7 +392,7 @@ pub fn node(buf: &mut Buffer, area: Rect, v: &NodeView, state: &State, theme: &T
             // no patch state: the counts are unknown, never a made-up 0
             rows.push((
                 "Patches",
-                "never scanned: no counts (a Scan fills them: p)".into(),
+                "never scanned (no counts)".into(),
                 theme.style(Role::Unreported),
             ));
         } else {
