@@ -49,27 +49,7 @@ pub fn aws_cli(
     env: &[(&str, String)],
     args: &[&str],
 ) -> serde_json::Value {
-    let mut cmd = std::process::Command::new("aws");
-    cmd.arg("--endpoint-url")
-        .arg(url)
-        .arg("--output")
-        .arg("json")
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("AWS_CONFIG_FILE", dir.join("config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
-        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "x")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_PAGER", "");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    if let Ok(p) = std::env::var("PYENV_ROOT") {
-        cmd.env("PYENV_ROOT", p);
-    }
+    let mut cmd = aws_command(url, dir, env, args);
     let out = cmd.output().expect("run aws");
     assert!(
         out.status.success(),
@@ -92,28 +72,8 @@ pub fn aws_cli_error(
     env: &[(&str, String)],
     args: &[&str],
 ) -> String {
-    let mut cmd = std::process::Command::new("aws");
-    cmd.arg("--endpoint-url")
-        .arg(url)
-        .arg("--output")
-        .arg("json")
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("AWS_CONFIG_FILE", dir.join("config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
-        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "x")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("AWS_PAGER", "");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    if let Ok(p) = std::env::var("PYENV_ROOT") {
-        cmd.env("PYENV_ROOT", p);
-    }
+    let mut cmd = aws_command(url, dir, env, args);
+    cmd.env("AWS_MAX_ATTEMPTS", "1");
     let out = cmd.output().expect("run aws");
     assert!(
         !out.status.success(),
@@ -169,4 +129,35 @@ pub async fn assume_access_role(
         .expect("AssumeRole into the access role")
         .credentials
         .expect("credentials in the answer")
+}
+
+/// The stock AWS CLI aimed at `url`, with a private config dir and dummy credentials.
+fn aws_command(
+    url: &str,
+    dir: &std::path::Path,
+    env: &[(&str, String)],
+    args: &[&str],
+) -> std::process::Command {
+    let mut cmd = std::process::Command::new("aws");
+    cmd.arg("--endpoint-url")
+        .arg(url)
+        .arg("--output")
+        .arg("json")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("AWS_CONFIG_FILE", dir.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_PAGER", "");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    if let Ok(p) = std::env::var("PYENV_ROOT") {
+        cmd.env("PYENV_ROOT", p);
+    }
+    cmd
 }
