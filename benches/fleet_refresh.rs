@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use ssmdeck::fleet::demo::sim_scope;
 use ssmdeck::fleet::limiter::ApiStats;
 use ssmdeck::fleet::{Fleet, Scope};
-use ssmdeck::model::FleetSnapshot;
+use ssmdeck::model::{FleetSnapshot, MissingKind};
 
 #[derive(Clone, Copy, Debug)]
 struct Shape {
@@ -417,10 +417,18 @@ fn run_shape(shape: Shape) {
 
         let (snap, cold) = refresh(&fleet, &sim_pid).await;
         let rss_cold = proc_status_mb("VmHWM:");
-        assert!(snap.complete, "the cold refresh did not complete");
+        assert!(
+            read_all_it_can(&snap),
+            "the cold refresh missed data: {:?}",
+            snap.missing
+        );
         let (warm_snap, warm) = refresh(&fleet, &sim_pid).await;
         let rss = proc_status_mb("VmHWM:");
-        assert!(warm_snap.complete, "the warm refresh did not complete");
+        assert!(
+            read_all_it_can(&warm_snap),
+            "the warm refresh missed data: {:?}",
+            warm_snap.missing
+        );
         assert_eq!(warm_snap.nodes.len(), snap.nodes.len(), "warm refresh lost nodes");
         assert_eq!(
             warm_snap.certificates.len(),
@@ -485,11 +493,12 @@ fn run_shape(shape: Shape) {
             if tuned { "  ** NOT the shipped defaults **" } else { "  (shipped defaults)" }
         );
         println!(
-            "  result           {} units read, {} errors ({}), complete: {}",
+            "  result           {} units read, {} errors ({}), complete: {}, gaps: {} (only accounts without the role)",
             ok_units,
             snap.errors.len(),
             error_summary(&snap),
-            snap.complete
+            snap.complete,
+            snap.missing.len()
         );
         println!(
             "  physical bound   {:.3} s = max(critical path {:.3} s = {} dependent calls × {} ms; rate-limit bound {:.3} s = busiest key {} calls at {} req/s, burst {}: {})",
@@ -577,6 +586,16 @@ fn run_shape(shape: Shape) {
             "  peak RSS         {rss:.1} MB (VmHWM; {rss_before:.1} MB before, {rss_cold:.1} MB after the cold refresh; target ≤ 200 MB)"
         );
     });
+}
+
+/// Finished, and the only gaps are the world's accounts that no role reaches (the invited
+/// account: AccessDenied by design) — nothing lost to throttling or load.
+fn read_all_it_can(snap: &FleetSnapshot) -> bool {
+    !snap.in_progress
+        && snap
+            .missing
+            .iter()
+            .all(|m| m.kind == MissingKind::Account && m.code == "AccessDenied")
 }
 
 fn error_summary(snap: &FleetSnapshot) -> String {
