@@ -340,6 +340,26 @@ mod tests {
         }
     }
 
+    /// A call AWS throttles `times` times before it answers (with the attempt's index).
+    async fn throttled_then_ok(l: &Limiter, times: u32) -> Result<u32, Failure> {
+        let n = AtomicU32::new(0);
+        l.call(&key(), &CancellationToken::new(), || {
+            let i = n.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if i < times {
+                    Err(Failure::new(
+                        FailureKind::Throttled,
+                        "ThrottlingException",
+                        "Rate exceeded",
+                    ))
+                } else {
+                    Ok(i)
+                }
+            }
+        })
+        .await
+    }
+
     fn key() -> ApiKey {
         ApiKey::new("111111111111", "us-east-1", "DescribeInstanceInformation")
     }
@@ -442,23 +462,7 @@ mod tests {
     #[tokio::test]
     async fn throttling_is_retried_until_success() {
         let l = Limiter::new(4, 0.0, fast());
-        let n = AtomicU32::new(0);
-        let r = l
-            .call(&key(), &CancellationToken::new(), || {
-                let i = n.fetch_add(1, Ordering::SeqCst);
-                async move {
-                    if i < 3 {
-                        Err(Failure::new(
-                            FailureKind::Throttled,
-                            "ThrottlingException",
-                            "Rate exceeded",
-                        ))
-                    } else {
-                        Ok(i)
-                    }
-                }
-            })
-            .await;
+        let r = throttled_then_ok(&l, 3).await;
         assert_eq!(r.unwrap(), 3);
         assert_eq!(l.stats.retries.load(Ordering::SeqCst), 3);
         assert_eq!(l.stats.throttled.load(Ordering::SeqCst), 3);
@@ -473,23 +477,7 @@ mod tests {
         assert_eq!(policy.attempts_for(FailureKind::Throttled), 12);
         assert_eq!(policy.attempts_for(FailureKind::Transient), 3);
         let l = Limiter::new(4, 0.0, policy);
-        let n = AtomicU32::new(0);
-        let r = l
-            .call(&key(), &CancellationToken::new(), || {
-                let i = n.fetch_add(1, Ordering::SeqCst);
-                async move {
-                    if i < 8 {
-                        Err(Failure::new(
-                            FailureKind::Throttled,
-                            "ThrottlingException",
-                            "Rate exceeded",
-                        ))
-                    } else {
-                        Ok(i)
-                    }
-                }
-            })
-            .await;
+        let r = throttled_then_ok(&l, 8).await;
         assert_eq!(
             r.unwrap(),
             8,

@@ -154,23 +154,25 @@ fn leaf(v: &Value, at: &str, checks: &[Check], errors: &mut Vec<String>) {
     }
 }
 
+/// AWS's wording of a length (or list size) outside `lo..=hi`.
+fn length(n: usize, lo: usize, hi: usize) -> Option<String> {
+    if n < lo {
+        Some(format!(
+            "Member must have length greater than or equal to {lo}"
+        ))
+    } else if n > hi {
+        Some(format!(
+            "Member must have length less than or equal to {hi}"
+        ))
+    } else {
+        None
+    }
+}
+
 /// The model's wording of a failed constraint, or `None` when it holds.
 fn violation(v: &Value, c: &Check) -> Option<String> {
     match *c {
-        Check::Len(lo, hi) => {
-            let n = v.as_str()?.chars().count();
-            if n < lo {
-                Some(format!(
-                    "Member must have length greater than or equal to {lo}"
-                ))
-            } else if n > hi {
-                Some(format!(
-                    "Member must have length less than or equal to {hi}"
-                ))
-            } else {
-                None
-            }
-        }
+        Check::Len(lo, hi) => length(v.as_str()?.chars().count(), lo, hi),
         Check::Range(lo, hi) => {
             let n = v.as_i64()?;
             if n < lo {
@@ -196,20 +198,8 @@ fn violation(v: &Value, c: &Check) -> Option<String> {
                 )
             })
         }
-        Check::Items(lo, hi) => {
-            let n = v.as_array()?.len();
-            if n < lo {
-                Some(format!(
-                    "Member must have length greater than or equal to {lo}"
-                ))
-            } else if n > hi {
-                Some(format!(
-                    "Member must have length less than or equal to {hi}"
-                ))
-            } else {
-                None
-            }
-        }
+        // a list's size reads like a string's length in AWS's messages
+        Check::Items(lo, hi) => length(v.as_array()?.len(), lo, hi),
     }
 }
 
