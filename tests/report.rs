@@ -327,6 +327,19 @@ fn binary_exit_codes_follow_the_policy() {
         "{}",
         r.stderr
     );
+    // each gap is said once, with the account's name beside its id
+    assert_eq!(
+        r.stderr.matches("355081211714").count(),
+        1,
+        "the role-less account is named once: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("account acquired-analytics (355081211714)"),
+        "{}",
+        r.stderr
+    );
     let nodes = v["rows"].as_array().unwrap();
     assert_eq!(nodes.len() as u64, v["summary"]["nodes"].as_u64().unwrap());
 

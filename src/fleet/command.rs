@@ -138,10 +138,39 @@ pub fn describe_missing(s: &FleetSnapshot, max: usize) -> Vec<String> {
         s.missing
             .iter()
             .take(max)
-            .map(|m| format!("  {}", crate::text::sanitize(&m.describe()))),
+            .map(|m| format!("  {}", crate::text::sanitize(&describe_one(s, m)))),
     );
     if s.missing.len() > max {
         out.push(format!("  …and {} more", s.missing.len() - max));
+    }
+    out
+}
+
+/// One gap for people, with the account's name when the organization tree knows it and the
+/// failed call when it is not implied by the kind ("account platform-invited (355081211714),
+/// sts AssumeRole: AccessDenied; nothing to show").
+fn describe_one(s: &FleetSnapshot, m: &crate::model::Missing) -> String {
+    let line = m.describe();
+    let Some(id) = m.account_id.as_deref() else {
+        return line;
+    };
+    let name = s.account_name(id);
+    let mut out = if name != id && m.kind == crate::model::MissingKind::Account {
+        line.replacen(
+            &format!("account {id}"),
+            &format!("account {name} ({id})"),
+            1,
+        )
+    } else if name != id {
+        format!("{line} [{name}]")
+    } else {
+        line
+    };
+    if m.kind == crate::model::MissingKind::Account
+        && let (Some(svc), Some(op)) = (&m.service, &m.operation)
+        && let Some(i) = out.find(": ")
+    {
+        out.insert_str(i, &format!(", {svc} {op}"));
     }
     out
 }

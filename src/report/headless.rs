@@ -103,7 +103,9 @@ pub fn produce(
             path.display()
         );
     }
-    if !report.errors.is_empty() {
+    // A partial snapshot lists its gaps below, one line each; the warning is for errors that
+    // are not gaps already listed (a detail that failed inside a source that was read).
+    if !report.errors.is_empty() && (snap.complete || report.errors.len() > snap.missing.len()) {
         let _ = writeln!(
             err,
             "ssmdeck report: warning: {} could not be read (listed in the JSON/Markdown/HTML report); first: {}",
