@@ -18,6 +18,38 @@ pub struct Data {
     pub complete_at: Option<DateTime<Utc>>,
     /// A node whose last scan is older than this many days is stale (config).
     pub stale_days: i64,
+    /// How the last *finished* refresh ended, kept while the next one streams in so the
+    /// header's "partial"/"unreachable" badge does not vanish during a refresh.
+    pub last_outcome: Outcome,
+}
+
+/// How a finished refresh ended, as the header says it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing finished yet, or the last refresh read everything.
+    #[default]
+    Complete,
+    /// Some parts could not be read (how many gaps are listed in `:errors`).
+    Partial { missing: usize },
+    /// AWS could not be reached at all: everything shown is older data.
+    Unreachable,
+}
+
+impl Outcome {
+    /// The outcome of `snap` if it is finished; `previous` while it is still streaming.
+    pub fn of(snap: &FleetSnapshot, previous: Outcome) -> Outcome {
+        if snap.in_progress {
+            previous
+        } else if snap.unreachable() {
+            Outcome::Unreachable
+        } else if snap.is_partial() {
+            Outcome::Partial {
+                missing: snap.missing.len(),
+            }
+        } else {
+            Outcome::Complete
+        }
+    }
 }
 
 /// Something loaded on demand (node patches, inventory, invocations).

@@ -441,10 +441,24 @@ fn an_unreachable_endpoint_is_badged_apart_from_a_partial_picture() {
         code: "AccessDenied".into(),
         ..Missing::default()
     };
-    send(&mut s, Msg::Fleet(fixture::update_of(snap)));
+    send(&mut s, Msg::Fleet(fixture::update_of(snap.clone())));
     let header = screen(&mut s, 120, 40).lines().next().unwrap().to_string();
     assert!(header.contains("◐ partial (1 missing)"), "{header}");
     assert!(!header.contains("unreachable"), "{header}");
+    // the next refresh streams in: the last refresh's outcome stays on screen until it ends
+    let mut streaming = snap.clone();
+    streaming.in_progress = true;
+    streaming.missing.clear();
+    send(&mut s, Msg::Fleet(fixture::update_of(streaming)));
+    let header = screen(&mut s, 120, 40).lines().next().unwrap().to_string();
+    assert!(header.contains("◐ partial (1 missing)"), "{header}");
+    // ... and a refresh that reads everything clears it
+    let mut done = snap;
+    done.complete = true;
+    done.missing.clear();
+    send(&mut s, Msg::Fleet(fixture::update_of(done)));
+    let header = screen(&mut s, 120, 40).lines().next().unwrap().to_string();
+    assert!(!header.contains("partial"), "{header}");
 }
 
 #[test]

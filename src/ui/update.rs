@@ -86,11 +86,15 @@ fn fleet(state: &mut State, u: FleetUpdate, fx: &mut Vec<Effect>) {
             } else {
                 state.data.as_ref().and_then(|d| d.complete_at)
             };
+            let previous = state.data.as_ref().map(|d| d.last_outcome);
+            let last_outcome =
+                crate::ui::data::Outcome::of(&snapshot, previous.unwrap_or_default());
             state.data = Some(Data {
                 snapshot,
                 aggregates,
                 generation,
                 complete_at,
+                last_outcome,
                 stale_days: if state.meta.stale_days > 0 {
                     state.meta.stale_days
                 } else {

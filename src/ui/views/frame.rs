@@ -9,6 +9,7 @@ use ratatui::style::Style;
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Widget};
 
 use super::super::action::Action;
+use super::super::data::Outcome;
 use super::super::keymap::Keymap;
 use super::super::layout::{self, row};
 use super::super::state::{PromptKind, State};
@@ -173,18 +174,23 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
             }
             // a finished refresh that could not read everything: what is shown is partly
             // older data (`:errors` says what and why)
-            if d.snapshot.unreachable() {
+            // the last finished refresh could not read everything: what is shown is partly
+            // older data (`:errors` says what and why); kept while the next refresh streams
+            match d.last_outcome {
                 // AWS could not be reached: everything on screen is the last good data,
                 // retried by itself with backoff
-                status.push(("✗ unreachable · retrying".into(), theme.style(Role::Error)));
-            } else if d.snapshot.is_partial() {
-                let n = d.snapshot.missing.len();
-                let label = if n > 0 {
-                    format!("◐ partial ({n} missing)")
-                } else {
-                    "◐ partial".into()
-                };
-                status.push((label, theme.style(Role::Stale)));
+                Outcome::Unreachable => {
+                    status.push(("✗ unreachable · retrying".into(), theme.style(Role::Error)))
+                }
+                Outcome::Partial { missing } => {
+                    let label = if missing > 0 {
+                        format!("◐ partial ({missing} missing)")
+                    } else {
+                        "◐ partial".into()
+                    };
+                    status.push((label, theme.style(Role::Stale)));
+                }
+                Outcome::Complete => {}
             }
             if !d.snapshot.errors.is_empty() {
                 let n = d.snapshot.errors.len();

@@ -570,6 +570,7 @@ mod tests {
             snapshot: snap.into(),
             generation: 1,
             complete_at: None,
+            last_outcome: Default::default(),
             stale_days: 7,
         };
         let src = NodesSource::build(&data, &NodeScope::All, crate::ui::fixture::now());
@@ -596,6 +597,7 @@ mod tests {
             snapshot: snap.into(),
             generation: 1,
             complete_at: None,
+            last_outcome: Default::default(),
             stale_days: 7,
         };
         let src = NodesSource::build(&data, &NodeScope::All, crate::ui::fixture::now());

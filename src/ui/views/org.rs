@@ -417,6 +417,7 @@ mod tests {
             aggregates: Arc::new(aggregates),
             generation: 1,
             complete_at: None,
+            last_outcome: Default::default(),
             stale_days: 7,
         }
     }
