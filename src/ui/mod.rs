@@ -47,6 +47,8 @@ pub mod update;
 pub mod views;
 
 #[cfg(test)]
+mod import_graph;
+#[cfg(test)]
 mod size_tests;
 #[cfg(test)]
 mod tests;

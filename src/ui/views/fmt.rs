@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::model::Node;
+
 /// Spinner frames (one per tick).
 pub const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
 
@@ -45,4 +47,14 @@ pub fn pct_text(p: Option<f64>) -> String {
 pub fn count(n: impl Into<u64>) -> String {
     let n = n.into();
     if n == 0 { "·".into() } else { thousands(n) }
+}
+
+/// A node's display name: its Name tag, else the computer name (sanitized).
+pub fn node_name(n: &Node) -> String {
+    let name = if n.name.is_empty() {
+        &n.computer_name
+    } else {
+        &n.name
+    };
+    crate::text::sanitize(name)
 }

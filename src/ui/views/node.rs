@@ -496,7 +496,7 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
         Some(n) => {
             let s = crate::text::sanitize;
             let mut rows: Vec<(&str, String, Style)> = vec![
-                ("Name", super::nodes::node_name(n), theme.style(Role::Title)),
+                ("Name", super::fmt::node_name(n), theme.style(Role::Title)),
                 ("Instance", s(&n.instance_id), tx),
                 (
                     "Account",

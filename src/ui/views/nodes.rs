@@ -203,14 +203,7 @@ pub fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
     }
 }
 
-pub fn node_name(n: &Node) -> String {
-    let name = if n.name.is_empty() {
-        &n.computer_name
-    } else {
-        &n.name
-    };
-    sanitize(name)
-}
+pub use super::fmt::node_name;
 
 impl RowSource for NodesSource {
     fn columns(&self) -> &'static [Column] {
