@@ -2,7 +2,6 @@
 //! truncation detection, where the full output lives (S3 / CloudWatch), grouping of
 //! identical outputs across targets, rendering for the viewer and saving to a file.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -218,143 +217,30 @@ impl OutputGroups {
     }
 }
 
-/// Group targets with identical (masked) output.
+/// Group targets with identical output once instance ids, host names, IPs, timestamps and
+/// UUIDs are normalised (`super::variants`).
 pub fn group_identical(outputs: &[TargetOutput]) -> OutputGroups {
-    let mut by_text: HashMap<String, usize> = HashMap::new();
-    let mut groups: Vec<OutputGroup> = Vec::new();
-    for (i, o) in outputs.iter().enumerate() {
-        let fp = mask_variable_parts(&o.text());
-        match by_text.get(&fp) {
-            Some(&g) => groups[g].members.push(o.key.clone()),
-            None => {
-                by_text.insert(fp, groups.len());
-                groups.push(OutputGroup {
-                    members: vec![o.key.clone()],
-                    sample: i,
-                });
-            }
-        }
-    }
-    groups.sort_by(|a, b| {
-        b.members
-            .len()
-            .cmp(&a.members.len())
-            .then(a.sample.cmp(&b.sample))
-    });
+    let texts: Vec<String> = outputs.iter().map(TargetOutput::text).collect();
+    let subjects: Vec<super::variants::Subject> = texts
+        .iter()
+        .map(|t| super::variants::Subject { text: t, own: &[] })
+        .collect();
+    let v = super::variants::Variants::group(&subjects);
     OutputGroups {
-        groups,
+        groups: v
+            .variants
+            .iter()
+            .map(|var| OutputGroup {
+                members: var
+                    .members
+                    .iter()
+                    .map(|&m| outputs[m].key.clone())
+                    .collect(),
+                sample: var.sample,
+            })
+            .collect(),
         total: outputs.len(),
     }
-}
-
-/// Replace what legitimately differs between otherwise identical outputs: instance ids
-/// (`i-…`, `mi-…`), UUIDs and timestamps (`2026-11-23T07:01:02.123Z`, `2026-11-23 07:01:02`,
-/// `07:01:02`).
-pub fn mask_variable_parts(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    let at_word_start = |i: usize| i == 0 || !chars[i - 1].is_ascii_alphanumeric();
-    while i < chars.len() {
-        if at_word_start(i) {
-            if let Some(n) = match_instance_id(&chars[i..]) {
-                out.push_str("<instance>");
-                i += n;
-                continue;
-            }
-            if let Some(n) = match_uuid(&chars[i..]) {
-                out.push_str("<uuid>");
-                i += n;
-                continue;
-            }
-            if let Some(n) = match_timestamp(&chars[i..]) {
-                out.push_str("<time>");
-                i += n;
-                continue;
-            }
-        }
-        out.push(chars[i]);
-        i += 1;
-    }
-    out
-}
-
-fn hex_run(c: &[char]) -> usize {
-    c.iter().take_while(|c| c.is_ascii_hexdigit()).count()
-}
-
-fn digit_run(c: &[char]) -> usize {
-    c.iter().take_while(|c| c.is_ascii_digit()).count()
-}
-
-fn match_instance_id(c: &[char]) -> Option<usize> {
-    let prefix = if c.starts_with(&['m', 'i', '-']) {
-        3
-    } else if c.starts_with(&['i', '-']) {
-        2
-    } else {
-        return None;
-    };
-    let n = hex_run(&c[prefix..]);
-    let end = prefix + n;
-    let boundary = c.get(end).is_none_or(|ch| !ch.is_ascii_alphanumeric());
-    ((n == 8 || n == 17) && boundary).then_some(end)
-}
-
-fn match_uuid(c: &[char]) -> Option<usize> {
-    let mut pos = 0;
-    for (k, len) in [8, 4, 4, 4, 12].iter().enumerate() {
-        if hex_run(&c[pos..]) < *len {
-            return None;
-        }
-        pos += len;
-        if k < 4 {
-            if c.get(pos) != Some(&'-') {
-                return None;
-            }
-            pos += 1;
-        }
-    }
-    c.get(pos)
-        .is_none_or(|ch| !ch.is_ascii_alphanumeric())
-        .then_some(pos)
-}
-
-fn match_timestamp(c: &[char]) -> Option<usize> {
-    let mut pos = 0;
-    // optional date part YYYY-MM-DD followed by T or space
-    if digit_run(c) == 4
-        && c.get(4) == Some(&'-')
-        && digit_run(&c[5..]) == 2
-        && c.get(7) == Some(&'-')
-        && digit_run(&c[8..]) == 2
-    {
-        pos = 10;
-        match c.get(pos) {
-            Some('T') | Some(' ') if digit_run(&c[pos + 1..]) == 2 => pos += 1,
-            _ => return Some(pos), // a bare date
-        }
-    }
-    // HH:MM:SS
-    if digit_run(&c[pos..]) == 2
-        && c.get(pos + 2) == Some(&':')
-        && digit_run(&c[pos + 3..]) == 2
-        && c.get(pos + 5) == Some(&':')
-        && digit_run(&c[pos + 6..]) == 2
-    {
-        pos += 8;
-        if c.get(pos) == Some(&'.') || c.get(pos) == Some(&',') {
-            let n = digit_run(&c[pos + 1..]);
-            if n > 0 {
-                pos += 1 + n;
-            }
-        }
-        if c.get(pos) == Some(&'Z') {
-            pos += 1;
-        }
-        return Some(pos);
-    }
-    None
 }
 
 /// Save outputs (one after the other, each with a header) to `path`, atomically.
@@ -459,16 +345,6 @@ mod tests {
         assert_eq!(g.summary(), "412 nodes: identical output · 3 differ");
         let one = group_identical(&outs[..5]);
         assert_eq!(one.summary(), "5 nodes: identical output");
-    }
-
-    #[test]
-    fn masking_leaves_other_text_alone() {
-        assert_eq!(
-            mask_variable_parts("node i-0123456789abcdef0 at 10:11:12 took 5s, pi-12345678x"),
-            "node <instance> at <time> took 5s, pi-12345678x"
-        );
-        assert_eq!(mask_variable_parts("mi-0123456789abcdef0"), "<instance>");
-        assert_eq!(mask_variable_parts("version 2026-01-02"), "version <time>");
     }
 
     #[test]

@@ -834,8 +834,8 @@ fn dpkg(n: &NodeRec, args: &[String]) -> Out {
 }
 
 /// `dnf list installed X`, `yum list installed X`, `apt list --installed X`,
-/// `zypper se -i X`; anything that would change the node is refused the way a read-only
-/// answer would be impossible to fake: it "succeeds" without changing anything.
+/// `zypper se -i X`. Anything else (install, update) reports nothing to do: the simulated
+/// node never changes.
 fn pm_list(n: &NodeRec, cmd: &str, args: &[String]) -> Out {
     let names: Vec<&String> = args
         .iter()
