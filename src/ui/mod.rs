@@ -182,7 +182,6 @@ async fn console(
             readonly,
             fleet: Default::default(),
             gate: crate::actions::Gate::from_settings(args.scope.readonly, cfg.readonly, &paths),
-            clients: None,
             refresher: None,
         };
         (feed, Box::new(source), services)

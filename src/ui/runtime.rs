@@ -27,18 +27,21 @@ pub const TICK: Duration = Duration::from_millis(1000);
 #[derive(Clone)]
 pub struct Services {
     pub readonly: bool,
-    /// The data layer, once connected (for anything the fields below do not cover).
+    /// The data layer, once connected (the actions reach AWS through [`Services::ssm`]).
     pub fleet: std::sync::Arc<std::sync::OnceLock<crate::fleet::Fleet>>,
     /// The single mutation gate (read-only, audit log): every SendCommand, CancelCommand
     /// and Session Manager start goes through it.
     pub gate: crate::actions::Gate,
-    /// Per account × region SSM clients and credentials (the data layer), when connected.
-    pub clients: Option<crate::actions::SharedClients>,
     /// Re-reads nodes after a patch run (the data layer's live feed), when connected.
     pub refresher: Option<std::sync::Arc<dyn crate::actions::NodeRefresher>>,
 }
 
 impl Services {
+    /// The data layer's SSM API (shared limiter and credentials), once connected.
+    pub fn ssm(&self) -> Option<crate::fleet::Ssm> {
+        self.fleet.get().map(crate::fleet::Fleet::ssm)
+    }
+
     /// The refresher, or one that does nothing.
     pub fn refresher(&self) -> std::sync::Arc<dyn crate::actions::NodeRefresher> {
         self.refresher

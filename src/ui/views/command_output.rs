@@ -174,7 +174,7 @@ fn job(
 fn patch_job(plan: PatchPlan) -> Effect {
     job(move |ctx: JobCtx| {
         Box::pin(async move {
-            let Some(fleet) = ctx.services.clients.clone() else {
+            let Some(fleet) = ctx.services.ssm() else {
                 ctx.send(Payload::Watch(WatchEvent::Sent {
                     commands: Vec::new(),
                     failures: vec!["not connected to AWS in this session: nothing was sent".into()],
@@ -212,7 +212,7 @@ fn patch_job(plan: PatchPlan) -> Effect {
 fn watch_job(cmd: CommandSummary) -> Effect {
     job(move |ctx: JobCtx| {
         Box::pin(async move {
-            let Some(fleet) = ctx.services.clients.clone() else {
+            let Some(fleet) = ctx.services.ssm() else {
                 ctx.send(Payload::Watch(WatchEvent::PollError {
                     command_id: cmd.command_id.clone(),
                     message: "not connected to AWS in this session".into(),
@@ -252,7 +252,7 @@ fn watch_job(cmd: CommandSummary) -> Effect {
 fn output_job(row: TargetRow, follow: Option<tokio_util::sync::CancellationToken>) -> Effect {
     job(move |ctx: JobCtx| {
         Box::pin(async move {
-            let Some(clients) = ctx.services.clients.clone() else {
+            let Some(clients) = ctx.services.ssm() else {
                 ctx.send(Payload::Output(Err(
                     "not connected to AWS in this session".into()
                 )));
@@ -297,7 +297,7 @@ fn cancel_job(reqs: Vec<CancelRequest>) -> Effect {
     job(move |ctx: JobCtx| {
         Box::pin(async move {
             let mut errors = Vec::new();
-            match ctx.services.clients.clone() {
+            match ctx.services.ssm() {
                 Some(fleet) => {
                     for r in &reqs {
                         if let Err(e) = ctx.services.gate.cancel_command(&fleet, r).await {

@@ -456,7 +456,6 @@ mod tests {
                             Some(crate::actions::ReadOnlySource::Flag),
                             dir.path().join("audit.jsonl"),
                         ),
-                        clients: None,
                         refresher: None,
                     },
                 };

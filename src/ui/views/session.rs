@@ -95,26 +95,20 @@ impl SessionPane {
             pane: ID,
             job: Box::new(move |ctx: JobCtx| {
                 Box::pin(async move {
-                    let Some(fleet) = ctx.services.clients.clone() else {
+                    let Some(fleet) = ctx.services.ssm() else {
                         ctx.send(Payload::Failed(
                             "not connected to AWS in this session".into(),
                         ));
                         return;
                     };
-                    let env = match crate::actions::SsmClients::credentials_env(
-                        &fleet,
-                        &node.account_id,
-                        &node.region,
-                    )
-                    .await
-                    {
+                    let env = match fleet.credentials_env(&node.account_id, &node.region).await {
                         Ok(e) => e,
                         Err(e) => {
-                            ctx.send(Payload::Failed(e));
+                            ctx.send(Payload::Failed(e.to_string()));
                             return;
                         }
                     };
-                    let endpoint = crate::actions::SsmClients::endpoint_url(&fleet);
+                    let endpoint = fleet.endpoint_url();
                     let plan = match session::plan_session(&node, &aws, env, endpoint.as_deref()) {
                         Ok(p) => p,
                         Err(e) => {
