@@ -11,15 +11,17 @@
 //! - [`run`]     — sending a plan, watching it, refreshing the nodes afterwards.
 //! - [`watch`]   — ListCommandInvocations polling with backoff; GetCommandInvocation output.
 //! - [`tracker`] — live per-target state, counts per status, progress (pure).
-//! - [`output`]  — truncation notes, identical-output grouping, viewer lines, save (pure).
+//! - [`output`]  — truncation notes, viewer lines, save (pure).
+//! - [`variants`] — outputs grouped into variants after normalising ids, hosts, IPs, times;
+//!   diff of a variant against the majority (pure).
 //! - [`session`] — `aws ssm start-session` invocation, tool detection, offline explanation.
-//! - [`clients`] — where SSM clients and credentials come from (the data layer — `Fleet`
-//!   implements [`SsmClients`] and `FleetHandle` [`NodeRefresher`] — or static keys).
+//!
+//! Every AWS call goes through the data layer's domain-typed [`crate::fleet::Ssm`] (shared
+//! limiter, credentials, pacing); no SDK type appears here. `FleetHandle` implements
+//! [`NodeRefresher`] (`fleet_glue`).
 
 pub mod audit;
-pub mod clients;
 pub mod confirm;
-mod convert;
 pub mod error;
 mod fleet_glue;
 pub mod gate;
@@ -31,9 +33,9 @@ pub mod session;
 pub mod sizing;
 pub mod targets;
 pub mod tracker;
+pub mod variants;
 pub mod watch;
 
-pub use clients::{SharedClients, SsmClients, StaticClients};
 pub use confirm::Confirmation;
 pub use error::{ActionError, ReadOnlySource};
 pub use gate::{CancelRequest, Gate, SendRequest};

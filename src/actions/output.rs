@@ -2,92 +2,15 @@
 //! truncation detection, where the full output lives (S3 / CloudWatch), grouping of
 //! identical outputs across targets, rendering for the viewer and saving to a file.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
-use chrono::{DateTime, Utc};
-
 use crate::model::NodeKey;
 
-/// GetCommandInvocation returns the first 24,000 characters of stdout...
-pub const STDOUT_LIMIT: usize = 24_000;
-/// ... and the first 8,000 of stderr.
-pub const STDERR_LIMIT: usize = 8_000;
+pub use crate::model::command::{PluginOutput, STDERR_LIMIT, STDOUT_LIMIT};
+
 /// ListCommandInvocations' `CommandPlugin.Output` holds at most 2,500 characters.
 pub const LIST_OUTPUT_LIMIT: usize = crate::fleet::convert::INVOCATION_OUTPUT_LIMIT;
-
-/// One step's output (GetCommandInvocation with PluginName).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PluginOutput {
-    /// PatchLinux / PatchWindows / PatchMacOS / aws:runShellScript ...
-    pub name: String,
-    pub status: String,
-    pub status_details: String,
-    pub response_code: i32,
-    pub stdout: String,
-    pub stderr: String,
-    pub stdout_url: String,
-    pub stderr_url: String,
-    /// CloudWatch Logs group, when CloudWatch output is enabled for the command.
-    pub cloudwatch_log_group: Option<String>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-    /// ISO-8601 duration as the API gives it (`PT12.5S`).
-    pub elapsed: String,
-}
-
-impl PluginOutput {
-    pub fn stdout_truncated(&self) -> bool {
-        self.stdout.chars().count() >= STDOUT_LIMIT
-    }
-    pub fn stderr_truncated(&self) -> bool {
-        self.stderr.chars().count() >= STDERR_LIMIT
-    }
-
-    /// Where the complete output is, if anywhere.
-    pub fn full_output_location(&self) -> Option<String> {
-        let mut parts = Vec::new();
-        if !self.stdout_url.is_empty() {
-            parts.push(format!(
-                "stdout {}",
-                crate::text::sanitize(&self.stdout_url)
-            ));
-        }
-        if !self.stderr_url.is_empty() {
-            parts.push(format!(
-                "stderr {}",
-                crate::text::sanitize(&self.stderr_url)
-            ));
-        }
-        if let Some(g) = self
-            .cloudwatch_log_group
-            .as_deref()
-            .filter(|g| !g.is_empty())
-        {
-            parts.push(format!(
-                "CloudWatch Logs group {}",
-                crate::text::sanitize(g)
-            ));
-        }
-        (!parts.is_empty()).then(|| parts.join(" · "))
-    }
-
-    /// A note when the API cut the output, saying where the rest is.
-    pub fn truncation_note(&self) -> Option<String> {
-        let what = match (self.stdout_truncated(), self.stderr_truncated()) {
-            (false, false) => return None,
-            (true, false) => "stdout was cut at 24,000 characters".to_string(),
-            (false, true) => "stderr was cut at 8,000 characters".to_string(),
-            (true, true) => "stdout was cut at 24,000 and stderr at 8,000 characters".to_string(),
-        };
-        let rest = match self.full_output_location() {
-            Some(loc) => format!("full output: {loc}"),
-            None => "the full output was not kept: send the command with an S3 bucket or CloudWatch output to keep it".to_string(),
-        };
-        Some(format!("Output truncated by the API: {what}; {rest}"))
-    }
-}
 
 /// All steps of one target.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -218,143 +141,30 @@ impl OutputGroups {
     }
 }
 
-/// Group targets with identical (masked) output.
+/// Group targets with identical output once instance ids, host names, IPs, timestamps and
+/// UUIDs are normalised (`super::variants`).
 pub fn group_identical(outputs: &[TargetOutput]) -> OutputGroups {
-    let mut by_text: HashMap<String, usize> = HashMap::new();
-    let mut groups: Vec<OutputGroup> = Vec::new();
-    for (i, o) in outputs.iter().enumerate() {
-        let fp = mask_variable_parts(&o.text());
-        match by_text.get(&fp) {
-            Some(&g) => groups[g].members.push(o.key.clone()),
-            None => {
-                by_text.insert(fp, groups.len());
-                groups.push(OutputGroup {
-                    members: vec![o.key.clone()],
-                    sample: i,
-                });
-            }
-        }
-    }
-    groups.sort_by(|a, b| {
-        b.members
-            .len()
-            .cmp(&a.members.len())
-            .then(a.sample.cmp(&b.sample))
-    });
+    let texts: Vec<String> = outputs.iter().map(TargetOutput::text).collect();
+    let subjects: Vec<super::variants::Subject> = texts
+        .iter()
+        .map(|t| super::variants::Subject { text: t, own: &[] })
+        .collect();
+    let v = super::variants::Variants::group(&subjects);
     OutputGroups {
-        groups,
+        groups: v
+            .variants
+            .iter()
+            .map(|var| OutputGroup {
+                members: var
+                    .members
+                    .iter()
+                    .map(|&m| outputs[m].key.clone())
+                    .collect(),
+                sample: var.sample,
+            })
+            .collect(),
         total: outputs.len(),
     }
-}
-
-/// Replace what legitimately differs between otherwise identical outputs: instance ids
-/// (`i-…`, `mi-…`), UUIDs and timestamps (`2026-11-23T07:01:02.123Z`, `2026-11-23 07:01:02`,
-/// `07:01:02`).
-pub fn mask_variable_parts(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    let at_word_start = |i: usize| i == 0 || !chars[i - 1].is_ascii_alphanumeric();
-    while i < chars.len() {
-        if at_word_start(i) {
-            if let Some(n) = match_instance_id(&chars[i..]) {
-                out.push_str("<instance>");
-                i += n;
-                continue;
-            }
-            if let Some(n) = match_uuid(&chars[i..]) {
-                out.push_str("<uuid>");
-                i += n;
-                continue;
-            }
-            if let Some(n) = match_timestamp(&chars[i..]) {
-                out.push_str("<time>");
-                i += n;
-                continue;
-            }
-        }
-        out.push(chars[i]);
-        i += 1;
-    }
-    out
-}
-
-fn hex_run(c: &[char]) -> usize {
-    c.iter().take_while(|c| c.is_ascii_hexdigit()).count()
-}
-
-fn digit_run(c: &[char]) -> usize {
-    c.iter().take_while(|c| c.is_ascii_digit()).count()
-}
-
-fn match_instance_id(c: &[char]) -> Option<usize> {
-    let prefix = if c.starts_with(&['m', 'i', '-']) {
-        3
-    } else if c.starts_with(&['i', '-']) {
-        2
-    } else {
-        return None;
-    };
-    let n = hex_run(&c[prefix..]);
-    let end = prefix + n;
-    let boundary = c.get(end).is_none_or(|ch| !ch.is_ascii_alphanumeric());
-    ((n == 8 || n == 17) && boundary).then_some(end)
-}
-
-fn match_uuid(c: &[char]) -> Option<usize> {
-    let mut pos = 0;
-    for (k, len) in [8, 4, 4, 4, 12].iter().enumerate() {
-        if hex_run(&c[pos..]) < *len {
-            return None;
-        }
-        pos += len;
-        if k < 4 {
-            if c.get(pos) != Some(&'-') {
-                return None;
-            }
-            pos += 1;
-        }
-    }
-    c.get(pos)
-        .is_none_or(|ch| !ch.is_ascii_alphanumeric())
-        .then_some(pos)
-}
-
-fn match_timestamp(c: &[char]) -> Option<usize> {
-    let mut pos = 0;
-    // optional date part YYYY-MM-DD followed by T or space
-    if digit_run(c) == 4
-        && c.get(4) == Some(&'-')
-        && digit_run(&c[5..]) == 2
-        && c.get(7) == Some(&'-')
-        && digit_run(&c[8..]) == 2
-    {
-        pos = 10;
-        match c.get(pos) {
-            Some('T') | Some(' ') if digit_run(&c[pos + 1..]) == 2 => pos += 1,
-            _ => return Some(pos), // a bare date
-        }
-    }
-    // HH:MM:SS
-    if digit_run(&c[pos..]) == 2
-        && c.get(pos + 2) == Some(&':')
-        && digit_run(&c[pos + 3..]) == 2
-        && c.get(pos + 5) == Some(&':')
-        && digit_run(&c[pos + 6..]) == 2
-    {
-        pos += 8;
-        if c.get(pos) == Some(&'.') || c.get(pos) == Some(&',') {
-            let n = digit_run(&c[pos + 1..]);
-            if n > 0 {
-                pos += 1 + n;
-            }
-        }
-        if c.get(pos) == Some(&'Z') {
-            pos += 1;
-        }
-        return Some(pos);
-    }
-    None
 }
 
 /// Save outputs (one after the other, each with a header) to `path`, atomically.
@@ -459,16 +269,6 @@ mod tests {
         assert_eq!(g.summary(), "412 nodes: identical output · 3 differ");
         let one = group_identical(&outs[..5]);
         assert_eq!(one.summary(), "5 nodes: identical output");
-    }
-
-    #[test]
-    fn masking_leaves_other_text_alone() {
-        assert_eq!(
-            mask_variable_parts("node i-0123456789abcdef0 at 10:11:12 took 5s, pi-12345678x"),
-            "node <instance> at <time> took 5s, pi-12345678x"
-        );
-        assert_eq!(mask_variable_parts("mi-0123456789abcdef0"), "<instance>");
-        assert_eq!(mask_variable_parts("version 2026-01-02"), "version <time>");
     }
 
     #[test]

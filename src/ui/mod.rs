@@ -167,8 +167,9 @@ async fn console(
     let (feed, source, services): (_, Box<dyn runtime::Source>, _) = if use_fixture {
         let (feed, source) = runtime::FixtureSource::start();
         let services = jobs::Services {
+            fleet: Default::default(),
+            ssm: None,
             gate: crate::actions::Gate::from_settings(args.scope.readonly, cfg.readonly, &paths),
-            clients: None,
             refresher: None,
         };
         (feed, Box::new(source), services)

@@ -665,6 +665,7 @@ fn history(f: &mut RegionFleet, r: &mut Rng, group: &str, epoch: DateTime<Utc>) 
                 json!({"Operation": [if *install { "Install" } else { "Scan" }], "RebootOption": ["RebootIfNeeded"]}),
             ),
             Doc::Script { lines, .. } => ("AWS-RunShellScript", json!({"commands": lines})),
+            Doc::Package { .. } | Doc::UpdateAgent { .. } => continue,
         };
         let snapshot = r.uuid();
         let mut invs = Vec::new();
@@ -692,7 +693,7 @@ fn history(f: &mut RegionFleet, r: &mut Rng, group: &str, epoch: DateTime<Utc>) 
             let dur = match &doc {
                 Doc::PatchBaseline { install: false, .. } => r.range(30, 90),
                 Doc::PatchBaseline { install: true, .. } => r.range(150, 700),
-                Doc::Script { .. } => r.range(1, 3),
+                Doc::Script { .. } | Doc::Package { .. } | Doc::UpdateAgent { .. } => r.range(1, 3),
             };
             let broken = n.association_status == "Failed"
                 || (matches!(doc, Doc::PatchBaseline { install: true, .. }) && n.counts.failed > 0);

@@ -9,7 +9,9 @@
 //! - [`node`]     — node records, DescribeInstanceInformation shape and filters;
 //! - [`patches`]  — patch lists (derived from the node seed), patch states, DescribeInstancePatch*;
 //! - [`compliance`], [`inventory`], [`admin`] (baselines, patch groups, windows, associations, tags);
-//! - [`commands`] — SendCommand and friends, the lifecycle and the outputs;
+//! - [`commands`] — SendCommand and friends, the lifecycle and the outputs (scripts answer
+//!   from the node's data: [`commands::script`]);
+//! - [`documents`] — the AWS-owned documents: ListDocuments, DescribeDocument, GetDocument;
 //! - [`page`]     — request parsing, validation errors, pagination tokens, timestamps.
 //!
 //! Scale: a region is generated the first time it is touched (in well under a millisecond
@@ -20,6 +22,7 @@ pub mod admin;
 pub mod catalog;
 pub mod commands;
 pub mod compliance;
+pub mod documents;
 pub mod fleet;
 pub mod generate;
 pub mod inventory;
@@ -222,6 +225,9 @@ impl SsmWorld {
             "ListCommandInvocations" => commands::list_command_invocations(f, input),
             "GetCommandInvocation" => commands::get_command_invocation(f, input, now),
             "CancelCommand" => commands::cancel_command(f, input, now),
+            "ListDocuments" => documents::list_documents(input),
+            "DescribeDocument" => documents::describe_document(input),
+            "GetDocument" => documents::get_document(input),
             _ => Err(ApiError::new(
                 400,
                 "UnknownOperationException",

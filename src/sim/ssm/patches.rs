@@ -346,6 +346,21 @@ fn vocabulary(p: &Platform, cat: Category, v: u64) -> (&'static str, &'static st
     }
 }
 
+/// A Linux package of the platform's pool by name (`openssl`, `libssl3`, `openssl-libs`),
+/// whether or not a node's patch list has it: (KBId `name.arch`, package as the package
+/// manager prints it: `openssl-1:3.0.8-1.amzn2023.0.14.x86_64` / `libssl3_3.0.2-0ubuntu1.12_amd64`).
+/// The version is the one a node's patch list gives the same package.
+pub fn pool_package(p: &Platform, name: &str) -> Option<(String, String)> {
+    if p.windows {
+        return None;
+    }
+    (0..pool_size(p)).find_map(|idx| {
+        let v = mix(platform_hash(p), idx as u64);
+        let (_, kb_id, _, package) = linux_names(p, idx, v);
+        (kb_id.rsplit_once('.').map(|(n, _)| n) == Some(name)).then_some((kb_id, package))
+    })
+}
+
 /// (Title, KBId, advisory, package NEVRA) of a Linux package.
 fn linux_names(p: &Platform, idx: usize, v: u64) -> (String, String, String, String) {
     let base = catalog::LINUX_PACKAGES[idx / catalog::PKG_VARIANTS.len()];

@@ -297,6 +297,28 @@ const CANCEL_COMMAND: &[Rule] = &[
     opt("InstanceIds[]", &[INSTANCE_ID]),
 ];
 
+const LIST_DOCUMENTS: &[Rule] = &[
+    opt("DocumentFilterList", &[Items(1, ANY)]),
+    req(
+        "DocumentFilterList[].key",
+        &[Enum(&["Name", "Owner", "PlatformTypes", "DocumentType"])],
+    ),
+    req("DocumentFilterList[].value", &[Len(1, ANY)]),
+    opt("Filters", &[Items(0, 6)]),
+    opt("Filters[].Key", &[Len(1, 128)]),
+    opt("Filters[].Values[]", &[Len(1, 256)]),
+    opt("MaxResults", &[Range(1, 50)]),
+];
+
+const DESCRIBE_DOCUMENT: &[Rule] = &[
+    req("Name", &[Pattern(p::DOCUMENT_ARN, p::document_arn)]),
+    opt(
+        "DocumentVersion",
+        &[Pattern(p::DOCUMENT_VERSION, p::document_version)],
+    ),
+    opt("DocumentFormat", &[Enum(&["YAML", "JSON", "TEXT"])]),
+];
+
 /// The rules of `op` (none for an operation the simulator does not serve).
 pub fn of(op: &str) -> &'static [Rule] {
     match op {
@@ -318,6 +340,8 @@ pub fn of(op: &str) -> &'static [Rule] {
         "ListCommands" | "ListCommandInvocations" => LIST_COMMANDS,
         "GetCommandInvocation" => GET_COMMAND_INVOCATION,
         "CancelCommand" => CANCEL_COMMAND,
+        "ListDocuments" => LIST_DOCUMENTS,
+        "DescribeDocument" | "GetDocument" => DESCRIBE_DOCUMENT,
         _ => &[],
     }
 }

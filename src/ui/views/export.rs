@@ -448,7 +448,8 @@ mod tests {
                 Some(crate::actions::ReadOnlySource::Flag),
                 dir.path().join("audit.jsonl"),
             ),
-            clients: None,
+            fleet: Default::default(),
+            ssm: None,
             refresher: None,
         };
         let mut jobs = Jobs::new(services, tx);

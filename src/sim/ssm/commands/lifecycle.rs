@@ -231,22 +231,39 @@ fn run_effects(
         .and_then(|v| v.as_str())
         .map(String::from)
         .unwrap_or_else(|| Rng::new(c.seed).uuid());
+    if !matches!(c.doc, Doc::PatchBaseline { .. }) {
+        // Scripts, packages and agent updates leave the node's patch data alone.
+        let Some(node) = f.node(id) else {
+            return (false, 1, RunResult::default());
+        };
+        let code = match &c.doc {
+            Doc::Script { lines, powershell } => {
+                super::output::script_run(f, c, node, lines, *powershell, start).code
+            }
+            Doc::Package {
+                install,
+                name,
+                version,
+            } => super::output::package_run(node, *install, name, version).2,
+            Doc::UpdateAgent { version } => {
+                super::output::agent_update_run(node, &f.region, version).2
+            }
+            Doc::PatchBaseline { .. } => 0,
+        };
+        let result = RunResult {
+            before: node.counts,
+            after: node.counts,
+            ..RunResult::default()
+        };
+        return (code == 0, code, result);
+    }
     let baseline_id = f.node(id).map(|n| f.baseline_id_for(n)).unwrap_or_default();
     let Some(node) = f.node_mut(id) else {
         return (false, 1, RunResult::default());
     };
     match &c.doc {
-        Doc::Script { lines, .. } => {
-            let code = super::output::script_exit_code(lines);
-            (
-                code == 0,
-                code,
-                RunResult {
-                    before: node.counts,
-                    after: node.counts,
-                    ..RunResult::default()
-                },
-            )
+        Doc::Script { .. } | Doc::Package { .. } | Doc::UpdateAgent { .. } => {
+            (false, 1, RunResult::default())
         }
         Doc::PatchBaseline { install, reboot } => {
             let before = node.counts;

@@ -7,6 +7,7 @@
 
 pub mod lifecycle;
 pub mod output;
+pub mod script;
 mod send;
 
 use chrono::{DateTime, Duration, Utc};
@@ -29,6 +30,14 @@ pub enum Doc {
         lines: Vec<String>,
         powershell: bool,
     },
+    /// AWS-ConfigureAWSPackage (step `configurePackage`).
+    Package {
+        install: bool,
+        name: String,
+        version: String,
+    },
+    /// AWS-UpdateSSMAgent (plugin `aws:updateSsmAgent`).
+    UpdateAgent { version: String },
 }
 
 impl Doc {
@@ -41,6 +50,8 @@ impl Doc {
             Doc::Script {
                 powershell: true, ..
             } => &["aws:runPowerShellScript"],
+            Doc::Package { .. } => &["configurePackage"],
+            Doc::UpdateAgent { .. } => &["aws:updateSsmAgent"],
         }
     }
 }

@@ -1,7 +1,8 @@
 //! What each plugin step printed, rendered on demand from the invocation's result and the
 //! node: AWS-RunPatchBaseline in the style of the real PatchLinux / PatchWindows steps
-//! (baseline, operation, counts, the patch list, "Patch operation completed"), and a tiny
-//! shell for AWS-RunShellScript / AWS-RunPowerShellScript.
+//! (baseline, operation, counts, the patch list, "Patch operation completed"); the scripts
+//! of AWS-RunShellScript / AWS-RunPowerShellScript through [`super::script`]; short
+//! Distributor and agent-update logs.
 
 use std::fmt::Write;
 
@@ -53,7 +54,22 @@ pub fn render(f: &RegionFleet, c: &Command, inv: &Invocation) -> (String, String
                 )
             }
         }
-        Doc::Script { lines, .. } => script(node, lines, start),
+        Doc::Script { lines, powershell } => {
+            let r = script_run(f, c, node, lines, *powershell, start);
+            (r.stdout, r.stderr)
+        }
+        Doc::Package {
+            install,
+            name,
+            version,
+        } => {
+            let (o, e, _) = package_run(node, *install, name, version);
+            (o, e)
+        }
+        Doc::UpdateAgent { version } => {
+            let (o, e, _) = agent_update_run(node, &f.region, version);
+            (o, e)
+        }
     }
 }
 
@@ -522,143 +538,100 @@ fn patch_windows(
     (out, err)
 }
 
-/// The exit code of a script: `exit N` stops, `false` is 1, unknown commands 127,
-/// otherwise the last command's.
-pub fn script_exit_code(lines: &[String]) -> i32 {
-    let mut code = 0;
-    for l in lines
-        .iter()
-        .map(|l| l.trim())
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-    {
-        if let Some(n) = l.strip_prefix("exit") {
-            return n.trim().parse().unwrap_or(0);
-        }
-        code = if l == "false" {
-            1
-        } else if known(l) {
-            0
-        } else {
-            127
-        };
-    }
-    code
+/// What a script does on `node` when `c` runs it (the same answer every time).
+pub fn script_run(
+    f: &RegionFleet,
+    c: &Command,
+    node: &NodeRec,
+    lines: &[String],
+    powershell: bool,
+    start: DateTime<Utc>,
+) -> super::script::ScriptRun {
+    let env = super::script::Env {
+        command_id: &c.id,
+        region: &f.region,
+        account_id: &f.account_id,
+        start,
+    };
+    super::script::run(node, &env, lines, powershell)
 }
 
-fn known(l: &str) -> bool {
-    let cmd = l.split_whitespace().next().unwrap_or("");
-    matches!(
-        cmd,
-        "echo"
-            | "hostname"
-            | "uptime"
-            | "whoami"
-            | "date"
-            | "uname"
-            | "cat"
-            | "seq"
-            | "sleep"
-            | "true"
-            | "Write-Output"
-            | "Get-Date"
-            | "id"
-            | "df"
-            | "printf"
+/// AWS-ConfigureAWSPackage's output (Distributor), and its exit code.
+pub fn package_run(
+    node: &NodeRec,
+    install: bool,
+    name: &str,
+    version: &str,
+) -> (String, String, i32) {
+    let known = [
+        "AmazonCloudWatchAgent",
+        "AWSPVDriver",
+        "AwsEnaNetworkDriver",
+        "AWSNVMe",
+        "AwsVssComponents",
+        "AmazonEFSUtils",
+        "AWSCodeDeployAgent",
+        "AmazonInspector2-InspectorSsmPlugin",
+    ];
+    if !known.contains(&name) {
+        return (
+            String::new(),
+            format!(
+                "failed to retrieve package document: ResourceNotFoundException: No package found with name {name}\nfailed to run commands: exit status 1\n"
+            ),
+            1,
+        );
+    }
+    let windows_only = matches!(
+        name,
+        "AWSPVDriver" | "AwsEnaNetworkDriver" | "AWSNVMe" | "AwsVssComponents"
+    );
+    if windows_only && !node.windows() {
+        return (
+            String::new(),
+            format!(
+                "Package \"{name}\" is not available for platform linux\nfailed to run commands: exit status 1\n"
+            ),
+            1,
+        );
+    }
+    let version = if version.is_empty() {
+        "1.300049.1"
+    } else {
+        version
+    };
+    let verb = if install { "install" } else { "uninstall" };
+    let done = if install {
+        "Successfully installed"
+    } else {
+        "Successfully uninstalled"
+    };
+    (
+        format!(
+            "Initiating {name} {version} {verb}\nPlugin aws:runShellScript ResultStatus Success\n{done} {name} {version}\n"
+        ),
+        String::new(),
+        0,
     )
 }
 
-fn script(node: &NodeRec, lines: &[String], start: DateTime<Utc>) -> (String, String) {
-    let mut out = String::new();
-    let mut err = String::new();
-    for l in lines
-        .iter()
-        .map(|l| l.trim())
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-    {
-        let mut words = l.splitn(2, char::is_whitespace);
-        let cmd = words.next().unwrap_or("");
-        let rest = words.next().unwrap_or("").trim();
-        match cmd {
-            "exit" => break,
-            "echo" | "Write-Output" | "printf" => {
-                let _ = writeln!(out, "{}", rest.trim_matches(|c| c == '"' || c == '\''));
-            }
-            "hostname" => {
-                let _ = writeln!(out, "{}", node.computer_name);
-            }
-            "whoami" => {
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    if node.windows() {
-                        "nt authority\\system"
-                    } else {
-                        "root"
-                    }
-                );
-            }
-            "id" => {
-                let _ = writeln!(out, "uid=0(root) gid=0(root) groups=0(root)");
-            }
-            "uptime" => {
-                let days = (start - node.registered).num_days().max(0) % 90;
-                let _ = writeln!(
-                    out,
-                    " {} up {days} days,  3:04,  0 users,  load average: 0.08, 0.03, 0.01",
-                    start.format("%H:%M:%S")
-                );
-            }
-            "date" | "Get-Date" => {
-                let _ = writeln!(out, "{}", start.format("%a %b %e %H:%M:%S UTC %Y"));
-            }
-            "uname" => {
-                let _ = writeln!(
-                    out,
-                    "Linux {} 6.1.115-126.197.amzn2023.x86_64 #1 SMP PREEMPT_DYNAMIC Tue Nov  5 17:36:57 UTC 2024 x86_64 x86_64 x86_64 GNU/Linux",
-                    node.computer_name
-                );
-            }
-            "cat" if rest == "/etc/os-release" => {
-                let p = node.platform();
-                let _ = writeln!(
-                    out,
-                    "NAME=\"{}\"\nVERSION=\"{}\"\nPRETTY_NAME=\"{} {}\"",
-                    p.name, p.version, p.name, p.version
-                );
-            }
-            "seq" => {
-                let nums: Vec<u64> = rest
-                    .split_whitespace()
-                    .filter_map(|w| w.parse().ok())
-                    .collect();
-                let (a, b) = match nums.as_slice() {
-                    [b] => (1, *b),
-                    [a, b, ..] => (*a, *b),
-                    _ => (1, 0),
-                };
-                for i in a..=b.min(a + 200_000) {
-                    let _ = writeln!(out, "{i}");
-                }
-            }
-            "sleep" | "true" | "false" | "cat" | "df" => {}
-            other => {
-                let _ = writeln!(err, "sh: line 1: {other}: command not found");
-            }
-        }
+/// AWS-UpdateSSMAgent's output, and its exit code.
+pub fn agent_update_run(node: &NodeRec, region: &str, version: &str) -> (String, String, i32) {
+    let target = if version.is_empty() {
+        crate::sim::ssm::catalog::LATEST_AGENT
+    } else {
+        version
+    };
+    let mut out = format!(
+        "Updating amazon-ssm-agent from {} to {target}\nSuccessfully downloaded manifest\nSuccessfully downloaded updater version 3.3.1611.0\nUpdating SSM Agent from https://s3.{region}.amazonaws.com/amazon-ssm-{region}/ssm-agent-manifest.json\n",
+        node.agent_version
+    );
+    if node.agent_version == target {
+        out = format!("amazon-ssm-agent {target} has already been installed, update skipped\n");
+    } else {
+        out.push_str(&format!(
+            "Successfully installed amazon-ssm-agent {target}\n"
+        ));
     }
-    (out, err)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn script_exit_codes() {
-        let l = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(script_exit_code(&l(&["echo hi"])), 0);
-        assert_eq!(script_exit_code(&l(&["echo hi", "exit 3", "echo no"])), 3);
-        assert_eq!(script_exit_code(&l(&["nosuchthing"])), 127);
-        assert_eq!(script_exit_code(&l(&["false"])), 1);
-    }
+    (out, String::new(), 0)
 }

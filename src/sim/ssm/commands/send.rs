@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::{Command, Doc, Invocation, Plan};
 use crate::sim::ApiError;
 use crate::sim::rng::Rng;
+use crate::sim::ssm::documents::{self, DocDef};
 use crate::sim::ssm::fleet::{RegionFleet, invalid_instance};
 use crate::sim::ssm::node::NodeRec;
 use crate::sim::ssm::page::{self, err};
@@ -54,107 +55,53 @@ fn resolve_limit(s: &str, targets: usize, round_up: bool) -> usize {
     }
 }
 
-fn parse_doc(name: &str, params: &Value) -> Result<Doc, ApiError> {
-    let short = name.rsplit('/').next().unwrap_or(name);
-    let list = |key: &str| -> Result<Vec<String>, ApiError> {
-        match params.get(key) {
-            None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::Array(a)) => a
-                .iter()
-                .map(|v| {
-                    v.as_str().map(String::from).ok_or_else(|| {
-                        err(
-                            "InvalidParameters",
-                            format!("Parameter {key} must be a list of strings."),
-                        )
-                    })
-                })
-                .collect(),
-            Some(_) => Err(err(
-                "InvalidParameters",
-                format!("Parameter {key} must be a list of strings."),
-            )),
-        }
+/// The document and what it will do, from its name and the parameters as sent (checked
+/// against the document's definitions: `crate::sim::ssm::documents`).
+fn parse_doc(name: &str, params: &Value) -> Result<(&'static DocDef, Doc), ApiError> {
+    let def = documents::find(name).ok_or_else(|| {
+        err(
+            "InvalidDocument",
+            format!("Document with name {name} does not exist."),
+        )
+    })?;
+    let resolved = documents::check_parameters(def, params)?;
+    let one = |k: &str| -> String {
+        resolved
+            .get(k)
+            .and_then(|v| v.get(0))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
     };
-    let allowed: &[&str] = match short {
-        "AWS-RunPatchBaseline" => &[
-            "Operation",
-            "SnapshotId",
-            "InstallOverrideList",
-            "RebootOption",
-            "BaselineOverride",
-            "AssociationId",
-        ],
+    let doc = match def.name {
+        "AWS-RunPatchBaseline" => Doc::PatchBaseline {
+            install: one("Operation") == "Install",
+            reboot: one("RebootOption") != "NoReboot",
+        },
         "AWS-RunShellScript" | "AWS-RunPowerShellScript" => {
-            &["commands", "workingDirectory", "executionTimeout"]
+            let lines: Vec<String> = resolved
+                .get("commands")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .flat_map(|c| c.lines().map(String::from).collect::<Vec<_>>())
+                .collect();
+            Doc::Script {
+                lines,
+                powershell: def.name == "AWS-RunPowerShellScript",
+            }
         }
-        _ => {
-            return Err(err(
-                "InvalidDocument",
-                format!("Document with name {name} does not exist."),
-            ));
-        }
+        "AWS-ConfigureAWSPackage" => Doc::Package {
+            install: one("action") == "Install",
+            name: one("name"),
+            version: one("version"),
+        },
+        _ => Doc::UpdateAgent {
+            version: one("version"),
+        },
     };
-    if let Value::Object(m) = params
-        && let Some(k) = m.keys().find(|k| !allowed.contains(&k.as_str()))
-    {
-        return Err(err(
-            "InvalidParameters",
-            format!("Document {short} does not support parameter {k}."),
-        ));
-    }
-    if short == "AWS-RunPatchBaseline" {
-        let op = list("Operation")?;
-        let install = match op.as_slice() {
-            [o] if o == "Scan" => false,
-            [o] if o == "Install" => true,
-            [] => {
-                return Err(err(
-                    "InvalidParameters",
-                    "Parameter Operation is required for document AWS-RunPatchBaseline.",
-                ));
-            }
-            other => {
-                return Err(err(
-                    "InvalidParameters",
-                    format!(
-                        "Parameter Operation value {} is not one of Scan, Install.",
-                        other.join(",")
-                    ),
-                ));
-            }
-        };
-        let reboot = match list("RebootOption")?.as_slice() {
-            [] => true,
-            [o] if o == "RebootIfNeeded" => true,
-            [o] if o == "NoReboot" => false,
-            other => {
-                return Err(err(
-                    "InvalidParameters",
-                    format!(
-                        "Parameter RebootOption value {} is not one of RebootIfNeeded, NoReboot.",
-                        other.join(",")
-                    ),
-                ));
-            }
-        };
-        Ok(Doc::PatchBaseline { install, reboot })
-    } else {
-        let lines: Vec<String> = list("commands")?
-            .iter()
-            .flat_map(|c| c.lines().map(String::from).collect::<Vec<_>>())
-            .collect();
-        if lines.is_empty() {
-            return Err(err(
-                "InvalidParameters",
-                format!("Parameter commands is required for document {short}."),
-            ));
-        }
-        Ok(Doc::Script {
-            lines,
-            powershell: short == "AWS-RunPowerShellScript",
-        })
-    }
+    Ok((def, doc))
 }
 
 /// Nodes matched by `Targets` (all keys must match).
@@ -220,7 +167,7 @@ pub fn send_command(
     // (`crate::sim::ssm::rules`): here only what the service itself decides.
     let doc_name = page::req_str(input, "DocumentName")?;
     let params = input.get("Parameters").cloned().unwrap_or(json!({}));
-    let doc = parse_doc(doc_name, &params)?;
+    let (def, doc) = parse_doc(doc_name, &params)?;
     let doc_version = page::opt_str(input, "DocumentVersion")?.unwrap_or("$DEFAULT");
     if !matches!(doc_version, "$DEFAULT" | "$LATEST" | "1") {
         return Err(err(
@@ -236,19 +183,15 @@ pub fn send_command(
     let prefix = page::opt_str(input, "OutputS3KeyPrefix")?.unwrap_or("");
     let s3_region = page::opt_str(input, "OutputS3Region")?.unwrap_or(&f.region);
     let exec_timeout_s = match &doc {
-        Doc::Script { .. } => match params.get("executionTimeout").and_then(|v| v.get(0)) {
-            Some(Value::String(s)) => match s.parse::<i64>() {
-                Ok(n) if (1..=172_800).contains(&n) => n,
-                _ => {
-                    return Err(err(
-                        "InvalidParameters",
-                        format!("Parameter executionTimeout value {s} is not valid (1..172800)."),
-                    ));
-                }
-            },
-            _ => 3600,
-        },
+        // (its range was checked against the document's allowedPattern)
+        Doc::Script { .. } => params
+            .get("executionTimeout")
+            .and_then(|v| v.get(0))
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(3600),
         Doc::PatchBaseline { .. } => 7200,
+        Doc::Package { .. } | Doc::UpdateAgent { .. } => 3600,
     };
 
     // Targets
@@ -274,7 +217,21 @@ pub fn send_command(
                     format!("Instance {id} is listed more than once."),
                 ));
             }
-            out.push(*f.by_id.get(*id).ok_or_else(|| invalid_instance(id))?);
+            let i = *f.by_id.get(*id).ok_or_else(|| invalid_instance(id))?;
+            // An instance id the document does not support fails the whole call (AWS:
+            // "UnsupportedPlatformType: Cannot perform operation for instance id i-… of
+            // platform type Windows" for AWS-RunShellScript — aws/aws-sdk-java#1209,
+            // gruntwork-io/terratest#978). Through Targets such nodes end InvalidPlatform.
+            let platform = platform_type(&f.nodes[i]);
+            if !def.supports(platform) {
+                return Err(err(
+                    "UnsupportedPlatformType",
+                    format!(
+                        "Cannot perform operation for instance id {id} of platform type {platform}"
+                    ),
+                ));
+            }
+            out.push(i);
         }
         out
     } else {
@@ -292,7 +249,7 @@ pub fn send_command(
                 &n.id,
                 n.instance_name(),
                 n.windows(),
-                plan_for(n, &doc, now, &mut rng),
+                plan_for(n, def, &doc, now, &mut rng),
             )
         })
         .collect();
@@ -345,11 +302,14 @@ pub fn send_command(
     Ok(out)
 }
 
+/// `Windows` or `Linux` (the simulated fleet has no macOS).
+pub fn platform_type(n: &NodeRec) -> &'static str {
+    if n.windows() { "Windows" } else { "Linux" }
+}
+
 /// How an invocation on this node will go.
-pub fn plan_for(n: &NodeRec, doc: &Doc, now: DateTime<Utc>, rng: &mut Rng) -> Plan {
-    if let Doc::Script { powershell, .. } = doc
-        && *powershell != n.windows()
-    {
+pub fn plan_for(n: &NodeRec, def: &DocDef, doc: &Doc, now: DateTime<Utc>, rng: &mut Rng) -> Plan {
+    if !def.supports(platform_type(n)) {
         return Plan::InvalidPlatform;
     }
     if !n.online {
@@ -387,6 +347,8 @@ pub fn plan_for(n: &NodeRec, doc: &Doc, now: DateTime<Utc>, rng: &mut Rng) -> Pl
                 .sum();
             1.0 + jitter * 3.0 + sleep
         }
+        Doc::Package { .. } => 8.0 + jitter * 20.0,
+        Doc::UpdateAgent { .. } => 20.0 + jitter * 40.0,
     };
     Plan::Run { duration_s }
 }
