@@ -74,7 +74,7 @@ pub fn produce(
         .unwrap_or(DEFAULT_EXPIRING_DAYS)
         .max(DEFAULT_EXPIRING_DAYS);
     let report = Report::build(&ReportInput {
-        kind: args.kind,
+        kind: args.kind.into(),
         snapshot: snap,
         aggregates: &aggregates,
         patches: &collected.patches,
@@ -85,9 +85,9 @@ pub fn produce(
     });
 
     let written = match &args.output {
-        Some(path) => write_atomic(path, args.force, |w| report.render(args.format, w))
+        Some(path) => write_atomic(path, args.force, |w| report.render(args.format.into(), w))
             .map_err(|e| e.to_string()),
-        None => write_stdout(|w| report.render(args.format, w))
+        None => write_stdout(|w| report.render(args.format.into(), w))
             .map_err(|e| format!("cannot write to stdout: {e}")),
     };
     if let Err(e) = written {
@@ -98,7 +98,7 @@ pub fn produce(
         let _ = writeln!(
             err,
             "ssmdeck report: wrote {} ({} rows) to {}",
-            super::rows::kind_name(args.kind),
+            super::rows::kind_name(args.kind.into()),
             report.rows.len(),
             path.display()
         );
@@ -116,7 +116,10 @@ pub fn produce(
             let _ = writeln!(err, "ssmdeck report: {line}");
         }
     }
-    if args.kind == ReportKind::Patches && collected.patches.is_empty() && !snap.nodes.is_empty() {
+    if ReportKind::from(args.kind) == ReportKind::Patches
+        && collected.patches.is_empty()
+        && !snap.nodes.is_empty()
+    {
         let _ = writeln!(
             err,
             "ssmdeck report: warning: no patch lists were collected"
@@ -125,7 +128,7 @@ pub fn produce(
 
     let reasons = evaluate(
         &Policy {
-            fail_on: args.fail_on,
+            fail_on: args.fail_on.map(Into::into),
             fail_if_expiring: args.fail_if_expiring,
         },
         snap,

@@ -27,6 +27,7 @@ pub mod fixture;
 pub mod headless;
 pub mod html;
 pub mod json;
+pub mod kind;
 pub mod markdown;
 pub mod patch_store;
 pub mod policy;
@@ -43,8 +44,8 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 
-pub use crate::cli::{ReportFormat, ReportKind};
 use crate::model::{Aggregates, FleetSnapshot, NodeKey, Patch};
+pub use kind::{FailOn, ReportFormat, ReportKind};
 
 pub use patch_store::PatchStore;
 use since::{Changes, Previous, State};
