@@ -350,7 +350,7 @@ mod tests {
             ..Config::default()
         };
         let s = Scope::from_args_with_paths(
-            &ScopeFlags::default(),
+            ScopeFlags::default(),
             &cfg,
             &paths(std::path::Path::new("/c")),
         )

@@ -18,6 +18,7 @@ use crate::model::{AggregateConfig, Aggregates, FleetSnapshot};
 
 use super::policy::{EXIT_ALERT, EXIT_ERROR, EXIT_OK, Policy, evaluate};
 use super::since::{Previous, load_previous};
+pub use super::words::clip;
 use super::write::{check_target, write_atomic, write_stdout};
 use super::{DEFAULT_EXPIRING_DAYS, PatchStore, Report, ReportInput, ReportKind};
 
@@ -107,7 +108,7 @@ pub fn produce(
         let _ = writeln!(
             err,
             "ssmdeck report: warning: {} could not be read (listed in the JSON/Markdown/HTML report); first: {}",
-            super::markdown::plural(report.errors.len(), "source"),
+            super::words::plural(report.errors.len(), "source"),
             clip(&describe_brief(&report.errors[0]), 240)
         );
     }
@@ -152,17 +153,6 @@ pub fn exit_code(alert: bool, complete: bool) -> u8 {
         (true, _) => EXIT_ALERT,
         (false, false) => EXIT_PARTIAL,
         (false, true) => EXIT_OK,
-    }
-}
-
-/// At most `max` characters, with `…` when cut.
-pub fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-        out.push('…');
-        out
     }
 }
 

@@ -37,6 +37,7 @@ pub mod since;
 pub mod source;
 pub mod summary;
 pub mod table;
+pub mod words;
 pub mod write;
 
 use std::collections::BTreeMap;
