@@ -9,6 +9,7 @@ pub mod aggregate;
 pub mod certificate;
 pub mod command;
 pub mod document;
+pub mod fixture;
 pub mod node;
 pub mod org;
 pub mod patch;
