@@ -33,7 +33,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ssmdeck::fleet::demo::sim_scope;
+use ssmdeck::app::demo::sim_scope;
 use ssmdeck::fleet::limiter::ApiStats;
 use ssmdeck::fleet::{Fleet, Scope};
 use ssmdeck::model::{FleetSnapshot, MissingKind};

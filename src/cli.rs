@@ -84,6 +84,22 @@ pub struct ScopeArgs {
     pub readonly: bool,
 }
 
+impl From<&ScopeArgs> for crate::fleet::scope::ScopeFlags {
+    fn from(a: &ScopeArgs) -> Self {
+        crate::fleet::scope::ScopeFlags {
+            demo: a.demo,
+            profile: a.profile.clone(),
+            regions: a.regions.clone(),
+            endpoint_url: a.endpoint_url.clone(),
+            role_name: a.role_name.clone(),
+            accounts: a.accounts.clone(),
+            concurrency: a.concurrency,
+            no_cache: a.no_cache,
+            readonly: a.readonly,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConsoleArgs {
     #[command(flatten)]
@@ -187,6 +203,20 @@ pub enum FailOn {
     Security,
     Any,
 }
+
+/// The clap flags → the report's domain values.
+macro_rules! same_variants {
+    ($from:ty => $to:ty { $($v:ident),* }) => {
+        impl From<$from> for $to {
+            fn from(x: $from) -> $to {
+                match x { $(<$from>::$v => <$to>::$v),* }
+            }
+        }
+    };
+}
+same_variants!(ReportKind => crate::report::ReportKind { Compliance, Nodes, Patches, Certs, Commands });
+same_variants!(ReportFormat => crate::report::ReportFormat { Csv, Json, Md, Html });
+same_variants!(FailOn => crate::report::FailOn { Critical, Security, Any });
 
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {

@@ -2,8 +2,10 @@
 //! AWS Organization — k9s for SSM.
 //!
 //! Map of the crate (each module's doc says more):
+//! - [`app`]     — the application layer: wires commands to AWS or the demo world.
 //! - [`actions`] — patch now, Run Command watching, Session Manager, the mutation gate and audit log.
-//! - [`fleet`]  — the data layer: discovery, cross-account collection, live snapshots, `ssmdeck snapshot`.
+//! - [`fleet`]  — the data layer: discovery, cross-account collection, live snapshots, and
+//!   [`fleet::Ssm`], the actions' domain-typed SSM API.
 //! - [`model`]  — domain types every layer shares: snapshot, nodes, patches, certificates, aggregates.
 //! - [`sim`]    — `ssmdeck sim`: the AWS-compatible simulator (also the `--demo` world).
 //! - [`config`] — config file and paths.
@@ -14,6 +16,7 @@
 //! - [`ui`]     — the console (views, keymaps, themes).
 
 pub mod actions;
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod fleet;

@@ -22,9 +22,9 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Some(Command::Sim(args)) => ssmdeck::sim::cli::run(&args),
-        Some(Command::Snapshot(args)) => ssmdeck::fleet::command::run(&args, &paths),
+        Some(Command::Snapshot(args)) => ssmdeck::app::snapshot::run(&args, &paths),
         Some(Command::Report(args)) => ssmdeck::report::collect::run(args, &paths),
         Some(Command::Info(a)) => ssmdeck::ui::info(a, &paths),
-        None => ssmdeck::ui::run(cli.console, &paths),
+        None => ssmdeck::app::console(cli.console, &paths),
     }
 }

@@ -627,7 +627,7 @@ async fn sim_more_than_50_targets_in_one_account_region_are_split() {
 async fn connect(cfg: SimConfig) -> (SimHandle, ssmdeck::fleet::Fleet, FleetSnapshot) {
     let regions = cfg.regions.clone();
     let sim = ssmdeck::sim::start(cfg).await.expect("simulator");
-    let mut scope = ssmdeck::fleet::demo::sim_scope(&sim.url, regions);
+    let mut scope = ssmdeck::app::demo::sim_scope(&sim.url, regions);
     scope.cache_file = None;
     let fleet = ssmdeck::fleet::Fleet::connect(scope)
         .await

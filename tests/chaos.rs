@@ -40,7 +40,7 @@ fn world() -> SimConfig {
 /// Small budgets: a storm outlasts them, so refreshes finish partial quickly.
 fn scope(sim: &SimHandle, cache: Option<std::path::PathBuf>) -> Scope {
     let mut s =
-        ssmdeck::fleet::demo::sim_scope(&sim.url, REGIONS.iter().map(|r| r.to_string()).collect());
+        ssmdeck::app::demo::sim_scope(&sim.url, REGIONS.iter().map(|r| r.to_string()).collect());
     s.cache_file = cache;
     s.call_timeout = Duration::from_secs(2);
     s.max_attempts = 2;

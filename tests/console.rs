@@ -577,7 +577,7 @@ fn screenshots() {
         time_scale: 0.0,
         ..ssmdeck::sim::SimConfig::demo()
     };
-    let (_sim, mut scope) = rt.block_on(ssmdeck::fleet::demo::demo_with(cfg)).unwrap();
+    let (_sim, mut scope) = rt.block_on(ssmdeck::app::demo::demo_with(cfg)).unwrap();
     scope.cache_file = None;
     let fleet = rt.block_on(ssmdeck::fleet::Fleet::connect(scope)).unwrap();
     let (rx, handle) = {

@@ -239,7 +239,7 @@ async fn moto_organization_and_certificates_through_assume_role() {
 // ---------------------------------------------------------------------------------------
 // Against ssmdeck's own simulator.
 
-use ssmdeck::fleet::demo::sim_scope;
+use ssmdeck::app::demo::sim_scope;
 use ssmdeck::model::FleetUpdate;
 use ssmdeck::sim::{self, SimConfig, SimHandle};
 

@@ -8,8 +8,8 @@ mod common;
 
 use std::time::Duration;
 
+use ssmdeck::app::demo::sim_scope;
 use ssmdeck::fleet::Fleet;
-use ssmdeck::fleet::demo::sim_scope;
 use ssmdeck::sim::{self, SimConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

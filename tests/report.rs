@@ -558,7 +558,7 @@ fn collect_sim_reports() -> SimReports {
         .build()
         .unwrap();
     rt.block_on(async move {
-        let (_sim, mut scope) = ssmdeck::fleet::demo::demo_with(cfg).await.unwrap();
+        let (_sim, mut scope) = ssmdeck::app::demo::demo_with(cfg).await.unwrap();
         scope.cache_file = None;
         let fleet = ssmdeck::fleet::Fleet::connect(scope).await.unwrap();
         let mut out = Vec::new();

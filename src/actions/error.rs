@@ -123,6 +123,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn data_layer_errors_keep_the_aws_code_and_say_where() {
+        use crate::fleet::FleetError;
+        let e = ActionError::from_fleet(
+            "SendCommand",
+            "111111111111",
+            "eu-west-1",
+            FleetError::Api {
+                service: "ssm".into(),
+                operation: "SendCommand".into(),
+                code: "InvalidInstanceId".into(),
+                message: "bad \u{1b}[31mid".into(),
+            },
+        );
+        assert_eq!(e.code(), Some("InvalidInstanceId"));
+        let m = e.to_string();
+        assert!(m.contains("111111111111 eu-west-1"), "{m}");
+        assert!(!m.contains('\u{1b}'), "remote text is sanitized: {m:?}");
+        let c = ActionError::from_fleet(
+            "CancelCommand",
+            "222222222222",
+            "us-east-1",
+            FleetError::Credentials {
+                message: "AssumeRole refused".into(),
+                fix: "check the role".into(),
+            },
+        );
+        assert!(matches!(c, ActionError::Credentials { .. }), "{c}");
+        assert!(c.to_string().contains("AssumeRole refused"));
+    }
+
+    #[test]
     fn read_only_message_says_why_and_how() {
         let e = ActionError::ReadOnly {
             operation: "SendCommand".into(),

@@ -12,8 +12,8 @@
 //! - [`builder`]     — merges results into snapshots, keeps last good data, publishes.
 //! - [`refresh`]     — one full refresh; [`live`] — the console's feed (interval + on demand).
 //! - [`node`]        — on-demand per node: patches, inventory, recent invocations.
-//! - [`cache`]       — last snapshot on disk; [`demo`] — the built-in simulated organization.
-//! - [`command`]     — `ssmdeck snapshot`.
+//! - [`cache`]       — last snapshot on disk.
+//! - [`command`]     — what `ssmdeck snapshot` and `report` say about a snapshot (exit codes).
 //! - [`ssm`]         — [`Ssm`], the actions' API: SendCommand (any document), invocations,
 //!   output, cancel, Session Manager credentials, documents — domain types in and out.
 //! - [`paginate`]    — the one NextToken loop (limiter, empty-token end, page cap).
@@ -28,7 +28,6 @@ pub mod collect;
 pub mod command;
 pub mod convert;
 pub mod credentials;
-pub mod demo;
 pub mod discovery;
 pub mod error;
 pub mod limiter;
@@ -49,7 +48,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::model::{CallerIdentity, FleetSnapshot, FleetUpdate};
 
-pub use demo::demo;
 pub use error::FleetError;
 pub use live::FleetHandle;
 pub use paginate::{Pages, paginate};

@@ -7,10 +7,33 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::ScopeArgs;
 use crate::config::{AccountEntry, Config, Paths, is_account_id};
 
 use super::error::FleetError;
+
+/// What the user asked for on the command line, before the config file and the defaults
+/// fill in the rest (`crate::cli::ScopeArgs` converts into this).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScopeFlags {
+    /// The built-in simulated organization.
+    pub demo: bool,
+    pub profile: Option<String>,
+    /// Region names, or the single word `all`.
+    pub regions: Vec<String>,
+    pub endpoint_url: Option<String>,
+    pub role_name: Option<String>,
+    /// Only these account ids.
+    pub accounts: Vec<String>,
+    pub concurrency: Option<usize>,
+    pub no_cache: bool,
+    pub readonly: bool,
+}
+
+impl From<&ScopeFlags> for ScopeFlags {
+    fn from(f: &ScopeFlags) -> Self {
+        f.clone()
+    }
+}
 
 /// Static credentials (the demo and tests): access key id and secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -120,15 +143,17 @@ impl Default for Scope {
 impl Scope {
     /// Flags over the config file over the defaults. The cache file comes from the
     /// standard paths (`Paths::resolve`); `--no-cache` turns it off.
-    pub fn from_args(args: &ScopeArgs, config: &Config) -> Result<Scope, FleetError> {
+    pub fn from_args(args: impl Into<ScopeFlags>, config: &Config) -> Result<Scope, FleetError> {
         Self::from_args_with_paths(args, config, &Paths::resolve())
     }
 
+    /// Like [`Scope::from_args`], the cache file under `paths`.
     pub fn from_args_with_paths(
-        args: &ScopeArgs,
+        args: impl Into<ScopeFlags>,
         config: &Config,
         paths: &Paths,
     ) -> Result<Scope, FleetError> {
+        let args = &args.into();
         let regions = resolve_regions(&args.regions, config)?;
         let mut account_filter = Vec::new();
         for a in &args.accounts {
@@ -300,12 +325,12 @@ mod tests {
             concurrency: 8,
             ..Config::default()
         };
-        let args = ScopeArgs {
+        let args = ScopeFlags {
             regions: vec!["us-east-1".into(), "us-west-2".into()],
             role_name: Some("SSMDeckReadOnly".into()),
             concurrency: Some(4),
             profile: Some("ops".into()),
-            ..ScopeArgs::default()
+            ..ScopeFlags::default()
         };
         let s =
             Scope::from_args_with_paths(&args, &cfg, &paths(std::path::Path::new("/c"))).unwrap();
@@ -325,7 +350,7 @@ mod tests {
             ..Config::default()
         };
         let s = Scope::from_args_with_paths(
-            &ScopeArgs::default(),
+            ScopeFlags::default(),
             &cfg,
             &paths(std::path::Path::new("/c")),
         )
@@ -336,9 +361,9 @@ mod tests {
 
     #[test]
     fn regions_all_uses_all_regions_or_says_how() {
-        let args = ScopeArgs {
+        let args = ScopeFlags {
             regions: vec!["all".into()],
-            ..ScopeArgs::default()
+            ..ScopeFlags::default()
         };
         let p = paths(std::path::Path::new("/c"));
         let err = Scope::from_args_with_paths(&args, &Config::default(), &p).unwrap_err();
@@ -354,27 +379,27 @@ mod tests {
     #[test]
     fn bad_flags_are_clear_errors() {
         let p = paths(std::path::Path::new("/c"));
-        let bad_region = ScopeArgs {
+        let bad_region = ScopeFlags {
             regions: vec!["useast1".into()],
-            ..ScopeArgs::default()
+            ..ScopeFlags::default()
         };
         let e = Scope::from_args_with_paths(&bad_region, &Config::default(), &p).unwrap_err();
         assert!(e.to_string().contains("useast1"), "{e}");
-        let bad_account = ScopeArgs {
+        let bad_account = ScopeFlags {
             accounts: vec!["12345".into()],
-            ..ScopeArgs::default()
+            ..ScopeFlags::default()
         };
         let e = Scope::from_args_with_paths(&bad_account, &Config::default(), &p).unwrap_err();
         assert!(e.to_string().contains("12-digit"), "{e}");
-        let bad_url = ScopeArgs {
+        let bad_url = ScopeFlags {
             endpoint_url: Some("localhost:4566".into()),
-            ..ScopeArgs::default()
+            ..ScopeFlags::default()
         };
         let e = Scope::from_args_with_paths(&bad_url, &Config::default(), &p).unwrap_err();
         assert!(e.to_string().contains("not a URL"), "{e}");
-        let arn_role = ScopeArgs {
+        let arn_role = ScopeFlags {
             role_name: Some("arn:aws:iam::1:role/X".into()),
-            ..ScopeArgs::default()
+            ..ScopeFlags::default()
         };
         let e = Scope::from_args_with_paths(&arn_role, &Config::default(), &p).unwrap_err();
         assert!(e.to_string().contains("not its ARN"), "{e}");
@@ -390,9 +415,9 @@ mod tests {
             }],
             ..Config::default()
         };
-        let args = ScopeArgs {
+        let args = ScopeFlags {
             no_cache: true,
-            ..ScopeArgs::default()
+            ..ScopeFlags::default()
         };
         let s =
             Scope::from_args_with_paths(&args, &cfg, &paths(std::path::Path::new("/c"))).unwrap();

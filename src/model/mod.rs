@@ -9,12 +9,14 @@ pub mod aggregate;
 pub mod certificate;
 pub mod command;
 pub mod document;
+pub mod fixture;
 pub mod node;
 pub mod org;
 pub mod patch;
 pub mod region;
 pub mod shared_str;
 pub mod snapshot;
+pub mod update;
 pub mod wire_enum;
 
 pub use aggregate::{AggregateConfig, Aggregates, ComplianceRollup, ExpiryBand};
@@ -30,7 +32,7 @@ pub use patch::{NodeInventory, Patch, PatchOperation, PatchState, RebootOption};
 pub use region::is_region_name;
 pub use shared_str::SharedStr;
 pub use snapshot::{
-    CallerIdentity, CollectError, FleetSnapshot, FleetUpdate, Missing, MissingKind, Progress,
-    SourceStatus,
+    CallerIdentity, CollectError, FleetSnapshot, Missing, MissingKind, Progress, SourceStatus,
 };
+pub use update::FleetUpdate;
 pub use wire_enum::RawValue;

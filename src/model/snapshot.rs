@@ -1,16 +1,12 @@
 //! The fleet snapshot: the one picture of the whole fleet every consumer reads.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::aggregate::Aggregates;
 use super::certificate::Certificate;
-use super::command::{CommandInvocation, CommandSummary};
+use super::command::CommandSummary;
 use super::node::{Node, NodeKey};
 use super::org::{Account, Organization};
-use super::patch::{NodeInventory, Patch};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallerIdentity {
@@ -216,31 +212,4 @@ impl FleetSnapshot {
                 && n.region == key.region
         })
     }
-}
-
-/// What the data layer sends to its consumers (the console's update loop, the headless commands).
-#[derive(Clone, Debug)]
-pub enum FleetUpdate {
-    /// A new (possibly partial) snapshot with its aggregates, computed once per update.
-    Snapshot {
-        snapshot: Arc<FleetSnapshot>,
-        aggregates: Arc<Aggregates>,
-    },
-    /// On-demand per-node patch list (DescribeInstancePatches).
-    NodePatches {
-        key: NodeKey,
-        result: Result<Vec<Patch>, String>,
-    },
-    /// On-demand per-node inventory (ListInventoryEntries).
-    NodeInventory {
-        key: NodeKey,
-        result: Result<NodeInventory, String>,
-    },
-    /// On-demand recent invocations on one node.
-    NodeCommands {
-        key: NodeKey,
-        result: Result<Vec<CommandInvocation>, String>,
-    },
-    /// A one-line note for the user (e.g. "credentials expired: run `aws sso login --profile X`").
-    Notice { message: String, is_error: bool },
 }

@@ -9,7 +9,7 @@ use futures::StreamExt;
 
 use crate::cli::ReportArgs;
 use crate::config::{Config, Paths};
-use crate::fleet::{self, Fleet, Scope};
+use crate::fleet::{Fleet, Scope};
 use crate::model::{Node, NodeKey};
 
 use super::ReportKind;
@@ -49,7 +49,7 @@ pub fn run(args: ReportArgs, paths: &Paths) -> ExitCode {
             // Validate the scope flags as for AWS, then apply the ones that make sense.
             let flags = Scope::from_args_with_paths(&args.scope, &Config::default(), paths)
                 .map_err(|e| e.to_string())?;
-            let (sim, mut scope) = fleet::demo()
+            let (sim, mut scope) = crate::app::demo::demo()
                 .await
                 .map_err(|e| format!("cannot start the demo simulator: {e:#}"))?;
             narrow_demo_scope(&mut scope, &flags, &args);
@@ -60,7 +60,7 @@ pub fn run(args: ReportArgs, paths: &Paths) -> ExitCode {
             (None, scope)
         };
         let fleet = Fleet::connect(scope).await.map_err(|e| e.to_string())?;
-        collect(&fleet, args.kind, &spill_dir(args.output.as_deref())).await
+        collect(&fleet, args.kind.into(), &spill_dir(args.output.as_deref())).await
     });
     let collected = match collected {
         Ok(c) => c,

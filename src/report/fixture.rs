@@ -8,18 +8,17 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::model::{
-    Account, AccountState, CallerIdentity, Certificate, CollectError, CommandSummary, Compliance,
-    DiscoverySource, FleetSnapshot, Node, OrgUnit, Organization, Patch, PatchOperation, PatchState,
+    AccountState, CallerIdentity, Certificate, CollectError, CommandSummary, Compliance,
+    DiscoverySource, FleetSnapshot, Node, Organization, Patch, PatchOperation, PatchState,
     PingStatus, PlatformType, Progress,
 };
 
 use super::NodePatches;
 
-/// The fixed instant the fixture is built around: `2026-11-23T06:00:00Z`.
+/// The fixed instant the fixture is built around: `2026-11-23T06:00:00Z` (shared with the
+/// console's fixture).
 pub fn fixture_now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-23T06:00:00Z")
-        .expect("valid time")
-        .with_timezone(&Utc)
+    crate::model::fixture::now()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -122,33 +121,14 @@ pub fn fixture() -> (FleetSnapshot, NodePatches) {
         "10.0.20348",
         PlatformType::Windows,
     );
+    use crate::model::fixture::{account, ou};
     let units = vec![
-        OrgUnit {
-            id: "r-ab12".into(),
-            name: "Root".into(),
-            parent_id: None,
-            path: "Root".into(),
-        },
-        OrgUnit {
-            id: "ou-ab12-prod0001".into(),
-            name: "Prod".into(),
-            parent_id: Some("r-ab12".into()),
-            path: "Root/Prod".into(),
-        },
-        OrgUnit {
-            id: "ou-ab12-dev00001".into(),
-            name: "Dev".into(),
-            parent_id: Some("r-ab12".into()),
-            path: "Root/Dev".into(),
-        },
+        ou("r-ab12", "Root", None, "Root"),
+        ou("ou-ab12-prod0001", "Prod", Some("r-ab12"), "Root/Prod"),
+        ou("ou-ab12-dev00001", "Dev", Some("r-ab12"), "Root/Dev"),
     ];
-    let acct = |id: &str, name: &str, ou: &str, path: &str| Account {
-        id: id.into(),
-        name: name.into(),
-        email: Some(format!("aws+{id}@example.com")),
-        ou_id: Some(ou.into()),
-        ou_path: path.into(),
-        state: AccountState::Active,
+    let acct = |id: &str, name: &str, ou: &str, path: &str| {
+        account(id, name, id, ou, path, AccountState::Active)
     };
     let accounts = vec![
         acct("111111111111", "management", "r-ab12", "Root"),

@@ -18,6 +18,7 @@ use crate::model::{AggregateConfig, Aggregates, FleetSnapshot};
 
 use super::policy::{EXIT_ALERT, EXIT_ERROR, EXIT_OK, Policy, evaluate};
 use super::since::{Previous, load_previous};
+pub use super::words::clip;
 use super::write::{check_target, write_atomic, write_stdout};
 use super::{DEFAULT_EXPIRING_DAYS, PatchStore, Report, ReportInput, ReportKind};
 
@@ -74,7 +75,7 @@ pub fn produce(
         .unwrap_or(DEFAULT_EXPIRING_DAYS)
         .max(DEFAULT_EXPIRING_DAYS);
     let report = Report::build(&ReportInput {
-        kind: args.kind,
+        kind: args.kind.into(),
         snapshot: snap,
         aggregates: &aggregates,
         patches: &collected.patches,
@@ -85,9 +86,9 @@ pub fn produce(
     });
 
     let written = match &args.output {
-        Some(path) => write_atomic(path, args.force, |w| report.render(args.format, w))
+        Some(path) => write_atomic(path, args.force, |w| report.render(args.format.into(), w))
             .map_err(|e| e.to_string()),
-        None => write_stdout(|w| report.render(args.format, w))
+        None => write_stdout(|w| report.render(args.format.into(), w))
             .map_err(|e| format!("cannot write to stdout: {e}")),
     };
     if let Err(e) = written {
@@ -98,7 +99,7 @@ pub fn produce(
         let _ = writeln!(
             err,
             "ssmdeck report: wrote {} ({} rows) to {}",
-            super::rows::kind_name(args.kind),
+            super::rows::kind_name(args.kind.into()),
             report.rows.len(),
             path.display()
         );
@@ -109,7 +110,7 @@ pub fn produce(
         let _ = writeln!(
             err,
             "ssmdeck report: warning: {} could not be read (listed in the JSON/Markdown/HTML report); first: {}",
-            super::markdown::plural(report.errors.len(), "source"),
+            super::words::plural(report.errors.len(), "source"),
             clip(&describe_brief(&report.errors[0]), 240)
         );
     }
@@ -118,7 +119,10 @@ pub fn produce(
             let _ = writeln!(err, "ssmdeck report: {line}");
         }
     }
-    if args.kind == ReportKind::Patches && collected.patches.is_empty() && !snap.nodes.is_empty() {
+    if ReportKind::from(args.kind) == ReportKind::Patches
+        && collected.patches.is_empty()
+        && !snap.nodes.is_empty()
+    {
         let _ = writeln!(
             err,
             "ssmdeck report: warning: no patch lists were collected"
@@ -127,7 +131,7 @@ pub fn produce(
 
     let reasons = evaluate(
         &Policy {
-            fail_on: args.fail_on,
+            fail_on: args.fail_on.map(Into::into),
             fail_if_expiring: args.fail_if_expiring,
         },
         snap,
@@ -151,17 +155,6 @@ pub fn exit_code(alert: bool, complete: bool) -> u8 {
         (true, _) => EXIT_ALERT,
         (false, false) => EXIT_PARTIAL,
         (false, true) => EXIT_OK,
-    }
-}
-
-/// At most `max` characters, with `…` when cut.
-pub fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-        out.push('…');
-        out
     }
 }
 

@@ -200,10 +200,7 @@ fn head_and_summary(r: &Report) -> String {
     if let Some(p) = &r.scope.profile {
         meta.push(format!("profile {p}"));
     }
-    meta.push(super::markdown::plural(
-        r.scope.accounts as usize,
-        "account",
-    ));
+    meta.push(super::words::plural(r.scope.accounts as usize, "account"));
     if !r.scope.regions.is_empty() {
         meta.push(format!("regions {}", r.scope.regions.join(", ")));
     }

@@ -8,6 +8,7 @@ use std::io::{self, Write};
 
 use super::rows::fmt_time;
 use super::safety::md;
+pub use super::words::plural;
 use super::{Report, ReportKind, Row, human_time, kind_title};
 use crate::model::PatchState;
 
@@ -30,15 +31,6 @@ fn table(out: &mut String, headers: &[&str], rows: &[Vec<String>]) {
 fn more(out: &mut String, total: usize, shown: usize) {
     if total > shown {
         let _ = writeln!(out, "_…and {} more._\n", total - shown);
-    }
-}
-
-/// `1 node`, `2 nodes`.
-pub fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
     }
 }
 
@@ -402,7 +394,7 @@ pub fn render(r: &Report) -> io::Result<String> {
                 md(&e.service),
                 md(&e.operation),
                 md(&e.code),
-                md(&super::headless::clip(&e.message, 300))
+                md(&super::words::clip(&e.message, 300))
             );
         }
         if r.errors.len() > LIST_CAP {

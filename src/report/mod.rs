@@ -27,6 +27,7 @@ pub mod fixture;
 pub mod headless;
 pub mod html;
 pub mod json;
+pub mod kind;
 pub mod markdown;
 pub mod patch_store;
 pub mod policy;
@@ -36,6 +37,7 @@ pub mod since;
 pub mod source;
 pub mod summary;
 pub mod table;
+pub mod words;
 pub mod write;
 
 use std::collections::BTreeMap;
@@ -43,8 +45,8 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 
-pub use crate::cli::{ReportFormat, ReportKind};
 use crate::model::{Aggregates, FleetSnapshot, NodeKey, Patch};
+pub use kind::{FailOn, ReportFormat, ReportKind};
 
 pub use patch_store::PatchStore;
 use since::{Changes, Previous, State};

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::cli::FailOn;
+use super::FailOn;
 use crate::model::{Compliance, FleetSnapshot, Node};
 
 use super::rows::{cert_days_left, sorted_certs};

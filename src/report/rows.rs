@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::ReportKind;
+use super::ReportKind;
 use crate::model::{Account, Certificate, CommandSummary, ExpiryBand, FleetSnapshot, Node, Patch};
 
 /// RFC 3339 with whole seconds (`2026-11-23T06:00:00Z`); empty when unknown.

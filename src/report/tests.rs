@@ -2,11 +2,11 @@
 
 use chrono::Duration;
 
+use super::FailOn;
 use super::fixture::{fixture, fixture_now};
 use super::policy::{Policy, evaluate};
 use super::since::{State, diff, parse_previous};
 use super::*;
-use crate::cli::FailOn;
 use crate::model::{AggregateConfig, Compliance};
 
 fn build(kind: ReportKind, previous: Option<&Previous>) -> Report {

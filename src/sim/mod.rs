@@ -29,7 +29,6 @@ pub mod world;
 pub use clock::SimClock;
 pub use error::ApiError;
 pub use server::{SimHandle, start};
-pub use world::World;
 
 use crate::cli::SimArgs;
 
@@ -158,4 +157,31 @@ pub struct AccountSeed {
     pub ou_path: String,
     /// Suspended accounts have no fleet.
     pub active: bool,
+}
+
+/// Everything the simulator serves.
+pub struct World {
+    pub cfg: SimConfig,
+    pub clock: SimClock,
+    pub org: world::Organization,
+    pub acm: acm::AcmWorld,
+    pub ssm: ssm::SsmWorld,
+}
+
+impl World {
+    /// Generate the whole world from the config (deterministic for a seed, given a fixed epoch).
+    pub fn generate(cfg: &SimConfig) -> World {
+        let clock = SimClock::for_config(cfg);
+        let org = world::Organization::generate(cfg, clock.epoch());
+        let seeds = org.account_seeds();
+        let acm = acm::AcmWorld::generate(cfg, &org, clock.epoch());
+        let ssm = ssm::SsmWorld::generate(cfg, &seeds, &clock);
+        World {
+            cfg: cfg.clone(),
+            clock,
+            org,
+            acm,
+            ssm,
+        }
+    }
 }

@@ -1,14 +1,15 @@
-//! The generated world: the organization (OUs, accounts, roles, delegated administrator) and the
-//! container that holds every service's data. Everything is derived from `SimConfig::seed`.
+//! The generated organization (OUs, accounts, roles, delegated administrator), derived from
+//! `SimConfig::seed`. The container of every service's data, [`World`], lives in the
+//! simulator's root module (re-exported here), so the services' data modules (ACM, SSM)
+//! can read the organization without a circle back to the container.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::acm::AcmWorld;
+pub use super::World;
 use super::rng::Rng;
-use super::ssm::SsmWorld;
-use super::{AccountSeed, SimClock, SimConfig};
+use super::{AccountSeed, SimConfig};
 
 /// The role every created member account has, with admin rights (trusts the management account).
 pub const ADMIN_ROLE: &str = "OrganizationAccountAccessRole";
@@ -17,33 +18,6 @@ pub const ADMIN_ROLE: &str = "OrganizationAccountAccessRole";
 pub const READONLY_ROLE: &str = "SSMDeckReadOnly";
 /// The service principal whose delegated administrator may call the Organizations list APIs.
 pub const SSM_PRINCIPAL: &str = "ssm.amazonaws.com";
-
-/// Everything the simulator serves.
-pub struct World {
-    pub cfg: SimConfig,
-    pub clock: SimClock,
-    pub org: Organization,
-    pub acm: AcmWorld,
-    pub ssm: SsmWorld,
-}
-
-impl World {
-    /// Generate the whole world from the config (deterministic for a seed, given a fixed epoch).
-    pub fn generate(cfg: &SimConfig) -> World {
-        let clock = SimClock::for_config(cfg);
-        let org = Organization::generate(cfg, clock.epoch());
-        let seeds = org.account_seeds();
-        let acm = AcmWorld::generate(cfg, &org, clock.epoch());
-        let ssm = SsmWorld::generate(cfg, &seeds, &clock);
-        World {
-            cfg: cfg.clone(),
-            clock,
-            org,
-            acm,
-            ssm,
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AccountStatus {

@@ -6,16 +6,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use crate::model::*;
 
-/// The fixed "now" of the fixture world.
-pub fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 6, 0, 0)
-        .single()
-        .expect("valid date")
-}
+/// The fixed "now" of the fixture world (shared with the reports' fixture).
+pub use crate::model::fixture::now;
+use crate::model::fixture::ou;
 
 struct Lcg(u64);
 impl Lcg {
@@ -31,24 +28,8 @@ impl Lcg {
     }
 }
 
-fn ou(id: &str, name: &str, parent: Option<&str>, path: &str) -> OrgUnit {
-    OrgUnit {
-        id: id.into(),
-        name: name.into(),
-        parent_id: parent.map(Into::into),
-        path: path.into(),
-    }
-}
-
 fn acct(id: &str, name: &str, ou_id: &str, path: &str, state: AccountState) -> Account {
-    Account {
-        id: id.into(),
-        name: name.into(),
-        email: Some(format!("aws+{name}@example.com")),
-        ou_id: Some(ou_id.into()),
-        ou_path: path.into(),
-        state,
-    }
+    crate::model::fixture::account(id, name, name, ou_id, path, state)
 }
 
 const PLATFORMS: &[(PlatformType, &str, &str)] = &[

@@ -28,9 +28,18 @@ struct Inner {
     connecting: AtomicBool,
     /// Wakes a connection retry waiting out its backoff (Ctrl-R).
     wake: tokio::sync::Notify,
-    /// The in-process simulator of `--demo` (stops when dropped).
-    sim: Mutex<Option<crate::sim::SimHandle>>,
+    /// Starts the `--demo` world (the application layer's; it keeps the world running).
+    demo: StartDemo,
 }
+
+/// Starts the `--demo` world and gives the scope to read it with. The application layer
+/// supplies it (`crate::app::demo::console_world`) and keeps the world running while this
+/// is held: the console only ever sees a scope.
+pub type StartDemo = Arc<
+    dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Scope, String>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// A [`Source`] over the fleet's live feed.
 pub struct LiveSource {
@@ -44,6 +53,7 @@ impl LiveSource {
         cfg: &Config,
         paths: &Paths,
         gate: crate::actions::Gate,
+        demo: StartDemo,
     ) -> (UnboundedReceiver<FleetUpdate>, LiveSource, Services) {
         let (tx, rx) = unbounded_channel();
         let fleet = Arc::new(OnceLock::new());
@@ -58,7 +68,7 @@ impl LiveSource {
             fleet: fleet.clone(),
             connecting: AtomicBool::new(false),
             wake: tokio::sync::Notify::new(),
-            sim: Mutex::new(None),
+            demo,
         });
         let services = Services {
             fleet,
@@ -166,14 +176,9 @@ async fn connect(inner: &Inner) -> Result<UnboundedReceiver<FleetUpdate>, String
 /// The scope from the flags and config, or the demo world's (no network).
 async fn resolve_scope(inner: &Inner) -> Result<Scope, String> {
     Ok(if inner.args.scope.demo {
-        let (sim, mut scope) = crate::fleet::demo()
-            .await
-            .map_err(|e| format!("cannot start the demo simulator: {e}"))?;
+        let mut scope = (inner.demo)().await?;
         if inner.args.scope.no_cache {
             scope.cache_file = None;
-        }
-        if let Ok(mut s) = inner.sim.lock() {
-            *s = Some(sim);
         }
         scope
     } else {

@@ -79,7 +79,7 @@ pub fn load_look(
 }
 
 /// `ssmdeck` (no subcommand): the console.
-pub fn run(args: ConsoleArgs, paths: &Paths) -> ExitCode {
+pub fn run(args: ConsoleArgs, paths: &Paths, demo: live::StartDemo) -> ExitCode {
     let cfg = match Config::load(args.scope.config.as_deref(), paths) {
         Ok(c) => c,
         Err(e) => {
@@ -124,7 +124,7 @@ pub fn run(args: ConsoleArgs, paths: &Paths) -> ExitCode {
         }
     };
     terminal::set_log_file(&paths.log_file());
-    let result = rt.block_on(console(args, cfg, paths.clone(), theme, keymap));
+    let result = rt.block_on(console(args, cfg, paths.clone(), theme, keymap, demo));
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
         // ended by a signal: the terminal is restored; say so the shell's way (128 + N)
@@ -145,6 +145,7 @@ async fn console(
     paths: Paths,
     theme: Theme,
     keymap: Keymap,
+    demo: live::StartDemo,
 ) -> Result<(), String> {
     let readonly = args.scope.readonly || cfg.readonly;
     let meta = Meta {
@@ -175,7 +176,7 @@ async fn console(
         (feed, Box::new(source), services)
     } else {
         let gate = crate::actions::Gate::from_settings(args.scope.readonly, cfg.readonly, &paths);
-        let (feed, source, services) = live::LiveSource::start(&args, &cfg, &paths, gate);
+        let (feed, source, services) = live::LiveSource::start(&args, &cfg, &paths, gate, demo);
         (feed, Box::new(source), services)
     };
     let tui = terminal::Tui::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;

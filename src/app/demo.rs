@@ -1,11 +1,12 @@
 //! `--demo`: an in-process simulator (`SimConfig::demo()`) on loopback and a scope pointing
 //! at it — static dummy credentials, the simulator's regions, no reliance on ~/.aws. The
-//! same SDK code path as against AWS.
+//! same SDK code path as against AWS: the data layer only ever sees the [`Scope`].
+
+use std::sync::{Arc, Mutex};
 
 use crate::config::Paths;
+use crate::fleet::{Scope, StaticCredentials};
 use crate::sim::{self, SimConfig, SimHandle};
-
-use super::scope::{Scope, StaticCredentials};
 
 /// Start the demo world and return it with a scope for it. Keep the handle alive as long
 /// as the scope is used (the simulator stops when it is dropped).
@@ -38,4 +39,21 @@ pub fn sim_scope(url: &str, regions: Vec<String>) -> Scope {
     };
     scope.cache_file = Some(Paths::resolve().snapshot_cache(&scope.cache_key()));
     scope
+}
+
+/// The console's `--demo` world: started (in the background, on each connection attempt)
+/// when the console asks for its scope, and kept running as long as the console holds the
+/// starter. The console sees only the scope.
+pub fn console_world() -> crate::ui::live::StartDemo {
+    let world: Arc<Mutex<Option<SimHandle>>> = Arc::default();
+    Arc::new(move || {
+        let world = world.clone();
+        Box::pin(async move {
+            let (sim, scope) = demo()
+                .await
+                .map_err(|e| format!("cannot start the demo simulator: {e}"))?;
+            *world.lock().unwrap_or_else(|e| e.into_inner()) = Some(sim);
+            Ok(scope)
+        })
+    })
 }
