@@ -223,6 +223,7 @@ fn main() {
             aggregates: cached.aggregates.into(),
             generation: 1,
             complete_at: None,
+            last_outcome: Default::default(),
             stale_days: 7,
         };
         let t = Instant::now();
