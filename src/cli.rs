@@ -100,6 +100,19 @@ pub struct ConsoleArgs {
     /// Seconds between live refreshes (default 60; 5-86400).
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(limits::REFRESH_SECS))]
     pub refresh: Option<u64>,
+
+    /// Start in this view, as typed after `:` (e.g. `certs`, `org`, `"nodes web-prod"`).
+    #[arg(short = 'c', long = "command", value_name = "VIEW", value_parser = start_command)]
+    pub start_command: Option<String>,
+
+    /// Start with this filter, as typed after `/` (e.g. `"sev:critical ping:online"`).
+    #[arg(long = "filter", value_name = "EXPR")]
+    pub start_filter: Option<String>,
+}
+
+/// `-c VIEW`: a command the console knows (checked before the terminal is touched).
+fn start_command(s: &str) -> Result<String, String> {
+    crate::ui::command::parse(s).map(|_| s.trim().to_string())
 }
 
 #[derive(Debug, Clone, Args)]

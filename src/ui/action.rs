@@ -37,6 +37,10 @@ pub enum Action {
     Mark,
     MarkAll,
     ClearMarks,
+    /// Vim visual line: start / end a range of marks that moves extend.
+    VisualLine,
+    /// Every column (k9s ctrl-w) / fit the screen.
+    ToggleWide,
     NextTab,
     PrevTab,
     ViewOrg,
@@ -91,6 +95,8 @@ impl Action {
             Mark => "Mark / unmark row",
             MarkAll => "Mark all filtered rows",
             ClearMarks => "Clear marks",
+            VisualLine => "Mark a range: start / end (moves extend it)",
+            ToggleWide => "Wide: every column / fit the screen",
             NextTab => "Next section / breakdown",
             PrevTab => "Previous section / breakdown",
             ViewOrg => "Organization view",
@@ -126,6 +132,8 @@ impl Action {
             SortReverse => "reverse",
             Mark => "mark",
             MarkAll => "mark all",
+            VisualLine => "range",
+            ToggleWide => "wide",
             NextTab => "tab",
             Refresh => "refresh",
             PatchNow => "patch",

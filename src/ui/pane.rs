@@ -94,12 +94,15 @@ pub trait Pane: Send {
     }
 }
 
-/// A flat copy of the current table as shown (filter and sort applied), for exports.
+/// A copy of the current table (filter and sort applied) as typed data, for exports:
+/// every column, and which of them are on screen.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableCopy {
     pub view: String,
     pub columns: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+    pub rows: Vec<Vec<crate::report::table::Cell>>,
+    /// Columns drawn at the current width, with their companions (an account's id).
+    pub visible: Vec<usize>,
 }
 
 /// What the user is pointing at when a pane is opened.

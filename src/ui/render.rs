@@ -93,7 +93,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: 
     header(buf, head, state, theme);
     crumbs(buf, crumb, state, theme);
     let body = body_area(area);
-    body_view(buf, body, state, theme);
+    body_view(buf, body, state, theme, keymap);
     footer(buf, foot, state, theme, keymap);
     if let Some(scroll) = state.help {
         help(buf, body, state, theme, keymap, scroll);
@@ -366,7 +366,8 @@ fn crumbs(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
     }
 }
 
-fn body_view(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
+fn body_view(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: &Keymap) {
+    let reserved = keymap.bound_upper(&state.view().sections());
     if state.data.is_none() {
         let (msg, role) = match &state.fatal {
             Some(e) => (format!("✗ {}", crate::text::sanitize(e)), Role::Error),
@@ -412,6 +413,7 @@ fn body_view(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
         marks: &state.marks,
         focused: state.help.is_none() && state.panes.is_empty(),
         empty,
+        reserved: &reserved,
     };
     let loading = state.loading();
     let empty_msg = |what: &str, t: &crate::ui::table::TableState| {
@@ -472,7 +474,7 @@ fn body_view(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
             theme,
             look(empty_msg("nodes", &v.table)),
         ),
-        View::Node(v) => super::views_render::node(buf, area, v, state, theme),
+        View::Node(v) => super::views_render::node(buf, area, v, state, theme, &reserved),
     }
 }
 
@@ -711,10 +713,16 @@ fn help(
             lines.push((String::new(), String::new(), Role::Text));
             lines.push((
                 "Filter".into(),
-                "fuzzy words, field:value, !negate".into(),
+                "words: substring · regex if ^$*+?()[]{}|\\ · -f fuzzy · -r regex · !negate".into(),
                 Role::Title,
             ));
-            lines.push(("fields".into(), f.join(" "), Role::Text));
+            for spec in f {
+                lines.push((
+                    format!("{}:", spec.name),
+                    format!("{} — {}", spec.values(), spec.help),
+                    Role::Text,
+                ));
+            }
         }
     }
     // Two columns when there is room.

@@ -12,7 +12,7 @@ use super::theme::{Role, Theme};
 use super::views::compliance::{Breakdown, ComplianceView, DASHBOARD_ROWS};
 use super::views::node::NodeView;
 use super::views::table_render::{TableLook, put, render_table, set_cell};
-use super::views::{age, pct_text, thousands};
+use super::views::{pct_text, thousands};
 use crate::model::Compliance;
 
 fn bar(buf: &mut Buffer, x: u16, y: u16, width: u16, frac: f64, theme: &Theme, role: Role) {
@@ -100,7 +100,7 @@ pub fn compliance(
             ],
         ),
         (
-            "Patch state (nodes)",
+            "Nodes with patches",
             vec![
                 ("Missing", f.with_missing.into(), Role::NonCompliant),
                 ("Failed", f.with_failed.into(), Role::Critical),
@@ -166,14 +166,25 @@ pub fn compliance(
             format!("certs expired {}", within(B::Expired)),
             theme.count(within(B::Expired).into(), Role::Expired),
         ),
+        // cumulative, as `≤` says (and as the `band:` filter counts): ≤14d includes ≤7d
         (
             format!("≤7d {}", within(B::Within7)),
             theme.count(within(B::Within7).into(), Role::Band7),
         ),
         (
-            format!("≤30d {}", within(B::Within14) + within(B::Within30)),
+            format!("≤14d {}", within(B::Within7) + within(B::Within14)),
             theme.count(
-                (within(B::Within14) + within(B::Within30)).into(),
+                (within(B::Within7) + within(B::Within14)).into(),
+                Role::Band14,
+            ),
+        ),
+        (
+            format!(
+                "≤30d {}",
+                within(B::Within7) + within(B::Within14) + within(B::Within30)
+            ),
+            theme.count(
+                (within(B::Within7) + within(B::Within14) + within(B::Within30)).into(),
                 Role::Band30,
             ),
         ),
@@ -216,7 +227,14 @@ pub fn compliance(
     render_table(buf, table_area, &v.table, &v.src, theme, &look);
 }
 
-pub fn node(buf: &mut Buffer, area: Rect, v: &NodeView, state: &State, theme: &Theme) {
+pub fn node(
+    buf: &mut Buffer,
+    area: Rect,
+    v: &NodeView,
+    state: &State,
+    theme: &Theme,
+    reserved: &[char],
+) {
     let compact = area.height < 28;
     let box_h: u16 = if compact { 8 } else { 10 };
     let half = area.width / 2;
@@ -323,9 +341,9 @@ pub fn node(buf: &mut Buffer, area: Rect, v: &NodeView, state: &State, theme: &T
                 (
                     "Ping",
                     format!(
-                        "{}  last {} ago",
+                        "{}  last {}",
                         n.ping_status.as_str(),
-                        age(state.now, n.last_ping)
+                        super::views::ago(state.now, n.last_ping)
                     ),
                     theme.ping(n.ping_status),
                 ),
@@ -372,9 +390,9 @@ pub fn node(buf: &mut Buffer, area: Rect, v: &NodeView, state: &State, theme: &T
                 "Last op",
                 match (n.last_operation, n.last_operation_end) {
                     (Some(op), end) => format!(
-                        "{} {} ago{}",
+                        "{} {}{}",
                         op.as_str(),
-                        age(state.now, end),
+                        super::views::ago(state.now, end),
                         n.reboot_option
                             .map(|r| format!(" · {}", r.as_str()))
                             .unwrap_or_default()
@@ -448,6 +466,7 @@ pub fn node(buf: &mut Buffer, area: Rect, v: &NodeView, state: &State, theme: &T
         marks: &state.marks,
         focused: focused && state.panes.is_empty() && state.help.is_none(),
         empty,
+        reserved,
     };
     let count = |t: &super::table::TableState| {
         if t.order.len() == t.rows_total {

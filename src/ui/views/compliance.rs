@@ -11,9 +11,9 @@ use ratatui::style::Style;
 use super::{NodeScope, count, pct_text, thousands};
 use crate::model::{Aggregates, ComplianceRollup};
 use crate::text::sanitize;
-use crate::ui::filter::contains;
+use crate::ui::filter::{FieldSpec, contains};
 use crate::ui::state::Data;
-use crate::ui::table::{Column, RowSource, TableState};
+use crate::ui::table::{Cell, Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
 /// Rows taken by the dashboard above the breakdown table (incl. its tab bar).
@@ -52,9 +52,9 @@ pub const COLUMNS: &[Column] = &[
     Column::new("NODES", 6, 0).num(),
     Column::new("COMPLIANT", 22, 0),
     Column::new("NON-C", 6, 1).num(),
-    Column::new("CRIT", 5, 1).num(),
-    Column::new("SEC", 5, 2).num(),
-    Column::new("MISS", 6, 3).num(),
+    Column::new("CRIT NODES", 5, 1).num(),
+    Column::new("SEC NODES", 5, 2).num(),
+    Column::new("MISSING PATCHES", 6, 3).num(),
     Column::new("FAIL", 5, 3).num(),
     Column::new("RBT", 4, 4).num(),
     Column::new("UNREP", 5, 2).num(),
@@ -179,10 +179,10 @@ impl RowSource for BreakdownSource {
                 .to_lowercase()
                 .cmp(&self.rows[b].0.to_lowercase()),
             1 => x.nodes.cmp(&y.nodes),
-            2 => x
-                .pct_compliant()
-                .partial_cmp(&y.pct_compliant())
-                .unwrap_or(Ordering::Equal),
+            // worst first ascending; an empty OU (no nodes) is the best, not the worst
+            2 => {
+                super::org::pct_key(x.pct_compliant()).cmp(&super::org::pct_key(y.pct_compliant()))
+            }
             3 => x.non_compliant.cmp(&y.non_compliant),
             4 => x.critical.cmp(&y.critical),
             5 => x.security.cmp(&y.security),
@@ -209,8 +209,28 @@ impl RowSource for BreakdownSource {
             _ => theme.style(Role::Text),
         }
     }
-    fn fields(&self) -> &'static [&'static str] {
-        &["name"]
+    fn value(&self, row: usize, col: usize) -> Cell {
+        let r = &self.rows[row].2;
+        match col {
+            1 => Cell::Int(r.nodes.into()),
+            2 => r
+                .pct_compliant()
+                .map(|p| Cell::Num((p * 100.0).round() / 100.0))
+                .unwrap_or(Cell::Empty),
+            3 => Cell::Int(r.non_compliant.into()),
+            4 => Cell::Int(r.critical.into()),
+            5 => Cell::Int(r.security.into()),
+            6 => Cell::Int(r.missing_patches as i64),
+            7 => Cell::Int(r.with_failed.into()),
+            8 => Cell::Int(r.pending_reboot.into()),
+            9 => Cell::Int(r.unreported.into()),
+            10 => Cell::Int(r.stale.into()),
+            _ => Cell::text(self.text(row, col)),
+        }
+    }
+    fn fields(&self) -> &'static [FieldSpec] {
+        const F: &[FieldSpec] = &[FieldSpec::text("name", "row name")];
+        F
     }
     fn field_matches(&self, row: usize, field: &str, v: &str) -> Option<bool> {
         match field {

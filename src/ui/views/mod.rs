@@ -46,7 +46,7 @@ impl NodeScope {
                 .map(|u| s(&u.name))
                 .unwrap_or_else(|| id.clone()),
             NodeScope::Region(r) => s(r),
-            NodeScope::PatchGroup(p) if p.is_empty() => "(no patch group)".into(),
+            NodeScope::PatchGroup(p) if p.is_empty() => "no patch group".into(),
             NodeScope::PatchGroup(p) => format!("patch group {}", s(p)),
             NodeScope::Platform(p) => s(p),
         }
@@ -187,6 +187,26 @@ impl View {
         }
     }
 
+    /// Table width and column choices (from the terminal size and `views.toml`); node
+    /// detail's tables sit inside a box.
+    pub fn set_layout(&mut self, width: u16, prefs: &crate::ui::columns::ColumnPrefs) {
+        let set = |t: &mut TableState, src: &dyn RowSource, width: u16| {
+            t.width = width;
+            t.chosen = prefs.for_columns(src.columns());
+        };
+        match self {
+            View::Node(v) => {
+                set(&mut v.patch_table, &v.patch_src, width.saturating_sub(2));
+                set(&mut v.inv_table, &v.inv_src, width.saturating_sub(2));
+            }
+            _ => {
+                if let Some((t, src)) = self.table_mut() {
+                    set(t, src, width);
+                }
+            }
+        }
+    }
+
     /// Switch section / breakdown (Tab).
     pub fn tab(&mut self, delta: isize) -> bool {
         match self {
@@ -215,6 +235,16 @@ pub fn age(now: DateTime<Utc>, then: Option<DateTime<Utc>>) -> String {
         60..=3599 => format!("{}m", s / 60),
         3600..=172_799 => format!("{}h", s / 3600),
         _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// "5m ago", "just now" (clock skew: a time in the future), "time unknown" — for sentences
+/// ("Last op Install 5m ago"), where `age`'s bare "now" / "-" would read wrong.
+pub fn ago(now: DateTime<Utc>, then: Option<DateTime<Utc>>) -> String {
+    match then {
+        None => "time unknown".into(),
+        Some(t) if (now - t).num_seconds() <= 0 => "just now".into(),
+        Some(t) => format!("{} ago", age(now, Some(t))),
     }
 }
 

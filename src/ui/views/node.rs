@@ -10,9 +10,9 @@ use ratatui::style::Style;
 use super::age;
 use crate::model::{CommandInvocation, Node, NodeInventory, NodeKey, Patch, PatchState};
 use crate::text::sanitize;
-use crate::ui::filter::{contains, prefix_of_any};
+use crate::ui::filter::{FieldSpec, contains, prefix_of_any};
 use crate::ui::state::{Data, Load};
-use crate::ui::table::{Column, RowSource, TableState};
+use crate::ui::table::{Cell, Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
 /// Rows left for the focused table in a body of `body` rows (same split as the renderer:
@@ -30,7 +30,7 @@ pub const PATCH_COLUMNS: &[Column] = &[
     Column::new("SEVERITY", 10, 0),
     Column::new("STATE", 22, 0),
     Column::new("INSTALLED", 10, 3),
-    Column::new("CVES", 18, 4),
+    Column::new("CVES", 30, 2),
 ];
 
 #[derive(Clone, Default)]
@@ -100,24 +100,38 @@ impl RowSource for PatchesSource {
             _ => theme.style(Role::Text),
         }
     }
-    fn fields(&self) -> &'static [&'static str] {
-        &["sev", "state", "class", "cve", "kb"]
+    fn fields(&self) -> &'static [FieldSpec] {
+        const F: &[FieldSpec] = &[
+            FieldSpec::text("sev", "severity").alias(&["severity"]),
+            FieldSpec::text("state", "patch state (missing, failed, installed, non)"),
+            FieldSpec::text("class", "classification").alias(&["classification"]),
+            FieldSpec::text("cve", "a CVE id"),
+            FieldSpec::text("kb", "KB / patch id").alias(&["id"]),
+        ];
+        F
+    }
+    fn value(&self, row: usize, col: usize) -> Cell {
+        let p = &self.patches[row];
+        match col {
+            5 => Cell::time(p.installed_time),
+            _ => Cell::text(self.text(row, col)),
+        }
     }
     fn field_matches(&self, row: usize, field: &str, v: &str) -> Option<bool> {
         let Some(p) = self.patches.get(row) else {
-            return self.fields().contains(&field).then_some(false);
+            return crate::ui::filter::find_field(self.fields(), field).map(|_| false);
         };
         Some(match field {
-            "sev" | "severity" => contains(&p.severity, v),
+            "sev" => contains(&p.severity, v),
             "state" => {
                 let s = p.state.as_str().to_lowercase();
                 s.starts_with(v)
                     || (v == "non" && p.state.is_noncompliant())
                     || prefix_of_any(v, &[&s.replace('_', "")])
             }
-            "class" | "classification" => contains(&p.classification, v),
+            "class" => contains(&p.classification, v),
             "cve" => p.cve_ids.iter().any(|c| contains(c, v)),
-            "kb" | "id" => contains(&p.kb_id, v),
+            "kb" => contains(&p.kb_id, v),
             _ => return None,
         })
     }
