@@ -62,6 +62,8 @@ pub mod views;
 mod views_render;
 
 #[cfg(test)]
+mod k9s_tests;
+#[cfg(test)]
 mod size_tests;
 #[cfg(test)]
 mod tests;

@@ -799,20 +799,9 @@ pub fn fit_columns(f: &Fit<'_>) -> Vec<(usize, u16)> {
     let need = |chosen: &[usize], widths: &HashMap<usize, u16>| -> u32 {
         chosen.iter().map(|c| u32::from(widths[c]) + 1).sum::<u32>()
     };
-    if f.wide {
-        // every column at its content width (capped); what does not fit is cut at the edge
-        return chosen
-            .iter()
-            .map(|&c| {
-                (
-                    c,
-                    natural(c).clamp(title_w(c), NATURAL_CAP.max(cols[c].width)),
-                )
-            })
-            .collect();
-    }
-    // 1. drop the least important columns until the rest fit (never the sort column)
-    while chosen.len() > 1 && need(&chosen, &widths) > avail {
+    // 1. drop the least important columns until the rest fit (never the sort column);
+    // wide mode drops none: what does not fit is cut at the right edge
+    while !f.wide && chosen.len() > 1 && need(&chosen, &widths) > avail {
         let victim = chosen
             .iter()
             .enumerate()
@@ -844,6 +833,7 @@ pub fn fit_columns(f: &Fit<'_>) -> Vec<(usize, u16)> {
     // still too wide (one column, or tiny terminals): cut the last column
     let used = need(&chosen, &widths);
     if used > avail
+        && !f.wide
         && let Some(&last) = chosen.last()
     {
         let over = (used - avail) as u16;

@@ -659,7 +659,7 @@ fn prompt_key(state: &mut State, k: &KeyEvent, fx: &mut Vec<Effect>) {
         KeyCode::Tab if p.kind == PromptKind::Command => {
             if let Some(c) = p.completions.get(p.selected) {
                 p.input = c.clone();
-                if !p.input.contains(' ') {
+                if !p.input.ends_with(' ') {
                     p.input.push(' ');
                 }
                 changed = true;
