@@ -80,9 +80,22 @@ pub struct CommandOutputPane {
     pending_job: Option<Effect>,
     spinner: usize,
     now: DateTime<Utc>,
+    /// Account id → name (sanitized), as every other view shows accounts.
+    names: std::collections::HashMap<String, String>,
 }
 
 impl CommandOutputPane {
+    fn learn_names(&mut self, cx: &PaneCx<'_>) {
+        if let Some(s) = cx.snapshot {
+            self.names = s
+                .accounts
+                .iter()
+                .filter(|a| !a.name.is_empty())
+                .map(|a| (a.id.clone(), crate::text::sanitize(&a.name)))
+                .collect();
+        }
+    }
+
     /// After a confirmed patch-now: the pane plus the job that sends, watches and refreshes.
     pub fn for_plan(title: String, plan: PatchPlan, readonly: bool) -> (Self, Effect) {
         let pane = CommandOutputPane {
@@ -91,6 +104,7 @@ impl CommandOutputPane {
             pending_job: None,
             spinner: 0,
             now: Utc::now(),
+            names: Default::default(),
         };
         (pane, patch_job(plan))
     }
@@ -110,6 +124,7 @@ impl CommandOutputPane {
             pending_job: Some(watch_job(cmd)),
             spinner: 0,
             now: Utc::now(),
+            names: Default::default(),
         }
     }
 
@@ -409,7 +424,12 @@ impl Pane for CommandOutputPane {
     }
 
     fn opened(&mut self, cx: &mut PaneCx<'_>) {
+        self.learn_names(cx);
         self.flush_job(cx);
+    }
+
+    fn data_changed(&mut self, cx: &mut PaneCx<'_>) {
+        self.learn_names(cx);
     }
 
     fn message(&mut self, payload: PanePayload, cx: &mut PaneCx<'_>) {
@@ -472,7 +492,15 @@ impl Pane for CommandOutputPane {
     }
 
     fn render(&self, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-        render_command(&self.model, self.spinner, self.now, frame, area, theme);
+        render_command(
+            &self.model,
+            self.spinner,
+            self.now,
+            &self.names,
+            frame,
+            area,
+            theme,
+        );
     }
 
     fn hints(&self) -> Vec<(Action, &'static str)> {
@@ -523,10 +551,12 @@ fn fmt_duration(d: Option<chrono::Duration>) -> String {
 }
 
 /// Draw the command pane (also used by snapshot tests).
+#[allow(clippy::too_many_arguments)]
 pub fn render_command(
     m: &CommandPane,
     spinner: usize,
     now: DateTime<Utc>,
+    names: &std::collections::HashMap<String, String>,
     frame: &mut Frame<'_>,
     area: Rect,
     theme: &Theme,
@@ -583,7 +613,7 @@ pub fn render_command(
     );
 
     match &m.viewer {
-        Some(v) => render_viewer(v, frame, body, theme),
+        Some(v) => render_viewer(v, names, frame, body, theme),
         None => {
             let header = Row::new(
                 [
@@ -599,7 +629,12 @@ pub fn render_command(
                     Row::new(vec![
                         Cell::from(r.key.instance_id.clone()),
                         Cell::from(crate::text::sanitize(&r.instance_name)),
-                        Cell::from(r.key.account_id.clone()),
+                        Cell::from(
+                            names
+                                .get(&r.key.account_id)
+                                .cloned()
+                                .unwrap_or_else(|| r.key.account_id.clone()),
+                        ),
                         Cell::from(r.key.region.clone()),
                         Cell::from(r.status.clone()).style(theme.style(status_role(&r.status))),
                         Cell::from(
@@ -677,6 +712,7 @@ pub fn render_command(
 
 fn render_viewer(
     v: &crate::actions::panes::command::OutputViewer,
+    names: &std::collections::HashMap<String, String>,
     frame: &mut Frame<'_>,
     area: Rect,
     theme: &Theme,
@@ -708,7 +744,10 @@ fn render_viewer(
                 format!(
                     " {} · {} · {} · {}{}{}",
                     crate::text::sanitize(&v.row.instance_name),
-                    v.row.key.account_id,
+                    names
+                        .get(&v.row.key.account_id)
+                        .map(String::as_str)
+                        .unwrap_or(v.row.key.account_id.as_str()),
                     v.row.key.region,
                     status,
                     if v.follow { " · follow" } else { "" },

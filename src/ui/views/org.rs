@@ -91,12 +91,15 @@ impl OrgSource {
         for e in &snap.errors {
             if let Some(a) = &e.account_id {
                 first_error.entry(a.clone()).or_insert_with(|| {
-                    sanitize(&format!(
-                        "{} {} {}",
-                        e.code,
+                    let parts: Vec<&str> = [
+                        e.code.as_str(),
                         e.region.as_deref().unwrap_or(""),
-                        e.service
-                    ))
+                        e.service.as_str(),
+                    ]
+                    .into_iter()
+                    .filter(|p| !p.is_empty())
+                    .collect();
+                    sanitize(&parts.join(" "))
                 });
             }
         }
