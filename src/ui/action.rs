@@ -41,6 +41,8 @@ pub enum Action {
     VisualLine,
     /// Every column (k9s ctrl-w) / fit the screen.
     ToggleWide,
+    /// Copy the row's id / ARN to the clipboard (OSC 52).
+    Copy,
     NextTab,
     PrevTab,
     ViewOrg,
@@ -97,6 +99,7 @@ impl Action {
             ClearMarks => "Clear marks",
             VisualLine => "Mark a range: start / end (moves extend it)",
             ToggleWide => "Wide: every column / fit the screen",
+            Copy => "Copy the row's id / ARN (OSC 52 clipboard)",
             NextTab => "Next section / breakdown",
             PrevTab => "Previous section / breakdown",
             ViewOrg => "Organization view",
@@ -134,6 +137,7 @@ impl Action {
             MarkAll => "mark all",
             VisualLine => "range",
             ToggleWide => "wide",
+            Copy => "copy",
             NextTab => "tab",
             Refresh => "refresh",
             PatchNow => "patch",
@@ -202,6 +206,9 @@ pub enum Effect {
         pane: &'static str,
         job: Box<dyn FnOnce(JobCtx) -> JobFuture + Send>,
     },
+    /// Put text on the terminal's clipboard (OSC 52). Only text ssmdeck produced (ids,
+    /// ARNs), sanitized.
+    Clipboard(String),
     /// Suspend the TUI, run a program in the foreground (e.g. `aws ssm start-session`),
     /// restore the TUI, then deliver the exit status to the pane as `Result<ExitStatus, String>`.
     Foreground {
@@ -217,6 +224,7 @@ impl fmt::Debug for Effect {
             Effect::Refresh => write!(f, "Refresh"),
             Effect::LoadNode(k) => write!(f, "LoadNode({})", k.instance_id),
             Effect::RefreshNodes(k) => write!(f, "RefreshNodes({})", k.len()),
+            Effect::Clipboard(t) => write!(f, "Clipboard({t})"),
             Effect::Job { pane, .. } => write!(f, "Job({pane})"),
             Effect::Foreground { pane, command } => {
                 write!(f, "Foreground({pane}, {:?})", command.get_program())

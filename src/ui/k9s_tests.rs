@@ -389,3 +389,24 @@ fn startup_command_and_filter_apply_once_data_arrives() {
     assert_eq!(t.filter.text, "risk:yes");
     assert!(!t.order.is_empty() && t.order.len() < t.rows_total);
 }
+
+#[test]
+fn c_copies_the_rows_id_through_osc52() {
+    let (mut s, k) = loaded();
+    let id = selected_id(&s).unwrap();
+    let fx = key(&mut s, &k, KeyCode::Char('c'));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Clipboard(t) if *t == id)),
+        "{fx:?}"
+    );
+    assert!(last_toast(&s).contains(&id));
+    // a certificate: its ARN
+    command(&mut s, &k, "certs");
+    let fx = key(&mut s, &k, KeyCode::Char('c'));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Clipboard(t) if t.starts_with("arn:aws:acm:"))),
+        "{fx:?}"
+    );
+}

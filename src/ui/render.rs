@@ -669,6 +669,33 @@ pub fn hints(state: &State, keymap: &Keymap) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `text` split into lines of at most `width` cells, at spaces when possible.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let add = if cur.is_empty() { 0 } else { 1 } + word.width();
+        if !cur.is_empty() && cur.width() + add > width {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+        while cur.width() > width {
+            let cut: String = cur.chars().take(width).collect();
+            let rest: String = cur.chars().skip(width).collect();
+            out.push(cut);
+            cur = rest;
+        }
+    }
+    if !cur.is_empty() || out.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 fn help(
     buf: &mut Buffer,
     body: Rect,
@@ -729,6 +756,19 @@ fn help(
     let ncols: u16 = if inner.width >= 90 { 2 } else { 1 };
     let colw = inner.width / ncols;
     let kw = 14u16.min(colw / 3);
+    // long descriptions wrap onto continuation lines instead of being cut
+    let dw = colw.saturating_sub(kw + 3).max(8) as usize;
+    let lines: Vec<(String, String, Role)> = lines
+        .into_iter()
+        .flat_map(|(k, d, role)| {
+            let parts = wrap_words(&d, dw);
+            parts
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| (if i == 0 { k.clone() } else { String::new() }, p, role))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let per_col = inner.height as usize;
     let skip = scroll.min(lines.len().saturating_sub(per_col * ncols as usize));
     for (i, (k, d, role)) in lines

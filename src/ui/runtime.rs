@@ -238,6 +238,7 @@ fn execute(
         Effect::Refresh => source.refresh(),
         Effect::LoadNode(k) => source.load_node(k),
         Effect::RefreshNodes(k) => source.refresh_nodes(k),
+        Effect::Clipboard(text) => tui.copy(&text)?,
         Effect::Job { pane, job } => {
             let cx = JobCtx {
                 pane,

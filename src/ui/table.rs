@@ -100,6 +100,10 @@ pub trait RowSource: Sync {
     fn push_text(&self, row: usize, col: usize, out: &mut String) {
         out.push_str(&self.text(row, col));
     }
+    /// What `c` copies for `row` (an id or ARN ssmdeck shows): the row id by default.
+    fn copy_text(&self, row: usize) -> String {
+        self.id(row)
+    }
     /// Typed comparison for sorting by `col`.
     fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {
         self.text(a, col).cmp(&self.text(b, col))

@@ -350,6 +350,18 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
                 }
             }
         }
+        Action::Copy => {
+            let text = state
+                .view()
+                .table()
+                .and_then(|(t, src)| t.selected_row().map(|r| src.copy_text(r)))
+                .map(|t| crate::text::sanitize(&t))
+                .filter(|t| !t.is_empty());
+            if let Some(t) = text {
+                state.toast(format!("copied {t} (OSC 52 clipboard)"), false);
+                fx.push(Effect::Clipboard(t));
+            }
+        }
         Action::ToggleWide => {
             if let Some((t, _)) = state.view_mut().table_mut() {
                 t.wide = !t.wide;

@@ -171,6 +171,12 @@ impl RowSource for BreakdownSource {
             _ => String::new(),
         }
     }
+    fn copy_text(&self, row: usize) -> String {
+        match &self.rows[row].1 {
+            NodeScope::Account(id) | NodeScope::Ou(id) => id.clone(),
+            _ => self.rows[row].0.clone(),
+        }
+    }
     fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {
         let (x, y) = (&self.rows[a].2, &self.rows[b].2);
         match col {

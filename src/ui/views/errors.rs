@@ -72,6 +72,9 @@ impl RowSource for ErrorsSource {
             _ => String::new(),
         }
     }
+    fn copy_text(&self, row: usize) -> String {
+        self.err(row).message.clone()
+    }
     fn style(&self, _row: usize, col: usize, theme: &Theme) -> Style {
         match col {
             4 => theme.style(Role::Error),
