@@ -9,10 +9,10 @@ use ratatui::backend::TestBackend;
 use super::action::{Effect, Msg};
 use super::fixture;
 use super::keymap::Keymap;
-use super::render::render;
-use super::state::{Meta, State, ViewKind};
+use super::state::{Meta, State};
 use super::theme::{ColorMode, Theme};
 use super::update::{selection, update};
+use super::views::frame::render;
 
 fn keymap(name: &str) -> Keymap {
     Keymap::load(name, std::path::Path::new("/nonexistent")).unwrap()
@@ -191,10 +191,10 @@ fn patch_now_on_filtered_rows_says_they_are_the_filtered_rows() {
     let (mut s, k) = loaded();
     filter(&mut s, &k, "account:prod-web");
     let n = ids(&s).len();
-    let sel = selection(&s, String::new());
-    assert_eq!(sel.nodes.len(), n);
+    let targets = selection(&s, String::new()).targets();
+    assert_eq!(targets.nodes.len(), n);
     assert_eq!(
-        sel.nodes_from,
+        targets.from,
         format!("{n} filtered rows (/account:prod-web)")
     );
 }
@@ -364,7 +364,7 @@ fn vim_visual_line_marks_a_range_that_moves_extend() {
     press(&mut s, &k, KeyCode::Char('V'), KeyModifiers::SHIFT);
     key(&mut s, &k, KeyCode::Esc);
     assert!(s.visual.is_none());
-    assert_eq!(s.view().kind(), ViewKind::Nodes);
+    assert_eq!(s.view().id(), "nodes");
 }
 
 #[test]
@@ -384,7 +384,7 @@ fn startup_command_and_filter_apply_once_data_arrives() {
     });
     update(&mut s, Msg::Fleet(fixture::update()), &k);
     s.prepare();
-    assert_eq!(s.view().kind(), ViewKind::Certs);
+    assert_eq!(s.view().id(), "certs");
     let (t, _) = s.view().table().unwrap();
     assert_eq!(t.filter.text, "risk:yes");
     assert!(!t.order.is_empty() && t.order.len() < t.rows_total);

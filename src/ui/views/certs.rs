@@ -6,14 +6,19 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 
-use super::NodeScope;
+use super::contract::{Open, RenderCx, Spec, View, ViewCx};
+use super::scope::NodeScope;
+use super::table_render::render_table;
 use crate::model::aggregate::cert_band;
 use crate::model::{Certificate, ExpiryBand, FleetSnapshot};
 use crate::text::sanitize;
+use crate::ui::action::Action;
+use crate::ui::data::Data;
 use crate::ui::filter::{contains, prefix_of_any, yes_no};
-use crate::ui::state::Data;
 use crate::ui::table::{Cell, Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
@@ -277,8 +282,66 @@ impl CertsView {
             built: None,
         }
     }
+}
 
-    pub fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
+pub const ID: &str = "certs";
+
+pub const SPEC: Spec = Spec {
+    id: ID,
+    commands: &["certs", "cert", "acm", "certificates"],
+    describe: "ACM certificates by expiry (:certs <account-or-ou>)",
+    action: Some(Action::ViewCerts),
+    table: true,
+    scoped: true,
+    open: Open::View(|sel| {
+        let scope = NodeScope::from_args(sel.data, &sel.args)?;
+        Ok(Box::new(CertsView::new(scope)))
+    }),
+};
+
+impl View for CertsView {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn crumb(&self, snap: Option<&FleetSnapshot>) -> String {
+        match self.scope.label(snap) {
+            l if l.is_empty() => "certs".into(),
+            l => format!("certs({l})"),
+        }
+    }
+
+    fn built(&self) -> Option<u64> {
+        self.built
+    }
+
+    fn table(&self) -> Option<(&TableState, &dyn RowSource)> {
+        Some((&self.table, &self.src))
+    }
+
+    fn table_mut(&mut self) -> Option<(&mut TableState, &dyn RowSource)> {
+        Some((&mut self.table, &self.src))
+    }
+
+    /// Enter shows the ARN and what uses the certificate.
+    fn enter(&mut self, cx: &mut ViewCx<'_>) {
+        if let Some(r) = self.table.selected_row() {
+            let c = self.src.cert(r);
+            let used = if c.in_use_by.is_empty() {
+                "not in use".to_string()
+            } else {
+                format!("used by {}", c.in_use_by.join(", "))
+            };
+            cx.toast(sanitize(&format!("{} — {used}", c.arn)));
+        }
+    }
+
+    fn render(&self, buf: &mut Buffer, area: Rect, cx: &RenderCx<'_>) {
+        let look = cx.look(cx.empty_msg("certificates", &self.table));
+        render_table(buf, area, &self.table, &self.src, cx.theme, &look);
+    }
+
+    fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
         if self.built == Some(data.generation) {
             return;
         }

@@ -5,13 +5,21 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 
-use super::{NodeScope, count, pct_text};
+use super::contract::{Open, RenderCx, Spec, View, ViewCx, no_argument};
+use super::fmt::{count, pct_text};
+use super::nodes::{NodesView, keys_in_scope};
+use super::scope::NodeScope;
+use super::table_render::render_table;
+use crate::model::NodeKey;
 use crate::model::{AccountState, Aggregates, ComplianceRollup, FleetSnapshot};
 use crate::text::sanitize;
+use crate::ui::action::Action;
+use crate::ui::data::Data;
 use crate::ui::filter::{FieldSpec, contains};
-use crate::ui::state::Data;
 use crate::ui::table::{Cell, Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 use crate::ui::views::nodes::cmp_ignore_case;
@@ -269,7 +277,10 @@ impl RowSource for OrgSource {
                 if let OrgRowKind::Account(a) = &r.kind
                     && let Some(t) = self.stale_since.get(a)
                 {
-                    s.push_str(&format!("◐ data {} old ", super::age(self.now, Some(*t))));
+                    s.push_str(&format!(
+                        "◐ data {} old ",
+                        super::fmt::age(self.now, Some(*t))
+                    ));
                 }
                 if r.errors > 0 {
                     let what = match &r.kind {
@@ -401,8 +412,63 @@ pub fn pct_key(p: Option<f64>) -> i64 {
     p.map(|p| (p * 100.0).round() as i64).unwrap_or(i64::MAX)
 }
 
-impl OrgView {
-    pub fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
+pub const ID: &str = "org";
+
+pub const SPEC: Spec = Spec {
+    id: ID,
+    commands: &["org", "o", "ou", "ous", "orgs", "accounts", "tree"],
+    describe: "Organization tree with roll-ups",
+    action: Some(Action::ViewOrg),
+    table: true,
+    scoped: false,
+    open: Open::View(|sel| {
+        no_argument(sel, ID)?;
+        Ok(Box::new(OrgView::default()))
+    }),
+};
+
+impl View for OrgView {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn built(&self) -> Option<u64> {
+        self.built
+    }
+
+    fn table(&self) -> Option<(&TableState, &dyn RowSource)> {
+        Some((&self.table, &self.src))
+    }
+
+    fn table_mut(&mut self) -> Option<(&mut TableState, &dyn RowSource)> {
+        Some((&mut self.table, &self.src))
+    }
+
+    fn enter(&mut self, cx: &mut ViewCx<'_>) {
+        if let Some(r) = self.table.selected_row() {
+            cx.push = Some(Box::new(NodesView::new(self.src.scope(r))));
+        }
+    }
+
+    fn targets(&self, data: &Data, now: DateTime<Utc>) -> (Vec<NodeKey>, String) {
+        match self.table.selected_row() {
+            Some(r) => {
+                let sc = self.src.scope(r);
+                (
+                    keys_in_scope(data, &sc, now),
+                    sc.label(Some(&data.snapshot)),
+                )
+            }
+            None => (Vec::new(), String::new()),
+        }
+    }
+
+    fn render(&self, buf: &mut Buffer, area: Rect, cx: &RenderCx<'_>) {
+        let look = cx.look(cx.empty_msg("accounts", &self.table));
+        render_table(buf, area, &self.table, &self.src, cx.theme, &look);
+    }
+
+    fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
         if self.built == Some(data.generation) {
             return;
         }
