@@ -7,7 +7,7 @@
 //!
 //! Tables are named as below; column titles match case-insensitively. A problem (unknown
 //! table, unknown column, not a list) stops startup with the file and line, like a keymap.
-//! The column chooser (`:columns`) writes this file.
+//! Wide mode (`ctrl-w`) shows every column whatever is chosen here.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -148,7 +148,7 @@ impl ColumnPrefs {
 
     /// The file text for these choices.
     pub fn to_toml(&self) -> String {
-        let mut out = String::from("# ssmdeck column choices (written by :columns; edit freely)\n");
+        let mut out = String::from("# ssmdeck column choices per table\n");
         for (name, cols) in tables() {
             if let Some(ch) = self.chosen.get(name) {
                 let titles: Vec<String> =
