@@ -23,8 +23,8 @@ use crate::ui::table::{Cell, Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
 pub const COLUMNS: &[Column] = &[
-    Column::new("DOMAIN", 40, 0),
-    Column::new("ACCOUNT", 20, 1),
+    Column::new("DOMAIN", 30, 0),
+    Column::new("ACCOUNT", 18, 1),
     Column::new("REGION", 14, 2),
     Column::new("TYPE", 13, 2),
     Column::new("STATUS", 10, 3),
