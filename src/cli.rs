@@ -36,6 +36,50 @@ pub enum Command {
     Report(ReportArgs),
     /// Print the config, cache, log, theme and keymap paths in use.
     Info(InfoArgs),
+    /// Print a shell completion script (e.g. `ssmdeck completions bash > /etc/bash_completion.d/ssmdeck`).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), generated from these flags (`ssmdeck man | man -l -`).
+    Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `ssmdeck completions SHELL`: the script on stdout, from the clap definitions.
+pub fn print_completions(args: &CompletionsArgs) -> std::process::ExitCode {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    clap_complete::generate(args.shell, &mut cmd, "ssmdeck", &mut std::io::stdout());
+    std::process::ExitCode::SUCCESS
+}
+
+/// `ssmdeck man`: the man page (roff) on stdout, from the clap definitions.
+pub fn print_man() -> std::process::ExitCode {
+    let mut out = Vec::new();
+    if let Err(e) = man_page(&mut out) {
+        eprintln!("ssmdeck: cannot render the man page: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(&out);
+    std::process::ExitCode::SUCCESS
+}
+
+/// The man page of `ssmdeck` and, as sections, of its subcommands.
+pub fn man_page(out: &mut Vec<u8>) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    clap_mangen::Man::new(cmd.clone()).render(out)?;
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name: &'static str = Box::leak(format!("ssmdeck-{}", sub.get_name()).into_boxed_str());
+        let sub = sub.clone().name(name);
+        clap_mangen::Man::new(sub).render(out)?;
+    }
+    Ok(())
 }
 
 /// Where to look and how: shared by the console, `snapshot` and `report`.
@@ -116,6 +160,19 @@ pub struct ConsoleArgs {
     /// Seconds between live refreshes (default 60; 5-86400).
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(limits::REFRESH_SECS))]
     pub refresh: Option<u64>,
+
+    /// Start in this view, as typed after `:` (e.g. `certs`, `org`, `"nodes web-prod"`).
+    #[arg(short = 'c', long = "command", value_name = "VIEW", value_parser = start_command)]
+    pub start_command: Option<String>,
+
+    /// Start with this filter, as typed after `/` (e.g. `"sev:critical ping:online"`).
+    #[arg(long = "filter", value_name = "EXPR")]
+    pub start_filter: Option<String>,
+}
+
+/// `-c VIEW`: a command the console knows (checked before the terminal is touched).
+fn start_command(s: &str) -> Result<String, String> {
+    crate::ui::command::parse(s).map(|_| s.trim().to_string())
 }
 
 #[derive(Debug, Clone, Args)]
@@ -264,7 +321,9 @@ impl Cli {
             None => Some(&self.console.scope),
             Some(Command::Snapshot(a)) => Some(&a.scope),
             Some(Command::Report(a)) => Some(&a.scope),
-            Some(Command::Sim(_) | Command::Info(_)) => None,
+            Some(Command::Sim(_) | Command::Info(_) | Command::Completions(_) | Command::Man) => {
+                None
+            }
         }
     }
 }
@@ -315,6 +374,39 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn completions_and_man_page_come_from_the_flags() {
+        for shell in [
+            clap_complete::Shell::Bash,
+            clap_complete::Shell::Zsh,
+            clap_complete::Shell::Fish,
+        ] {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ssmdeck", &mut out);
+            let text = String::from_utf8(out).unwrap();
+            for word in ["filter", "demo", "snapshot", "completions"] {
+                assert!(text.contains(word), "{shell}: {word} missing");
+            }
+        }
+        let mut man = Vec::new();
+        man_page(&mut man).unwrap();
+        let man = String::from_utf8(man).unwrap();
+        assert!(man.contains(".TH ssmdeck"), "{man}");
+        assert!(
+            man.contains("\\-\\-filter") && man.contains("ssmdeck\\-report"),
+            "{man}"
+        );
+        let c = Cli::try_parse_from(["ssmdeck", "-c", "certs", "--filter", "risk:yes"]).unwrap();
+        assert_eq!(c.console.start_command.as_deref(), Some("certs"));
+        assert_eq!(c.console.start_filter.as_deref(), Some("risk:yes"));
+        let e = Cli::try_parse_from(["ssmdeck", "-c", "pods"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown command `pods`"), "{e}");
+        let sh = Cli::try_parse_from(["ssmdeck", "completions", "zsh"]).unwrap();
+        assert!(matches!(sh.command, Some(Command::Completions(_))));
     }
 
     #[test]

@@ -25,6 +25,8 @@ fn main() -> ExitCode {
         Some(Command::Snapshot(args)) => ssmdeck::app::snapshot::run(&args, &paths),
         Some(Command::Report(args)) => ssmdeck::report::collect::run(args, &paths),
         Some(Command::Info(a)) => ssmdeck::ui::info(a, &paths),
+        Some(Command::Completions(a)) => ssmdeck::cli::print_completions(&a),
+        Some(Command::Man) => ssmdeck::cli::print_man(),
         None => ssmdeck::app::console(cli.console, &paths),
     }
 }

@@ -236,7 +236,16 @@ fn counts(screen: &str) -> (usize, usize) {
 
 #[test]
 fn demo_console_end_to_end() {
-    let mut t = Term::start(120, 40, &[]);
+    // Column choices from views.toml (k9s views.yaml): PING is not among the columns that
+    // fit 120 by default (platform and scan age are); choose it so the filter shows.
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(
+        config.path().join("views.toml"),
+        "[nodes]\ncolumns = [\"NAME\", \"INSTANCE\", \"ACCOUNT\", \"PING\", \"COMPLIANCE\", \"SCAN\"]\n",
+    )
+    .unwrap();
+    let dir = config.path().to_str().unwrap().to_string();
+    let mut t = Term::start_env(120, 40, &[], &[("SSMDECK_CONFIG_DIR", dir.as_str())]);
     // Data arrives: the nodes view with its header, badges and rows.
     let s = t.wait_until(30, "nodes loaded", |s| {
         s.contains("COMPLIANCE") && s.contains(" i-") && !s.contains("Loading")
@@ -310,6 +319,50 @@ fn demo_console_end_to_end() {
         "terminal restored to the main screen"
     );
     assert!(!p.screen().hide_cursor(), "cursor visible again");
+}
+
+#[test]
+fn startup_view_and_filter_flags_and_substring_filter() {
+    // `-c certs --filter risk:yes`: the console opens there, filtered
+    let mut t = Term::start(120, 40, &["-c", "certs", "--filter", "risk:yes"]);
+    t.wait_until(30, "certs filtered at startup", |s| {
+        s.contains("NOT AFTER") && s.contains("/risk:yes") && s.contains('⚠')
+    });
+    let s = t.wait_until(60, "refresh complete", |s| {
+        s.contains("updated ") && !s.lines().next().unwrap_or("").contains('/')
+    });
+    let (shown, total) = counts(&s);
+    assert!(shown > 0 && shown < total, "{s}");
+    // a plain word is a substring: every row of `/web-prod` shows web-prod, and the cursor
+    // is on the first of them
+    t.keys(":nodes\r");
+    t.wait_for("INSTANCE", 10);
+    t.keys("/web-prod\r");
+    let s = t.wait_for("/web-prod", 10);
+    let rows: Vec<&str> = s
+        .lines()
+        .skip(3)
+        .filter(|l| l.contains(" i-") || l.contains(" mi-"))
+        .collect();
+    assert!(
+        !rows.is_empty() && rows.iter().all(|l| l.contains("web-prod")),
+        "{s}"
+    );
+    assert!(rows[0].starts_with('▸'), "{s}");
+    // an unknown field says so and shows no rows
+    t.keys("/\x15cve:x\r");
+    let s = t.wait_for("unknown field `cve`", 10);
+    assert!(!s.lines().skip(3).any(|l| l.contains(" i-")), "{s}");
+    t.keys("\x1b");
+    t.keys("q");
+    assert!(t.wait_exit(10).success());
+    // a bad -c is refused before the terminal is touched
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
+        .args(["--demo", "-c", "pods"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown command `pods`"));
 }
 
 #[test]

@@ -48,12 +48,19 @@ impl TargetOutput {
             } else {
                 format!(" · {}", crate::text::sanitize(&p.elapsed))
             };
+            // a step for another platform (PatchWindows on Linux) is skipped by its
+            // precondition: AWS reports Success with this note; say "skipped"
+            let skipped = p.stdout.starts_with("Step execution skipped");
+            let status = if skipped {
+                "skipped (not this platform)".to_string()
+            } else {
+                crate::text::sanitize(&p.status)
+            };
             out.push(line(
                 LineKind::Step,
                 format!(
-                    "── {} · {} · exit {}{} ──",
+                    "── {} · {status} · exit {}{} ──",
                     crate::text::sanitize(&p.name),
-                    crate::text::sanitize(&p.status),
                     p.response_code,
                     elapsed
                 ),

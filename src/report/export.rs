@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::model::{AggregateConfig, Aggregates, FleetSnapshot};
 
-use super::table::{TableMeta, write_table};
+use super::table::{Cell, TableMeta, write_table};
 use super::write::write_atomic;
 use super::{
     DEFAULT_EXPIRING_DAYS, PatchStore, Report, ReportFormat, ReportInput, ReportKind, format_ext,
@@ -25,8 +25,41 @@ pub struct ShownTable {
     pub view: String,
     /// Filter / sort / scope description for the export's metadata.
     pub subtitle: String,
+    /// Every column of the view (hidden ones too), and typed cells for each.
     pub columns: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+    pub rows: Vec<Vec<Cell>>,
+    /// The columns on screen (with their companions, e.g. an account's id): what
+    /// "visible columns" exports.
+    pub visible: Vec<usize>,
+    /// Export every column instead of the visible ones (the user's choice).
+    pub all_columns: bool,
+}
+
+impl ShownTable {
+    /// Indices of the columns that will be written.
+    pub fn exported(&self) -> Vec<usize> {
+        if self.all_columns {
+            (0..self.columns.len()).collect()
+        } else {
+            self.visible.clone()
+        }
+    }
+
+    /// Headers and rows as they will be written.
+    pub fn to_write(&self) -> (Vec<String>, Vec<Vec<Cell>>) {
+        let idx = self.exported();
+        let headers = idx.iter().map(|&i| self.columns[i].clone()).collect();
+        let rows = self
+            .rows
+            .iter()
+            .map(|r| {
+                idx.iter()
+                    .map(|&i| r.get(i).cloned().unwrap_or(Cell::Empty))
+                    .collect()
+            })
+            .collect();
+        (headers, rows)
+    }
 }
 
 /// What is exported.
@@ -57,6 +90,8 @@ pub const FORMATS: [ReportFormat; 4] = [
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
     Kind,
+    /// Visible columns or all (a table as shown).
+    Columns,
     Format,
     Path,
 }
@@ -191,7 +226,7 @@ impl ExportDialog {
     /// Fields shown (the kind only for a full report).
     pub fn fields(&self) -> &'static [Field] {
         match self.what {
-            ExportWhat::Table(_) => &[Field::Format, Field::Path],
+            ExportWhat::Table(_) => &[Field::Columns, Field::Format, Field::Path],
             ExportWhat::Report(_) => &[Field::Kind, Field::Format, Field::Path],
         }
     }
@@ -222,6 +257,11 @@ impl ExportDialog {
                     self.what = ExportWhat::Report(
                         CONSOLE_REPORT_KINDS[step(i, CONSOLE_REPORT_KINDS.len())],
                     );
+                }
+            }
+            Field::Columns => {
+                if let ExportWhat::Table(t) = &mut self.what {
+                    t.all_columns = !t.all_columns;
                 }
             }
             Field::Path => return,
@@ -371,8 +411,9 @@ impl ExportJob {
                     subtitle: t.subtitle.clone(),
                     generated_at: now,
                 };
+                let (headers, rows) = t.to_write();
                 write_atomic(&self.path, self.force, |w| {
-                    write_table(self.format, &t.columns, &t.rows, &meta, w)
+                    write_table(self.format, &headers, &rows, &meta, w)
                 })
                 .map_err(|e| e.to_string())?;
                 Ok(Exported {
@@ -426,9 +467,11 @@ mod tests {
             subtitle: "filter /prod · sorted by Critical".into(),
             columns: vec!["Name".into(), "Critical".into()],
             rows: vec![
-                vec!["db-01".into(), "2".into()],
-                vec!["@evil".into(), "0".into()],
+                vec![Cell::text("db-01"), Cell::Int(2)],
+                vec![Cell::text("@evil"), Cell::Int(0)],
             ],
+            visible: vec![0, 1],
+            all_columns: false,
         })
     }
 
@@ -477,7 +520,7 @@ mod tests {
         for c in "/tmp/mine.csv".chars() {
             d.type_char(c);
         }
-        d.focus_by(1);
+        d.focus_by(-1);
         assert_eq!(d.focus, Field::Format);
         d.cycle(3);
         assert_eq!(d.path, "/tmp/mine.html");

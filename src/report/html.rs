@@ -420,49 +420,24 @@ fn head_and_summary(r: &Report) -> String {
             esc(&bands.join(" · "))
         );
     }
-    let certs: Vec<_> = s.expiring.iter().chain(s.at_risk.iter()).collect();
-    if certs.is_empty() {
-        out.push_str("<p class=\"ok\">No certificate expires soon and none is at risk.</p>\n");
-    } else {
-        out.push_str("<table>");
-        thead(
-            &mut out,
-            &[
-                "Domain",
-                "Account",
-                "Region",
-                "Type",
-                "Status",
-                "Not after",
-                "Days left",
-                "In use",
-                "Risk",
-            ],
+    // the expiring table lists only certificates that expire within the threshold; those
+    // at risk but expiring later get their own table under their own heading
+    if s.expiring.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p class=\"ok\">No certificate is expired or expires within {} days.</p>",
+            s.expiring_within_days
         );
-        out.push_str("<tbody>\n");
-        for c in certs {
-            out.push_str("<tr>");
-            text_cell(&mut out, &c.domain_name);
-            text_cell(&mut out, &format!("{} {}", c.account_name, c.account_id));
-            text_cell(&mut out, &c.region);
-            text_cell(&mut out, &c.cert_type);
-            text_cell(&mut out, &c.status);
-            text_cell(&mut out, &fmt_time(c.not_after));
-            let class = match c.days_left {
-                Some(d) if d <= 7 => "bad",
-                Some(d) if d <= 30 => "warn",
-                _ => "",
-            };
-            num_cell(&mut out, esc(&days(c.days_left)), class);
-            text_cell(&mut out, if c.in_use { "yes" } else { "no" });
-            let _ = write!(
-                out,
-                "<td class=\"bad\">{}</td>",
-                esc(c.risk.as_deref().unwrap_or(""))
-            );
-            out.push_str("</tr>\n");
-        }
-        out.push_str("</tbody></table>\n");
+    } else {
+        cert_table(&mut out, &s.expiring);
+    }
+    if !s.at_risk.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h2>Certificates at risk, expiring later ({})</h2>",
+            s.at_risk.len()
+        );
+        cert_table(&mut out, &s.at_risk);
     }
 
     // Errors.
@@ -674,4 +649,47 @@ pub fn check_well_formed(doc: &str) -> Result<(), String> {
         return Err(format!("<{open}> is never closed"));
     }
     Ok(())
+}
+
+/// A table of certificates (expiring soon, or at risk).
+fn cert_table(out: &mut String, certs: &[super::summary::CertBrief]) {
+    out.push_str("<table>");
+    thead(
+        out,
+        &[
+            "Domain",
+            "Account",
+            "Region",
+            "Type",
+            "Status",
+            "Not after",
+            "Days left",
+            "In use",
+            "Risk",
+        ],
+    );
+    out.push_str("<tbody>\n");
+    for c in certs {
+        out.push_str("<tr>");
+        text_cell(out, &c.domain_name);
+        text_cell(out, &format!("{} {}", c.account_name, c.account_id));
+        text_cell(out, &c.region);
+        text_cell(out, &c.cert_type);
+        text_cell(out, &c.status);
+        text_cell(out, &fmt_time(c.not_after));
+        let class = match c.days_left {
+            Some(d) if d <= 7 => "bad",
+            Some(d) if d <= 30 => "warn",
+            _ => "",
+        };
+        num_cell(out, esc(&days(c.days_left)), class);
+        text_cell(out, if c.in_use { "yes" } else { "no" });
+        let _ = write!(
+            out,
+            "<td class=\"bad\">{}</td>",
+            esc(c.risk.as_deref().unwrap_or(""))
+        );
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table>\n");
 }

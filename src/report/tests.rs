@@ -474,3 +474,37 @@ fn every_model_string_is_sanitized() {
         }
     }
 }
+
+#[test]
+fn html_expiring_section_lists_only_certificates_within_the_threshold() {
+    let r = build(ReportKind::Compliance, None);
+    let html = r.render_to_string(ReportFormat::Html);
+    let start = html
+        .find("<h2>Certificates expired or expiring within 30 days")
+        .expect("the section");
+    let rest = &html[start..];
+    let end = rest[4..].find("<h2>").map(|i| i + 4).unwrap_or(rest.len());
+    let section = &rest[..end];
+    // every "Days left" cell in the section is at most 30 (expired ones are negative)
+    let mut seen = 0;
+    for cell in section.split("<td class=\"n ").skip(1) {
+        let v = cell
+            .split('>')
+            .nth(1)
+            .unwrap_or("")
+            .split('<')
+            .next()
+            .unwrap_or("");
+        if let Ok(d) = v.trim().parse::<i64>() {
+            assert!(
+                d <= 30,
+                "{d} days left listed as expiring within 30:\n{section}"
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen > 0, "{section}");
+    if !r.summary.at_risk.is_empty() {
+        assert!(html.contains("<h2>Certificates at risk, expiring later"));
+    }
+}

@@ -33,6 +33,12 @@ pub enum Action {
     Mark,
     MarkAll,
     ClearMarks,
+    /// Vim visual line: start / end a range of marks that moves extend.
+    VisualLine,
+    /// Every column (k9s ctrl-w) / fit the screen.
+    ToggleWide,
+    /// Copy the row's id / ARN to the clipboard (OSC 52).
+    Copy,
     NextTab,
     PrevTab,
     ViewOrg,
@@ -87,6 +93,9 @@ impl Action {
             Mark => "Mark / unmark row",
             MarkAll => "Mark all filtered rows",
             ClearMarks => "Clear marks",
+            VisualLine => "Mark a range: start / end (moves extend it)",
+            ToggleWide => "Wide: every column / fit the screen",
+            Copy => "Copy the row's id / ARN (OSC 52 clipboard)",
             NextTab => "Next section / breakdown",
             PrevTab => "Previous section / breakdown",
             ViewOrg => "Organization view",
@@ -122,6 +131,9 @@ impl Action {
             SortReverse => "reverse",
             Mark => "mark",
             MarkAll => "mark all",
+            VisualLine => "range",
+            ToggleWide => "wide",
+            Copy => "copy",
             NextTab => "tab",
             Refresh => "refresh",
             PatchNow => "patch",

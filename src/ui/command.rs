@@ -91,13 +91,32 @@ pub fn complete(input: &str, data: Option<&Data>) -> Vec<String> {
     let matcher = SkimMatcherV2::default().ignore_case();
     let mut scored: Vec<(i64, String)> = Vec::new();
     if let Some((cmd, arg)) = input.split_once(' ') {
-        let takes_scope = matches!(
-            parse(cmd),
+        let parsed = parse(cmd);
+        // `:patch account|ou|group NAME`: complete the kind, then the names
+        let mut prefix = cmd.to_string();
+        let mut arg = arg.trim_start();
+        if matches!(parsed, Ok(Command::Open("patch_now", _))) {
+            match arg.split_once(' ') {
+                None => {
+                    return ["account", "ou", "group"]
+                        .iter()
+                        .filter(|k| k.starts_with(arg))
+                        .map(|k| format!("{cmd} {k}"))
+                        .collect();
+                }
+                Some((kind, rest)) if kind == "account" || kind == "ou" => {
+                    prefix = format!("{cmd} {kind}");
+                    arg = rest;
+                }
+                Some(_) => return Vec::new(),
+            }
+        } else if !matches!(
+            parsed,
             Ok(Command::Open(id, _)) if super::views::spec(id).is_some_and(|s| s.scoped)
-        );
-        if !takes_scope {
+        ) {
             return Vec::new();
         }
+        let cmd = prefix.as_str();
         let Some(d) = data else { return Vec::new() };
         let arg = arg.trim();
         let mut names: Vec<String> = d
@@ -135,17 +154,22 @@ pub fn complete(input: &str, data: Option<&Data>) -> Vec<String> {
             }
         }
         for (name, aliases) in cands {
-            let best = std::iter::once(name)
-                .chain(aliases)
-                .filter_map(|c| {
+            // an exact name or alias first, then a prefix of the canonical name, then a
+            // prefix of an alias, then fuzzy matches
+            let best = std::iter::once((name, true))
+                .chain(aliases.into_iter().map(|a| (a, false)))
+                .filter_map(|(c, canonical)| {
                     if input.is_empty() {
                         Some(0)
                     } else if c == input {
                         Some(10_000)
                     } else {
-                        matcher
-                            .fuzzy_match(c, input)
-                            .map(|s| s + if c.starts_with(input) { 1000 } else { 0 })
+                        let bonus = match (c.starts_with(input), canonical) {
+                            (true, true) => 2000,
+                            (true, false) => 1000,
+                            _ => 0,
+                        };
+                        matcher.fuzzy_match(c, input).map(|s| s + bonus)
                     }
                 })
                 .max();
@@ -198,5 +222,15 @@ mod tests {
             Some("errors")
         );
         assert!(complete("", None).len() >= 6);
+        // `:pat<Tab>` is `:patch`, never the dashboard (whose alias used to win)
+        assert_eq!(
+            complete("pat", None).first().map(String::as_str),
+            Some("patch")
+        );
+        assert_eq!(
+            complete("patch ", None),
+            ["patch account", "patch ou", "patch group"]
+        );
+        assert_eq!(complete("patch o", None), ["patch ou"]);
     }
 }

@@ -35,6 +35,9 @@ pub enum Effect {
     Stop(JobId),
     /// Cancel every job of an owner: its pane closed or its view left the stack.
     StopAll(Owner),
+    /// Put text on the terminal's clipboard (OSC 52). Only text ssmdeck produced (ids,
+    /// ARNs), sanitized.
+    Clipboard(String),
     /// Suspend the TUI, run a program in the foreground (`aws ssm start-session`), restore
     /// the TUI, then answer the owner with [`JobEvent::Exited`].
     Foreground(Owner, ForegroundCommand),

@@ -355,6 +355,25 @@ impl Keymap {
         out
     }
 
+    /// Upper-case letters bound (without ctrl/alt) in `sections` or `global`: not free
+    /// for shift+letter sorting.
+    pub fn bound_upper(&self, sections: &[&str]) -> Vec<char> {
+        let mut out: Vec<char> = sections
+            .iter()
+            .chain(std::iter::once(&"global"))
+            .filter_map(|s| self.sections.get(*s))
+            .flat_map(|m| m.keys())
+            .filter(|k| !k.ctrl && !k.alt)
+            .filter_map(|k| match k.code {
+                KeyCodeOrd::Char(c) if c.is_ascii_uppercase() => Some(c),
+                _ => None,
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Bindings defined in one section only, grouped by action (for the README key table).
     pub fn section(&self, section: &str) -> Vec<(Action, Vec<KeyCombo>)> {
         let Some(m) = self.sections.get(section) else {

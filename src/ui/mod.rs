@@ -26,6 +26,7 @@
 //!   to SVG for `screenshots/`.
 
 pub mod action;
+pub mod columns;
 pub mod command;
 pub mod data;
 pub mod effect;
@@ -48,6 +49,8 @@ pub mod views;
 
 #[cfg(test)]
 mod import_graph;
+#[cfg(test)]
+mod k9s_tests;
 #[cfg(test)]
 mod size_tests;
 #[cfg(test)]
@@ -95,6 +98,19 @@ pub fn run(args: ConsoleArgs, paths: &Paths, demo: live::StartDemo) -> ExitCode 
                 return ExitCode::from(2);
             }
         };
+    let columns = match columns::ColumnPrefs::load(&paths.config_dir.join("views.toml")) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ssmdeck: views: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(f) = &args.start_filter
+        && let Some(e) = filter::Filter::parse(f).error
+    {
+        eprintln!("ssmdeck: error: invalid value '{f}' for '--filter <EXPR>': {e}");
+        return ExitCode::from(2);
+    }
     // The scope as `snapshot` resolves it (same checks, same message), before the terminal
     // is touched. The demo reads the flags against the default config, like `snapshot`.
     let scope_cfg = if args.scope.demo {
@@ -124,7 +140,15 @@ pub fn run(args: ConsoleArgs, paths: &Paths, demo: live::StartDemo) -> ExitCode 
         }
     };
     terminal::set_log_file(&paths.log_file());
-    let result = rt.block_on(console(args, cfg, paths.clone(), theme, keymap, demo));
+    let result = rt.block_on(console(
+        args,
+        cfg,
+        paths.clone(),
+        theme,
+        keymap,
+        demo,
+        columns,
+    ));
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
         // ended by a signal: the terminal is restored; say so the shell's way (128 + N)
@@ -146,6 +170,7 @@ async fn console(
     theme: Theme,
     keymap: Keymap,
     demo: live::StartDemo,
+    columns: columns::ColumnPrefs,
 ) -> Result<(), String> {
     let readonly = args.scope.readonly || cfg.readonly;
     let meta = Meta {
@@ -161,6 +186,7 @@ async fn console(
         keymap: keymap.name.clone(),
         notes: Vec::new(),
         stale_days: cfg.stale_after_days,
+        columns,
     };
     // `SSMDECK_FIXTURE=1` serves the built-in fixture fleet instead (screenshots, demos
     // without the simulator); otherwise the fleet data layer, connected in the background.
@@ -189,7 +215,13 @@ async fn console(
             panic!("test panic in a worker");
         });
     }
-    let state = State::new(meta, chrono::Utc::now());
+    let mut state = State::new(meta, chrono::Utc::now());
+    if args.start_command.is_some() || args.start_filter.is_some() {
+        state.startup = Some(state::Startup {
+            command: args.start_command.clone(),
+            filter: args.start_filter.clone(),
+        });
+    }
     runtime::run(tui, state, theme, keymap, feed, source, services)
         .await
         .map_err(|e| format!("terminal error: {e}"))

@@ -214,6 +214,7 @@ fn execute(
         Effect::Quit => state.quit = true,
         Effect::Refresh => source.refresh(),
         Effect::LoadNode(k) => source.load_node(k),
+        Effect::Clipboard(text) => tui.copy(&text)?,
         Effect::Start(owner, job) => jobs.start(owner, job),
         Effect::Stop(id) => jobs.stop(id),
         Effect::StopAll(owner) => jobs.stop_all(owner),

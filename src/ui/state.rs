@@ -67,6 +67,22 @@ pub struct Meta {
     pub notes: Vec<String>,
     /// `stale_after_days` from the config (0 = the default, 7).
     pub stale_days: i64,
+    /// Column choices from `views.toml`.
+    pub columns: super::columns::ColumnPrefs,
+}
+
+/// A vim visual-line range being marked (`V`): marks from before it, and its anchor row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Visual {
+    pub base: HashSet<String>,
+    pub anchor: usize,
+}
+
+/// `-c/--command` and `--filter` from the command line, applied once data arrives.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Startup {
+    pub command: Option<String>,
+    pub filter: Option<String>,
 }
 
 /// Everything the console knows.
@@ -98,6 +114,10 @@ pub struct State {
     pub spinner: usize,
     /// When the active view was last rebuilt from a snapshot.
     pub last_build: Option<std::time::Instant>,
+    /// A visual-line range in progress (vim `V`).
+    pub visual: Option<Visual>,
+    /// Startup command and filter still to apply (on the first snapshot).
+    pub startup: Option<Startup>,
 }
 
 impl State {
@@ -126,6 +146,8 @@ impl State {
             age_label: String::new(),
             spinner: 0,
             last_build: None,
+            visual: None,
+            startup: None,
         }
     }
 
@@ -208,6 +230,11 @@ impl State {
                     .is_some_and(|t| t.elapsed() < std::time::Duration::from_millis(400));
             if throttled {
                 self.view_mut().set_page(rows);
+                let width = self.size.0;
+                let prefs = &self.meta.columns;
+                if let Some(v) = self.stack.last_mut() {
+                    v.set_layout(width, prefs);
+                }
                 return true;
             } else {
                 let v = self.stack.last_mut().expect("non-empty");
@@ -218,6 +245,11 @@ impl State {
             }
         }
         self.view_mut().set_page(rows);
+        let width = self.size.0;
+        let prefs = &self.meta.columns;
+        if let Some(v) = self.stack.last_mut() {
+            v.set_layout(width, prefs);
+        }
         false
     }
 }

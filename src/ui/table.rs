@@ -4,32 +4,41 @@
 //! and `field:value` predicates); [`TableState`] holds plain data: the sorted order, the
 //! filtered order, cursor, sort column and filter. Sorting and filtering happen here, in
 //! update, when data or the filter changes — never in render.
+//!
+//! Column widths follow one rule for every view ([`fit_columns`]): each column asks for its
+//! content's width (measured over the rows, clamped to its declared width), columns are
+//! dropped by priority until the rest fit (never the sort column), then spare width goes
+//! back to columns whose content is wider, most important first, and what is still left to
+//! the growing column (`MESSAGE`, `RISK`, ...). Wide mode (`ctrl-w`) shows every column.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use fuzzy_matcher::FuzzyMatcher;
-use fuzzy_matcher::skim::SkimMatcherV2;
-
 use ratatui::style::Style;
+use unicode_width::UnicodeWidthStr;
 
-use super::filter::{Filter, Term};
+use super::filter::{FieldSpec, Filter, Term, find_field};
 use super::theme::{Role, Theme};
 
 /// A column of a list view.
 #[derive(Clone, Copy, Debug)]
 pub struct Column {
     pub title: &'static str,
-    /// Preferred width in cells.
+    /// Widest the column is drawn before spare width is shared out (content narrower than
+    /// this takes less).
     pub width: u16,
     /// Lower = more important: columns are dropped from the highest priority number first
     /// when the terminal is narrow.
     pub priority: u8,
     pub right: bool,
-    /// Takes the spare width (else the first column does).
+    /// Takes the spare width left once every column shows its content.
     pub grow: bool,
-    /// Part of the text the fuzzy filter searches (counts are not).
+    /// Part of the text the filter searches (counts are not).
     pub search: bool,
+    /// Not drawn unless chosen (`views.toml`) or in wide mode (ids that the export needs).
+    pub hidden: bool,
+    /// Exported whenever the column at this index is (an account's id with its name).
+    pub with: Option<usize>,
 }
 
 impl Column {
@@ -41,9 +50,11 @@ impl Column {
             right: false,
             grow: false,
             search: true,
+            hidden: false,
+            with: None,
         }
     }
-    /// Numbers: right-aligned and not searched by the fuzzy filter.
+    /// Numbers: right-aligned and not searched by the filter.
     pub const fn num(mut self) -> Column {
         self.right = true;
         self.search = false;
@@ -57,7 +68,16 @@ impl Column {
         self.right = true;
         self
     }
+    /// Hidden unless chosen or wide; exported with column `with`.
+    pub const fn companion(mut self, with: usize) -> Column {
+        self.hidden = true;
+        self.search = false;
+        self.with = Some(with);
+        self
+    }
 }
+
+pub use crate::report::table::Cell;
 
 /// Rows of one view over the current data. `Sync`: large tables build their search text and
 /// filter on every core.
@@ -71,10 +91,18 @@ pub trait RowSource: Sync {
     fn id(&self, row: usize) -> String;
     /// Sanitized display text of a cell.
     fn text(&self, row: usize, col: usize) -> String;
+    /// Typed value of a cell for exports (default: its text).
+    fn value(&self, row: usize, col: usize) -> Cell {
+        Cell::text(self.text(row, col))
+    }
     /// Append the cell's searchable text (as `text`) to `out`; views with many rows
     /// override it to avoid an allocation per cell.
     fn push_text(&self, row: usize, col: usize, out: &mut String) {
         out.push_str(&self.text(row, col));
+    }
+    /// What `c` copies for `row` (an id or ARN ssmdeck shows): the row id by default.
+    fn copy_text(&self, row: usize) -> String {
+        self.id(row)
     }
     /// Typed comparison for sorting by `col`.
     fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {
@@ -86,12 +114,17 @@ pub trait RowSource: Sync {
     fn sort_key(&self, _row: usize, _col: usize) -> Option<i64> {
         None
     }
-    /// Style of a cell (semantic roles only).
-    fn style(&self, _row: usize, _col: usize, theme: &Theme) -> Style {
-        theme.style(Role::Text)
+    /// Rows form a tree (given in pre-order): the depth of `row`. Sorting then orders
+    /// siblings and keeps every row under its parent.
+    fn depth(&self, _row: usize) -> Option<usize> {
+        None
     }
-    /// Fields accepted in `field:value` filter terms (for help and error messages).
-    fn fields(&self) -> &'static [&'static str] {
+    /// Style of a cell (semantic roles only).
+    fn style(&self, _row: usize, _col: usize, _theme: &Theme) -> Style {
+        _theme.style(Role::Text)
+    }
+    /// Fields accepted in `field:value` filter terms: validation, matching and help.
+    fn fields(&self) -> &'static [FieldSpec] {
         &[]
     }
     /// Does `field:value` match by substring (so a longer value can only match fewer rows)?
@@ -99,7 +132,8 @@ pub trait RowSource: Sync {
     fn substring_field(&self, _field: &str) -> bool {
         false
     }
-    /// Does `row` satisfy `field:value`? `None` when the field is unknown for this view.
+    /// Does `row` satisfy `field:value`? `field` is the canonical name of one of
+    /// [`RowSource::fields`]. `None` when the field is unknown for this view.
     fn field_matches(&self, _row: usize, _field: &str, _value: &str) -> Option<bool> {
         None
     }
@@ -118,7 +152,8 @@ pub struct TableState {
     pub sort_desc: bool,
     pub sortable: bool,
     pub filter: Filter,
-    /// A problem with the filter (unknown field) shown in the header.
+    /// Why the filter cannot be applied (unknown field, bad value, bad regex): shown in the
+    /// header, and no rows are shown.
     pub filter_error: Option<String>,
     /// Per-row searchable text (visible columns joined); built on first need (a text
     /// filter) or when the console is idle ([`TableState::warm`]), not with the data, so a
@@ -139,9 +174,26 @@ pub struct TableState {
     hl_from: usize,
     /// Row under the cursor while the data is unchanged (filter / sort changes).
     selected_idx: Option<u32>,
+    /// Widest content per column (display cells), measured when the data changes.
+    pub natural: Vec<u16>,
+    /// Width the table is drawn in (set from the terminal size, like `page`).
+    pub width: u16,
+    /// Wide mode (`ctrl-w`): every column, hidden ones too.
+    pub wide: bool,
+    /// Columns chosen in `views.toml` (by index); `None`: the view's defaults.
+    pub chosen: Option<Vec<usize>>,
+    /// Tree prefix (`├ `, `└ `) per row for tree sources, for the current sort.
+    pub tree_prefix: Vec<String>,
 }
 
 const WINDOW: usize = 120;
+/// Rows measured for column widths (all rows up to this many, else an even sample).
+const MEASURE_ROWS: usize = 2_000;
+/// Spare width is shared out up to this many cells per column (the growing column takes
+/// the rest).
+const NATURAL_CAP: u16 = 64;
+/// Space before the first column: cursor `▸` and mark `✓`.
+pub const MARKER: u16 = 2;
 
 impl TableState {
     pub fn new(sort_col: usize, sort_desc: bool) -> TableState {
@@ -150,6 +202,7 @@ impl TableState {
             sort_desc,
             sortable: true,
             page: 20,
+            width: 120,
             ..Default::default()
         }
     }
@@ -158,6 +211,7 @@ impl TableState {
         TableState {
             sortable: false,
             page: 20,
+            width: 120,
             ..Default::default()
         }
     }
@@ -170,9 +224,27 @@ impl TableState {
         self.hay_ready = false;
         self.rows_total = n;
         self.selected_idx = None; // new data: follow the row by id
+        self.measure(src);
         self.sort(src);
         let f = self.filter.clone();
         self.apply_filter(src, f, false);
+    }
+
+    /// Content width per column over (a sample of) the rows.
+    fn measure(&mut self, src: &dyn RowSource) {
+        let cols = src.columns();
+        let n = src.len();
+        let step = n.div_ceil(MEASURE_ROWS).max(1);
+        let mut w: Vec<u16> = cols.iter().map(|c| c.title.width() as u16 + 1).collect();
+        for r in (0..n).step_by(step) {
+            let indent = src.depth(r).map(|d| 2 * d).unwrap_or(0);
+            for (c, slot) in w.iter_mut().enumerate() {
+                let extra = if c == 0 { indent } else { 0 };
+                let cw = (src.text(r, c).width() + extra).min(u16::MAX as usize) as u16;
+                *slot = (*slot).max(cw);
+            }
+        }
+        self.natural = w;
     }
 
     /// Build the search text now if it is not built yet (idle time, or a text filter).
@@ -200,33 +272,41 @@ impl TableState {
 
     fn sort(&mut self, src: &dyn RowSource) {
         let mut rows: Vec<u32> = (0..src.len() as u32).collect();
-        if self.sortable {
-            let col = self.sort_col.min(src.columns().len().saturating_sub(1));
-            let desc = self.sort_desc;
-            if !rows.is_empty() && src.sort_key(0, col).is_some() {
-                let mut keyed: Vec<(i64, u32)> = rows
-                    .iter()
-                    .map(|&r| (src.sort_key(r as usize, col).unwrap_or(i64::MIN), r))
-                    .collect();
-                // (key, row) pairs are distinct: an unstable sort gives the stable order
-                keyed.sort_unstable_by(|a, b| {
-                    let o = a.0.cmp(&b.0);
-                    let o = if desc { o.reverse() } else { o };
-                    o.then(a.1.cmp(&b.1))
-                });
-                self.sorted = keyed.into_iter().map(|(_, r)| r).collect();
-                return;
-            }
-            rows.sort_by(|a, b| {
-                let o = src.compare(*a as usize, *b as usize, col);
-                let o = if desc { o.reverse() } else { o };
-                o.then(a.cmp(b))
-            });
+        if !self.sortable {
+            self.sorted = rows;
+            self.tree_prefix = tree_prefixes(src, &self.sorted);
+            return;
         }
+        let col = self.sort_col.min(src.columns().len().saturating_sub(1));
+        let desc = self.sort_desc;
+        if !rows.is_empty() && src.depth(0).is_some() {
+            self.sorted = tree_sort(src, col, desc);
+            self.tree_prefix = tree_prefixes(src, &self.sorted);
+            return;
+        }
+        if !rows.is_empty() && src.sort_key(0, col).is_some() {
+            let mut keyed: Vec<(i64, u32)> = rows
+                .iter()
+                .map(|&r| (src.sort_key(r as usize, col).unwrap_or(i64::MIN), r))
+                .collect();
+            // (key, row) pairs are distinct: an unstable sort gives the stable order
+            keyed.sort_unstable_by(|a, b| {
+                let o = a.0.cmp(&b.0);
+                let o = if desc { o.reverse() } else { o };
+                o.then(a.1.cmp(&b.1))
+            });
+            self.sorted = keyed.into_iter().map(|(_, r)| r).collect();
+            return;
+        }
+        rows.sort_by(|a, b| {
+            let o = src.compare(*a as usize, *b as usize, col);
+            let o = if desc { o.reverse() } else { o };
+            o.then(a.cmp(b))
+        });
         self.sorted = rows;
     }
 
-    /// Sort by `col` (toggling direction when it is already the sort column).
+    /// Sort by `col` in direction `desc`.
     pub fn sort_by(&mut self, src: &dyn RowSource, col: usize, desc: bool) {
         if !self.sortable {
             return;
@@ -239,41 +319,89 @@ impl TableState {
         self.apply_filter(src, f, false);
     }
 
+    /// A new filter text: apply it and put the cursor on the first match (k9s).
     pub fn set_filter(&mut self, src: &dyn RowSource, text: &str) {
         self.remember_selection(src);
         let f = Filter::parse(text);
+        let changed = f.text != self.filter.text;
         let incremental = f.refines_with(&self.filter, |field| src.substring_field(field))
             && self.filter_error.is_none();
         self.apply_filter(src, f, incremental);
+        if changed && !text.trim().is_empty() {
+            self.cursor = 0;
+            self.offset = 0;
+            self.selected_idx = self.order.first().copied();
+            self.selected_id = self.order.first().map(|&r| src.id(r as usize));
+            self.update_window(src);
+        }
+    }
+
+    /// The filter's first problem: a bad regex, an unknown field or a bad value.
+    fn check_filter(&self, src: &dyn RowSource, f: &Filter) -> Option<String> {
+        if let Some(e) = &f.error {
+            return Some(e.clone());
+        }
+        let fields = src.fields();
+        for t in &f.terms {
+            match find_field(fields, &t.field) {
+                None => {
+                    let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
+                    return Some(if names.is_empty() {
+                        format!("unknown field `{}` (this view has no fields)", t.field)
+                    } else {
+                        format!(
+                            "unknown field `{}` (fields here: {})",
+                            t.field,
+                            names.join(", ")
+                        )
+                    });
+                }
+                Some(spec) => {
+                    if let Err(e) = spec.check(&t.value) {
+                        return Some(e);
+                    }
+                }
+            }
+        }
+        None
     }
 
     fn apply_filter(&mut self, src: &dyn RowSource, f: Filter, incremental: bool) {
-        self.filter_error = f
-            .terms
-            .iter()
-            .find(|t| src.field_matches(0, &t.field, &t.value).is_none() && !src.is_empty())
-            .map(|t| {
-                format!(
-                    "unknown field `{}` (fields here: {})",
-                    t.field,
-                    src.fields().join(", ")
-                )
-            });
+        self.filter_error = self.check_filter(src, &f);
+        if self.filter_error.is_some() {
+            // never "every row, scrolled somewhere": no rows and the error
+            self.order = Vec::new();
+            self.filter = f;
+            self.cursor = 0;
+            self.offset = 0;
+            self.highlights.clear();
+            return;
+        }
         let base: Vec<u32> = if incremental {
             std::mem::take(&mut self.order)
         } else {
             self.sorted.clone()
         };
-        if !f.words.is_empty() || !f.exclude.is_empty() {
+        if f.has_text() {
             self.warm(src);
         }
-        let terms: Vec<&Term> = f.terms.iter().collect();
-        let text = !f.words.is_empty() || !f.exclude.is_empty();
+        let fields = src.fields();
+        let terms: Vec<(&Term, &'static str)> = f
+            .terms
+            .iter()
+            .map(|t| {
+                (
+                    t,
+                    find_field(fields, &t.field).map(|s| s.name).unwrap_or(""),
+                )
+            })
+            .collect();
+        let text = f.has_text();
         let haystacks = &self.haystacks;
         let keep = |r: u32| {
             let r = r as usize;
-            for t in &terms {
-                match src.field_matches(r, &t.field, &t.value) {
+            for (t, name) in &terms {
+                match src.field_matches(r, name, &t.value) {
                     Some(m) if m == t.negate => return false,
                     _ => {}
                 }
@@ -343,21 +471,13 @@ impl TableState {
     fn update_window(&mut self, _src: &dyn RowSource) {
         self.highlights.clear();
         self.hl_from = self.offset;
-        if self.filter.fuzzy.is_empty() {
+        if self.filter.words.is_empty() || !self.hay_ready {
             return;
         }
-        let matcher = SkimMatcherV2::default().smart_case();
         let end = (self.offset + WINDOW).min(self.order.len());
-        for &r in &self.order[self.offset..end] {
+        for &r in &self.order[self.offset.min(end)..end] {
             let hay = &self.haystacks[r as usize];
-            let mut idx: Vec<usize> = Vec::new();
-            for w in &self.filter.words {
-                if let Some((_, i)) = matcher.fuzzy_indices(hay, &w.text) {
-                    idx.extend(i);
-                }
-            }
-            idx.sort_unstable();
-            idx.dedup();
+            let idx = self.filter.match_positions(hay);
             if idx.is_empty() {
                 continue;
             }
@@ -420,8 +540,158 @@ impl TableState {
     pub fn filtered_ids(&self, src: &dyn RowSource) -> Vec<String> {
         self.order.iter().map(|&r| src.id(r as usize)).collect()
     }
+
+    /// Columns drawn in `width` cells, with their widths (the one layout rule).
+    pub fn layout(&self, cols: &[Column], width: u16) -> Vec<(usize, u16)> {
+        fit_columns(&Fit {
+            cols,
+            natural: &self.natural,
+            width,
+            chosen: self.chosen.as_deref(),
+            wide: self.wide,
+            keep: self.sortable.then_some(self.sort_col),
+        })
+    }
+
+    /// Indices of the columns drawn at the current width, left to right.
+    pub fn shown_columns(&self, cols: &[Column]) -> Vec<usize> {
+        self.layout(cols, self.width)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    /// Columns the view offers (chosen ones, or the defaults), in order: what "export
+    /// visible columns" and the column chooser start from.
+    pub fn offered_columns(&self, cols: &[Column]) -> Vec<usize> {
+        match &self.chosen {
+            Some(c) => c.clone(),
+            None => (0..cols.len()).filter(|&c| !cols[c].hidden).collect(),
+        }
+    }
+
+    /// Sort by the next / previous column that is drawn (never a hidden one).
+    pub fn sort_step(&mut self, src: &dyn RowSource, delta: isize) {
+        let shown = self.shown_columns(src.columns());
+        if shown.is_empty() {
+            return;
+        }
+        let pos = shown.iter().position(|&c| c == self.sort_col);
+        let n = shown.len() as isize;
+        let next = match pos {
+            Some(p) => shown[(p as isize + delta).rem_euclid(n) as usize],
+            None => shown[0],
+        };
+        self.sort_by(src, next, false);
+    }
+
+    /// Sort by `col`; the same column again reverses the order (k9s shift+letter).
+    pub fn sort_toggle(&mut self, src: &dyn RowSource, col: usize) {
+        let desc = if self.sort_col == col {
+            !self.sort_desc
+        } else {
+            false
+        };
+        self.sort_by(src, col, desc);
+    }
 }
 
+/// Rows in pre-order with siblings sorted by `col`, every subtree kept under its parent.
+fn tree_sort(src: &dyn RowSource, col: usize, desc: bool) -> Vec<u32> {
+    let n = src.len();
+    // children of each row (None = roots), in source order
+    let mut children: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
+    let mut stack: Vec<(usize, u32)> = Vec::new();
+    for r in 0..n {
+        let d = src.depth(r).unwrap_or(0);
+        while stack.last().is_some_and(|(sd, _)| *sd >= d) {
+            stack.pop();
+        }
+        let parent = stack.last().map(|(_, p)| *p as usize).unwrap_or(n);
+        children[parent].push(r as u32);
+        stack.push((d, r as u32));
+    }
+    for list in children.iter_mut() {
+        list.sort_by(|a, b| {
+            let o = src.compare(*a as usize, *b as usize, col);
+            let o = if desc { o.reverse() } else { o };
+            o.then(a.cmp(b))
+        });
+    }
+    let mut out = Vec::with_capacity(n);
+    fn walk(node: usize, children: &[Vec<u32>], out: &mut Vec<u32>) {
+        for &c in &children[node] {
+            out.push(c);
+            walk(c as usize, children, out);
+        }
+    }
+    walk(n, &children, &mut out);
+    out
+}
+
+/// `│ ├ └` prefixes for a tree source's rows in `order` (empty for flat sources).
+fn tree_prefixes(src: &dyn RowSource, order: &[u32]) -> Vec<String> {
+    if src.is_empty() || src.depth(0).is_none() {
+        return Vec::new();
+    }
+    let n = src.len();
+    let mut out = vec![String::new(); n];
+    let depth = |i: usize| src.depth(order[i] as usize).unwrap_or(0);
+    // is the row at position i the last of its siblings?
+    let last = |i: usize| {
+        let d = depth(i);
+        for j in i + 1..order.len() {
+            let dj = depth(j);
+            if dj < d {
+                return true;
+            }
+            if dj == d {
+                return false;
+            }
+        }
+        true
+    };
+    let mut open: Vec<bool> = Vec::new(); // per depth: ancestors' "has more siblings"
+    for i in 0..order.len() {
+        let d = depth(i);
+        let is_last = last(i);
+        open.truncate(d);
+        let mut s = String::new();
+        if d > 0 {
+            for more in open.iter().skip(1) {
+                s.push_str(if *more { "│ " } else { "  " });
+            }
+            s.push_str(if is_last { "└ " } else { "├ " });
+        }
+        out[order[i] as usize] = s;
+        open.push(!is_last);
+    }
+    out
+}
+
+/// Letters for shift+letter sorting: for each drawn column, the first letter of its title
+/// that no key in the keymap uses (`reserved`, upper case) and no column before it took.
+/// Returns (column, letter, index of the letter in the title).
+pub fn sort_hotkeys(
+    cols: &[Column],
+    shown: &[usize],
+    reserved: &[char],
+) -> Vec<(usize, char, usize)> {
+    let mut used: Vec<char> = reserved.to_vec();
+    let mut out = Vec::new();
+    for &c in shown {
+        let pick =
+            cols[c].title.chars().enumerate().find(|(_, ch)| {
+                ch.is_ascii_alphabetic() && !used.contains(&ch.to_ascii_uppercase())
+            });
+        if let Some((i, ch)) = pick {
+            let up = ch.to_ascii_uppercase();
+            used.push(up);
+            out.push((c, up, i));
+        }
+    }
+    out
+}
 /// Rows at which work is split over threads (below it one thread is faster).
 const PAR_MIN_ROWS: usize = 8_192;
 
@@ -486,67 +756,118 @@ fn search_text(src: &dyn RowSource, rows: std::ops::Range<usize>) -> (Vec<String
     (hay, starts)
 }
 
-/// Pick which columns fit in `width` (dropping the least important first), with widths.
-pub fn fit_columns(cols: &[Column], width: u16, marker: u16) -> Vec<(usize, u16)> {
-    let mut chosen: Vec<usize> = (0..cols.len()).collect();
-    let flex = cols.iter().position(|c| c.grow).unwrap_or(0);
-    let need = |chosen: &[usize], shrink: u16| -> u32 {
-        chosen
-            .iter()
-            .map(|&c| u32::from(cols[c].width) + 1)
-            .sum::<u32>()
-            + u32::from(marker)
-            - u32::from(shrink)
+/// What [`fit_columns`] lays out.
+pub struct Fit<'a> {
+    pub cols: &'a [Column],
+    /// Content width per column (empty: use the declared widths).
+    pub natural: &'a [u16],
+    pub width: u16,
+    /// Columns chosen by the user (`views.toml`), else the non-hidden ones.
+    pub chosen: Option<&'a [usize]>,
+    /// Every column, none dropped (the ones past the right edge are cut).
+    pub wide: bool,
+    /// Never dropped (the sort column: its ▲/▼ stays visible).
+    pub keep: Option<usize>,
+}
+
+/// The one width rule (see the module doc): which columns are drawn in `width` cells and
+/// how wide, left to right.
+pub fn fit_columns(f: &Fit<'_>) -> Vec<(usize, u16)> {
+    let cols = f.cols;
+    if cols.is_empty() {
+        return Vec::new();
+    }
+    let title_w = |c: usize| cols[c].title.width() as u16 + u16::from(f.keep == Some(c));
+    let natural = |c: usize| f.natural.get(c).copied().unwrap_or(cols[c].width);
+    // what each column asks for: its content, at most its declared width, at least its title
+    let base = |c: usize| natural(c).min(cols[c].width).max(title_w(c));
+    let mut chosen: Vec<usize> = if f.wide {
+        (0..cols.len()).collect()
+    } else {
+        match f.chosen {
+            Some(ch) => ch.iter().copied().filter(|&c| c < cols.len()).collect(),
+            None => (0..cols.len()).filter(|&c| !cols[c].hidden).collect(),
+        }
     };
-    // The flexible column (grow, else the first) gives up width before an essential
-    // (priority 0) column is dropped.
-    let max_shrink = cols
-        .get(flex)
-        .map(|c| c.width.saturating_sub(12))
-        .unwrap_or(0);
-    let mut shrink = 0u16;
-    while chosen.len() > 1 && need(&chosen, shrink) > u32::from(width) {
-        let (pos, c) = chosen
+    if let Some(k) = f.keep
+        && k < cols.len()
+        && !chosen.contains(&k)
+        && !f.wide
+    {
+        // sorted by a column the user hid: show it anyway (the arrow says why)
+        let at = chosen.iter().position(|&c| c > k).unwrap_or(chosen.len());
+        chosen.insert(at, k);
+    }
+    let avail = u32::from(f.width.saturating_sub(MARKER));
+    let mut widths: HashMap<usize, u16> = chosen.iter().map(|&c| (c, base(c))).collect();
+    let need = |chosen: &[usize], widths: &HashMap<usize, u16>| -> u32 {
+        chosen.iter().map(|c| u32::from(widths[c]) + 1).sum::<u32>()
+    };
+    // 1. drop the least important columns until the rest fit (never the sort column);
+    // wide mode drops none: what does not fit is cut at the right edge
+    while !f.wide && chosen.len() > 1 && need(&chosen, &widths) > avail {
+        let victim = chosen
             .iter()
             .enumerate()
+            .filter(|(_, c)| Some(**c) != f.keep)
             .max_by_key(|(i, c)| (cols[**c].priority, *i))
-            .map(|(p, c)| (p, *c))
-            .expect("non-empty");
-        if cols[c].priority == 0 && shrink < max_shrink && chosen.contains(&flex) {
-            let over = need(&chosen, shrink) - u32::from(width);
-            shrink = (u32::from(shrink) + over).min(u32::from(max_shrink)) as u16;
-            continue;
+            .map(|(p, c)| (p, *c));
+        let Some((pos, c)) = victim else { break };
+        if cols[c].priority == 0 {
+            // essential columns: squeeze the flexible one (grow, else the widest) first
+            let flex = chosen
+                .iter()
+                .copied()
+                .filter(|&c| cols[c].grow)
+                .chain(chosen.iter().copied().max_by_key(|c| widths[c]))
+                .next();
+            if let Some(fl) = flex {
+                let over = need(&chosen, &widths) - avail;
+                let min = title_w(fl).max(8);
+                let w = widths[&fl];
+                let can = w.saturating_sub(min);
+                if can > 0 {
+                    widths.insert(fl, w - (over.min(u32::from(can)) as u16));
+                    continue;
+                }
+            }
         }
         chosen.remove(pos);
     }
-    let shrink = if chosen.contains(&flex) { shrink } else { 0 };
-    let mut out: Vec<(usize, u16)> = chosen
-        .iter()
-        .map(|&c| {
-            (
-                c,
-                if c == flex {
-                    cols[c].width - shrink
-                } else {
-                    cols[c].width
-                },
-            )
-        })
-        .collect();
-    // Give spare room to the growing column, else the first one (usually the name).
-    let used = need(&chosen, shrink) as u16;
-    let target = out.iter().position(|(c, _)| cols[*c].grow).unwrap_or(0);
-    if let Some(col) = out.get_mut(target)
-        && width > used
+    // still too wide (one column, or tiny terminals): cut the last column
+    let used = need(&chosen, &widths);
+    if used > avail
+        && !f.wide
+        && let Some(&last) = chosen.last()
     {
-        let cap = if cols[col.0].grow {
-            u16::MAX
-        } else {
-            col.1 * 2
-        };
-        col.1 += (width - used).min(cap);
+        let over = (used - avail) as u16;
+        let w = widths[&last];
+        widths.insert(last, w.saturating_sub(over).max(1));
     }
-    out
+    // 2. spare width to columns whose content is wider than they got, most important first
+    let mut spare = avail.saturating_sub(need(&chosen, &widths));
+    let mut by_priority = chosen.clone();
+    by_priority.sort_by_key(|&c| (cols[c].priority, c));
+    for &c in &by_priority {
+        if spare == 0 {
+            break;
+        }
+        let want = natural(c).min(NATURAL_CAP.max(cols[c].width));
+        let w = widths[&c];
+        if want > w {
+            let add = (u32::from(want - w)).min(spare) as u16;
+            widths.insert(c, w + add);
+            spare -= u32::from(add);
+        }
+    }
+    // 3. the rest to the growing column
+    if spare > 0
+        && let Some(&g) = chosen.iter().find(|&&c| cols[c].grow)
+    {
+        let w = widths[&g];
+        widths.insert(g, w.saturating_add(spare.min(u32::from(u16::MAX)) as u16));
+    }
+    chosen.into_iter().map(|c| (c, widths[&c])).collect()
 }
 
 #[cfg(test)]
@@ -579,8 +900,9 @@ mod tests {
                 self.0[a].1.cmp(&self.0[b].1)
             }
         }
-        fn fields(&self) -> &'static [&'static str] {
-            &["big"]
+        fn fields(&self) -> &'static [FieldSpec] {
+            const F: &[FieldSpec] = &[FieldSpec::yes_no("big", "more than 10")];
+            F
         }
         fn field_matches(&self, r: usize, f: &str, v: &str) -> Option<bool> {
             (f == "big")
@@ -608,7 +930,11 @@ mod tests {
         t.move_by(&s, 2); // web-1
         t.set_filter(&s, "web");
         assert_eq!(names(&t, &s), ["web-2", "web-1"]);
-        assert_eq!(t.selected_row().map(|r| s.id(r)).as_deref(), Some("web-1"));
+        assert_eq!(
+            t.selected_row().map(|r| s.id(r)).as_deref(),
+            Some("web-2"),
+            "after filtering the cursor is on the first match"
+        );
         assert!(!t.highlights.is_empty(), "matches are highlighted");
         let hl = &t.highlights[&0];
         assert_eq!(hl[0], vec![0, 1, 2], "w-e-b in the NAME column");
@@ -625,6 +951,13 @@ mod tests {
                 .unwrap()
                 .contains("unknown field `colour`")
         );
+        assert!(
+            t.order.is_empty(),
+            "an unknown field shows no rows, not all"
+        );
+        t.set_filter(&s, "big:maybe");
+        assert!(t.filter_error.as_deref().unwrap().contains("yes or no"));
+        assert!(t.order.is_empty());
         t.set_filter(&s, "");
         assert_eq!(t.order.len(), 4);
     }
@@ -636,7 +969,82 @@ mod tests {
             Column::new("B", 10, 5),
             Column::new("C", 10, 1),
         ];
-        let fit = fit_columns(&cols, 25, 0);
+        let fit = fit_columns(&Fit {
+            cols: &cols,
+            natural: &[],
+            width: 25,
+            chosen: None,
+            wide: false,
+            keep: None,
+        });
         assert_eq!(fit.iter().map(|f| f.0).collect::<Vec<_>>(), vec![0, 2]);
+        // the sort column is never the one dropped
+        let fit = fit_columns(&Fit {
+            cols: &cols,
+            natural: &[],
+            width: 25,
+            chosen: None,
+            wide: false,
+            keep: Some(1),
+        });
+        assert!(fit.iter().any(|f| f.0 == 1), "{fit:?}");
+    }
+
+    #[test]
+    fn columns_take_their_content_width_and_the_rest_goes_to_the_growing_one() {
+        let cols = [
+            Column::new("DOMAIN", 24, 0),
+            Column::new("ACCOUNT", 12, 1),
+            Column::new("MESSAGE", 20, 2).grow(),
+        ];
+        // content wider than declared: at 200 columns nothing is cut
+        let natural = [40, 18, 90];
+        let fit = fit_columns(&Fit {
+            cols: &cols,
+            natural: &natural,
+            width: 200,
+            chosen: None,
+            wide: false,
+            keep: None,
+        });
+        assert_eq!(fit[0], (0, 40));
+        assert_eq!(fit[1], (1, 18));
+        assert_eq!(
+            fit[2].1,
+            200 - MARKER - 40 - 18 - 3,
+            "message takes the rest"
+        );
+        // narrow: declared widths, the least important dropped first
+        let fit = fit_columns(&Fit {
+            cols: &cols,
+            natural: &natural,
+            width: 62,
+            chosen: None,
+            wide: false,
+            keep: None,
+        });
+        assert_eq!(fit.iter().map(|f| f.0).collect::<Vec<_>>(), vec![0, 1, 2]);
+        assert!(fit.iter().map(|f| u32::from(f.1) + 1).sum::<u32>() <= 60);
+        // chosen columns only; wide mode shows every one
+        let fit = fit_columns(&Fit {
+            cols: &cols,
+            natural: &natural,
+            width: 200,
+            chosen: Some(&[0, 2]),
+            wide: false,
+            keep: None,
+        });
+        assert_eq!(fit.iter().map(|f| f.0).collect::<Vec<_>>(), vec![0, 2]);
+    }
+
+    #[test]
+    fn shift_letters_skip_keys_the_keymap_uses() {
+        let cols = [
+            Column::new("NAME", 10, 0),
+            Column::new("NODES", 4, 1),
+            Column::new("GROUP", 4, 1),
+        ];
+        let hk = sort_hotkeys(&cols, &[0, 1, 2], &['G']);
+        assert_eq!(hk, vec![(0, 'N', 0), (1, 'O', 1), (2, 'R', 1)]);
     }
 }

@@ -276,6 +276,15 @@ impl Tui {
         Ok(())
     }
 
+    /// Put `text` on the clipboard with OSC 52 (works over SSH and in tmux with
+    /// `set-clipboard on`).
+    pub fn copy(&mut self, text: &str) -> io::Result<()> {
+        use std::io::Write;
+        let out = self.terminal.backend_mut();
+        out.write_all(osc52(text).as_bytes())?;
+        out.flush()
+    }
+
     /// Draw one frame inside a synchronized update (no tearing in tmux / modern terminals).
     pub fn draw(&mut self, f: impl FnOnce(&mut ratatui::Frame<'_>)) -> io::Result<()> {
         queue!(self.terminal.backend_mut(), BeginSynchronizedUpdate)?;
@@ -283,6 +292,33 @@ impl Tui {
         execute!(self.terminal.backend_mut(), EndSynchronizedUpdate)?;
         Ok(())
     }
+}
+
+/// The OSC 52 sequence that sets the clipboard to `text` (control characters removed).
+pub fn osc52(text: &str) -> String {
+    let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+    format!("\x1b]52;c;{}\x07", base64(clean.as_bytes()))
+}
+
+fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 impl Drop for Tui {
@@ -296,6 +332,15 @@ impl Drop for Tui {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn osc52_carries_base64_of_the_clean_text() {
+        assert_eq!(osc52("i-0abc"), "\x1b]52;c;aS0wYWJj\x07");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(base64(b"a"), "YQ==");
+        // an escape in the text can never end the sequence early
+        assert_eq!(osc52("x\x1b]0;evil\x07"), osc52("x]0;evil"));
+    }
 
     #[test]
     fn signal_exit_codes_are_the_shells() {

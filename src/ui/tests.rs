@@ -271,14 +271,39 @@ fn drill_down_loads_node_on_demand_and_back() {
 #[test]
 fn sorting_by_keys() {
     let mut s = loaded();
-    key(&mut s, KeyCode::Char('<')); // previous column: PING? no — column 7 (patch group)
+    s.size = (120, 40);
+    s.prepare();
+    let shown = {
+        let (t, src) = s.view().table().unwrap();
+        t.shown_columns(src.columns())
+    };
+    let at = shown
+        .iter()
+        .position(|&c| c == 8)
+        .expect("COMPLIANCE is shown");
+    key(&mut s, KeyCode::Char('<')); // the previous column *drawn*
     let (t, _) = s.view().table().unwrap();
-    assert_eq!(t.sort_col, 7);
-    for _ in 0..8 {
+    assert_eq!(t.sort_col, shown[at - 1]);
+    // `>` only ever lands on drawn columns, and the ▲ is always on screen
+    for _ in 0..shown.len() {
+        key(&mut s, KeyCode::Char('>'));
+        let (t, _) = s.view().table().unwrap();
+        assert!(
+            shown.contains(&t.sort_col),
+            "sorted by hidden column {}",
+            t.sort_col
+        );
+        assert!(
+            screen(&mut s, 120, 40)
+                .lines()
+                .nth(2)
+                .unwrap()
+                .contains('▲')
+        );
+    }
+    while s.view().table().unwrap().0.sort_col != 0 {
         key(&mut s, KeyCode::Char('>'));
     }
-    let (t, _) = s.view().table().unwrap();
-    assert_eq!(t.sort_col, 0, "wrapped to NAME");
     let v = s.view_as::<NodesView>().unwrap();
     let names: Vec<String> = v
         .table

@@ -78,6 +78,7 @@ fn fleet(state: &mut State, u: FleetUpdate, fx: &mut Vec<Effect>) {
             snapshot,
             aggregates,
         } => {
+            let first = state.data.is_none();
             let generation = state.data.as_ref().map(|d| d.generation + 1).unwrap_or(1);
             let complete_at = if snapshot.from_cache {
                 Some(snapshot.collected_at)
@@ -104,6 +105,9 @@ fn fleet(state: &mut State, u: FleetUpdate, fx: &mut Vec<Effect>) {
             state.fatal = None;
             for i in 0..state.panes.len() {
                 with_pane(state, i, fx, |p, cx| p.data_changed(cx));
+            }
+            if first && let Some(start) = state.startup.take() {
+                startup(state, start, fx);
             }
         }
         FleetUpdate::Notice { message, is_error } => {
@@ -203,6 +207,7 @@ fn push_view(state: &mut State, mut v: Box<dyn View>, fx: &mut Vec<Effect>) {
 
 /// Replace the whole stack with `v` (`:nodes`, a view key: k9s style).
 fn replace_stack(state: &mut State, v: Box<dyn View>, fx: &mut Vec<Effect>) {
+    state.visual = None;
     for old in std::mem::take(&mut state.stack) {
         gone(state, old.owner, fx);
     }
@@ -334,6 +339,35 @@ fn key(state: &mut State, k: &KeyEvent, keymap: &Keymap, fx: &mut Vec<Effect>) {
     if let Some(a) = keymap.resolve(&sections, k) {
         apply(state, a, fx);
         state.dirty = true;
+    } else if let KeyCode::Char(c) = k.code
+        && c.is_ascii_uppercase()
+        && !k
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        // k9s: shift+letter sorts by the column whose header has that letter underlined
+        let reserved = keymap.bound_upper(&sections);
+        if let Some((t, src)) = state.view_mut().table_mut() {
+            let shown = t.shown_columns(src.columns());
+            let hk = super::table::sort_hotkeys(src.columns(), &shown, &reserved);
+            if let Some((col, _, _)) = hk.into_iter().find(|h| h.1 == c) {
+                t.sort_toggle(src, col);
+                state.dirty = true;
+            }
+        }
+    }
+}
+
+/// `-c/--command` and `--filter` from the command line, once there is data to resolve
+/// them against.
+fn startup(state: &mut State, start: super::state::Startup, fx: &mut Vec<Effect>) {
+    state.prepare();
+    if let Some(c) = &start.command {
+        run_command(state, c, fx);
+        state.prepare();
+    }
+    if let Some(f) = &start.filter {
+        set_filter(state, f);
     }
 }
 
@@ -346,6 +380,7 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
             fx.push(Effect::Quit);
         }
         Action::Help => state.help = Some(0),
+        Action::Back if state.visual.is_some() => state.visual = None,
         Action::Back => {
             let filtered = state
                 .view()
@@ -396,21 +431,61 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
             if let Some((t, src)) = state.view_mut().table_mut() {
                 t.top(src);
             }
+            visual_marks(state);
         }
         Action::Bottom => {
             if let Some((t, src)) = state.view_mut().table_mut() {
                 t.bottom(src);
             }
+            visual_marks(state);
         }
         Action::SortNext | Action::SortPrev | Action::SortReverse => {
             if let Some((t, src)) = state.view_mut().table_mut() {
-                let n = src.columns().len();
-                let (col, desc) = match a {
-                    Action::SortNext => ((t.sort_col + 1) % n, false),
-                    Action::SortPrev => ((t.sort_col + n - 1) % n, false),
-                    _ => (t.sort_col, !t.sort_desc),
+                // only over the columns drawn: the sort never moves to a hidden column
+                match a {
+                    Action::SortNext => t.sort_step(src, 1),
+                    Action::SortPrev => t.sort_step(src, -1),
+                    _ => {
+                        let (col, desc) = (t.sort_col, !t.sort_desc);
+                        t.sort_by(src, col, desc);
+                    }
+                }
+            }
+        }
+        Action::Copy => {
+            let text = state
+                .view()
+                .table()
+                .and_then(|(t, src)| t.selected_row().map(|r| src.copy_text(r)))
+                .map(|t| crate::text::sanitize(&t))
+                .filter(|t| !t.is_empty());
+            if let Some(t) = text {
+                state.toast(format!("copied {t} (OSC 52 clipboard)"), false);
+                fx.push(Effect::Clipboard(t));
+            }
+        }
+        Action::ToggleWide => {
+            if let Some((t, _)) = state.view_mut().table_mut() {
+                t.wide = !t.wide;
+                let msg = if t.wide {
+                    "wide: every column (ctrl-w again: fit the screen)"
+                } else {
+                    "columns fitted to the screen"
                 };
-                t.sort_by(src, col, desc);
+                state.toast(msg, false);
+            }
+        }
+        Action::VisualLine => {
+            if state.visual.is_some() {
+                state.visual = None;
+            } else if let Some((t, _)) = state.view().table()
+                && !t.order.is_empty()
+            {
+                state.visual = Some(super::state::Visual {
+                    base: state.marks.clone(),
+                    anchor: t.cursor,
+                });
+                visual_marks(state);
             }
         }
         Action::Mark => {
@@ -439,7 +514,10 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
                 state.marks.extend(ids);
             }
         }
-        Action::ClearMarks => state.marks.clear(),
+        Action::ClearMarks => {
+            state.visual = None;
+            state.marks.clear();
+        }
         Action::NextTab => {
             state.view_mut().tab(1);
         }
@@ -477,6 +555,33 @@ fn move_by(state: &mut State, d: isize) {
     if let Some((t, src)) = state.view_mut().table_mut() {
         t.move_by(src, d);
     }
+    if state.visual.is_some() {
+        visual_marks(state);
+    }
+}
+
+/// Marks = the marks from before `V` plus every row between the anchor and the cursor.
+fn visual_marks(state: &mut State) {
+    let Some(v) = state.visual.clone() else {
+        return;
+    };
+    let Some((t, src)) = state.view().table() else {
+        return;
+    };
+    let (a, b) = if v.anchor <= t.cursor {
+        (v.anchor, t.cursor)
+    } else {
+        (t.cursor, v.anchor)
+    };
+    let mut marks = v.base.clone();
+    for &r in t
+        .order
+        .get(a..=b.min(t.order.len().saturating_sub(1)))
+        .unwrap_or(&[])
+    {
+        marks.insert(src.id(r as usize));
+    }
+    state.marks = marks;
 }
 
 fn set_filter(state: &mut State, text: &str) {
@@ -558,7 +663,7 @@ fn prompt_key(state: &mut State, k: &KeyEvent, fx: &mut Vec<Effect>) {
         KeyCode::Tab if p.kind == PromptKind::Command => {
             if let Some(c) = p.completions.get(p.selected) {
                 p.input = c.clone();
-                if !p.input.contains(' ') {
+                if !p.input.ends_with(' ') {
                     p.input.push(' ');
                 }
                 changed = true;

@@ -1505,3 +1505,60 @@ fn targets_not_done_when_the_command_expires_are_delivery_timed_out() {
     assert_eq!(done["DeliveryTimedOutCount"], 1);
     assert_eq!(done["ErrorCount"], 0);
 }
+
+#[test]
+fn steps_for_other_platforms_are_skipped_or_pending_never_in_progress() {
+    // a real-time world: the Install runs for a while, long enough to look at it running
+    let (w, s) = world();
+    let c = ctx(&s[1].id, "us-east-1");
+    let id = healthy(&w, &c, false)
+        .first()
+        .expect("a healthy Linux node")
+        .clone();
+    let sent = call(
+        &w,
+        &c,
+        "SendCommand",
+        json!({"InstanceIds": [id], "DocumentName": "AWS-RunPatchBaseline",
+               "Parameters": {"Operation": ["Install"], "RebootOption": ["NoReboot"]}}),
+    );
+    let cmd = sent["Command"]["CommandId"].as_str().unwrap().to_string();
+    let t0 = Instant::now();
+    loop {
+        let list = call(
+            &w,
+            &c,
+            "ListCommandInvocations",
+            json!({"CommandId": cmd, "Details": true}),
+        );
+        let inv = &list["CommandInvocations"][0];
+        if inv["Status"] == "InProgress" {
+            let step = |name: &str| {
+                inv["CommandPlugins"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|p| p["Name"] == name)
+                    .unwrap()
+                    .clone()
+            };
+            assert_eq!(step("PatchLinux")["Status"], "InProgress");
+            let win = step("PatchWindows");
+            assert_eq!(win["Status"], "Success", "{win}");
+            assert!(
+                win["Output"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("Step execution skipped"),
+                "{win}"
+            );
+            assert_eq!(step("PatchMacOS")["Status"], "Pending");
+            return;
+        }
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(20),
+            "never InProgress: {inv}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

@@ -19,12 +19,12 @@ use crate::text::sanitize;
 use crate::ui::action::Action;
 use crate::ui::data::Data;
 use crate::ui::filter::{contains, prefix_of_any, yes_no};
-use crate::ui::table::{Column, RowSource, TableState};
+use crate::ui::table::{Cell, Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
 pub const COLUMNS: &[Column] = &[
-    Column::new("DOMAIN", 24, 0),
-    Column::new("ACCOUNT", 12, 1),
+    Column::new("DOMAIN", 30, 0),
+    Column::new("ACCOUNT", 18, 1),
     Column::new("REGION", 14, 2),
     Column::new("TYPE", 13, 2),
     Column::new("STATUS", 10, 3),
@@ -34,10 +34,29 @@ pub const COLUMNS: &[Column] = &[
     Column::new("IN USE", 6, 3),
     Column::new("RENEWAL", 22, 4),
     Column::new("RISK", 20, 0).grow(),
+    Column::new("ACCOUNT ID", 12, 7).companion(1),
+    Column::new("ARN", 40, 7).companion(0),
 ];
 
-pub const FIELDS: &[&str] = &[
-    "account", "region", "domain", "type", "status", "band", "risk", "inuse", "days",
+use crate::ui::filter::FieldSpec;
+
+pub const FIELDS: &[FieldSpec] = &[
+    FieldSpec::text("account", "account name or id"),
+    FieldSpec::text("region", "region"),
+    FieldSpec::text("domain", "domain name or a SAN"),
+    FieldSpec::text("type", "AMAZON_ISSUED | IMPORTED | PRIVATE"),
+    FieldSpec::text("status", "certificate status"),
+    FieldSpec::choice(
+        "band",
+        &[
+            "expired", "7", "14", "30", "45", "7d", "14d", "30d", "45d", "≤7", "≤14", "≤30", "≤45",
+            "later",
+        ],
+        "expired, or expiring within 7 / 14 / 30 / 45 days (cumulative)",
+    ),
+    FieldSpec::yes_no("risk", "has a risk marker"),
+    FieldSpec::yes_no("inuse", "in use by a resource").alias(&["in_use"]),
+    FieldSpec::number("days", "at most this many days left"),
 ];
 
 #[derive(Clone, Default)]
@@ -150,7 +169,30 @@ impl RowSource for CertsSource {
                     .unwrap_or_default()
             )),
             10 => c.risk().map(|r| format!("⚠ {r}")).unwrap_or_default(),
+            11 => sanitize(&c.account_id),
+            12 => sanitize(&c.arn),
             _ => String::new(),
+        }
+    }
+    fn value(&self, row: usize, col: usize) -> Cell {
+        let c = self.cert(row);
+        match col {
+            6 => Cell::time(c.not_after),
+            7 => self.days[row].map(Cell::Int).unwrap_or(Cell::Empty),
+            8 => Cell::Bool(c.in_use),
+            9 => {
+                let parts: Vec<&str> = [
+                    c.renewal_eligibility.as_deref(),
+                    c.renewal_status.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .filter(|s| !s.is_empty())
+                .collect();
+                Cell::text(sanitize(&parts.join(" / ")))
+            }
+            10 => Cell::opt_text(c.risk()),
+            _ => Cell::text(self.text(row, col)),
         }
     }
     fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {
@@ -179,12 +221,12 @@ impl RowSource for CertsSource {
             _ => theme.style(Role::Text),
         }
     }
-    fn fields(&self) -> &'static [&'static str] {
+    fn fields(&self) -> &'static [FieldSpec] {
         FIELDS
     }
     fn field_matches(&self, row: usize, field: &str, v: &str) -> Option<bool> {
         if self.rows.is_empty() {
-            return FIELDS.contains(&field).then_some(false);
+            return crate::ui::filter::find_field(FIELDS, field).map(|_| false);
         }
         let c = self.cert(row);
         Some(match field {
@@ -214,7 +256,7 @@ impl RowSource for CertsSource {
                 }
             }
             "risk" => yes_no(v).is_some_and(|y| y == c.risk().is_some()),
-            "inuse" | "in_use" => yes_no(v).is_some_and(|y| y == c.in_use),
+            "inuse" => yes_no(v).is_some_and(|y| y == c.in_use),
             "days" => v
                 .parse::<i64>()
                 .ok()

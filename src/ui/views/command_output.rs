@@ -72,9 +72,22 @@ pub struct CommandOutputPane {
     pending_job: Option<Job>,
     spinner: usize,
     now: DateTime<Utc>,
+    /// Account id → name (sanitized), as every other view shows accounts.
+    names: std::collections::HashMap<String, String>,
 }
 
 impl CommandOutputPane {
+    fn learn_names(&mut self, cx: &PaneCx<'_>) {
+        if let Some(s) = cx.snapshot {
+            self.names = s
+                .accounts
+                .iter()
+                .filter(|a| !a.name.is_empty())
+                .map(|a| (a.id.clone(), crate::text::sanitize(&a.name)))
+                .collect();
+        }
+    }
+
     /// After a confirmed patch-now: the pane whose job sends, watches and refreshes.
     pub fn for_plan(title: String, plan: PatchPlan, readonly: bool) -> Self {
         CommandOutputPane {
@@ -83,6 +96,7 @@ impl CommandOutputPane {
             pending_job: Some(Job::SendPlan(Box::new(plan))),
             spinner: 0,
             now: Utc::now(),
+            names: Default::default(),
         }
     }
 
@@ -101,6 +115,7 @@ impl CommandOutputPane {
             pending_job: Some(Job::Watch(Box::new(cmd))),
             spinner: 0,
             now: Utc::now(),
+            names: Default::default(),
         }
     }
 
@@ -220,7 +235,12 @@ impl Pane for CommandOutputPane {
     }
 
     fn opened(&mut self, cx: &mut PaneCx<'_>) {
+        self.learn_names(cx);
         self.flush_job(cx);
+    }
+
+    fn data_changed(&mut self, cx: &mut PaneCx<'_>) {
+        self.learn_names(cx);
     }
 
     fn job(&mut self, _kind: JobKind, event: JobEvent, cx: &mut PaneCx<'_>) {
@@ -281,7 +301,15 @@ impl Pane for CommandOutputPane {
     }
 
     fn render(&self, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-        render_command(&self.model, self.spinner, self.now, frame, area, theme);
+        render_command(
+            &self.model,
+            self.spinner,
+            self.now,
+            &self.names,
+            frame,
+            area,
+            theme,
+        );
     }
 
     fn hints(&self) -> Vec<(Action, &'static str)> {
@@ -332,10 +360,12 @@ fn fmt_duration(d: Option<chrono::Duration>) -> String {
 }
 
 /// Draw the command pane (also used by snapshot tests).
+#[allow(clippy::too_many_arguments)]
 pub fn render_command(
     m: &CommandPane,
     spinner: usize,
     now: DateTime<Utc>,
+    names: &std::collections::HashMap<String, String>,
     frame: &mut Frame<'_>,
     area: Rect,
     theme: &Theme,
@@ -392,7 +422,7 @@ pub fn render_command(
     );
 
     match &m.viewer {
-        Some(v) => render_viewer(v, frame, body, theme),
+        Some(v) => render_viewer(v, names, frame, body, theme),
         None => {
             let header = Row::new(
                 [
@@ -408,7 +438,12 @@ pub fn render_command(
                     Row::new(vec![
                         Cell::from(r.key.instance_id.clone()),
                         Cell::from(crate::text::sanitize(&r.instance_name)),
-                        Cell::from(r.key.account_id.clone()),
+                        Cell::from(
+                            names
+                                .get(&r.key.account_id)
+                                .cloned()
+                                .unwrap_or_else(|| r.key.account_id.clone()),
+                        ),
                         Cell::from(r.key.region.clone()),
                         Cell::from(r.status.clone()).style(theme.style(status_role(&r.status))),
                         Cell::from(
@@ -486,6 +521,7 @@ pub fn render_command(
 
 fn render_viewer(
     v: &crate::actions::panes::command::OutputViewer,
+    names: &std::collections::HashMap<String, String>,
     frame: &mut Frame<'_>,
     area: Rect,
     theme: &Theme,
@@ -517,7 +553,10 @@ fn render_viewer(
                 format!(
                     " {} · {} · {} · {}{}{}",
                     crate::text::sanitize(&v.row.instance_name),
-                    v.row.key.account_id,
+                    names
+                        .get(&v.row.key.account_id)
+                        .map(String::as_str)
+                        .unwrap_or(v.row.key.account_id.as_str()),
                     v.row.key.region,
                     status,
                     if v.follow { " · follow" } else { "" },

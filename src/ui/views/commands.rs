@@ -16,8 +16,8 @@ use crate::model::{CommandSummary, FleetSnapshot};
 use crate::text::sanitize;
 use crate::ui::action::Action;
 use crate::ui::data::Data;
-use crate::ui::filter::contains;
-use crate::ui::table::{Column, RowSource, TableState};
+use crate::ui::filter::{FieldSpec, contains};
+use crate::ui::table::{Cell, Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
 pub const COLUMNS: &[Column] = &[
@@ -31,6 +31,7 @@ pub const COLUMNS: &[Column] = &[
     Column::new("ERR", 5, 0).num(),
     Column::new("REQUESTED", 9, 1).num(),
     Column::new("COMMENT", 24, 4).grow(),
+    Column::new("ACCOUNT ID", 12, 7).companion(2),
 ];
 
 #[derive(Clone, Default)]
@@ -96,7 +97,16 @@ impl RowSource for CommandsSource {
             7 => super::fmt::count(c.error_count + c.delivery_timed_out_count),
             8 => age(self.now, c.requested_at),
             9 => sanitize(&c.comment),
+            10 => sanitize(&c.account_id),
             _ => String::new(),
+        }
+    }
+    fn value(&self, row: usize, col: usize) -> Cell {
+        let c = self.cmd(row);
+        match col {
+            7 => Cell::Int(i64::from(c.error_count + c.delivery_timed_out_count)),
+            8 => Cell::time(c.requested_at),
+            _ => Cell::text(self.text(row, col)),
         }
     }
     fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {
@@ -120,12 +130,19 @@ impl RowSource for CommandsSource {
             _ => theme.style(Role::Text),
         }
     }
-    fn fields(&self) -> &'static [&'static str] {
-        &["account", "region", "status", "document", "running"]
+    fn fields(&self) -> &'static [FieldSpec] {
+        const F: &[FieldSpec] = &[
+            FieldSpec::text("account", "account name or id"),
+            FieldSpec::text("region", "region"),
+            FieldSpec::text("status", "command status"),
+            FieldSpec::text("document", "document name").alias(&["doc"]),
+            FieldSpec::yes_no("running", "still running"),
+        ];
+        F
     }
     fn field_matches(&self, row: usize, field: &str, v: &str) -> Option<bool> {
         if self.snap.commands.is_empty() {
-            return self.fields().contains(&field).then_some(false);
+            return crate::ui::filter::find_field(self.fields(), field).map(|_| false);
         }
         let c = self.cmd(row);
         Some(match field {
@@ -138,7 +155,7 @@ impl RowSource for CommandsSource {
             }
             "region" => contains(&c.region, v),
             "status" => contains(&c.status, v),
-            "document" | "doc" => contains(&c.document_name, v),
+            "document" => contains(&c.document_name, v),
             "running" => crate::ui::filter::yes_no(v).is_some_and(|y| y == c.is_running()),
             _ => return None,
         })

@@ -20,9 +20,9 @@ use crate::model::{Aggregates, ComplianceRollup};
 use crate::text::sanitize;
 use crate::ui::action::Action;
 use crate::ui::data::Data;
-use crate::ui::filter::contains;
+use crate::ui::filter::{FieldSpec, contains};
 use crate::ui::layout::{self, row};
-use crate::ui::table::{Column, RowSource, TableState};
+use crate::ui::table::{Cell, Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
 /// Rows taken by the dashboard above the breakdown table (incl. its tab bar).
@@ -61,9 +61,9 @@ pub const COLUMNS: &[Column] = &[
     Column::new("NODES", 6, 0).num(),
     Column::new("COMPLIANT", 22, 0),
     Column::new("NON-C", 6, 1).num(),
-    Column::new("CRIT", 5, 1).num(),
-    Column::new("SEC", 5, 2).num(),
-    Column::new("MISS", 6, 3).num(),
+    Column::new("CRIT NODES", 5, 1).num(),
+    Column::new("SEC NODES", 5, 2).num(),
+    Column::new("MISSING PATCHES", 6, 3).num(),
     Column::new("FAIL", 5, 3).num(),
     Column::new("RBT", 4, 4).num(),
     Column::new("UNREP", 5, 2).num(),
@@ -180,6 +180,12 @@ impl RowSource for BreakdownSource {
             _ => String::new(),
         }
     }
+    fn copy_text(&self, row: usize) -> String {
+        match &self.rows[row].1 {
+            NodeScope::Account(id) | NodeScope::Ou(id) => id.clone(),
+            _ => self.rows[row].0.clone(),
+        }
+    }
     fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {
         let (x, y) = (&self.rows[a].2, &self.rows[b].2);
         match col {
@@ -188,10 +194,10 @@ impl RowSource for BreakdownSource {
                 .to_lowercase()
                 .cmp(&self.rows[b].0.to_lowercase()),
             1 => x.nodes.cmp(&y.nodes),
-            2 => x
-                .pct_compliant()
-                .partial_cmp(&y.pct_compliant())
-                .unwrap_or(Ordering::Equal),
+            // worst first ascending; an empty OU (no nodes) is the best, not the worst
+            2 => {
+                super::org::pct_key(x.pct_compliant()).cmp(&super::org::pct_key(y.pct_compliant()))
+            }
             3 => x.non_compliant.cmp(&y.non_compliant),
             4 => x.critical.cmp(&y.critical),
             5 => x.security.cmp(&y.security),
@@ -218,8 +224,28 @@ impl RowSource for BreakdownSource {
             _ => theme.style(Role::Text),
         }
     }
-    fn fields(&self) -> &'static [&'static str] {
-        &["name"]
+    fn value(&self, row: usize, col: usize) -> Cell {
+        let r = &self.rows[row].2;
+        match col {
+            1 => Cell::Int(r.nodes.into()),
+            2 => r
+                .pct_compliant()
+                .map(|p| Cell::Num((p * 100.0).round() / 100.0))
+                .unwrap_or(Cell::Empty),
+            3 => Cell::Int(r.non_compliant.into()),
+            4 => Cell::Int(r.critical.into()),
+            5 => Cell::Int(r.security.into()),
+            6 => Cell::Int(r.missing_patches as i64),
+            7 => Cell::Int(r.with_failed.into()),
+            8 => Cell::Int(r.pending_reboot.into()),
+            9 => Cell::Int(r.unreported.into()),
+            10 => Cell::Int(r.stale.into()),
+            _ => Cell::text(self.text(row, col)),
+        }
+    }
+    fn fields(&self) -> &'static [FieldSpec] {
+        const F: &[FieldSpec] = &[FieldSpec::text("name", "row name")];
+        F
     }
     fn field_matches(&self, row: usize, field: &str, v: &str) -> Option<bool> {
         match field {
@@ -284,7 +310,9 @@ pub const ID: &str = "compliance";
 pub const SPEC: Spec = Spec {
     id: ID,
     // not `patch`: `:patch [account ID | ou ID | group NAME]` opens the patch-now pane
-    commands: &["compliance", "c", "comp", "patches", "dash"],
+    // neither `patch` nor `patches`: `:pat<Tab>` must complete to `:patch`, and
+    // `:patch [account ID | ou ID | group NAME]` opens the patch-now pane
+    commands: &["compliance", "c", "comp", "dash", "dashboard"],
     describe: "Compliance dashboard",
     action: Some(Action::ViewCompliance),
     table: false,
@@ -421,7 +449,7 @@ fn draw(buf: &mut Buffer, area: Rect, v: &ComplianceView, theme: &Theme, look: T
             ],
         ),
         (
-            "Patch state (nodes)",
+            "Nodes with patches",
             vec![
                 ("Missing", f.with_missing.into(), Role::NonCompliant),
                 ("Failed", f.with_failed.into(), Role::Critical),
@@ -487,14 +515,25 @@ fn draw(buf: &mut Buffer, area: Rect, v: &ComplianceView, theme: &Theme, look: T
             format!("certs expired {}", within(B::Expired)),
             theme.count(within(B::Expired).into(), Role::Expired),
         ),
+        // cumulative, as `≤` says (and as the `band:` filter counts): ≤14d includes ≤7d
         (
             format!("≤7d {}", within(B::Within7)),
             theme.count(within(B::Within7).into(), Role::Band7),
         ),
         (
-            format!("≤30d {}", within(B::Within14) + within(B::Within30)),
+            format!("≤14d {}", within(B::Within7) + within(B::Within14)),
             theme.count(
-                (within(B::Within14) + within(B::Within30)).into(),
+                (within(B::Within7) + within(B::Within14)).into(),
+                Role::Band14,
+            ),
+        ),
+        (
+            format!(
+                "≤30d {}",
+                within(B::Within7) + within(B::Within14) + within(B::Within30)
+            ),
+            theme.count(
+                (within(B::Within7) + within(B::Within14) + within(B::Within30)).into(),
                 Role::Band30,
             ),
         ),

@@ -104,6 +104,8 @@ pub struct RenderCx<'a> {
     /// A refresh is in flight (partial snapshot).
     pub loading: bool,
     pub spinner: usize,
+    /// Upper-case letters the keymap uses here (not offered for shift+letter sorting).
+    pub reserved: &'a [char],
 }
 
 impl<'a> RenderCx<'a> {
@@ -117,6 +119,7 @@ impl<'a> RenderCx<'a> {
             marks: self.marks,
             focused: self.focused,
             empty,
+            reserved: self.reserved,
         }
     }
 
@@ -191,6 +194,13 @@ pub trait View: AsAny + Send {
     fn set_page(&mut self, rows: usize) {
         if let Some((t, src)) = self.table_mut() {
             t.set_page(src, rows.max(1));
+        }
+    }
+    /// Table width and column choices (from the terminal size and `views.toml`).
+    fn set_layout(&mut self, width: u16, prefs: &crate::ui::columns::ColumnPrefs) {
+        if let Some((t, src)) = self.table_mut() {
+            t.width = width;
+            t.chosen = prefs.for_columns(src.columns());
         }
     }
     /// Switch section / breakdown (Tab). `true` when it did.
@@ -334,12 +344,15 @@ pub trait Pane: AsAny + Send {
     }
 }
 
-/// A flat copy of the current table as shown (filter and sort applied), for exports.
+/// A copy of the current table (filter and sort applied) as typed data, for exports:
+/// every column, and which of them are on screen.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableCopy {
     pub view: String,
     pub columns: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+    pub rows: Vec<Vec<crate::report::table::Cell>>,
+    /// Columns drawn at the current width, with their companions (an account's id).
+    pub visible: Vec<usize>,
 }
 
 /// Target nodes and how they were chosen.
@@ -408,18 +421,29 @@ impl<'a> Selection<'a> {
     }
     /// The current table as shown, for "export this view".
     pub fn table(&self) -> Option<TableCopy> {
-        self.view.table().map(|(t, src)| TableCopy {
-            view: self.view.id().to_string(),
-            columns: src.columns().iter().map(|c| c.title.to_string()).collect(),
-            rows: t
-                .order
-                .iter()
-                .map(|&r| {
-                    (0..src.columns().len())
-                        .map(|c| src.text(r as usize, c))
-                        .collect()
-                })
-                .collect(),
+        self.view.table().map(|(t, src)| {
+            let cols = src.columns();
+            let shown = t.shown_columns(cols);
+            // on-screen columns, each followed by its companions (an account name's id)
+            let mut visible = Vec::new();
+            for &c in &shown {
+                visible.push(c);
+                for (i, col) in cols.iter().enumerate() {
+                    if col.with == Some(c) && !shown.contains(&i) {
+                        visible.push(i);
+                    }
+                }
+            }
+            TableCopy {
+                view: self.view.id().to_string(),
+                columns: cols.iter().map(|c| c.title.to_string()).collect(),
+                rows: t
+                    .order
+                    .iter()
+                    .map(|&r| (0..cols.len()).map(|c| src.value(r as usize, c)).collect())
+                    .collect(),
+                visible,
+            }
         })
     }
 }

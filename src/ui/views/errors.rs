@@ -14,8 +14,8 @@ use crate::model::{CollectError, FleetSnapshot};
 use crate::text::sanitize;
 use crate::ui::action::Action;
 use crate::ui::data::Data;
-use crate::ui::filter::contains;
-use crate::ui::table::{Column, RowSource, TableState};
+use crate::ui::filter::{FieldSpec, contains};
+use crate::ui::table::{Cell, Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
 pub const COLUMNS: &[Column] = &[
@@ -77,6 +77,9 @@ impl RowSource for ErrorsSource {
             _ => String::new(),
         }
     }
+    fn copy_text(&self, row: usize) -> String {
+        self.err(row).message.clone()
+    }
     fn style(&self, _row: usize, col: usize, theme: &Theme) -> Style {
         match col {
             4 => theme.style(Role::Error),
@@ -84,12 +87,27 @@ impl RowSource for ErrorsSource {
             _ => theme.style(Role::Text),
         }
     }
-    fn fields(&self) -> &'static [&'static str] {
-        &["account", "region", "service", "code"]
+    fn fields(&self) -> &'static [FieldSpec] {
+        const F: &[FieldSpec] = &[
+            FieldSpec::text("account", "account name or id"),
+            FieldSpec::text("region", "region"),
+            FieldSpec::text("service", "ssm, acm, organizations, sts"),
+            FieldSpec::text("code", "error code"),
+        ];
+        F
+    }
+    fn value(&self, row: usize, col: usize) -> Cell {
+        let e = self.err(row);
+        match col {
+            0 => Cell::opt_text(e.account_id.as_deref()),
+            1 => Cell::opt_text(e.region.as_deref()),
+            5 => Cell::time(e.at),
+            _ => Cell::text(self.text(row, col)),
+        }
     }
     fn field_matches(&self, row: usize, field: &str, v: &str) -> Option<bool> {
         if self.snap.errors.is_empty() {
-            return self.fields().contains(&field).then_some(false);
+            return crate::ui::filter::find_field(self.fields(), field).map(|_| false);
         }
         let e = self.err(row);
         Some(match field {

@@ -72,6 +72,8 @@ fn open_view(sel: &Selection<'_>) -> Result<Box<dyn Pane>, String> {
         subtitle,
         columns: t.columns,
         rows: t.rows,
+        visible: t.visible,
+        all_columns: false,
     });
     let mut dialog = ExportDialog::new(what, exports_dir(), sel.now);
     dialog.apply_args(&sel.args)?;
@@ -254,18 +256,26 @@ impl Pane for ExportPane {
         };
         let mut lines: Vec<Line<'_>> = Vec::new();
         match &d.what {
-            ExportWhat::Table(t) => lines.push(Line::from(vec![
-                Span::styled(format!("{:>8} ", "What"), theme.style(Role::Muted)),
-                Span::styled(
-                    format!(
-                        "{} view as shown — {} rows × {} columns",
-                        t.view,
-                        t.rows.len(),
-                        t.columns.len()
+            ExportWhat::Table(t) => {
+                // the count is what will be written: the dialog never says 15 for 8
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{:>8} ", "What"), theme.style(Role::Muted)),
+                    Span::styled(
+                        format!(
+                            "{} view as shown — {} rows × {} columns",
+                            t.view,
+                            t.rows.len(),
+                            t.exported().len()
+                        ),
+                        theme.style(Role::Text),
                     ),
-                    theme.style(Role::Text),
-                ),
-            ])),
+                ]));
+                lines.push(Line::from(vec![
+                    label(Field::Columns, "Columns"),
+                    choice(!t.all_columns, format!("visible ({})", t.visible.len())),
+                    choice(t.all_columns, format!("all ({})", t.columns.len())),
+                ]));
+            }
             ExportWhat::Report(k) => {
                 let mut spans = vec![label(Field::Kind, "Report")];
                 for kind in CONSOLE_REPORT_KINDS {
@@ -514,9 +524,31 @@ mod tests {
         assert_eq!(v["columns"][0], shown.columns[0].as_str());
         assert_eq!(
             v["rows"][0][&shown.columns[0]],
-            crate::text::sanitize(&shown.rows[0][0]).as_str(),
+            shown.rows[0][0].plain().as_str(),
             "same order as on screen"
         );
+        // typed data, not screen glyphs: counts are numbers (0, not `·`), the scan time is
+        // a timestamp, no `↑` on agent versions, and the account id is there
+        let cols: Vec<&str> = v["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        assert_eq!(cols.len(), shown.visible.len(), "the columns on screen");
+        assert!(cols.contains(&"ACCOUNT ID"), "{cols:?}");
+        for row in v["rows"].as_array().unwrap() {
+            for (k, val) in row.as_object().unwrap() {
+                let s = val.as_str().unwrap_or("");
+                assert!(s != "·" && !s.ends_with('↑') && s != "'-", "{k}: {val}");
+            }
+            if let Some(c) = row.get("CRIT PATCHES") {
+                assert!(c.is_number() || c.is_null(), "{c}");
+            }
+            if let Some(t) = row.get("SCAN").and_then(|t| t.as_str()) {
+                assert!(chrono::DateTime::parse_from_rfc3339(t).is_ok(), "{t}");
+            }
+        }
     }
 
     #[test]

@@ -7,6 +7,16 @@ use crate::model::Node;
 /// Spinner frames (one per tick).
 pub const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
 
+/// "5m ago", "just now" (clock skew: a time in the future), "time unknown" — for sentences
+/// ("Last op Install 5m ago"), where `age`'s bare "now" / "-" would read wrong.
+pub fn ago(now: DateTime<Utc>, then: Option<DateTime<Utc>>) -> String {
+    match then {
+        None => "time unknown".into(),
+        Some(t) if (now - t).num_seconds() <= 0 => "just now".into(),
+        Some(t) => format!("{} ago", age(now, Some(t))),
+    }
+}
+
 /// "12s", "5m", "3h", "4d" between `then` and `now`.
 pub fn age(now: DateTime<Utc>, then: Option<DateTime<Utc>>) -> String {
     let Some(t) = then else { return "-".into() };

@@ -81,7 +81,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: 
     header(buf, head, state, theme);
     crumbs(buf, crumb, state, theme);
     let body = body_area(area);
-    body_view(buf, body, state, theme);
+    body_view(buf, body, state, theme, keymap);
     footer(buf, foot, state, theme, keymap);
     if let Some(scroll) = state.help {
         help(buf, body, state, theme, keymap, scroll);
@@ -359,7 +359,8 @@ fn crumbs(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
     }
 }
 
-fn body_view(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
+fn body_view(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: &Keymap) {
+    let reserved = keymap.bound_upper(&super::sections(state.view().id()));
     if state.data.is_none() {
         let (msg, role) = match &state.fatal {
             Some(e) => (format!("✗ {}", crate::text::sanitize(e)), Role::Error),
@@ -409,6 +410,7 @@ fn body_view(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
         focused: state.help.is_none() && state.panes.is_empty(),
         loading: state.loading(),
         spinner: state.spinner,
+        reserved: &reserved,
     };
     state.view().render(buf, area, &cx);
 }
@@ -587,6 +589,33 @@ pub fn hints(state: &State, keymap: &Keymap) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `text` split into lines of at most `width` cells, at spaces when possible.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let add = if cur.is_empty() { 0 } else { 1 } + word.width();
+        if !cur.is_empty() && cur.width() + add > width {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+        while cur.width() > width {
+            let cut: String = cur.chars().take(width).collect();
+            let rest: String = cur.chars().skip(width).collect();
+            out.push(cut);
+            cur = rest;
+        }
+    }
+    if !cur.is_empty() || out.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 fn help(
     buf: &mut Buffer,
     body: Rect,
@@ -627,16 +656,35 @@ fn help(
             lines.push((String::new(), String::new(), Role::Text));
             lines.push((
                 "Filter".into(),
-                "fuzzy words, field:value, !negate".into(),
+                "words: substring · regex if ^$*+?()[]{}|\\ · -f fuzzy · -r regex · !negate".into(),
                 Role::Title,
             ));
-            lines.push(("fields".into(), f.join(" "), Role::Text));
+            for spec in f {
+                lines.push((
+                    format!("{}:", spec.name),
+                    format!("{} — {}", spec.values(), spec.help),
+                    Role::Text,
+                ));
+            }
         }
     }
     // Two columns when there is room.
     let ncols: u16 = if inner.width >= 90 { 2 } else { 1 };
     let colw = inner.width / ncols;
     let kw = 14u16.min(colw / 3);
+    // long descriptions wrap onto continuation lines instead of being cut
+    let dw = colw.saturating_sub(kw + 3).max(8) as usize;
+    let lines: Vec<(String, String, Role)> = lines
+        .into_iter()
+        .flat_map(|(k, d, role)| {
+            let parts = wrap_words(&d, dw);
+            parts
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| (if i == 0 { k.clone() } else { String::new() }, p, role))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let per_col = inner.height as usize;
     let skip = scroll.min(lines.len().saturating_sub(per_col * ncols as usize));
     for (i, (k, d, role)) in lines

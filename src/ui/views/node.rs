@@ -19,9 +19,9 @@ use crate::text::sanitize;
 use crate::ui::action::Action;
 use crate::ui::data::{Data, Load};
 use crate::ui::effect::Effect;
-use crate::ui::filter::{contains, prefix_of_any};
+use crate::ui::filter::{FieldSpec, contains, prefix_of_any};
 use crate::ui::layout;
-use crate::ui::table::{Column, RowSource, TableState};
+use crate::ui::table::{Cell, Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
 /// Rows left for the focused table in a body of `body` rows (same split as the renderer:
@@ -39,7 +39,7 @@ pub const PATCH_COLUMNS: &[Column] = &[
     Column::new("SEVERITY", 10, 0),
     Column::new("STATE", 22, 0),
     Column::new("INSTALLED", 10, 3),
-    Column::new("CVES", 18, 4),
+    Column::new("CVES", 30, 2),
 ];
 
 #[derive(Clone, Default)]
@@ -109,24 +109,38 @@ impl RowSource for PatchesSource {
             _ => theme.style(Role::Text),
         }
     }
-    fn fields(&self) -> &'static [&'static str] {
-        &["sev", "state", "class", "cve", "kb"]
+    fn fields(&self) -> &'static [FieldSpec] {
+        const F: &[FieldSpec] = &[
+            FieldSpec::text("sev", "severity").alias(&["severity"]),
+            FieldSpec::text("state", "patch state (missing, failed, installed, non)"),
+            FieldSpec::text("class", "classification").alias(&["classification"]),
+            FieldSpec::text("cve", "a CVE id"),
+            FieldSpec::text("kb", "KB / patch id").alias(&["id"]),
+        ];
+        F
+    }
+    fn value(&self, row: usize, col: usize) -> Cell {
+        let p = &self.patches[row];
+        match col {
+            5 => Cell::time(p.installed_time),
+            _ => Cell::text(self.text(row, col)),
+        }
     }
     fn field_matches(&self, row: usize, field: &str, v: &str) -> Option<bool> {
         let Some(p) = self.patches.get(row) else {
-            return self.fields().contains(&field).then_some(false);
+            return crate::ui::filter::find_field(self.fields(), field).map(|_| false);
         };
         Some(match field {
-            "sev" | "severity" => contains(&p.severity, v),
+            "sev" => contains(&p.severity, v),
             "state" => {
                 let s = p.state.as_str().to_lowercase();
                 s.starts_with(v)
                     || (v == "non" && p.state.is_noncompliant())
                     || prefix_of_any(v, &[&s.replace('_', "")])
             }
-            "class" | "classification" => contains(&p.classification, v),
+            "class" => contains(&p.classification, v),
             "cve" => p.cve_ids.iter().any(|c| contains(c, v)),
-            "kb" | "id" => contains(&p.kb_id, v),
+            "kb" => contains(&p.kb_id, v),
             _ => return None,
         })
     }
@@ -355,6 +369,17 @@ impl View for NodeView {
         body
     }
 
+    /// Both tables sit inside a box (two cells narrower than the screen).
+    fn set_layout(&mut self, width: u16, prefs: &crate::ui::columns::ColumnPrefs) {
+        for (t, src) in [
+            (&mut self.patch_table, &self.patch_src as &dyn RowSource),
+            (&mut self.inv_table, &self.inv_src as &dyn RowSource),
+        ] {
+            t.width = width.saturating_sub(2);
+            t.chosen = prefs.for_columns(src.columns());
+        }
+    }
+
     fn set_page(&mut self, rows: usize) {
         let rows = table_rows(rows);
         if let Some((t, src)) = NodeView::table_mut(self) {
@@ -531,9 +556,9 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
                 (
                     "Ping",
                     format!(
-                        "{}  last {} ago",
+                        "{}  last {}",
                         n.ping_status.as_str(),
-                        age(cx.now, n.last_ping)
+                        super::fmt::ago(cx.now, n.last_ping)
                     ),
                     theme.ping(n.ping_status),
                 ),
@@ -580,9 +605,9 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
                 "Last op",
                 match (n.last_operation, n.last_operation_end) {
                     (Some(op), end) => format!(
-                        "{} {} ago{}",
+                        "{} {}{}",
                         op.as_str(),
-                        age(cx.now, end),
+                        super::fmt::ago(cx.now, end),
                         n.reboot_option
                             .map(|r| format!(" · {}", r.as_str()))
                             .unwrap_or_default()
@@ -656,6 +681,7 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
         marks: cx.marks,
         focused: focused && cx.focused,
         empty,
+        reserved: cx.reserved,
     };
     let count = |t: &TableState| {
         if t.order.len() == t.rows_total {

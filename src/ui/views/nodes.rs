@@ -20,15 +20,17 @@ use crate::text::{push_sanitized, sanitize};
 use crate::ui::action::Action;
 use crate::ui::data::Data;
 use crate::ui::filter::{contains, prefix_of_any, yes_no};
-use crate::ui::table::{Column, RowSource, TableState};
+use crate::ui::table::{Cell, Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
+/// The patch counters of one node count **patches** (`CRIT PATCHES`); in `:org` and
+/// `:compliance` the same words count **nodes** (`CRIT NODES`).
 pub const COLUMNS: &[Column] = &[
     Column::new("NAME", 20, 0),
     Column::new("INSTANCE", 20, 0),
     Column::new("ACCOUNT", 14, 1),
-    Column::new("REGION", 14, 2),
-    Column::new("PLATFORM", 18, 3),
+    Column::new("REGION", 14, 3),
+    Column::new("PLATFORM", 18, 2),
     Column::new("AGENT", 10, 6),
     Column::new("PING", 14, 2),
     Column::new("PATCH GROUP", 13, 4),
@@ -36,29 +38,56 @@ pub const COLUMNS: &[Column] = &[
     Column::new("MISS", 5, 3).num(),
     Column::new("FAIL", 5, 4).num(),
     Column::new("RBT", 4, 5).num(),
-    Column::new("CRIT", 5, 1).num(),
-    Column::new("SEC", 4, 2).num(),
-    Column::new("SCAN", 5, 3).num(),
+    Column::new("CRIT PATCHES", 5, 1).num(),
+    Column::new("SEC PATCHES", 4, 3).num(),
+    Column::new("SCAN", 5, 1).num(),
+    Column::new("ACCOUNT ID", 12, 7).companion(2),
 ];
 
 pub const COL_COMPLIANCE: usize = 8;
 
-pub const FIELDS: &[&str] = &[
-    "account",
-    "ou",
-    "region",
-    "os",
-    "name",
-    "id",
-    "ping",
-    "compliance",
-    "sev",
-    "patchgroup",
-    "stale",
-    "agent",
-    "hybrid",
-    "failed",
-    "reboot",
+use crate::ui::filter::FieldSpec;
+
+pub const FIELDS: &[FieldSpec] = &[
+    FieldSpec::text("account", "account name or id").alias(&["acct"]),
+    FieldSpec::text("ou", "OU path"),
+    FieldSpec::text("region", "region"),
+    FieldSpec::text("os", "platform name, version or type").alias(&["platform"]),
+    FieldSpec::text("name", "node name"),
+    FieldSpec::text("id", "instance id").alias(&["instance"]),
+    FieldSpec::choice(
+        "ping",
+        &["online", "connectionlost", "lost", "inactive", "offline"],
+        "ping status (lost = ConnectionLost, offline = not Online)",
+    ),
+    FieldSpec::choice(
+        "compliance",
+        &[
+            "compliant",
+            "ok",
+            "yes",
+            "non_compliant",
+            "noncompliant",
+            "non-compliant",
+            "no",
+            "unreported",
+            "never",
+        ],
+        "compliant | non | unreported",
+    )
+    .alias(&["c"]),
+    FieldSpec::choice(
+        "sev",
+        &["critical", "security", "important", "other"],
+        "has missing patches of this severity",
+    )
+    .alias(&["severity"]),
+    FieldSpec::text("patchgroup", "patch group").alias(&["pg"]),
+    FieldSpec::yes_no("stale", "last scan older than stale_after_days"),
+    FieldSpec::text("agent", "agent version, or `outdated`"),
+    FieldSpec::yes_no("hybrid", "hybrid (mi-) node"),
+    FieldSpec::yes_no("failed", "has failed patches"),
+    FieldSpec::yes_no("reboot", "has patches pending reboot"),
 ];
 
 /// Nodes in scope over a snapshot.
@@ -250,7 +279,31 @@ impl RowSource for NodesSource {
                     age(self.now, n.last_operation_end)
                 }
             }
+            15 => sanitize(&n.account_id),
             _ => String::new(),
+        }
+    }
+    fn value(&self, row: usize, col: usize) -> Cell {
+        let n = self.node(row);
+        // counts are unknown (empty) for a node that never reported, never a made-up 0
+        let reported = n.compliance != Compliance::Unreported;
+        let num = |v: u32| {
+            if reported {
+                Cell::Int(v.into())
+            } else {
+                Cell::Empty
+            }
+        };
+        match col {
+            5 => Cell::text(sanitize(&n.agent_version)),
+            7 => Cell::opt_text(n.patch_group.as_deref()),
+            9 => num(n.missing),
+            10 => num(n.failed),
+            11 => num(n.installed_pending_reboot),
+            12 => num(n.critical_noncompliant),
+            13 => num(n.security_noncompliant),
+            14 => Cell::time(n.last_operation_end),
+            _ => Cell::text(self.text(row, col)),
         }
     }
     fn push_text(&self, row: usize, col: usize, out: &mut String) {
@@ -332,7 +385,7 @@ impl RowSource for NodesSource {
             _ => theme.style(Role::Text),
         }
     }
-    fn fields(&self) -> &'static [&'static str] {
+    fn fields(&self) -> &'static [FieldSpec] {
         FIELDS
     }
     fn substring_field(&self, field: &str) -> bool {
@@ -353,7 +406,7 @@ impl RowSource for NodesSource {
     }
     fn field_matches(&self, row: usize, field: &str, v: &str) -> Option<bool> {
         if self.rows.is_empty() {
-            return FIELDS.contains(&field).then_some(false);
+            return crate::ui::filter::find_field(FIELDS, field).map(|_| false);
         }
         let n = self.node(row);
         Some(match field {
@@ -515,7 +568,12 @@ impl View for NodesView {
         let from = if self.table.filter.text.is_empty() {
             format!("all {} in view", nodes.len())
         } else {
-            format!("filter /{}", self.table.filter.text)
+            // nothing marked: the targets are the filtered rows — say so
+            format!(
+                "{} filtered rows (/{})",
+                nodes.len(),
+                self.table.filter.text.trim()
+            )
         };
         (nodes, from)
     }

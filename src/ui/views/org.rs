@@ -1,5 +1,6 @@
 //! `:org` — the OU → account tree with compliance roll-ups and inline error markers.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -18,17 +19,18 @@ use crate::model::{AccountState, Aggregates, ComplianceRollup, FleetSnapshot};
 use crate::text::sanitize;
 use crate::ui::action::Action;
 use crate::ui::data::Data;
-use crate::ui::filter::contains;
-use crate::ui::table::{Column, RowSource, TableState};
+use crate::ui::filter::{FieldSpec, contains};
+use crate::ui::table::{Cell, Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
+use crate::ui::views::nodes::cmp_ignore_case;
 
 pub const COLUMNS: &[Column] = &[
     Column::new("NAME", 26, 0),
     Column::new("ID", 16, 3),
     Column::new("NODES", 6, 0).num(),
     Column::new("COMPL", 6, 0).num(),
-    Column::new("CRIT", 5, 1).num(),
-    Column::new("SEC", 5, 2).num(),
+    Column::new("CRIT NODES", 5, 1).num(),
+    Column::new("SEC NODES", 5, 2).num(),
     Column::new("FAIL", 5, 3).num(),
     Column::new("RBT", 4, 4).num(),
     Column::new("UNREP", 5, 2).num(),
@@ -97,12 +99,15 @@ impl OrgSource {
         for e in &snap.errors {
             if let Some(a) = &e.account_id {
                 first_error.entry(a.clone()).or_insert_with(|| {
-                    sanitize(&format!(
-                        "{} {} {}",
-                        e.code,
+                    let parts: Vec<&str> = [
+                        e.code.as_str(),
                         e.region.as_deref().unwrap_or(""),
-                        e.service
-                    ))
+                        e.service.as_str(),
+                    ]
+                    .into_iter()
+                    .filter(|p| !p.is_empty())
+                    .collect();
+                    sanitize(&parts.join(" "))
                 });
             }
         }
@@ -242,12 +247,13 @@ impl RowSource for OrgSource {
         let empty = ComplianceRollup::default();
         let ru = self.rollup(row).unwrap_or(&empty);
         match col {
+            // the tree prefix (├ └) is drawn by the table for the current sort
             0 => {
                 let icon = match r.kind {
                     OrgRowKind::Ou(_) => "▾ ",
                     OrgRowKind::Account(_) => "",
                 };
-                format!("{}{icon}{}", self.tree_prefix[row], r.name)
+                format!("{icon}{}", r.name)
             }
             1 => r.id.clone(),
             2 => count(ru.nodes),
@@ -312,15 +318,71 @@ impl RowSource for OrgSource {
             _ => theme.style(Role::Text),
         }
     }
-    fn fields(&self) -> &'static [&'static str] {
-        &["name", "id", "errors"]
+    fn depth(&self, row: usize) -> Option<usize> {
+        Some(self.rows[row].depth)
+    }
+    fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {
+        let (x, y) = (&self.rows[a], &self.rows[b]);
+        let empty = ComplianceRollup::default();
+        let (rx, ry) = (
+            self.rollup(a).unwrap_or(&empty),
+            self.rollup(b).unwrap_or(&empty),
+        );
+        let kind = |r: &OrgRow| matches!(r.kind, OrgRowKind::Ou(_));
+        match col {
+            // accounts before OUs, then by name
+            0 => kind(x)
+                .cmp(&kind(y))
+                .then_with(|| cmp_ignore_case(&x.name, &y.name)),
+            1 => x.id.cmp(&y.id),
+            2 => rx.nodes.cmp(&ry.nodes),
+            // worst first ascending; nothing to be compliant about (no nodes) is best
+            3 => pct_key(rx.pct_compliant()).cmp(&pct_key(ry.pct_compliant())),
+            4 => rx.critical.cmp(&ry.critical),
+            5 => rx.security.cmp(&ry.security),
+            6 => rx.with_failed.cmp(&ry.with_failed),
+            7 => rx.pending_reboot.cmp(&ry.pending_reboot),
+            8 => rx.unreported.cmp(&ry.unreported),
+            9 => rx.stale.cmp(&ry.stale),
+            10 => rx.certs_expiring_30.cmp(&ry.certs_expiring_30),
+            _ => self.text(a, col).cmp(&self.text(b, col)),
+        }
+    }
+    fn value(&self, row: usize, col: usize) -> Cell {
+        let r = &self.rows[row];
+        let empty = ComplianceRollup::default();
+        let ru = self.rollup(row).unwrap_or(&empty);
+        match col {
+            0 => Cell::text(r.name.clone()),
+            2 => Cell::Int(ru.nodes.into()),
+            3 => ru
+                .pct_compliant()
+                .map(|p| Cell::Num((p * 100.0).round() / 100.0))
+                .unwrap_or(Cell::Empty),
+            4 => Cell::Int(ru.critical.into()),
+            5 => Cell::Int(ru.security.into()),
+            6 => Cell::Int(ru.with_failed.into()),
+            7 => Cell::Int(ru.pending_reboot.into()),
+            8 => Cell::Int(ru.unreported.into()),
+            9 => Cell::Int(ru.stale.into()),
+            10 => Cell::Int(ru.certs_expiring_30.into()),
+            _ => Cell::text(self.text(row, col)),
+        }
+    }
+    fn fields(&self) -> &'static [FieldSpec] {
+        const F: &[FieldSpec] = &[
+            FieldSpec::text("name", "account or OU name").alias(&["account", "ou"]),
+            FieldSpec::text("id", "account or OU id"),
+            FieldSpec::yes_no("errors", "could not be read (fully)"),
+        ];
+        F
     }
     fn field_matches(&self, row: usize, field: &str, v: &str) -> Option<bool> {
         let Some(r) = self.rows.get(row) else {
-            return ["name", "id", "errors"].contains(&field).then_some(false);
+            return crate::ui::filter::find_field(self.fields(), field).map(|_| false);
         };
         Some(match field {
-            "name" | "account" | "ou" => contains(&r.name, v),
+            "name" => contains(&r.name, v),
             "id" => contains(&r.id, v),
             "errors" => crate::ui::filter::yes_no(v).is_some_and(|y| y == (r.errors > 0)),
             _ => return None,
@@ -328,11 +390,26 @@ impl RowSource for OrgSource {
     }
 }
 
-#[derive(Default)]
 pub struct OrgView {
     pub src: OrgSource,
     pub table: TableState,
     pub built: Option<u64>,
+}
+
+impl Default for OrgView {
+    fn default() -> Self {
+        OrgView {
+            src: OrgSource::default(),
+            // the tree by name; `>`/`<`/`r` and shift+letter sort siblings, keeping the tree
+            table: TableState::new(0, false),
+            built: None,
+        }
+    }
+}
+
+/// Compliance % for sorting: no nodes (nothing to be non-compliant) sorts as the best.
+pub fn pct_key(p: Option<f64>) -> i64 {
+    p.map(|p| (p * 100.0).round() as i64).unwrap_or(i64::MAX)
 }
 
 pub const ID: &str = "org";
@@ -394,9 +471,6 @@ impl View for OrgView {
     fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
         if self.built == Some(data.generation) {
             return;
-        }
-        if !self.table.sortable && self.table.page == 0 {
-            self.table = TableState::unsorted();
         }
         self.src = OrgSource::build(data, now);
         self.table.rebuild(&self.src);

@@ -29,7 +29,7 @@ impl NodeScope {
                 .map(|u| s(&u.name))
                 .unwrap_or_else(|| id.clone()),
             NodeScope::Region(r) => s(r),
-            NodeScope::PatchGroup(p) if p.is_empty() => "(no patch group)".into(),
+            NodeScope::PatchGroup(p) if p.is_empty() => "no patch group".into(),
             NodeScope::PatchGroup(p) => format!("patch group {}", s(p)),
             NodeScope::Platform(p) => s(p),
         }

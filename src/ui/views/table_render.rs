@@ -5,10 +5,10 @@ use std::collections::HashSet;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
-use unicode_width::UnicodeWidthChar;
+use ratatui::style::{Modifier, Style};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::ui::table::{RowSource, TableState, fit_columns};
+use crate::ui::table::{MARKER, RowSource, TableState, sort_hotkeys};
 use crate::ui::theme::{Role, Theme};
 
 /// Write `text` at (x, y) within `width` cells; returns cells used. Chars whose index is in
@@ -92,7 +92,13 @@ pub struct TableLook<'a> {
     pub focused: bool,
     /// Shown centered when there are no rows.
     pub empty: String,
+    /// Upper-case letters the keymap uses here (not offered for shift+letter sorting).
+    pub reserved: &'a [char],
 }
+
+/// Cursor glyph (column 0 of the marker) and mark glyph (column 1): both can show at once.
+pub const CURSOR_GLYPH: &str = "▸";
+pub const MARK_GLYPH: &str = "✓";
 
 /// Draw the header and visible rows of `t` into `area`.
 pub fn render_table(
@@ -107,28 +113,59 @@ pub fn render_table(
         return;
     }
     let cols = src.columns();
-    let marker = 2u16;
-    let fit = fit_columns(cols, area.width, marker);
+    let marker = MARKER;
+    let fit = t.layout(cols, area.width);
+    let shown: Vec<usize> = fit.iter().map(|(c, _)| *c).collect();
+    let hotkeys = if t.sortable {
+        sort_hotkeys(cols, &shown, look.reserved)
+    } else {
+        Vec::new()
+    };
     let header_style = theme.style(Role::TableHeader);
+    let key_style = header_style.add_modifier(Modifier::UNDERLINED | Modifier::BOLD);
     fill(buf, Rect { height: 1, ..area }, header_style);
     let mut x = area.x + marker;
     for &(c, w) in &fit {
-        let mut title = cols[c].title.to_string();
-        if t.sortable && t.sort_col == c {
-            title.push(if t.sort_desc { '▼' } else { '▲' });
+        if x >= area.right() {
+            break;
         }
-        put(
+        let sorted_here = t.sortable && t.sort_col == c;
+        let arrow = if t.sort_desc { "▼" } else { "▲" };
+        let title = cols[c].title;
+        let tw = (title.width() as u16).min(w.saturating_sub(u16::from(sorted_here)));
+        let hk = hotkeys.iter().find(|h| h.0 == c).map(|h| [h.2]);
+        // right-aligned titles sit over right-aligned numbers, the arrow after them
+        let used = tw + u16::from(sorted_here);
+        let start = if cols[c].right {
+            x + w.saturating_sub(used)
+        } else {
+            x
+        };
+        let n = put(
             buf,
-            x,
+            start,
             area.y,
-            &title,
-            w,
+            title,
+            tw,
             header_style,
-            None,
-            header_style,
-            cols[c].right,
+            hk.as_ref().map(|h| h.as_slice()),
+            key_style,
+            false,
         );
-        x += w + 1;
+        if sorted_here {
+            put(
+                buf,
+                start + n,
+                area.y,
+                arrow,
+                1,
+                header_style,
+                None,
+                header_style,
+                false,
+            );
+        }
+        x = x.saturating_add(w + 1);
     }
     let body = Rect {
         y: area.y + 1,
@@ -136,18 +173,26 @@ pub fn render_table(
         ..area
     };
     if t.order.is_empty() {
-        let msg = &look.empty;
-        let w = msg.chars().count() as u16;
+        let msg = match &t.filter_error {
+            Some(e) => format!("✗ {e}"),
+            None => look.empty.clone(),
+        };
+        let w = msg.width() as u16;
         if body.height > 0 {
             let y = body.y + body.height.min(3) / 2;
             let x = body.x + body.width.saturating_sub(w) / 2;
+            let role = if t.filter_error.is_some() {
+                Role::Error
+            } else {
+                Role::Muted
+            };
             put(
                 buf,
                 x,
                 y,
-                msg,
+                &msg,
                 body.width,
-                theme.style(Role::Muted),
+                theme.style(role),
                 None,
                 Style::default(),
                 false,
@@ -163,13 +208,14 @@ pub fn render_table(
     for (i, &r) in t.order[t.offset..end].iter().enumerate() {
         let y = body.y + i as u16;
         let row = r as usize;
-        let selected = t.offset + i == t.cursor;
+        let selected = t.offset + i == t.cursor && look.focused;
         let marked = !look.marks.is_empty() && look.marks.contains(&src.id(row));
+        // the cursor row's style wins over the mark's: the cursor never disappears
         let mut row_style = text_style;
         if marked {
             row_style = row_style.patch(mark_style);
         }
-        if selected && look.focused {
+        if selected {
             row_style = row_style.patch(sel_style);
         }
         fill(
@@ -181,25 +227,64 @@ pub fn render_table(
             },
             row_style,
         );
+        if selected {
+            put(
+                buf,
+                body.x,
+                y,
+                CURSOR_GLYPH,
+                1,
+                row_style,
+                None,
+                row_style,
+                false,
+            );
+        }
         if marked {
-            put(buf, body.x, y, "●", 1, row_style, None, row_style, false);
-        } else if selected && look.focused {
-            put(buf, body.x, y, "▸", 1, row_style, None, row_style, false);
+            let st = if selected {
+                row_style
+            } else {
+                row_style.add_modifier(Modifier::BOLD)
+            };
+            put(buf, body.x + 1, y, MARK_GLYPH, 1, st, None, st, false);
         }
         let hl = t.highlights.get(&r);
         let mut x = body.x + marker;
         for &(c, w) in &fit {
+            if x >= body.right() {
+                break;
+            }
             let mut st = src.style(row, c, theme);
             if marked {
                 st = st.patch(mark_style);
             }
-            if selected && look.focused {
+            if selected {
                 st = st.patch(sel_style);
             }
-            let text = src.text(row, c);
-            let h = hl.and_then(|h| h.get(c)).map(|v| v.as_slice());
-            put(buf, x, y, &text, w, st, h, match_style, cols[c].right);
-            x += w + 1;
+            let mut text = src.text(row, c);
+            let mut h: Option<Vec<usize>> = hl.and_then(|h| h.get(c)).cloned();
+            if c == 0
+                && let Some(p) = t.tree_prefix.get(row)
+                && !p.is_empty()
+            {
+                let shift = p.chars().count();
+                text = format!("{p}{text}");
+                if let Some(v) = h.as_mut() {
+                    v.iter_mut().for_each(|i| *i += shift);
+                }
+            }
+            put(
+                buf,
+                x,
+                y,
+                &text,
+                w,
+                st,
+                h.as_deref(),
+                match_style,
+                cols[c].right,
+            );
+            x = x.saturating_add(w + 1);
         }
     }
 }

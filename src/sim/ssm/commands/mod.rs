@@ -557,8 +557,25 @@ pub fn plugin_state(f: &RegionFleet, c: &Command, inv: &Invocation, plugin: &str
     let active = inv.active_plugin(&c.doc);
     let delivered = inv.start.is_some() && matches!(inv.plan, Plan::Run { .. });
     if plugin != active {
-        // Steps whose platform precondition does not hold are skipped, successfully.
-        if inv.status.terminal() && delivered {
+        // Steps whose platform precondition does not hold are skipped, successfully: the
+        // steps before the node's own step as soon as it starts, the ones after it when it
+        // is done (until then they wait, `Pending`) — never `InProgress`.
+        let order = c.doc.plugins();
+        let before =
+            order.iter().position(|p| *p == plugin) < order.iter().position(|p| *p == active);
+        let started = matches!(inv.status, IStatus::InProgress | IStatus::Cancelling);
+        if delivered && !inv.status.terminal() && !(before && started) {
+            return PluginState {
+                status: "Pending",
+                details: "Pending",
+                code: -1,
+                start: None,
+                end: None,
+                stdout: String::new(),
+                stderr: String::new(),
+            };
+        }
+        if delivered && (inv.status.terminal() || before) {
             let platform = match plugin {
                 "PatchWindows" => "Windows",
                 "PatchMacOS" => "MacOS",
