@@ -34,6 +34,7 @@ pub mod memo;
 pub mod node;
 pub mod pacing;
 pub mod refresh;
+pub mod schedules;
 pub mod scope;
 
 use std::sync::{Arc, RwLock};
@@ -79,6 +80,8 @@ pub(crate) struct Inner {
     /// Regions actually read (the scope's, or the profile's region).
     pub(crate) regions: Vec<String>,
     last: RwLock<Option<Arc<FleetSnapshot>>>,
+    /// The latest patch schedules (read on their own cadence); every snapshot copies them.
+    pub(crate) schedules: schedules::ScheduleCell,
 }
 
 impl Inner {
@@ -87,6 +90,7 @@ impl Inner {
     }
 
     pub(crate) fn set_last(&self, s: Arc<FleetSnapshot>) {
+        schedules::offer(&self.schedules, &s.schedules);
         *self.last.write().unwrap_or_else(|e| e.into_inner()) = Some(s);
     }
 }
@@ -173,6 +177,7 @@ impl Fleet {
                 caller,
                 regions,
                 last: RwLock::new(None),
+                schedules: Default::default(),
             }),
         })
     }

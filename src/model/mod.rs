@@ -11,6 +11,7 @@ pub mod command;
 pub mod node;
 pub mod org;
 pub mod patch;
+pub mod patching;
 pub mod schedule;
 pub mod shared_str;
 pub mod snapshot;
