@@ -171,6 +171,10 @@ pub enum ReportKind {
     Certs,
     /// Recent Run Command operations.
     Commands,
+    /// Maintenance-window executions of the last `--days` days with their failed targets.
+    Windows,
+    /// Nodes no maintenance window or patch association installs patches on, by account.
+    Coverage,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -186,6 +190,10 @@ pub enum FailOn {
     Critical,
     Security,
     Any,
+    /// Some node is not covered by any window or patch association that installs.
+    Uncovered,
+    /// Some maintenance window's last execution failed.
+    WindowFailed,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -210,6 +218,9 @@ pub struct ReportArgs {
     /// A previous JSON report: add what changed since then.
     #[arg(long, value_name = "FILE")]
     pub since: Option<PathBuf>,
+    /// `report windows`: executions of the last DAYS days.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub days: i64,
     #[command(flatten)]
     pub scope: ScopeArgs,
 }
