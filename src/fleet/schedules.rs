@@ -125,6 +125,30 @@ impl Fleet {
                 .collect(),
             _ => vec![self.inner.caller.account_id.clone()],
         };
+        // accounts the refresh could not enter are listed there already: not tried again
+        let not_entered: Vec<&str> = snap
+            .map(|s| {
+                s.missing
+                    .iter()
+                    .filter(|m| m.kind == crate::model::MissingKind::Account)
+                    .filter_map(|m| m.account_id.as_deref())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let accounts: Vec<String> = accounts
+            .into_iter()
+            .filter(|a| !not_entered.contains(&a.as_str()))
+            .collect();
+        // baselines in use: the ones nodes report (their rules are read)
+        let in_use: std::collections::HashSet<String> = snap
+            .map(|s| {
+                s.nodes
+                    .iter()
+                    .filter_map(|n| n.baseline_id.as_deref().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let in_use = &in_use;
         let cancel = CancellationToken::new();
         let now = Utc::now();
         let units = futures::future::join_all(
@@ -168,7 +192,7 @@ impl Fleet {
                             region: &r,
                             now,
                         };
-                        let u = read_unit(&ctx, &prev).await;
+                        let u = read_unit(&ctx, &prev, in_use).await;
                         (a, r, u)
                     }
                 }),
@@ -239,11 +263,15 @@ fn is_denied(code: &str) -> bool {
     code.starts_with("AccessDenied") || code == "UnauthorizedOperation"
 }
 
-async fn read_unit(ctx: &Ctx<'_>, prev: &PatchSchedules) -> Unit {
+async fn read_unit(
+    ctx: &Ctx<'_>,
+    prev: &PatchSchedules,
+    in_use: &std::collections::HashSet<String>,
+) -> Unit {
     let mut u = Unit::default();
     let (windows, baselines, associations) = tokio::join!(
         read_windows(ctx),
-        read_baselines(ctx, prev),
+        read_baselines(ctx, prev, in_use),
         read_associations(ctx)
     );
     let mut ok = true;
@@ -569,7 +597,11 @@ pub fn instance_of(parameters: &str) -> String {
 
 type BaselinesOk = (Vec<PatchBaseline>, Vec<CollectError>);
 
-async fn read_baselines(ctx: &Ctx<'_>, prev: &PatchSchedules) -> Result<BaselinesOk, CollectError> {
+async fn read_baselines(
+    ctx: &Ctx<'_>,
+    prev: &PatchSchedules,
+    in_use: &std::collections::HashSet<String>,
+) -> Result<BaselinesOk, CollectError> {
     let ssm = ctx.ssm;
     let mut list: Vec<PatchBaseline> = Vec::new();
     let mut token: Option<String> = None;
@@ -633,11 +665,22 @@ async fn read_baselines(ctx: &Ctx<'_>, prev: &PatchSchedules) -> Result<Baseline
             b.patch_groups.push(g.to_string());
         }
     }
-    // Rules: custom baselines and the defaults, each read; AWS-managed ones do not change,
-    // so their rules are kept from the previous read.
+    // Rules: the baselines nodes report and the custom ones mapped to patch groups (with
+    // no nodes reporting, the defaults); AWS-managed ones do not change, so their rules
+    // are kept from the previous read.
     let mut errors = Vec::new();
+    let used = |b: &PatchBaseline| {
+        in_use
+            .iter()
+            .any(|u| *u == b.baseline_id || u.ends_with(&format!("/{}", b.baseline_id)))
+    };
     let wanted: Vec<usize> = (0..list.len())
-        .filter(|&i| !list[i].aws_managed || list[i].default)
+        .filter(|&i| {
+            let b = &list[i];
+            used(b)
+                || (!b.aws_managed && !b.patch_groups.is_empty())
+                || (in_use.is_empty() && b.default)
+        })
         .collect();
     let mut fetch = Vec::new();
     for i in wanted {

@@ -139,7 +139,9 @@ pub async fn collect_with(
         }
         // what could not be read is listed in the report and makes it partial
         if !snapshot.schedules.errors.is_empty() {
-            snapshot.errors.extend(snapshot.schedules.errors.iter().cloned());
+            snapshot
+                .errors
+                .extend(snapshot.schedules.errors.iter().cloned());
             snapshot.complete = false;
         }
     }

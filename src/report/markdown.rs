@@ -362,7 +362,14 @@ pub fn render(r: &Report) -> io::Result<String> {
             if !shown.is_empty() {
                 table(
                     &mut out,
-                    &["Window", "Account", "Region", "Status", "Started", "Failed targets"],
+                    &[
+                        "Window",
+                        "Account",
+                        "Region",
+                        "Status",
+                        "Started",
+                        "Failed targets",
+                    ],
                     &shown,
                 );
                 more(&mut out, failed_rows.len(), shown.len());

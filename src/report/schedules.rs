@@ -175,7 +175,11 @@ pub fn coverage_rows(snap: &FleetSnapshot, now: DateTime<Utc>) -> Vec<CoverageRo
         .nodes
         .iter()
         .filter_map(|n| {
-            let c = cov.get(&(n.account_id.clone(), n.region.clone(), n.instance_id.clone()))?;
+            let c = cov.get(&(
+                n.account_id.clone(),
+                n.region.clone(),
+                n.instance_id.clone(),
+            ))?;
             let (label, scanned, reason) = match &c.coverage {
                 Coverage::Install { .. } => return None,
                 Coverage::ScanOnly { by } => (
@@ -232,7 +236,10 @@ pub fn uncovered_reasons(snap: &FleetSnapshot, now: DateTime<Utc>) -> Vec<String
     let rows = coverage_rows(snap, now);
     let mut by_acct: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
     for r in rows.iter().filter(|r| r.coverage != "?") {
-        by_acct.entry(&r.account_id).or_default().push(&r.instance_id);
+        by_acct
+            .entry(&r.account_id)
+            .or_default()
+            .push(&r.instance_id);
     }
     by_acct
         .into_iter()

@@ -121,9 +121,7 @@ impl Rows {
             ReportKind::Patches => PatchRow::headers(),
             ReportKind::Certs => CertRow::headers(),
             ReportKind::Commands => CommandRow::headers(),
-            ReportKind::Windows => {
-                <super::schedules::WindowRow as super::rows::Tabular>::headers()
-            }
+            ReportKind::Windows => <super::schedules::WindowRow as super::rows::Tabular>::headers(),
             ReportKind::Coverage => {
                 <super::schedules::CoverageRow as super::rows::Tabular>::headers()
             }
