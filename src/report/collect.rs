@@ -213,32 +213,6 @@ pub fn interleave(keys: impl Iterator<Item = NodeKey>) -> Vec<NodeKey> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn patch_fetches_alternate_between_accounts_and_regions() {
-        let k = |a: &str, r: &str, i: &str| NodeKey {
-            account_id: a.into(),
-            region: r.into(),
-            instance_id: i.into(),
-        };
-        let keys = vec![
-            k("1", "us-east-1", "i-1"),
-            k("1", "us-east-1", "i-2"),
-            k("1", "us-east-1", "i-3"),
-            k("2", "us-east-1", "i-4"),
-            k("1", "eu-west-1", "i-5"),
-        ];
-        let order: Vec<String> = interleave(keys.into_iter())
-            .into_iter()
-            .map(|k| k.instance_id)
-            .collect();
-        assert_eq!(order, ["i-5", "i-1", "i-4", "i-2", "i-3"]);
-    }
-}
-
 /// The windows report lists the failed nodes of every failed execution, not only the last
 /// one's: read the invocations of the others (failures are few).
 async fn failed_targets_of_all(
@@ -277,4 +251,30 @@ async fn failed_targets_of_all(
         }
     }
     std::sync::Arc::new(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patch_fetches_alternate_between_accounts_and_regions() {
+        let k = |a: &str, r: &str, i: &str| NodeKey {
+            account_id: a.into(),
+            region: r.into(),
+            instance_id: i.into(),
+        };
+        let keys = vec![
+            k("1", "us-east-1", "i-1"),
+            k("1", "us-east-1", "i-2"),
+            k("1", "us-east-1", "i-3"),
+            k("2", "us-east-1", "i-4"),
+            k("1", "eu-west-1", "i-5"),
+        ];
+        let order: Vec<String> = interleave(keys.into_iter())
+            .into_iter()
+            .map(|k| k.instance_id)
+            .collect();
+        assert_eq!(order, ["i-5", "i-1", "i-4", "i-2", "i-3"]);
+    }
 }

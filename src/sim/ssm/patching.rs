@@ -693,10 +693,13 @@ pub fn invocations(f: &RegionFleet, w: &MaintenanceWindow, e: &WindowExecution) 
         .collect()
 }
 
+/// (start, end, command id) of a node's last Install run.
+type LastInstall = (DateTime<Utc>, DateTime<Utc>, String);
+
 /// Each node an Install window reached reports that window's last execution as its last
 /// Install (operation, start, end, command id), unless it has a later patch operation.
 pub fn align_reports(f: &mut RegionFleet) {
-    let mut last: Vec<Option<(DateTime<Utc>, DateTime<Utc>, String)>> = vec![None; f.nodes.len()];
+    let mut last: Vec<Option<LastInstall>> = vec![None; f.nodes.len()];
     for w in f.windows.iter().filter(|w| w.enabled) {
         if !w.tasks.iter().any(|t| t.operation == Some("Install")) {
             continue;

@@ -268,7 +268,7 @@ fn execution<'a>(
         .ok_or_else(|| not_found("Maintenance window execution", id))
 }
 
-fn status_filter<'a>(input: &'a Value) -> Result<Option<Vec<&'a str>>, ApiError> {
+fn status_filter(input: &Value) -> Result<Option<Vec<&str>>, ApiError> {
     let flt = filters(input, &["Status"])?;
     Ok(flt.into_iter().next().map(|(_, v)| v))
 }
