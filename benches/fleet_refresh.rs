@@ -585,6 +585,26 @@ fn run_shape(shape: Shape) {
         println!(
             "  peak RSS         {rss:.1} MB (VmHWM; {rss_before:.1} MB before, {rss_cold:.1} MB after the cold refresh; target ≤ 200 MB)"
         );
+        // #15: patch schedules are read on their own cadence, not by the refresh: their calls
+        // spread over the refreshes of one cadence period (default refresh interval)
+        {
+            let (c0, ..) = fleet.call_stats();
+            let s = fleet.read_schedules(Some(&warm_snap)).await;
+            let (c1, ..) = fleet.call_stats();
+            let every = ssmdeck::fleet::schedules::SCHEDULES_EVERY.as_secs();
+            let interval = ssmdeck::config::Config::default().refresh_interval_secs.max(1);
+            let per_refresh = (c1 - c0) as f64 / (every / interval).max(1) as f64;
+            println!(
+                "  patch schedules  {} calls per read ({} windows, {} errors), every {} s; refresh every {} s makes {} calls: +{:.1} % calls per refresh on average (limit 10 %)",
+                c1 - c0,
+                s.windows.len(),
+                s.errors.len(),
+                every,
+                interval,
+                warm.calls,
+                per_refresh * 100.0 / warm.calls.max(1) as f64
+            );
+        }
     });
 }
 

@@ -244,6 +244,10 @@ pub enum ReportKind {
     Certs,
     /// Recent Run Command operations.
     Commands,
+    /// Maintenance-window executions of the last `--days` days with their failed targets.
+    Windows,
+    /// Nodes no maintenance window or patch association installs patches on, by account.
+    Coverage,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -259,6 +263,10 @@ pub enum FailOn {
     Critical,
     Security,
     Any,
+    /// Some node is not covered by any window or patch association that installs.
+    Uncovered,
+    /// Some maintenance window's last execution failed.
+    WindowFailed,
 }
 
 /// The clap flags → the report's domain values.
@@ -271,9 +279,9 @@ macro_rules! same_variants {
         }
     };
 }
-same_variants!(ReportKind => crate::report::ReportKind { Compliance, Nodes, Patches, Certs, Commands });
+same_variants!(ReportKind => crate::report::ReportKind { Compliance, Nodes, Patches, Certs, Commands, Windows, Coverage });
 same_variants!(ReportFormat => crate::report::ReportFormat { Csv, Json, Md, Html });
-same_variants!(FailOn => crate::report::FailOn { Critical, Security, Any });
+same_variants!(FailOn => crate::report::FailOn { Critical, Security, Any, Uncovered, WindowFailed });
 
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
@@ -297,6 +305,9 @@ pub struct ReportArgs {
     /// A previous JSON report: add what changed since then.
     #[arg(long, value_name = "FILE")]
     pub since: Option<PathBuf>,
+    /// `report windows`: executions of the last DAYS days.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub days: i64,
     #[command(flatten)]
     pub scope: ScopeArgs,
 }

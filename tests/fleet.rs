@@ -1098,3 +1098,102 @@ async fn sim_sessions_refused_after_a_restart_are_assumed_again() {
         healed.errors
     );
 }
+
+/// Patch schedules through the real SDK: windows with their schedules, targets resolved as
+/// AWS resolves them, the last execution's failed nodes are the nodes reporting failed
+/// patches, uncovered nodes found, and AccessDenied on these APIs is one error per account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_patch_schedules_windows_coverage_and_denied_accounts() {
+    use ssmdeck::model::patching::{Coverage, Resolution};
+    let (sim, scope) = start_sim(small_world()).await;
+    let (invited, suspended) = special_accounts(&sim);
+    let mgmt = sim.management_account_id();
+    let denied = sim
+        .world()
+        .org
+        .accounts
+        .iter()
+        .find(|a| a.id != mgmt && a.id != invited && a.id != suspended)
+        .unwrap()
+        .id
+        .clone();
+    sim.deny_ops(
+        &denied,
+        &[
+            "DescribeMaintenanceWindows",
+            "DescribePatchBaselines",
+            "ListAssociations",
+        ],
+    );
+    let fleet = Fleet::connect(scope).await.expect("connect");
+    let snap = fleet.collect_shared(None).await;
+    let nodes_before = snap.nodes.len();
+    let s = fleet.read_schedules(Some(&snap)).await;
+    assert!(!s.windows.is_empty());
+    // one clear error for the denied account, none per region
+    let errs: Vec<_> = s
+        .errors
+        .iter()
+        .filter(|e| e.account_id.as_deref() == Some(denied.as_str()))
+        .collect();
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].code, "AccessDeniedException");
+    assert!(s.windows.iter().all(|w| w.account_id != denied));
+    // the fleet itself is unaffected
+    let last = fleet.last_snapshot().unwrap();
+    assert_eq!(last.nodes.len(), nodes_before);
+    assert_eq!(
+        last.schedules.fetched_at, s.fetched_at,
+        "the snapshot carries them"
+    );
+
+    let now = chrono::Utc::now();
+    let tokyo = s
+        .windows
+        .iter()
+        .find(|w| w.name == "prod-patch-sun-0300")
+        .expect("a production window");
+    assert_eq!(tokyo.timezone.as_deref(), Some("Asia/Tokyo"));
+    let next = tokyo.next_run(now).expect("next run");
+    // Sunday 03:00 in Tokyo
+    let local = next.with_timezone(&chrono_tz::Asia::Tokyo);
+    assert_eq!(local.format("%a %H:%M").to_string(), "Sun 03:00");
+    assert_eq!(
+        tokyo.aws_next_execution.as_deref(),
+        Some(next.format("%Y-%m-%dT%H:%MZ").to_string().as_str()),
+        "the client's next run is AWS's"
+    );
+    assert!(tokyo.executions.len() >= 7);
+    assert!(matches!(tokyo.targets[0].resolved, Resolution::Nodes(_)));
+
+    // failed targets of the last executions are nodes that report failed patches
+    for w in &s.windows {
+        if let Some(failed) = w.last_execution().and_then(|e| e.failed_targets.as_ref()) {
+            for id in failed {
+                let n = last
+                    .nodes
+                    .iter()
+                    .find(|n| &n.instance_id == id && n.account_id == w.account_id)
+                    .expect("a known node");
+                assert!(
+                    n.failed > 0 || !n.is_online() || !n.has_patch_state(),
+                    "{id} failed in {} but reports no failed patch",
+                    w.name
+                );
+            }
+        }
+    }
+
+    let cov = s.coverage(&last.nodes, now);
+    assert_eq!(cov.len(), last.nodes.len(), "every node has a coverage");
+    let uncovered = cov.values().filter(|c| c.coverage.is_uncovered()).count();
+    let installed = cov
+        .values()
+        .filter(|c| matches!(c.coverage, Coverage::Install { .. }))
+        .count();
+    assert!(uncovered > 0 && installed > 0, "{uncovered} / {installed}");
+    assert!(
+        cov.iter()
+            .all(|((a, _, _), c)| (a == &denied) == matches!(c.coverage, Coverage::Unknown { .. }))
+    );
+}

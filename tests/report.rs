@@ -758,3 +758,71 @@ fn a_killed_report_write_is_cleaned_up_by_the_next_write() {
     }
     drop(sim);
 }
+
+/// `report windows` and `report coverage` on the demo world, every format, with the cron
+/// alerts `--fail-on window-failed` and `--fail-on uncovered`.
+#[test]
+fn binary_windows_and_coverage_reports_alert_for_cron() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cov = tmp.path().join("coverage.csv");
+    let r = ssmdeck_report(
+        tmp.path(),
+        &[
+            "coverage",
+            "-o",
+            cov.to_str().unwrap(),
+            "--fail-on",
+            "uncovered",
+        ],
+    );
+    // the demo world has uncovered nodes on purpose: alert (1) wins over partial (3)
+    assert_eq!(r.code, 1, "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("uncovered:"), "{}", r.stderr);
+    let (h, rows) = parse_csv(&std::fs::read_to_string(&cov).unwrap());
+    assert_eq!(h[0], "Account ID");
+    assert!(h.iter().any(|c| c == "Covered"));
+    let covered = h.iter().position(|c| c == "Covered").unwrap();
+    assert!(
+        rows.iter().any(|r| r[covered] == "no"),
+        "uncovered nodes listed"
+    );
+    assert!(
+        rows.iter().all(|r| r[covered] != "yes"),
+        "only the uncovered"
+    );
+
+    let win = tmp.path().join("windows.json");
+    let r = ssmdeck_report(
+        tmp.path(),
+        &[
+            "windows",
+            "--format",
+            "json",
+            "--days",
+            "14",
+            "-o",
+            win.to_str().unwrap(),
+            "--fail-on",
+            "window-failed",
+        ],
+    );
+    assert_eq!(r.code, 1, "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("window-failed:"), "{}", r.stderr);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&win).unwrap()).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(15);
+    for row in rows {
+        let start: chrono::DateTime<chrono::Utc> = row["start"].as_str().unwrap().parse().unwrap();
+        assert!(start > cutoff, "only the last 14 days: {start}");
+        if row["status"] == "FAILED" {
+            assert!(row["failed_target_count"].as_u64().unwrap() > 0, "{row}");
+        }
+    }
+    for format in ["md", "html"] {
+        let r = ssmdeck_report(tmp.path(), &["windows", "--format", format]);
+        assert_eq!(r.code, 3, "{format}: {}", r.stderr);
+        assert!(r.stdout.contains("prod-patch-sun-0300"), "{format}");
+    }
+}

@@ -1743,3 +1743,216 @@ fn stock_aws_cli_sees_undeliverable_and_terminated_targets() {
     assert_eq!(list.len(), 2, "{terminated}");
     assert!(list.iter().all(|i| i["StatusDetails"] == "Terminated"));
 }
+
+/// The maintenance-window, baseline and association APIs as the stock AWS CLI sees them
+/// (its own parameter validation, pagination and output parsing from the botocore model).
+#[test]
+fn stock_aws_cli_reads_windows_baselines_and_associations() {
+    if !common::aws_cli_available() {
+        eprintln!("skipped: the AWS CLI (`aws`) is not installed; `.ci/run` installs it");
+        return;
+    }
+    let sim = spawn_sim(&["--port", "0", "--seed", "11"]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config"), "").unwrap();
+    std::fs::write(dir.path().join("credentials"), "").unwrap();
+    let d = dir.path();
+
+    let ws = aws(&sim.url, d, &["ssm", "describe-maintenance-windows"]);
+    let ws = ws["WindowIdentities"].as_array().unwrap();
+    let w = ws
+        .iter()
+        .find(|w| w["Name"] == "prod-patch-sun-0300")
+        .expect("the production window");
+    assert_eq!(w["ScheduleTimezone"], "Asia/Tokyo");
+    assert!(
+        w["NextExecutionTime"]
+            .as_str()
+            .unwrap()
+            .ends_with("T18:00Z")
+    );
+    let id = w["WindowId"].as_str().unwrap();
+    let targets = aws(
+        &sim.url,
+        d,
+        &[
+            "ssm",
+            "describe-maintenance-window-targets",
+            "--window-id",
+            id,
+        ],
+    );
+    assert_eq!(
+        targets["Targets"][0]["Targets"][0]["Key"],
+        "tag:Patch Group"
+    );
+    let tasks = aws(
+        &sim.url,
+        d,
+        &[
+            "ssm",
+            "describe-maintenance-window-tasks",
+            "--window-id",
+            id,
+        ],
+    );
+    assert_eq!(tasks["Tasks"][0]["TaskArn"], "AWS-RunPatchBaseline");
+    let execs = aws(
+        &sim.url,
+        d,
+        &[
+            "ssm",
+            "describe-maintenance-window-executions",
+            "--window-id",
+            id,
+        ],
+    );
+    let execs = execs["WindowExecutions"].as_array().unwrap();
+    assert!(
+        execs.len() >= 7,
+        "~8 weeks, paged by the CLI: {}",
+        execs.len()
+    );
+    let exec = execs[0]["WindowExecutionId"].as_str().unwrap();
+    let etasks = aws(
+        &sim.url,
+        d,
+        &[
+            "ssm",
+            "describe-maintenance-window-execution-tasks",
+            "--window-execution-id",
+            exec,
+        ],
+    );
+    let task = etasks["WindowExecutionTaskIdentities"][0]["TaskExecutionId"]
+        .as_str()
+        .unwrap();
+    let invs = aws(
+        &sim.url,
+        d,
+        &[
+            "ssm",
+            "describe-maintenance-window-execution-task-invocations",
+            "--window-execution-id",
+            exec,
+            "--task-id",
+            task,
+        ],
+    );
+    let invs = invs["WindowExecutionTaskInvocationIdentities"]
+        .as_array()
+        .unwrap();
+    assert!(!invs.is_empty());
+    let params: serde_json::Value =
+        serde_json::from_str(invs[0]["Parameters"].as_str().unwrap()).unwrap();
+    let node = params["instanceIds"][0].as_str().unwrap().to_string();
+    let sched = aws(
+        &sim.url,
+        d,
+        &[
+            "ssm",
+            "describe-maintenance-window-schedule",
+            "--window-id",
+            id,
+        ],
+    );
+    assert!(
+        !sched["ScheduledWindowExecutions"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let for_target = aws(
+        &sim.url,
+        d,
+        &[
+            "ssm",
+            "describe-maintenance-windows-for-target",
+            "--targets",
+            &format!("Key=InstanceIds,Values={node}"),
+            "--resource-type",
+            "INSTANCE",
+        ],
+    );
+    assert!(
+        for_target["WindowIdentities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["WindowId"] == id)
+    );
+    let err = common::aws_cli_error(
+        &sim.url,
+        d,
+        &[],
+        &[
+            "ssm",
+            "describe-maintenance-window-tasks",
+            "--window-id",
+            "mw-0000000000000000a",
+        ],
+    );
+    assert!(err.contains("DoesNotExistException"), "{err}");
+
+    let b = aws(
+        &sim.url,
+        d,
+        &[
+            "ssm",
+            "get-patch-baseline-for-patch-group",
+            "--patch-group",
+            "Production",
+        ],
+    );
+    let full = aws(
+        &sim.url,
+        d,
+        &[
+            "ssm",
+            "get-patch-baseline",
+            "--baseline-id",
+            b["BaselineId"].as_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        full["ApprovalRules"]["PatchRules"][0]["ApproveAfterDays"],
+        7
+    );
+    let def = aws(
+        &sim.url,
+        d,
+        &[
+            "ssm",
+            "get-default-patch-baseline",
+            "--operating-system",
+            "UBUNTU",
+        ],
+    );
+    assert!(def["BaselineId"].as_str().unwrap().contains("pb-"));
+
+    let assocs = aws(&sim.url, d, &["ssm", "list-associations"]);
+    let patch = assocs["Associations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["Name"] == "AWS-RunPatchBaseline")
+        .expect("a patch association");
+    let aid = patch["AssociationId"].as_str().unwrap();
+    let desc = aws(
+        &sim.url,
+        d,
+        &["ssm", "describe-association", "--association-id", aid],
+    );
+    assert!(desc["AssociationDescription"]["Parameters"]["Operation"].is_array());
+    let runs = aws(
+        &sim.url,
+        d,
+        &[
+            "ssm",
+            "describe-association-executions",
+            "--association-id",
+            aid,
+        ],
+    );
+    assert!(!runs["AssociationExecutions"].as_array().unwrap().is_empty());
+}

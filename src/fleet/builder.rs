@@ -58,6 +58,9 @@ pub struct SnapshotBuilder {
     nothing_read: bool,
     collected_at: DateTime<Utc>,
     agg: AggregateConfig,
+    /// Patch schedules: the previous snapshot's, or the newer ones of the fleet's cell.
+    schedules: Arc<crate::model::patching::PatchSchedules>,
+    schedule_cell: Option<super::schedules::ScheduleCell>,
 }
 
 impl SnapshotBuilder {
@@ -88,6 +91,8 @@ impl SnapshotBuilder {
             nothing_read: false,
             collected_at: Utc::now(),
             agg,
+            schedules: prev.map(|p| p.schedules.clone()).unwrap_or_default(),
+            schedule_cell: None,
         };
         if let Some(p) = prev {
             b.organization = p.organization.clone();
@@ -394,6 +399,11 @@ impl SnapshotBuilder {
         out
     }
 
+    /// Take patch schedules from this cell when it holds newer ones than the previous snapshot.
+    pub fn with_schedules(&mut self, cell: super::schedules::ScheduleCell) {
+        self.schedule_cell = Some(cell);
+    }
+
     /// The snapshot as it stands (a copy; the builder goes on).
     pub fn snapshot(&self, finished: bool) -> FleetSnapshot {
         self.clone().into_snapshot(finished)
@@ -439,6 +449,10 @@ impl SnapshotBuilder {
             in_progress: !finished,
             missing,
             from_cache: false,
+            schedules: match &self.schedule_cell {
+                Some(c) => super::schedules::newest(c, &self.schedules),
+                None => self.schedules,
+            },
         }
     }
 

@@ -34,6 +34,7 @@ pub(crate) enum CacheMode {
 
 enum Cmd {
     Refresh,
+    RefreshSchedules,
     LoadNode(NodeKey),
     RefreshNodes(Vec<NodeKey>),
 }
@@ -49,6 +50,7 @@ impl std::fmt::Debug for Cmd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Cmd::Refresh => write!(f, "Refresh"),
+            Cmd::RefreshSchedules => write!(f, "RefreshSchedules"),
             Cmd::LoadNode(k) => write!(f, "LoadNode({})", k.instance_id),
             Cmd::RefreshNodes(k) => write!(f, "RefreshNodes({})", k.len()),
         }
@@ -59,6 +61,11 @@ impl FleetHandle {
     /// Refresh everything now (cancels a refresh in flight).
     pub fn refresh(&self) {
         let _ = self.tx.send(Cmd::Refresh);
+    }
+
+    /// Re-read patch schedules (windows, baselines, associations) now; a snapshot follows.
+    pub fn refresh_schedules(&self) {
+        let _ = self.tx.send(Cmd::RefreshSchedules);
     }
 
     /// Load one node's patches, inventory and recent invocations; the answers arrive as
@@ -175,6 +182,8 @@ async fn run(
     let mut streak = 0u32;
     let mut running: Option<Running> = Some(spawn_refresh(&fleet, &out, &stop));
     let mut next_at: Option<tokio::time::Instant> = None;
+    // patch schedules: their own cadence (SCHEDULES_EVERY), after a refresh, one at a time
+    let mut schedules_task: Option<JoinHandle<()>> = None;
     loop {
         tokio::select! {
             _ = stop.cancelled() => break,
@@ -198,6 +207,11 @@ async fn run(
                     }
                     running = Some(spawn_refresh(&fleet, &out, &stop));
                     next_at = None;
+                }
+                Some(Cmd::RefreshSchedules) => {
+                    if schedules_task.as_ref().is_none_or(|t| t.is_finished()) {
+                        schedules_task = Some(spawn_schedules(&fleet, &out));
+                    }
                 }
                 Some(Cmd::LoadNode(key)) => {
                     spawn_node_load(&fleet, &out, key);
@@ -228,6 +242,9 @@ async fn run(
                 {
                     keep(&fleet, &done, cache_path.as_ref(), &mut on_disk);
                     let snap = &done.snapshot;
+                    if schedules_due(snap) && schedules_task.as_ref().is_none_or(|t| t.is_finished()) {
+                        schedules_task = Some(spawn_schedules(&fleet, &out));
+                    }
                     let delay = next_delay(snap, interval, scope.heal_after, &mut streak);
                     next_at = Some(tokio::time::Instant::now() + delay);
                     if delay < interval {
@@ -254,6 +271,38 @@ async fn run(
         r.cancel.cancel();
         r.task.abort();
     }
+    if let Some(t) = schedules_task {
+        t.abort();
+    }
+}
+
+/// Patch schedules never read, or read longer ago than their cadence.
+fn schedules_due(snap: &FleetSnapshot) -> bool {
+    let every = chrono::Duration::from_std(super::schedules::SCHEDULES_EVERY)
+        .unwrap_or(chrono::Duration::hours(1));
+    snap.schedules
+        .fetched_at
+        .is_none_or(|t| chrono::Utc::now() - t >= every)
+}
+
+/// Read patch schedules, then publish the last snapshot carrying them.
+fn spawn_schedules(fleet: &Fleet, out: &UnboundedSender<FleetUpdate>) -> JoinHandle<()> {
+    let (fleet, out) = (fleet.clone(), out.clone());
+    tokio::spawn(async move {
+        fleet.read_schedules(None).await;
+        if let Some(snapshot) = fleet.last_snapshot() {
+            let cfg = fleet.inner.scope.aggregate_config();
+            let aggregates = Arc::new(crate::model::Aggregates::compute(
+                &snapshot,
+                &cfg,
+                chrono::Utc::now(),
+            ));
+            let _ = out.send(FleetUpdate::Snapshot {
+                snapshot,
+                aggregates,
+            });
+        }
+    })
 }
 
 /// A finished refresh: the base of the next one, and written to the cache unless it would

@@ -37,6 +37,7 @@ pub mod node;
 pub mod pacing;
 pub mod paginate;
 pub mod refresh;
+pub mod schedules;
 pub mod scope;
 pub mod ssm;
 
@@ -84,6 +85,8 @@ pub(crate) struct Inner {
     /// Regions actually read (the scope's, or the profile's region).
     pub(crate) regions: Vec<String>,
     last: RwLock<Option<Arc<FleetSnapshot>>>,
+    /// The latest patch schedules (read on their own cadence); every snapshot copies them.
+    pub(crate) schedules: schedules::ScheduleCell,
 }
 
 impl Inner {
@@ -92,6 +95,7 @@ impl Inner {
     }
 
     pub(crate) fn set_last(&self, s: Arc<FleetSnapshot>) {
+        schedules::offer(&self.schedules, &s.schedules);
         *self.last.write().unwrap_or_else(|e| e.into_inner()) = Some(s);
     }
 }
@@ -178,6 +182,7 @@ impl Fleet {
                 caller,
                 regions,
                 last: RwLock::new(None),
+                schedules: Default::default(),
             }),
         })
     }

@@ -52,6 +52,7 @@ pub(crate) async fn run_refresh(
         inner.regions.clone(),
         scope.aggregate_config(),
     );
+    b.with_schedules(inner.schedules.clone());
     let tx = tx.as_ref();
     let limiter = inner.limiter.clone();
     let home = inner.clients.home_region();

@@ -88,6 +88,10 @@ pub struct FleetSnapshot {
     /// Loaded from the on-disk cache (stale until a fresh refresh lands).
     #[serde(default)]
     pub from_cache: bool,
+    /// Maintenance windows, baselines and patch associations: read on their own slower
+    /// cadence (`fleet::schedules`), carried from snapshot to snapshot.
+    #[serde(default)]
+    pub schedules: std::sync::Arc<super::patching::PatchSchedules>,
 }
 
 /// Which part of the picture a [`Missing`] entry is about.

@@ -60,7 +60,11 @@ pub fn run(args: ReportArgs, paths: &Paths) -> ExitCode {
             (None, scope)
         };
         let fleet = Fleet::connect(scope).await.map_err(|e| e.to_string())?;
-        collect(&fleet, args.kind.into(), &spill_dir(args.output.as_deref())).await
+        let needs = matches!(
+            args.fail_on,
+            Some(crate::cli::FailOn::Uncovered | crate::cli::FailOn::WindowFailed)
+        );
+        collect_with(&fleet, args.kind.into(), &spill_dir(args.output.as_deref()), needs).await
     });
     let collected = match collected {
         Ok(c) => c,
@@ -111,12 +115,36 @@ pub async fn collect(
     kind: ReportKind,
     spill_dir: &Path,
 ) -> Result<Collected, String> {
+    collect_with(fleet, kind, spill_dir, false).await
+}
+
+/// [`collect`], also reading patch schedules when `needs_schedules` (`--fail-on uncovered`,
+/// `--fail-on window-failed`) or the report is about them.
+pub async fn collect_with(
+    fleet: &Fleet,
+    kind: ReportKind,
+    spill_dir: &Path,
+    needs_schedules: bool,
+) -> Result<Collected, String> {
     // Created first: an unwritable directory fails before the expensive collection.
     let spill = match kind {
         ReportKind::Patches => Some(Spiller::create_in(spill_dir).map_err(|e| e.to_string())?),
         _ => None,
     };
-    let snapshot = fleet.collect_once(None).await;
+    let mut snapshot = fleet.collect_once(None).await;
+    if matches!(kind, ReportKind::Windows | ReportKind::Coverage) || needs_schedules {
+        snapshot.schedules = fleet.read_schedules(Some(&snapshot)).await;
+        if kind == ReportKind::Windows {
+            snapshot.schedules = failed_targets_of_all(fleet, &snapshot.schedules).await;
+        }
+        // what could not be read is listed in the report and makes it partial
+        if !snapshot.schedules.errors.is_empty() {
+            snapshot
+                .errors
+                .extend(snapshot.schedules.errors.iter().cloned());
+            snapshot.complete = false;
+        }
+    }
     let patches = if let Some(spill) = spill {
         node_patches(fleet, &snapshot.nodes, spill)
             .await
@@ -183,6 +211,46 @@ pub fn interleave(keys: impl Iterator<Item = NodeKey>) -> Vec<NodeKey> {
         }
     }
     out
+}
+
+/// The windows report lists the failed nodes of every failed execution, not only the last
+/// one's: read the invocations of the others (failures are few).
+async fn failed_targets_of_all(
+    fleet: &Fleet,
+    s: &std::sync::Arc<crate::model::patching::PatchSchedules>,
+) -> std::sync::Arc<crate::model::patching::PatchSchedules> {
+    let mut out = (**s).clone();
+    let wanted: Vec<(usize, usize)> = out
+        .windows
+        .iter()
+        .enumerate()
+        .flat_map(|(wi, w)| {
+            w.executions
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.is_failure() && e.failed_targets.is_none())
+                .map(move |(ei, _)| (wi, ei))
+        })
+        .collect();
+    let got = futures::future::join_all(wanted.iter().map(|&(wi, ei)| {
+        let w = &out.windows[wi];
+        fleet.window_execution_invocations(&w.account_id, &w.region, &w.executions[ei].execution_id)
+    }))
+    .await;
+    for ((wi, ei), r) in wanted.into_iter().zip(got) {
+        match r {
+            Ok(list) => {
+                out.windows[wi].executions[ei].failed_targets = Some(
+                    list.into_iter()
+                        .filter(|i| i.status != "SUCCESS")
+                        .map(|i| i.instance_id)
+                        .collect(),
+                );
+            }
+            Err(e) => out.errors.push(e),
+        }
+    }
+    std::sync::Arc::new(out)
 }
 
 #[cfg(test)]

@@ -347,6 +347,7 @@ pub fn fixture() -> (FleetSnapshot, NodePatches) {
         in_progress: false,
         missing: vec![],
         from_cache: false,
+        schedules: Default::default(),
     };
 
     let mut patches = NodePatches::new();

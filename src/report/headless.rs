@@ -55,7 +55,13 @@ pub fn produce(
     now: DateTime<Utc>,
     err: &mut dyn Write,
 ) -> u8 {
-    let snap = &collected.snapshot;
+    let mut recent;
+    let mut snap = &collected.snapshot;
+    if ReportKind::from(args.kind) == ReportKind::Windows {
+        recent = snap.clone();
+        super::schedules::keep_recent_executions(&mut recent, now, args.days);
+        snap = &recent;
+    }
     if !crate::fleet::command::collected_anything(snap)
         && snap.nodes.is_empty()
         && !snap.errors.is_empty()

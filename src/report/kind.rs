@@ -14,6 +14,10 @@ pub enum ReportKind {
     Certs,
     /// Recent Run Command operations.
     Commands,
+    /// Maintenance-window executions of the last `--days` days with their failed targets.
+    Windows,
+    /// Nodes no maintenance window or patch association installs patches on, by account.
+    Coverage,
 }
 
 /// The file format of a report.
@@ -31,4 +35,8 @@ pub enum FailOn {
     Critical,
     Security,
     Any,
+    /// Some node is not covered by any window or patch association that installs.
+    Uncovered,
+    /// Some maintenance window's last execution failed.
+    WindowFailed,
 }

@@ -321,6 +321,92 @@ pub fn render(r: &Report) -> io::Result<String> {
                 more(&mut out, failed, shown.len());
             }
         }
+        ReportKind::Windows => {
+            let (mut total, mut failed_rows) = (0, Vec::new());
+            for row in r.rows.iter() {
+                let Row::Windows(w) = row? else { continue };
+                total += 1;
+                if matches!(w.status.as_str(), "FAILED" | "TIMED_OUT") {
+                    failed_rows.push(w);
+                }
+            }
+            let _ = writeln!(
+                out,
+                "### Maintenance-window executions: {total}, failed: {}\n",
+                failed_rows.len()
+            );
+            let shown: Vec<Vec<String>> = failed_rows
+                .iter()
+                .take(LIST_CAP)
+                .map(|w| {
+                    vec![
+                        md(&w.window_name),
+                        account_label(&w.account_name, &w.account_id),
+                        w.region.clone(),
+                        md(&w.status),
+                        fmt_time(w.start),
+                        w.failed_target_count
+                            .map(|c| c.to_string())
+                            .unwrap_or_else(|| "not read".into()),
+                    ]
+                })
+                .collect();
+            if !shown.is_empty() {
+                table(
+                    &mut out,
+                    &[
+                        "Window",
+                        "Account",
+                        "Region",
+                        "Status",
+                        "Started",
+                        "Failed targets",
+                    ],
+                    &shown,
+                );
+                more(&mut out, failed_rows.len(), shown.len());
+            }
+        }
+        ReportKind::Coverage => {
+            let mut by_acct: std::collections::BTreeMap<String, (String, u32, u32, u32)> =
+                Default::default();
+            for row in r.rows.iter() {
+                let Row::Coverage(c) = row? else { continue };
+                let e = by_acct
+                    .entry(c.account_id.clone())
+                    .or_insert_with(|| (c.account_name.clone(), 0, 0, 0));
+                match c.coverage.as_str() {
+                    "no" => e.1 += 1,
+                    "scan only" => e.2 += 1,
+                    _ => e.3 += 1,
+                }
+            }
+            let _ = writeln!(
+                out,
+                "### Nodes nothing installs patches on: {}\n",
+                by_acct.values().map(|v| v.1 + v.2).sum::<u32>()
+            );
+            let rows: Vec<Vec<String>> = by_acct
+                .iter()
+                .take(LIST_CAP)
+                .map(|(id, (name, no, scan, unknown))| {
+                    vec![
+                        account_label(name, id),
+                        no.to_string(),
+                        scan.to_string(),
+                        unknown.to_string(),
+                    ]
+                })
+                .collect();
+            if !rows.is_empty() {
+                table(
+                    &mut out,
+                    &["Account", "Uncovered", "Scan only", "Not known"],
+                    &rows,
+                );
+                more(&mut out, by_acct.len(), rows.len());
+            }
+        }
         _ => {}
     }
 

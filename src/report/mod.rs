@@ -33,6 +33,7 @@ pub mod patch_store;
 pub mod policy;
 pub mod rows;
 pub mod safety;
+pub mod schedules;
 pub mod since;
 pub mod source;
 pub mod summary;
@@ -386,6 +387,8 @@ pub fn kind_title(kind: ReportKind) -> &'static str {
         ReportKind::Patches => "Patch detail",
         ReportKind::Certs => "Certificates",
         ReportKind::Commands => "Run Command history",
+        ReportKind::Windows => "Maintenance-window executions",
+        ReportKind::Coverage => "Patch coverage",
     }
 }
 

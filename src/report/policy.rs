@@ -29,6 +29,8 @@ fn level_name(l: FailOn) -> &'static str {
         FailOn::Critical => "critical",
         FailOn::Security => "security",
         FailOn::Any => "any",
+        FailOn::Uncovered => "uncovered",
+        FailOn::WindowFailed => "window-failed",
     }
 }
 
@@ -41,6 +43,8 @@ pub fn node_breaches(n: &Node, level: FailOn) -> bool {
         FailOn::Critical => n.critical_noncompliant > 0,
         FailOn::Security => n.critical_noncompliant > 0 || n.security_noncompliant > 0,
         FailOn::Any => n.compliance == Compliance::NonCompliant,
+        // not about a node's patches: see `evaluate`
+        FailOn::Uncovered | FailOn::WindowFailed => false,
     }
 }
 
@@ -58,7 +62,17 @@ fn examples(list: &[String]) -> String {
 /// Remote strings in the reasons are sanitized.
 pub fn evaluate(policy: &Policy, snap: &FleetSnapshot, now: DateTime<Utc>) -> Vec<String> {
     let mut reasons = Vec::new();
-    if let Some(level) = policy.fail_on {
+    match policy.fail_on {
+        Some(FailOn::Uncovered) => {
+            reasons.extend(super::schedules::uncovered_reasons(snap, now));
+        }
+        Some(FailOn::WindowFailed) => reasons.extend(super::schedules::window_failed_reasons(snap)),
+        _ => {}
+    }
+    if let Some(level) = policy
+        .fail_on
+        .filter(|l| !matches!(l, FailOn::Uncovered | FailOn::WindowFailed))
+    {
         let bad: Vec<String> = worst_nodes(snap)
             .into_iter()
             .filter(|n| node_breaches(n, level))
@@ -76,7 +90,7 @@ pub fn evaluate(policy: &Policy, snap: &FleetSnapshot, now: DateTime<Utc>) -> Ve
             let what = match level {
                 FailOn::Critical => "critical non-compliant patches",
                 FailOn::Security => "critical or security non-compliant patches",
-                FailOn::Any => "non-compliant patches",
+                FailOn::Any | FailOn::Uncovered | FailOn::WindowFailed => "non-compliant patches",
             };
             reasons.push(format!(
                 "--fail-on {}: {} node{} with {what}: {}",

@@ -31,6 +31,8 @@ pub enum Row {
     Patches(PatchRow),
     Certs(CertRow),
     Commands(CommandRow),
+    Windows(super::schedules::WindowRow),
+    Coverage(super::schedules::CoverageRow),
 }
 
 impl Row {
@@ -42,6 +44,8 @@ impl Row {
             Row::Patches(r) => r.cells(),
             Row::Certs(r) => r.cells(),
             Row::Commands(r) => r.cells(),
+            Row::Windows(r) => r.cells(),
+            Row::Coverage(r) => r.cells(),
         }
     }
 }
@@ -55,6 +59,8 @@ pub struct Rows {
     now: DateTime<Utc>,
     stale_after: chrono::Duration,
     len: usize,
+    /// The windows and coverage reports' rows (small: built at once).
+    built: Vec<Row>,
 }
 
 impl Rows {
@@ -66,7 +72,19 @@ impl Rows {
         now: DateTime<Utc>,
         stale_after: chrono::Duration,
     ) -> Rows {
+        let built: Vec<Row> = match kind {
+            ReportKind::Windows => super::schedules::window_rows(&snap, now)
+                .into_iter()
+                .map(Row::Windows)
+                .collect(),
+            ReportKind::Coverage => super::schedules::coverage_rows(&snap, now)
+                .into_iter()
+                .map(Row::Coverage)
+                .collect(),
+            _ => Vec::new(),
+        };
         let len = match kind {
+            ReportKind::Windows | ReportKind::Coverage => built.len(),
             ReportKind::Compliance | ReportKind::Nodes => snap.nodes.len(),
             ReportKind::Patches => snap
                 .nodes
@@ -83,6 +101,7 @@ impl Rows {
             now,
             stale_after,
             len,
+            built,
         }
     }
 
@@ -102,6 +121,10 @@ impl Rows {
             ReportKind::Patches => PatchRow::headers(),
             ReportKind::Certs => CertRow::headers(),
             ReportKind::Commands => CommandRow::headers(),
+            ReportKind::Windows => <super::schedules::WindowRow as super::rows::Tabular>::headers(),
+            ReportKind::Coverage => {
+                <super::schedules::CoverageRow as super::rows::Tabular>::headers()
+            }
         }
     }
 
@@ -114,6 +137,7 @@ impl Rows {
             }
             ReportKind::Certs => Order::Certs(sorted_certs(&self.snap)),
             ReportKind::Commands => Order::Commands(sorted_commands(&self.snap)),
+            ReportKind::Windows | ReportKind::Coverage => Order::Built,
         };
         RowIter {
             rows: self,
@@ -130,6 +154,7 @@ enum Order<'a> {
     Nodes(Vec<&'a Node>),
     Certs(Vec<&'a Certificate>),
     Commands(Vec<&'a CommandSummary>),
+    Built,
 }
 
 /// Iterator over a report's rows ([`Rows::iter`]).
@@ -196,6 +221,11 @@ impl Iterator for RowIter<'_> {
                 self.pos += 1;
                 Some(Ok(Row::Commands(command_row(c, &self.accts))))
             }
+            Order::Built => {
+                let row = r.built.get(self.pos)?.clone();
+                self.pos += 1;
+                Some(Ok(row))
+            }
         }
     }
 }
@@ -220,7 +250,10 @@ pub struct ChangeLabels {
 impl ChangeLabels {
     /// Labels for a report kind that has a change column (`None` for commands).
     pub fn new(kind: ReportKind, changes: &Changes) -> Option<ChangeLabels> {
-        if kind == ReportKind::Commands {
+        if matches!(
+            kind,
+            ReportKind::Commands | ReportKind::Windows | ReportKind::Coverage
+        ) {
             return None;
         }
         let mut nodes = HashMap::new();
@@ -266,7 +299,7 @@ impl ChangeLabels {
             Row::Nodes(x) => node(&x.account_id, &x.region, &x.instance_id),
             Row::Patches(x) => node(&x.account_id, &x.region, &x.instance_id),
             Row::Certs(x) => self.certs.get(&x.arn).cloned().unwrap_or_default(),
-            Row::Commands(_) => String::new(),
+            Row::Commands(_) | Row::Windows(_) | Row::Coverage(_) => String::new(),
         }
     }
 }

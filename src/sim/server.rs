@@ -87,6 +87,8 @@ struct Shared {
     counts: Mutex<HashMap<String, u64>>,
     buckets: Mutex<HashMap<(String, String, String), Bucket>>,
     failed_regions: RwLock<HashSet<(String, String)>>,
+    /// (account, operation) pairs the caller's role is not allowed to call.
+    denied_ops: RwLock<HashSet<(String, String)>>,
     fail_rng: Mutex<Rng>,
     seq: AtomicU64,
     latency_ms: AtomicU64,
@@ -142,6 +144,7 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
         counts: Mutex::new(HashMap::new()),
         buckets: Mutex::new(HashMap::new()),
         failed_regions: RwLock::new(HashSet::new()),
+        denied_ops: RwLock::new(HashSet::new()),
         fail_rng: Mutex::new(Rng::derive(cfg.seed, "fail-rate")),
         seq: AtomicU64::new(0),
         latency_ms: AtomicU64::new(cfg.latency_ms),
@@ -203,6 +206,19 @@ impl SimHandle {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert((account_id.to_string(), region.to_string()));
+    }
+
+    /// In `account_id`, these operations answer `AccessDeniedException` (a read-only role
+    /// without them), in every region.
+    pub fn deny_ops(&self, account_id: &str, ops: &[&str]) {
+        let mut d = self
+            .shared
+            .denied_ops
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        for op in ops {
+            d.insert((account_id.to_string(), op.to_string()));
+        }
     }
 
     /// Undo every [`SimHandle::fail_region`].
@@ -526,6 +542,21 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
         .contains(&(account_id.clone(), region.clone()));
     if region_failed {
         return error(&invalid_token(service));
+    }
+    let denied = shared
+        .denied_ops
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains(&(account_id.clone(), op.to_string()));
+    if denied {
+        // as SSM words it for an identity policy without the action
+        return error(&ApiError::new(
+            400,
+            "AccessDeniedException",
+            format!(
+                "User: {caller_arn} is not authorized to perform: ssm:{op} because no identity-based policy allows the ssm:{op} action"
+            ),
+        ));
     }
     let tps = f64::from_bits(shared.throttle_tps.load(Ordering::Relaxed));
     if tps > 0.0 && !take_token(shared, &account_id, &region, op, tps) {

@@ -655,6 +655,7 @@ fn build(scale: usize, now: DateTime<Utc>) -> FleetSnapshot {
         in_progress: false,
         missing: vec![],
         from_cache: false,
+        schedules: Default::default(),
     }
 }
 

@@ -193,6 +193,7 @@ pub fn encode(snap: &FleetSnapshot, aggregates: &Aggregates) -> Vec<u8> {
         complete: snap.complete,
         in_progress: snap.in_progress,
         missing: snap.missing.clone(),
+        schedules: snap.schedules.clone(),
     };
     #[derive(Serialize)]
     struct HeadRef<'a> {

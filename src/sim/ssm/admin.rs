@@ -1,6 +1,5 @@
 //! Patch baselines and patch groups, maintenance windows, associations and resource tags.
 
-use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use serde_json::{Value, json};
 
 use super::fleet::{Baseline, RegionFleet};
@@ -107,75 +106,6 @@ pub fn get_patch_baseline_for_patch_group(
     Ok(json!({"BaselineId": id, "PatchGroup": group, "OperatingSystem": os}))
 }
 
-/// The next start of a `cron(0 H ? * DAY *)` window after `now` (weekday 7 = daily).
-fn next_run(weekday: u32, hour: u32, now: DateTime<Utc>) -> DateTime<Utc> {
-    let today = now
-        .with_hour(hour)
-        .and_then(|t| t.with_minute(0))
-        .and_then(|t| t.with_second(0))
-        .and_then(|t| t.with_nanosecond(0))
-        .unwrap_or(now);
-    for d in 0..8 {
-        let t = today + Duration::days(d);
-        let day_ok = weekday == 7 || t.weekday().num_days_from_monday() == weekday;
-        if day_ok && t > now {
-            return t;
-        }
-    }
-    today + Duration::days(7)
-}
-
-pub fn describe_maintenance_windows(
-    f: &RegionFleet,
-    input: &Value,
-    now: DateTime<Utc>,
-) -> Result<Value, ApiError> {
-    const OP: &str = "DescribeMaintenanceWindows";
-    let max = page::max_results(input, "MaxResults", 10, 100, 10)?;
-    let filters = key_values(input, &["Name", "Enabled"])?;
-    let start = page::start_offset(OP, input)?;
-    let list: Vec<Value> = f
-        .windows
-        .iter()
-        .filter(|w| {
-            filters.iter().all(|(k, vals)| match *k {
-                "Name" => vals.contains(&w.name.as_str()),
-                _ => vals
-                    .iter()
-                    .any(|v| v.eq_ignore_ascii_case(if w.enabled { "true" } else { "false" })),
-            })
-        })
-        .map(|w| {
-            let mut v = json!({
-                "WindowId": w.id,
-                "Name": w.name,
-                "Description": w.description,
-                "Enabled": w.enabled,
-                "Duration": w.duration_h,
-                "Cutoff": w.cutoff_h,
-                "Schedule": w.schedule,
-                "ScheduleTimezone": w.timezone,
-            });
-            if w.enabled {
-                v["NextExecutionTime"] = json!(
-                    next_run(w.weekday, w.hour, now)
-                        .format("%Y-%m-%dT%H:%MZ")
-                        .to_string()
-                );
-            }
-            if let Some(s) = w.start_date {
-                v["StartDate"] = json!(page::iso_s(s));
-            }
-            v
-        })
-        .collect();
-    let (items, next) = page::page(OP, input, &list, start, max);
-    Ok(page::with_token(
-        crate::sim::protocol::list_body("WindowIdentities", items),
-        next,
-    ))
-}
-
 pub fn list_associations(f: &RegionFleet, input: &Value) -> Result<Value, ApiError> {
     const OP: &str = "ListAssociations";
     let max = page::max_results(input, "MaxResults", 1, 50, 50)?;
@@ -226,7 +156,7 @@ pub fn list_associations(f: &RegionFleet, input: &Value) -> Result<Value, ApiErr
                 .iter()
                 .map(|(k, v)| (k.to_string(), json!(v)))
                 .collect();
-            json!({
+            let mut v = json!({
                 "Name": a.name,
                 "AssociationId": a.id,
                 "AssociationVersion": "1",
@@ -240,7 +170,11 @@ pub fn list_associations(f: &RegionFleet, input: &Value) -> Result<Value, ApiErr
                 },
                 "ScheduleExpression": a.schedule,
                 "AssociationName": a.association_name,
-            })
+            });
+            if let Some(o) = a.offset {
+                v["ScheduleOffset"] = json!(o);
+            }
+            v
         })
         .collect();
     let (items, next) = page::page(OP, input, &items, start, max);
@@ -294,20 +228,228 @@ fn invalid_resource(id: &str) -> ApiError {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn rules_json(rules: &[super::patching::PatchRule]) -> Value {
+    let list: Vec<Value> = rules
+        .iter()
+        .map(|r| {
+            let mut v = json!({
+                "PatchFilterGroup": {"PatchFilters": filters_json(&r.filters)},
+                "ComplianceLevel": r.compliance,
+                "EnableNonSecurity": r.enable_non_security,
+            });
+            if let Some(d) = r.approve_after_days {
+                v["ApproveAfterDays"] = json!(d);
+            }
+            v
+        })
+        .collect();
+    json!({ "PatchRules": list })
+}
 
-    #[test]
-    fn next_run_is_the_coming_weekday() {
-        let now = DateTime::parse_from_rfc3339("2026-11-23T06:00:00Z") // a Monday
-            .unwrap()
-            .with_timezone(&Utc);
-        let sun = next_run(6, 3, now);
-        assert_eq!(sun.to_rfc3339(), "2026-11-29T03:00:00+00:00");
-        let daily = next_run(7, 1, now);
-        assert_eq!(daily.to_rfc3339(), "2026-11-24T01:00:00+00:00");
-        let later_today = next_run(0, 22, now);
-        assert_eq!(later_today.to_rfc3339(), "2026-11-23T22:00:00+00:00");
+fn filters_json(filters: &[(&str, Vec<&str>)]) -> Vec<Value> {
+    filters
+        .iter()
+        .map(|(k, v)| json!({"Key": k, "Values": v}))
+        .collect()
+}
+
+/// GetPatchBaseline: by id (`pb-…`) or, for AWS-managed baselines, by ARN. Errors as the
+/// model lists them: a malformed id is `InvalidResourceId`, an unknown one
+/// `DoesNotExistException`.
+pub fn get_patch_baseline(f: &RegionFleet, input: &Value) -> Result<Value, ApiError> {
+    let id = page::req_str(input, "BaselineId")?;
+    let well_formed = id.starts_with("pb-") || id.starts_with("arn:aws:ssm:");
+    if !well_formed {
+        return Err(err(
+            "InvalidResourceId",
+            format!("Invalid Resource Id: {id}"),
+        ));
     }
+    let b = f
+        .baselines
+        .iter()
+        .find(|b| b.id == id || (b.aws_owned && b.id.ends_with(&format!("/{id}"))))
+        .ok_or_else(|| {
+            err(
+                "DoesNotExistException",
+                format!("Patch Baseline {id} does not exist."),
+            )
+        })?;
+    let d = &b.detail;
+    let groups: Vec<&str> = f
+        .mappings
+        .iter()
+        .filter(|(_, i)| f.baselines[*i].id == b.id)
+        .map(|(g, _)| g.as_str())
+        .collect();
+    let mut v = json!({
+        "BaselineId": b.id,
+        "Name": b.name,
+        "OperatingSystem": b.os,
+        "GlobalFilters": {"PatchFilters": filters_json(&d.global_filters)},
+        "ApprovalRules": rules_json(&d.rules),
+        "ApprovedPatches": d.approved,
+        "ApprovedPatchesComplianceLevel": d.approved_compliance,
+        "ApprovedPatchesEnableNonSecurity": false,
+        "RejectedPatches": d.rejected,
+        "RejectedPatchesAction": d.rejected_action,
+        "PatchGroups": groups,
+        "Description": b.description,
+        "Sources": d.sources.iter().map(|(n, p, c)| json!({"Name": n, "Products": p, "Configuration": c})).collect::<Vec<_>>(),
+    });
+    if let Some(c) = d.created {
+        v["CreatedDate"] = page::ts(c);
+    }
+    if let Some(m) = d.modified {
+        v["ModifiedDate"] = page::ts(m);
+    }
+    if b.os == "WINDOWS" {
+        v["AvailableSecurityUpdatesComplianceStatus"] = json!("NON_COMPLIANT");
+    }
+    Ok(v)
+}
+
+/// GetDefaultPatchBaseline: the default of an operating system (WINDOWS when not given).
+pub fn get_default_patch_baseline(f: &RegionFleet, input: &Value) -> Result<Value, ApiError> {
+    let os = page::opt_str(input, "OperatingSystem")?.unwrap_or("WINDOWS");
+    let id = f
+        .baselines
+        .iter()
+        .find(|b| b.default && b.os == os)
+        .map(|b| b.id.clone())
+        .ok_or_else(|| {
+            err(
+                "DoesNotExistException",
+                format!("No default patch baseline for {os}."),
+            )
+        })?;
+    Ok(json!({"BaselineId": id, "OperatingSystem": os}))
+}
+
+fn association<'a>(
+    f: &'a RegionFleet,
+    input: &Value,
+) -> Result<&'a super::fleet::Association, ApiError> {
+    let id = page::opt_str(input, "AssociationId")?;
+    let name = page::opt_str(input, "Name")?;
+    f.associations
+        .iter()
+        .find(|a| match (id, name) {
+            (Some(id), _) => a.id == id,
+            (None, Some(n)) => a.name == n,
+            _ => false,
+        })
+        .ok_or_else(|| {
+            err(
+                "AssociationDoesNotExist",
+                "The specified association does not exist.",
+            )
+        })
+}
+
+pub fn describe_association(f: &RegionFleet, input: &Value) -> Result<Value, ApiError> {
+    let a = association(f, input)?;
+    let counts: serde_json::Map<String, Value> = a
+        .counts
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    let mut d = json!({
+        "Name": a.name,
+        "AssociationVersion": "1",
+        "Date": ts(a.created),
+        "LastUpdateAssociationDate": ts(a.created),
+        "Overview": {
+            "Status": a.status,
+            "DetailedStatus": a.status,
+            "AssociationStatusAggregatedCount": counts,
+        },
+        "DocumentVersion": "$DEFAULT",
+        "Parameters": a.parameters,
+        "AssociationId": a.id,
+        "Targets": a.targets,
+        "ScheduleExpression": a.schedule,
+        "LastExecutionDate": ts(a.last_execution),
+        "AssociationName": a.association_name,
+        "MaxConcurrency": "10%",
+        "MaxErrors": "10%",
+        "ComplianceSeverity": "CRITICAL",
+        "SyncCompliance": "AUTO",
+        "ApplyOnlyAtCronInterval": false,
+    });
+    if a.status == "Success" {
+        d["LastSuccessfulExecutionDate"] = ts(a.last_execution);
+    }
+    if let Some(o) = a.offset {
+        d["ScheduleOffset"] = json!(o);
+    }
+    Ok(json!({ "AssociationDescription": d }))
+}
+
+/// DescribeAssociationExecutions: the association's runs over the last 30 days, newest
+/// first (the last one carries the association's status).
+pub fn describe_association_executions(
+    f: &RegionFleet,
+    input: &Value,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Value, ApiError> {
+    const OP: &str = "DescribeAssociationExecutions";
+    let max = page::max_results(input, "MaxResults", 1, 50, 50)?;
+    let id = page::req_str(input, "AssociationId")?;
+    let a = f.associations.iter().find(|a| a.id == id).ok_or_else(|| {
+        err(
+            "AssociationDoesNotExist",
+            "The specified association does not exist.",
+        )
+    })?;
+    let start = page::start_offset(OP, input)?;
+    let spec = crate::model::schedule::ScheduleSpec::new(&a.schedule, None, a.offset.unwrap_or(0));
+    let mut times = vec![a.last_execution];
+    let mut t = a.last_execution;
+    for _ in 0..60 {
+        // walk back one period at a time from the last run
+        let Ok(n) = spec.next_after(t, Some(t)) else {
+            break;
+        };
+        let period = n - t;
+        t -= period;
+        if t < now - chrono::Duration::days(30) || t < a.created {
+            break;
+        }
+        times.push(t);
+    }
+    let total: u32 = a.counts.iter().map(|(_, c)| c).sum();
+    let list: Vec<Value> = times
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let (status, counts) = if i == 0 {
+                (
+                    a.status,
+                    a.counts
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            } else {
+                ("Success", format!("Success={total}"))
+            };
+            json!({
+                "AssociationId": a.id,
+                "AssociationVersion": "1",
+                "ExecutionId": crate::sim::rng::Rng::derive(f.seed, &format!("{}/{i}", a.id)).uuid(),
+                "Status": status,
+                "DetailedStatus": status,
+                "CreatedTime": ts(*t),
+                "LastExecutionDate": ts(*t),
+                "ResourceCountByStatus": format!("{{{counts}}}"),
+            })
+        })
+        .collect();
+    let (items, next) = page::page(OP, input, &list, start, max);
+    Ok(page::with_token(
+        crate::sim::protocol::list_body("AssociationExecutions", items),
+        next,
+    ))
 }

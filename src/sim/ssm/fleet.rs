@@ -19,7 +19,11 @@ pub struct Baseline {
     pub description: String,
     pub default: bool,
     pub aws_owned: bool,
+    /// GetPatchBaseline's body beyond the identity (rules, filters, lists, dates).
+    pub detail: super::patching::BaselineDetail,
 }
+
+pub use super::patching::{WindowExecution, WindowTarget, WindowTask};
 
 #[derive(Clone, Debug)]
 pub struct MaintenanceWindow {
@@ -30,12 +34,16 @@ pub struct MaintenanceWindow {
     pub duration_h: u32,
     pub cutoff_h: u32,
     pub schedule: String,
-    pub timezone: String,
-    /// For `cron(0 H ? * DAY *)` windows: weekday (0 = Monday) and hour.
-    pub weekday: u32,
-    pub hour: u32,
+    /// IANA time zone; `None` = UTC (the field is then left out, as AWS does).
+    pub timezone: Option<String>,
+    pub offset: Option<u32>,
     pub start_date: Option<DateTime<Utc>>,
+    pub end_date: Option<DateTime<Utc>>,
     pub tags: Vec<(String, String)>,
+    pub targets: Vec<WindowTarget>,
+    pub tasks: Vec<WindowTask>,
+    /// Oldest first.
+    pub executions: Vec<WindowExecution>,
 }
 
 #[derive(Clone, Debug)]
@@ -48,6 +56,10 @@ pub struct Association {
     pub last_execution: DateTime<Utc>,
     pub status: &'static str,
     pub counts: Vec<(&'static str, u32)>,
+    /// Document parameters (`{"Operation": ["Install"], ...}`).
+    pub parameters: Value,
+    pub offset: Option<u32>,
+    pub created: DateTime<Utc>,
 }
 
 pub struct RegionFleet {

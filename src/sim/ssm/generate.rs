@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 
 use super::catalog::{self, PLATFORMS};
 use super::commands::{Command, Doc, IStatus, Invocation, Plan, RunResult, lifecycle};
-use super::fleet::{Association, Baseline, MaintenanceWindow, RegionFleet};
+use super::fleet::{Association, Baseline, RegionFleet};
 use super::node::{NodeRec, Operation, PatchCounts, PatchReport};
+use super::patching;
 use crate::sim::AccountSeed;
 use crate::sim::rng::Rng;
 
@@ -82,9 +83,13 @@ pub fn region(spec: &RegionSpec) -> RegionFleet {
         .map(|(i, n)| (n.id.clone(), i))
         .collect::<HashMap<_, _>>();
     let mut r = Rng::new(seed);
-    baselines(&mut f, &mut r);
-    windows(&mut f, &mut r, group, spec.epoch);
+    baselines(&mut f, &mut r, spec.epoch);
+    patching::development_baselines(&mut f, spec.seed, spec.epoch);
+    legacy_window_draws(&mut r);
+    patching::windows(&mut f, spec.seed, group, spec.region_idx, spec.epoch);
+    patching::align_reports(&mut f);
     associations(&mut f, &mut r, group, spec.epoch);
+    patching::patch_policy(&mut f, spec.seed, group, spec.epoch);
     // Patch states name the baseline that applies to each node.
     let ids: Vec<String> = f.nodes.iter().map(|n| f.baseline_id_for(n)).collect();
     for (n, b) in f.nodes.iter_mut().zip(ids) {
@@ -430,7 +435,7 @@ fn aws_hex(region: &str, name: &str) -> String {
     r.hex(17)
 }
 
-fn baselines(f: &mut RegionFleet, r: &mut Rng) {
+fn baselines(f: &mut RegionFleet, r: &mut Rng, epoch: DateTime<Utc>) {
     for (name, os, desc) in AWS_BASELINES {
         f.baselines.push(Baseline {
             id: format!(
@@ -444,6 +449,7 @@ fn baselines(f: &mut RegionFleet, r: &mut Rng) {
             default: *name != "AWS-WindowsPredefinedPatchBaseline-OS"
                 && *name != "AWS-WindowsPredefinedPatchBaseline-OS-Applications",
             aws_owned: true,
+            detail: patching::aws_detail(os),
         });
     }
     let custom: &[(&str, &[(&str, &str)])] = &[
@@ -467,9 +473,12 @@ fn baselines(f: &mut RegionFleet, r: &mut Rng) {
     ];
     for (group, list) in custom {
         for (os, label) in *list {
-            let delay = if *group == "Production" { 7 } else { 0 };
+            let delay = if *group == "Production" { 7 } else { 3 };
+            let id = format!("pb-0{}", r.hex(16));
+            // the detail draws from its own stream: the baseline ids above stay as they were
+            let mut dr = Rng::derive(f.seed, &format!("baseline/{id}"));
             f.baselines.push(Baseline {
-                id: format!("pb-0{}", r.hex(16)),
+                id,
                 name: format!("{group}-{label}"),
                 os,
                 description: format!(
@@ -477,60 +486,22 @@ fn baselines(f: &mut RegionFleet, r: &mut Rng) {
                 ),
                 default: false,
                 aws_owned: false,
+                detail: patching::custom_detail(group, os, epoch, &mut dr),
             });
             f.mappings.push((group.to_string(), f.baselines.len() - 1));
         }
     }
 }
 
-fn windows(f: &mut RegionFleet, r: &mut Rng, group: &str, epoch: DateTime<Utc>) {
+/// The draws the first generation of windows made from the region's stream: kept, so the
+/// associations and the command history generated after them do not change. The windows
+/// themselves come from [`patching::windows`].
+fn legacy_window_draws(r: &mut Rng) {
     let n = r.range(1, 3);
-    let candidates: [(&str, &str, u32, u32, bool); 4] = [
-        (
-            "patching-sun-0300",
-            "Weekly patch install window",
-            6,
-            3,
-            true,
-        ),
-        (
-            "patching-wed-2200",
-            "Mid-week patching for non-critical fleets",
-            2,
-            22,
-            true,
-        ),
-        ("scan-daily-0100", "Daily compliance scan", 7, 1, true),
-        (
-            "agent-update-monthly",
-            "SSM Agent updates (paused)",
-            5,
-            4,
-            false,
-        ),
-    ];
-    let env = group.to_lowercase();
-    for (name, desc, weekday, hour, enabled) in candidates.iter().take(n as usize + 1) {
-        let schedule = if *weekday == 7 {
-            format!("cron(0 {hour} ? * * *)")
-        } else {
-            let day = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"][*weekday as usize];
-            format!("cron(0 {hour} ? * {day} *)")
-        };
-        f.windows.push(MaintenanceWindow {
-            id: format!("mw-0{}", r.hex(16)),
-            name: format!("{env}-{name}"),
-            description: desc.to_string(),
-            enabled: *enabled,
-            duration_h: r.range(2, 4) as u32,
-            cutoff_h: 1,
-            schedule,
-            timezone: "UTC".into(),
-            weekday: *weekday,
-            hour: *hour,
-            start_date: Some(epoch - Duration::days(r.range(60, 400))),
-            tags: vec![("Environment".into(), env.clone())],
-        });
+    for _ in 0..=n {
+        r.hex(16);
+        r.range(2, 4);
+        r.range(60, 400);
     }
 }
 
@@ -580,6 +551,13 @@ fn associations(f: &mut RegionFleet, r: &mut Rng, group: &str, epoch: DateTime<U
                 "Success"
             },
             counts: c,
+            parameters: if doc == "AWS-RunPatchBaseline" {
+                json!({"Operation": ["Scan"], "RebootOption": ["NoReboot"]})
+            } else {
+                json!({})
+            },
+            offset: None,
+            created: epoch - Duration::days(400),
         });
     }
 }

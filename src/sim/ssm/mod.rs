@@ -29,7 +29,9 @@ pub mod inventory;
 pub mod node;
 pub mod page;
 pub mod patches;
+pub mod patching;
 pub mod rules;
+pub mod windows;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -207,7 +209,24 @@ impl SsmWorld {
             "DescribePatchGroups" => admin::describe_patch_groups(f, input),
             "DescribePatchBaselines" => admin::describe_patch_baselines(f, input),
             "GetPatchBaselineForPatchGroup" => admin::get_patch_baseline_for_patch_group(f, input),
-            "DescribeMaintenanceWindows" => admin::describe_maintenance_windows(f, input, now),
+            "DescribeMaintenanceWindows" => windows::describe_maintenance_windows(f, input, now),
+            "DescribeMaintenanceWindowTargets" => windows::describe_targets(f, input),
+            "DescribeMaintenanceWindowTasks" => windows::describe_tasks(f, input),
+            "DescribeMaintenanceWindowExecutions" => windows::describe_executions(f, input),
+            "DescribeMaintenanceWindowExecutionTasks" => {
+                windows::describe_execution_tasks(f, input)
+            }
+            "DescribeMaintenanceWindowExecutionTaskInvocations" => {
+                windows::describe_execution_task_invocations(f, input)
+            }
+            "DescribeMaintenanceWindowSchedule" => windows::describe_schedule(f, input, now),
+            "DescribeMaintenanceWindowsForTarget" => windows::describe_windows_for_target(f, input),
+            "GetPatchBaseline" => admin::get_patch_baseline(f, input),
+            "GetDefaultPatchBaseline" => admin::get_default_patch_baseline(f, input),
+            "DescribeAssociation" => admin::describe_association(f, input),
+            "DescribeAssociationExecutions" => {
+                admin::describe_association_executions(f, input, now)
+            }
             "ListAssociations" => admin::list_associations(f, input),
             "ListTagsForResource" => admin::list_tags_for_resource(f, input),
             "ListComplianceSummaries" => compliance::list_compliance_summaries(f, input),

@@ -152,6 +152,90 @@ const DESCRIBE_MAINTENANCE_WINDOWS: &[Rule] = &[
     opt("MaxResults", &[Range(10, 100)]),
 ];
 
+const WINDOW_ID: &[Check] = &[Len(20, 20)];
+const EXECUTION_ID: &[Check] = &[Len(36, 36)];
+
+/// DescribeMaintenanceWindowTargets / …Tasks / …Executions: `WindowId` plus the common list.
+const DESCRIBE_WINDOW_CHILDREN: &[Rule] = &[
+    req("WindowId", WINDOW_ID),
+    opt("Filters", &[Items(0, 5)]),
+    opt("Filters[].Key", &[Len(1, 128)]),
+    opt("Filters[].Values[]", &[Len(1, 256)]),
+    opt("MaxResults", &[Range(10, 100)]),
+];
+
+const DESCRIBE_EXECUTION_TASKS: &[Rule] = &[
+    req("WindowExecutionId", EXECUTION_ID),
+    opt("Filters", &[Items(0, 5)]),
+    opt("Filters[].Key", &[Len(1, 128)]),
+    opt("Filters[].Values[]", &[Len(1, 256)]),
+    opt("MaxResults", &[Range(10, 100)]),
+];
+
+const DESCRIBE_EXECUTION_TASK_INVOCATIONS: &[Rule] = &[
+    req("WindowExecutionId", EXECUTION_ID),
+    req("TaskId", EXECUTION_ID),
+    opt("Filters", &[Items(0, 5)]),
+    opt("Filters[].Key", &[Len(1, 128)]),
+    opt("Filters[].Values[]", &[Len(1, 256)]),
+    opt("MaxResults", &[Range(10, 100)]),
+];
+
+const DESCRIBE_WINDOW_SCHEDULE: &[Rule] = &[
+    opt("WindowId", WINDOW_ID),
+    opt("Targets", &[Items(0, 5)]),
+    opt("Targets[].Key", &[Len(1, 163)]),
+    opt("Targets[].Values", &[Items(0, 50)]),
+    opt("ResourceType", &[Enum(&["INSTANCE", "RESOURCE_GROUP"])]),
+    opt("Filters", &[Items(0, 5)]),
+    opt("MaxResults", &[Range(1, i64::MAX)]),
+];
+
+const DESCRIBE_WINDOWS_FOR_TARGET: &[Rule] = &[
+    req("Targets", &[Items(0, 5)]),
+    opt("Targets[].Key", &[Len(1, 163)]),
+    opt("Targets[].Values", &[Items(0, 50)]),
+    req("ResourceType", &[Enum(&["INSTANCE", "RESOURCE_GROUP"])]),
+    opt("MaxResults", &[Range(1, i64::MAX)]),
+];
+
+const GET_PATCH_BASELINE: &[Rule] = &[req("BaselineId", &[Len(20, 128)])];
+
+const OPERATING_SYSTEMS: &[&str] = &[
+    "WINDOWS",
+    "AMAZON_LINUX",
+    "AMAZON_LINUX_2",
+    "AMAZON_LINUX_2022",
+    "UBUNTU",
+    "REDHAT_ENTERPRISE_LINUX",
+    "SUSE",
+    "CENTOS",
+    "ORACLE_LINUX",
+    "DEBIAN",
+    "MACOS",
+    "RASPBIAN",
+    "ROCKY_LINUX",
+    "ALMA_LINUX",
+    "AMAZON_LINUX_2023",
+];
+
+const GET_DEFAULT_PATCH_BASELINE: &[Rule] = &[opt("OperatingSystem", &[Enum(OPERATING_SYSTEMS)])];
+
+const DESCRIBE_ASSOCIATION_EXECUTIONS: &[Rule] = &[
+    req("AssociationId", &[]),
+    opt("Filters", &[Items(1, ANY)]),
+    req(
+        "Filters[].Key",
+        &[Enum(&["ExecutionId", "Status", "CreatedTime"])],
+    ),
+    req("Filters[].Value", &[Len(1, ANY)]),
+    req(
+        "Filters[].Type",
+        &[Enum(&["EQUAL", "LESS_THAN", "GREATER_THAN"])],
+    ),
+    opt("MaxResults", &[Range(1, 50)]),
+];
+
 const LIST_ASSOCIATIONS: &[Rule] = &[
     opt("AssociationFilterList", &[Items(1, ANY)]),
     req(
@@ -331,6 +415,16 @@ pub fn of(op: &str) -> &'static [Rule] {
         "DescribePatchGroups" | "DescribePatchBaselines" => DESCRIBE_PATCH_GROUPS,
         "GetPatchBaselineForPatchGroup" => GET_PATCH_BASELINE_FOR_PATCH_GROUP,
         "DescribeMaintenanceWindows" => DESCRIBE_MAINTENANCE_WINDOWS,
+        "DescribeMaintenanceWindowTargets"
+        | "DescribeMaintenanceWindowTasks"
+        | "DescribeMaintenanceWindowExecutions" => DESCRIBE_WINDOW_CHILDREN,
+        "DescribeMaintenanceWindowExecutionTasks" => DESCRIBE_EXECUTION_TASKS,
+        "DescribeMaintenanceWindowExecutionTaskInvocations" => DESCRIBE_EXECUTION_TASK_INVOCATIONS,
+        "DescribeMaintenanceWindowSchedule" => DESCRIBE_WINDOW_SCHEDULE,
+        "DescribeMaintenanceWindowsForTarget" => DESCRIBE_WINDOWS_FOR_TARGET,
+        "GetPatchBaseline" => GET_PATCH_BASELINE,
+        "GetDefaultPatchBaseline" => GET_DEFAULT_PATCH_BASELINE,
+        "DescribeAssociationExecutions" => DESCRIBE_ASSOCIATION_EXECUTIONS,
         "ListAssociations" => LIST_ASSOCIATIONS,
         "ListTagsForResource" => LIST_TAGS_FOR_RESOURCE,
         "ListComplianceSummaries" | "ListResourceComplianceSummaries" => LIST_COMPLIANCE_SUMMARIES,

@@ -1130,8 +1130,16 @@ fn compliance_inventory_baselines_windows_associations_tags() {
         "GetPatchBaselineForPatchGroup",
         json!({"PatchGroup": "Development", "OperatingSystem": "AMAZON_LINUX_2023"}),
     );
+    assert!(dev["BaselineId"].as_str().unwrap().starts_with("pb-"));
+    // no Development baseline for RHEL: the AWS-managed default applies
+    let dev_rhel = call(
+        &w,
+        &c,
+        "GetPatchBaselineForPatchGroup",
+        json!({"PatchGroup": "Development", "OperatingSystem": "REDHAT_ENTERPRISE_LINUX"}),
+    );
     assert!(
-        dev["BaselineId"]
+        dev_rhel["BaselineId"]
             .as_str()
             .unwrap()
             .starts_with("arn:aws:ssm:us-east-1:")
@@ -1153,7 +1161,8 @@ fn compliance_inventory_baselines_windows_associations_tags() {
     assert!(
         windows
             .iter()
-            .filter(|w| w["Enabled"] == true)
+            .filter(|w| w["Enabled"] == true
+                && w["Schedule"].as_str().unwrap().starts_with("cron("))
             .all(|w| w["NextExecutionTime"].is_string())
     );
     let assoc = walk(
@@ -1561,4 +1570,196 @@ fn steps_for_other_platforms_are_skipped_or_pending_never_in_progress() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+}
+
+/// The patching machinery agrees with the nodes: the last execution of an Install window
+/// failed exactly on the targeted nodes that report failed patches, and every node it
+/// reached reports that run as its last Install.
+#[test]
+fn windows_executions_and_patch_states_agree() {
+    let (w, s) = world();
+    let prod = s
+        .iter()
+        .find(|a| a.ou_path.ends_with("Prod") && a.active)
+        .unwrap();
+    let c = ctx(&prod.id, "us-east-1");
+    let windows = walk(
+        &w,
+        &c,
+        "DescribeMaintenanceWindows",
+        json!({}),
+        "WindowIdentities",
+    );
+    let sun = windows
+        .iter()
+        .find(|x| x["Name"] == "prod-patch-sun-0300")
+        .expect("the production window");
+    assert_eq!(sun["Schedule"], "cron(0 3 ? * SUN *)");
+    assert_eq!(sun["ScheduleTimezone"], "Asia/Tokyo");
+    // Sunday 03:00 in Tokyo is Saturday 18:00 UTC
+    let next = sun["NextExecutionTime"].as_str().unwrap();
+    assert!(next.ends_with("T18:00Z"), "{next}");
+    let offset = windows
+        .iter()
+        .find(|x| x["Name"] == "prod-windows-patch-tuesday")
+        .unwrap();
+    assert_eq!(offset["ScheduleOffset"], 2);
+    let id = json!(sun["WindowId"]);
+    let tasks = walk(
+        &w,
+        &c,
+        "DescribeMaintenanceWindowTasks",
+        json!({"WindowId": id}),
+        "Tasks",
+    );
+    assert_eq!(tasks[0]["TaskArn"], "AWS-RunPatchBaseline");
+    assert_eq!(
+        tasks[0]["TaskParameters"]["Operation"]["Values"][0],
+        "Install"
+    );
+    let targets = walk(
+        &w,
+        &c,
+        "DescribeMaintenanceWindowTargets",
+        json!({"WindowId": id}),
+        "Targets",
+    );
+    assert_eq!(targets[0]["Targets"][0]["Key"], "tag:Patch Group");
+    let execs = walk(
+        &w,
+        &c,
+        "DescribeMaintenanceWindowExecutions",
+        json!({"WindowId": id}),
+        "WindowExecutions",
+    );
+    assert!((7..=9).contains(&execs.len()), "~8 weeks: {}", execs.len());
+    let last = &execs[0];
+    let etasks = walk(
+        &w,
+        &c,
+        "DescribeMaintenanceWindowExecutionTasks",
+        json!({"WindowExecutionId": last["WindowExecutionId"]}),
+        "WindowExecutionTaskIdentities",
+    );
+    let invs = walk(
+        &w,
+        &c,
+        "DescribeMaintenanceWindowExecutionTaskInvocations",
+        json!({"WindowExecutionId": last["WindowExecutionId"], "TaskId": etasks[0]["TaskExecutionId"], "MaxResults": 10}),
+        "WindowExecutionTaskInvocationIdentities",
+    );
+    assert!(invs.len() > 3);
+    let node_of = |inv: &Value| -> String {
+        let p: Value = serde_json::from_str(inv["Parameters"].as_str().unwrap()).unwrap();
+        p["instanceIds"][0].as_str().unwrap().to_string()
+    };
+    let ids: Vec<String> = invs.iter().map(node_of).collect();
+    let states = call(
+        &w,
+        &c,
+        "DescribeInstancePatchStates",
+        json!({"InstanceIds": ids.iter().take(50).collect::<Vec<_>>(), "MaxResults": 100}),
+    );
+    let states = states["InstancePatchStates"].as_array().unwrap();
+    for inv in &invs {
+        let node = node_of(inv);
+        let st = states.iter().find(|s| s["InstanceId"] == node.as_str());
+        match inv["Status"].as_str().unwrap() {
+            "FAILED" => {
+                assert!(st.unwrap()["FailedCount"].as_u64().unwrap() > 0, "{node}");
+            }
+            "SUCCESS" => assert_eq!(st.unwrap()["FailedCount"], 0, "{node}"),
+            _ => continue,
+        }
+        // its last Install is this run, unless a later Scan overwrote the patch state
+        let st = st.unwrap();
+        if st["Operation"] == "Install" {
+            assert_eq!(st["OperationEndTime"], inv["EndTime"], "{node}");
+        } else {
+            assert!(
+                st["OperationEndTime"].as_f64() > inv["EndTime"].as_f64(),
+                "{node}"
+            );
+        }
+    }
+    assert_eq!(
+        last["Status"] == "FAILED",
+        invs.iter().any(|i| i["Status"] != "SUCCESS")
+    );
+
+    // The Staging patch group has no window outside the first region.
+    let stg = s
+        .iter()
+        .find(|a| a.ou_path.ends_with("Staging") && a.active)
+        .unwrap();
+    let c2 = ctx(&stg.id, "eu-west-1");
+    let none = walk(
+        &w,
+        &c2,
+        "DescribeMaintenanceWindows",
+        json!({}),
+        "WindowIdentities",
+    );
+    assert!(none.is_empty());
+
+    // Baselines: production approves security updates 7 days after release.
+    let b = call(
+        &w,
+        &c,
+        "GetPatchBaselineForPatchGroup",
+        json!({"PatchGroup": "Production", "OperatingSystem": "AMAZON_LINUX_2023"}),
+    );
+    let full = call(
+        &w,
+        &c,
+        "GetPatchBaseline",
+        json!({"BaselineId": b["BaselineId"]}),
+    );
+    assert_eq!(full["Name"], "Production-AmazonLinux2023");
+    assert_eq!(
+        full["ApprovalRules"]["PatchRules"][0]["ApproveAfterDays"],
+        7
+    );
+    assert_eq!(full["PatchGroups"][0], "Production");
+    let def = call(
+        &w,
+        &c,
+        "GetDefaultPatchBaseline",
+        json!({"OperatingSystem": "UBUNTU"}),
+    );
+    assert!(
+        def["BaselineId"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:ssm:")
+    );
+
+    // Errors as the model lists them.
+    assert_eq!(
+        call_err(
+            &w,
+            &c,
+            "DescribeMaintenanceWindowTasks",
+            json!({"WindowId": "mw-0000000000000000a"})
+        ),
+        "DoesNotExistException"
+    );
+    assert_eq!(
+        call_err(
+            &w,
+            &c,
+            "DescribeMaintenanceWindowExecutions",
+            json!({"WindowId": id, "MaxResults": 5})
+        ),
+        "ValidationException"
+    );
+    assert_eq!(
+        call_err(
+            &w,
+            &c,
+            "GetPatchBaseline",
+            json!({"BaselineId": "pb-00000000000000000"})
+        ),
+        "DoesNotExistException"
+    );
 }
