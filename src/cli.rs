@@ -249,7 +249,7 @@ fn region_flag(s: &str) -> Result<String, String> {
     if r.eq_ignore_ascii_case("all") {
         return Ok("all".into());
     }
-    if !crate::sim::is_region_name(r) {
+    if !crate::model::is_region_name(r) {
         return Err(format!(
             "`{r}` is not a region name (expected something like us-east-1, or `all`)"
         ));

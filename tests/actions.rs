@@ -10,9 +10,13 @@ use std::time::Duration;
 use ssmdeck::actions::audit::{AuditLog, Outcome};
 use ssmdeck::actions::plan::PatchOptions;
 use ssmdeck::actions::{
-    ActionError, CancelRequest, Gate, ReadOnlySource, SendRequest, SsmClients, StaticClients,
-    TargetScope, WatchEvent, patch_now, plan_patch_now, send_plan, watch,
+    ActionError, CancelRequest, Gate, ReadOnlySource, SendRequest, TargetScope, WatchEvent,
+    patch_now, plan_patch_now, send_plan, watch,
 };
+use ssmdeck::fleet::{Ssm, StaticCredentials};
+use ssmdeck::model::{CommandOutputConfig, DocumentFilter};
+
+mod common;
 use ssmdeck::model::{
     Account, Compliance, FleetSnapshot, FleetUpdate, Node, NodeKey, PatchOperation, PingStatus,
     PlatformType, RebootOption,
@@ -70,7 +74,7 @@ async fn moto_send_command_and_get_invocation_through_the_gate() {
     let dir = tempfile::tempdir().unwrap();
     let gate = Gate::new(None, dir.path().join("audit.jsonl"));
     gate.set_caller("arn:aws:iam::123456789012:user/tester");
-    let clients = StaticClients::new(Some(moto.url.clone()), "AKIDMOTOTEST", "moto-secret-value");
+    let clients = static_ssm(&moto.url, "AKIDMOTOTEST", "moto-secret-value");
     let req = SendRequest {
         account_id: "123456789012".into(),
         region: "eu-west-1".into(),
@@ -80,7 +84,7 @@ async fn moto_send_command_and_get_invocation_through_the_gate() {
         max_concurrency: Some("1".into()),
         max_errors: Some("1".into()),
         comment: Some("ssmdeck moto test".into()),
-        timeout_seconds: None,
+        ..SendRequest::default()
     };
     let cmd = gate
         .send_command(&clients, &req)
@@ -95,9 +99,8 @@ async fn moto_send_command_and_get_invocation_through_the_gate() {
     assert_eq!(cmd.parameters["Operation"], vec!["Scan"]);
 
     // moto reports one step, aws:runShellScript, when no PluginName is given
-    let client = clients.client("eu-west-1");
     let out = watch::get_invocation(
-        &client,
+        &clients,
         &cmd.command_id,
         "123456789012",
         "eu-west-1",
@@ -117,7 +120,7 @@ async fn moto_send_command_and_get_invocation_through_the_gate() {
 
     // an unknown command id is a clear AWS error, not a hang
     let err = watch::get_invocation(
-        &client,
+        &clients,
         "00000000-0000-0000-0000-000000000000",
         "123456789012",
         "eu-west-1",
@@ -143,6 +146,112 @@ async fn moto_send_command_and_get_invocation_through_the_gate() {
     let err = ro.send_command(&clients, &req).await.unwrap_err();
     assert!(err.is_read_only());
     assert!(err.to_string().contains("config file"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_documents_and_send_options_through_the_data_layer() {
+    let Some(moto) = start_moto() else { return };
+    let ssm = static_ssm(&moto.url, "AKIDMOTOTEST", "moto-secret-value");
+    let (acct, region) = ("123456789012", "eu-west-1");
+    // a document of our own, created with the stock AWS CLI (the wire as AWS speaks it)
+    let content = r#"{"schemaVersion":"2.2","description":"ssmdeck test document",
+        "parameters":{
+          "Mode":{"type":"String","description":"what to do","default":"check","allowedValues":["check","fix"]},
+          "Name":{"type":"String","default":"","allowedPattern":"^[a-z]*$"}},
+        "mainSteps":[{"action":"aws:runShellScript","name":"run","inputs":{"runCommand":["echo {{ Mode }}"]}}]}"#;
+    if common::aws_cli_available() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = common::aws_cli(
+            &moto.url,
+            dir.path(),
+            &[("AWS_DEFAULT_REGION", region.to_string())],
+            &[
+                "ssm",
+                "create-document",
+                "--name",
+                "ssmdeck-Test",
+                "--document-type",
+                "Command",
+                "--document-format",
+                "JSON",
+                "--content",
+                content,
+            ],
+        );
+        assert_eq!(out["DocumentDescription"]["Name"], "ssmdeck-Test");
+    } else {
+        println!("SKIPPED: the AWS CLI is not installed");
+        return;
+    }
+    let docs = ssm
+        .list_documents(
+            acct,
+            region,
+            &DocumentFilter {
+                owner: Some("Self".into()),
+                ..DocumentFilter::commands()
+            },
+        )
+        .await
+        .expect("ListDocuments");
+    let mine = docs
+        .iter()
+        .find(|d| d.name == "ssmdeck-Test")
+        .unwrap_or_else(|| panic!("our document is listed: {docs:?}"));
+    assert_eq!(mine.document_type, "Command");
+    let doc = ssm
+        .describe_document(acct, region, "ssmdeck-Test", None)
+        .await
+        .expect("DescribeDocument");
+    assert_eq!(doc.content_error, None);
+    let mode = doc.parameters.iter().find(|p| p.name == "Mode").unwrap();
+    assert_eq!(mode.default_value.as_deref(), Some("check"));
+    assert_eq!(mode.allowed_values, vec!["check", "fix"]);
+    let name = doc.parameters.iter().find(|p| p.name == "Name").unwrap();
+    assert_eq!(name.allowed_pattern.as_deref(), Some("^[a-z]*$"));
+    // an unknown document is AWS's error, not an empty answer
+    let err = ssm
+        .describe_document(acct, region, "ssmdeck-NoSuchDocument", None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("InvalidDocument"), "{err}");
+
+    // every SendCommand option reaches the wire: S3 output, timeouts, comment
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::new(None, dir.path().join("audit.jsonl"));
+    let req = SendRequest {
+        account_id: acct.into(),
+        region: region.into(),
+        document: "AWS-RunShellScript".into(),
+        parameters: BTreeMap::from([("commands".to_string(), vec!["uptime".to_string()])]),
+        instance_ids: vec!["i-0123456789abcdef0".into()],
+        timeout_seconds: Some(600),
+        execution_timeout_seconds: Some(120),
+        comment: Some("options".into()),
+        output: CommandOutputConfig {
+            s3_bucket: Some("ssmdeck-out".into()),
+            s3_key_prefix: Some("runs/".into()),
+            ..CommandOutputConfig::default()
+        },
+        ..SendRequest::default()
+    };
+    let cmd = gate.send_command(&ssm, &req).await.expect("SendCommand");
+    assert_eq!(cmd.parameters["executionTimeout"], vec!["120"]);
+    assert_eq!(cmd.comment, "options");
+    let recs = AuditLog::read(&gate.audit_path()).unwrap();
+    assert_eq!(
+        recs[0].parameters["OutputS3BucketName"],
+        vec!["ssmdeck-out"]
+    );
+    assert_eq!(recs[0].parameters["TimeoutSeconds"], vec!["600"]);
+    assert_eq!(recs[0].parameters["executionTimeout"], vec!["120"]);
+    // moto implements no ListCommandInvocations (500 "not implemented"): the simulator's
+    // tests cover listing
+    assert!(matches!(
+        ssm.list_invocations(acct, region, &cmd.command_id, None)
+            .await,
+        Err(ssmdeck::fleet::FleetError::Api { .. })
+    ));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -171,15 +280,44 @@ fn fast_watch() -> watch::WatchConfig {
     }
 }
 
+/// The data layer's SSM API with one static key pair at `url` (moto, the simulator).
+fn static_ssm(url: &str, key: &str, secret: &str) -> Ssm {
+    Ssm::with_static_credentials(
+        Some(url.to_string()),
+        StaticCredentials {
+            access_key_id: key.into(),
+            secret_access_key: secret.into(),
+            session_token: None,
+        },
+    )
+}
+
 /// The management account's credentials (any non-session key acts as it in the simulator).
-fn mgmt_clients(sim: &SimHandle) -> StaticClients {
-    StaticClients::new(Some(sim.url.clone()), "AKIASSMDECKTEST0001", "sim-secret")
+fn mgmt_clients(sim: &SimHandle) -> Ssm {
+    static_ssm(&sim.url, "AKIASSMDECKTEST0001", "sim-secret")
+}
+
+/// A raw SDK client of the management account, for test setup only (the code under test
+/// goes through `Ssm`).
+fn mgmt_sdk(sim: &SimHandle, region: &str) -> aws_sdk_ssm::Client {
+    let conf = aws_sdk_ssm::config::Builder::new()
+        .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+        .region(aws_sdk_ssm::config::Region::new(region.to_string()))
+        .credentials_provider(aws_sdk_ssm::config::Credentials::new(
+            "AKIASSMDECKTEST0001",
+            "sim-secret",
+            None,
+            None,
+            "test",
+        ))
+        .endpoint_url(&sim.url)
+        .build();
+    aws_sdk_ssm::Client::from_conf(conf)
 }
 
 /// An online Linux node of the management account in `region` (DescribeInstanceInformation).
-async fn online_linux_node(clients: &StaticClients, region: &str) -> String {
-    let out = clients
-        .client(region)
+async fn online_linux_node(sim: &SimHandle, region: &str) -> String {
+    let out = mgmt_sdk(sim, region)
         .describe_instance_information()
         .max_results(50)
         .send()
@@ -202,7 +340,7 @@ async fn sim_long_output_carries_the_truncation_note() {
         .await
         .unwrap();
     let clients = mgmt_clients(&sim);
-    let instance = online_linux_node(&clients, "us-east-1").await;
+    let instance = online_linux_node(&sim, "us-east-1").await;
     let dir = tempfile::tempdir().unwrap();
     let gate = Gate::new(None, dir.path().join("audit.jsonl"));
     let req = SendRequest {
@@ -248,13 +386,12 @@ async fn sim_long_output_carries_the_truncation_note() {
 }
 
 /// Online management-account nodes in `region` as a minimal snapshot for planning.
-async fn mgmt_snapshot(sim: &SimHandle, clients: &StaticClients, region: &str) -> FleetSnapshot {
+async fn mgmt_snapshot(sim: &SimHandle, region: &str) -> FleetSnapshot {
     let acct = sim.management_account_id();
     let mut nodes = Vec::new();
     let mut token = None;
     loop {
-        let out = clients
-            .client(region)
+        let out = mgmt_sdk(sim, region)
             .describe_instance_information()
             .max_results(50)
             .set_next_token(token)
@@ -304,7 +441,7 @@ async fn sim_readonly_blocks_every_mutating_path() {
         .await
         .unwrap();
     let clients = mgmt_clients(&sim);
-    let snap = mgmt_snapshot(&sim, &clients, "us-east-1").await;
+    let snap = mgmt_snapshot(&sim, "us-east-1").await;
     let dir = tempfile::tempdir().unwrap();
     let gate = Gate::new(Some(ReadOnlySource::Flag), dir.path().join("audit.jsonl"));
     let plan = plan_patch_now(
@@ -334,7 +471,8 @@ async fn sim_readonly_blocks_every_mutating_path() {
         .unwrap_err();
     assert!(err.is_read_only());
     let node = snap.nodes.iter().find(|n| n.is_online()).unwrap();
-    let env = SsmClients::credentials_env(&clients, &node.account_id, &node.region)
+    let env = clients
+        .credentials_env(&node.account_id, &node.region)
         .await
         .unwrap();
     let session = ssmdeck::actions::session::plan_session(
@@ -371,7 +509,7 @@ async fn sim_cancel_a_running_command() {
         .await
         .unwrap();
     let clients = mgmt_clients(&sim);
-    let snap = mgmt_snapshot(&sim, &clients, "us-east-1").await;
+    let snap = mgmt_snapshot(&sim, "us-east-1").await;
     let targets: Vec<NodeKey> = snap
         .nodes
         .iter()
@@ -437,7 +575,7 @@ async fn sim_more_than_50_targets_in_one_account_region_are_split() {
         .await
         .unwrap();
     let clients = mgmt_clients(&sim);
-    let snap = mgmt_snapshot(&sim, &clients, "us-east-1").await;
+    let snap = mgmt_snapshot(&sim, "us-east-1").await;
     let plan = plan_patch_now(
         &snap,
         &TargetScope::Account(sim.management_account_id()),
@@ -549,9 +687,10 @@ async fn sim_patch_now_install_in_two_accounts_and_two_regions_then_refresh() {
     .unwrap();
     assert_eq!(plan.groups.len(), 4, "one group per account × region");
     let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let ssm = fleet.ssm();
     let (report, tracker) = patch_now(
         &gate,
-        &fleet,
+        &ssm,
         &handle,
         &plan,
         &fast_watch(),
@@ -562,6 +701,16 @@ async fn sim_patch_now_install_in_two_accounts_and_two_regions_then_refresh() {
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     assert_eq!(report.sent.len(), 4);
     assert_eq!(sim.op_count("AmazonSSM.SendCommand"), 4);
+    // sending and polling went through the fleet's shared limiter (and its pacing)
+    let by_api = fleet.take_calls_by_api();
+    assert_eq!(by_api.get("SendCommand").map(|s| s.calls), Some(4));
+    assert!(
+        by_api
+            .get("ListCommandInvocations")
+            .is_some_and(|s| s.calls >= 4),
+        "{:?}",
+        by_api.keys()
+    );
     let accounts: BTreeSet<&str> = report.sent.iter().map(|c| c.account_id.as_str()).collect();
     let regions: BTreeSet<&str> = report.sent.iter().map(|c| c.region.as_str()).collect();
     assert_eq!((accounts.len(), regions.len()), (2, 2));
@@ -596,8 +745,7 @@ async fn sim_patch_now_install_in_two_accounts_and_two_regions_then_refresh() {
         },
     )
     .unwrap();
-    let (_, tracker2) =
-        patch_now(&gate, &fleet, &handle, &plan2, &fast_watch(), None, &cancel).await;
+    let (_, tracker2) = patch_now(&gate, &ssm, &handle, &plan2, &fast_watch(), None, &cancel).await;
     assert!(tracker2.is_done(), "{}", tracker2.summary());
     let ok_no_reboot: Vec<NodeKey> = tracker2
         .rows()
@@ -852,12 +1000,9 @@ async fn closing_the_command_pane_stops_its_polling() {
     use ssmdeck::ui::views::command_output::CommandOutputPane;
 
     const LIST: &str = "AmazonSSM.ListCommandInvocations";
-    // real time: an Install takes over a minute, so the watch keeps polling until stopped
-    let sim = ssmdeck::sim::start(sim_config(1, &["us-east-1"], 10, 1.0))
-        .await
-        .unwrap();
-    let clients = mgmt_clients(&sim);
-    let snap = mgmt_snapshot(&sim, &clients, "us-east-1").await;
+    // real time: an Install takes over a minute, so the watch keeps polling until stopped;
+    // the console's data layer, connected to the simulator
+    let (sim, fleet, snap) = connect(sim_config(1, &["us-east-1"], 10, 1.0)).await;
     let targets: Vec<NodeKey> = snap
         .nodes
         .iter()
@@ -876,7 +1021,7 @@ async fn closing_the_command_pane_stops_its_polling() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let gate = Gate::new(None, dir.path().join("audit.jsonl"));
-    let report = send_plan(&gate, &clients, &plan).await;
+    let report = send_plan(&gate, &fleet.ssm(), &plan).await;
     let cmd = report.sent[0].clone();
 
     let keymap =
@@ -886,7 +1031,7 @@ async fn closing_the_command_pane_stops_its_polling() {
     let mut jobs = Jobs::new(
         Services {
             gate,
-            clients: Some(ssmdeck::actions::SharedClients::new(clients)),
+            fleet: std::sync::Arc::new(std::sync::OnceLock::from(fleet)),
             refresher: None,
         },
         tx,

@@ -730,34 +730,26 @@ async fn sim_patch_run_then_refresh_nodes_shows_the_effect() {
         })
         .expect("an online member-account node with missing patches")
         .clone();
-    // install without reboot through the data layer's client for that account
-    let ssm = fleet
-        .ssm_client(&node.account_id, &node.region)
+    // install without reboot through the data layer's SSM API for that account
+    let ssm = fleet.ssm();
+    let (acct, region) = (&node.account_id, &node.region);
+    let id = ssm
+        .send_command(
+            acct,
+            region,
+            &patch_command(&node.instance_id, "Install", true),
+        )
         .await
-        .expect("client");
-    let sent = ssm
-        .send_command()
-        .document_name("AWS-RunPatchBaseline")
-        .instance_ids(&node.instance_id)
-        .parameters("Operation", vec!["Install".into()])
-        .parameters("RebootOption", vec!["NoReboot".into()])
-        .send()
-        .await
-        .expect("SendCommand");
-    let id = sent
-        .command()
-        .and_then(|c| c.command_id())
-        .unwrap()
-        .to_string();
+        .expect("SendCommand")
+        .command_id;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let c = ssm.list_commands().command_id(&id).send().await.unwrap();
-        let status = c.commands()[0].status().map(|s| s.as_str().to_string());
+        let status = target_status(&ssm, acct, region, &id).await;
         if matches!(
-            status.as_deref(),
-            Some("Success" | "Failed" | "TimedOut" | "Cancelled")
+            status.as_str(),
+            "Success" | "Failed" | "TimedOut" | "Cancelled"
         ) {
-            assert_eq!(status.as_deref(), Some("Success"));
+            assert_eq!(status, "Success");
             break;
         }
         assert!(Instant::now() < deadline, "command still {status:?}");
@@ -779,6 +771,35 @@ async fn sim_patch_run_then_refresh_nodes_shows_the_effect() {
     assert_eq!(aggregates.fleet.nodes as usize, after.nodes.len());
     // the other nodes are untouched
     assert_eq!(after.nodes.len(), snap.nodes.len());
+}
+
+/// AWS-RunPatchBaseline with `operation` on one node (optionally without reboot).
+fn patch_command(
+    instance_id: &str,
+    operation: &str,
+    no_reboot: bool,
+) -> ssmdeck::model::CommandRequest {
+    let mut parameters =
+        std::collections::BTreeMap::from([("Operation".to_string(), vec![operation.to_string()])]);
+    if no_reboot {
+        parameters.insert("RebootOption".into(), vec!["NoReboot".into()]);
+    }
+    ssmdeck::model::CommandRequest {
+        document: "AWS-RunPatchBaseline".into(),
+        instance_ids: vec![instance_id.to_string()],
+        parameters,
+        ..Default::default()
+    }
+}
+
+/// The status of a one-target command (its only invocation; "" while not listed yet).
+async fn target_status(ssm: &ssmdeck::fleet::Ssm, acct: &str, region: &str, id: &str) -> String {
+    ssm.list_invocations(acct, region, id, None)
+        .await
+        .expect("ListCommandInvocations")
+        .first()
+        .map(|i| i.status.clone())
+        .unwrap_or_default()
 }
 
 /// Certificates by ARN, `days_left` aside (it moves with the clock).
@@ -832,22 +853,17 @@ async fn sim_next_refresh_skips_unchanged_certificate_details_and_reads_only_new
         .find(|n| n.is_online() && n.account_id != fleet.caller().account_id)
         .expect("an online member-account node")
         .clone();
-    let ssm = fleet
-        .ssm_client(&node.account_id, &node.region)
-        .await
-        .expect("client");
+    let ssm = fleet.ssm();
+    let (acct, region) = (&node.account_id, &node.region);
     let id = ssm
-        .send_command()
-        .document_name("AWS-RunPatchBaseline")
-        .instance_ids(&node.instance_id)
-        .parameters("Operation", vec!["Scan".into()])
-        .send()
+        .send_command(
+            acct,
+            region,
+            &patch_command(&node.instance_id, "Scan", false),
+        )
         .await
         .expect("SendCommand")
-        .command()
-        .and_then(|c| c.command_id())
-        .unwrap()
-        .to_string();
+        .command_id;
 
     let second = fleet.collect_once(None).await;
     // finished, and missing nothing more than the first (the world's invited account has no
@@ -865,9 +881,8 @@ async fn sim_next_refresh_skips_unchanged_certificate_details_and_reads_only_new
     // states as a full read by a new client
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let c = ssm.list_commands().command_id(&id).send().await.unwrap();
-        let status = c.commands()[0].status().map(|s| s.as_str().to_string());
-        if matches!(status.as_deref(), Some("Success" | "Failed" | "TimedOut")) {
+        let status = target_status(&ssm, acct, region, &id).await;
+        if matches!(status.as_str(), "Success" | "Failed" | "TimedOut") {
             break;
         }
         assert!(Instant::now() < deadline, "command still {status:?}");

@@ -69,31 +69,52 @@ impl ActionError {
     }
 }
 
-/// (code, message) of an SDK error, for users: the service's code and message when it
-/// answered one, else the client-side class and the full error chain.
-pub fn sdk_error_parts<E, R>(e: &aws_sdk_ssm::error::SdkError<E, R>) -> (String, String)
-where
-    E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    use aws_sdk_ssm::error::SdkError;
-    let chain = crate::text::sanitize(&aws_sdk_ssm::error::DisplayErrorContext(e).to_string());
-    match e {
-        SdkError::ServiceError(se) => {
-            let err = se.err();
-            let code = err.code().unwrap_or("ServiceError").to_string();
-            let message = err
-                .message()
-                .map(crate::text::sanitize)
-                .filter(|m| !m.is_empty())
-                .unwrap_or(chain);
-            (code, message)
+impl ActionError {
+    /// A data-layer error of `operation` in `account_id` × `region`, worded for the user
+    /// (remote text sanitized).
+    pub fn from_fleet(
+        operation: &str,
+        account_id: &str,
+        region: &str,
+        e: crate::fleet::FleetError,
+    ) -> ActionError {
+        use crate::fleet::FleetError;
+        let (code, message) = match e {
+            FleetError::Credentials { .. } => {
+                return ActionError::Credentials {
+                    operation: operation.into(),
+                    account_id: account_id.into(),
+                    region: region.into(),
+                    message: crate::text::sanitize(&e.to_string()),
+                };
+            }
+            FleetError::Api { code, message, .. } => (code, message),
+            FleetError::Cancelled => ("Cancelled".to_string(), "cancelled".to_string()),
+            other => ("Error".to_string(), other.to_string()),
+        };
+        ActionError::Aws {
+            operation: operation.into(),
+            account_id: account_id.into(),
+            region: region.into(),
+            code: crate::text::sanitize(&code),
+            message: crate::text::sanitize(&message),
         }
-        SdkError::TimeoutError(_) => ("Timeout".into(), chain),
-        SdkError::DispatchFailure(_) => ("DispatchFailure".into(), chain),
-        SdkError::ResponseError(_) => ("ResponseError".into(), chain),
-        SdkError::ConstructionFailure(_) => ("ConstructionFailure".into(), chain),
-        _ => ("Error".into(), chain),
+    }
+
+    /// No answer within `after` (the caller's own deadline around a data-layer call).
+    pub fn timeout(
+        operation: &str,
+        account_id: &str,
+        region: &str,
+        after: std::time::Duration,
+    ) -> ActionError {
+        ActionError::Aws {
+            operation: operation.into(),
+            account_id: account_id.into(),
+            region: region.into(),
+            code: "Timeout".into(),
+            message: format!("no answer within {} s", after.as_secs()),
+        }
     }
 }
 

@@ -8,7 +8,8 @@
 //! 2. appends every action, allowed or blocked, to the audit log (JSON lines: time, caller,
 //!    account, region, operation, parameters, targets, command id, outcome) — never
 //!    credentials; an action whose audit record cannot be written is not performed;
-//! 3. makes the call, with a timeout, and records the outcome.
+//! 3. makes the call through the data layer's [`Ssm`] (domain types; the shared limiter
+//!    and credentials), with a timeout, and records the outcome.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,26 +18,80 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::model::CommandSummary;
+use crate::fleet::Ssm;
+use crate::model::{CommandOutputConfig, CommandRequest, CommandSummary};
 
 use super::audit::{AuditLog, AuditRecord, Outcome};
-use super::clients::SsmClients;
-use super::error::{ActionError, ReadOnlySource, sdk_error_parts};
+use super::error::{ActionError, ReadOnlySource};
 use super::session::SessionPlan;
 
-/// One SendCommand.
+/// One SendCommand: any document, in one account and region.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SendRequest {
     pub account_id: String,
     pub region: String,
     pub document: String,
+    /// `None` = the document's default version.
+    pub document_version: Option<String>,
     pub parameters: BTreeMap<String, Vec<String>>,
     /// At most 50.
     pub instance_ids: Vec<String>,
     pub max_concurrency: Option<String>,
     pub max_errors: Option<String>,
     pub comment: Option<String>,
+    /// Delivery timeout (`TimeoutSeconds`).
     pub timeout_seconds: Option<i32>,
+    /// Sent as the document's `executionTimeout` parameter.
+    pub execution_timeout_seconds: Option<u32>,
+    /// S3 / CloudWatch Logs output.
+    pub output: CommandOutputConfig,
+}
+
+impl SendRequest {
+    /// The data layer's request (account and region aside).
+    pub fn command(&self) -> CommandRequest {
+        CommandRequest {
+            document: self.document.clone(),
+            document_version: self.document_version.clone(),
+            parameters: self.parameters.clone(),
+            instance_ids: self.instance_ids.clone(),
+            timeout_seconds: self.timeout_seconds,
+            execution_timeout_seconds: self.execution_timeout_seconds,
+            max_concurrency: self.max_concurrency.clone(),
+            max_errors: self.max_errors.clone(),
+            comment: self.comment.clone(),
+            output: self.output.clone(),
+        }
+    }
+
+    /// What the audit log records besides document and targets: the parameters as sent
+    /// and every option set.
+    fn audited_parameters(&self) -> BTreeMap<String, Vec<String>> {
+        let cmd = self.command();
+        let mut p = cmd.effective_parameters();
+        let timeout = self.timeout_seconds.map(|t| t.to_string());
+        let cloudwatch = self.output.cloudwatch.then(|| {
+            self.output
+                .cloudwatch_log_group
+                .clone()
+                .unwrap_or_else(|| "(default log group)".into())
+        });
+        for (k, v) in [
+            ("MaxConcurrency", &self.max_concurrency),
+            ("MaxErrors", &self.max_errors),
+            ("Comment", &self.comment),
+            ("DocumentVersion", &self.document_version),
+            ("TimeoutSeconds", &timeout),
+            ("OutputS3BucketName", &self.output.s3_bucket),
+            ("OutputS3KeyPrefix", &self.output.s3_key_prefix),
+            ("CloudWatchOutput", &cloudwatch),
+        ] {
+            if let Some(v) = v {
+                p.insert(k.to_string(), vec![v.clone()]);
+            }
+        }
+        p
+    }
 }
 
 /// One CancelCommand.
@@ -114,10 +169,10 @@ impl Gate {
     }
 
     /// Take the caller from the data layer when nobody set it.
-    pub fn learn_caller<C: SsmClients>(&self, clients: &C) {
+    pub fn learn_caller(&self, ssm: &Ssm) {
         let mut c = self.inner.caller.lock().unwrap_or_else(|p| p.into_inner());
         if c.is_empty()
-            && let Some(arn) = clients.caller()
+            && let Some(arn) = ssm.caller()
         {
             *c = arn;
         }
@@ -179,102 +234,54 @@ impl Gate {
     }
 
     /// SendCommand through the gate.
-    pub async fn send_command<C: SsmClients>(
+    pub async fn send_command(
         &self,
-        clients: &C,
+        ssm: &Ssm,
         req: &SendRequest,
     ) -> Result<CommandSummary, ActionError> {
         const OP: &str = "SendCommand";
-        self.learn_caller(clients);
+        self.learn_caller(ssm);
         let mut rec = self.base_record(OP, &req.account_id, &req.region);
         rec.document = Some(req.document.clone());
-        rec.parameters = req.parameters.clone();
-        for (k, v) in [
-            ("MaxConcurrency", &req.max_concurrency),
-            ("MaxErrors", &req.max_errors),
-            ("Comment", &req.comment),
-        ] {
-            if let Some(v) = v {
-                rec.parameters.insert(k.to_string(), vec![v.clone()]);
-            }
-        }
+        rec.parameters = req.audited_parameters();
         rec.targets = req.instance_ids.clone();
         self.check(&rec)?;
-
-        let client = clients
-            .ssm_client(&req.account_id, &req.region)
-            .await
-            .map_err(|message| {
-                let err = ActionError::Credentials {
-                    operation: OP.into(),
-                    account_id: req.account_id.clone(),
-                    region: req.region.clone(),
-                    message,
-                };
-                let _ = self.inner.audit.append(&AuditRecord {
-                    outcome: Outcome::Failed,
-                    message: Some(err.to_string()),
-                    ..rec.clone()
-                });
-                err
-            })?;
         // Fail closed: no audit record, no command.
-        probe_writable(self.inner.audit.path()).map_err(|e| ActionError::Audit {
-            operation: OP.into(),
-            path: self.inner.audit.path().display().to_string(),
-            message: e.to_string(),
-        })?;
+        self.probe(OP)?;
 
-        let mut call = client
-            .send_command()
-            .document_name(&req.document)
-            .set_instance_ids(Some(req.instance_ids.clone()))
-            .set_max_concurrency(req.max_concurrency.clone())
-            .set_max_errors(req.max_errors.clone())
-            .set_comment(req.comment.clone().filter(|c| !c.is_empty()))
-            .set_timeout_seconds(req.timeout_seconds);
-        for (k, v) in &req.parameters {
-            call = call.parameters(k, v.clone());
-        }
-        let result = tokio::time::timeout(self.inner.call_timeout, call.send()).await;
+        let command = req.command();
+        let call = ssm.send_command(&req.account_id, &req.region, &command);
+        let result = match tokio::time::timeout(self.inner.call_timeout, call).await {
+            Ok(Ok(summary)) => Ok(summary),
+            Ok(Err(e)) => {
+                let mut err = ActionError::from_fleet(OP, &req.account_id, &req.region, e);
+                if let ActionError::Aws { code, message, .. } = &mut err
+                    && matches!(code.as_str(), "Timeout" | "DispatchFailure")
+                {
+                    message
+                        .push_str("; the command may or may not have been sent — check :commands");
+                }
+                Err(err)
+            }
+            Err(_) => Err(ActionError::Aws {
+                operation: OP.into(),
+                account_id: req.account_id.clone(),
+                region: req.region.clone(),
+                code: "Timeout".into(),
+                message: format!(
+                    "no answer within {} s; the command may or may not have been sent — check :commands",
+                    self.inner.call_timeout.as_secs()
+                ),
+            }),
+        };
         match result {
-            Ok(Ok(out)) => {
-                let summary = out
-                    .command()
-                    .and_then(|c| {
-                        crate::fleet::convert::command_from_sdk(c, &req.account_id, &req.region)
-                    })
-                    .unwrap_or_default();
+            Ok(summary) => {
                 rec.command_id = Some(summary.command_id.clone());
                 rec.outcome = Outcome::Sent;
                 self.record(rec)?;
                 Ok(summary)
             }
-            Ok(Err(e)) => {
-                let (code, message) = sdk_error_parts(&e);
-                let err = ActionError::Aws {
-                    operation: OP.into(),
-                    account_id: req.account_id.clone(),
-                    region: req.region.clone(),
-                    code,
-                    message,
-                };
-                rec.outcome = Outcome::Failed;
-                rec.message = Some(err.to_string());
-                let _ = self.record(rec);
-                Err(err)
-            }
-            Err(_) => {
-                let err = ActionError::Aws {
-                    operation: OP.into(),
-                    account_id: req.account_id.clone(),
-                    region: req.region.clone(),
-                    code: "Timeout".into(),
-                    message: format!(
-                        "no answer within {} s; the command may or may not have been sent — check :commands",
-                        self.inner.call_timeout.as_secs()
-                    ),
-                };
+            Err(err) => {
                 rec.outcome = Outcome::Failed;
                 rec.message = Some(err.to_string());
                 let _ = self.record(rec);
@@ -284,67 +291,43 @@ impl Gate {
     }
 
     /// CancelCommand through the gate.
-    pub async fn cancel_command<C: SsmClients>(
-        &self,
-        clients: &C,
-        req: &CancelRequest,
-    ) -> Result<(), ActionError> {
+    pub async fn cancel_command(&self, ssm: &Ssm, req: &CancelRequest) -> Result<(), ActionError> {
         const OP: &str = "CancelCommand";
-        self.learn_caller(clients);
+        self.learn_caller(ssm);
         let mut rec = self.base_record(OP, &req.account_id, &req.region);
         rec.command_id = Some(req.command_id.clone());
         rec.targets = req.instance_ids.clone();
         self.check(&rec)?;
-        probe_writable(self.inner.audit.path()).map_err(|e| ActionError::Audit {
-            operation: OP.into(),
-            path: self.inner.audit.path().display().to_string(),
-            message: e.to_string(),
-        })?;
-        let client = clients
-            .ssm_client(&req.account_id, &req.region)
-            .await
-            .map_err(|message| ActionError::Credentials {
-                operation: OP.into(),
-                account_id: req.account_id.clone(),
-                region: req.region.clone(),
-                message,
-            })?;
-        let call = client
-            .cancel_command()
-            .command_id(&req.command_id)
-            .set_instance_ids(if req.instance_ids.is_empty() {
-                None
-            } else {
-                Some(req.instance_ids.clone())
-            });
-        let result = tokio::time::timeout(self.inner.call_timeout, call.send()).await;
-        let err = match result {
-            Ok(Ok(_)) => {
+        self.probe(OP)?;
+        let call = ssm.cancel_command(
+            &req.account_id,
+            &req.region,
+            &req.command_id,
+            &req.instance_ids,
+        );
+        let err = match tokio::time::timeout(self.inner.call_timeout, call).await {
+            Ok(Ok(())) => {
                 rec.outcome = Outcome::Sent;
                 return self.record(rec);
             }
-            Ok(Err(e)) => {
-                let (code, message) = sdk_error_parts(&e);
-                ActionError::Aws {
-                    operation: OP.into(),
-                    account_id: req.account_id.clone(),
-                    region: req.region.clone(),
-                    code,
-                    message,
-                }
+            Ok(Err(e)) => ActionError::from_fleet(OP, &req.account_id, &req.region, e),
+            Err(_) => {
+                ActionError::timeout(OP, &req.account_id, &req.region, self.inner.call_timeout)
             }
-            Err(_) => ActionError::Aws {
-                operation: OP.into(),
-                account_id: req.account_id.clone(),
-                region: req.region.clone(),
-                code: "Timeout".into(),
-                message: format!("no answer within {} s", self.inner.call_timeout.as_secs()),
-            },
         };
         rec.outcome = Outcome::Failed;
         rec.message = Some(err.to_string());
         let _ = self.record(rec);
         Err(err)
+    }
+
+    /// The audit log can take a record (checked before a mutation: no record, no call).
+    fn probe(&self, operation: &str) -> Result<(), ActionError> {
+        probe_writable(self.inner.audit.path()).map_err(|e| ActionError::Audit {
+            operation: operation.into(),
+            path: self.inner.audit.path().display().to_string(),
+            message: e.to_string(),
+        })
     }
 
     /// Authorize a Session Manager shell: returns the process to run (the console suspends
@@ -388,7 +371,19 @@ fn probe_writable(path: &std::path::Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actions::clients::StaticClients;
+    use crate::fleet::StaticCredentials;
+
+    /// An endpoint nobody listens on: a call would fail with DispatchFailure.
+    fn nowhere() -> Ssm {
+        Ssm::with_static_credentials(
+            Some("http://127.0.0.1:9".into()),
+            StaticCredentials {
+                access_key_id: "AKIDTEST".into(),
+                secret_access_key: "SECRETXYZ".into(),
+                session_token: None,
+            },
+        )
+    }
 
     fn req() -> SendRequest {
         SendRequest {
@@ -400,7 +395,7 @@ mod tests {
             max_concurrency: Some("1".into()),
             max_errors: Some("1".into()),
             comment: Some("test".into()),
-            timeout_seconds: None,
+            ..SendRequest::default()
         }
     }
 
@@ -410,8 +405,7 @@ mod tests {
         let gate = Gate::new(Some(ReadOnlySource::Flag), dir.path().join("audit.jsonl"));
         gate.set_caller("arn:aws:iam::111111111111:user/alice");
         // an endpoint nobody listens on: a call would fail with DispatchFailure, not ReadOnly
-        let clients =
-            StaticClients::new(Some("http://127.0.0.1:9".into()), "AKIDTEST", "SECRETXYZ");
+        let clients = nowhere();
         let err = gate.send_command(&clients, &req()).await.unwrap_err();
         assert!(err.is_read_only(), "{err}");
         let err = gate
@@ -441,8 +435,7 @@ mod tests {
     async fn failed_call_is_audited_with_the_error() {
         let dir = tempfile::tempdir().unwrap();
         let gate = Gate::new(None, dir.path().join("audit.jsonl"));
-        let clients =
-            StaticClients::new(Some("http://127.0.0.1:9".into()), "AKIDTEST", "SECRETXYZ");
+        let clients = nowhere();
         let r = SendRequest { ..req() };
         let err = gate.send_command(&clients, &r).await.unwrap_err();
         assert!(!err.is_read_only());
@@ -465,8 +458,7 @@ mod tests {
         let blocker = dir.path().join("file");
         std::fs::write(&blocker, "x").unwrap();
         let gate = Gate::new(None, blocker.join("audit.jsonl"));
-        let clients =
-            StaticClients::new(Some("http://127.0.0.1:9".into()), "AKIDTEST", "SECRETXYZ");
+        let clients = nowhere();
         let err = gate.send_command(&clients, &req()).await.unwrap_err();
         assert!(matches!(err, ActionError::Audit { .. }), "{err}");
     }

@@ -13,13 +13,13 @@
 //! - [`tracker`] — live per-target state, counts per status, progress (pure).
 //! - [`output`]  — truncation notes, identical-output grouping, viewer lines, save (pure).
 //! - [`session`] — `aws ssm start-session` invocation, tool detection, offline explanation.
-//! - [`clients`] — where SSM clients and credentials come from (the data layer — `Fleet`
-//!   implements [`SsmClients`] and `FleetHandle` [`NodeRefresher`] — or static keys).
+//!
+//! Every AWS call goes through the data layer's domain-typed [`crate::fleet::Ssm`] (shared
+//! limiter, credentials, pacing); no SDK type appears here. `FleetHandle` implements
+//! [`NodeRefresher`] (`fleet_glue`).
 
 pub mod audit;
-pub mod clients;
 pub mod confirm;
-mod convert;
 pub mod error;
 mod fleet_glue;
 pub mod gate;
@@ -33,7 +33,6 @@ pub mod targets;
 pub mod tracker;
 pub mod watch;
 
-pub use clients::{SharedClients, SsmClients, StaticClients};
 pub use confirm::Confirmation;
 pub use error::{ActionError, ReadOnlySource};
 pub use gate::{CancelRequest, Gate, SendRequest};

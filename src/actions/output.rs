@@ -6,88 +6,12 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
-use chrono::{DateTime, Utc};
-
 use crate::model::NodeKey;
 
-/// GetCommandInvocation returns the first 24,000 characters of stdout...
-pub const STDOUT_LIMIT: usize = 24_000;
-/// ... and the first 8,000 of stderr.
-pub const STDERR_LIMIT: usize = 8_000;
+pub use crate::model::command::{PluginOutput, STDERR_LIMIT, STDOUT_LIMIT};
+
 /// ListCommandInvocations' `CommandPlugin.Output` holds at most 2,500 characters.
 pub const LIST_OUTPUT_LIMIT: usize = crate::fleet::convert::INVOCATION_OUTPUT_LIMIT;
-
-/// One step's output (GetCommandInvocation with PluginName).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PluginOutput {
-    /// PatchLinux / PatchWindows / PatchMacOS / aws:runShellScript ...
-    pub name: String,
-    pub status: String,
-    pub status_details: String,
-    pub response_code: i32,
-    pub stdout: String,
-    pub stderr: String,
-    pub stdout_url: String,
-    pub stderr_url: String,
-    /// CloudWatch Logs group, when CloudWatch output is enabled for the command.
-    pub cloudwatch_log_group: Option<String>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-    /// ISO-8601 duration as the API gives it (`PT12.5S`).
-    pub elapsed: String,
-}
-
-impl PluginOutput {
-    pub fn stdout_truncated(&self) -> bool {
-        self.stdout.chars().count() >= STDOUT_LIMIT
-    }
-    pub fn stderr_truncated(&self) -> bool {
-        self.stderr.chars().count() >= STDERR_LIMIT
-    }
-
-    /// Where the complete output is, if anywhere.
-    pub fn full_output_location(&self) -> Option<String> {
-        let mut parts = Vec::new();
-        if !self.stdout_url.is_empty() {
-            parts.push(format!(
-                "stdout {}",
-                crate::text::sanitize(&self.stdout_url)
-            ));
-        }
-        if !self.stderr_url.is_empty() {
-            parts.push(format!(
-                "stderr {}",
-                crate::text::sanitize(&self.stderr_url)
-            ));
-        }
-        if let Some(g) = self
-            .cloudwatch_log_group
-            .as_deref()
-            .filter(|g| !g.is_empty())
-        {
-            parts.push(format!(
-                "CloudWatch Logs group {}",
-                crate::text::sanitize(g)
-            ));
-        }
-        (!parts.is_empty()).then(|| parts.join(" · "))
-    }
-
-    /// A note when the API cut the output, saying where the rest is.
-    pub fn truncation_note(&self) -> Option<String> {
-        let what = match (self.stdout_truncated(), self.stderr_truncated()) {
-            (false, false) => return None,
-            (true, false) => "stdout was cut at 24,000 characters".to_string(),
-            (false, true) => "stderr was cut at 8,000 characters".to_string(),
-            (true, true) => "stdout was cut at 24,000 and stderr at 8,000 characters".to_string(),
-        };
-        let rest = match self.full_output_location() {
-            Some(loc) => format!("full output: {loc}"),
-            None => "the full output was not kept: send the command with an S3 bucket or CloudWatch output to keep it".to_string(),
-        };
-        Some(format!("Output truncated by the API: {what}; {rest}"))
-    }
-}
 
 /// All steps of one target.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,12 +8,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::model::{CommandSummary, NodeKey};
 
-use super::clients::SsmClients;
 use super::error::ActionError;
 use super::gate::{Gate, SendRequest};
 use super::plan::PatchPlan;
 use super::tracker::CommandTracker;
 use super::watch::{self, WatchConfig, WatchEvent};
+use crate::fleet::Ssm;
 
 /// Asks the data layer to re-read some nodes (patch state, compliance).
 pub trait NodeRefresher: Send + Sync {
@@ -67,7 +67,7 @@ impl SendReport {
 const GROUP_CONCURRENCY: usize = 8;
 
 /// Send every batch of `plan` through `gate`.
-pub async fn send_plan<C: SsmClients>(gate: &Gate, clients: &C, plan: &PatchPlan) -> SendReport {
+pub async fn send_plan(gate: &Gate, ssm: &Ssm, plan: &PatchPlan) -> SendReport {
     let comment = (!plan.comment.is_empty()).then(|| plan.comment.clone());
     // Boxed with an explicit Send bound: keeps the future `Send` for the console's jobs.
     type GroupFuture<'a> = std::pin::Pin<
@@ -76,7 +76,7 @@ pub async fn send_plan<C: SsmClients>(gate: &Gate, clients: &C, plan: &PatchPlan
     let per_group: Vec<GroupFuture<'_>> = plan
         .groups
         .iter()
-        .map(|g| Box::pin(send_group(gate, clients, plan, g, comment.clone())) as GroupFuture<'_>)
+        .map(|g| Box::pin(send_group(gate, ssm, plan, g, comment.clone())) as GroupFuture<'_>)
         .collect();
     let results: Vec<_> = futures::stream::iter(per_group)
         .buffer_unordered(GROUP_CONCURRENCY)
@@ -94,9 +94,9 @@ pub async fn send_plan<C: SsmClients>(gate: &Gate, clients: &C, plan: &PatchPlan
 }
 
 /// One account × region group's batches, in order (stops early when the gate is closed).
-async fn send_group<C: SsmClients>(
+async fn send_group(
     gate: &Gate,
-    clients: &C,
+    ssm: &Ssm,
     plan: &PatchPlan,
     g: &super::plan::PlanGroup,
     comment: Option<String>,
@@ -113,9 +113,9 @@ async fn send_group<C: SsmClients>(
             max_concurrency: Some(b.max_concurrency.clone()),
             max_errors: Some(b.max_errors.clone()),
             comment: comment.clone(),
-            timeout_seconds: None,
+            ..SendRequest::default()
         };
-        match gate.send_command(clients, &req).await {
+        match gate.send_command(ssm, &req).await {
             Ok(mut c) => {
                 if c.instance_ids.is_empty() {
                     c.instance_ids = req.instance_ids.clone();
@@ -143,36 +143,36 @@ async fn send_group<C: SsmClients>(
 }
 
 /// The whole patch-now run: send, watch, refresh. Events go to `tx` as they happen.
-pub async fn patch_now<C: SsmClients, R: NodeRefresher>(
+pub async fn patch_now<R: NodeRefresher>(
     gate: &Gate,
-    clients: &C,
+    ssm: &Ssm,
     refresher: &R,
     plan: &PatchPlan,
     cfg: &WatchConfig,
     tx: Option<&UnboundedSender<WatchEvent>>,
     cancel: &CancellationToken,
 ) -> (SendReport, CommandTracker) {
-    let report = send_plan(gate, clients, plan).await;
+    let report = send_plan(gate, ssm, plan).await;
     if let Some(tx) = tx {
         let _ = tx.send(WatchEvent::Sent {
             commands: report.sent.clone(),
             failures: report.failed.iter().map(|f| f.error.to_string()).collect(),
         });
     }
-    let tracker = watch_and_refresh(clients, refresher, &report.sent, cfg, tx, cancel).await;
+    let tracker = watch_and_refresh(ssm, refresher, &report.sent, cfg, tx, cancel).await;
     (report, tracker)
 }
 
 /// Watch `commands` to the end, then refresh their nodes.
-pub async fn watch_and_refresh<C: SsmClients, R: NodeRefresher>(
-    clients: &C,
+pub async fn watch_and_refresh<R: NodeRefresher>(
+    ssm: &Ssm,
     refresher: &R,
     commands: &[CommandSummary],
     cfg: &WatchConfig,
     tx: Option<&UnboundedSender<WatchEvent>>,
     cancel: &CancellationToken,
 ) -> CommandTracker {
-    let tracker = watch::watch(clients, commands, cfg, tx, cancel).await;
+    let tracker = watch::watch(ssm, commands, cfg, tx, cancel).await;
     let keys = tracker.node_keys();
     let refreshed = keys.len();
     if refreshed > 0 && tracker.is_done() {

@@ -1,16 +1,17 @@
 //! Watching commands live: ListCommandInvocations (Details) per command with backoff — fast
 //! while targets change, slower while nothing does, never a busy loop — and
-//! GetCommandInvocation per step for a target's full output.
+//! GetCommandInvocation per step for a target's full output. Every call goes through the
+//! data layer's [`Ssm`], so polls share the fleet's limiter and pacing.
 
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
+use crate::fleet::Ssm;
 use crate::model::{CommandInvocation, CommandSummary};
 
-use super::clients::SsmClients;
-use super::error::{ActionError, sdk_error_parts};
+use super::error::ActionError;
 use super::output::{PluginOutput, TargetOutput};
 use super::tracker::{CommandTracker, TargetRow};
 
@@ -77,8 +78,8 @@ pub enum WatchEvent {
 
 /// Poll until every target of `commands` finished, the deadline passed or `cancel` fired.
 /// Returns the final state.
-pub async fn watch<C: SsmClients>(
-    clients: &C,
+pub async fn watch(
+    ssm: &Ssm,
     commands: &[CommandSummary],
     cfg: &WatchConfig,
     tx: Option<&UnboundedSender<WatchEvent>>,
@@ -109,7 +110,7 @@ pub async fn watch<C: SsmClients>(
         let calls = pending.iter().map(|c| async move {
             (
                 c.command_id.clone(),
-                list_invocations(clients, c, cfg.call_timeout).await,
+                list_invocations(ssm, c, cfg.call_timeout).await,
             )
         });
         let results = futures::future::join_all(calls).await;
@@ -145,105 +146,51 @@ pub async fn watch<C: SsmClients>(
 }
 
 /// Every invocation of one command (all pages, with plugin details).
-pub async fn list_invocations<C: SsmClients>(
-    clients: &C,
+pub async fn list_invocations(
+    ssm: &Ssm,
     command: &CommandSummary,
     call_timeout: Duration,
 ) -> Result<Vec<CommandInvocation>, ActionError> {
     const OP: &str = "ListCommandInvocations";
-    let client = clients
-        .ssm_client(&command.account_id, &command.region)
-        .await
-        .map_err(|message| ActionError::Credentials {
-            operation: OP.into(),
-            account_id: command.account_id.clone(),
-            region: command.region.clone(),
-            message,
-        })?;
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let call = client
-            .list_command_invocations()
-            .command_id(&command.command_id)
-            .details(true)
-            .max_results(50)
-            .set_next_token(token.clone())
-            .send();
-        let page = match tokio::time::timeout(call_timeout, call).await {
-            Ok(Ok(p)) => p,
-            Ok(Err(e)) => {
-                let (code, message) = sdk_error_parts(&e);
-                return Err(ActionError::Aws {
-                    operation: OP.into(),
-                    account_id: command.account_id.clone(),
-                    region: command.region.clone(),
-                    code,
-                    message,
-                });
-            }
-            Err(_) => {
-                return Err(ActionError::Aws {
-                    operation: OP.into(),
-                    account_id: command.account_id.clone(),
-                    region: command.region.clone(),
-                    code: "Timeout".into(),
-                    message: format!("no answer within {} s", call_timeout.as_secs()),
-                });
-            }
-        };
-        out.extend(page.command_invocations().iter().map(|i| {
-            crate::fleet::convert::invocation_from_sdk(i, &command.account_id, &command.region)
-        }));
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(String::from);
-        if token.is_none() {
-            return Ok(out);
-        }
+    let (account, region) = (&command.account_id, &command.region);
+    let call = ssm.list_invocations(account, region, &command.command_id, None);
+    match tokio::time::timeout(call_timeout, call).await {
+        Ok(r) => r.map_err(|e| ActionError::from_fleet(OP, account, region, e)),
+        Err(_) => Err(ActionError::timeout(OP, account, region, call_timeout)),
     }
 }
 
 /// The full output of one target: GetCommandInvocation per step (PluginName is required
-/// for multi-step documents such as AWS-RunPatchBaseline). Retries `InvocationDoesNotExist`
-/// (Run Command is eventually consistent right after SendCommand).
-pub async fn fetch_output<C: SsmClients>(
-    clients: &C,
+/// for multi-step documents such as AWS-RunPatchBaseline). `InvocationDoesNotExist` right
+/// after SendCommand is retried by the data layer (Run Command is eventually consistent).
+pub async fn fetch_output(
+    ssm: &Ssm,
     row: &TargetRow,
     call_timeout: Duration,
 ) -> Result<TargetOutput, ActionError> {
-    let client = clients
-        .ssm_client(&row.key.account_id, &row.key.region)
-        .await
-        .map_err(|message| ActionError::Credentials {
-            operation: "GetCommandInvocation".into(),
-            account_id: row.key.account_id.clone(),
-            region: row.key.region.clone(),
-            message,
-        })?;
+    let key = &row.key;
     let mut names: Vec<Option<String>> = row.plugins.iter().map(|p| Some(p.name.clone())).collect();
     if names.is_empty() {
         // the step names are not known yet: ask for this target's invocation
         let listed = tokio::time::timeout(
             call_timeout,
-            client
-                .list_command_invocations()
-                .command_id(&row.command_id)
-                .instance_id(&row.key.instance_id)
-                .details(true)
-                .send(),
+            ssm.list_invocations(
+                &key.account_id,
+                &key.region,
+                &row.command_id,
+                Some(&key.instance_id),
+            ),
         )
         .await;
         match listed {
-            Ok(Ok(out)) => {
-                names = out
-                    .command_invocations()
+            Ok(Ok(invs)) => {
+                names = invs
                     .iter()
-                    .flat_map(|i| i.command_plugins())
-                    .filter_map(|p| p.name().map(|n| Some(n.to_string())))
+                    .flat_map(|i| &i.plugins)
+                    .filter(|p| !p.name.is_empty())
+                    .map(|p| Some(p.name.clone()))
                     .collect();
-                if names.is_empty() && !out.command_invocations().is_empty() {
+                if names.is_empty() && !invs.is_empty() {
                     // listed but no steps reported (single-step emulators): ask without a name
                     names.push(None);
                 }
@@ -256,11 +203,11 @@ pub async fn fetch_output<C: SsmClients>(
     for name in names {
         plugins.push(
             get_invocation(
-                &client,
+                ssm,
                 &row.command_id,
-                &row.key.account_id,
-                &row.key.region,
-                &row.key.instance_id,
+                &key.account_id,
+                &key.region,
+                &key.instance_id,
                 name.as_deref(),
                 call_timeout,
             )
@@ -268,15 +215,15 @@ pub async fn fetch_output<C: SsmClients>(
         );
     }
     Ok(TargetOutput {
-        key: row.key.clone(),
+        key: key.clone(),
         command_id: row.command_id.clone(),
         plugins,
     })
 }
 
-/// One GetCommandInvocation, converted.
+/// One GetCommandInvocation (one step of one target), converted.
 pub async fn get_invocation(
-    client: &aws_sdk_ssm::Client,
+    ssm: &Ssm,
     command_id: &str,
     account_id: &str,
     region: &str,
@@ -285,61 +232,10 @@ pub async fn get_invocation(
     call_timeout: Duration,
 ) -> Result<PluginOutput, ActionError> {
     const OP: &str = "GetCommandInvocation";
-    let mut delay = Duration::from_millis(300);
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let call = client
-            .get_command_invocation()
-            .command_id(command_id)
-            .instance_id(instance_id)
-            .set_plugin_name(plugin.map(String::from))
-            .send();
-        let err = match tokio::time::timeout(call_timeout, call).await {
-            Ok(Ok(o)) => {
-                return Ok(PluginOutput {
-                    name: o.plugin_name().or(plugin).unwrap_or_default().to_string(),
-                    status: crate::fleet::convert::invocation_status(o.status()),
-                    status_details: o.status_details().unwrap_or_default().to_string(),
-                    response_code: o.response_code(),
-                    stdout: o.standard_output_content().unwrap_or_default().to_string(),
-                    stderr: o.standard_error_content().unwrap_or_default().to_string(),
-                    stdout_url: o.standard_output_url().unwrap_or_default().to_string(),
-                    stderr_url: o.standard_error_url().unwrap_or_default().to_string(),
-                    cloudwatch_log_group: o
-                        .cloud_watch_output_config()
-                        .filter(|c| c.cloud_watch_output_enabled())
-                        .and_then(|c| c.cloud_watch_log_group_name())
-                        .map(String::from),
-                    started_at: super::convert::iso_time(o.execution_start_date_time()),
-                    finished_at: super::convert::iso_time(o.execution_end_date_time()),
-                    elapsed: o.execution_elapsed_time().unwrap_or_default().to_string(),
-                });
-            }
-            Ok(Err(e)) => {
-                let (code, message) = sdk_error_parts(&e);
-                ActionError::Aws {
-                    operation: OP.into(),
-                    account_id: account_id.into(),
-                    region: region.into(),
-                    code,
-                    message,
-                }
-            }
-            Err(_) => ActionError::Aws {
-                operation: OP.into(),
-                account_id: account_id.into(),
-                region: region.into(),
-                code: "Timeout".into(),
-                message: format!("no answer within {} s", call_timeout.as_secs()),
-            },
-        };
-        if err.code() == Some("InvocationDoesNotExist") && attempt < 4 {
-            tokio::time::sleep(delay).await;
-            delay *= 2;
-            continue;
-        }
-        return Err(err);
+    let call = ssm.get_output(account_id, region, command_id, instance_id, plugin);
+    match tokio::time::timeout(call_timeout, call).await {
+        Ok(r) => r.map_err(|e| ActionError::from_fleet(OP, account_id, region, e)),
+        Err(_) => Err(ActionError::timeout(OP, account_id, region, call_timeout)),
     }
 }
 

@@ -215,7 +215,7 @@ impl Config {
             ("regions", &self.regions),
             ("all_regions", &self.all_regions),
         ] {
-            if let Some(r) = list.iter().find(|r| !crate::sim::is_region_name(r)) {
+            if let Some(r) = list.iter().find(|r| !crate::model::is_region_name(r)) {
                 return Err(invalid(
                     "",
                     key,

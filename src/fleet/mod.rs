@@ -14,6 +14,9 @@
 //! - [`node`]        — on-demand per node: patches, inventory, recent invocations.
 //! - [`cache`]       — last snapshot on disk; [`demo`] — the built-in simulated organization.
 //! - [`command`]     — `ssmdeck snapshot`.
+//! - [`ssm`]         — [`Ssm`], the actions' API: SendCommand (any document), invocations,
+//!   output, cancel, Session Manager credentials, documents — domain types in and out.
+//! - [`paginate`]    — the one NextToken loop (limiter, empty-token end, page cap).
 //!
 //! Usage: `Fleet::connect(scope).await?`, then `collect_once` (headless) or `start_live`
 //! (console). Both must run inside a tokio runtime.
@@ -33,8 +36,10 @@ pub mod live;
 pub mod memo;
 pub mod node;
 pub mod pacing;
+pub mod paginate;
 pub mod refresh;
 pub mod scope;
+pub mod ssm;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -47,7 +52,9 @@ use crate::model::{CallerIdentity, FleetSnapshot, FleetUpdate};
 pub use demo::demo;
 pub use error::FleetError;
 pub use live::FleetHandle;
+pub use paginate::{Pages, paginate};
 pub use scope::{Scope, StaticCredentials};
+pub use ssm::Ssm;
 
 use clients::Clients;
 use error::{Failure, FailureKind};
@@ -298,7 +305,8 @@ impl Fleet {
     }
 
     /// An SSM client for one account and region, with that account's credentials (checked).
-    pub async fn ssm_client(
+    /// Crate-private: outside the data layer, SSM is [`Ssm`] (domain types only).
+    pub(crate) async fn ssm_client(
         &self,
         account_id: &str,
         region: &str,

@@ -1,7 +1,7 @@
 //! On demand, per node: its patches (DescribeInstancePatches, all pages), its inventory
-//! (ListInventoryEntries for AWS:InstanceInformation and AWS:Application, NextToken looped
-//! by hand: the API has no paginator), its recent Run Command invocations; and refreshing
-//! the patch state of a few nodes after a patch run.
+//! (ListInventoryEntries for AWS:InstanceInformation and AWS:Application, all pages: the
+//! SDK has no paginator for it), its recent Run Command invocations; and refreshing the
+//! patch state of a few nodes after a patch run. Pages through [`super::paginate`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -16,11 +16,11 @@ use super::collect::{CollectCtx, PATCH_STATE_BATCH, patch_states};
 use super::convert;
 use super::error::{Failure, FleetError};
 use super::limiter::ApiKey;
+use super::paginate::{MAX_PAGES, paginate};
 
 const PATCH_PAGE: i32 = 100;
 const INVENTORY_PAGE: i32 = 50;
 const INVOCATIONS_PAGE: i32 = 50;
-const MAX_PAGES: usize = 1_000;
 
 impl Fleet {
     fn ctx(&self) -> CollectCtx {
@@ -38,34 +38,26 @@ impl Fleet {
         let ctx = self.ctx();
         let api = ApiKey::new(&key.account_id, &key.region, "DescribeInstancePatches");
         let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = ctx
-                .limiter
-                .call(&api, &ctx.cancel, || {
-                    let t = token.clone();
-                    let ssm = ssm.clone();
-                    async move {
-                        ssm.describe_instance_patches()
-                            .instance_id(&key.instance_id)
-                            .max_results(PATCH_PAGE)
-                            .set_next_token(t)
-                            .send()
-                            .await
-                            .map_err(|e| Failure::from_sdk(&e))
-                    }
-                })
-                .await
-                .map_err(|f| FleetError::api("ssm", "DescribeInstancePatches", &f))?;
-            out.extend(page.patches().iter().map(convert::patch_from_sdk));
-            token = page
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
+        paginate(
+            &ctx.limiter,
+            &api,
+            &ctx.cancel,
+            MAX_PAGES,
+            |token| {
+                let call = ssm
+                    .describe_instance_patches()
+                    .instance_id(&key.instance_id)
+                    .max_results(PATCH_PAGE)
+                    .set_next_token(token);
+                async move { call.send().await.map_err(|e| Failure::from_sdk(&e)) }
+            },
+            |page| {
+                out.extend(page.patches().iter().map(convert::patch_from_sdk));
+                page.next_token().map(str::to_string)
+            },
+        )
+        .await
+        .map_err(|f| FleetError::api("ssm", "DescribeInstancePatches", &f))?;
         out.sort_by(|a, b| a.state.cmp(&b.state).then(a.title.cmp(&b.title)));
         Ok(out)
     }
@@ -96,44 +88,37 @@ impl Fleet {
         let api = ApiKey::new(&key.account_id, &key.region, "ListInventoryEntries");
         let mut out = Vec::new();
         let mut capture = None;
-        let mut token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = ctx
-                .limiter
-                .call(&api, &ctx.cancel, || {
-                    let t = token.clone();
-                    async move {
-                        ssm.list_inventory_entries()
-                            .instance_id(&key.instance_id)
-                            .type_name(type_name)
-                            .max_results(INVENTORY_PAGE)
-                            .set_next_token(t)
-                            .send()
-                            .await
-                            .map_err(|e| Failure::from_sdk(&e))
-                    }
-                })
-                .await
-                .map_err(|f| FleetError::api("ssm", "ListInventoryEntries", &f))?;
-            if capture.is_none() {
-                capture = page
-                    .capture_time()
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_string);
-            }
-            out.extend(
-                page.entries()
-                    .iter()
-                    .map(|e| e.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
-            );
-            token = page
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
+        paginate(
+            &ctx.limiter,
+            &api,
+            &ctx.cancel,
+            MAX_PAGES,
+            |token| {
+                let call = ssm
+                    .list_inventory_entries()
+                    .instance_id(&key.instance_id)
+                    .type_name(type_name)
+                    .max_results(INVENTORY_PAGE)
+                    .set_next_token(token);
+                async move { call.send().await.map_err(|e| Failure::from_sdk(&e)) }
+            },
+            |page| {
+                if capture.is_none() {
+                    capture = page
+                        .capture_time()
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_string);
+                }
+                out.extend(
+                    page.entries()
+                        .iter()
+                        .map(|e| e.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+                );
+                page.next_token().map(str::to_string)
+            },
+        )
+        .await
+        .map_err(|f| FleetError::api("ssm", "ListInventoryEntries", &f))?;
         Ok((capture, out))
     }
 

@@ -247,7 +247,7 @@ fn resolve_regions(flag: &[String], config: &Config) -> Result<Vec<String>, Flee
     };
     let mut out: Vec<String> = Vec::new();
     for r in regions {
-        if !crate::sim::is_region_name(&r) {
+        if !crate::model::is_region_name(&r) {
             return Err(FleetError::Config(format!(
                 "`{r}` is not a region name (expected something like us-east-1)"
             )));

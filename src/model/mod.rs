@@ -8,19 +8,26 @@
 pub mod aggregate;
 pub mod certificate;
 pub mod command;
+pub mod document;
 pub mod node;
 pub mod org;
 pub mod patch;
+pub mod region;
 pub mod shared_str;
 pub mod snapshot;
 pub mod wire_enum;
 
 pub use aggregate::{AggregateConfig, Aggregates, ComplianceRollup, ExpiryBand};
 pub use certificate::Certificate;
-pub use command::{CommandInvocation, CommandPluginOutput, CommandSummary};
+pub use command::{
+    CommandInvocation, CommandOutputConfig, CommandPluginOutput, CommandRequest, CommandSummary,
+    PluginOutput,
+};
+pub use document::{DocumentDescription, DocumentFilter, DocumentParameter, DocumentSummary};
 pub use node::{Compliance, Node, NodeKey, PingStatus, PlatformType};
 pub use org::{Account, AccountState, DiscoverySource, OrgUnit, Organization};
 pub use patch::{NodeInventory, Patch, PatchOperation, PatchState, RebootOption};
+pub use region::is_region_name;
 pub use shared_str::SharedStr;
 pub use snapshot::{
     CallerIdentity, CollectError, FleetSnapshot, FleetUpdate, Missing, MissingKind, Progress,

@@ -135,19 +135,8 @@ impl SimConfig {
     }
 }
 
-/// `us-east-1`, `ap-southeast-2`, `us-gov-west-1`, ...
-pub fn is_region_name(r: &str) -> bool {
-    let parts: Vec<&str> = r.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-        && parts
-            .last()
-            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
-}
+/// Region names are a domain rule (`crate::model::is_region_name`), shared with the flags.
+pub use crate::model::is_region_name;
 
 /// Who is calling, where: resolved by the server from the SigV4 credential scope (region)
 /// and the access key (account), before a service handler runs.

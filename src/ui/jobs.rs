@@ -26,13 +26,18 @@ pub struct Services {
     /// The single mutation gate (read-only, audit log): every SendCommand, CancelCommand
     /// and Session Manager start goes through it.
     pub gate: crate::actions::Gate,
-    /// Per account × region SSM clients and credentials (the data layer), when connected.
-    pub clients: Option<crate::actions::SharedClients>,
+    /// The data layer, once connected (the jobs reach AWS through [`Services::ssm`]).
+    pub fleet: std::sync::Arc<std::sync::OnceLock<crate::fleet::Fleet>>,
     /// Re-reads nodes after a patch run (the data layer's live feed), when connected.
     pub refresher: Option<std::sync::Arc<dyn crate::actions::NodeRefresher>>,
 }
 
 impl Services {
+    /// The data layer's SSM API (shared limiter and credentials), once connected.
+    pub fn ssm(&self) -> Option<crate::fleet::Ssm> {
+        self.fleet.get().map(crate::fleet::Fleet::ssm)
+    }
+
     /// The refresher, or one that does nothing.
     pub fn refresher(&self) -> std::sync::Arc<dyn crate::actions::NodeRefresher> {
         self.refresher
@@ -184,7 +189,7 @@ async fn run(job: Job, cx: JobCtx) {
 }
 
 async fn send_plan(plan: crate::actions::PatchPlan, cx: JobCtx) {
-    let Some(fleet) = cx.services.clients.clone() else {
+    let Some(fleet) = cx.services.ssm() else {
         cx.send(JobEvent::Watch(WatchEvent::Sent {
             commands: Vec::new(),
             failures: vec!["not connected to AWS in this session: nothing was sent".into()],
@@ -209,7 +214,7 @@ async fn send_plan(plan: crate::actions::PatchPlan, cx: JobCtx) {
 }
 
 async fn watch(cmd: crate::model::CommandSummary, cx: JobCtx) {
-    let Some(fleet) = cx.services.clients.clone() else {
+    let Some(fleet) = cx.services.ssm() else {
         cx.send(JobEvent::Watch(WatchEvent::PollError {
             command_id: cmd.command_id.clone(),
             message: NOT_CONNECTED.into(),
@@ -236,7 +241,7 @@ async fn watch(cmd: crate::model::CommandSummary, cx: JobCtx) {
 /// Read a target's output; with `follow`, keep re-reading it until every step finished or
 /// the job is cancelled (viewer closed, follow off, pane closed).
 async fn fetch_output(row: crate::actions::tracker::TargetRow, follow: bool, cx: JobCtx) {
-    let Some(clients) = cx.services.clients.clone() else {
+    let Some(clients) = cx.services.ssm() else {
         cx.send(JobEvent::Output(Err(NOT_CONNECTED.into())));
         return;
     };
@@ -267,7 +272,7 @@ async fn fetch_output(row: crate::actions::tracker::TargetRow, follow: bool, cx:
 
 async fn cancel_commands(reqs: Vec<crate::actions::CancelRequest>, cx: JobCtx) {
     let mut errors = Vec::new();
-    match cx.services.clients.clone() {
+    match cx.services.ssm() {
         Some(fleet) => {
             for r in &reqs {
                 if let Err(e) = cx.services.gate.cancel_command(&fleet, r).await {
@@ -303,21 +308,18 @@ async fn save_output(outs: Vec<crate::actions::output::TargetOutput>, cx: JobCtx
 
 async fn prepare_session(node: crate::model::Node, aws: std::path::PathBuf, cx: JobCtx) {
     use crate::actions::session;
-    let Some(fleet) = cx.services.clients.clone() else {
+    let Some(fleet) = cx.services.ssm() else {
         cx.send(JobEvent::SessionFailed(NOT_CONNECTED.into()));
         return;
     };
-    let env =
-        match crate::actions::SsmClients::credentials_env(&fleet, &node.account_id, &node.region)
-            .await
-        {
-            Ok(e) => e,
-            Err(e) => {
-                cx.send(JobEvent::SessionFailed(e));
-                return;
-            }
-        };
-    let endpoint = crate::actions::SsmClients::endpoint_url(&fleet);
+    let env = match fleet.credentials_env(&node.account_id, &node.region).await {
+        Ok(e) => e,
+        Err(e) => {
+            cx.send(JobEvent::SessionFailed(e.to_string()));
+            return;
+        }
+    };
+    let endpoint = fleet.endpoint_url();
     let plan = match session::plan_session(&node, &aws, env, endpoint.as_deref()) {
         Ok(p) => p,
         Err(e) => {

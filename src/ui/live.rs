@@ -61,8 +61,8 @@ impl LiveSource {
             sim: Mutex::new(None),
         });
         let services = Services {
+            fleet,
             gate,
-            clients: Some(crate::actions::SharedClients::new(LazyFleet(fleet))),
             refresher: Some(Arc::new(LazyRefresher(inner.handle.clone()))),
         };
         let src = LiveSource { inner };
@@ -207,43 +207,6 @@ impl Source for LiveSource {
         if let Some(h) = self.handle() {
             h.stop();
         }
-    }
-}
-
-/// The actions' client source before and after the fleet is connected.
-struct LazyFleet(Arc<OnceLock<Fleet>>);
-
-const NOT_CONNECTED: &str = "not connected to the fleet yet";
-
-impl crate::actions::SsmClients for LazyFleet {
-    async fn ssm_client(
-        &self,
-        account_id: &str,
-        region: &str,
-    ) -> Result<aws_sdk_ssm::Client, String> {
-        match self.0.get() {
-            Some(f) => crate::actions::SsmClients::ssm_client(f, account_id, region).await,
-            None => Err(NOT_CONNECTED.into()),
-        }
-    }
-
-    async fn credentials_env(
-        &self,
-        account_id: &str,
-        region: &str,
-    ) -> Result<Vec<(String, String)>, String> {
-        match self.0.get() {
-            Some(f) => crate::actions::SsmClients::credentials_env(f, account_id, region).await,
-            None => Err(NOT_CONNECTED.into()),
-        }
-    }
-
-    fn endpoint_url(&self) -> Option<String> {
-        self.0.get().and_then(|f| f.scope().endpoint_url.clone())
-    }
-
-    fn caller(&self) -> Option<String> {
-        self.0.get().and_then(crate::actions::SsmClients::caller)
     }
 }
 

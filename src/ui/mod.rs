@@ -168,7 +168,7 @@ async fn console(
         let (feed, source) = runtime::FixtureSource::start();
         let services = jobs::Services {
             gate: crate::actions::Gate::from_settings(args.scope.readonly, cfg.readonly, &paths),
-            clients: None,
+            fleet: Default::default(),
             refresher: None,
         };
         (feed, Box::new(source), services)

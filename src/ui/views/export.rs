@@ -448,7 +448,7 @@ mod tests {
                 Some(crate::actions::ReadOnlySource::Flag),
                 dir.path().join("audit.jsonl"),
             ),
-            clients: None,
+            fleet: Default::default(),
             refresher: None,
         };
         let mut jobs = Jobs::new(services, tx);
