@@ -1000,12 +1000,9 @@ async fn closing_the_command_pane_stops_its_polling() {
     use ssmdeck::ui::views::command_output::CommandOutputPane;
 
     const LIST: &str = "AmazonSSM.ListCommandInvocations";
-    // real time: an Install takes over a minute, so the watch keeps polling until stopped
-    let sim = ssmdeck::sim::start(sim_config(1, &["us-east-1"], 10, 1.0))
-        .await
-        .unwrap();
-    let clients = mgmt_clients(&sim);
-    let snap = mgmt_snapshot(&sim, "us-east-1").await;
+    // real time: an Install takes over a minute, so the watch keeps polling until stopped;
+    // the console's data layer, connected to the simulator
+    let (sim, fleet, snap) = connect(sim_config(1, &["us-east-1"], 10, 1.0)).await;
     let targets: Vec<NodeKey> = snap
         .nodes
         .iter()
@@ -1024,7 +1021,7 @@ async fn closing_the_command_pane_stops_its_polling() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let gate = Gate::new(None, dir.path().join("audit.jsonl"));
-    let report = send_plan(&gate, &clients, &plan).await;
+    let report = send_plan(&gate, &fleet.ssm(), &plan).await;
     let cmd = report.sent[0].clone();
 
     let keymap =
@@ -1034,8 +1031,8 @@ async fn closing_the_command_pane_stops_its_polling() {
     let mut jobs = Jobs::new(
         Services {
             gate,
-            fleet: Default::default(),
-            ssm: Some(clients),
+            fleet: std::sync::Arc::new(std::sync::OnceLock::from(fleet)),
+            ssm: None,
             refresher: None,
         },
         tx,

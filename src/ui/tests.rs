@@ -830,3 +830,124 @@ fn readme_key_table_matches_the_default_keymap() {
         "regenerate with `cargo test --test console -- --ignored screenshots`"
     );
 }
+
+#[test]
+fn the_command_pane_asks_for_typed_jobs_and_closing_it_stops_them() {
+    use super::effect::{Job, JobEvent, JobId, JobKind};
+    let mut s = loaded();
+    // switching views starts nothing and stops nothing (no view owns a job)
+    assert!(command(&mut s, "commands").is_empty());
+    let cmd = s.view().command().cloned().expect("a selected command");
+    // Enter opens its output pane, which asks for exactly one job: watch that command
+    let fx = key(&mut s, KeyCode::Enter);
+    assert_eq!(s.panes.len(), 1);
+    let owner = s.panes[0].owner;
+    assert_eq!(
+        fx,
+        [Effect::Start(owner, Job::Watch(Box::new(cmd.clone())))]
+    );
+    // Enter on a target that has not finished: its output, followed
+    let fx = key(&mut s, KeyCode::Enter);
+    match fx.as_slice() {
+        [Effect::Start(o, Job::FetchOutput { row, follow: true })] => {
+            assert_eq!(*o, owner);
+            assert_eq!(row.command_id, cmd.command_id);
+        }
+        other => panic!("{other:?}"),
+    }
+    // the answer reaches the pane by its owner id
+    let id = |kind| JobId { owner, kind };
+    let fx = send(
+        &mut s,
+        Msg::Job(
+            id(JobKind::FetchOutput),
+            JobEvent::Output(Err("boom".into())),
+        ),
+    );
+    assert!(fx.is_empty());
+    assert!(screen(&mut s, 120, 40).contains("boom"));
+    // Esc leaves the viewer: the follower stops, the watch goes on
+    assert_eq!(
+        key(&mut s, KeyCode::Esc),
+        [Effect::Stop(id(JobKind::FetchOutput))]
+    );
+    // Esc closes the pane: every job of it stops
+    assert_eq!(key(&mut s, KeyCode::Esc), [Effect::StopAll(owner)]);
+    assert!(s.panes.is_empty());
+    // a late answer for the closed pane is dropped
+    let late = Msg::Job(
+        id(JobKind::Watch),
+        JobEvent::Watch(crate::actions::WatchEvent::PollError {
+            command_id: cmd.command_id.clone(),
+            message: "late".into(),
+        }),
+    );
+    assert!(send(&mut s, late).is_empty());
+    assert!(!screen(&mut s, 120, 40).contains("late"));
+    // reopened, the pane is a new owner (it never gets its predecessor's answers)
+    key(&mut s, KeyCode::Enter);
+    assert_ne!(s.panes[0].owner, owner);
+}
+
+#[test]
+fn leaving_a_view_stops_the_jobs_it_started() {
+    use super::effect::{Job, JobEvent, JobKind};
+    use super::views::contract::{RenderCx, View, ViewCx};
+    use super::views::errors::ErrorsView;
+    // a view that starts a job when opened (as a future describe or windows view may)
+    struct Loading(ErrorsView);
+    impl View for Loading {
+        fn id(&self) -> &'static str {
+            "errors"
+        }
+        fn built(&self) -> Option<u64> {
+            self.0.built()
+        }
+        fn ensure_built(&mut self, d: &super::data::Data, now: chrono::DateTime<chrono::Utc>) {
+            self.0.ensure_built(d, now)
+        }
+        fn table(&self) -> Option<(&super::table::TableState, &dyn super::table::RowSource)> {
+            self.0.table()
+        }
+        fn table_mut(
+            &mut self,
+        ) -> Option<(&mut super::table::TableState, &dyn super::table::RowSource)> {
+            self.0.table_mut()
+        }
+        fn opened(&mut self, cx: &mut ViewCx<'_>) {
+            cx.start(Job::SaveOutput(Vec::new()));
+        }
+        fn job(&mut self, _k: JobKind, e: JobEvent, cx: &mut ViewCx<'_>) {
+            if let JobEvent::Saved(Err(e)) = e {
+                cx.error(e);
+            }
+        }
+        fn render(
+            &self,
+            b: &mut ratatui::buffer::Buffer,
+            a: ratatui::layout::Rect,
+            cx: &RenderCx<'_>,
+        ) {
+            self.0.render(b, a, cx)
+        }
+    }
+    let mut s = loaded();
+    let mut fx = Vec::new();
+    // drill down into it (as Enter does)
+    super::update::push_view(&mut s, Box::new(Loading(ErrorsView::default())), &mut fx);
+    let owner = s.stack[1].owner;
+    assert_eq!(fx, [Effect::Start(owner, Job::SaveOutput(Vec::new()))]);
+    // its answers come to it
+    let id = super::effect::JobId {
+        owner,
+        kind: JobKind::SaveOutput,
+    };
+    send(
+        &mut s,
+        Msg::Job(id, JobEvent::Saved(Err("disk full".into()))),
+    );
+    assert_eq!(s.toasts.back().unwrap().text, "disk full");
+    // Esc pops it: its jobs stop
+    assert_eq!(key(&mut s, KeyCode::Esc), [Effect::StopAll(owner)]);
+    assert_eq!(s.stack.len(), 1);
+}

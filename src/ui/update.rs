@@ -194,8 +194,9 @@ fn with_view(
     }
 }
 
-/// Push a view on the stack (drill down): built at once, then its `opened` hook.
-fn push_view(state: &mut State, mut v: Box<dyn View>, fx: &mut Vec<Effect>) {
+/// Push a view on the stack (drill down): built at once, then its `opened` hook (its first
+/// jobs are in `fx`).
+pub fn push_view(state: &mut State, mut v: Box<dyn View>, fx: &mut Vec<Effect>) {
     if let Some(data) = &state.data {
         v.ensure_built(data, state.now);
     }

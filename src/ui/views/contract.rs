@@ -240,6 +240,10 @@ pub trait View: AsAny + Send {
     fn targets(&self, _data: &Data, _now: DateTime<Utc>) -> (Vec<NodeKey>, String) {
         (Vec::new(), String::new())
     }
+    /// How [`View::targets`] chooses, without building the list (override when it is big).
+    fn targets_from(&self, data: &Data, now: DateTime<Utc>) -> String {
+        self.targets(data, now).1
+    }
     /// Idle work: build the focused table's search text. `true` when something was done.
     fn warm(&mut self) -> bool {
         match self.table_mut() {
@@ -419,6 +423,23 @@ impl<'a> Selection<'a> {
         let (nodes, from) = self.view.targets(d, self.now);
         Targets { nodes, from }
     }
+    /// How [`Selection::targets`] would choose ("3 marked", "filter /x"), without the list.
+    pub fn targets_from(&self) -> String {
+        let Some(d) = self.data else {
+            return String::new();
+        };
+        if !self.marks.is_empty() {
+            let n = d
+                .snapshot
+                .nodes
+                .iter()
+                .filter(|n| self.marks.contains(&n.instance_id))
+                .count();
+            return format!("{n} marked");
+        }
+        self.view.targets_from(d, self.now)
+    }
+
     /// The current table as shown, for "export this view".
     pub fn table(&self) -> Option<TableCopy> {
         self.view.table().map(|(t, src)| {

@@ -58,7 +58,7 @@ fn open_view(sel: &Selection<'_>) -> Result<Box<dyn Pane>, String> {
         .table()
         .ok_or("this view has no table to export (E exports the full report)")?;
     let from = if sel.view_id() == super::nodes::ID {
-        sel.targets().from
+        sel.targets_from()
     } else {
         String::new()
     };

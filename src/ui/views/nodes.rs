@@ -558,24 +558,27 @@ impl View for NodesView {
     }
 
     /// Every row of the current filter, as sorted.
-    fn targets(&self, _data: &Data, _now: DateTime<Utc>) -> (Vec<NodeKey>, String) {
+    fn targets(&self, data: &Data, now: DateTime<Utc>) -> (Vec<NodeKey>, String) {
         let nodes: Vec<NodeKey> = self
             .table
             .order
             .iter()
             .map(|&r| self.src.node(r as usize).key())
             .collect();
-        let from = if self.table.filter.text.is_empty() {
-            format!("all {} in view", nodes.len())
+        (nodes, self.targets_from(data, now))
+    }
+
+    fn targets_from(&self, _data: &Data, _now: DateTime<Utc>) -> String {
+        if self.table.filter.text.is_empty() {
+            format!("all {} in view", self.table.order.len())
         } else {
             // nothing marked: the targets are the filtered rows — say so
             format!(
                 "{} filtered rows (/{})",
-                nodes.len(),
+                self.table.order.len(),
                 self.table.filter.text.trim()
             )
-        };
-        (nodes, from)
+        }
     }
 
     fn hints(&self) -> Vec<Action> {
