@@ -4,10 +4,11 @@
 //!
 //!   bound = max(critical path, rate-limit bound)
 //!
-//! - critical path: the longest chain of calls that depend on each other (STS check →
-//!   DescribeOrganization → ListRoots → OU listings down to an account's parent → that
-//!   parent's account pages → AssumeRole → the unit's dependent pages: instance pages →
-//!   patch states → tags; certificate list → describes), times the latency;
+//! - critical path: the longest chain of calls that depend on each other (ListRoots → OU
+//!   listings down to an account's parent → that parent's account pages → AssumeRole → the
+//!   unit's dependent pages: instance pages → patch states → tags; certificate list →
+//!   describes), times the latency. The STS caller check and DescribeOrganization feed
+//!   nothing on that chain: they run alongside ListRoots;
 //! - rate-limit bound: for every account × region × API key, the calls it needs beyond
 //!   its burst at the per-key rate (the configured `rate_limit_tps`, or the simulator's
 //!   `--throttle-tps` when lower), plus one latency.
@@ -170,7 +171,7 @@ fn cpu_seconds(pid: &str) -> f64 {
 struct Needed {
     per_api: BTreeMap<&'static str, usize>,
     per_key: HashMap<(String, String, &'static str), usize>,
-    /// Longest chain of dependent calls, from the STS check to the last unit page.
+    /// Longest chain of dependent calls, from ListRoots to the last unit page.
     critical_calls: usize,
     /// The same chain up to the first SSM call of the earliest account (discovery part).
     org_depth_calls: usize,
@@ -293,9 +294,10 @@ fn needed_calls(snap: &FleetSnapshot, caller: &str, org_region: &str) -> Needed 
             add(caller, "sts", "AssumeRole", 1);
         }
         let chain = unit_chain.get(&a.id).copied().unwrap_or(0);
-        // STS check, DescribeOrganization, ListRoots, org pages, AssumeRole, unit chain
-        critical = critical.max(3 + org + assume + chain);
-        earliest = earliest.min(3 + org + assume);
+        // ListRoots (the STS check and DescribeOrganization alongside), org pages,
+        // AssumeRole, unit chain
+        critical = critical.max(1 + org + assume + chain);
+        earliest = earliest.min(1 + org + assume);
     }
     Needed {
         per_api,

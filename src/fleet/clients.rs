@@ -31,12 +31,22 @@ fn retry_config() -> RetryConfig {
 
 fn timeout_config(call: Duration) -> TimeoutConfig {
     // The SDK has no read or operation timeout by default: a silent server would hang a call.
+    // One attempt per SDK call (`retry_config`), so the attempt timeout is the operation's:
+    // a second (operation) timer per call would only cost CPU.
     TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(3).min(call))
         .read_timeout(call)
         .operation_attempt_timeout(call)
-        .operation_timeout(call)
         .build()
+}
+
+/// Stalled-stream protection off: it wraps every request and response body in a throughput
+/// check polled per frame (a measurable share of a call's CPU at thousands of calls per
+/// refresh); a stalled answer is already ended by `timeout_config`'s read and attempt
+/// timeouts, which the retry loop of `Limiter::call` treats like any transient failure.
+fn stalled_stream_protection()
+-> aws_config::stalled_stream_protection::StalledStreamProtectionConfig {
+    aws_config::stalled_stream_protection::StalledStreamProtectionConfig::disabled()
 }
 
 /// One HTTPS client for every SDK client built from a base config: one connection pool and
@@ -76,6 +86,7 @@ pub async fn load_base_config(
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(retry_config())
         .timeout_config(timeout_config(scope.call_timeout))
+        .stalled_stream_protection(stalled_stream_protection())
         .app_name(AppName::new("ssmdeck").expect("valid app name"))
         .http_client(shared_http_client());
     if let Some(p) = &scope.profile {
@@ -254,6 +265,7 @@ impl Clients {
                 let mut loader = aws_config::defaults(BehaviorVersion::latest())
                     .retry_config(retry_config())
                     .timeout_config(timeout_config(self.scope.call_timeout))
+                    .stalled_stream_protection(stalled_stream_protection())
                     .profile_name(p)
                     .region(Region::new(self.home_region()));
                 if let Some(http) = self.base.http_client() {

@@ -303,16 +303,59 @@ async fn from_organizations(
     let region = org.region.to_string();
     let key = |api: &'static str| ApiKey::new(org.caller, &region, api);
 
-    let described = limiter
-        .call(&key("DescribeOrganization"), cancel, || async {
-            client
-                .describe_organization()
-                .send()
+    // DescribeOrganization and ListRoots do not depend on each other: both at once (one
+    // round trip off the critical path of every refresh)
+    let describe = async {
+        limiter
+            .call(&key("DescribeOrganization"), cancel, || async {
+                client
+                    .describe_organization()
+                    .send()
+                    .await
+                    .map_err(|e| Failure::from_sdk(&e))
+            })
+            .await
+            .map_err(|f| ("DescribeOrganization", f))
+    };
+    let list_roots = async {
+        let mut roots = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = limiter
+                .call(&key("ListRoots"), cancel, || {
+                    let t = token.clone();
+                    async move {
+                        client
+                            .list_roots()
+                            .max_results(ORG_PAGE)
+                            .set_next_token(t)
+                            .send()
+                            .await
+                            .map_err(|e| Failure::from_sdk(&e))
+                    }
+                })
                 .await
-                .map_err(|e| Failure::from_sdk(&e))
-        })
-        .await
-        .map_err(|f| ("DescribeOrganization", f))?;
+                .map_err(|f| ("ListRoots", f))?;
+            for r in page.roots() {
+                if let Some(id) = r.id() {
+                    let name = r.name().filter(|n| !n.is_empty()).unwrap_or("Root");
+                    roots.push(OrgUnit {
+                        id: id.to_string(),
+                        name: name.to_string(),
+                        parent_id: None,
+                        path: name.to_string(),
+                    });
+                }
+            }
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok::<_, (&'static str, Failure)>(roots)
+    };
+    // the first refusal decides (not in an organization, denied), the other call is dropped
+    let (described, roots) = tokio::try_join!(describe, list_roots)?;
     let o = described.organization();
     let mut organization = Organization {
         id: o.and_then(|o| o.id()).map(str::to_string),
@@ -321,42 +364,6 @@ async fn from_organizations(
         note: None,
         units: Vec::new(),
     };
-
-    // roots
-    let mut roots = Vec::new();
-    let mut token: Option<String> = None;
-    for _ in 0..MAX_PAGES {
-        let page = limiter
-            .call(&key("ListRoots"), cancel, || {
-                let t = token.clone();
-                async move {
-                    client
-                        .list_roots()
-                        .max_results(ORG_PAGE)
-                        .set_next_token(t)
-                        .send()
-                        .await
-                        .map_err(|e| Failure::from_sdk(&e))
-                }
-            })
-            .await
-            .map_err(|f| ("ListRoots", f))?;
-        for r in page.roots() {
-            if let Some(id) = r.id() {
-                let name = r.name().filter(|n| !n.is_empty()).unwrap_or("Root");
-                roots.push(OrgUnit {
-                    id: id.to_string(),
-                    name: name.to_string(),
-                    parent_id: None,
-                    path: name.to_string(),
-                });
-            }
-        }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
 
     // Walk the tree without level barriers: a parent's children are listed as soon as the
     // parent's own listing is done, and its accounts are emitted at once.

@@ -132,8 +132,21 @@ impl LimiterStats {
     }
 }
 
+/// APIs off the critical path of a refresh: a unit's certificates and commands are at most
+/// two dependent calls, its nodes are three or more (instance pages → patch states → tags).
+/// These may hold at most half the pool, so when the pool is the constraint (a burst of
+/// hundreds of units starting together) the longer chains still find permits at once.
+pub fn off_critical_path(api: &str) -> bool {
+    matches!(
+        api,
+        "ListCertificates" | "DescribeCertificate" | "ListCommands"
+    )
+}
+
 pub struct Limiter {
     permits: Arc<Semaphore>,
+    /// Permits for calls [`off_critical_path`] (half the ceiling), taken before `permits`.
+    bulk: Semaphore,
     ceiling: usize,
     pacer: Pacer,
     policy: RetryPolicy,
@@ -157,6 +170,7 @@ impl Limiter {
         let ceiling = concurrency.clamp(1, Semaphore::MAX_PERMITS);
         Limiter {
             permits: Arc::new(Semaphore::new(ceiling)),
+            bulk: Semaphore::new(ceiling.div_ceil(2)),
             ceiling,
             pacer: Pacer::new(rate),
             policy,
@@ -200,6 +214,14 @@ impl Limiter {
                     _ = cancel.cancelled() => return Err(Failure::cancelled()),
                 }
             }
+            let bulk = if off_critical_path(key.api) {
+                tokio::select! {
+                    p = self.bulk.acquire() => Some(p.map_err(|_| Failure::cancelled())?),
+                    _ = cancel.cancelled() => return Err(Failure::cancelled()),
+                }
+            } else {
+                None
+            };
             let permit = tokio::select! {
                 p = self.permits.acquire() => p.map_err(|_| Failure::cancelled())?,
                 _ = cancel.cancelled() => return Err(Failure::cancelled()),
@@ -215,6 +237,7 @@ impl Limiter {
                 _ = cancel.cancelled() => return Err(Failure::cancelled()),
             };
             drop(permit);
+            drop(bulk);
             self.stats
                 .busy_us
                 .fetch_add(held.elapsed().as_micros() as u64, Ordering::Relaxed);
@@ -457,6 +480,46 @@ mod tests {
         }
         assert_eq!(peak.load(Ordering::SeqCst), 3);
         assert_eq!(l.stats.calls.load(Ordering::SeqCst), 20);
+    }
+
+    #[tokio::test]
+    async fn calls_off_the_critical_path_leave_half_the_pool_to_the_others() {
+        let l = Arc::new(Limiter::new(4, 0.0, RetryPolicy::default()));
+        let gate = Arc::new(Semaphore::new(0));
+        let started = Arc::new(AtomicU32::new(0));
+        let mut tasks = Vec::new();
+        // four certificate listings at once: only two get a permit
+        for i in 0..4 {
+            let (l, gate, started) = (l.clone(), gate.clone(), started.clone());
+            tasks.push(tokio::spawn(async move {
+                let k = ApiKey::new(&format!("{i:012}"), "us-east-1", "ListCertificates");
+                l.call(&k, &CancellationToken::new(), || {
+                    let (gate, started) = (gate.clone(), started.clone());
+                    async move {
+                        started.fetch_add(1, Ordering::SeqCst);
+                        gate.acquire().await.expect("open").forget();
+                        Ok::<_, Failure>(())
+                    }
+                })
+                .await
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(started.load(Ordering::SeqCst), 2);
+        // an instance page is not held up behind them
+        let t = std::time::Instant::now();
+        l.call(&key(), &CancellationToken::new(), || async {
+            Ok::<_, Failure>(())
+        })
+        .await
+        .unwrap();
+        assert!(t.elapsed() < Duration::from_millis(500));
+        assert!(off_critical_path("DescribeCertificate"));
+        assert!(!off_critical_path("DescribeInstancePatchStates"));
+        gate.add_permits(4);
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
     }
 
     #[tokio::test]

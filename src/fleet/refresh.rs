@@ -61,20 +61,39 @@ pub(crate) async fn run_refresh(
     //    one clear message instead of a stack of per-account errors. When even this fails
     //    (after the control plane's patient retries: AWS unreachable, STS throttled out),
     //    nothing is read: the last good snapshot stays whole, with its ages, marked not read.
+    // 2. discovery, streaming accounts: collection starts as soon as an account is known;
+    //    a part of the tree that cannot be read keeps its accounts of the last snapshot.
+    //    The check does not feed discovery, so both start at once (the critical path is
+    //    Organizations → AssumeRole → the accounts' pages); accounts found before the check
+    //    answers wait for it, and a failed check drops whatever discovery found.
     let sts = inner.clients.sts();
     let caller_key = ApiKey::new(&inner.caller.account_id, &home, "GetCallerIdentity");
-    let checked = inner
-        .control
-        .call(&caller_key, &cancel, || {
-            let sts = sts.clone();
-            async move {
-                sts.get_caller_identity()
-                    .send()
-                    .await
-                    .map_err(|e| Failure::from_sdk(&e))
-            }
-        })
-        .await;
+    let check = inner.control.call(&caller_key, &cancel, || {
+        let sts = sts.clone();
+        async move {
+            sts.get_caller_identity()
+                .send()
+                .await
+                .map_err(|e| Failure::from_sdk(&e))
+        }
+    });
+    let (acc_tx, mut acc_rx) = unbounded_channel::<Vec<crate::model::Account>>();
+    let disc = discover(
+        scope,
+        &inner.clients,
+        &inner.control,
+        &cancel,
+        Some(&acc_tx),
+        prev.as_deref(),
+    );
+    tokio::pin!(check, disc);
+    let mut discovered = None;
+    let checked = loop {
+        tokio::select! {
+            c = &mut check => break c,
+            d = &mut disc, if discovered.is_none() => discovered = Some(d),
+        }
+    };
     match checked {
         Err(f) if f.is_cancelled() => return finish(b, tx, true),
         Err(f) => {
@@ -93,18 +112,12 @@ pub(crate) async fn run_refresh(
         }
         Ok(_) => {}
     }
-
-    // 2. discovery, streaming accounts: collection starts as soon as an account is known;
-    //    a part of the tree that cannot be read keeps its accounts of the last snapshot
-    let (acc_tx, mut acc_rx) = unbounded_channel::<Vec<crate::model::Account>>();
-    let disc = discover(
-        scope,
-        &inner.clients,
-        &inner.control,
-        &cancel,
-        Some(&acc_tx),
-        prev.as_deref(),
-    );
+    let disc = async move {
+        match discovered {
+            Some(d) => d,
+            None => disc.await,
+        }
+    };
     tokio::pin!(disc);
     let mut discovering = true;
 
