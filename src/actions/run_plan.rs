@@ -35,7 +35,7 @@ pub enum RunWhat {
     /// document does not exist) and the parameters to send.
     Document {
         name: String,
-        description: Option<DocumentDescription>,
+        description: Option<Box<DocumentDescription>>,
         parameters: BTreeMap<String, Vec<String>>,
     },
 }
@@ -153,14 +153,14 @@ fn check_parameters(
                 parameter: p.name.clone(),
             });
         }
-        if let Some(v) = values.filter(|_| !p.allowed_values.is_empty()) {
-            if let Some(bad) = v.iter().find(|x| !p.allowed_values.contains(x)) {
-                return Err(RunRefusal::NotAllowed {
-                    parameter: p.name.clone(),
-                    value: bad.clone(),
-                    allowed: p.allowed_values.join(", "),
-                });
-            }
+        if let Some(v) = values.filter(|_| !p.allowed_values.is_empty())
+            && let Some(bad) = v.iter().find(|x| !p.allowed_values.contains(x))
+        {
+            return Err(RunRefusal::NotAllowed {
+                parameter: p.name.clone(),
+                value: bad.clone(),
+                allowed: p.allowed_values.join(", "),
+            });
         }
     }
     Ok(())
@@ -432,7 +432,7 @@ mod tests {
                 &all(&s),
                 &RunWhat::Document {
                     name: "AWS-RunPatchBaseline".into(),
-                    description: Some(d.clone()),
+                    description: Some(Box::new(d.clone())),
                     parameters: params
                         .iter()
                         .map(|(k, v)| (k.to_string(), vec![v.to_string()]))
