@@ -9,6 +9,8 @@
 //!   SendCommand / CancelCommand and the only way to a Session Manager process.
 //! - [`audit`]   — the JSON-lines audit log.
 //! - [`run`]     — sending a plan, watching it, refreshing the nodes afterwards.
+//! - [`run_plan`] — Run Command for any document: a shell command split by platform
+//!   (AWS-RunShellScript / AWS-RunPowerShellScript), refusals before sending, the send.
 //! - [`watch`]   — ListCommandInvocations polling with backoff; GetCommandInvocation output.
 //! - [`tracker`] — live per-target state, counts per status, progress (pure).
 //! - [`output`]  — truncation notes, viewer lines, save (pure).
@@ -29,6 +31,7 @@ pub mod output;
 pub mod panes;
 pub mod plan;
 pub mod run;
+pub mod run_plan;
 pub mod session;
 pub mod sizing;
 pub mod targets;

@@ -53,6 +53,8 @@ pub enum ExclusionReason {
     AccountNotActive(String),
     /// Marked earlier but not in the current snapshot any more.
     NotInSnapshot,
+    /// The document chosen for a run does not support the node's platform.
+    DocumentPlatform { document: String, platform: String },
 }
 
 impl ExclusionReason {
@@ -66,6 +68,9 @@ impl ExclusionReason {
             }
             ExclusionReason::AccountNotActive(s) => format!("account is {s}"),
             ExclusionReason::NotInSnapshot => "no longer in the fleet".to_string(),
+            ExclusionReason::DocumentPlatform { document, platform } => {
+                format!("{document} does not run on {platform}")
+            }
         }
     }
 
@@ -76,6 +81,7 @@ impl ExclusionReason {
             ExclusionReason::UnsupportedPlatform(_) => "unsupported platform",
             ExclusionReason::AccountNotActive(_) => "account not active",
             ExclusionReason::NotInSnapshot => "gone",
+            ExclusionReason::DocumentPlatform { .. } => "unsupported platform",
         }
     }
 }
@@ -392,7 +398,7 @@ pub fn new_snapshot_id() -> String {
     )
 }
 
-fn exclusion_reason(snapshot: &FleetSnapshot, n: &Node) -> Option<ExclusionReason> {
+pub(crate) fn exclusion_reason(snapshot: &FleetSnapshot, n: &Node) -> Option<ExclusionReason> {
     if let Some(a) = snapshot.account(&n.account_id)
         && !a.state.is_active()
     {

@@ -15,7 +15,7 @@
 //!   24828860014): Owner `Amazon`, DocumentVersion `1`, SchemaVersion `1.2`, PlatformTypes
 //!   `[Linux, MacOS]` and `[Windows, Linux]`, `DefaultValue` plain (`"3600"`). An older
 //!   (2016) output quoted the defaults JSON-encoded (`"\"3600\""`); the simulator sends the
-//!   current form, the client accepts both (`crate::fleet`);
+//!   current form (the client does not yet unquote the old one);
 //! - document contents (parameters, `allowedValues`, `allowedPattern`, defaults): the
 //!   published AWS-RunShellScript / AWS-RunPowerShellScript JSON (schema 1.2, executionTimeout
 //!   pattern up to 172800) quoted in public repositories; AWS-RunPatchBaseline per the User

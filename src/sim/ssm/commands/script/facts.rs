@@ -336,8 +336,8 @@ pub fn windows_services(n: &NodeRec) -> Vec<Service> {
         .map(|(name, description)| {
             let state = match name {
                 "W3SVC" if n.seed % 11 == 3 => ServiceState::Stopped,
-                "Spooler" if n.seed % 3 == 0 => ServiceState::Stopped,
-                "wuauserv" if n.seed % 5 != 0 => ServiceState::Stopped,
+                "Spooler" if n.seed.is_multiple_of(3) => ServiceState::Stopped,
+                "wuauserv" if !n.seed.is_multiple_of(5) => ServiceState::Stopped,
                 "MSSQLSERVER" if n.seed % 19 == 7 => ServiceState::Stopped,
                 _ => ServiceState::Running,
             };
@@ -468,7 +468,7 @@ pub fn package(n: &NodeRec, name: &str) -> Option<Package> {
         }
         None => {
             let web = matches!(role(n), "web" | "gateway" | "api");
-            if !BASE_PACKAGES.contains(&name) && !(web && name == "nginx") {
+            if !(BASE_PACKAGES.contains(&name) || (web && name == "nginx")) {
                 return None;
             }
             let (kb, package) = patches::pool_package(n.platform(), name)?;

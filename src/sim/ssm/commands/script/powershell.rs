@@ -216,7 +216,7 @@ fn exec(ctx: &Ctx, cmd: &str, args: &[String], line: &str) -> Out {
         )),
         "systeminfo" => Out::ok(format!(
             "\nHost Name:                 {host}\nOS Name:                   {}\nOS Version:                {} N/A Build {}\nOS Manufacturer:           Microsoft Corporation\nSystem Boot Time:          {}\nSystem Type:               x64-based PC\nTotal Physical Memory:     {} MB\nHotfix(s):                 {} Hotfix(s) Installed.\n",
-            n.platform().name.replace("Datacenter", "Datacenter").trim(),
+            n.platform().name,
             n.platform().version,
             n.platform().version.trim_start_matches("10.0."),
             facts::boot_time(n, now).format("%-m/%-d/%Y, %-I:%M:%S %p"),

@@ -1,0 +1,210 @@
+//! Run Command for any document, end to end through the real SDK against the simulator: a
+//! shell command planned on nodes of two member accounts (Linux → AWS-RunShellScript,
+//! Windows → AWS-RunPowerShellScript), sent through the one gate, watched, its outputs read
+//! and grouped into variants; the audit log holds the command text as sent; read-only
+//! mode refuses it before anything is sent.
+
+use std::time::Duration;
+
+use ssmdeck::actions::audit::{AuditLog, Outcome};
+use ssmdeck::actions::run_plan::{
+    POWERSHELL_DOCUMENT, RunOptions, RunWhat, SHELL_DOCUMENT, plan_run, send_run,
+};
+use ssmdeck::actions::variants::{Subject, Variants};
+use ssmdeck::actions::{Gate, ReadOnlySource, TargetScope, watch};
+use ssmdeck::model::{FleetSnapshot, NodeKey, PingStatus, PlatformType};
+use ssmdeck::sim::SimConfig;
+
+async fn connect() -> (
+    ssmdeck::sim::SimHandle,
+    ssmdeck::fleet::Fleet,
+    FleetSnapshot,
+) {
+    let cfg = SimConfig {
+        seed: 17,
+        accounts: 3,
+        regions: vec!["us-east-1".into()],
+        nodes_per_account: 40,
+        certs_per_account: 1,
+        time_scale: 3000.0,
+        ..SimConfig::default()
+    };
+    let sim = ssmdeck::sim::start(cfg).await.expect("simulator");
+    let mut scope = ssmdeck::fleet::demo::sim_scope(&sim.url, vec!["us-east-1".into()]);
+    scope.cache_file = None;
+    let fleet = ssmdeck::fleet::Fleet::connect(scope)
+        .await
+        .expect("connect");
+    let snap = fleet.collect_once(None).await;
+    assert!(snap.errors.is_empty(), "{:?}", snap.errors);
+    (sim, fleet, snap)
+}
+
+/// Online nodes of two member accounts, Linux and Windows.
+fn targets(sim: &ssmdeck::sim::SimHandle, snap: &FleetSnapshot) -> Vec<NodeKey> {
+    let members: Vec<&str> = snap
+        .accounts
+        .iter()
+        .map(|a| a.id.as_str())
+        .filter(|id| *id != sim.management_account_id())
+        .take(2)
+        .collect();
+    assert_eq!(members.len(), 2);
+    let mut keys = Vec::new();
+    for acct in members {
+        let online = snap
+            .nodes
+            .iter()
+            .filter(|n| n.account_id == acct && n.ping_status == PingStatus::Online);
+        keys.extend(
+            online
+                .clone()
+                .filter(|n| n.platform_type == PlatformType::Linux)
+                .take(6)
+                .map(|n| n.key()),
+        );
+        keys.extend(
+            online
+                .filter(|n| n.platform_type == PlatformType::Windows)
+                .take(1)
+                .map(|n| n.key()),
+        );
+    }
+    keys
+}
+
+fn fast_watch() -> watch::WatchConfig {
+    watch::WatchConfig {
+        initial: Duration::from_millis(100),
+        max: Duration::from_millis(400),
+        deadline: Duration::from_secs(25),
+        ..watch::WatchConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shell_command_in_two_accounts_is_split_sent_audited_and_grouped() {
+    let (sim, fleet, snap) = connect().await;
+    let keys = targets(&sim, &snap);
+    let windows = keys
+        .iter()
+        .filter(|k| {
+            snap.nodes
+                .iter()
+                .any(|n| &n.key() == *k && n.platform_type == PlatformType::Windows)
+        })
+        .count();
+    assert!(windows > 0 && keys.len() > windows + 6);
+    let command = "hostname\necho checked";
+    let plan = plan_run(
+        &snap,
+        &TargetScope::marked(keys.clone()),
+        &RunWhat::Shell(command.into()),
+        &RunOptions {
+            comment: "war room: who answers".into(),
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    let docs: Vec<&str> = plan.by_document.iter().map(|(d, _)| d.as_str()).collect();
+    assert_eq!(docs, vec![POWERSHELL_DOCUMENT, SHELL_DOCUMENT]);
+    assert_eq!(plan.targets.len(), keys.len());
+
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::new(None, dir.path().join("audit.jsonl"));
+    let ssm = fleet.ssm();
+    let report = send_run(&gate, &ssm, &plan).await;
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(report.sent.len(), plan.command_count());
+    let accounts: std::collections::BTreeSet<&str> =
+        report.sent.iter().map(|c| c.account_id.as_str()).collect();
+    assert_eq!(accounts.len(), 2, "commands in two accounts");
+
+    // the audit log: document, the command text as sent, targets and the command id
+    let recs = AuditLog::read(&gate.audit_path()).unwrap();
+    assert_eq!(recs.len(), plan.command_count());
+    for r in &recs {
+        assert_eq!(r.outcome, Outcome::Sent);
+        assert_eq!(r.parameters["commands"], vec!["hostname", "echo checked"]);
+        assert!(r.command_id.is_some());
+        assert!(!r.targets.is_empty());
+        assert!(matches!(
+            r.document.as_deref(),
+            Some(SHELL_DOCUMENT | POWERSHELL_DOCUMENT)
+        ));
+    }
+
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let tracker = watch::watch(&ssm, &report.sent, &fast_watch(), None, &cancel).await;
+    assert!(tracker.is_done(), "{}", tracker.summary());
+    let mut texts = Vec::new();
+    let mut hosts = Vec::new();
+    for row in tracker.rows() {
+        assert_eq!(row.status, "Success", "{row:?}");
+        let out = watch::fetch_output(&ssm, row, Duration::from_secs(20))
+            .await
+            .unwrap();
+        let text = out.plugins[0].stdout.clone();
+        assert!(text.contains("checked"), "{text:?}");
+        let host = snap
+            .nodes
+            .iter()
+            .find(|n| n.key() == row.key)
+            .map(|n| n.computer_name.clone())
+            .unwrap_or_default();
+        texts.push(text);
+        hosts.push(host);
+    }
+    let owns: Vec<[&str; 1]> = hosts.iter().map(|h| [h.as_str()]).collect();
+    let subjects: Vec<Subject> = texts
+        .iter()
+        .zip(&owns)
+        .map(|(t, o)| Subject { text: t, own: o })
+        .collect();
+    let v = Variants::group(&subjects);
+    // host names normalised: Linux all alike, Windows (CRLF) the other variant
+    assert_eq!(v.variants.len(), 2, "{:?}", v.variants);
+    assert_eq!(v.variants[0].members.len(), keys.len() - windows);
+    assert_eq!(
+        v.summary(),
+        format!("{} identical · 1 variant", keys.len() - windows)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_refuses_a_command_and_records_its_text() {
+    let (sim, fleet, snap) = connect().await;
+    let keys = targets(&sim, &snap);
+    let plan = plan_run(
+        &snap,
+        &TargetScope::marked(keys),
+        &RunWhat::Shell("systemctl restart nginx".into()),
+        &RunOptions::default(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::new(Some(ReadOnlySource::Flag), dir.path().join("audit.jsonl"));
+    let before = sim
+        .op_counts()
+        .iter()
+        .filter(|(k, _)| k.ends_with("SendCommand"))
+        .map(|(_, v)| *v)
+        .sum::<u64>();
+    let report = send_run(&gate, &fleet.ssm(), &plan).await;
+    assert!(report.sent.is_empty());
+    assert!(report.failed[0].error.is_read_only());
+    assert_eq!(report.failed.len(), 1, "the first refusal stops the rest");
+    let after = sim
+        .op_counts()
+        .iter()
+        .filter(|(k, _)| k.ends_with("SendCommand"))
+        .map(|(_, v)| *v)
+        .sum::<u64>();
+    assert_eq!(before, after, "nothing reached AWS");
+    let recs = AuditLog::read(&gate.audit_path()).unwrap();
+    assert_eq!(recs[0].outcome, Outcome::Blocked);
+    assert_eq!(
+        recs[0].parameters["commands"],
+        vec!["systemctl restart nginx"]
+    );
+}
