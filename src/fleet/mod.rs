@@ -33,6 +33,7 @@ pub mod live;
 pub mod memo;
 pub mod node;
 pub mod pacing;
+pub mod patch_index;
 pub mod refresh;
 pub mod scope;
 

@@ -11,6 +11,7 @@ pub mod command;
 pub mod node;
 pub mod org;
 pub mod patch;
+pub mod patch_index;
 pub mod shared_str;
 pub mod snapshot;
 pub mod wire_enum;
