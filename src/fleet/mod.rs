@@ -36,6 +36,7 @@ pub mod pacing;
 pub mod patch_index;
 pub mod refresh;
 pub mod scope;
+pub mod software;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;

@@ -14,6 +14,7 @@ pub mod patch;
 pub mod patch_index;
 pub mod shared_str;
 pub mod snapshot;
+pub mod software;
 pub mod wire_enum;
 
 pub use aggregate::{AggregateConfig, Aggregates, ComplianceRollup, ExpiryBand};
