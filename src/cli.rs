@@ -171,6 +171,10 @@ pub enum ReportKind {
     Certs,
     /// Recent Run Command operations.
     Commands,
+    /// Nodes lacking the fix for `--id CVE-…` / `KB…` (exit 1 when any does).
+    Cve,
+    /// Applications and versions across the organization (`--name` for one).
+    Software,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -210,6 +214,12 @@ pub struct ReportArgs {
     /// A previous JSON report: add what changed since then.
     #[arg(long, value_name = "FILE")]
     pub since: Option<PathBuf>,
+    /// `report cve`: a CVE id (`CVE-2024-12345`) or KB (`KB5034441`); repeatable.
+    #[arg(long = "id", value_name = "ID")]
+    pub ids: Vec<String>,
+    /// `report software`: only this application.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
     #[command(flatten)]
     pub scope: ScopeArgs,
 }

@@ -30,6 +30,7 @@ pub mod json;
 pub mod markdown;
 pub mod patch_store;
 pub mod policy;
+pub mod questions;
 pub mod rows;
 pub mod safety;
 pub mod since;
@@ -384,6 +385,8 @@ pub fn kind_title(kind: ReportKind) -> &'static str {
         ReportKind::Patches => "Patch detail",
         ReportKind::Certs => "Certificates",
         ReportKind::Commands => "Run Command history",
+        ReportKind::Cve => "Nodes lacking a fix",
+        ReportKind::Software => "Software inventory",
     }
 }
 

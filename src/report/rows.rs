@@ -828,5 +828,7 @@ pub fn kind_name(kind: ReportKind) -> &'static str {
         ReportKind::Patches => "patches",
         ReportKind::Certs => "certs",
         ReportKind::Commands => "commands",
+        ReportKind::Cve => "cve",
+        ReportKind::Software => "software",
     }
 }

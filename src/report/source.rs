@@ -75,6 +75,8 @@ impl Rows {
                 .sum(),
             ReportKind::Certs => snap.certificates.len(),
             ReportKind::Commands => snap.commands.len(),
+            // answered by `super::questions`, not as snapshot rows
+            ReportKind::Cve | ReportKind::Software => 0,
         };
         Rows {
             kind,
@@ -102,6 +104,7 @@ impl Rows {
             ReportKind::Patches => PatchRow::headers(),
             ReportKind::Certs => CertRow::headers(),
             ReportKind::Commands => CommandRow::headers(),
+            ReportKind::Cve | ReportKind::Software => &[],
         }
     }
 
@@ -114,6 +117,7 @@ impl Rows {
             }
             ReportKind::Certs => Order::Certs(sorted_certs(&self.snap)),
             ReportKind::Commands => Order::Commands(sorted_commands(&self.snap)),
+            ReportKind::Cve | ReportKind::Software => Order::Commands(Vec::new()),
         };
         RowIter {
             rows: self,
