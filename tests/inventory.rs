@@ -173,3 +173,258 @@ fn stock_aws_cli_aggregates_inventory_and_pages_entities() {
     );
     assert!(e.contains("InvalidResultAttributeException"), "{e}");
 }
+
+// ------------------------------------------------------------------------------------------
+// Through the real SDK against the in-process simulator
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use ssmdeck::fleet::Fleet;
+use ssmdeck::fleet::demo::sim_scope;
+use ssmdeck::model::patch_index::{PatchIndex, PatchQuery};
+use ssmdeck::model::{NodeKey, PatchState};
+use ssmdeck::sim::{self, SimConfig, SimHandle};
+
+fn small_world() -> SimConfig {
+    SimConfig {
+        regions: vec!["us-east-1".into(), "eu-west-1".into()],
+        nodes_per_account: 24,
+        certs_per_account: 2,
+        time_scale: 600.0,
+        ..SimConfig::default()
+    }
+}
+
+async fn connect(cfg: SimConfig) -> (SimHandle, Fleet) {
+    let regions = cfg.regions.clone();
+    let sim = sim::start(cfg).await.expect("simulator starts");
+    let mut scope = sim_scope(&sim.url, regions);
+    scope.cache_file = None;
+    let fleet = Fleet::connect(scope).await.expect("connect");
+    (sim, fleet)
+}
+
+fn read_times(ix: &PatchIndex) -> BTreeMap<NodeKey, Option<chrono::DateTime<chrono::Utc>>> {
+    ix.nodes
+        .iter()
+        .map(|n| (n.key.clone(), n.read_at))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patch_index_reads_only_nodes_whose_patch_state_changed() {
+    let (sim, fleet) = connect(small_world()).await;
+    let snap = fleet.collect_once(None).await;
+    let scanned = snap.nodes.iter().filter(|n| n.has_patch_state()).count();
+    assert!(scanned > 20);
+
+    // first index: every scanned node read once, the calls counted at the simulator
+    let before = common::op_count(&sim, "DescribeInstancePatches");
+    let mut ix = PatchIndex::new();
+    let p = fleet
+        .update_patch_index(&mut ix, &snap.nodes, &mut |_, _| {})
+        .await;
+    let first_calls = common::op_count(&sim, "DescribeInstancePatches") - before;
+    assert_eq!(p.calls, first_calls, "progress counts the calls made");
+    assert_eq!(p.indexed, scanned);
+    assert_eq!(
+        p.unknown,
+        snap.nodes.len() - scanned,
+        "never scanned = unknown"
+    );
+    assert!(first_calls >= scanned as u64);
+
+    // nothing changed: zero calls
+    let snap2 = fleet.collect_once(None).await;
+    let before = common::op_count(&sim, "DescribeInstancePatches");
+    let p = fleet
+        .update_patch_index(&mut ix, &snap2.nodes, &mut |_, _| {})
+        .await;
+    assert_eq!(common::op_count(&sim, "DescribeInstancePatches"), before);
+    assert_eq!(p.calls, 0);
+
+    // a restart (the index from disk) does not refetch either
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("snapshot.patch-index");
+    ssmdeck::fleet::patch_index::save(&file, &ix).unwrap();
+    let mut loaded = ssmdeck::fleet::patch_index::load(&file).expect("index reads back");
+    let p = fleet
+        .update_patch_index(&mut loaded, &snap2.nodes, &mut |_, _| {})
+        .await;
+    assert_eq!(p.calls, 0);
+    assert_eq!(common::op_count(&sim, "DescribeInstancePatches"), before);
+
+    // Install on N nodes of one account x region: exactly those N are read again
+    let mut by_unit: BTreeMap<(String, String), Vec<NodeKey>> = BTreeMap::new();
+    for n in snap2.nodes.iter().filter(|n| {
+        n.is_online() && n.has_patch_state() && n.account_id != fleet.caller().account_id
+    }) {
+        by_unit
+            .entry((n.account_id.clone(), n.region.clone()))
+            .or_default()
+            .push(n.key());
+    }
+    let ((account, region), keys) = by_unit
+        .into_iter()
+        .find(|(_, k)| k.len() >= 3)
+        .expect("a unit with three online scanned nodes");
+    let targets: Vec<NodeKey> = keys.into_iter().take(3).collect();
+    let ssm = fleet.ssm_client(&account, &region).await.unwrap();
+    let sent = ssm
+        .send_command()
+        .document_name("AWS-RunPatchBaseline")
+        .set_instance_ids(Some(
+            targets.iter().map(|k| k.instance_id.clone()).collect(),
+        ))
+        .parameters("Operation", vec!["Install".into()])
+        .parameters("RebootOption", vec!["NoReboot".into()])
+        .send()
+        .await
+        .expect("SendCommand");
+    let id = sent
+        .command()
+        .and_then(|c| c.command_id())
+        .unwrap()
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let c = ssm.list_commands().command_id(&id).send().await.unwrap();
+        let status = c.commands()[0].status().map(|s| s.as_str().to_string());
+        if matches!(status.as_deref(), Some("Success" | "Failed" | "TimedOut")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "command still {status:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let snap3 = fleet.collect_once(None).await;
+    let old = read_times(&ix);
+    let p = fleet
+        .update_patch_index(&mut ix, &snap3.nodes, &mut |_, _| {})
+        .await;
+    let new = read_times(&ix);
+    let reread: Vec<&NodeKey> = new
+        .iter()
+        .filter(|(k, t)| old.get(*k) != Some(t))
+        .map(|(k, _)| k)
+        .collect();
+    let mut want: Vec<&NodeKey> = targets.iter().collect();
+    want.sort();
+    assert_eq!(reread, want, "exactly the installed nodes are read again");
+    assert!(p.calls >= 3);
+    // and their lists now show no Missing patch (installed, pending a reboot)
+    for k in &targets {
+        let pos = ix.position(k).unwrap();
+        assert!(
+            ix.node_entries(pos)
+                .iter()
+                .all(|(_, s)| *s != PatchState::Missing),
+            "{k:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cve_questions_span_accounts_and_never_call_unknown_nodes_clear() {
+    let (_sim, fleet) = connect(small_world()).await;
+    let snap = fleet.collect_once(None).await;
+    let mut ix = PatchIndex::new();
+    fleet
+        .update_patch_index(&mut ix, &snap.nodes, &mut |_, _| {})
+        .await;
+    // the most widespread CVE spans several nodes and accounts (a shared pool)
+    let stats = ix.patch_stats();
+    let mut per_cve: BTreeMap<String, usize> = BTreeMap::new();
+    for s in &stats {
+        for c in ix.cves(s.def) {
+            *per_cve.entry(c.to_string()).or_default() += s.affected() as usize;
+        }
+    }
+    let (cve, _) = per_cve.iter().max_by_key(|(_, n)| **n).expect("some CVE");
+    let q = PatchQuery::parse_expr(&format!("cve:{cve}")).unwrap();
+    let a = ix.nodes_lacking(&q);
+    assert!(a.affected.len() >= 2, "{cve}: {}", a.affected.len());
+    let accounts: std::collections::BTreeSet<&str> = a
+        .affected
+        .iter()
+        .map(|(pos, _)| ix.nodes[*pos].key.account_id.as_str())
+        .collect();
+    assert!(accounts.len() >= 2, "{cve} in {accounts:?}");
+    // unknown nodes are never counted clear
+    assert_eq!(a.affected.len() + a.unknown.len() + a.clear, ix.nodes.len());
+    assert!(!a.unknown.is_empty(), "never-scanned nodes are unknown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn software_inventory_is_consistent_with_patches_and_lists_refused_accounts() {
+    let (sim, fleet) = connect(small_world()).await;
+    let snap = fleet.collect_once(None).await;
+    // every account the organization has, the one without the access role included
+    let accounts: Vec<String> = sim
+        .world()
+        .org
+        .accounts
+        .iter()
+        .map(|a| a.id.clone())
+        .collect();
+    let inv = fleet.software_inventory(&accounts, None).await;
+    assert!(inv.applications.len() > 50);
+    assert!(inv.applications.iter().any(|a| a.drifted() > 0));
+    // a refused account is one entry for the whole account, not one per region
+    let denied: Vec<_> = inv.missing.iter().filter(|m| m.region.is_none()).collect();
+    assert!(!denied.is_empty(), "{:?}", inv.missing);
+    let mut seen = std::collections::BTreeSet::new();
+    assert!(
+        inv.missing
+            .iter()
+            .all(|m| seen.insert((&m.account_id, &m.region)))
+    );
+    // node counts add up to what the account x region units say
+    let app = inv
+        .applications
+        .iter()
+        .max_by_key(|a| a.versions.len())
+        .unwrap();
+    let v = &app.versions[0];
+    let readable: Vec<String> = accounts
+        .iter()
+        .filter(|a| !inv.missing_accounts().contains(a.as_str()))
+        .cloned()
+        .collect();
+    let (nodes, missing) = fleet
+        .nodes_with_application(&readable, &app.name, Some(&v.version))
+        .await;
+    assert!(missing.is_empty(), "{missing:?}");
+    assert!(!nodes.is_empty() && nodes.len() as u64 >= v.nodes.min(1));
+
+    // a node's inventory shows the older version of every package whose fix is Missing
+    let node = snap
+        .nodes
+        .iter()
+        .find(|n| {
+            n.missing > 0
+                && n.platform_type.as_str() == "Linux"
+                && n.account_id == fleet.caller().account_id
+        })
+        .expect("a Linux node with missing patches");
+    let patches = fleet.node_patches(&node.key()).await.unwrap();
+    let inventory = fleet.node_inventory(&node.key()).await.unwrap();
+    let mut checked = 0;
+    for p in patches.iter().filter(|p| p.state == PatchState::Missing) {
+        let name = p.kb_id.rsplit_once('.').map(|(n, _)| n).unwrap_or(&p.kb_id);
+        let fixed = p.title.rsplit(':').next().unwrap_or("");
+        let fixed_version = fixed.split('-').next().unwrap_or(fixed);
+        let app = inventory
+            .applications
+            .iter()
+            .find(|a| a.get("Name").map(String::as_str) == Some(name))
+            .unwrap_or_else(|| panic!("{name} is installed (at the old version)"));
+        let have = app.get("Version").cloned().unwrap_or_default();
+        assert_ne!(
+            have, fixed_version,
+            "{name}: the missing fix is not installed"
+        );
+        checked += 1;
+    }
+    assert!(checked > 0);
+}
