@@ -162,22 +162,49 @@ fn synth_index(nodes: usize) -> (PatchIndex, Duration) {
     (ix, t0.elapsed())
 }
 
-fn time_query(ix: &PatchIndex, q: &PatchQuery, runs: usize) -> (f64, f64, usize, usize) {
-    let mut times = Vec::with_capacity(runs);
+/// CPU time of this thread, in ms: on a machine shared with other builds, wall time
+/// also measures the queue for a core; CPU time is what the question costs.
+fn thread_cpu_ms() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid pointer to a timespec that the call fills in
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 * 1000.0 + ts.tv_nsec as f64 / 1e6
+}
+
+struct Timing {
+    wall_median: f64,
+    wall_max: f64,
+    cpu_median: f64,
+    cpu_max: f64,
+    affected: usize,
+    unknown: usize,
+}
+
+fn time_query(ix: &PatchIndex, q: &PatchQuery, runs: usize) -> Timing {
+    let mut wall = Vec::with_capacity(runs);
+    let mut cpu = Vec::with_capacity(runs);
     let mut last = (0, 0);
     for _ in 0..runs {
+        let c = thread_cpu_ms();
         let t = Instant::now();
         let a = ix.nodes_lacking(q);
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        wall.push(t.elapsed().as_secs_f64() * 1000.0);
+        cpu.push(thread_cpu_ms() - c);
         last = (a.affected.len(), a.unknown.len());
     }
-    times.sort_by(f64::total_cmp);
-    (
-        times[times.len() / 2],
-        times[times.len() - 1],
-        last.0,
-        last.1,
-    )
+    wall.sort_by(f64::total_cmp);
+    cpu.sort_by(f64::total_cmp);
+    Timing {
+        wall_median: wall[runs / 2],
+        wall_max: wall[runs - 1],
+        cpu_median: cpu[runs / 2],
+        cpu_max: cpu[runs - 1],
+        affected: last.0,
+        unknown: last.1,
+    }
 }
 
 fn part1() {
@@ -225,31 +252,35 @@ fn part1() {
         PatchQuery::parse_expr(&format!("kb:{kb}")).unwrap(),
         PatchQuery::parse_expr("patch:pkg12-").unwrap(),
     ] {
-        let (median, max, affected, unknown) = time_query(&ix, &q, 30);
+        let t = time_query(&ix, &q, 30);
         println!(
-            "  {q:<28} median {median:.2} ms, max {max:.2} ms over 30 runs ({affected} nodes lack the fix, {unknown} unknown); target ≤ 20 ms: ratio {:.3}",
-            max / 20.0
+            "  {q:<28} CPU median {:.2} ms, max {:.2} ms; wall median {:.2} ms, max {:.2} ms; 30 runs ({} nodes lack the fix, {} unknown); target <= 20 ms: CPU max / target {:.3}",
+            t.cpu_median,
+            t.cpu_max,
+            t.wall_median,
+            t.wall_max,
+            t.affected,
+            t.unknown,
+            t.cpu_max / 20.0
         );
     }
-    let t = Instant::now();
+    let c = thread_cpu_ms();
     let stats = ix.patch_stats();
     println!(
-        "  per-patch counts  {:.1} ms for {} patches (:patches view, once per index change)",
-        t.elapsed().as_secs_f64() * 1000.0,
+        "  per-patch counts  {:.1} ms CPU for {} patches (:patches view, once per index change)",
+        thread_cpu_ms() - c,
         stats.len()
     );
-    let t = Instant::now();
+    let c = thread_cpu_ms();
     let bytes = ssmdeck::fleet::patch_index::encode(&ix);
-    let enc = t.elapsed();
-    let t = Instant::now();
+    let enc = thread_cpu_ms() - c;
+    let c = thread_cpu_ms();
     let back = ssmdeck::fleet::patch_index::decode(&bytes).expect("decodes");
-    let dec = t.elapsed();
+    let dec = thread_cpu_ms() - c;
     assert_eq!(back.nodes.len(), ix.nodes.len());
     println!(
-        "  on disk           {:.1} MB; encode {:.0} ms, decode {:.0} ms",
-        bytes.len() as f64 / 1e6,
-        enc.as_secs_f64() * 1000.0,
-        dec.as_secs_f64() * 1000.0
+        "  on disk           {:.1} MB; encode {enc:.0} ms CPU, decode {dec:.0} ms CPU",
+        bytes.len() as f64 / 1e6
     );
 }
 

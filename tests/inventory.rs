@@ -428,3 +428,25 @@ async fn software_inventory_is_consistent_with_patches_and_lists_refused_account
     }
     assert!(checked > 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_feed_fills_the_patch_index_in_the_background() {
+    let (_sim, fleet) = connect(small_world()).await;
+    let (mut rx, handle) = fleet.start_live(Duration::from_secs(3600), false);
+    let mut progress = handle.patch_index.progress();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    // drain the feed while the index fills after the first finished refresh
+    loop {
+        while let Ok(_u) = rx.try_recv() {}
+        let ix = handle.patch_index.index();
+        let p = *progress.borrow_and_update();
+        if !ix.nodes.is_empty() && !p.running && p.pending == 0 {
+            assert_eq!(p.total, ix.nodes.len());
+            assert!(p.indexed > 0 && p.calls > 0, "{p:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "index not filled: {p:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    handle.stop();
+}

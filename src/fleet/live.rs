@@ -43,6 +43,8 @@ enum Cmd {
 pub struct FleetHandle {
     tx: UnboundedSender<Cmd>,
     stop: CancellationToken,
+    /// The patch index, filled after every finished refresh.
+    pub patch_index: super::patch_index::PatchIndexer,
 }
 
 impl std::fmt::Debug for Cmd {
@@ -92,8 +94,28 @@ pub(crate) fn start(
     let (out, rx) = unbounded_channel();
     let (tx, cmds) = unbounded_channel();
     let stop = CancellationToken::new();
-    tokio::spawn(run(fleet, interval, cache, out, cmds, stop.clone()));
-    (rx, FleetHandle { tx, stop })
+    let index_file = match cache {
+        CacheMode::Off => None,
+        _ => fleet.patch_index_file(),
+    };
+    let patch_index = super::patch_index::PatchIndexer::new(index_file);
+    tokio::spawn(run(
+        fleet,
+        interval,
+        cache,
+        out,
+        cmds,
+        stop.clone(),
+        patch_index.clone(),
+    ));
+    (
+        rx,
+        FleetHandle {
+            tx,
+            stop,
+            patch_index,
+        },
+    )
 }
 
 /// When to refresh next after a finished one: the interval, or sooner (with backoff) when
@@ -138,7 +160,10 @@ async fn run(
     out: UnboundedSender<FleetUpdate>,
     mut cmds: UnboundedReceiver<Cmd>,
     stop: CancellationToken,
+    indexer: super::patch_index::PatchIndexer,
 ) {
+    // the patch index from disk first: the first pass then reads only what changed
+    indexer.load().await;
     let cache_path = match cache {
         CacheMode::Off => None,
         _ => fleet.inner.scope.cache_file.clone(),
@@ -188,6 +213,7 @@ async fn run(
                             // it had finished already: kept (and cached) like any other
                             Ok(done) if !done.cancelled => {
                                 keep(&fleet, &done, cache_path.as_ref(), &mut on_disk);
+                                indexer.after_refresh(&fleet, done.snapshot.clone());
                             }
                             // its partial results are already published; the new one starts from them
                             Ok(done) if !done.snapshot.nodes.is_empty() => {
@@ -227,6 +253,7 @@ async fn run(
                     && !done.cancelled
                 {
                     keep(&fleet, &done, cache_path.as_ref(), &mut on_disk);
+                    indexer.after_refresh(&fleet, done.snapshot.clone());
                     let snap = &done.snapshot;
                     let delay = next_delay(snap, interval, scope.heal_after, &mut streak);
                     next_at = Some(tokio::time::Instant::now() + delay);

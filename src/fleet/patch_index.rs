@@ -14,7 +14,8 @@
 //! nodes; an unreadable file is ignored (the index is rebuilt), never fatal.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::Utc;
 use futures::StreamExt;
@@ -289,5 +290,119 @@ mod tests {
         let at = bad.len() - 12;
         bad[at] ^= 0xff;
         let _ = decode(&bad);
+    }
+}
+
+/// The console's patch index: filled in the background after every finished refresh
+/// (one pass at a time; a refresh that lands during a pass is indexed right after it),
+/// loaded from and saved to disk beside the snapshot cache. Readers get the last complete
+/// index (a pass never shows half an index) and the progress of the pass in flight.
+#[derive(Clone)]
+pub struct PatchIndexer {
+    current: Arc<RwLock<Arc<PatchIndex>>>,
+    progress: tokio::sync::watch::Sender<IndexProgress>,
+    pending: Arc<Mutex<Option<Arc<crate::model::FleetSnapshot>>>>,
+    busy: Arc<AtomicBool>,
+    file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for PatchIndexer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PatchIndexer")
+            .field("file", &self.file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PatchIndexer {
+    /// An indexer keeping its index in `file` (none: memory only).
+    pub fn new(file: Option<PathBuf>) -> Self {
+        let (progress, _) = tokio::sync::watch::channel(IndexProgress::default());
+        PatchIndexer {
+            current: Arc::new(RwLock::new(Arc::new(PatchIndex::new()))),
+            progress,
+            pending: Arc::new(Mutex::new(None)),
+            busy: Arc::new(AtomicBool::new(false)),
+            file,
+        }
+    }
+
+    /// The last complete index.
+    pub fn index(&self) -> Arc<PatchIndex> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Progress of the pass in flight (or the last one).
+    pub fn progress(&self) -> tokio::sync::watch::Receiver<IndexProgress> {
+        self.progress.subscribe()
+    }
+
+    /// Read the index file (if any) so a restart does not refetch.
+    pub async fn load(&self) {
+        let Some(file) = self.file.clone() else {
+            return;
+        };
+        if let Ok(Some(ix)) = tokio::task::spawn_blocking(move || load(&file)).await {
+            let p = ix.progress();
+            *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(ix);
+            self.progress.send_replace(p);
+        }
+    }
+
+    /// Index `snap` in the background (after the pass in flight, if any).
+    pub fn after_refresh(&self, fleet: &Fleet, snap: Arc<crate::model::FleetSnapshot>) {
+        *self.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(snap);
+        if self.busy.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (me, fleet) = (self.clone(), fleet.clone());
+        tokio::spawn(async move {
+            loop {
+                let next = me.pending.lock().unwrap_or_else(|e| e.into_inner()).take();
+                let Some(snap) = next else {
+                    me.busy.store(false, Ordering::Release);
+                    // a snapshot that arrived between the take and the store
+                    if me
+                        .pending
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .is_some()
+                        && !me.busy.swap(true, Ordering::AcqRel)
+                    {
+                        continue;
+                    }
+                    break;
+                };
+                me.pass(&fleet, &snap).await;
+            }
+        });
+    }
+
+    async fn pass(&self, fleet: &Fleet, snap: &crate::model::FleetSnapshot) {
+        let mut ix = (*self.index()).clone();
+        let tx = self.progress.clone();
+        let done = fleet
+            .update_patch_index(&mut ix, &snap.nodes, &mut |_, p| {
+                tx.send_replace(p);
+            })
+            .await;
+        let changed = ix.generation != self.index().generation || done.calls > 0;
+        let ix = Arc::new(ix);
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = ix.clone();
+        self.progress.send_replace(IndexProgress {
+            running: false,
+            ..done
+        });
+        if let (true, Some(file)) = (changed, self.file.clone()) {
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Err(e) = save(&file, &ix) {
+                    tracing::warn!(path = %file.display(), error = %e, "cannot write the patch index");
+                }
+            })
+            .await;
+        }
     }
 }

@@ -11,7 +11,7 @@
 //! hundreds). A node whose list could not be read, or that never reported a patch state, is
 //! [`NodeStatus::Unknown`]: it answers "unknown" to every question, never "not affected".
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
@@ -449,11 +449,11 @@ impl PatchIndex {
     /// new ones added as unknown, never-scanned ones marked so. Returns the nodes whose
     /// list must be read (new, changed stamp, or unknown after a failed read).
     pub fn plan(&mut self, nodes: &[Node]) -> Vec<(NodeKey, Stamp)> {
-        let mut keep: HashMap<NodeKey, ()> = HashMap::with_capacity(nodes.len());
+        let mut keep: HashSet<NodeKey> = HashSet::with_capacity(nodes.len());
         let mut todo = Vec::new();
         for n in nodes {
             let key = n.key();
-            keep.insert(key.clone(), ());
+            keep.insert(key.clone());
             match Stamp::of(n) {
                 None => {
                     let never = NodeStatus::Unknown("never scanned".into());
@@ -475,7 +475,7 @@ impl PatchIndex {
             }
         }
         if self.nodes.len() != keep.len() {
-            self.nodes.retain(|n| keep.contains_key(&n.key));
+            self.nodes.retain(|n| keep.contains(&n.key));
             self.positions = self
                 .nodes
                 .iter()
