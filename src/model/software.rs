@@ -213,7 +213,7 @@ impl SoftwareMerger {
                 }
             })
             .collect();
-        applications.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        applications.sort_by_key(|a| a.name.to_lowercase());
         let mut platforms: Vec<(String, String, u64)> = self
             .platforms
             .into_iter()
