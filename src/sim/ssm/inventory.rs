@@ -326,7 +326,11 @@ const AGGREGATABLE: &[(&str, &str, &[&str])] = &[
 ];
 
 /// (type name, schema version, [(attribute, data type)]).
-type Schema = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+type Schema = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
 
 /// Full attribute lists of the types the simulator fills (`get-inventory-schema`).
 const SCHEMAS: &[Schema] = &[
