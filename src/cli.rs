@@ -248,6 +248,10 @@ pub enum ReportKind {
     Windows,
     /// Nodes no maintenance window or patch association installs patches on, by account.
     Coverage,
+    /// Nodes lacking the fix for `--id CVE-…` / `KB…` (exit 1 when any does).
+    Cve,
+    /// Applications and versions across the organization (`--name` for one).
+    Software,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -279,7 +283,7 @@ macro_rules! same_variants {
         }
     };
 }
-same_variants!(ReportKind => crate::report::ReportKind { Compliance, Nodes, Patches, Certs, Commands, Windows, Coverage });
+same_variants!(ReportKind => crate::report::ReportKind { Compliance, Nodes, Patches, Certs, Commands, Windows, Coverage, Cve, Software });
 same_variants!(ReportFormat => crate::report::ReportFormat { Csv, Json, Md, Html });
 same_variants!(FailOn => crate::report::FailOn { Critical, Security, Any, Uncovered, WindowFailed });
 
@@ -308,6 +312,12 @@ pub struct ReportArgs {
     /// `report windows`: executions of the last DAYS days.
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub days: i64,
+    /// `report cve`: a CVE id (`CVE-2024-12345`) or KB (`KB5034441`); repeatable.
+    #[arg(long = "id", value_name = "ID")]
+    pub ids: Vec<String>,
+    /// `report software`: only this application.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
     #[command(flatten)]
     pub scope: ScopeArgs,
 }

@@ -30,7 +30,7 @@ async fn connect() -> (
         ..SimConfig::default()
     };
     let sim = ssmdeck::sim::start(cfg).await.expect("simulator");
-    let mut scope = ssmdeck::fleet::demo::sim_scope(&sim.url, vec!["us-east-1".into()]);
+    let mut scope = ssmdeck::app::demo::sim_scope(&sim.url, vec!["us-east-1".into()]);
     scope.cache_file = None;
     let fleet = ssmdeck::fleet::Fleet::connect(scope)
         .await

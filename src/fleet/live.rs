@@ -44,6 +44,8 @@ enum Cmd {
 pub struct FleetHandle {
     tx: UnboundedSender<Cmd>,
     stop: CancellationToken,
+    /// The patch index, filled after every finished refresh.
+    pub patch_index: super::patch_index::PatchIndexer,
 }
 
 impl std::fmt::Debug for Cmd {
@@ -99,8 +101,28 @@ pub(crate) fn start(
     let (out, rx) = unbounded_channel();
     let (tx, cmds) = unbounded_channel();
     let stop = CancellationToken::new();
-    tokio::spawn(run(fleet, interval, cache, out, cmds, stop.clone()));
-    (rx, FleetHandle { tx, stop })
+    let index_file = match cache {
+        CacheMode::Off => None,
+        _ => fleet.patch_index_file(),
+    };
+    let patch_index = super::patch_index::PatchIndexer::new(index_file);
+    tokio::spawn(run(
+        fleet,
+        interval,
+        cache,
+        out,
+        cmds,
+        stop.clone(),
+        patch_index.clone(),
+    ));
+    (
+        rx,
+        FleetHandle {
+            tx,
+            stop,
+            patch_index,
+        },
+    )
 }
 
 /// When to refresh next after a finished one: the interval, or sooner (with backoff) when
@@ -145,7 +167,10 @@ async fn run(
     out: UnboundedSender<FleetUpdate>,
     mut cmds: UnboundedReceiver<Cmd>,
     stop: CancellationToken,
+    indexer: super::patch_index::PatchIndexer,
 ) {
+    // the patch index from disk first: the first pass then reads only what changed
+    indexer.load().await;
     let cache_path = match cache {
         CacheMode::Off => None,
         _ => fleet.inner.scope.cache_file.clone(),
@@ -197,6 +222,7 @@ async fn run(
                             // it had finished already: kept (and cached) like any other
                             Ok(done) if !done.cancelled => {
                                 keep(&fleet, &done, cache_path.as_ref(), &mut on_disk);
+                                indexer.after_refresh(&fleet, done.snapshot.clone());
                             }
                             // its partial results are already published; the new one starts from them
                             Ok(done) if !done.snapshot.nodes.is_empty() => {
@@ -241,6 +267,7 @@ async fn run(
                     && !done.cancelled
                 {
                     keep(&fleet, &done, cache_path.as_ref(), &mut on_disk);
+                    indexer.after_refresh(&fleet, done.snapshot.clone());
                     let snap = &done.snapshot;
                     if schedules_due(snap) && schedules_task.as_ref().is_none_or(|t| t.is_finished()) {
                         schedules_task = Some(spawn_schedules(&fleet, &out));

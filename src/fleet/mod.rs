@@ -36,10 +36,12 @@ pub mod memo;
 pub mod node;
 pub mod pacing;
 pub mod paginate;
+pub mod patch_index;
 pub mod refresh;
 pub mod schedules;
 pub mod scope;
 pub mod ssm;
+pub mod software;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;

@@ -34,6 +34,17 @@ impl Fleet {
 
     /// Every patch of one node (DescribeInstancePatches, all pages), most urgent first.
     pub async fn node_patches(&self, key: &NodeKey) -> Result<Vec<Patch>, FleetError> {
+        self.node_patches_counted(key, &std::sync::atomic::AtomicU64::new(0))
+            .await
+    }
+
+    /// [`Fleet::node_patches`], adding the DescribeInstancePatches pages it asks for to
+    /// `calls` (the patch index reports them as progress).
+    pub(crate) async fn node_patches_counted(
+        &self,
+        key: &NodeKey,
+        calls: &std::sync::atomic::AtomicU64,
+    ) -> Result<Vec<Patch>, FleetError> {
         let ssm = self.ssm_client(&key.account_id, &key.region).await?;
         let ctx = self.ctx();
         let api = ApiKey::new(&key.account_id, &key.region, "DescribeInstancePatches");
@@ -44,6 +55,7 @@ impl Fleet {
             &ctx.cancel,
             MAX_PAGES,
             |token| {
+                calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let call = ssm
                     .describe_instance_patches()
                     .instance_id(&key.instance_id)

@@ -13,11 +13,13 @@ pub mod fixture;
 pub mod node;
 pub mod org;
 pub mod patch;
+pub mod patch_index;
 pub mod patching;
 pub mod region;
 pub mod schedule;
 pub mod shared_str;
 pub mod snapshot;
+pub mod software;
 pub mod update;
 pub mod wire_enum;
 

@@ -36,6 +36,15 @@ pub fn run(args: ReportArgs, paths: &Paths) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
+    // `report cve` refuses a malformed id before collecting anything
+    let queries = if ReportKind::from(args.kind) == ReportKind::Cve {
+        match super::questions::parse_ids(&args.ids) {
+            Ok(q) => q,
+            Err(e) => return fail(e.to_string()),
+        }
+    } else {
+        Vec::new()
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -60,14 +69,20 @@ pub fn run(args: ReportArgs, paths: &Paths) -> ExitCode {
             (None, scope)
         };
         let fleet = Fleet::connect(scope).await.map_err(|e| e.to_string())?;
+        if super::questions::is_question(args.kind) {
+            return Ok(Err(answer_question(&fleet, &args, &queries).await));
+        }
         let needs = matches!(
             args.fail_on,
             Some(crate::cli::FailOn::Uncovered | crate::cli::FailOn::WindowFailed)
         );
-        collect_with(&fleet, args.kind.into(), &spill_dir(args.output.as_deref()), needs).await
+        collect_with(&fleet, args.kind.into(), &spill_dir(args.output.as_deref()), needs)
+            .await
+            .map(Ok)
     });
     let collected = match collected {
-        Ok(c) => c,
+        Ok(Ok(c)) => c,
+        Ok(Err(code)) => return ExitCode::from(code),
         Err(e) => return fail(e),
     };
     let code = produce(
@@ -79,6 +94,52 @@ pub fn run(args: ReportArgs, paths: &Paths) -> ExitCode {
         &mut stderr,
     );
     ExitCode::from(code)
+}
+
+/// `report cve` / `report software`: collect what the question needs, write the answer,
+/// return the exit code. `report cve` keeps its patch index beside the snapshot cache (when
+/// the scope has one), so the next run reads only the nodes that changed.
+async fn answer_question(
+    fleet: &Fleet,
+    args: &ReportArgs,
+    queries: &[crate::model::patch_index::PatchQuery],
+) -> u8 {
+    let snap = fleet.collect_shared(None).await;
+    let now = chrono::Utc::now();
+    let mut err = std::io::stderr();
+    if ReportKind::from(args.kind) == ReportKind::Cve {
+        let file = fleet.patch_index_file();
+        let mut index = file
+            .as_deref()
+            .and_then(crate::fleet::patch_index::load)
+            .unwrap_or_default();
+        let progress = fleet
+            .update_patch_index(&mut index, &snap.nodes, &mut |_, _| {})
+            .await;
+        tracing::info!(
+            calls = progress.calls,
+            indexed = progress.indexed,
+            "patch index updated"
+        );
+        if let Some(f) = &file
+            && let Err(e) = crate::fleet::patch_index::save(f, &index)
+        {
+            tracing::warn!(error = %e, "cannot save the patch index");
+        }
+        super::questions::produce_cve(args, &snap, &index, queries, now, &mut err)
+    } else {
+        let accounts: Vec<String> = snap
+            .accounts
+            .iter()
+            .filter(|a| a.state.is_active())
+            .map(|a| a.id.clone())
+            .collect();
+        let mut inv = fleet
+            .software_inventory(&accounts, args.name.as_deref())
+            .await;
+        inv.set_agents(&snap.nodes);
+        super::questions::produce_software(args, &inv, now, &mut err)
+    }
 }
 
 /// `--demo` with scope flags: read only the accounts / regions asked for. Reports never

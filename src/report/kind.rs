@@ -18,6 +18,10 @@ pub enum ReportKind {
     Windows,
     /// Nodes no maintenance window or patch association installs patches on, by account.
     Coverage,
+    /// Nodes lacking the fix for `--id CVE-…` / `KB…` (exit 1 when any does).
+    Cve,
+    /// Applications and versions across the organization (`--name` for one).
+    Software,
 }
 
 /// The file format of a report.

@@ -31,6 +31,7 @@ pub mod kind;
 pub mod markdown;
 pub mod patch_store;
 pub mod policy;
+pub mod questions;
 pub mod rows;
 pub mod safety;
 pub mod schedules;
@@ -389,6 +390,8 @@ pub fn kind_title(kind: ReportKind) -> &'static str {
         ReportKind::Commands => "Run Command history",
         ReportKind::Windows => "Maintenance-window executions",
         ReportKind::Coverage => "Patch coverage",
+        ReportKind::Cve => "Nodes lacking a fix",
+        ReportKind::Software => "Software inventory",
     }
 }
 

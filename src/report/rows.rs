@@ -830,5 +830,7 @@ pub fn kind_name(kind: ReportKind) -> &'static str {
         ReportKind::Commands => "commands",
         ReportKind::Windows => "windows",
         ReportKind::Coverage => "coverage",
+        ReportKind::Cve => "cve",
+        ReportKind::Software => "software",
     }
 }

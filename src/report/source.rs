@@ -93,6 +93,8 @@ impl Rows {
                 .sum(),
             ReportKind::Certs => snap.certificates.len(),
             ReportKind::Commands => snap.commands.len(),
+            // answered by `super::questions`, not as snapshot rows
+            ReportKind::Cve | ReportKind::Software => 0,
         };
         Rows {
             kind,
@@ -125,6 +127,7 @@ impl Rows {
             ReportKind::Coverage => {
                 <super::schedules::CoverageRow as super::rows::Tabular>::headers()
             }
+            ReportKind::Cve | ReportKind::Software => &[],
         }
     }
 
@@ -138,6 +141,7 @@ impl Rows {
             ReportKind::Certs => Order::Certs(sorted_certs(&self.snap)),
             ReportKind::Commands => Order::Commands(sorted_commands(&self.snap)),
             ReportKind::Windows | ReportKind::Coverage => Order::Built,
+            ReportKind::Cve | ReportKind::Software => Order::Commands(Vec::new()),
         };
         RowIter {
             rows: self,

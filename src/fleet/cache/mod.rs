@@ -266,7 +266,12 @@ pub fn may_replace(new: &FleetSnapshot, old: Option<&FleetSnapshot>) -> bool {
 
 /// Write the snapshot atomically (callers check [`may_replace`] first).
 pub fn save(path: &Path, snap: &FleetSnapshot, aggregates: &Aggregates) -> std::io::Result<()> {
-    let bytes = encode(snap, aggregates);
+    write_atomic(path, &encode(snap, aggregates))
+}
+
+/// Write `bytes` to `path` atomically (a temporary file in the same directory, then
+/// rename), readable by the owner only.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path
@@ -283,7 +288,7 @@ pub fn save(path: &Path, snap: &FleetSnapshot, aggregates: &Aggregates) -> std::
             opts.mode(0o600);
         }
         let mut file = opts.open(&tmp)?;
-        file.write_all(&bytes)?;
+        file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
         std::fs::rename(&tmp, path)

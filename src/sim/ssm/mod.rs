@@ -235,6 +235,8 @@ impl SsmWorld {
             }
             "ListComplianceItems" => compliance::list_compliance_items(f, input),
             "ListInventoryEntries" => inventory::list_inventory_entries(f, input, now),
+            "GetInventory" => inventory::get_inventory(f, input, now),
+            "GetInventorySchema" => inventory::get_inventory_schema(input),
             "SendCommand" => {
                 let out = commands::send_command(f, input, now, self.clock.speedup())?;
                 advance_commands(f, now);

@@ -286,8 +286,9 @@ fn make_item(
     };
     let cve_ids = if matches!(state, PState::Missing | PState::Failed) && cat != Category::Other {
         let n = 1 + (v >> 40) % 3;
+        let pool = cve_pool_seed(p, idx);
         (0..n)
-            .map(|i| catalog::cve(mix(v, i)))
+            .map(|i| catalog::cve(mix(pool, i)))
             .collect::<Vec<_>>()
             .join(",")
     } else {
@@ -303,6 +304,22 @@ fn make_item(
         cve_ids,
         advisory,
         package,
+    }
+}
+
+/// Seed of the CVE ids a patch fixes, from a pool shared by the whole world: a Linux
+/// package's CVEs depend on its base package only (`openssl`, `openssl-libs` and
+/// Ubuntu's `libssl3` fix the same CVEs on every platform, account and region), a
+/// Windows update's on its monthly slot. So one CVE spans many nodes and accounts, as a
+/// real advisory does.
+fn cve_pool_seed(p: &Platform, idx: usize) -> u64 {
+    if p.windows {
+        mix(0x5749_4e44_4f57_5321, (idx % 48) as u64)
+    } else {
+        mix(
+            0x4c49_4e55_5850_4b47,
+            (idx / catalog::PKG_VARIANTS.len()) as u64,
+        )
     }
 }
 

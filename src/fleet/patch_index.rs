@@ -1,0 +1,408 @@
+//! Filling the fleet-wide [`PatchIndex`] from DescribeInstancePatches, incrementally, and
+//! keeping it on disk beside the snapshot cache.
+//!
+//! After a fleet refresh, [`Fleet::update_patch_index`] reads only the nodes whose patch
+//! state changed since their list was read (the operation end time or the counts: a new
+//! scan or install), through the same limiter as every other call; a node that never
+//! reported a patch state costs no call (it is "never scanned", unknown); a node whose read
+//! fails is unknown (with the error) and read again next time. So a second refresh with
+//! nothing changed makes no DescribeInstancePatches call at all, and after an Install on
+//! N nodes exactly N are read again.
+//!
+//! On disk (`<snapshot cache>.patch-index`): the cache codec's records
+//! ([`super::cache::codec`]) — a magic line and version, then blocks of strings, patches and
+//! nodes; an unreadable file is ignored (the index is rebuilt), never fatal.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::Utc;
+use futures::StreamExt;
+
+use crate::model::patch_index::{
+    IndexProgress, IndexedNode, NodeStatus, PatchDef, PatchIndex, Stamp,
+};
+use crate::model::{Node, NodeKey};
+
+use super::Fleet;
+use super::cache::codec::{Bad, Reader, Writer};
+
+impl Fleet {
+    /// Bring `index` up to date with `nodes` (the latest snapshot's): read the lists of new
+    /// and changed nodes, `on_progress` told as they arrive. Returns the final progress.
+    pub async fn update_patch_index(
+        &self,
+        index: &mut PatchIndex,
+        nodes: &[Node],
+        on_progress: &mut (dyn FnMut(&PatchIndex, IndexProgress) + Send),
+    ) -> IndexProgress {
+        let todo = index.plan(nodes);
+        let calls = AtomicU64::new(0);
+        let mut progress = index.progress();
+        progress.pending = todo.len();
+        progress.running = !todo.is_empty();
+        on_progress(index, progress);
+        if todo.is_empty() {
+            progress.running = false;
+            return progress;
+        }
+        let width = self.inner.scope.concurrency.max(1);
+        let calls_ref = &calls;
+        let mut results = futures::stream::iter(todo)
+            .map(|(key, stamp): (NodeKey, Stamp)| async move {
+                let got = self.node_patches_counted(&key, calls_ref).await;
+                (key, stamp, got)
+            })
+            .buffer_unordered(width);
+        let mut left = progress.pending;
+        let mut last_report = std::time::Instant::now();
+        while let Some((key, stamp, got)) = results.next().await {
+            match got {
+                Ok(list) => index.set_list(&key, stamp, &list, Utc::now()),
+                Err(e) => index.set_unknown(&key, format!("could not read: {e}")),
+            }
+            left -= 1;
+            if left == 0 || last_report.elapsed() >= std::time::Duration::from_millis(200) {
+                last_report = std::time::Instant::now();
+                let mut p = index.progress();
+                p.pending = left;
+                p.calls = calls.load(Ordering::Relaxed);
+                p.running = left > 0;
+                progress = p;
+                on_progress(index, p);
+            }
+        }
+        progress
+    }
+
+    /// Where this scope keeps its patch index (beside the snapshot cache; `None` without
+    /// a cache, e.g. `--no-cache`).
+    pub fn patch_index_file(&self) -> Option<PathBuf> {
+        self.inner.scope.cache_file.as_deref().map(index_file)
+    }
+}
+
+/// The index file beside a snapshot cache file.
+pub fn index_file(cache_file: &Path) -> PathBuf {
+    let mut name = cache_file
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "snapshot".into());
+    name.push(".patch-index");
+    cache_file.with_file_name(name)
+}
+
+const MAGIC: &[u8; 8] = b"SSMDKPX\x01";
+const VERSION: u32 = 1;
+const END: &[u8; 4] = b"END.";
+
+/// Encode an index (strings, patches, nodes).
+pub fn encode(ix: &PatchIndex) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.buf.extend_from_slice(MAGIC);
+    w.u32(VERSION);
+    let mut b = Writer::default();
+    for s in ix.strings.iter() {
+        b.str(s);
+    }
+    w.block(ix.strings.len(), &b);
+    let mut b = Writer::default();
+    for d in &ix.defs {
+        b.u32(d.title);
+        b.u32(d.kb);
+        b.u32(d.classification);
+        b.u32(d.severity);
+        b.u32(d.cves.len() as u32);
+        for c in &d.cves {
+            b.u32(*c);
+        }
+    }
+    w.block(ix.defs.len(), &b);
+    let mut b = Writer::default();
+    for n in &ix.nodes {
+        b.str(&n.key.account_id);
+        b.str(&n.key.region);
+        b.str(&n.key.instance_id);
+        b.time(n.read_at);
+        match &n.status {
+            NodeStatus::Unknown(why) => {
+                b.u8(0);
+                b.str(why);
+            }
+            NodeStatus::Indexed { stamp, open, rest } => {
+                b.u8(1);
+                b.opt_i64(stamp.operation_end);
+                b.i64(stamp.counts as i64);
+                for list in [open, rest] {
+                    b.u32(list.len() as u32);
+                    for e in list.iter() {
+                        b.u32(*e);
+                    }
+                }
+            }
+        }
+    }
+    w.block(ix.nodes.len(), &b);
+    w.buf.extend_from_slice(END);
+    w.buf
+}
+
+fn u32s(r: &mut Reader<'_>) -> Result<Box<[u32]>, Bad> {
+    let n = r.count(4)?;
+    (0..n).map(|_| r.u32()).collect()
+}
+
+/// Decode an index written by [`encode`]; every id is checked to point inside it.
+pub fn decode(bytes: &[u8]) -> Result<PatchIndex, Bad> {
+    let mut r = Reader::new(bytes);
+    if r.take_exact(MAGIC.len())? != MAGIC {
+        return Err(Bad("not an ssmdeck patch index"));
+    }
+    if r.u32()? != VERSION {
+        return Err(Bad("written by another version of ssmdeck"));
+    }
+    let (n, mut b) = r.block(4)?;
+    let strings = (0..n).map(|_| b.str()).collect::<Result<Vec<_>, _>>()?;
+    if !b.is_done() {
+        return Err(Bad("bad string block"));
+    }
+    let (n, mut b) = r.block(20)?;
+    let mut defs = Vec::with_capacity(n);
+    for _ in 0..n {
+        defs.push(PatchDef {
+            title: b.u32()?,
+            kb: b.u32()?,
+            classification: b.u32()?,
+            severity: b.u32()?,
+            cves: u32s(&mut b)?.into_vec(),
+        });
+    }
+    if !b.is_done() {
+        return Err(Bad("bad patch block"));
+    }
+    let (n, mut b) = r.block(14)?;
+    let mut nodes = Vec::with_capacity(n);
+    for _ in 0..n {
+        let key = NodeKey {
+            account_id: b.str()?,
+            region: b.str()?,
+            instance_id: b.str()?,
+        };
+        let read_at = b.time()?;
+        let status = match b.u8()? {
+            0 => NodeStatus::Unknown(b.str()?),
+            1 => {
+                let stamp = Stamp {
+                    operation_end: b.opt_i64()?,
+                    counts: b.i64()? as u64,
+                };
+                NodeStatus::Indexed {
+                    stamp,
+                    open: u32s(&mut b)?,
+                    rest: u32s(&mut b)?,
+                }
+            }
+            _ => return Err(Bad("bad node status")),
+        };
+        nodes.push(IndexedNode {
+            key,
+            status,
+            read_at,
+        });
+    }
+    if !b.is_done() {
+        return Err(Bad("bad node block"));
+    }
+    if r.take_exact(END.len())? != END || !r.is_empty() {
+        return Err(Bad("trailing data"));
+    }
+    let ix = PatchIndex::from_parts(strings, defs, nodes);
+    if !ix.is_consistent() {
+        return Err(Bad("an id points outside the index"));
+    }
+    Ok(ix)
+}
+
+/// Read the index file; `None` when absent or unreadable (then it is rebuilt).
+pub fn load(path: &Path) -> Option<PatchIndex> {
+    let bytes = std::fs::read(path).ok()?;
+    match decode(&bytes) {
+        Ok(ix) => Some(ix),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "ignoring an unreadable patch index");
+            None
+        }
+    }
+}
+
+/// Write the index file atomically.
+pub fn save(path: &Path, ix: &PatchIndex) -> std::io::Result<()> {
+    super::cache::write_atomic(path, &encode(ix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Patch, PatchState};
+
+    #[test]
+    fn the_index_survives_a_round_trip_and_rejects_damage() {
+        let mut ix = PatchIndex::new();
+        let key = NodeKey {
+            account_id: "111111111111".into(),
+            region: "eu-west-1".into(),
+            instance_id: "i-0123456789abcdef0".into(),
+        };
+        let patch = Patch {
+            title: "openssl.x86_64:1:3.0.8-1".into(),
+            kb_id: "openssl.x86_64".into(),
+            classification: "Security".into(),
+            severity: "Critical".into(),
+            state: PatchState::Missing,
+            installed_time: None,
+            cve_ids: vec!["CVE-2024-0001".into()],
+        };
+        let stamp = Stamp {
+            operation_end: Some(1_700_000_000),
+            counts: 42,
+        };
+        ix.set_list(&key, stamp, &[patch], Utc::now());
+        ix.set_unknown(
+            &NodeKey {
+                instance_id: "i-0fedcba9876543210".into(),
+                ..key.clone()
+            },
+            "AccessDenied",
+        );
+        let bytes = encode(&ix);
+        let back = decode(&bytes).unwrap();
+        assert_eq!(back.nodes, ix.nodes);
+        assert_eq!(back.defs, ix.defs);
+        let q = crate::model::patch_index::PatchQuery::parse_expr("cve:CVE-2024-0001").unwrap();
+        assert_eq!(back.nodes_lacking(&q).affected.len(), 1);
+        assert_eq!(back.nodes_lacking(&q).unknown.len(), 1);
+        // truncated or corrupted: an error, never a panic
+        for cut in [0, 8, bytes.len() / 2, bytes.len() - 1] {
+            assert!(decode(&bytes[..cut]).is_err(), "{cut}");
+        }
+        let mut bad = bytes.clone();
+        let at = bad.len() - 12;
+        bad[at] ^= 0xff;
+        let _ = decode(&bad);
+    }
+}
+
+/// The console's patch index: filled in the background after every finished refresh
+/// (one pass at a time; a refresh that lands during a pass is indexed right after it),
+/// loaded from and saved to disk beside the snapshot cache. Readers get the last complete
+/// index (a pass never shows half an index) and the progress of the pass in flight.
+#[derive(Clone)]
+pub struct PatchIndexer {
+    current: Arc<RwLock<Arc<PatchIndex>>>,
+    progress: tokio::sync::watch::Sender<IndexProgress>,
+    pending: Arc<Mutex<Option<Arc<crate::model::FleetSnapshot>>>>,
+    busy: Arc<AtomicBool>,
+    file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for PatchIndexer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PatchIndexer")
+            .field("file", &self.file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PatchIndexer {
+    /// An indexer keeping its index in `file` (none: memory only).
+    pub fn new(file: Option<PathBuf>) -> Self {
+        let (progress, _) = tokio::sync::watch::channel(IndexProgress::default());
+        PatchIndexer {
+            current: Arc::new(RwLock::new(Arc::new(PatchIndex::new()))),
+            progress,
+            pending: Arc::new(Mutex::new(None)),
+            busy: Arc::new(AtomicBool::new(false)),
+            file,
+        }
+    }
+
+    /// The last complete index.
+    pub fn index(&self) -> Arc<PatchIndex> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Progress of the pass in flight (or the last one).
+    pub fn progress(&self) -> tokio::sync::watch::Receiver<IndexProgress> {
+        self.progress.subscribe()
+    }
+
+    /// Read the index file (if any) so a restart does not refetch.
+    pub async fn load(&self) {
+        let Some(file) = self.file.clone() else {
+            return;
+        };
+        if let Ok(Some(ix)) = tokio::task::spawn_blocking(move || load(&file)).await {
+            let p = ix.progress();
+            *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(ix);
+            self.progress.send_replace(p);
+        }
+    }
+
+    /// Index `snap` in the background (after the pass in flight, if any).
+    pub fn after_refresh(&self, fleet: &Fleet, snap: Arc<crate::model::FleetSnapshot>) {
+        *self.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(snap);
+        if self.busy.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (me, fleet) = (self.clone(), fleet.clone());
+        tokio::spawn(async move {
+            loop {
+                let next = me.pending.lock().unwrap_or_else(|e| e.into_inner()).take();
+                let Some(snap) = next else {
+                    me.busy.store(false, Ordering::Release);
+                    // a snapshot that arrived between the take and the store
+                    if me
+                        .pending
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .is_some()
+                        && !me.busy.swap(true, Ordering::AcqRel)
+                    {
+                        continue;
+                    }
+                    break;
+                };
+                me.pass(&fleet, &snap).await;
+            }
+        });
+    }
+
+    async fn pass(&self, fleet: &Fleet, snap: &crate::model::FleetSnapshot) {
+        let mut ix = (*self.index()).clone();
+        let tx = self.progress.clone();
+        let done = fleet
+            .update_patch_index(&mut ix, &snap.nodes, &mut |_, p| {
+                tx.send_replace(p);
+            })
+            .await;
+        let changed = ix.generation != self.index().generation || done.calls > 0;
+        let ix = Arc::new(ix);
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = ix.clone();
+        self.progress.send_replace(IndexProgress {
+            running: false,
+            ..done
+        });
+        if let (true, Some(file)) = (changed, self.file.clone()) {
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Err(e) = save(&file, &ix) {
+                    tracing::warn!(path = %file.display(), error = %e, "cannot write the patch index");
+                }
+            })
+            .await;
+        }
+    }
+}
