@@ -64,6 +64,12 @@ pub enum Action {
     /// Command pane: next / previous search match in the output.
     NextMatch,
     PrevMatch,
+    /// Describe the selected row (k9s `d`).
+    Describe,
+    /// Raw JSON of the selected row's record (k9s `y`).
+    RawView,
+    /// Copy (the describe / raw pane's text) to the clipboard with OSC 52.
+    Copy,
 }
 
 impl Action {
@@ -109,6 +115,9 @@ impl Action {
             PrevMatch => "Previous search match",
             Export => "Export this view",
             ExportReport => "Export the full report",
+            Describe => "Describe the selected row (every field)",
+            RawView => "Raw JSON of the selected row",
+            Copy => "Copy to the clipboard (OSC 52)",
         }
     }
 
@@ -136,6 +145,9 @@ impl Action {
             SaveOutput => "save",
             FollowOutput => "follow",
             NextMatch => "next",
+            Describe => "describe",
+            RawView => "raw",
+            Copy => "copy",
             _ => "",
         }
     }
@@ -200,6 +212,8 @@ pub enum Effect {
         pane: &'static str,
         command: std::process::Command,
     },
+    /// Put text on the terminal's clipboard (OSC 52, written between frames).
+    Clipboard(String),
 }
 
 impl fmt::Debug for Effect {
@@ -213,6 +227,7 @@ impl fmt::Debug for Effect {
             Effect::Foreground { pane, command } => {
                 write!(f, "Foreground({pane}, {:?})", command.get_program())
             }
+            Effect::Clipboard(t) => write!(f, "Clipboard({} bytes)", t.len()),
         }
     }
 }

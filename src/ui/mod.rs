@@ -41,7 +41,9 @@
 //!    After a patch run, `Effect::RefreshNodes(keys)` re-reads the nodes' patch states.
 
 pub mod action;
+pub mod clipboard;
 pub mod command;
+pub mod describe;
 pub mod filter;
 pub mod fixture;
 pub mod keymap;
@@ -60,6 +62,8 @@ pub mod update;
 pub mod views;
 mod views_render;
 
+#[cfg(test)]
+mod describe_tests;
 #[cfg(test)]
 mod size_tests;
 #[cfg(test)]

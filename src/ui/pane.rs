@@ -120,6 +120,8 @@ pub struct Selection<'a> {
     pub invocation: Option<&'a CommandInvocation>,
     /// The current table as shown, for "export this view".
     pub table: Option<TableCopy>,
+    /// The selected row described (`d` / `y`), or why there is nothing to describe.
+    pub doc: Result<super::describe::Doc, String>,
     /// Arguments of the `:command` that opened the pane (empty for keys).
     pub args: String,
     pub readonly: bool,
@@ -149,5 +151,7 @@ pub fn registry() -> Vec<PaneSpec> {
         super::views::session::spec(),
         super::views::export::spec(),
         super::views::export::report_spec(),
+        super::views::describe::spec(),
+        super::views::describe::raw_spec(),
     ]
 }

@@ -259,6 +259,13 @@ fn execute(
             });
             state.dirty = true;
         }
+        Effect::Clipboard(text) => {
+            use std::io::Write;
+            let seq = super::clipboard::osc52(&text, super::clipboard::in_tmux());
+            let out = tui.terminal.backend_mut();
+            out.write_all(seq.as_bytes())?;
+            out.flush()?;
+        }
     }
     Ok(())
 }

@@ -16,11 +16,11 @@ use super::update::{apply, update};
 use super::views::View;
 use crate::model::{FleetUpdate, NodeKey};
 
-fn keymap() -> Keymap {
+pub(super) fn keymap() -> Keymap {
     Keymap::load("default", std::path::Path::new("/nonexistent")).unwrap()
 }
 
-fn theme() -> Theme {
+pub(super) fn theme() -> Theme {
     Theme::load_in(
         "default",
         std::path::Path::new("/nonexistent"),
@@ -43,36 +43,36 @@ fn new_state() -> State {
     State::new(meta(), fixture::now())
 }
 
-fn loaded() -> State {
+pub(super) fn loaded() -> State {
     let mut s = new_state();
     send(&mut s, Msg::Fleet(fixture::update()));
     s
 }
 
 /// One message, then the frame the runtime would draw (which prepares the view).
-fn send(s: &mut State, m: Msg) -> Vec<Effect> {
+pub(super) fn send(s: &mut State, m: Msg) -> Vec<Effect> {
     let fx = update(s, m, &keymap());
     s.prepare();
     fx
 }
 
-fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
+pub(super) fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
     send(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
-fn typed(s: &mut State, text: &str) {
+pub(super) fn typed(s: &mut State, text: &str) {
     for c in text.chars() {
         key(s, KeyCode::Char(c));
     }
 }
 
-fn command(s: &mut State, line: &str) -> Vec<Effect> {
+pub(super) fn command(s: &mut State, line: &str) -> Vec<Effect> {
     key(s, KeyCode::Char(':'));
     typed(s, line);
     key(s, KeyCode::Enter)
 }
 
-fn screen(s: &mut State, w: u16, h: u16) -> String {
+pub(super) fn screen(s: &mut State, w: u16, h: u16) -> String {
     s.size = (w, h);
     s.prepare();
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -642,7 +642,7 @@ fn goto(s: &mut State, kind: ViewKind) {
     }
 }
 
-fn state_for(kind: ViewKind, which: &str) -> State {
+pub(super) fn state_for(kind: ViewKind, which: &str) -> State {
     let mut s = new_state();
     match which {
         "loaded" | "error" => {

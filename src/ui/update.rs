@@ -356,8 +356,11 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         | Action::SaveOutput
         | Action::FollowOutput
         | Action::NextMatch
-        | Action::PrevMatch => {}
+        | Action::PrevMatch
+        | Action::Copy => {}
         Action::PatchNow
+        | Action::Describe
+        | Action::RawView
         | Action::CommandOutput
         | Action::Session
         | Action::Export
@@ -391,10 +394,17 @@ fn open(state: &mut State, fx: &mut Vec<Effect>) {
         return;
     };
     let target: Option<View> = match state.view() {
-        View::Org(v) => v
-            .table
-            .selected_row()
-            .map(|r| View::new(ViewKind::Nodes, Some(v.src.scope(r)))),
+        View::Org(v) => match v.table.selected_row() {
+            // an account that could not be read has no nodes to show: say why instead
+            Some(r)
+                if matches!(&v.src.rows[r].kind, super::views::org::OrgRowKind::Account(id)
+                    if super::describe::unreadable(&data.snapshot, id)) =>
+            {
+                apply(state, Action::Describe, fx);
+                None
+            }
+            r => r.map(|r| View::new(ViewKind::Nodes, Some(v.src.scope(r)))),
+        },
         View::Compliance(v) => v
             .table
             .selected_row()
@@ -404,27 +414,15 @@ fn open(state: &mut State, fx: &mut Vec<Effect>) {
             let key = v.src.node(r).key();
             View::Node(Box::new(NodeView::new(key)))
         }),
-        View::Certs(v) => {
-            if let Some(r) = v.table.selected_row() {
-                let c = v.src.cert(r);
-                let used = if c.in_use_by.is_empty() {
-                    "not in use".to_string()
-                } else {
-                    format!("used by {}", c.in_use_by.join(", "))
-                };
-                let t = crate::text::sanitize(&format!("{} — {used}", c.arn));
-                state.toast(t, false);
-            }
+        // a certificate, an error row: Enter reads the whole record
+        View::Certs(_) | View::Errors(_) => {
+            apply(state, Action::Describe, fx);
             None
         }
-        View::Errors(v) => {
-            if let Some(r) = v.table.selected_row() {
-                let t = format!(
-                    "{}: {}",
-                    super::table::RowSource::text(&v.src, r, 4),
-                    super::table::RowSource::text(&v.src, r, 6)
-                );
-                state.toast(t, true);
+        // node detail: a patch row is described, an invocation opens its output
+        View::Node(v) if v.focus == 0 => {
+            if v.patch_table.selected_row().is_some() {
+                apply(state, Action::Describe, fx);
             }
             None
         }
@@ -739,7 +737,12 @@ pub fn selection(state: &State, args: String) -> Selection<'_> {
             })
             .collect(),
     });
+    let doc = match &state.data {
+        Some(d) => super::describe::of_view(state.view(), d, state.now),
+        None => Err("Nothing to describe yet: wait for the first refresh".into()),
+    };
     Selection {
+        doc,
         view: state.view().kind(),
         snapshot: snap,
         aggregates: state.data.as_ref().map(|d| &d.aggregates),

@@ -6,6 +6,7 @@ pub mod certs;
 pub mod command_output;
 pub mod commands;
 pub mod compliance;
+pub mod describe;
 pub mod errors;
 pub mod export;
 pub mod node;
