@@ -257,7 +257,7 @@ fn str_width(s: &str) -> usize {
 /// Char ranges of `text` wrapped at `width` cells, breaking after the row's last space
 /// (a word longer than the row is cut where the row ends). Never loses a character; an empty text is one
 /// empty row.
-fn wrap(text: &[char], width: usize) -> Vec<(usize, usize)> {
+pub fn wrap(text: &[char], width: usize) -> Vec<(usize, usize)> {
     let width = width.max(1);
     let mut out = Vec::new();
     let mut start = 0;
