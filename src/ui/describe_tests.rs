@@ -265,3 +265,82 @@ fn write_readme_key_table() {
     );
     std::fs::write(path, new).unwrap();
 }
+
+#[test]
+fn help_covers_every_pane_key_and_every_filter_field_and_cuts_nothing() {
+    let km = super::tests::keymap();
+    // widths of a small and a big terminal; tall enough to hold the whole help at once
+    for w in [80u16, 200] {
+        let mut s = loaded();
+        key(&mut s, KeyCode::Char('?'));
+        let full = screen(&mut s, w, 400);
+        // only the overlay's cells (the table behind it is not the help's business)
+        let r = super::help::overlay(ratatui::layout::Rect::new(0, 2, w, 400 - 3));
+        let all: String = full
+            .lines()
+            .skip(r.y as usize)
+            .take(r.height as usize)
+            .map(|l| {
+                let cells: String = l
+                    .chars()
+                    .skip(r.x as usize)
+                    .take(r.width as usize)
+                    .collect();
+                cells + "\n"
+            })
+            .collect();
+        let flat = squashed(&all);
+        assert!(!all.contains('…'), "{w}: help cut a line:\n{all}");
+        for spec in super::pane::registry() {
+            assert!(
+                flat.contains(&squashed(spec.describe)),
+                "{}: {w}\n{all}",
+                spec.id
+            );
+            for (a, _) in km.section(spec.id) {
+                assert!(flat.contains(&squashed(a.describe())), "{}: {a}", spec.id);
+            }
+        }
+        for kind in ViewKind::ALL {
+            for (_, fields) in super::help::view_fields(kind) {
+                for f in fields {
+                    assert!(all.contains(f), "{kind:?} field {f}: {w}");
+                }
+            }
+        }
+    }
+    // at 80×24 it scrolls: G shows the last rows, g the first, PgDn moves a page
+    let mut s = loaded();
+    key(&mut s, KeyCode::Char('?'));
+    let first = screen(&mut s, 80, 24);
+    assert!(first.contains("Keys — nodes"), "{first}");
+    assert!(first.contains("rows 1–"), "{first}");
+    key(&mut s, KeyCode::PageDown);
+    assert!(!screen(&mut s, 80, 24).contains("Keys — nodes"));
+    key(&mut s, KeyCode::Char('G'));
+    let last = screen(&mut s, 80, 24);
+    assert!(last.contains("node patches"), "{last}");
+    key(&mut s, KeyCode::Char('g'));
+    assert_eq!(screen(&mut s, 80, 24), first);
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!("help_80x24", first));
+}
+
+#[test]
+fn help_opens_over_a_pane_with_that_pane_keys_first() {
+    let mut s = loaded();
+    key(&mut s, KeyCode::Char('d'));
+    key(&mut s, KeyCode::Char('?'));
+    let text = screen(&mut s, 120, 40);
+    assert!(text.contains("Keys — Describe"), "{text}");
+    assert!(text.contains("copy"), "{text}");
+    key(&mut s, KeyCode::Esc);
+    assert_eq!(
+        top_id(&s),
+        Some(pane::ID),
+        "Esc closes the help, not the pane"
+    );
+    assert!(!screen(&mut s, 120, 40).contains("Keys — Describe"));
+}

@@ -46,6 +46,7 @@ pub mod command;
 pub mod describe;
 pub mod filter;
 pub mod fixture;
+pub mod help;
 pub mod keymap;
 pub mod layout;
 pub mod live;
