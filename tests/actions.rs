@@ -837,3 +837,122 @@ fn pty_mark_nodes_run_a_scan_and_watch_it_succeed() {
         "no credentials in the audit log"
     );
 }
+
+/// Closing the command pane stops its poller: the console's own path (the pane's `opened`
+/// hook asks for a `Watch` job, the job runner polls ListCommandInvocations through the
+/// real SDK against the simulator, Esc closes the pane and `update` asks the runner to
+/// stop the pane's jobs), counted at the simulator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_command_pane_stops_its_polling() {
+    use ssmdeck::ui::action::Msg;
+    use ssmdeck::ui::effect::{Effect, Job, JobKind};
+    use ssmdeck::ui::jobs::{Jobs, Services};
+    use ssmdeck::ui::state::{Meta, State};
+    use ssmdeck::ui::update::{push_pane, update};
+    use ssmdeck::ui::views::command_output::CommandOutputPane;
+
+    const LIST: &str = "AmazonSSM.ListCommandInvocations";
+    // real time: an Install takes over a minute, so the watch keeps polling until stopped
+    let sim = ssmdeck::sim::start(sim_config(1, &["us-east-1"], 10, 1.0))
+        .await
+        .unwrap();
+    let clients = mgmt_clients(&sim);
+    let snap = mgmt_snapshot(&sim, &clients, "us-east-1").await;
+    let targets: Vec<NodeKey> = snap
+        .nodes
+        .iter()
+        .filter(|n| n.is_online() && n.platform_type != PlatformType::Unknown)
+        .map(|n| n.key())
+        .take(2)
+        .collect();
+    let plan = plan_patch_now(
+        &snap,
+        &TargetScope::marked(targets),
+        &PatchOptions {
+            operation: PatchOperation::Install,
+            ..PatchOptions::default()
+        },
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::new(None, dir.path().join("audit.jsonl"));
+    let report = send_plan(&gate, &clients, &plan).await;
+    let cmd = report.sent[0].clone();
+
+    let keymap =
+        ssmdeck::ui::keymap::Keymap::load("default", std::path::Path::new("/nonexistent")).unwrap();
+    let mut state = State::new(Meta::default(), chrono::Utc::now());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut jobs = Jobs::new(
+        Services {
+            gate,
+            clients: Some(ssmdeck::actions::SharedClients::new(clients)),
+            refresher: None,
+        },
+        tx,
+    );
+    jobs.watch = fast_watch();
+    let run = |jobs: &mut Jobs, fx: Vec<Effect>| {
+        for e in fx {
+            match e {
+                Effect::Start(o, j) => jobs.start(o, j),
+                Effect::Stop(id) => jobs.stop(id),
+                Effect::StopAll(o) => jobs.stop_all(o),
+                other => panic!("unexpected effect {other:?}"),
+            }
+        }
+    };
+    // open the pane: it asks for exactly one job, a watch of the command, owned by it
+    let mut fx = Vec::new();
+    push_pane(
+        &mut state,
+        Box::new(CommandOutputPane::for_command(cmd.clone(), false)),
+        &mut fx,
+    );
+    let owner = state.panes[0].owner;
+    assert_eq!(
+        fx,
+        [Effect::Start(owner, Job::Watch(Box::new(cmd.clone())))]
+    );
+    let before = sim.op_count(LIST);
+    run(&mut jobs, fx);
+    assert_eq!(jobs.running(owner), [JobKind::Watch]);
+    // while the pane is open it polls, and its answers reach it
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while sim.op_count(LIST) < before + 3 {
+        assert!(tokio::time::Instant::now() < deadline, "no polling");
+        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+            let fx = update(&mut state, m, &keymap);
+            run(&mut jobs, fx);
+        }
+    }
+    assert_eq!(state.panes.len(), 1, "still open");
+    // Esc closes it: `update` asks to stop the pane's jobs
+    let esc = crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Esc,
+        crossterm::event::KeyModifiers::NONE,
+    );
+    let fx = update(&mut state, Msg::Key(esc), &keymap);
+    assert!(state.panes.is_empty());
+    assert_eq!(fx, [Effect::StopAll(owner)]);
+    run(&mut jobs, fx);
+    assert!(jobs.running(owner).is_empty());
+    // answers sent before the close may still be queued (update drops them: no owner)
+    while let Ok(m) = rx.try_recv() {
+        assert!(update(&mut state, m, &keymap).is_empty());
+    }
+    // a call already on the wire may land; after that, nothing more (the poll pace is
+    // 100–400 ms, so 2 s would show several polls)
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after_close = sim.op_count(LIST);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        sim.op_count(LIST),
+        after_close,
+        "ListCommandInvocations went on after the pane closed"
+    );
+    // and nothing was sent after the close
+    if let Ok(m) = rx.try_recv() {
+        panic!("a message after close: {m:?}");
+    }
+}

@@ -26,7 +26,7 @@ const SCRUBBED_ENV: &[&str] = &[
 ];
 
 /// A ready-to-run `aws ssm start-session`.
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 pub struct SessionPlan {
     pub target: NodeKey,
     pub program: PathBuf,

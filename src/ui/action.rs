@@ -1,15 +1,11 @@
 //! What flows through the console: user intents ([`Action`], bindable by name in keymaps),
-//! machine events ([`Msg`]) and side effects requested by `update` ([`Effect`]).
-
-use std::any::Any;
-use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
+//! machine events ([`Msg`]); the side effects `update` returns are in [`super::effect`].
 
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
-use crate::model::{FleetUpdate, NodeKey};
+pub use super::effect::{Effect, Job, JobEvent, JobId, JobKind, Owner};
+use crate::model::FleetUpdate;
 
 /// A user intent. Every variant is bindable in a keymap by its snake_case name.
 #[derive(
@@ -157,12 +153,6 @@ impl Action {
     }
 }
 
-/// Payload sent by a pane's background job back to the pane (see [`crate::ui::pane`]).
-pub type PanePayload = Box<dyn Any + Send>;
-
-/// A boxed future run by the runtime for a pane.
-pub type JobFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
-
 /// Machine events: input, data, time, job results.
 pub enum Msg {
     Key(KeyEvent),
@@ -170,90 +160,21 @@ pub enum Msg {
     /// Slow tick: advances the clock used for ages and spinners.
     Tick(DateTime<Utc>),
     Fleet(FleetUpdate),
-    /// A message from a background job to the pane with this id.
-    Pane {
-        pane: &'static str,
-        payload: PanePayload,
-    },
+    /// An answer from a background job to its owner (a pane or a view).
+    Job(JobId, JobEvent),
     /// The terminal asked us to stop (SIGTERM / SIGHUP).
     Terminate,
 }
 
-impl fmt::Debug for Msg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Msg::Key(k) => write!(f, "Key({k:?})"),
             Msg::Resize(w, h) => write!(f, "Resize({w},{h})"),
             Msg::Tick(t) => write!(f, "Tick({t})"),
             Msg::Fleet(_) => write!(f, "Fleet(..)"),
-            Msg::Pane { pane, .. } => write!(f, "Pane({pane})"),
+            Msg::Job(id, ev) => write!(f, "Job({id:?}, {ev:?})"),
             Msg::Terminate => write!(f, "Terminate"),
         }
-    }
-}
-
-/// Something `update` wants the runtime to do. Effects keep `update` synchronous and testable.
-pub enum Effect {
-    Quit,
-    /// Ask the data layer for a refresh now.
-    Refresh,
-    /// Load a node's patches, inventory and recent invocations (answers arrive as `Msg::Fleet`).
-    LoadNode(NodeKey),
-    /// Re-read these nodes' patch states (after a patch run).
-    RefreshNodes(Vec<NodeKey>),
-    /// Run a background job for a pane; it reports through [`JobCtx::send`].
-    Job {
-        pane: &'static str,
-        job: Box<dyn FnOnce(JobCtx) -> JobFuture + Send>,
-    },
-    /// Suspend the TUI, run a program in the foreground (e.g. `aws ssm start-session`),
-    /// restore the TUI, then deliver the exit status to the pane as `Result<ExitStatus, String>`.
-    Foreground {
-        pane: &'static str,
-        command: std::process::Command,
-    },
-    /// Put text on the terminal's clipboard (OSC 52, written between frames).
-    Clipboard(String),
-}
-
-impl fmt::Debug for Effect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Effect::Quit => write!(f, "Quit"),
-            Effect::Refresh => write!(f, "Refresh"),
-            Effect::LoadNode(k) => write!(f, "LoadNode({})", k.instance_id),
-            Effect::RefreshNodes(k) => write!(f, "RefreshNodes({})", k.len()),
-            Effect::Job { pane, .. } => write!(f, "Job({pane})"),
-            Effect::Foreground { pane, command } => {
-                write!(f, "Foreground({pane}, {:?})", command.get_program())
-            }
-            Effect::Clipboard(t) => write!(f, "Clipboard({} bytes)", t.len()),
-        }
-    }
-}
-
-impl PartialEq for Effect {
-    fn eq(&self, other: &Self) -> bool {
-        format!("{self:?}") == format!("{other:?}")
-    }
-}
-
-/// What a pane's background job gets: the data layer (when connected) and a way to talk back.
-#[derive(Clone)]
-pub struct JobCtx {
-    pub pane: &'static str,
-    pub tx: tokio::sync::mpsc::UnboundedSender<Msg>,
-    pub services: crate::ui::runtime::Services,
-}
-
-impl JobCtx {
-    /// Deliver a payload to the pane (as `Msg::Pane`); `false` once the console has quit.
-    pub fn send<T: Any + Send>(&self, payload: T) -> bool {
-        self.tx
-            .send(Msg::Pane {
-                pane: self.pane,
-                payload: Box::new(payload),
-            })
-            .is_ok()
     }
 }

@@ -4,62 +4,49 @@
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 
-use super::state::{Data, ViewKind};
+use super::data::Data;
+use super::views::REGISTRY;
 
 /// What a command line means.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
-    View(ViewKind, Option<String>),
+    /// A registered view or pane (registry id), with its argument (empty when none).
+    Open(&'static str, String),
     Quit,
     Help,
     Refresh,
-    /// A registered pane, with arguments.
-    Pane(&'static str, String),
 }
 
-/// Built-in commands: (canonical, aliases, description).
+/// Commands of the console itself (views and panes come from the registry):
+/// (canonical, aliases, description).
 pub const BUILTIN: &[(&str, &[&str], &str)] = &[
-    (
-        "org",
-        &["o", "ou", "ous", "orgs", "accounts", "tree"],
-        "Organization tree with roll-ups",
-    ),
-    (
-        "nodes",
-        &["n", "no", "node", "ec2", "instances", "mi"],
-        "Managed nodes (:nodes <account-or-ou>)",
-    ),
-    (
-        "compliance",
-        // not `patch`: `:patch [account ID | ou ID | group NAME]` opens the patch-now pane
-        &["c", "comp", "patches", "dash"],
-        "Compliance dashboard",
-    ),
-    (
-        "certs",
-        &["cert", "acm", "certificates"],
-        "ACM certificates by expiry (:certs <account-or-ou>)",
-    ),
-    (
-        "commands",
-        &["cmd", "cmds", "runs", "history"],
-        "Run Command history",
-    ),
-    ("errors", &["err", "errs"], "What could not be read"),
     ("help", &["h", "?"], "Key and command help"),
     ("refresh", &["r", "reload"], "Refresh now"),
     ("quit", &["q", "q!", "exit", "qa"], "Quit"),
 ];
 
-/// Lines for the help overlay.
+/// Lines for the help overlay: views, then the console's own commands, then panes.
 pub fn help_lines() -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = BUILTIN
-        .iter()
-        .map(|(n, a, d)| (format!(":{n}"), format!("{d}  (aliases: {})", a.join(" "))))
-        .collect();
-    for p in super::pane::registry() {
-        if let Some(c) = p.commands.first() {
-            v.push((format!(":{c}"), p.describe.to_string()));
+    let line = |name: &str, aliases: &[&str], desc: &str| {
+        if aliases.is_empty() {
+            (format!(":{name}"), desc.to_string())
+        } else {
+            (
+                format!(":{name}"),
+                format!("{desc}  (aliases: {})", aliases.join(" ")),
+            )
+        }
+    };
+    let mut v: Vec<(String, String)> = Vec::new();
+    for s in REGISTRY.iter().filter(|s| s.is_view()) {
+        if let Some((first, rest)) = s.commands.split_first() {
+            v.push(line(first, rest, s.describe));
+        }
+    }
+    v.extend(BUILTIN.iter().map(|(n, a, d)| line(n, a, d)));
+    for s in REGISTRY.iter().filter(|s| !s.is_view()) {
+        if let Some(c) = s.commands.first() {
+            v.push((format!(":{c}"), s.describe.to_string()));
         }
     }
     v
@@ -69,37 +56,32 @@ pub fn help_lines() -> Vec<(String, String)> {
 pub fn parse(input: &str) -> Result<Command, String> {
     let mut it = input.trim().splitn(2, char::is_whitespace);
     let word = it.next().unwrap_or("").to_ascii_lowercase();
-    let arg = it
-        .next()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
+    let arg = it.next().map(|s| s.trim().to_string()).unwrap_or_default();
     if word.is_empty() {
         return Err("empty command".into());
     }
-    let canonical = BUILTIN
+    let builtin = BUILTIN
         .iter()
         .find(|(n, a, _)| *n == word || a.contains(&word.as_str()))
         .map(|(n, _, _)| *n);
-    match canonical {
-        Some("org") => Ok(Command::View(ViewKind::Org, arg)),
-        Some("nodes") => Ok(Command::View(ViewKind::Nodes, arg)),
-        Some("compliance") => Ok(Command::View(ViewKind::Compliance, arg)),
-        Some("certs") => Ok(Command::View(ViewKind::Certs, arg)),
-        Some("commands") => Ok(Command::View(ViewKind::Commands, arg)),
-        Some("errors") => Ok(Command::View(ViewKind::Errors, arg)),
+    match builtin {
         Some("help") => Ok(Command::Help),
         Some("refresh") => Ok(Command::Refresh),
         Some("quit") => Ok(Command::Quit),
-        _ => {
-            for p in super::pane::registry() {
-                if p.commands.iter().any(|c| *c == word) {
-                    return Ok(Command::Pane(p.id, arg.unwrap_or_default()));
-                }
+        _ => match super::views::by_command(&word) {
+            Some(s) => Ok(Command::Open(s.id, arg)),
+            None => {
+                let views: Vec<String> = REGISTRY
+                    .iter()
+                    .filter(|s| s.is_view())
+                    .filter_map(|s| s.commands.first().map(|c| format!(":{c}")))
+                    .collect();
+                Err(format!(
+                    "unknown command `{word}` — try {}",
+                    views.join(", ")
+                ))
             }
-            Err(format!(
-                "unknown command `{word}` — try :nodes, :org, :compliance, :certs, :commands, :errors"
-            ))
-        }
+        },
     }
 }
 
@@ -111,7 +93,7 @@ pub fn complete(input: &str, data: Option<&Data>) -> Vec<String> {
     if let Some((cmd, arg)) = input.split_once(' ') {
         let takes_scope = matches!(
             parse(cmd),
-            Ok(Command::View(ViewKind::Nodes | ViewKind::Certs, _))
+            Ok(Command::Open(id, _)) if super::views::spec(id).is_some_and(|s| s.scoped)
         );
         if !takes_scope {
             return Vec::new();
@@ -147,8 +129,7 @@ pub fn complete(input: &str, data: Option<&Data>) -> Vec<String> {
     } else {
         let mut cands: Vec<(&str, Vec<&str>)> =
             BUILTIN.iter().map(|(n, a, _)| (*n, a.to_vec())).collect();
-        let reg = super::pane::registry();
-        for p in &reg {
+        for p in REGISTRY {
             if let Some((first, rest)) = p.commands.split_first() {
                 cands.push((first, rest.to_vec()));
             }
@@ -183,17 +164,17 @@ mod tests {
 
     #[test]
     fn aliases_and_arguments() {
-        assert_eq!(parse("no").unwrap(), Command::View(ViewKind::Nodes, None));
+        assert_eq!(parse("no").unwrap(), Command::Open("nodes", String::new()));
         assert_eq!(
             parse("nodes  prod-web ").unwrap(),
-            Command::View(ViewKind::Nodes, Some("prod-web".into()))
+            Command::Open("nodes", "prod-web".into())
         );
         assert_eq!(parse("q!").unwrap(), Command::Quit);
-        assert_eq!(parse("ACM").unwrap(), Command::View(ViewKind::Certs, None));
+        assert_eq!(parse("ACM").unwrap(), Command::Open("certs", String::new()));
         // `:patch account ID` (README) opens the patch-now pane, not the dashboard
         assert_eq!(
             parse("patch account 111111111111").unwrap(),
-            Command::Pane("patch_now", "account 111111111111".into())
+            Command::Open("patch_now", "account 111111111111".into())
         );
         assert!(
             parse("frobnicate")

@@ -4,7 +4,7 @@
 use crossterm::event::KeyCode;
 
 use super::action::Effect;
-use super::state::{State, ViewKind};
+use super::state::State;
 use super::tests::{command, key, loaded, screen, state_for, typed};
 use super::views::describe as pane;
 
@@ -77,11 +77,13 @@ fn enter_on_an_error_shows_the_whole_message_wrapped_with_where_and_when() {
 
 #[test]
 fn enter_on_a_patch_row_shows_every_cve_and_the_installed_time() {
-    let mut s = state_for(ViewKind::Node, "loaded");
+    let mut s = state_for("node", "loaded");
     let (cves, kb) = {
-        let super::views::View::Node(v) = s.view() else {
-            panic!("node detail")
-        };
+        let v = s
+            .view()
+            .as_any()
+            .downcast_ref::<super::views::node::NodeView>()
+            .expect("node detail");
         let r = v.patch_table.selected_row().unwrap();
         let p = &v.patch_src.patches[r];
         (p.cve_ids.clone(), p.kb_id.clone())
@@ -110,7 +112,7 @@ fn enter_on_an_unreadable_account_says_why_instead_of_no_nodes() {
         Some(pane::ID),
         "a describe pane, not an empty nodes view"
     );
-    assert_eq!(s.view().kind(), ViewKind::Org);
+    assert_eq!(s.view().id(), "org");
     let text = screen(&mut s, 120, 40);
     assert!(text.contains("could not be read"), "{text}");
     assert!(text.contains("AccessDenied"), "{text}");
@@ -121,22 +123,22 @@ fn enter_on_an_unreadable_account_says_why_instead_of_no_nodes() {
     key(&mut s, KeyCode::Esc); // clears the filter
     filter(&mut s, "prod-web");
     key(&mut s, KeyCode::Enter);
-    assert_eq!(s.view().kind(), ViewKind::Nodes);
+    assert_eq!(s.view().id(), "nodes");
 }
 
 #[test]
 fn d_describes_and_y_shows_raw_json_for_every_view() {
-    for kind in ViewKind::ALL {
+    for kind in super::tests::view_ids() {
         let mut s = state_for(kind, "loaded");
         key(&mut s, KeyCode::Char('d'));
-        assert_eq!(top_id(&s), Some(pane::ID), "{kind:?}");
+        assert_eq!(top_id(&s), Some(pane::ID), "{kind}");
         let text = screen(&mut s, 120, 40);
-        assert!(text.contains("Describe ·"), "{kind:?}: {text}");
+        assert!(text.contains("Describe ·"), "{kind}: {text}");
         // y switches to the raw JSON of the same record; c copies it, and it parses
         key(&mut s, KeyCode::Char('y'));
-        assert_eq!(top_id(&s), Some(pane::RAW_ID), "{kind:?}");
+        assert_eq!(top_id(&s), Some(pane::RAW_ID), "{kind}");
         let text = screen(&mut s, 120, 40);
-        assert!(text.contains("[raw]"), "{kind:?}: {text}");
+        assert!(text.contains("[raw]"), "{kind}: {text}");
         let fx = key(&mut s, KeyCode::Char('c'));
         let copied = fx
             .iter()
@@ -144,11 +146,11 @@ fn d_describes_and_y_shows_raw_json_for_every_view() {
                 Effect::Clipboard(t) => Some(t.clone()),
                 _ => None,
             })
-            .unwrap_or_else(|| panic!("{kind:?}: c copies: {fx:?}"));
+            .unwrap_or_else(|| panic!("{kind}: c copies: {fx:?}"));
         let v: serde_json::Value = serde_json::from_str(&copied).expect("raw view is JSON");
-        assert!(v.is_object(), "{kind:?}: {copied}");
+        assert!(v.is_object(), "{kind}: {copied}");
         key(&mut s, KeyCode::Esc);
-        assert!(s.panes.is_empty(), "{kind:?}: Esc closes");
+        assert!(s.panes.is_empty(), "{kind}: Esc closes");
     }
 }
 
@@ -165,7 +167,7 @@ fn raw_view_of_a_node_is_its_record_and_y_opens_it_directly() {
 
 #[test]
 fn search_highlights_matches_and_n_moves_through_them() {
-    let mut s = state_for(ViewKind::Nodes, "loaded");
+    let mut s = state_for("nodes", "loaded");
     key(&mut s, KeyCode::Char('d'));
     key(&mut s, KeyCode::Char('/'));
     typed(&mut s, "ago");
@@ -196,7 +198,7 @@ fn search_highlights_matches_and_n_moves_through_them() {
 
 #[test]
 fn a_long_document_scrolls_to_its_last_line_at_80x24() {
-    let mut s = state_for(ViewKind::Nodes, "loaded");
+    let mut s = state_for("nodes", "loaded");
     key(&mut s, KeyCode::Char('d'));
     let first = screen(&mut s, 80, 24);
     assert!(first.contains("Identity"), "{first}");
@@ -217,13 +219,12 @@ fn hostile_names_are_sanitized_in_describe_and_raw() {
     let mut s = loaded();
     // the node whose name carries an OSC title sequence and a screen clear
     for _ in 0..60 {
-        let hostile = match s.view() {
-            super::views::View::Nodes(v) => v
-                .table
-                .selected_row()
-                .is_some_and(|r| v.src.node(r).name.contains("pwned")),
-            _ => false,
-        };
+        let hostile = s
+            .view()
+            .as_any()
+            .downcast_ref::<super::views::nodes::NodesView>()
+            .and_then(|v| v.table.selected_row().map(|r| v.src.node(r).name.clone()))
+            .is_some_and(|n| n.contains("pwned"));
         if hostile {
             break;
         }
@@ -244,7 +245,7 @@ fn hostile_names_are_sanitized_in_describe_and_raw() {
 
 #[test]
 fn describe_says_why_when_there_is_nothing_to_describe() {
-    let mut s = state_for(ViewKind::Errors, "empty");
+    let mut s = state_for("errors", "empty");
     key(&mut s, KeyCode::Char('d'));
     assert!(s.panes.is_empty());
     assert!(screen(&mut s, 120, 40).contains("Nothing selected to describe"));
@@ -291,7 +292,7 @@ fn help_covers_every_pane_key_and_every_filter_field_and_cuts_nothing() {
             .collect();
         let flat = squashed(&all);
         assert!(!all.contains('…'), "{w}: help cut a line:\n{all}");
-        for spec in super::pane::registry() {
+        for spec in super::views::REGISTRY.iter().filter(|s| !s.is_view()) {
             assert!(
                 flat.contains(&squashed(spec.describe)),
                 "{}: {w}\n{all}",
@@ -301,11 +302,9 @@ fn help_covers_every_pane_key_and_every_filter_field_and_cuts_nothing() {
                 assert!(flat.contains(&squashed(a.describe())), "{}: {a}", spec.id);
             }
         }
-        for kind in ViewKind::ALL {
-            for (_, fields) in super::help::view_fields(kind) {
-                for f in fields {
-                    assert!(all.contains(f), "{kind:?} field {f}: {w}");
-                }
+        for (view, fields) in super::help::view_fields() {
+            for f in fields {
+                assert!(all.contains(f), "{view} field {f}: {w}");
             }
         }
     }

@@ -6,10 +6,10 @@
 
 use super::action::Action;
 use super::keymap::Keymap;
-use super::state::{State, ViewKind};
+use super::state::State;
 use super::table::RowSource;
 use super::theme::Role;
-use super::views::View;
+use super::views::{REGISTRY, sections as view_sections};
 
 /// One help entry: a key (or command / field) and what it does; `Title` rows are headings.
 #[derive(Clone, Debug, PartialEq)]
@@ -97,23 +97,23 @@ pub fn entries(state: &State, keymap: &Keymap) -> Vec<Entry> {
         }
     }
     let view = state.view();
-    let sections = view.sections();
+    let sections = view_sections(view.id());
     heading(
         &mut out,
-        format!("Keys — {} (keymap {})", view.kind().id(), keymap.name),
+        format!("Keys — {} (keymap {})", view.id(), keymap.name),
     );
     for (a, keys) in keymap.effective(&sections) {
         out.push(entry(keys_text(&keys), a.describe()));
     }
     if let Some((_, src)) = view.table() {
-        filter_entries(&mut out, view.kind().id(), src);
+        filter_entries(&mut out, view.id(), src);
     }
     heading(&mut out, "Commands (:)");
     for (name, desc) in super::command::help_lines() {
         out.push(entry(name, desc));
     }
     heading(&mut out, "Panes");
-    for spec in super::pane::registry() {
+    for spec in REGISTRY.iter().filter(|s| !s.is_view()) {
         let cmds = spec
             .commands
             .iter()
@@ -146,37 +146,37 @@ pub fn entries(state: &State, keymap: &Keymap) -> Vec<Entry> {
         out.push(entry("  also", common.join(" · ")));
     }
     heading(&mut out, "Filter fields of every view");
-    for kind in ViewKind::ALL {
-        for (label, fields) in view_fields(kind) {
-            if !fields.is_empty() {
-                out.push(entry(label, fields.join(" ")));
-            }
+    for (label, fields) in view_fields() {
+        if !fields.is_empty() {
+            out.push(entry(label, fields.join(" ")));
         }
     }
     out
 }
 
-/// The `field:` names a view kind accepts (node detail: its patch and invocation tables).
-pub fn view_fields(kind: ViewKind) -> Vec<(String, &'static [&'static str])> {
-    match kind {
-        ViewKind::Node => {
-            let v = super::views::node::NodeView::new(crate::model::NodeKey {
-                account_id: String::new(),
-                region: String::new(),
-                instance_id: String::new(),
-            });
-            vec![
-                ("node patches".into(), v.patch_src.fields()),
-                ("node invocations".into(), v.inv_src.fields()),
-            ]
-        }
-        k => {
-            let v = View::new(k, None);
-            v.table()
-                .map(|(_, src)| vec![(k.id().to_string(), src.fields())])
-                .unwrap_or_default()
-        }
-    }
+/// The `field:` names every list accepts, from each view's row source (node detail: its
+/// patch and invocation tables).
+pub fn view_fields() -> Vec<(String, &'static [&'static str])> {
+    use super::views::{certs, commands, compliance, errors, node, nodes, org};
+    let srcs: Vec<(&str, Box<dyn RowSource>)> = vec![
+        ("org", Box::new(org::OrgSource::default())),
+        ("nodes", Box::new(nodes::NodesSource::default())),
+        (
+            "compliance",
+            Box::new(compliance::BreakdownSource::default()),
+        ),
+        ("certs", Box::new(certs::CertsSource::default())),
+        ("commands", Box::new(commands::CommandsSource::default())),
+        ("errors", Box::new(errors::ErrorsSource::default())),
+        ("node patches", Box::new(node::PatchesSource::default())),
+        (
+            "node invocations",
+            Box::new(node::InvocationsSource::default()),
+        ),
+    ];
+    srcs.into_iter()
+        .map(|(label, src)| (label.to_string(), src.fields()))
+        .collect()
 }
 
 /// One screen row of the help: `key` shown on the entry's first row only.

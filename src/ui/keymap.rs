@@ -242,12 +242,7 @@ impl Keymap {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        v.extend(
-            super::state::ViewKind::ALL
-                .iter()
-                .map(|k| k.id().to_string()),
-        );
-        v.extend(super::pane::registry().iter().map(|p| p.id.to_string()));
+        v.extend(super::views::REGISTRY.iter().map(|s| s.id.to_string()));
         v
     }
 
@@ -284,8 +279,8 @@ impl Keymap {
     /// Every view must leave a way to quit: a `quit` key, or a `command_mode` key (then
     /// `:quit`). A keymap that locks the user in is rejected at startup.
     fn check_way_out(&self) -> Result<(), KeymapError> {
-        for kind in super::state::ViewKind::ALL {
-            let sections = kind.sections();
+        for spec in super::views::REGISTRY.iter().filter(|s| s.is_view()) {
+            let sections = spec.sections();
             if self.keys_for(&sections, Action::Quit).is_empty()
                 && self.keys_for(&sections, Action::CommandMode).is_empty()
             {
@@ -296,8 +291,7 @@ impl Keymap {
                         "keymap `{}` leaves no way to quit in [{}]: bind `quit` or \
                          `command_mode` (then `:quit`), e.g. `q = \"quit\"` and \
                          `\":\" = \"command_mode\"` under [global]",
-                        self.name,
-                        kind.id()
+                        self.name, spec.id
                     ),
                 });
             }

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::runtime::{Services, Source};
+use super::jobs::Services;
+use super::runtime::Source;
 use crate::cli::ConsoleArgs;
 use crate::config::{Config, Paths};
 use crate::fleet::{Fleet, FleetHandle, Scope};
@@ -60,8 +61,6 @@ impl LiveSource {
             sim: Mutex::new(None),
         });
         let services = Services {
-            readonly: gate.is_readonly(),
-            fleet: fleet.clone(),
             gate,
             clients: Some(crate::actions::SharedClients::new(LazyFleet(fleet))),
             refresher: Some(Arc::new(LazyRefresher(inner.handle.clone()))),
@@ -202,11 +201,6 @@ impl Source for LiveSource {
                     result: Err("not connected yet".into()),
                 });
             }
-        }
-    }
-    fn refresh_nodes(&self, keys: Vec<NodeKey>) {
-        if let Some(h) = self.handle() {
-            h.refresh_nodes(keys);
         }
     }
     fn stop(&self) {

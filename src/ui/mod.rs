@@ -2,56 +2,42 @@
 //!
 //! # Flow
 //! terminal event → [`keymap`] → [`action::Action`] → [`update::update`]`(&mut State)` →
-//! `Vec<`[`action::Effect`]`>` → [`runtime`] executes them → [`action::Msg`] (incl.
-//! `model::FleetUpdate`) → `update` … ; [`render::render`]`(&State, &Theme, &Keymap)` is pure
+//! `Vec<`[`effect::Effect`]`>` (plain data) → [`runtime`] executes them (background jobs in
+//! [`jobs`]) → [`action::Msg`] (`Msg::Fleet(FleetUpdate)`, `Msg::Job(JobId, JobEvent)`, keys,
+//! ticks) → `update` … ; drawing ([`views::frame::render`]`(&State, &Theme, &Keymap)`) is pure
 //! and runs only when the state is dirty (≤ 1 frame / 16 ms, plus a 1 s tick for ages and
 //! spinners — when nothing changes, nothing is written to the terminal).
 //!
 //! # Modules
 //! - [`runtime`] — event loop, effect executor, data sources; [`terminal`] — terminal guard.
-//! - [`action`] — `Action` (bindable), `Msg`, `Effect`, `JobCtx`.
-//! - [`state`] — `State`: data, view stack (breadcrumbs), panes, prompt, marks, toasts.
+//! - [`effect`] — `Effect`, `Job`, `JobEvent`, `Owner`, `JobId`: what `update` asks for, as data.
+//! - [`jobs`] — the job runner: one job per owner and kind, cancelled when the owner goes.
+//! - [`action`] — `Action` (bindable) and `Msg`.
+//! - [`data`] — the snapshot with its aggregates; [`state`] — `State`: data, view stack
+//!   (breadcrumbs), panes, prompt, marks, toasts.
 //! - [`update`] — the only place state changes; [`command`] — `:` commands and completion.
 //! - [`table`] + [`filter`] — the one sortable/filterable/markable table; `/` filter language.
-//! - [`views`] — one module per view (`org`, `nodes`, `compliance`, `node`, `certs`,
-//!   `commands`, `errors`); [`render`] + `views_render` — drawing.
+//! - [`views`] — the registry of views and panes (one file each) and all drawing:
+//!   [`views::contract`] is what they implement, [`views::frame`] the header, crumbs, footer
+//!   and help around them. How to add a view, a pane or a job: `src/ui/views/mod.rs`.
 //! - [`keymap`], [`theme`] — TOML files (`keymaps/*.toml`, `themes/*.toml`), embedded and
 //!   overridable from `<config dir>/keymaps|themes/`.
 //! - [`fixture`] — a deterministic fleet for tests, screenshots and benches; [`svg`] — buffer
 //!   to SVG for `screenshots/`.
-//!
-//! # Adding a pane (patch-now, command output, export dialog, …)
-//! 1. Write `src/ui/views/<name>.rs` with a type implementing [`pane::Pane`] (`id`, `title`,
-//!    `action`, `render`; optionally `key` for text input, `message` for job results,
-//!    `data_changed`, `tick`, `hints`, `size`) and a
-//!    `pub fn spec() -> pane::PaneSpec { PaneSpec { id, action: Some(Action::PatchNow),
-//!    commands: &["patch"], describe, open } }` where `open(&Selection)` builds the pane from
-//!    what the user points at ([`pane::Selection`]: target `nodes` — marked, filtered, the
-//!    node, or the selected account/OU/breakdown row —, the selected `command`, the current
-//!    `table` as shown for exports, `args` of the `:command`, `readonly`).
-//! 2. Add `pub mod <name>;` to `src/ui/views/mod.rs` and `super::views::<name>::spec(),` to
-//!    [`pane::registry`]. The pane's id is also its keymap section (`[patch_now]` in
-//!    `keymaps/*.toml`); its key action (`patch_now`, `command_output`, `session`,
-//!    `export`, `export_report`) is already an [`action::Action`] bound in the built-in keymaps.
-//! 3. Background work: push `Effect::Job { pane: "<id>", job: Box::new(|cx: JobCtx| Box::pin(async move { … cx.send(MyMsg) … })) }`
-//!    into `PaneCx::effects`; each `cx.send(x)` comes back to `Pane::message` as a
-//!    `Box<dyn Any>` (downcast it). `JobCtx::services` carries the data layer. Foreground
-//!    programs (Session Manager): `Effect::Foreground { pane, command }` — the TUI is suspended,
-//!    the command runs, the TUI resumes and the pane gets `Result<ExitStatus, String>`.
-//!    After a patch run, `Effect::RefreshNodes(keys)` re-reads the nodes' patch states.
 
 pub mod action;
 pub mod clipboard;
 pub mod command;
-pub mod describe;
+pub mod data;
+pub mod effect;
 pub mod filter;
 pub mod fixture;
 pub mod help;
+pub mod jobs;
 pub mod keymap;
 pub mod layout;
 pub mod live;
 pub mod pane;
-pub mod render;
 pub mod runtime;
 pub mod shots;
 pub mod state;
@@ -61,7 +47,6 @@ pub mod terminal;
 pub mod theme;
 pub mod update;
 pub mod views;
-mod views_render;
 
 #[cfg(test)]
 mod describe_tests;
@@ -183,9 +168,7 @@ async fn console(
     let use_fixture = std::env::var_os("SSMDECK_FIXTURE").is_some_and(|v| v == "1");
     let (feed, source, services): (_, Box<dyn runtime::Source>, _) = if use_fixture {
         let (feed, source) = runtime::FixtureSource::start();
-        let services = runtime::Services {
-            readonly,
-            fleet: Default::default(),
+        let services = jobs::Services {
             gate: console_gate(&args, &cfg, &paths),
             clients: None,
             refresher: None,

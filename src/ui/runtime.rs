@@ -1,6 +1,7 @@
 //! The async runtime around the pure core: reads terminal events, fleet updates, job
-//! messages, ticks and signals; feeds them to `update`; executes the effects; draws only
-//! when state is dirty, at most one frame per [`FRAME`].
+//! answers, ticks and signals; feeds them to `update`; executes the effects (data-layer
+//! calls through the [`Source`], background jobs through the [`Jobs`] runner, foreground
+//! programs here); draws only when state is dirty, at most one frame per [`FRAME`].
 
 use std::time::{Duration, Instant};
 
@@ -9,13 +10,16 @@ use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::action::{Effect, JobCtx, Msg};
+use super::action::Msg;
+use super::effect::{Effect, JobEvent, JobId, JobKind};
+use super::jobs::Jobs;
+pub use super::jobs::Services;
 use super::keymap::Keymap;
-use super::render::render;
 use super::state::State;
 use super::terminal::Tui;
 use super::theme::Theme;
 use super::update::update;
+use super::views::frame::render;
 use crate::model::{FleetUpdate, NodeKey};
 
 /// Minimum time between two frames.
@@ -23,35 +27,10 @@ pub const FRAME: Duration = Duration::from_millis(16);
 /// Slow tick for ages, spinners and toasts.
 pub const TICK: Duration = Duration::from_millis(1000);
 
-/// What background jobs of panes can use.
-#[derive(Clone)]
-pub struct Services {
-    pub readonly: bool,
-    /// The data layer, once connected (for anything the fields below do not cover).
-    pub fleet: std::sync::Arc<std::sync::OnceLock<crate::fleet::Fleet>>,
-    /// The single mutation gate (read-only, audit log): every SendCommand, CancelCommand
-    /// and Session Manager start goes through it.
-    pub gate: crate::actions::Gate,
-    /// Per account × region SSM clients and credentials (the data layer), when connected.
-    pub clients: Option<crate::actions::SharedClients>,
-    /// Re-reads nodes after a patch run (the data layer's live feed), when connected.
-    pub refresher: Option<std::sync::Arc<dyn crate::actions::NodeRefresher>>,
-}
-
-impl Services {
-    /// The refresher, or one that does nothing.
-    pub fn refresher(&self) -> std::sync::Arc<dyn crate::actions::NodeRefresher> {
-        self.refresher
-            .clone()
-            .unwrap_or_else(|| std::sync::Arc::new(crate::actions::NoRefresh))
-    }
-}
-
 /// Where data comes from: the live fleet, or the built-in fixture.
 pub trait Source: Send {
     fn refresh(&self);
     fn load_node(&self, key: NodeKey);
-    fn refresh_nodes(&self, keys: Vec<NodeKey>);
     fn stop(&self);
 }
 
@@ -106,9 +85,6 @@ impl Source for FixtureSource {
             });
         });
     }
-    fn refresh_nodes(&self, _keys: Vec<NodeKey>) {
-        self.refresh();
-    }
     fn stop(&self) {}
 }
 
@@ -123,6 +99,7 @@ pub async fn run(
     services: Services,
 ) -> std::io::Result<()> {
     let (tx, mut rx) = unbounded_channel::<Msg>();
+    let mut jobs = Jobs::new(services, tx.clone());
     let mut events = Some(EventStream::new());
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -194,7 +171,7 @@ pub async fn run(
                     &mut events,
                     source.as_ref(),
                     &tx,
-                    &services,
+                    &mut jobs,
                     &mut state,
                 )?;
             }
@@ -230,33 +207,28 @@ fn execute(
     events: &mut Option<EventStream>,
     source: &dyn Source,
     tx: &UnboundedSender<Msg>,
-    services: &Services,
+    jobs: &mut Jobs,
     state: &mut State,
 ) -> std::io::Result<()> {
     match e {
         Effect::Quit => state.quit = true,
         Effect::Refresh => source.refresh(),
         Effect::LoadNode(k) => source.load_node(k),
-        Effect::RefreshNodes(k) => source.refresh_nodes(k),
-        Effect::Job { pane, job } => {
-            let cx = JobCtx {
-                pane,
-                tx: tx.clone(),
-                services: services.clone(),
-            };
-            tokio::spawn(job(cx));
-        }
-        Effect::Foreground { pane, mut command } => {
+        Effect::Start(owner, job) => jobs.start(owner, job),
+        Effect::Stop(id) => jobs.stop(id),
+        Effect::StopAll(owner) => jobs.stop_all(owner),
+        Effect::Foreground(owner, mut command) => {
             // Stop reading stdin so the child gets the keyboard, then give the screen back.
             *events = None;
             tui.suspend();
-            let status = command.status().map_err(|e| e.to_string());
+            let status = command.0.status().map_err(|e| e.to_string());
             tui.resume()?;
             *events = Some(EventStream::new());
-            let _ = tx.send(Msg::Pane {
-                pane,
-                payload: Box::new(status),
-            });
+            let id = JobId {
+                owner,
+                kind: JobKind::Foreground,
+            };
+            let _ = tx.send(Msg::Job(id, JobEvent::Exited(status)));
             state.dirty = true;
         }
         Effect::Clipboard(text) => {

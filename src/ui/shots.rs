@@ -9,10 +9,10 @@ use ratatui::buffer::Buffer;
 
 use super::action::{Effect, Msg};
 use super::keymap::Keymap;
-use super::render::render;
 use super::state::{Meta, State};
 use super::theme::{ColorMode, Theme};
 use super::update::update;
+use super::views::frame::render;
 use crate::model::{FleetUpdate, NodeKey};
 
 /// One screenshot.

@@ -11,11 +11,11 @@ use ratatui::backend::TestBackend;
 use super::action::Msg;
 use super::fixture;
 use super::keymap::Keymap;
-use super::render::render;
-use super::state::{Meta, State, ViewKind};
+use super::state::{Meta, State};
 use super::theme::{ColorMode, Theme};
 use super::update::update;
-use super::views::View;
+use super::views::frame::render;
+use super::views::node::NodeView;
 use crate::model::FleetUpdate;
 
 fn look() -> (Theme, Keymap) {
@@ -121,7 +121,7 @@ fn with_data(k: &Keymap, data: Option<FleetUpdate>) -> State {
 fn node_detail(s: &mut State, k: &Keymap) {
     command(s, k, "nodes");
     key(s, k, KeyCode::Enter);
-    if let View::Node(v) = s.view() {
+    if let Some(v) = s.view_as::<NodeView>() {
         let key = v.key.clone();
         let snap = fixture::snapshot();
         if let Some(n) = snap.node(&key) {
@@ -156,15 +156,19 @@ fn cases(k: &Keymap) -> Vec<Case> {
         ("none", || None),
     ];
     for (dname, data) in datasets {
-        for kind in ViewKind::ALL {
+        for kind in super::views::REGISTRY
+            .iter()
+            .filter(|s| s.is_view())
+            .map(|s| s.id)
+        {
             let mut s = with_data(k, data());
-            if kind == ViewKind::Node {
+            if kind == "node" {
                 node_detail(&mut s, k);
             } else {
-                command(&mut s, k, kind.id());
+                command(&mut s, k, kind);
             }
             out.push(Case {
-                name: format!("{}/{dname}", kind.id()),
+                name: format!("{kind}/{dname}"),
                 state: s,
                 pane: false,
             });
@@ -218,7 +222,7 @@ fn cases(k: &Keymap) -> Vec<Case> {
 /// `session-manager-plugin` on PATH).
 fn pane_cases(k: &Keymap) -> Vec<Case> {
     let mut out = Vec::new();
-    for spec in super::pane::registry() {
+    for spec in super::views::REGISTRY.iter().filter(|s| !s.is_view()) {
         let mut opened = false;
         for (view, node) in [("nodes", false), ("nodes", true), ("commands", false)] {
             let mut s = with_data(k, Some(fixture::update()));
@@ -240,10 +244,9 @@ fn pane_cases(k: &Keymap) -> Vec<Case> {
         if spec.id == "session" {
             let mut s = with_data(k, Some(fixture::update()));
             let node = fixture::snapshot().nodes[0].clone();
-            s.panes
-                .push(Box::new(super::views::session::SessionPane::for_tests(
-                    node,
-                )));
+            s.push_pane(Box::new(super::views::session::SessionPane::for_tests(
+                node,
+            )));
             out.push(Case {
                 name: "pane session/direct".into(),
                 state: s,

@@ -1,92 +1,31 @@
 //! Console state: the data received, the view stack (with breadcrumbs), modal panes, the
-//! prompt (`:` / `/`), marks and toasts. Plain data; changed only by `update`.
+//! prompt (`:` / `/`), marks and toasts. Plain data; changed only by `update`. Every view on
+//! the stack and every open pane carries its [`Owner`] id (its jobs are keyed by it).
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::pane::Pane;
-use super::views::View;
-use crate::model::{Aggregates, FleetSnapshot};
+pub use super::data::{Data, Load};
+use super::effect::Owner;
+use super::views::contract::{Pane, View};
 
-/// The views (also their keymap section names).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ViewKind {
-    Org,
-    Nodes,
-    Compliance,
-    Node,
-    Certs,
-    Commands,
-    Errors,
+/// A view or pane with its owner id.
+pub struct Owned<T: ?Sized> {
+    pub owner: Owner,
+    pub item: Box<T>,
 }
 
-impl ViewKind {
-    pub const ALL: [ViewKind; 7] = [
-        ViewKind::Org,
-        ViewKind::Nodes,
-        ViewKind::Compliance,
-        ViewKind::Node,
-        ViewKind::Certs,
-        ViewKind::Commands,
-        ViewKind::Errors,
-    ];
-
-    /// Keymap section and command name.
-    pub fn id(self) -> &'static str {
-        match self {
-            ViewKind::Org => "org",
-            ViewKind::Nodes => "nodes",
-            ViewKind::Compliance => "compliance",
-            ViewKind::Node => "node",
-            ViewKind::Certs => "certs",
-            ViewKind::Commands => "commands",
-            ViewKind::Errors => "errors",
-        }
-    }
-
-    pub fn is_table(self) -> bool {
-        !matches!(self, ViewKind::Compliance)
-    }
-
-    /// Keymap sections consulted in this view, most specific first (then `global`).
-    pub fn sections(self) -> Vec<&'static str> {
-        if self.is_table() {
-            vec![self.id(), "table"]
-        } else {
-            vec![self.id()]
-        }
+impl<T: ?Sized> std::ops::Deref for Owned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.item
     }
 }
 
-/// The latest data from the fleet layer.
-#[derive(Clone, Debug)]
-pub struct Data {
-    pub snapshot: Arc<FleetSnapshot>,
-    pub aggregates: Arc<Aggregates>,
-    /// Bumped on every snapshot; views rebuild lazily when theirs is older.
-    pub generation: u64,
-    /// When the last *complete* snapshot arrived (for "updated 12s ago").
-    pub complete_at: Option<DateTime<Utc>>,
-    /// A node whose last scan is older than this many days is stale (config).
-    pub stale_days: i64,
-}
-
-/// Something loaded on demand (node patches, inventory, invocations).
-#[derive(Clone, Debug, PartialEq)]
-pub enum Load<T> {
-    Loading,
-    Loaded(T),
-    Failed(String),
-}
-
-impl<T> Load<T> {
-    pub fn get(&self) -> Option<&T> {
-        match self {
-            Load::Loaded(t) => Some(t),
-            _ => None,
-        }
+impl<T: ?Sized> std::ops::DerefMut for Owned<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.item
     }
 }
 
@@ -138,9 +77,13 @@ pub struct State {
     /// Error of the last refresh when no data at all could be collected.
     pub fatal: Option<String>,
     /// Navigation stack; never empty.
-    pub stack: Vec<View>,
+    pub stack: Vec<Owned<dyn View>>,
     /// Modal panes, topmost last.
-    pub panes: Vec<Box<dyn Pane>>,
+    pub panes: Vec<Owned<dyn Pane>>,
+    /// Owners that started a job (told to stop them when they go).
+    pub job_owners: HashSet<Owner>,
+    /// The next owner id.
+    pub next_owner: u64,
     pub help: Option<usize>,
     pub prompt: Option<Prompt>,
     /// Marked row ids (instance ids for nodes); survive refreshes.
@@ -164,8 +107,15 @@ impl State {
             meta,
             data: None,
             fatal: None,
-            stack: vec![View::new(ViewKind::Nodes, None)],
+            stack: vec![Owned {
+                owner: Owner(1),
+                item: Box::new(super::views::nodes::NodesView::new(
+                    super::views::scope::NodeScope::All,
+                )),
+            }],
             panes: Vec::new(),
+            job_owners: HashSet::new(),
+            next_owner: 2,
             help: None,
             prompt: None,
             marks: HashSet::new(),
@@ -179,12 +129,38 @@ impl State {
         }
     }
 
-    pub fn view(&self) -> &View {
-        self.stack.last().expect("view stack is never empty")
+    pub fn view(&self) -> &dyn View {
+        &**self.stack.last().expect("view stack is never empty")
     }
 
-    pub fn view_mut(&mut self) -> &mut View {
-        self.stack.last_mut().expect("view stack is never empty")
+    pub fn view_mut(&mut self) -> &mut dyn View {
+        &mut **self.stack.last_mut().expect("view stack is never empty")
+    }
+
+    /// The topmost pane, if any.
+    pub fn pane(&self) -> Option<&dyn Pane> {
+        self.panes.last().map(|p| &**p)
+    }
+
+    /// The current view as its concrete type (tests, the e2e harness).
+    pub fn view_as<T: 'static>(&self) -> Option<&T> {
+        self.view().as_any().downcast_ref::<T>()
+    }
+
+    /// Put a pane on top without running its `opened` hook (drawing tests; `update` opens
+    /// panes through the registry). Returns its owner id.
+    pub fn push_pane(&mut self, pane: Box<dyn Pane>) -> Owner {
+        let owner = self.new_owner();
+        self.panes.push(Owned { owner, item: pane });
+        self.dirty = true;
+        owner
+    }
+
+    /// A fresh owner id for a view or pane being opened.
+    pub fn new_owner(&mut self) -> Owner {
+        let o = Owner(self.next_owner);
+        self.next_owner += 1;
+        o
     }
 
     /// A refresh is in flight (partial snapshot or nothing yet).
@@ -211,7 +187,9 @@ impl State {
 
     /// Rows available to the table body for the current size.
     pub fn body_rows(&self) -> usize {
-        super::render::table_rows(self.size, self.view().kind())
+        // header, breadcrumbs, footer
+        let body = self.size.1.saturating_sub(3) as usize;
+        self.view().page_rows(body)
     }
 
     /// Rebuild the active view if its data is older than the latest snapshot. Called by the

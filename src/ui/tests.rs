@@ -9,11 +9,13 @@ use super::action::{Action, Effect, Msg};
 use super::fixture;
 use super::keymap::Keymap;
 use super::pane::{Handled, Pane, PaneCx};
-use super::render::render;
-use super::state::{Meta, State, ViewKind};
+use super::state::{Meta, State};
 use super::theme::{ColorMode, Role, Theme};
 use super::update::{apply, update};
-use super::views::View;
+use super::views::compliance::ComplianceView;
+use super::views::frame::render;
+use super::views::node::NodeView;
+use super::views::nodes::NodesView;
 use crate::model::{FleetUpdate, NodeKey};
 
 pub(super) fn keymap() -> Keymap {
@@ -170,9 +172,9 @@ fn unknown_filter_field_is_explained() {
 fn command_mode_switches_views_with_aliases_and_arguments() {
     let mut s = loaded();
     command(&mut s, "org");
-    assert_eq!(s.view().kind(), ViewKind::Org);
+    assert_eq!(s.view().id(), "org");
     command(&mut s, "nodes prod-web");
-    assert_eq!(s.view().kind(), ViewKind::Nodes);
+    assert_eq!(s.view().id(), "nodes");
     let snap = fixture::snapshot();
     let n = snap
         .nodes
@@ -195,7 +197,7 @@ fn command_mode_switches_views_with_aliases_and_arguments() {
         "an OU scopes to every account below it"
     );
     command(&mut s, "acm");
-    assert_eq!(s.view().kind(), ViewKind::Certs);
+    assert_eq!(s.view().id(), "certs");
     command(&mut s, "bogus");
     assert!(s.toasts.back().unwrap().error);
     assert!(
@@ -221,7 +223,7 @@ fn command_mode_switches_views_with_aliases_and_arguments() {
     );
     key(&mut s, KeyCode::Tab);
     key(&mut s, KeyCode::Enter);
-    assert_eq!(s.view().kind(), ViewKind::Compliance);
+    assert_eq!(s.view().id(), "compliance");
     let fx = command(&mut s, "q");
     assert!(s.quit && fx.contains(&Effect::Quit));
 }
@@ -231,8 +233,8 @@ fn drill_down_loads_node_on_demand_and_back() {
     let mut s = loaded();
     let first = node_ids(&s)[0].clone();
     let fx = key(&mut s, KeyCode::Enter);
-    assert_eq!(s.view().kind(), ViewKind::Node);
-    let View::Node(v) = s.view() else { panic!() };
+    assert_eq!(s.view().id(), "node");
+    let v = s.view_as::<NodeView>().unwrap();
     let k: NodeKey = v.key.clone();
     assert_eq!(k.instance_id, first);
     assert_eq!(fx, vec![Effect::LoadNode(k.clone())]);
@@ -252,13 +254,13 @@ fn drill_down_loads_node_on_demand_and_back() {
         "{text}"
     );
     key(&mut s, KeyCode::Esc);
-    assert_eq!(s.view().kind(), ViewKind::Nodes);
+    assert_eq!(s.view().id(), "nodes");
     assert_eq!(s.stack.len(), 1);
     // org → account → nodes of that account
     command(&mut s, "org");
     key(&mut s, KeyCode::Down); // management
     key(&mut s, KeyCode::Enter);
-    assert_eq!(s.view().kind(), ViewKind::Nodes);
+    assert_eq!(s.view().id(), "nodes");
     assert!(node_ids(&s).iter().all(|id| {
         snap.nodes
             .iter()
@@ -277,7 +279,7 @@ fn sorting_by_keys() {
     }
     let (t, _) = s.view().table().unwrap();
     assert_eq!(t.sort_col, 0, "wrapped to NAME");
-    let View::Nodes(v) = s.view() else { panic!() };
+    let v = s.view_as::<NodesView>().unwrap();
     let names: Vec<String> = v
         .table
         .order
@@ -288,7 +290,7 @@ fn sorting_by_keys() {
     sorted.sort();
     assert_eq!(names, sorted);
     key(&mut s, KeyCode::Char('r'));
-    let View::Nodes(v) = s.view() else { panic!() };
+    let v = s.view_as::<NodesView>().unwrap();
     let rev: Vec<String> = v
         .table
         .order
@@ -496,14 +498,12 @@ fn compliance_rows_drill_down_and_tab_switches_breakdown() {
         "{text}"
     );
     key(&mut s, KeyCode::Tab);
-    let View::Compliance(v) = s.view() else {
-        panic!()
-    };
+    let v = s.view_as::<ComplianceView>().unwrap();
     assert_eq!(v.by, super::views::compliance::Breakdown::Region);
     let text = screen(&mut s, 120, 40);
     assert!(text.contains("eu-west-1"));
     key(&mut s, KeyCode::Enter);
-    assert_eq!(s.view().kind(), ViewKind::Nodes);
+    assert_eq!(s.view().id(), "nodes");
     assert!(screen(&mut s, 120, 40).contains("nodes("));
 }
 
@@ -520,7 +520,7 @@ fn help_is_generated_from_the_live_keymap() {
     assert!(s.help.is_none());
     // footer hints follow a remapped keymap
     let km = Keymap::from_text("[global]\nq = \"quit\"\nF = \"filter_mode\"\n", "t.toml").unwrap();
-    let hints = super::render::hints(&s, &km);
+    let hints = super::views::frame::hints(&s, &km);
     assert!(
         hints.iter().any(|(k, l)| k == "F" && l == "filter"),
         "{hints:?}"
@@ -556,12 +556,12 @@ impl Pane for TestPane {
 #[test]
 fn panes_get_keys_first_and_esc_closes_them() {
     let mut s = loaded();
-    s.panes.push(Box::new(TestPane { got: vec![] }));
+    s.push_pane(Box::new(TestPane { got: vec![] }));
     let fx = key(&mut s, KeyCode::Enter);
     assert_eq!(fx, vec![Effect::Refresh]);
     assert_eq!(
-        s.view().kind(),
-        ViewKind::Nodes,
+        s.view().id(),
+        "nodes",
         "Enter did not drill down under the pane"
     );
     let text = screen(&mut s, 120, 40);
@@ -575,10 +575,7 @@ fn unregistered_pane_actions_explain_themselves() {
     let mut s = loaded();
     let mut fx = Vec::new();
     apply(&mut s, Action::PatchNow, &mut fx);
-    if super::pane::registry()
-        .iter()
-        .all(|p| p.action != Some(Action::PatchNow))
-    {
+    if super::views::by_action(Action::PatchNow).is_none() {
         assert!(s.toasts.back().unwrap().text.contains("not available"));
     }
 }
@@ -590,13 +587,14 @@ fn selection_targets_marked_then_filtered_nodes() {
     typed(&mut s, "account:staging");
     key(&mut s, KeyCode::Enter);
     let sel = super::update::selection(&s, String::new());
-    assert!(sel.nodes.iter().all(|k| k.account_id == "666666666666") && !sel.nodes.is_empty());
-    assert!(sel.nodes_from.contains("filter"));
-    assert_eq!(sel.table.as_ref().unwrap().rows.len(), sel.nodes.len());
+    let t = sel.targets();
+    assert!(t.nodes.iter().all(|k| k.account_id == "666666666666") && !t.nodes.is_empty());
+    assert!(t.from.contains("filter"));
+    assert_eq!(sel.table().unwrap().rows.len(), t.nodes.len());
     key(&mut s, KeyCode::Char(' '));
-    let sel = super::update::selection(&s, String::new());
-    assert_eq!(sel.nodes.len(), 1);
-    assert_eq!(sel.nodes_from, "1 marked");
+    let t = super::update::selection(&s, String::new()).targets();
+    assert_eq!(t.nodes.len(), 1);
+    assert_eq!(t.from, "1 marked");
 }
 
 #[test]
@@ -632,19 +630,28 @@ fn colours_follow_semantic_roles() {
 
 // ---- snapshots: every view × {loaded, loading, error, empty} × {120×40, 80×24} ----
 
-fn goto(s: &mut State, kind: ViewKind) {
+/// Every registered view's id, in registry order.
+pub(super) fn view_ids() -> Vec<&'static str> {
+    super::views::REGISTRY
+        .iter()
+        .filter(|s| s.is_view())
+        .map(|s| s.id)
+        .collect()
+}
+
+fn goto(s: &mut State, kind: &str) {
     match kind {
-        ViewKind::Node => {
+        "node" => {
             command(s, "nodes");
             key(s, KeyCode::Enter);
         }
         k => {
-            command(s, k.id());
+            command(s, k);
         }
     }
 }
 
-pub(super) fn state_for(kind: ViewKind, which: &str) -> State {
+pub(super) fn state_for(kind: &str, which: &str) -> State {
     let mut s = new_state();
     match which {
         "loaded" | "error" => {
@@ -659,8 +666,8 @@ pub(super) fn state_for(kind: ViewKind, which: &str) -> State {
         _ => unreachable!(),
     }
     goto(&mut s, kind);
-    if kind == ViewKind::Node
-        && let View::Node(v) = s.view()
+    if kind == "node"
+        && let Some(v) = s.view_as::<NodeView>()
     {
         let k = v.key.clone();
         let snap = fixture::snapshot();
@@ -730,15 +737,15 @@ fn snapshots_of_every_view_state_and_size() {
     settings.set_snapshot_path("snapshots");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
-        for kind in ViewKind::ALL {
+        for kind in view_ids() {
             for which in ["loaded", "loading", "error", "empty"] {
-                if kind == ViewKind::Node && which == "empty" {
+                if kind == "node" && which == "empty" {
                     // the empty fleet has no node to open; node detail "empty" = no patches
                 }
                 for (w, h) in [(120u16, 40u16), (80, 24)] {
                     let mut s = state_for(kind, which);
                     let text = screen(&mut s, w, h);
-                    insta::assert_snapshot!(format!("{}_{which}_{w}x{h}", kind.id()), text);
+                    insta::assert_snapshot!(format!("{kind}_{which}_{w}x{h}"), text);
                 }
             }
         }
@@ -768,7 +775,7 @@ fn empty_fleet_node_view_cannot_open() {
     send(&mut s, Msg::Fleet(fixture::update_of(fixture::empty())));
     let fx = key(&mut s, KeyCode::Enter);
     assert!(fx.is_empty());
-    assert_eq!(s.view().kind(), ViewKind::Nodes);
+    assert_eq!(s.view().id(), "nodes");
 }
 
 #[test]

@@ -1,16 +1,17 @@
 //! `update`: the only place state changes. Keys are resolved through the keymap into
-//! actions; data and job results arrive as messages; side effects are returned, not run.
+//! actions; data and job results arrive as messages; side effects are returned as data
+//! ([`Effect`]), not run. Views and panes are opened through the registry
+//! ([`super::views::REGISTRY`]); when one goes, `update` asks the runner to stop its jobs.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::{Action, Effect, Msg};
+use super::action::{Action, Msg};
 use super::command::{self, Command};
+use super::effect::{Effect, JobId, Owner};
 use super::keymap::Keymap;
-use super::pane::{Handled, PaneCx, Selection, TableCopy};
-use super::state::{Data, Prompt, PromptKind, State, ViewKind};
-use super::views::node::NodeView;
-use super::views::{NodeScope, View};
-use crate::model::{FleetUpdate, NodeKey};
+use super::state::{Data, Owned, Prompt, PromptKind, State};
+use super::views::contract::{Handled, Open, Pane, PaneCx, Selection, Spec, View, ViewCx};
+use crate::model::FleetUpdate;
 
 /// How long a toast stays in the footer.
 const TOAST_SECS: i64 = 6;
@@ -19,7 +20,7 @@ pub fn update(state: &mut State, msg: Msg, keymap: &Keymap) -> Vec<Effect> {
     let mut fx = Vec::new();
     // Data messages only store the data; the active view is rebuilt lazily (before a key
     // acts on it, or before the next frame), so a burst of partial snapshots costs one build.
-    let lazy = matches!(msg, Msg::Fleet(_) | Msg::Tick(_) | Msg::Pane { .. });
+    let lazy = matches!(msg, Msg::Fleet(_) | Msg::Tick(_) | Msg::Job(..));
     if !lazy {
         state.prepare();
     }
@@ -31,11 +32,7 @@ pub fn update(state: &mut State, msg: Msg, keymap: &Keymap) -> Vec<Effect> {
         }
         Msg::Tick(now) => tick(state, now),
         Msg::Fleet(u) => fleet(state, u, &mut fx),
-        Msg::Pane { pane, payload } => {
-            if let Some(i) = state.panes.iter().rposition(|p| p.id() == pane) {
-                with_pane(state, i, &mut fx, |p, cx| p.message(payload, cx));
-            }
-        }
+        Msg::Job(id, event) => job(state, id, event, &mut fx),
         Msg::Terminate => {
             state.quit = true;
             fx.push(Effect::Quit);
@@ -60,7 +57,7 @@ fn tick(state: &mut State, now: chrono::DateTime<chrono::Utc>) {
     if state.toasts.len() != before {
         state.dirty = true;
     }
-    let label = super::render::age_label(state);
+    let label = super::views::frame::age_label(state);
     if label != state.age_label {
         state.age_label = label;
         state.dirty = true;
@@ -105,22 +102,6 @@ fn fleet(state: &mut State, u: FleetUpdate, fx: &mut Vec<Effect>) {
                 with_pane(state, i, fx, |p, cx| p.data_changed(cx));
             }
         }
-        FleetUpdate::NodePatches { key, result } => {
-            if let Some(v) = node_view(state, &key) {
-                v.set_patches(result);
-            }
-        }
-        FleetUpdate::NodeInventory { key, result } => {
-            if let Some(v) = node_view(state, &key) {
-                v.set_inventory(result);
-            }
-        }
-        FleetUpdate::NodeCommands { key, result } => {
-            let now = state.now;
-            if let Some(v) = node_view(state, &key) {
-                v.set_invocations(result, now);
-            }
-        }
         FleetUpdate::Notice { message, is_error } => {
             let message = crate::text::sanitize(&message);
             if is_error && state.data.is_none() {
@@ -128,22 +109,136 @@ fn fleet(state: &mut State, u: FleetUpdate, fx: &mut Vec<Effect>) {
             }
             state.toast(message, is_error);
         }
+        // on-demand answers (a node's patches, …): the topmost view that wants it
+        mut other => {
+            let now = state.now;
+            for v in state.stack.iter_mut().rev() {
+                match v.fleet(other, now) {
+                    Some(back) => other = back,
+                    None => return,
+                }
+            }
+        }
     }
 }
 
-fn node_view<'a>(state: &'a mut State, key: &NodeKey) -> Option<&'a mut NodeView> {
-    state.stack.iter_mut().rev().find_map(|v| match v {
-        View::Node(n) if &n.key == key => Some(n.as_mut()),
-        _ => None,
-    })
+/// A job's answer, to its owner (dropped when the owner is gone).
+fn job(state: &mut State, id: JobId, event: super::effect::JobEvent, fx: &mut Vec<Effect>) {
+    if let Some(i) = state.panes.iter().position(|p| p.owner == id.owner) {
+        with_pane(state, i, fx, |p, cx| p.job(id.kind, event, cx));
+    } else if let Some(i) = state.stack.iter().position(|v| v.owner == id.owner) {
+        with_view(state, i, fx, |v, cx| v.job(id.kind, event, cx));
+        state.dirty = true;
+    }
 }
 
-/// Run `f` on pane `i` with a context, then apply what it asked for.
+/// Remember owners that start jobs (so their jobs are stopped when they go).
+fn note_jobs(state: &mut State, effects: &[Effect]) {
+    for e in effects {
+        if let Effect::Start(o, _) | Effect::Foreground(o, _) = e {
+            state.job_owners.insert(*o);
+        }
+    }
+}
+
+/// A view or pane went: stop its jobs, if it started any.
+fn gone(state: &mut State, owner: Owner, fx: &mut Vec<Effect>) {
+    if state.job_owners.remove(&owner) {
+        fx.push(Effect::StopAll(owner));
+    }
+}
+
+/// Run `f` on view `i` of the stack with a context, then apply what it asked for.
+fn with_view(
+    state: &mut State,
+    i: usize,
+    fx: &mut Vec<Effect>,
+    f: impl FnOnce(&mut dyn View, &mut ViewCx<'_>),
+) {
+    let slot = &mut state.stack[i];
+    let mut cx = ViewCx {
+        now: state.now,
+        data: state.data.as_ref(),
+        owner: slot.owner,
+        effects: Vec::new(),
+        push: None,
+        then: None,
+        toasts: Vec::new(),
+    };
+    f(&mut *slot.item, &mut cx);
+    let ViewCx {
+        effects,
+        push,
+        then,
+        toasts,
+        ..
+    } = cx;
+    note_jobs(state, &effects);
+    fx.extend(effects);
+    for (t, e) in toasts {
+        state.toast(t, e);
+    }
+    if let Some(v) = push {
+        push_view(state, v, fx);
+    }
+    if let Some(a) = then {
+        apply(state, a, fx);
+    }
+}
+
+/// Push a view on the stack (drill down): built at once, then its `opened` hook.
+fn push_view(state: &mut State, mut v: Box<dyn View>, fx: &mut Vec<Effect>) {
+    if let Some(data) = &state.data {
+        v.ensure_built(data, state.now);
+    }
+    let owner = state.new_owner();
+    state.stack.push(Owned { owner, item: v });
+    let top = state.stack.len() - 1;
+    with_view(state, top, fx, |v, cx| v.opened(cx));
+}
+
+/// Replace the whole stack with `v` (`:nodes`, a view key: k9s style).
+fn replace_stack(state: &mut State, v: Box<dyn View>, fx: &mut Vec<Effect>) {
+    for old in std::mem::take(&mut state.stack) {
+        gone(state, old.owner, fx);
+    }
+    let owner = state.new_owner();
+    state.stack.push(Owned { owner, item: v });
+    with_view(state, 0, fx, |v, cx| v.opened(cx));
+}
+
+/// Pop the top view (never the last one).
+fn pop_view(state: &mut State, fx: &mut Vec<Effect>) {
+    if state.stack.len() > 1
+        && let Some(old) = state.stack.pop()
+    {
+        gone(state, old.owner, fx);
+    }
+}
+
+/// Open a pane on top: it gets an owner, then its `opened` hook runs (its first jobs are
+/// in `fx`). Public for tests and harnesses that build a pane directly.
+pub fn push_pane(state: &mut State, p: Box<dyn Pane>, fx: &mut Vec<Effect>) {
+    let owner = state.new_owner();
+    state.panes.push(Owned { owner, item: p });
+    state.dirty = true;
+    let i = state.panes.len() - 1;
+    with_pane(state, i, fx, |p, cx| p.opened(cx));
+}
+
+/// Close the top pane (its jobs stop).
+fn pop_pane(state: &mut State, fx: &mut Vec<Effect>) {
+    if let Some(p) = state.panes.pop() {
+        gone(state, p.owner, fx);
+    }
+}
+
+/// Run `f` on pane `i` with a context, then apply what it asked for. `true` when it closed.
 fn with_pane(
     state: &mut State,
     i: usize,
     fx: &mut Vec<Effect>,
-    f: impl FnOnce(&mut dyn super::pane::Pane, &mut PaneCx<'_>),
+    f: impl FnOnce(&mut dyn Pane, &mut PaneCx<'_>),
 ) -> bool {
     let mut pane = state.panes.remove(i);
     let mut cx = PaneCx {
@@ -151,12 +246,13 @@ fn with_pane(
         snapshot: state.data.as_ref().map(|d| &d.snapshot),
         aggregates: state.data.as_ref().map(|d| &d.aggregates),
         readonly: state.meta.readonly,
+        owner: pane.owner,
         effects: Vec::new(),
         close: false,
         toasts: Vec::new(),
         open: None,
     };
-    f(pane.as_mut(), &mut cx);
+    f(&mut *pane.item, &mut cx);
     let PaneCx {
         effects,
         close,
@@ -164,15 +260,18 @@ fn with_pane(
         open,
         ..
     } = cx;
+    note_jobs(state, &effects);
     fx.extend(effects);
-    if !close {
+    if close {
+        gone(state, pane.owner, fx);
+    } else {
         state.panes.insert(i, pane);
-    }
-    if let Some(p) = open {
-        state.panes.push(p);
     }
     for (t, e) in toasts {
         state.toast(t, e);
+    }
+    if let Some(p) = open {
+        push_pane(state, p, fx);
     }
     state.dirty = true;
     close
@@ -225,9 +324,7 @@ fn key(state: &mut State, k: &KeyEvent, keymap: &Keymap, fx: &mut Vec<Effect>) {
         }
         if handled == Handled::NotConsumed {
             match action {
-                Action::Back => {
-                    state.panes.pop();
-                }
+                Action::Back => pop_pane(state, fx),
                 Action::Quit => {
                     state.quit = true;
                     fx.push(Effect::Quit);
@@ -239,7 +336,7 @@ fn key(state: &mut State, k: &KeyEvent, keymap: &Keymap, fx: &mut Vec<Effect>) {
         state.dirty = true;
         return;
     }
-    let sections = state.view().sections();
+    let sections = super::views::sections(state.view().id());
     if let Some(a) = keymap.resolve(&sections, k) {
         apply(state, a, fx);
         state.dirty = true;
@@ -262,8 +359,8 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
                 .is_some_and(|(t, _)| !t.filter.text.is_empty());
             if filtered {
                 set_filter(state, "");
-            } else if state.stack.len() > 1 {
-                state.stack.pop();
+            } else {
+                pop_view(state, fx);
             }
         }
         Action::Open => open(state, fx),
@@ -355,12 +452,6 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         Action::PrevTab => {
             state.view_mut().tab(-1);
         }
-        Action::ViewOrg => switch_view(state, ViewKind::Org, None),
-        Action::ViewNodes => switch_view(state, ViewKind::Nodes, None),
-        Action::ViewCompliance => switch_view(state, ViewKind::Compliance, None),
-        Action::ViewCerts => switch_view(state, ViewKind::Certs, None),
-        Action::ViewCommands => switch_view(state, ViewKind::Commands, None),
-        Action::ViewErrors => switch_view(state, ViewKind::Errors, None),
         // only meaningful inside the command pane, which consumes them
         Action::CancelCommand
         | Action::SaveOutput
@@ -368,22 +459,26 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         | Action::NextMatch
         | Action::PrevMatch
         | Action::Copy => {}
-        Action::PatchNow
+        // views and panes with a key: from the registry
+        Action::ViewOrg
+        | Action::ViewNodes
+        | Action::ViewCompliance
+        | Action::ViewCerts
+        | Action::ViewCommands
+        | Action::ViewErrors
+        | Action::PatchNow
         | Action::Describe
         | Action::RawView
         | Action::CommandOutput
         | Action::Session
         | Action::Export
-        | Action::ExportReport => {
-            let reg = super::pane::registry();
-            match reg.iter().find(|p| p.action == Some(a)) {
-                Some(spec) => open_pane(state, spec, String::new(), fx),
-                None => state.toast(
-                    format!("{} is not available in this build", a.describe()),
-                    false,
-                ),
-            }
-        }
+        | Action::ExportReport => match super::views::by_action(a) {
+            Some(spec) => open_spec(state, spec, String::new(), fx),
+            None => state.toast(
+                format!("{} is not available in this build", a.describe()),
+                false,
+            ),
+        },
     }
 }
 
@@ -399,144 +494,42 @@ fn set_filter(state: &mut State, text: &str) {
     }
 }
 
+/// Enter: the view decides (drill down, open a pane, show a detail).
 fn open(state: &mut State, fx: &mut Vec<Effect>) {
-    let Some(data) = state.data.clone() else {
+    if state.data.is_none() {
         return;
-    };
-    let target: Option<View> = match state.view() {
-        View::Org(v) => match v.table.selected_row() {
-            // an account that could not be read has no nodes to show: say why instead
-            Some(r)
-                if matches!(&v.src.rows[r].kind, super::views::org::OrgRowKind::Account(id)
-                    if super::describe::unreadable(&data.snapshot, id)) =>
-            {
-                apply(state, Action::Describe, fx);
-                None
-            }
-            r => r.map(|r| View::new(ViewKind::Nodes, Some(v.src.scope(r)))),
-        },
-        View::Compliance(v) => v
-            .table
-            .selected_row()
-            .and_then(|r| v.scope(r))
-            .map(|s| View::new(ViewKind::Nodes, Some(s))),
-        View::Nodes(v) => v.table.selected_row().map(|r| {
-            let key = v.src.node(r).key();
-            View::Node(Box::new(NodeView::new(key)))
-        }),
-        // a certificate, an error row: Enter reads the whole record
-        View::Certs(_) | View::Errors(_) => {
-            apply(state, Action::Describe, fx);
-            None
-        }
-        // node detail: a patch row is described, an invocation opens its output
-        View::Node(v) if v.focus == 0 => {
-            if v.patch_table.selected_row().is_some() {
-                apply(state, Action::Describe, fx);
-            }
-            None
-        }
-        View::Commands(_) | View::Node(_) => {
-            apply(state, Action::CommandOutput, fx);
-            None
-        }
-    };
-    if let Some(mut v) = target {
-        if let View::Node(n) = &v {
-            fx.push(Effect::LoadNode(n.key.clone()));
-        }
-        v.ensure_built(&data, state.now);
-        state.stack.push(v);
     }
+    let top = state.stack.len() - 1;
+    with_view(state, top, fx, |v, cx| v.enter(cx));
 }
 
-/// `:view [arg]` — replace the stack with the view (k9s style).
-fn switch_view(state: &mut State, kind: ViewKind, arg: Option<String>) {
-    let scope = match (&arg, kind) {
-        (None, _) => None,
-        (Some(a), ViewKind::Nodes | ViewKind::Certs) => match resolve_scope(state, a) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                state.toast(e, true);
-                return;
-            }
+/// Open a registry entry: a view replaces the stack, a pane opens on top; a refusal (a bad
+/// argument, nothing selected) is an error toast.
+pub fn open_spec(state: &mut State, spec: &Spec, args: String, fx: &mut Vec<Effect>) {
+    let sel = selection(state, args);
+    match spec.open {
+        Open::View(open) => match open(&sel) {
+            Ok(v) => replace_stack(state, v, fx),
+            Err(e) => state.toast(e, true),
         },
-        (Some(a), _) => {
-            state.toast(
-                format!(":{} takes no argument (got `{a}`)", kind.id()),
-                true,
-            );
-            return;
-        }
-    };
-    state.stack.clear();
-    state.stack.push(View::new(kind, scope));
-}
-
-/// An account (id or name), OU (id or name), region or patch group.
-fn resolve_scope(state: &State, arg: &str) -> Result<NodeScope, String> {
-    let Some(d) = &state.data else {
-        return Err("no data yet to resolve the scope".into());
-    };
-    let s = &d.snapshot;
-    let a = arg.to_lowercase();
-    if let Some(acct) = s
-        .accounts
-        .iter()
-        .find(|x| x.id == arg || x.name.to_lowercase() == a)
-    {
-        return Ok(NodeScope::Account(acct.id.clone()));
+        Open::Pane(open) => match open(&sel) {
+            Ok(p) => push_pane(state, p, fx),
+            Err(e) => state.toast(e, true),
+        },
     }
-    if let Some(u) = s
-        .organization
-        .units
-        .iter()
-        .find(|u| u.id == arg || u.name.to_lowercase() == a)
-    {
-        return Ok(NodeScope::Ou(u.id.clone()));
-    }
-    if s.regions.iter().any(|r| r == arg) || s.nodes.iter().any(|n| n.region == arg) {
-        return Ok(NodeScope::Region(arg.to_string()));
-    }
-    if let Some(acct) = s
-        .accounts
-        .iter()
-        .find(|x| x.name.to_lowercase().contains(&a))
-    {
-        return Ok(NodeScope::Account(acct.id.clone()));
-    }
-    if let Some(u) = s
-        .organization
-        .units
-        .iter()
-        .find(|u| u.name.to_lowercase().contains(&a))
-    {
-        return Ok(NodeScope::Ou(u.id.clone()));
-    }
-    if s.nodes
-        .iter()
-        .any(|n| n.patch_group.as_deref() == Some(arg))
-    {
-        return Ok(NodeScope::PatchGroup(arg.to_string()));
-    }
-    Err(format!(
-        "no account, OU, region or patch group matches `{arg}`"
-    ))
 }
 
 fn run_command(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
     match command::parse(line) {
-        Ok(Command::View(k, arg)) => switch_view(state, k, arg),
         Ok(Command::Quit) => {
             state.quit = true;
             fx.push(Effect::Quit);
         }
         Ok(Command::Help) => state.help = Some(0),
         Ok(Command::Refresh) => apply(state, Action::Refresh, fx),
-        Ok(Command::Pane(id, args)) => {
-            let reg = super::pane::registry();
-            if let Some(spec) = reg.iter().find(|p| p.id == id) {
-                open_pane(state, spec, args, fx);
+        Ok(Command::Open(id, args)) => {
+            if let Some(spec) = super::views::spec(id) {
+                open_spec(state, spec, args, fx);
             }
         }
         Err(e) => state.toast(e, true),
@@ -631,137 +624,13 @@ fn prompt_key(state: &mut State, k: &KeyEvent, fx: &mut Vec<Effect>) {
     }
 }
 
-/// Build the selection for a pane and open it.
-pub fn open_pane(
-    state: &mut State,
-    spec: &super::pane::PaneSpec,
-    args: String,
-    fx: &mut Vec<Effect>,
-) {
-    let sel = selection(state, args);
-    match (spec.open)(&sel) {
-        Ok(p) => {
-            state.panes.push(p);
-            state.dirty = true;
-            let i = state.panes.len() - 1;
-            with_pane(state, i, fx, |p, cx| p.opened(cx));
-        }
-        Err(e) => state.toast(e, true),
-    }
-}
-
-/// What the user is pointing at (targets for actions, the table for exports).
+/// What the user is pointing at (targets for actions, the table for exports), computed
+/// lazily by whatever opens.
 pub fn selection(state: &State, args: String) -> Selection<'_> {
-    let snap = state.data.as_ref().map(|d| &d.snapshot);
-    let mut nodes: Vec<NodeKey> = Vec::new();
-    let mut from = String::new();
-    let mut command = None;
-    let mut node = None;
-    let mut invocation = None;
-    match state.view() {
-        View::Nodes(v) => {
-            node = v.table.selected_row().map(|r| v.src.node(r).key());
-        }
-        View::Node(v) => {
-            node = Some(v.key.clone());
-            if v.focus == 1 {
-                invocation = v
-                    .inv_table
-                    .selected_row()
-                    .and_then(|r| v.inv_src.items.get(r));
-            }
-        }
-        _ => {}
-    }
-    if let Some(s) = snap {
-        if !state.marks.is_empty() {
-            nodes = s
-                .nodes
-                .iter()
-                .filter(|n| state.marks.contains(&n.instance_id))
-                .map(|n| n.key())
-                .collect();
-            from = format!("{} marked", nodes.len());
-        } else {
-            let scoped = |scope: &NodeScope| -> Vec<NodeKey> {
-                let d = state.data.as_ref().expect("data");
-                super::views::nodes::NodesSource::build(d, scope, state.now)
-                    .rows
-                    .iter()
-                    .map(|&i| s.nodes[i as usize].key())
-                    .collect()
-            };
-            match state.view() {
-                View::Nodes(v) => {
-                    nodes = v
-                        .table
-                        .order
-                        .iter()
-                        .map(|&r| v.src.node(r as usize).key())
-                        .collect();
-                    from = if v.table.filter.text.is_empty() {
-                        format!("all {} in view", nodes.len())
-                    } else {
-                        format!("filter /{}", v.table.filter.text)
-                    };
-                }
-                View::Node(v) => {
-                    nodes = vec![v.key.clone()];
-                    from = format!("node {}", v.key.instance_id);
-                }
-                View::Org(v) => {
-                    if let Some(r) = v.table.selected_row() {
-                        let sc = v.src.scope(r);
-                        nodes = scoped(&sc);
-                        from = sc.label(Some(s));
-                    }
-                }
-                View::Compliance(v) => {
-                    if let Some(sc) = v.table.selected_row().and_then(|r| v.scope(r)) {
-                        nodes = scoped(&sc);
-                        from = sc.label(Some(s));
-                    }
-                }
-                View::Commands(v) => {
-                    command = v.table.selected_row().map(|r| v.src.cmd(r));
-                }
-                _ => {}
-            }
-        }
-        if command.is_none()
-            && let View::Commands(v) = state.view()
-        {
-            command = v.table.selected_row().map(|r| v.src.cmd(r));
-        }
-    }
-    let table = state.view().table().map(|(t, src)| TableCopy {
-        view: state.view().kind().id().to_string(),
-        columns: src.columns().iter().map(|c| c.title.to_string()).collect(),
-        rows: t
-            .order
-            .iter()
-            .map(|&r| {
-                (0..src.columns().len())
-                    .map(|c| src.text(r as usize, c))
-                    .collect()
-            })
-            .collect(),
-    });
-    let doc = match &state.data {
-        Some(d) => super::describe::of_view(state.view(), d, state.now),
-        None => Err("Nothing to describe yet: wait for the first refresh".into()),
-    };
     Selection {
-        doc,
-        view: state.view().kind(),
-        snapshot: snap,
-        aggregates: state.data.as_ref().map(|d| &d.aggregates),
-        nodes,
-        nodes_from: from,
-        command,
-        node,
-        invocation,
-        table,
+        view: state.view(),
+        data: state.data.as_ref(),
+        marks: &state.marks,
         args,
         readonly: state.meta.readonly,
         now: state.now,

@@ -6,14 +6,19 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 
-use super::NodeScope;
+use super::contract::{Open, RenderCx, Spec, View, ViewCx};
+use super::scope::NodeScope;
+use super::table_render::render_table;
 use crate::model::aggregate::cert_band;
 use crate::model::{Certificate, ExpiryBand, FleetSnapshot};
 use crate::text::sanitize;
+use crate::ui::action::Action;
+use crate::ui::data::Data;
 use crate::ui::filter::{contains, prefix_of_any, yes_no};
-use crate::ui::state::Data;
 use crate::ui::table::{Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
@@ -235,8 +240,72 @@ impl CertsView {
             built: None,
         }
     }
+}
 
-    pub fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
+pub const ID: &str = "certs";
+
+pub const SPEC: Spec = Spec {
+    id: ID,
+    commands: &["certs", "cert", "acm", "certificates"],
+    describe: "ACM certificates by expiry (:certs <account-or-ou>)",
+    action: Some(Action::ViewCerts),
+    table: true,
+    scoped: true,
+    open: Open::View(|sel| {
+        let scope = NodeScope::from_args(sel.data, &sel.args)?;
+        Ok(Box::new(CertsView::new(scope)))
+    }),
+};
+
+impl View for CertsView {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn crumb(&self, snap: Option<&FleetSnapshot>) -> String {
+        match self.scope.label(snap) {
+            l if l.is_empty() => "certs".into(),
+            l => format!("certs({l})"),
+        }
+    }
+
+    fn built(&self) -> Option<u64> {
+        self.built
+    }
+
+    fn table(&self) -> Option<(&TableState, &dyn RowSource)> {
+        Some((&self.table, &self.src))
+    }
+
+    fn table_mut(&mut self) -> Option<(&mut TableState, &dyn RowSource)> {
+        Some((&mut self.table, &self.src))
+    }
+
+    /// Enter describes the certificate: SANs, what uses it, renewal and why it failed.
+    fn enter(&mut self, cx: &mut ViewCx<'_>) {
+        if self.table.selected_row().is_some() {
+            cx.then = Some(Action::Describe);
+        }
+    }
+
+    fn describe(&self, data: &Data, now: DateTime<Utc>) -> Result<super::doc::Doc, String> {
+        let r = self
+            .table
+            .selected_row()
+            .ok_or("Nothing selected to describe")?;
+        Ok(super::doc::certificate(
+            &data.snapshot,
+            self.src.cert(r),
+            now,
+        ))
+    }
+
+    fn render(&self, buf: &mut Buffer, area: Rect, cx: &RenderCx<'_>) {
+        let look = cx.look(cx.empty_msg("certificates", &self.table));
+        render_table(buf, area, &self.table, &self.src, cx.theme, &look);
+    }
+
+    fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
         if self.built == Some(data.generation) {
             return;
         }

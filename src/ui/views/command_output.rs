@@ -2,9 +2,8 @@
 //! progress and counts per status, identical outputs grouped; Enter opens a target's output
 //! (per step, scrollable, searchable, following while it runs); cancel with confirmation;
 //! save to a file. The model is `crate::actions::panes::command`; background jobs (watch,
-//! fetch output, cancel, save) report back as pane messages.
-
-use std::path::PathBuf;
+//! fetch output, cancel, save) are [`Job`]s owned by the pane: their answers come back to
+//! [`Pane::job`], and closing the pane stops them (the watch stops polling).
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -13,46 +12,38 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Gauge, Paragraph, Row, Table, TableState, Wrap};
 
-use crate::actions::output::{LineKind, TargetOutput};
+use crate::actions::WatchEvent;
+use crate::actions::output::LineKind;
 use crate::actions::panes::PaneInput;
 use crate::actions::panes::command::{CommandOutcome, CommandPane};
 use crate::actions::plan::PatchPlan;
-use crate::actions::tracker::TargetRow;
-use crate::actions::{CancelRequest, WatchConfig, WatchEvent};
 use crate::model::CommandSummary;
 
-use super::super::action::{Action, Effect, JobCtx, PanePayload};
-use super::super::pane::{Handled, Pane, PaneCx, PaneSize, PaneSpec, Selection};
+use super::super::action::Action;
+use super::super::effect::{Job, JobEvent, JobKind};
 use super::super::theme::{Role, Theme};
+use super::contract::{Handled, Open, Pane, PaneCx, PaneSize, Selection, Spec};
 
 pub const ID: &str = "command_output";
 
-/// Payloads of this pane's jobs.
-enum Payload {
-    Watch(WatchEvent),
-    Output(Result<TargetOutput, String>),
-    Cancelled(Vec<String>),
-    Saved(Result<PathBuf, String>),
-}
-
-pub fn spec() -> PaneSpec {
-    PaneSpec {
-        id: ID,
-        action: Some(Action::CommandOutput),
-        commands: &["output", "command-output"],
-        describe: "Run Command output of the selected command (live while it runs)",
-        open,
-    }
-}
+pub const SPEC: Spec = Spec {
+    id: ID,
+    commands: &["output", "command-output"],
+    describe: "Run Command output of the selected command (live while it runs)",
+    action: Some(Action::CommandOutput),
+    table: false,
+    scoped: false,
+    open: Open::Pane(open),
+};
 
 fn open(sel: &Selection<'_>) -> Result<Box<dyn Pane>, String> {
-    if let Some(cmd) = sel.command {
+    if let Some(cmd) = sel.command() {
         return Ok(Box::new(CommandOutputPane::for_command(
             cmd.clone(),
             sel.readonly,
         )));
     }
-    if let Some(inv) = sel.invocation {
+    if let Some(inv) = sel.invocation() {
         // one node's invocation: the command, narrowed to that node
         let cmd = CommandSummary {
             command_id: inv.command_id.clone(),
@@ -74,25 +65,25 @@ fn open(sel: &Selection<'_>) -> Result<Box<dyn Pane>, String> {
 
 pub struct CommandOutputPane {
     model: CommandPane,
-    /// Stops the output job's follow loop (viewer closed, follow off).
-    follow: Option<tokio_util::sync::CancellationToken>,
-    /// The watch job is started on the first chance to emit an effect.
-    pending_job: Option<Effect>,
+    /// An output job that follows a running target is running (stopped when the viewer
+    /// closes or follow is switched off).
+    following: bool,
+    /// The send or watch job, started when the pane opens.
+    pending_job: Option<Job>,
     spinner: usize,
     now: DateTime<Utc>,
 }
 
 impl CommandOutputPane {
-    /// After a confirmed patch-now: the pane plus the job that sends, watches and refreshes.
-    pub fn for_plan(title: String, plan: PatchPlan, readonly: bool) -> (Self, Effect) {
-        let pane = CommandOutputPane {
+    /// After a confirmed patch-now: the pane whose job sends, watches and refreshes.
+    pub fn for_plan(title: String, plan: PatchPlan, readonly: bool) -> Self {
+        CommandOutputPane {
             model: CommandPane::new(title, &[], readonly),
-            follow: None,
-            pending_job: None,
+            following: false,
+            pending_job: Some(Job::SendPlan(Box::new(plan))),
             spinner: 0,
             now: Utc::now(),
-        };
-        (pane, patch_job(plan))
+        }
     }
 
     /// An existing command (from `:commands` or a node's invocations): watch it.
@@ -106,235 +97,55 @@ impl CommandOutputPane {
         );
         CommandOutputPane {
             model: CommandPane::new(title, std::slice::from_ref(&cmd), readonly),
-            follow: None,
-            pending_job: Some(watch_job(cmd)),
+            following: false,
+            pending_job: Some(Job::Watch(Box::new(cmd))),
             spinner: 0,
             now: Utc::now(),
         }
     }
 
     fn flush_job(&mut self, cx: &mut PaneCx<'_>) {
-        if let Some(e) = self.pending_job.take() {
-            cx.effects.push(e);
+        if let Some(j) = self.pending_job.take() {
+            cx.start(j);
         }
     }
 
     fn apply(&mut self, input: PaneInput, cx: &mut PaneCx<'_>) {
         self.flush_job(cx);
-        let following = self.model.viewer.as_ref().is_some_and(|v| v.follow);
+        let was_following = self.model.viewer.as_ref().is_some_and(|v| v.follow);
         match self.model.input(input) {
             CommandOutcome::Nothing => {}
-            CommandOutcome::Close => {
-                self.stop_follow();
-                cx.close = true;
-            }
+            // closing stops every job of the pane (watch, output)
+            CommandOutcome::Close => cx.close = true,
             CommandOutcome::FetchOutput(row) => {
-                self.stop_follow();
-                let token = tokio_util::sync::CancellationToken::new();
+                // replaces a running output job (one per pane)
                 let follow = !row.is_terminal();
-                if follow {
-                    self.follow = Some(token.clone());
-                }
-                cx.effects.push(output_job(*row, follow.then_some(token)));
+                self.following = follow;
+                cx.start(Job::FetchOutput { row, follow });
             }
-            CommandOutcome::Cancel(reqs) => cx.effects.push(cancel_job(reqs)),
-            CommandOutcome::Save(outs) => cx.effects.push(save_job(outs)),
+            CommandOutcome::Cancel(reqs) => cx.start(Job::CancelCommands(reqs)),
+            CommandOutcome::Save(outs) => cx.start(Job::SaveOutput(outs)),
         }
         // viewer closed or follow switched off: stop reading; switched back on: read again
         match &self.model.viewer {
-            None => self.stop_follow(),
-            Some(v) if !v.follow => self.stop_follow(),
-            Some(v) if !following && self.follow.is_none() && !v.row.is_terminal() => {
-                let token = tokio_util::sync::CancellationToken::new();
-                self.follow = Some(token.clone());
-                cx.effects.push(output_job(v.row.clone(), Some(token)));
+            None => self.stop_follow(cx),
+            Some(v) if !v.follow => self.stop_follow(cx),
+            Some(v) if !was_following && !self.following && !v.row.is_terminal() => {
+                self.following = true;
+                cx.start(Job::FetchOutput {
+                    row: Box::new(v.row.clone()),
+                    follow: true,
+                });
             }
             Some(_) => {}
         }
     }
 
-    fn stop_follow(&mut self) {
-        if let Some(t) = self.follow.take() {
-            t.cancel();
+    fn stop_follow(&mut self, cx: &mut PaneCx<'_>) {
+        if std::mem::take(&mut self.following) {
+            cx.stop(JobKind::FetchOutput);
         }
     }
-}
-
-fn job(
-    f: impl FnOnce(JobCtx) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
-    + Send
-    + 'static,
-) -> Effect {
-    Effect::Job {
-        pane: ID,
-        job: Box::new(f),
-    }
-}
-
-fn patch_job(plan: PatchPlan) -> Effect {
-    job(move |ctx: JobCtx| {
-        Box::pin(async move {
-            let Some(fleet) = ctx.services.clients.clone() else {
-                ctx.send(Payload::Watch(WatchEvent::Sent {
-                    commands: Vec::new(),
-                    failures: vec!["not connected to AWS in this session: nothing was sent".into()],
-                }));
-                return;
-            };
-            let gate = ctx.services.gate.clone();
-            let refresher = ctx.services.refresher();
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-            let fwd_ctx = ctx.clone();
-            let fwd = tokio::spawn(async move {
-                while let Some(e) = rx.recv().await {
-                    if !fwd_ctx.send(Payload::Watch(e)) {
-                        break;
-                    }
-                }
-            });
-            let cancel = tokio_util::sync::CancellationToken::new();
-            crate::actions::patch_now(
-                &gate,
-                &fleet,
-                &refresher,
-                &plan,
-                &WatchConfig::default(),
-                Some(&tx),
-                &cancel,
-            )
-            .await;
-            drop(tx);
-            let _ = fwd.await;
-        })
-    })
-}
-
-fn watch_job(cmd: CommandSummary) -> Effect {
-    job(move |ctx: JobCtx| {
-        Box::pin(async move {
-            let Some(fleet) = ctx.services.clients.clone() else {
-                ctx.send(Payload::Watch(WatchEvent::PollError {
-                    command_id: cmd.command_id.clone(),
-                    message: "not connected to AWS in this session".into(),
-                }));
-                return;
-            };
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-            let fwd_ctx = ctx.clone();
-            let fwd = tokio::spawn(async move {
-                while let Some(e) = rx.recv().await {
-                    if !fwd_ctx.send(Payload::Watch(e)) {
-                        break;
-                    }
-                }
-            });
-            let cancel = tokio_util::sync::CancellationToken::new();
-            let tracker = crate::actions::watch::watch(
-                &fleet,
-                std::slice::from_ref(&cmd),
-                &WatchConfig::default(),
-                Some(&tx),
-                &cancel,
-            )
-            .await;
-            let _ = tx.send(WatchEvent::Finished {
-                summary: tracker.summary(),
-                refreshed: 0,
-            });
-            drop(tx);
-            let _ = fwd.await;
-        })
-    })
-}
-
-/// Read a target's output; with `follow`, keep re-reading it every few seconds until every
-/// step finished or the token is cancelled (viewer closed, follow off).
-fn output_job(row: TargetRow, follow: Option<tokio_util::sync::CancellationToken>) -> Effect {
-    job(move |ctx: JobCtx| {
-        Box::pin(async move {
-            let Some(clients) = ctx.services.clients.clone() else {
-                ctx.send(Payload::Output(Err(
-                    "not connected to AWS in this session".into()
-                )));
-                return;
-            };
-            loop {
-                let r = crate::actions::watch::fetch_output(
-                    &clients,
-                    &row,
-                    std::time::Duration::from_secs(20),
-                )
-                .await
-                .map_err(|e| e.to_string());
-                let finished = match &r {
-                    Ok(o) => {
-                        !o.plugins.is_empty()
-                            && o.plugins.iter().all(|p| {
-                                crate::actions::tracker::is_terminal(
-                                    &crate::actions::tracker::display_status(
-                                        &p.status,
-                                        &p.status_details,
-                                    ),
-                                )
-                            })
-                    }
-                    Err(_) => false,
-                };
-                if !ctx.send(Payload::Output(r)) || finished {
-                    return;
-                }
-                let Some(token) = &follow else { return };
-                tokio::select! {
-                    _ = token.cancelled() => return,
-                    _ = tokio::time::sleep(crate::actions::panes::command::FOLLOW_INTERVAL) => {}
-                }
-            }
-        })
-    })
-}
-
-fn cancel_job(reqs: Vec<CancelRequest>) -> Effect {
-    job(move |ctx: JobCtx| {
-        Box::pin(async move {
-            let mut errors = Vec::new();
-            match ctx.services.clients.clone() {
-                Some(fleet) => {
-                    for r in &reqs {
-                        if let Err(e) = ctx.services.gate.cancel_command(&fleet, r).await {
-                            errors.push(e.to_string());
-                        }
-                    }
-                }
-                None => errors.push("not connected to AWS in this session".into()),
-            }
-            ctx.send(Payload::Cancelled(errors));
-        })
-    })
-}
-
-fn save_job(outs: Vec<TargetOutput>) -> Effect {
-    job(move |ctx: JobCtx| {
-        Box::pin(async move {
-            let dir = crate::config::Paths::resolve().exports_dir();
-            let cmd = outs
-                .first()
-                .map(|o| o.command_id.clone())
-                .unwrap_or_default();
-            let name = if outs.len() == 1 {
-                format!("command-{cmd}-{}.txt", outs[0].key.instance_id)
-            } else {
-                format!("command-{cmd}-{}-targets.txt", outs.len())
-            };
-            let path = dir.join(name);
-            let r = tokio::task::spawn_blocking(move || {
-                crate::actions::output::save(&path, &outs).map(|_| path)
-            })
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()));
-            ctx.send(Payload::Saved(r));
-        })
-    })
 }
 
 fn key_input(key: &KeyEvent, searching: bool) -> Option<PaneInput> {
@@ -412,13 +223,10 @@ impl Pane for CommandOutputPane {
         self.flush_job(cx);
     }
 
-    fn message(&mut self, payload: PanePayload, cx: &mut PaneCx<'_>) {
+    fn job(&mut self, _kind: JobKind, event: JobEvent, cx: &mut PaneCx<'_>) {
         self.flush_job(cx);
-        let Ok(p) = payload.downcast::<Payload>() else {
-            return;
-        };
-        match *p {
-            Payload::Watch(WatchEvent::Sent { commands, failures }) => {
+        match event {
+            JobEvent::Watch(WatchEvent::Sent { commands, failures }) => {
                 if commands.is_empty() && !failures.is_empty() {
                     cx.error(failures[0].clone());
                 } else if !failures.is_empty() {
@@ -436,11 +244,11 @@ impl Pane for CommandOutputPane {
                     self.model.finish("nothing was sent".into(), 0);
                 }
             }
-            Payload::Watch(WatchEvent::Invocations(invs)) => self.model.apply(&invs),
-            Payload::Watch(WatchEvent::PollError { message, .. }) => {
+            JobEvent::Watch(WatchEvent::Invocations(invs)) => self.model.apply(&invs),
+            JobEvent::Watch(WatchEvent::PollError { message, .. }) => {
                 self.model.poll_error = Some(message)
             }
-            Payload::Watch(WatchEvent::Finished { summary, refreshed }) => {
+            JobEvent::Watch(WatchEvent::Finished { summary, refreshed }) => {
                 if refreshed > 0 {
                     cx.toast(format!(
                         "Finished: {summary} · refreshing {refreshed} node(s)"
@@ -448,8 +256,8 @@ impl Pane for CommandOutputPane {
                 }
                 self.model.finish(summary, refreshed);
             }
-            Payload::Output(r) => self.model.output_loaded(r, cx.now),
-            Payload::Cancelled(errors) => {
+            JobEvent::Output(r) => self.model.output_loaded(r, cx.now),
+            JobEvent::Cancelled(errors) => {
                 if errors.is_empty() {
                     cx.toast("Cancel requested");
                 } else {
@@ -457,8 +265,9 @@ impl Pane for CommandOutputPane {
                     cx.error(errors[0].clone());
                 }
             }
-            Payload::Saved(Ok(path)) => cx.toast(format!("Saved to {}", path.display())),
-            Payload::Saved(Err(e)) => cx.error(format!("Could not save the output: {e}")),
+            JobEvent::Saved(Ok(path)) => cx.toast(format!("Saved to {}", path.display())),
+            JobEvent::Saved(Err(e)) => cx.error(format!("Could not save the output: {e}")),
+            _ => {}
         }
     }
 
@@ -755,10 +564,4 @@ fn render_viewer(
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), text);
-}
-
-/// A watch event as this pane's job would deliver it (tests drive the pane with these).
-#[cfg(test)]
-pub fn test_payload(e: WatchEvent) -> PanePayload {
-    Box::new(Payload::Watch(e))
 }

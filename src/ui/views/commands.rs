@@ -5,13 +5,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 
-use super::age;
+use super::contract::{Open, RenderCx, Spec, View, ViewCx, no_argument};
+use super::fmt::age;
+use super::table_render::render_table;
 use crate::model::{CommandSummary, FleetSnapshot};
 use crate::text::sanitize;
+use crate::ui::action::Action;
+use crate::ui::data::Data;
 use crate::ui::filter::contains;
-use crate::ui::state::Data;
 use crate::ui::table::{Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
@@ -88,7 +93,7 @@ impl RowSource for CommandsSource {
                 }
             }
             6 => format!("{}/{}", c.completed_count, c.target_count),
-            7 => super::count(c.error_count + c.delivery_timed_out_count),
+            7 => super::fmt::count(c.error_count + c.delivery_timed_out_count),
             8 => age(self.now, c.requested_at),
             9 => sanitize(&c.comment),
             _ => String::new(),
@@ -157,8 +162,65 @@ impl Default for CommandsView {
     }
 }
 
-impl CommandsView {
-    pub fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
+pub const ID: &str = "commands";
+
+pub const SPEC: Spec = Spec {
+    id: ID,
+    commands: &["commands", "cmd", "cmds", "runs", "history"],
+    describe: "Run Command history",
+    action: Some(Action::ViewCommands),
+    table: true,
+    scoped: false,
+    open: Open::View(|sel| {
+        no_argument(sel, ID)?;
+        Ok(Box::new(CommandsView::default()))
+    }),
+};
+
+impl View for CommandsView {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn built(&self) -> Option<u64> {
+        self.built
+    }
+
+    fn table(&self) -> Option<(&TableState, &dyn RowSource)> {
+        Some((&self.table, &self.src))
+    }
+
+    fn table_mut(&mut self) -> Option<(&mut TableState, &dyn RowSource)> {
+        Some((&mut self.table, &self.src))
+    }
+
+    /// Enter opens the command's output pane.
+    fn enter(&mut self, cx: &mut ViewCx<'_>) {
+        cx.then = Some(Action::CommandOutput);
+    }
+
+    fn command(&self) -> Option<&CommandSummary> {
+        self.table.selected_row().map(|r| self.src.cmd(r))
+    }
+
+    fn describe(&self, data: &Data, now: DateTime<Utc>) -> Result<super::doc::Doc, String> {
+        let r = self
+            .table
+            .selected_row()
+            .ok_or("Nothing selected to describe")?;
+        Ok(super::doc::command(&data.snapshot, self.src.cmd(r), now))
+    }
+
+    fn hints(&self) -> Vec<Action> {
+        vec![Action::SortNext, Action::CommandOutput]
+    }
+
+    fn render(&self, buf: &mut Buffer, area: Rect, cx: &RenderCx<'_>) {
+        let look = cx.look(cx.empty_msg("commands", &self.table));
+        render_table(buf, area, &self.table, &self.src, cx.theme, &look);
+    }
+
+    fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
         if self.built == Some(data.generation) {
             return;
         }

@@ -6,13 +6,22 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 
-use super::{NodeScope, count, pct_text, thousands};
+use super::contract::{Open, RenderCx, Spec, View, ViewCx, no_argument};
+use super::fmt::{count, pct_text, thousands};
+use super::nodes::{NodesView, keys_in_scope};
+use super::scope::NodeScope;
+use super::table_render::{self, TableLook, put, render_table, text};
+use crate::model::NodeKey;
 use crate::model::{Aggregates, ComplianceRollup};
 use crate::text::sanitize;
+use crate::ui::action::Action;
+use crate::ui::data::Data;
 use crate::ui::filter::contains;
-use crate::ui::state::Data;
+use crate::ui::layout::{self, row};
 use crate::ui::table::{Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
@@ -268,4 +277,280 @@ impl ComplianceView {
     pub fn scope(&self, row: usize) -> Option<NodeScope> {
         self.src.rows.get(row).map(|r| r.1.clone())
     }
+}
+
+pub const ID: &str = "compliance";
+
+pub const SPEC: Spec = Spec {
+    id: ID,
+    // not `patch`: `:patch [account ID | ou ID | group NAME]` opens the patch-now pane
+    commands: &["compliance", "c", "comp", "patches", "dash"],
+    describe: "Compliance dashboard",
+    action: Some(Action::ViewCompliance),
+    table: false,
+    scoped: false,
+    open: Open::View(|sel| {
+        no_argument(sel, ID)?;
+        Ok(Box::new(ComplianceView::default()))
+    }),
+};
+
+impl View for ComplianceView {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn built(&self) -> Option<u64> {
+        self.built
+    }
+
+    fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
+        ComplianceView::ensure_built(self, data, now)
+    }
+
+    fn table(&self) -> Option<(&TableState, &dyn RowSource)> {
+        Some((&self.table, &self.src))
+    }
+
+    fn table_mut(&mut self) -> Option<(&mut TableState, &dyn RowSource)> {
+        Some((&mut self.table, &self.src))
+    }
+
+    fn set_page(&mut self, rows: usize) {
+        let rows = rows.saturating_sub(DASHBOARD_ROWS);
+        self.table.set_page(&self.src, rows.max(1));
+    }
+
+    fn tab(&mut self, delta: isize) -> bool {
+        self.switch(delta);
+        true
+    }
+
+    /// Enter opens the nodes of the selected breakdown row.
+    fn enter(&mut self, cx: &mut ViewCx<'_>) {
+        if let Some(s) = self.table.selected_row().and_then(|r| self.scope(r)) {
+            cx.push = Some(Box::new(NodesView::new(s)));
+        }
+    }
+
+    /// An account or OU row describes that account / OU; other breakdowns their row.
+    fn describe(&self, data: &Data, _now: DateTime<Utc>) -> Result<super::doc::Doc, String> {
+        let snap = &data.snapshot;
+        let r = self
+            .table
+            .selected_row()
+            .ok_or("Nothing selected to describe")?;
+        Ok(match self.scope(r) {
+            Some(NodeScope::Account(id)) if snap.account(&id).is_some() => {
+                super::doc::account(data, snap.account(&id).expect("checked"))
+            }
+            Some(NodeScope::Ou(id)) => match snap.organization.units.iter().find(|u| u.id == id) {
+                Some(u) => super::doc::ou(data, u),
+                None => super::doc::table_row("compliance", &self.src, r),
+            },
+            _ => super::doc::table_row("compliance", &self.src, r),
+        })
+    }
+
+    fn targets(&self, data: &Data, now: DateTime<Utc>) -> (Vec<NodeKey>, String) {
+        match self.table.selected_row().and_then(|r| self.scope(r)) {
+            Some(sc) => (
+                keys_in_scope(data, &sc, now),
+                sc.label(Some(&data.snapshot)),
+            ),
+            None => (Vec::new(), String::new()),
+        }
+    }
+
+    fn hints(&self) -> Vec<Action> {
+        vec![Action::NextTab, Action::SortNext]
+    }
+
+    fn render(&self, buf: &mut Buffer, area: Rect, cx: &RenderCx<'_>) {
+        draw(
+            buf,
+            area,
+            self,
+            cx.theme,
+            cx.look(cx.empty_msg("nodes", &self.table)),
+        );
+    }
+}
+
+/// The dashboard (gauge, counts, breakdown tabs) above the breakdown table.
+fn draw(buf: &mut Buffer, area: Rect, v: &ComplianceView, theme: &Theme, look: TableLook<'_>) {
+    let f = &v.agg.fleet;
+    let muted = theme.style(Role::Muted);
+    let tx = theme.style(Role::Text);
+    let y0 = area.y;
+    let w = area.width;
+    // The dashboard's rows that fit, top first; the table takes what is left.
+    let Some(_) = row(area, 0) else { return };
+    // Line 0: fleet gauge
+    let label = "Fleet compliance ";
+    let mut x = area.x + 1;
+    x += text(
+        buf,
+        x,
+        y0,
+        label,
+        area.right().saturating_sub(x),
+        theme.style(Role::Title),
+    );
+    let pct = f.pct_compliant();
+    let gw = (w / 3).max(10).min(area.right().saturating_sub(x));
+    table_render::bar(
+        buf,
+        x,
+        y0,
+        gw,
+        pct.unwrap_or(0.0) / 100.0,
+        theme,
+        Role::Compliant,
+    );
+    x += gw + 1;
+    x += text(
+        buf,
+        x,
+        y0,
+        &format!("{:>6}", pct_text(pct)),
+        7.min(area.right().saturating_sub(x)),
+        theme.pct(pct),
+    ) + 2;
+    let summary = format!(
+        "{} nodes · {} compliant · {} non-compliant · {} unreported",
+        thousands(f.nodes.into()),
+        thousands(f.compliant.into()),
+        thousands(f.non_compliant.into()),
+        thousands(f.unreported.into())
+    );
+    text(buf, x, y0, &summary, area.right().saturating_sub(x), muted);
+
+    // Three columns of labelled bars.
+    let colw = (w.saturating_sub(2)) / 3;
+    let nodes = f64::from(f.nodes.max(1));
+    type Group<'a> = (&'a str, Vec<(&'a str, u64, Role)>);
+    let groups: [Group<'_>; 3] = [
+        (
+            "Non-compliant by severity",
+            vec![
+                ("Critical", f.critical.into(), Role::Critical),
+                ("Security", f.security.into(), Role::NonCompliant),
+                ("Other", f.other.into(), Role::Warning),
+            ],
+        ),
+        (
+            "Patch state (nodes)",
+            vec![
+                ("Missing", f.with_missing.into(), Role::NonCompliant),
+                ("Failed", f.with_failed.into(), Role::Critical),
+                ("Pending rbt", f.pending_reboot.into(), Role::Warning),
+            ],
+        ),
+        (
+            "Reporting",
+            vec![
+                ("≤7 days", f.reported_recently.into(), Role::Compliant),
+                ("Stale >7d", f.stale.into(), Role::Stale),
+                ("Never", f.unreported.into(), Role::Unreported),
+            ],
+        ),
+    ];
+    for (gi, (title, rows)) in groups.iter().enumerate() {
+        let gx = area.x + 1 + gi as u16 * colw;
+        if let Some(r) = row(area, 2) {
+            text(buf, gx, r.y, title, colw, theme.style(Role::Header));
+        }
+        for (ri, (label, n, role)) in rows.iter().enumerate() {
+            let Some(r) = row(area, 3 + ri as u16) else {
+                break;
+            };
+            let y = r.y;
+            let lw = 12u16.min(colw / 2);
+            text(buf, gx, y, label, lw.saturating_sub(1), tx);
+            let num = thousands(*n);
+            let bw = colw.saturating_sub(lw + 9);
+            table_render::bar(buf, gx + lw, y, bw, *n as f64 / nodes, theme, *role);
+            let st = if *n == 0 { muted } else { theme.style(*role) };
+            put(
+                buf,
+                gx + lw + bw + 1,
+                y,
+                &num,
+                7,
+                st,
+                None,
+                Style::default(),
+                true,
+            );
+        }
+    }
+    // certs + online line
+    let c = &v.agg.certs;
+    let within = |b| c.by_band.get(&b).copied().unwrap_or(0);
+    use crate::model::ExpiryBand as B;
+    let line = [
+        (
+            format!("online {}", thousands(f.online.into())),
+            theme.style(Role::Ok),
+        ),
+        (
+            format!("offline {}", thousands(f.offline.into())),
+            theme.count(f.offline.into(), Role::Offline),
+        ),
+        (
+            format!("agent outdated {}", thousands(f.agent_outdated.into())),
+            theme.count(f.agent_outdated.into(), Role::Warning),
+        ),
+        (
+            format!("certs expired {}", within(B::Expired)),
+            theme.count(within(B::Expired).into(), Role::Expired),
+        ),
+        (
+            format!("≤7d {}", within(B::Within7)),
+            theme.count(within(B::Within7).into(), Role::Band7),
+        ),
+        (
+            format!("≤30d {}", within(B::Within14) + within(B::Within30)),
+            theme.count(
+                (within(B::Within14) + within(B::Within30)).into(),
+                Role::Band30,
+            ),
+        ),
+        (
+            format!("at risk {}", c.at_risk),
+            theme.count(c.at_risk.into(), Role::Risk),
+        ),
+    ];
+    let mut x = area.x + 1;
+    for (s, st) in line {
+        let Some(r) = row(area, 6) else { break };
+        if x + s.chars().count() as u16 + 3 > area.right() {
+            break;
+        }
+        x += text(buf, x, r.y, &s, area.right() - x, st);
+        x += text(buf, x, r.y, "  ", 2, muted);
+    }
+    // tab bar
+    let Some(tabs) = row(area, 8) else { return };
+    let y = tabs.y;
+    let mut x = area.x + 1;
+    x += text(buf, x, y, "Breakdown: ", 11, muted);
+    for b in Breakdown::ALL {
+        let st = if b == v.by {
+            theme.style(Role::Selection).patch(theme.style(Role::Title))
+        } else {
+            muted
+        };
+        x += text(
+            buf,
+            x,
+            y,
+            &format!(" {} ", b.label()),
+            area.right().saturating_sub(x),
+            st,
+        ) + 1;
+    }
+    let table_area = layout::below(area, DASHBOARD_ROWS as u16);
+    render_table(buf, table_area, &v.table, &v.src, theme, &look);
 }

@@ -1,7 +1,8 @@
 //! The describe / raw pane (k9s `d` / `y`): every field of the selected row, wrapped, or the
 //! record as pretty JSON. Scroll (j/k, PgUp/PgDn, g/G), search (`/`, n/N, matches
 //! highlighted), copy (`c`, OSC 52), switch between the two (d / y / tab). The documents
-//! come from [`crate::ui::describe`]; this file only lays them out and handles keys.
+//! come from [`super::doc`] through each view's `View::describe`; this file only lays them
+//! out and handles keys.
 
 use std::cell::Cell;
 
@@ -13,38 +14,42 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthChar;
 
-use super::super::action::{Action, Effect};
-use super::super::describe::{Doc, Item};
-use super::super::pane::{Handled, Pane, PaneCx, PaneSize, PaneSpec, Selection};
+use super::super::action::Action;
+use super::super::effect::Effect;
 use super::super::theme::{Role, Theme};
+use super::contract::{Handled, Open, Pane, PaneCx, PaneSize, Selection, Spec};
+use super::doc::{Doc, Item};
 
 /// Pane id (and keymap section) of the describe view.
 pub const ID: &str = "describe";
 /// Pane id (and keymap section) of the raw JSON view.
 pub const RAW_ID: &str = "raw";
 
-pub fn spec() -> PaneSpec {
-    PaneSpec {
-        id: ID,
-        action: Some(Action::Describe),
-        commands: &["describe"],
-        describe: "Describe the selected row: every field, wrapped, scrollable, searchable",
-        open: |sel| open(sel, Mode::Describe),
-    }
-}
+pub const SPEC: Spec = Spec {
+    id: ID,
+    commands: &["describe"],
+    describe: "Describe the selected row: every field, wrapped, scrollable, searchable",
+    action: Some(Action::Describe),
+    scoped: false,
+    table: false,
+    open: Open::Pane(|sel| open(sel, Mode::Describe)),
+};
 
-pub fn raw_spec() -> PaneSpec {
-    PaneSpec {
-        id: RAW_ID,
-        action: Some(Action::RawView),
-        commands: &["raw", "json", "yaml"],
-        describe: "Raw JSON of the record behind the selected row",
-        open: |sel| open(sel, Mode::Raw),
-    }
-}
+pub const RAW_SPEC: Spec = Spec {
+    id: RAW_ID,
+    commands: &["raw", "json", "yaml"],
+    describe: "Raw JSON of the record behind the selected row",
+    action: Some(Action::RawView),
+    scoped: false,
+    table: false,
+    open: Open::Pane(|sel| open(sel, Mode::Raw)),
+};
 
 fn open(sel: &Selection<'_>, mode: Mode) -> Result<Box<dyn Pane>, String> {
-    let doc = sel.doc.clone()?;
+    let data = sel
+        .data
+        .ok_or("Nothing to describe yet: wait for the first refresh")?;
+    let doc = sel.view.describe(data, sel.now)?;
     Ok(Box::new(DescribePane::new(doc, mode)))
 }
 

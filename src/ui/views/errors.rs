@@ -3,13 +3,18 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 
-use super::age;
+use super::contract::{Open, RenderCx, Spec, View, ViewCx, no_argument};
+use super::fmt::age;
+use super::table_render::render_table;
 use crate::model::{CollectError, FleetSnapshot};
 use crate::text::sanitize;
+use crate::ui::action::Action;
+use crate::ui::data::Data;
 use crate::ui::filter::contains;
-use crate::ui::state::Data;
 use crate::ui::table::{Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
@@ -116,8 +121,68 @@ impl Default for ErrorsView {
     }
 }
 
-impl ErrorsView {
-    pub fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
+pub const ID: &str = "errors";
+
+pub const SPEC: Spec = Spec {
+    id: ID,
+    commands: &["errors", "err", "errs"],
+    describe: "What could not be read",
+    action: Some(Action::ViewErrors),
+    table: true,
+    scoped: false,
+    open: Open::View(|sel| {
+        no_argument(sel, ID)?;
+        Ok(Box::new(ErrorsView::default()))
+    }),
+};
+
+impl View for ErrorsView {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn built(&self) -> Option<u64> {
+        self.built
+    }
+
+    fn table(&self) -> Option<(&TableState, &dyn RowSource)> {
+        Some((&self.table, &self.src))
+    }
+
+    fn table_mut(&mut self) -> Option<(&mut TableState, &dyn RowSource)> {
+        Some((&mut self.table, &self.src))
+    }
+
+    /// Enter describes the error: the whole message, where, when, whether it is retried.
+    fn enter(&mut self, cx: &mut ViewCx<'_>) {
+        if self.table.selected_row().is_some() {
+            cx.then = Some(Action::Describe);
+        }
+    }
+
+    fn describe(&self, data: &Data, now: DateTime<Utc>) -> Result<super::doc::Doc, String> {
+        let r = self
+            .table
+            .selected_row()
+            .ok_or("Nothing selected to describe")?;
+        let e = data
+            .snapshot
+            .errors
+            .get(r)
+            .ok_or("Nothing selected to describe")?;
+        Ok(super::doc::error(&data.snapshot, e, now))
+    }
+
+    fn render(&self, buf: &mut Buffer, area: Rect, cx: &RenderCx<'_>) {
+        let msg = if cx.loading {
+            cx.empty_msg("errors", &self.table)
+        } else {
+            "✓ no collection errors".into()
+        };
+        render_table(buf, area, &self.table, &self.src, cx.theme, &cx.look(msg));
+    }
+
+    fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
         if self.built == Some(data.generation) {
             return;
         }

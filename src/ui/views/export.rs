@@ -17,37 +17,37 @@ use ratatui::widgets::{Paragraph, Wrap};
 use crate::config::Paths;
 use crate::model::{Aggregates, FleetSnapshot};
 use crate::report::export::{
-    CONSOLE_REPORT_KINDS, ExportDialog, ExportJob, ExportWhat, Exported, FORMATS, Field,
-    ShownTable, Submit,
+    CONSOLE_REPORT_KINDS, ExportDialog, ExportJob, ExportWhat, FORMATS, Field, ShownTable, Submit,
 };
 use crate::report::rows::kind_name;
 use crate::report::{ReportFormat, ReportKind, format_ext};
-use crate::ui::action::{Action, Effect, PanePayload};
-use crate::ui::pane::{Handled, Pane, PaneCx, PaneSize, PaneSpec, Selection};
-use crate::ui::state::ViewKind;
+use crate::ui::action::Action;
+use crate::ui::effect::{ExportRequest, Job, JobEvent, JobKind};
+
+use super::contract::{Handled, Open, Pane, PaneCx, PaneSize, Selection, Spec};
 use crate::ui::theme::{Role, Theme};
 
 /// Export the current view as shown.
-pub fn spec() -> PaneSpec {
-    PaneSpec {
-        id: "export",
-        action: Some(Action::Export),
-        commands: &["export-view"],
-        describe: "Export this view as shown",
-        open: open_view,
-    }
-}
+pub const SPEC: Spec = Spec {
+    id: "export",
+    commands: &["export-view"],
+    describe: "Export this view as shown",
+    action: Some(Action::Export),
+    table: false,
+    scoped: false,
+    open: Open::Pane(open_view),
+};
 
 /// Export a full report of the loaded fleet.
-pub fn report_spec() -> PaneSpec {
-    PaneSpec {
-        id: "export_report",
-        action: Some(Action::ExportReport),
-        commands: &["export", "report"],
-        describe: "Export a full report",
-        open: open_report,
-    }
-}
+pub const REPORT_SPEC: Spec = Spec {
+    id: "export_report",
+    commands: &["export", "report"],
+    describe: "Export a full report",
+    action: Some(Action::ExportReport),
+    table: false,
+    scoped: false,
+    open: Open::Pane(open_report),
+};
 
 fn exports_dir() -> std::path::PathBuf {
     Paths::resolve().exports_dir()
@@ -55,19 +55,23 @@ fn exports_dir() -> std::path::PathBuf {
 
 fn open_view(sel: &Selection<'_>) -> Result<Box<dyn Pane>, String> {
     let t = sel
-        .table
-        .as_ref()
+        .table()
         .ok_or("this view has no table to export (E exports the full report)")?;
-    let subtitle = if sel.view == ViewKind::Nodes && !sel.nodes_from.is_empty() {
-        format!("{} · as shown", sel.nodes_from)
+    let from = if sel.view_id() == super::nodes::ID {
+        sel.targets().from
+    } else {
+        String::new()
+    };
+    let subtitle = if !from.is_empty() {
+        format!("{from} · as shown")
     } else {
         "as shown (current filter and sort)".to_string()
     };
     let what = ExportWhat::Table(ShownTable {
-        view: t.view.clone(),
+        view: t.view,
         subtitle,
-        columns: t.columns.clone(),
-        rows: t.rows.clone(),
+        columns: t.columns,
+        rows: t.rows,
     });
     let mut dialog = ExportDialog::new(what, exports_dir(), sel.now);
     dialog.apply_args(&sel.args)?;
@@ -75,13 +79,13 @@ fn open_view(sel: &Selection<'_>) -> Result<Box<dyn Pane>, String> {
 }
 
 fn open_report(sel: &Selection<'_>) -> Result<Box<dyn Pane>, String> {
-    if sel.snapshot.is_none() {
+    if sel.snapshot().is_none() {
         return Err("no data yet: wait for the first refresh, then export".into());
     }
-    let kind = match sel.view {
-        ViewKind::Nodes => ReportKind::Nodes,
-        ViewKind::Certs => ReportKind::Certs,
-        ViewKind::Commands => ReportKind::Commands,
+    let kind = match sel.view_id() {
+        super::nodes::ID => ReportKind::Nodes,
+        super::certs::ID => ReportKind::Certs,
+        super::commands::ID => ReportKind::Commands,
         _ => ReportKind::Compliance,
     };
     let mut dialog = ExportDialog::new(ExportWhat::Report(kind), exports_dir(), sel.now);
@@ -104,8 +108,8 @@ impl ExportPane {
             id,
             dialog,
             busy: false,
-            snapshot: sel.snapshot.cloned(),
-            aggregates: sel.aggregates.cloned(),
+            snapshot: sel.snapshot().cloned(),
+            aggregates: sel.aggregates().cloned(),
         }
     }
 
@@ -114,19 +118,12 @@ impl ExportPane {
         let snap = cx.snapshot.cloned().or_else(|| self.snapshot.clone());
         let agg = cx.aggregates.cloned().or_else(|| self.aggregates.clone());
         let now: DateTime<Utc> = cx.now;
-        cx.effects.push(Effect::Job {
-            pane: self.id,
-            job: Box::new(move |ctx| {
-                Box::pin(async move {
-                    let res = tokio::task::spawn_blocking(move || {
-                        job.run(snap.as_ref(), agg.as_ref(), now)
-                    })
-                    .await
-                    .unwrap_or_else(|e| Err(format!("export failed: {e}")));
-                    ctx.send(res);
-                })
-            }),
-        });
+        cx.start(Job::Export(Box::new(ExportRequest {
+            job,
+            snapshot: snap,
+            aggregates: agg,
+            now,
+        })));
     }
 
     fn submit(&mut self, cx: &mut PaneCx<'_>) {
@@ -221,20 +218,20 @@ impl Pane for ExportPane {
         }
     }
 
-    fn message(&mut self, payload: PanePayload, cx: &mut PaneCx<'_>) {
+    fn job(&mut self, _kind: JobKind, event: JobEvent, cx: &mut PaneCx<'_>) {
+        let JobEvent::Exported(res) = event else {
+            return;
+        };
         self.busy = false;
-        match payload.downcast::<Result<Exported, String>>() {
-            Ok(res) => match *res {
-                Ok(done) => {
-                    cx.toast(done.toast());
-                    cx.close = true;
-                }
-                Err(e) => {
-                    self.dialog.message = Some(e.clone());
-                    cx.error(e);
-                }
-            },
-            Err(_) => cx.error("export: unexpected message"),
+        match res {
+            Ok(done) => {
+                cx.toast(done.toast());
+                cx.close = true;
+            }
+            Err(e) => {
+                self.dialog.message = Some(e.clone());
+                cx.error(e);
+            }
         }
     }
 
@@ -354,14 +351,16 @@ mod tests {
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 
-    use crate::ui::action::{Effect, JobCtx, Msg};
+    use crate::ui::action::Msg;
+    use crate::ui::effect::{Effect, Job};
     use crate::ui::fixture;
+    use crate::ui::jobs::Jobs;
     use crate::ui::keymap::Keymap;
-    use crate::ui::render::render;
     use crate::ui::runtime::Services;
     use crate::ui::state::{Meta, State};
     use crate::ui::theme::{ColorMode, Theme};
     use crate::ui::update::{selection, update};
+    use crate::ui::views::frame::render;
 
     fn km() -> Keymap {
         Keymap::load("default", std::path::Path::new("/nonexistent")).unwrap()
@@ -436,32 +435,27 @@ mod tests {
         out
     }
 
-    /// Run the pane's background job like the runtime does and feed its answer back.
+    /// Run the pane's background job through the job runner and feed its answer back.
     fn run_jobs(s: &mut State, fx: Vec<Effect>) {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let services = Services {
+            gate: crate::actions::Gate::new(
+                Some(crate::actions::ReadOnlySource::Flag),
+                dir.path().join("audit.jsonl"),
+            ),
+            clients: None,
+            refresher: None,
+        };
+        let mut jobs = Jobs::new(services, tx);
         for e in fx {
-            if let Effect::Job { pane, job } = e {
-                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-                let dir = tempfile::tempdir().unwrap();
-                let ctx = JobCtx {
-                    pane,
-                    tx,
-                    services: Services {
-                        readonly: true,
-                        fleet: Default::default(),
-                        gate: crate::actions::Gate::new(
-                            Some(crate::actions::ReadOnlySource::Flag),
-                            dir.path().join("audit.jsonl"),
-                        ),
-                        clients: None,
-                        refresher: None,
-                    },
-                };
-                let msg = rt.block_on(async move {
-                    job(ctx).await;
+            if let Effect::Start(owner, job) = e {
+                let msg = rt.block_on(async {
+                    jobs.start(owner, job);
                     rx.recv().await.expect("the job answers")
                 });
                 update(s, msg, &km());
@@ -483,7 +477,7 @@ mod tests {
         key(&mut s, KeyCode::Char('/'));
         typed(&mut s, "compliance:non");
         key(&mut s, KeyCode::Enter);
-        let shown = selection(&s, String::new()).table.unwrap();
+        let shown = selection(&s, String::new()).table().unwrap();
         assert!(!shown.rows.is_empty());
 
         key(&mut s, KeyCode::Char('e'));
@@ -498,10 +492,14 @@ mod tests {
         let target = tmp.path().join("shown.json");
         set_path(&mut s, &target);
         let fx = key(&mut s, KeyCode::Enter);
-        assert!(
-            fx.iter()
-                .any(|e| matches!(e, Effect::Job { pane: "export", .. }))
-        );
+        let owner = s.panes[0].owner;
+        match fx.as_slice() {
+            [Effect::Start(o, Job::Export(req))] => {
+                assert_eq!(*o, owner);
+                assert_eq!(req.job.path, target);
+            }
+            other => panic!("{other:?}"),
+        }
         run_jobs(&mut s, fx);
         assert!(s.panes.is_empty(), "closed after writing");
         assert!(

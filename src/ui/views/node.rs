@@ -5,13 +5,22 @@
 use std::cmp::Ordering;
 
 use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use ratatui::style::Style;
+use ratatui::widgets::{Block, BorderType, Borders, Widget};
 
-use super::age;
+use super::contract::{Open, RenderCx, Spec, View, ViewCx};
+use super::fmt::age;
+use super::table_render::{TableLook, put, render_table};
 use crate::model::{CommandInvocation, Node, NodeInventory, NodeKey, Patch, PatchState};
+use crate::model::{Compliance, FleetSnapshot, FleetUpdate};
 use crate::text::sanitize;
+use crate::ui::action::Action;
+use crate::ui::data::{Data, Load};
+use crate::ui::effect::Effect;
 use crate::ui::filter::{contains, prefix_of_any};
-use crate::ui::state::{Data, Load};
+use crate::ui::layout;
 use crate::ui::table::{Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
@@ -297,6 +306,473 @@ impl NodeView {
             Some((&self.patch_table, &self.patch_src))
         } else {
             Some((&self.inv_table, &self.inv_src))
+        }
+    }
+}
+
+pub const ID: &str = "node";
+
+pub const SPEC: Spec = Spec {
+    id: ID,
+    // reached by Enter on a node (`:node` is an alias of `:nodes`)
+    commands: &[],
+    describe: "Node detail",
+    action: None,
+    table: true,
+    scoped: false,
+    open: Open::View(|sel| match sel.node() {
+        Some(key) => Ok(Box::new(NodeView::new(key))),
+        None => Err("Select a node first".into()),
+    }),
+};
+
+impl View for NodeView {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn crumb(&self, _snap: Option<&FleetSnapshot>) -> String {
+        sanitize(&self.key.instance_id)
+    }
+
+    fn built(&self) -> Option<u64> {
+        self.built
+    }
+
+    fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
+        NodeView::ensure_built(self, data, now)
+    }
+
+    fn table(&self) -> Option<(&TableState, &dyn RowSource)> {
+        NodeView::table(self)
+    }
+
+    fn table_mut(&mut self) -> Option<(&mut TableState, &dyn RowSource)> {
+        NodeView::table_mut(self)
+    }
+
+    fn page_rows(&self, body: usize) -> usize {
+        body
+    }
+
+    fn set_page(&mut self, rows: usize) {
+        let rows = table_rows(rows);
+        if let Some((t, src)) = NodeView::table_mut(self) {
+            t.set_page(src, rows.max(1));
+        }
+    }
+
+    fn tab(&mut self, delta: isize) -> bool {
+        self.switch(delta);
+        true
+    }
+
+    /// Loads the node's patches, inventory and invocations.
+    fn opened(&mut self, cx: &mut ViewCx<'_>) {
+        cx.effects.push(Effect::LoadNode(self.key.clone()));
+    }
+
+    /// Enter on a patch describes it (CVE ids, installed time, …); on an invocation opens
+    /// its output.
+    fn enter(&mut self, cx: &mut ViewCx<'_>) {
+        if self.focus == 0 {
+            if self.patch_table.selected_row().is_some() {
+                cx.then = Some(Action::Describe);
+            }
+        } else {
+            cx.then = Some(Action::CommandOutput);
+        }
+    }
+
+    /// The selected patch or invocation, else the node itself.
+    fn describe(&self, data: &Data, now: DateTime<Utc>) -> Result<super::doc::Doc, String> {
+        let snap = &data.snapshot;
+        if self.focus == 0
+            && let Some(p) = self
+                .patch_table
+                .selected_row()
+                .and_then(|r| self.patch_src.patches.get(r))
+        {
+            return Ok(super::doc::patch(snap, &self.key, p));
+        }
+        if self.focus == 1
+            && let Some(i) = self
+                .inv_table
+                .selected_row()
+                .and_then(|r| self.inv_src.items.get(r))
+        {
+            return Ok(super::doc::invocation(snap, i, now));
+        }
+        snap.node(&self.key)
+            .map(|n| super::doc::node(snap, n, now))
+            .ok_or_else(|| format!("{} is no longer in the fleet", self.key.instance_id))
+    }
+
+    fn fleet(&mut self, u: FleetUpdate, now: DateTime<Utc>) -> Option<FleetUpdate> {
+        match u {
+            FleetUpdate::NodePatches { key, result } if key == self.key => self.set_patches(result),
+            FleetUpdate::NodeInventory { key, result } if key == self.key => {
+                self.set_inventory(result)
+            }
+            FleetUpdate::NodeCommands { key, result } if key == self.key => {
+                self.set_invocations(result, now)
+            }
+            other => return Some(other),
+        }
+        None
+    }
+
+    fn node(&self) -> Option<NodeKey> {
+        Some(self.key.clone())
+    }
+
+    fn invocation(&self) -> Option<&CommandInvocation> {
+        if self.focus == 1 {
+            self.inv_table
+                .selected_row()
+                .and_then(|r| self.inv_src.items.get(r))
+        } else {
+            None
+        }
+    }
+
+    fn targets(&self, _data: &Data, _now: DateTime<Utc>) -> (Vec<NodeKey>, String) {
+        (
+            vec![self.key.clone()],
+            format!("node {}", self.key.instance_id),
+        )
+    }
+
+    fn hints(&self) -> Vec<Action> {
+        vec![
+            Action::NextTab,
+            Action::SortNext,
+            Action::PatchNow,
+            Action::Session,
+        ]
+    }
+
+    fn render(&self, buf: &mut Buffer, area: Rect, cx: &RenderCx<'_>) {
+        draw(buf, area, self, cx);
+    }
+}
+
+/// Inventory and patch summary boxes, then the patches and invocations tables.
+fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
+    let theme = cx.theme;
+    let compact = area.height < 28;
+    let box_h: u16 = if compact { 8 } else { 10 };
+    let half = area.width / 2;
+    let inv_rect = Rect {
+        height: box_h.min(area.height),
+        width: half,
+        ..area
+    };
+    let sum_rect = Rect {
+        x: area.x + half,
+        width: area.width - half,
+        height: box_h.min(area.height),
+        ..area
+    };
+    let block = |title: String, focused: bool| {
+        Block::default()
+            .borders(Borders::ALL)
+            .border_type(BorderType::Rounded)
+            .border_style(if focused {
+                theme.style(Role::Title)
+            } else {
+                theme.style(Role::Border)
+            })
+            .title(title)
+            .title_style(theme.style(Role::Title))
+    };
+    let muted = theme.style(Role::Muted);
+    let tx = theme.style(Role::Text);
+    let spinner = cx.spinner();
+    let kv = |buf: &mut Buffer, r: Rect, rows: &[(&str, String, Style)]| {
+        for (i, (k, val, st)) in rows.iter().enumerate().take(r.height as usize) {
+            let y = r.y + i as u16;
+            put(buf, r.x + 1, y, k, 13, muted, None, Style::default(), false);
+            put(
+                buf,
+                r.x + 15,
+                y,
+                val,
+                r.width.saturating_sub(16),
+                *st,
+                None,
+                Style::default(),
+                false,
+            );
+        }
+    };
+    // Inventory box
+    let b = block(" Inventory ".into(), false);
+    let inner = b.inner(inv_rect);
+    b.render(inv_rect, buf);
+    match &v.node {
+        None => {
+            put(
+                buf,
+                inner.x + 1,
+                inner.y,
+                "node not in the current snapshot",
+                inner.width,
+                theme.style(Role::Warning),
+                None,
+                Style::default(),
+                false,
+            );
+        }
+        Some(n) => {
+            let s = crate::text::sanitize;
+            let mut rows: Vec<(&str, String, Style)> = vec![
+                ("Name", super::nodes::node_name(n), theme.style(Role::Title)),
+                ("Instance", s(&n.instance_id), tx),
+                (
+                    "Account",
+                    format!("{} ({})", v.account_name, s(&n.account_id)),
+                    tx,
+                ),
+                ("Region", s(&n.region), tx),
+                (
+                    "Platform",
+                    s(&format!(
+                        "{} {} ({})",
+                        n.platform_name,
+                        n.platform_version,
+                        n.platform_type.as_str()
+                    )),
+                    tx,
+                ),
+                ("IP", s(&n.ip_address), tx),
+                (
+                    "Agent",
+                    format!(
+                        "{}{}",
+                        s(&n.agent_version),
+                        if n.agent_outdated { "  (outdated)" } else { "" }
+                    ),
+                    if n.agent_outdated {
+                        theme.style(Role::Warning)
+                    } else {
+                        tx
+                    },
+                ),
+                (
+                    "Ping",
+                    format!(
+                        "{}  last {} ago",
+                        n.ping_status.as_str(),
+                        age(cx.now, n.last_ping)
+                    ),
+                    theme.ping(n.ping_status),
+                ),
+            ];
+            if !compact {
+                rows.insert(3, ("OU", v.ou_path.clone(), muted));
+                rows.push((
+                    "Registered",
+                    n.registration_date
+                        .map(|d| d.format("%Y-%m-%d").to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    muted,
+                ));
+            }
+            if let Load::Loaded(inv) = &v.inventory
+                && let Some(c) = &inv.capture_time
+            {
+                rows.push(("Inventory", format!("captured {}", s(c)), muted));
+            }
+            kv(buf, inner, &rows);
+        }
+    }
+    // Patch summary box
+    let b = block(" Patch summary ".into(), false);
+    let inner = b.inner(sum_rect);
+    b.render(sum_rect, buf);
+    if let Some(n) = &v.node {
+        let s = crate::text::sanitize;
+        let comp = match n.compliance {
+            Compliance::Compliant => "✓ Compliant",
+            Compliance::NonCompliant => "✗ Non-compliant",
+            Compliance::Unreported => "? Unreported (no patch state)",
+        };
+        let cnt = |n: u32, role: Role| (n.to_string(), theme.count(n.into(), role));
+        let mut rows: Vec<(&str, String, Style)> = vec![
+            ("Compliance", comp.into(), theme.compliance(n.compliance)),
+            (
+                "Patch group",
+                s(n.patch_group.as_deref().unwrap_or("-")),
+                tx,
+            ),
+            ("Baseline", s(n.baseline_id.as_deref().unwrap_or("-")), tx),
+            (
+                "Last op",
+                match (n.last_operation, n.last_operation_end) {
+                    (Some(op), end) => format!(
+                        "{} {} ago{}",
+                        op.as_str(),
+                        age(cx.now, end),
+                        n.reboot_option
+                            .map(|r| format!(" · {}", r.as_str()))
+                            .unwrap_or_default()
+                    ),
+                    _ => "never".into(),
+                },
+                if n.is_stale(cx.now, chrono::Duration::days(v.stale_days)) {
+                    theme.style(Role::Stale)
+                } else {
+                    tx
+                },
+            ),
+        ];
+        if n.compliance == Compliance::Unreported {
+            // no patch state: the counts are unknown, never a made-up 0
+            rows.push((
+                "Patches",
+                "never scanned (no counts)".into(),
+                theme.style(Role::Unreported),
+            ));
+        } else {
+            let (m, ms) = cnt(n.missing, Role::NonCompliant);
+            let (f, fs) = cnt(n.failed, Role::Critical);
+            rows.push(("Missing", m, ms));
+            rows.push(("Failed", f, fs));
+            rows.push((
+                "Pending rbt",
+                format!(
+                    "{}   rejected {}",
+                    n.installed_pending_reboot, n.installed_rejected
+                ),
+                theme.count(
+                    (n.installed_pending_reboot + n.installed_rejected).into(),
+                    Role::Warning,
+                ),
+            ));
+            rows.push((
+                "Severity",
+                format!(
+                    "critical {}  security {}  other {}",
+                    n.critical_noncompliant, n.security_noncompliant, n.other_noncompliant
+                ),
+                theme.count(n.critical_noncompliant.into(), Role::Critical),
+            ));
+            if !compact {
+                rows.push((
+                    "Installed",
+                    format!(
+                        "{}  other {}  n/a {}",
+                        n.installed, n.installed_other, n.not_applicable
+                    ),
+                    muted,
+                ));
+            }
+        }
+        kv(buf, inner, &rows);
+    }
+    // Tables
+    let rest = layout::below(area, box_h);
+    if rest.height < 4 {
+        return;
+    }
+    let ph = (rest.height * 2 / 3).max(3);
+    let prect = Rect { height: ph, ..rest };
+    let irect = Rect {
+        y: rest.y + ph,
+        height: rest.height - ph,
+        ..rest
+    };
+    let look = |focused: bool, empty: String| TableLook {
+        marks: cx.marks,
+        focused: focused && cx.focused,
+        empty,
+    };
+    let count = |t: &TableState| {
+        if t.order.len() == t.rows_total {
+            format!("{}", t.rows_total)
+        } else {
+            format!("{}/{}", t.order.len(), t.rows_total)
+        }
+    };
+    let ptitle = match &v.patches {
+        Load::Loading => format!(" Patches {spinner} loading "),
+        Load::Failed(_) => " Patches ✗ ".into(),
+        Load::Loaded(_) => format!(" Patches ({}) ", count(&v.patch_table)),
+    };
+    let b = block(ptitle, v.focus == 0);
+    let inner = b.inner(prect);
+    b.render(prect, buf);
+    match &v.patches {
+        Load::Failed(e) => {
+            put(
+                buf,
+                inner.x + 1,
+                inner.y,
+                &format!("✗ {e}"),
+                inner.width,
+                theme.style(Role::Error),
+                None,
+                Style::default(),
+                false,
+            );
+        }
+        _ => {
+            let empty = match &v.patches {
+                Load::Loading => format!("{spinner} loading patches…"),
+                _ if !v.patch_table.filter.text.is_empty() => {
+                    format!("no patches match /{}", v.patch_table.filter.text)
+                }
+                _ => "no patches reported".into(),
+            };
+            render_table(
+                buf,
+                inner,
+                &v.patch_table,
+                &v.patch_src,
+                theme,
+                &look(v.focus == 0, empty),
+            );
+        }
+    }
+    if irect.height < 3 {
+        return;
+    }
+    let ititle = match &v.invocations {
+        Load::Loading => format!(" Recent invocations {spinner} "),
+        Load::Failed(_) => " Recent invocations ✗ ".into(),
+        Load::Loaded(_) => format!(" Recent invocations ({}) ", count(&v.inv_table)),
+    };
+    let b = block(ititle, v.focus == 1);
+    let inner = b.inner(irect);
+    b.render(irect, buf);
+    match &v.invocations {
+        Load::Failed(e) => {
+            put(
+                buf,
+                inner.x + 1,
+                inner.y,
+                &format!("✗ {e}"),
+                inner.width,
+                theme.style(Role::Error),
+                None,
+                Style::default(),
+                false,
+            );
+        }
+        _ => {
+            let empty = match &v.invocations {
+                Load::Loading => format!("{spinner} loading invocations…"),
+                _ => "no recent invocations".into(),
+            };
+            render_table(
+                buf,
+                inner,
+                &v.inv_table,
+                &v.inv_src,
+                theme,
+                &look(v.focus == 1, empty),
+            );
         }
     }
 }

@@ -6,13 +6,20 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 
-use super::{NodeScope, age, count};
+use super::contract::{Open, RenderCx, Spec, View, ViewCx};
+use super::fmt::{age, count};
+use super::scope::NodeScope;
+use super::table_render::render_table;
+use crate::model::NodeKey;
 use crate::model::{Compliance, FleetSnapshot, Node};
 use crate::text::{push_sanitized, sanitize};
+use crate::ui::action::Action;
+use crate::ui::data::Data;
 use crate::ui::filter::{contains, prefix_of_any, yes_no};
-use crate::ui::state::Data;
 use crate::ui::table::{Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
@@ -442,8 +449,108 @@ impl NodesView {
             built: None,
         }
     }
+}
 
-    pub fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
+/// The nodes of `scope`, in the nodes view's default order.
+pub fn keys_in_scope(data: &Data, scope: &NodeScope, now: DateTime<Utc>) -> Vec<NodeKey> {
+    NodesSource::build(data, scope, now)
+        .rows
+        .iter()
+        .map(|&i| data.snapshot.nodes[i as usize].key())
+        .collect()
+}
+
+pub const ID: &str = "nodes";
+
+pub const SPEC: Spec = Spec {
+    id: ID,
+    commands: &["nodes", "n", "no", "node", "ec2", "instances", "mi"],
+    describe: "Managed nodes (:nodes <account-or-ou>)",
+    action: Some(Action::ViewNodes),
+    table: true,
+    scoped: true,
+    open: Open::View(|sel| {
+        let scope = NodeScope::from_args(sel.data, &sel.args)?;
+        Ok(Box::new(NodesView::new(scope)))
+    }),
+};
+
+impl View for NodesView {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn crumb(&self, snap: Option<&FleetSnapshot>) -> String {
+        match self.scope.label(snap) {
+            l if l.is_empty() => "nodes".into(),
+            l => format!("nodes({l})"),
+        }
+    }
+
+    fn built(&self) -> Option<u64> {
+        self.built
+    }
+
+    fn table(&self) -> Option<(&TableState, &dyn RowSource)> {
+        Some((&self.table, &self.src))
+    }
+
+    fn table_mut(&mut self) -> Option<(&mut TableState, &dyn RowSource)> {
+        Some((&mut self.table, &self.src))
+    }
+
+    /// Enter opens the node's detail.
+    fn enter(&mut self, cx: &mut ViewCx<'_>) {
+        if let Some(r) = self.table.selected_row() {
+            let key = self.src.node(r).key();
+            cx.push = Some(Box::new(super::node::NodeView::new(key)));
+        }
+    }
+
+    fn node(&self) -> Option<NodeKey> {
+        self.table.selected_row().map(|r| self.src.node(r).key())
+    }
+
+    fn describe(&self, data: &Data, now: DateTime<Utc>) -> Result<super::doc::Doc, String> {
+        let r = self
+            .table
+            .selected_row()
+            .ok_or("Nothing selected to describe")?;
+        Ok(super::doc::node(&data.snapshot, self.src.node(r), now))
+    }
+
+    /// Every row of the current filter, as sorted.
+    fn targets(&self, _data: &Data, _now: DateTime<Utc>) -> (Vec<NodeKey>, String) {
+        let nodes: Vec<NodeKey> = self
+            .table
+            .order
+            .iter()
+            .map(|&r| self.src.node(r as usize).key())
+            .collect();
+        let from = if self.table.filter.text.is_empty() {
+            format!("all {} in view", nodes.len())
+        } else {
+            format!("filter /{}", self.table.filter.text)
+        };
+        (nodes, from)
+    }
+
+    fn hints(&self) -> Vec<Action> {
+        vec![
+            Action::Mark,
+            Action::SortNext,
+            Action::SortReverse,
+            Action::PatchNow,
+            Action::Session,
+        ]
+    }
+
+    fn render(&self, buf: &mut Buffer, area: Rect, cx: &RenderCx<'_>) {
+        let look = cx.look(cx.empty_msg("nodes", &self.table));
+        render_table(buf, area, &self.table, &self.src, cx.theme, &look);
+    }
+
+    fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
         if self.built == Some(data.generation) {
             return;
         }

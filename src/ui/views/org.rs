@@ -4,13 +4,21 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 
-use super::{NodeScope, count, pct_text};
+use super::contract::{Open, RenderCx, Spec, View, ViewCx, no_argument};
+use super::fmt::{count, pct_text};
+use super::nodes::{NodesView, keys_in_scope};
+use super::scope::NodeScope;
+use super::table_render::render_table;
+use crate::model::NodeKey;
 use crate::model::{AccountState, Aggregates, ComplianceRollup, FleetSnapshot};
 use crate::text::sanitize;
+use crate::ui::action::Action;
+use crate::ui::data::Data;
 use crate::ui::filter::contains;
-use crate::ui::state::Data;
 use crate::ui::table::{Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
@@ -263,7 +271,10 @@ impl RowSource for OrgSource {
                 if let OrgRowKind::Account(a) = &r.kind
                     && let Some(t) = self.stale_since.get(a)
                 {
-                    s.push_str(&format!("◐ data {} old ", super::age(self.now, Some(*t))));
+                    s.push_str(&format!(
+                        "◐ data {} old ",
+                        super::fmt::age(self.now, Some(*t))
+                    ));
                 }
                 if r.errors > 0 {
                     let what = match &r.kind {
@@ -324,8 +335,94 @@ pub struct OrgView {
     pub built: Option<u64>,
 }
 
-impl OrgView {
-    pub fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
+pub const ID: &str = "org";
+
+pub const SPEC: Spec = Spec {
+    id: ID,
+    commands: &["org", "o", "ou", "ous", "orgs", "accounts", "tree"],
+    describe: "Organization tree with roll-ups",
+    action: Some(Action::ViewOrg),
+    table: true,
+    scoped: false,
+    open: Open::View(|sel| {
+        no_argument(sel, ID)?;
+        Ok(Box::new(OrgView::default()))
+    }),
+};
+
+impl View for OrgView {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn built(&self) -> Option<u64> {
+        self.built
+    }
+
+    fn table(&self) -> Option<(&TableState, &dyn RowSource)> {
+        Some((&self.table, &self.src))
+    }
+
+    fn table_mut(&mut self) -> Option<(&mut TableState, &dyn RowSource)> {
+        Some((&mut self.table, &self.src))
+    }
+
+    /// Enter opens the row's nodes; on an account that could not be read (no nodes because
+    /// of an error) it describes the account instead, with the error that covers it.
+    fn enter(&mut self, cx: &mut ViewCx<'_>) {
+        if let Some(r) = self.table.selected_row() {
+            let unreadable = match (&self.src.rows[r].kind, cx.data) {
+                (OrgRowKind::Account(id), Some(d)) => super::doc::unreadable(&d.snapshot, id),
+                _ => false,
+            };
+            if unreadable {
+                cx.then = Some(Action::Describe);
+            } else {
+                cx.push = Some(Box::new(NodesView::new(self.src.scope(r))));
+            }
+        }
+    }
+
+    fn describe(&self, data: &Data, _now: DateTime<Utc>) -> Result<super::doc::Doc, String> {
+        let snap = &data.snapshot;
+        let r = self
+            .table
+            .selected_row()
+            .ok_or("Nothing selected to describe")?;
+        match &self.src.rows[r].kind {
+            OrgRowKind::Account(id) => snap
+                .account(id)
+                .map(|a| super::doc::account(data, a))
+                .ok_or_else(|| format!("account {id} is no longer in the picture")),
+            OrgRowKind::Ou(id) => snap
+                .organization
+                .units
+                .iter()
+                .find(|u| &u.id == id)
+                .map(|u| super::doc::ou(data, u))
+                .ok_or_else(|| format!("OU {id} is no longer in the picture")),
+        }
+    }
+
+    fn targets(&self, data: &Data, now: DateTime<Utc>) -> (Vec<NodeKey>, String) {
+        match self.table.selected_row() {
+            Some(r) => {
+                let sc = self.src.scope(r);
+                (
+                    keys_in_scope(data, &sc, now),
+                    sc.label(Some(&data.snapshot)),
+                )
+            }
+            None => (Vec::new(), String::new()),
+        }
+    }
+
+    fn render(&self, buf: &mut Buffer, area: Rect, cx: &RenderCx<'_>) {
+        let look = cx.look(cx.empty_msg("accounts", &self.table));
+        render_table(buf, area, &self.table, &self.src, cx.theme, &look);
+    }
+
+    fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
         if self.built == Some(data.generation) {
             return;
         }

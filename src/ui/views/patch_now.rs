@@ -18,25 +18,25 @@ use crate::actions::targets::TargetScope;
 use crate::model::{FleetSnapshot, PatchOperation};
 
 use super::super::action::Action;
-use super::super::pane::{Handled, Pane, PaneCx, PaneSize, PaneSpec, Selection};
 use super::super::theme::{Role, Theme};
 use super::command_output::CommandOutputPane;
+use super::contract::{Handled, Open, Pane, PaneCx, PaneSize, Selection, Spec};
 
 pub const ID: &str = "patch_now";
 
-pub fn spec() -> PaneSpec {
-    PaneSpec {
-        id: ID,
-        action: Some(Action::PatchNow),
-        commands: &["patch", "patch-now"],
-        describe: "Patch now: AWS-RunPatchBaseline on the marked / filtered nodes (:patch account ID | ou ID | group NAME)",
-        open,
-    }
-}
+pub const SPEC: Spec = Spec {
+    id: ID,
+    commands: &["patch", "patch-now"],
+    describe: "Patch now: AWS-RunPatchBaseline on the marked / filtered nodes (:patch account ID | ou ID | group NAME)",
+    action: Some(Action::PatchNow),
+    table: false,
+    scoped: false,
+    open: Open::Pane(open),
+};
 
 fn open(sel: &Selection<'_>) -> Result<Box<dyn Pane>, String> {
     let snap = sel
-        .snapshot
+        .snapshot()
         .ok_or_else(|| "Patch now needs fleet data: wait for the first refresh".to_string())?;
     let scope = scope_from(sel, snap)?;
     Ok(Box::new(PatchNowPane {
@@ -101,18 +101,19 @@ fn scope_from(sel: &Selection<'_>, snap: &FleetSnapshot) -> Result<TargetScope, 
             )),
         };
     }
-    if sel.nodes.is_empty() {
+    let targets = sel.targets();
+    if targets.nodes.is_empty() {
         return Err(
             "Patch now: no nodes selected — mark nodes (space) or filter the nodes view".into(),
         );
     }
     Ok(TargetScope::Nodes {
-        keys: sel.nodes.clone(),
-        label: if sel.nodes_from.is_empty() {
-            format!("{} nodes", sel.nodes.len())
+        label: if targets.from.is_empty() {
+            format!("{} nodes", targets.nodes.len())
         } else {
-            crate::text::sanitize(&sel.nodes_from)
+            crate::text::sanitize(&targets.from)
         },
+        keys: targets.nodes,
     })
 }
 
@@ -144,9 +145,12 @@ impl PatchNowPane {
 
     fn execute(&mut self, plan: PatchPlan, cx: &mut PaneCx<'_>) {
         let title = format!("Patch now · {} · {}", plan.operation_label(), plan.scope);
-        let (pane, effect) = CommandOutputPane::for_plan(title, plan, cx.readonly);
-        cx.effects.push(effect);
-        cx.open = Some(Box::new(pane));
+        // the command pane owns the send-and-watch job (it starts when the pane opens)
+        cx.open = Some(Box::new(CommandOutputPane::for_plan(
+            title,
+            plan,
+            cx.readonly,
+        )));
         cx.close = true;
     }
 }
@@ -753,14 +757,15 @@ mod tests {
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 
-    use super::super::super::action::{Effect, Msg};
+    use super::super::super::action::Msg;
+    use super::super::super::effect::{Effect, Job, JobEvent, JobId, JobKind};
     use super::super::super::fixture;
     use super::super::super::keymap::Keymap;
-    use super::super::super::render::render;
     use super::super::super::state::{Meta, State};
     use super::super::super::theme::{ColorMode, Theme};
     use super::super::super::update::update;
     use super::super::command_output;
+    use super::super::frame::render;
     use crate::actions::WatchEvent;
     use crate::model::{CommandInvocation, CommandPluginOutput, CommandSummary};
 
@@ -946,7 +951,11 @@ mod tests {
         let text = screen(&mut s, 120, 40);
         assert!(text.contains(&format!("confirm › {phrase}")), "{text}");
         let fx = key(&mut s, KeyCode::Enter);
-        assert!(fx.iter().any(|e| matches!(e, Effect::Job { .. })), "{fx:?}");
+        assert!(
+            fx.iter()
+                .any(|e| matches!(e, Effect::Start(_, Job::SendPlan(_)))),
+            "{fx:?}"
+        );
     }
 
     #[test]
@@ -975,14 +984,18 @@ mod tests {
         assert!(text.contains("Press Enter to scan 2 nodes"), "{text}");
         assert!(text.contains("[Scan]"), "{text}");
         let fx = key(&mut s, KeyCode::Enter);
-        assert!(
-            fx.iter()
-                .any(|e| matches!(e, Effect::Job { pane, .. } if *pane == command_output::ID)),
-            "{fx:?}"
-        );
-        // the patch pane hands over to the command pane
+        // the patch pane hands over to the command pane, which owns the send-and-watch job
         assert_eq!(s.panes.len(), 1);
         assert_eq!(s.panes[0].id(), command_output::ID);
+        let owner = s.panes[0].owner;
+        match fx.as_slice() {
+            [Effect::Start(o, Job::SendPlan(plan))] => {
+                assert_eq!(*o, owner);
+                assert_eq!(plan.options.operation, crate::model::PatchOperation::Scan);
+                assert_eq!(plan.target_count(), 2);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -1014,10 +1027,15 @@ mod tests {
         };
         typed(&mut s, &phrase);
         let fx = key(&mut s, KeyCode::Enter);
-        assert!(fx.iter().any(|e| matches!(e, Effect::Job { .. })), "{fx:?}");
-        // Esc on the command pane closes it
-        key(&mut s, KeyCode::Esc);
+        let owner = s.panes[0].owner;
+        assert!(
+            matches!(fx.as_slice(), [Effect::Start(o, Job::SendPlan(p))] if *o == owner && p.options.operation == crate::model::PatchOperation::Install),
+            "{fx:?}"
+        );
+        // Esc on the command pane closes it and stops its job
+        let fx = key(&mut s, KeyCode::Esc);
         assert!(s.panes.is_empty());
+        assert_eq!(fx, [Effect::StopAll(owner)]);
     }
 
     #[test]
@@ -1059,15 +1077,13 @@ mod tests {
                 }
             })
             .collect();
+        let owner = s.panes[0].owner;
         let send = |s: &mut State, e: WatchEvent| {
-            update(
-                s,
-                Msg::Pane {
-                    pane: command_output::ID,
-                    payload: command_output::test_payload(e),
-                },
-                &keymap(),
-            )
+            let id = JobId {
+                owner,
+                kind: JobKind::SendPlan,
+            };
+            update(s, Msg::Job(id, JobEvent::Watch(e)), &keymap())
         };
         send(
             &mut s,
@@ -1119,9 +1135,15 @@ mod tests {
         assert!(text.contains("2 Success"), "{text}");
         assert!(text.contains("2 nodes: identical output"), "{text}");
         assert!(text.contains("finished"), "{text}");
-        // Enter opens the first target's output (fetched by a job)
+        // Enter opens the first target's output (fetched once by a job: it finished)
         let fx = key(&mut s, KeyCode::Enter);
-        assert!(fx.iter().any(|e| matches!(e, Effect::Job { .. })), "{fx:?}");
+        match fx.as_slice() {
+            [Effect::Start(o, Job::FetchOutput { row, follow: false })] => {
+                assert_eq!(*o, owner);
+                assert_eq!(row.key.instance_id, ids[0]);
+            }
+            other => panic!("{other:?}"),
+        }
         // cancel on a finished command explains instead of asking
         key(&mut s, KeyCode::Esc);
         key(&mut s, KeyCode::Char('c'));

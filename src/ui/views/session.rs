@@ -11,34 +11,29 @@ use ratatui::widgets::{Paragraph, Wrap};
 use crate::actions::session::{self, SessionPlan};
 use crate::model::{Node, NodeKey};
 
-use super::super::action::{Action, Effect, JobCtx, PanePayload};
-use super::super::pane::{Handled, Pane, PaneCx, PaneSize, PaneSpec, Selection};
+use super::super::action::Action;
+use super::super::effect::{Effect, Job, JobEvent, JobKind};
 use super::super::theme::{Role, Theme};
+use super::contract::{Handled, Open, Pane, PaneCx, PaneSize, Selection, Spec};
 
 pub const ID: &str = "session";
 
-enum Payload {
-    Ready(Box<SessionPlan>, std::process::Command),
-    Failed(String),
-}
-
-pub fn spec() -> PaneSpec {
-    PaneSpec {
-        id: ID,
-        action: Some(Action::Session),
-        commands: &["session", "ssh", "shell"],
-        describe: "Session Manager shell on the selected node (aws ssm start-session)",
-        open,
-    }
-}
+pub const SPEC: Spec = Spec {
+    id: ID,
+    commands: &["session", "ssh", "shell"],
+    describe: "Session Manager shell on the selected node (aws ssm start-session)",
+    action: Some(Action::Session),
+    table: false,
+    scoped: false,
+    open: Open::Pane(open),
+};
 
 fn open(sel: &Selection<'_>) -> Result<Box<dyn Pane>, String> {
-    let snap = sel.snapshot.ok_or_else(|| {
+    let snap = sel.snapshot().ok_or_else(|| {
         "Session Manager needs fleet data: wait for the first refresh".to_string()
     })?;
     let key: NodeKey = sel
-        .node
-        .clone()
+        .node()
         .ok_or_else(|| "Select a node first (in :nodes or a node's detail)".to_string())?;
     let node: Node = snap
         .node(&key)
@@ -89,64 +84,10 @@ impl SessionPane {
             return;
         }
         self.started = true;
-        let node = self.node.clone();
-        let aws = self.aws.clone();
-        cx.effects.push(Effect::Job {
-            pane: ID,
-            job: Box::new(move |ctx: JobCtx| {
-                Box::pin(async move {
-                    let Some(fleet) = ctx.services.clients.clone() else {
-                        ctx.send(Payload::Failed(
-                            "not connected to AWS in this session".into(),
-                        ));
-                        return;
-                    };
-                    let env = match crate::actions::SsmClients::credentials_env(
-                        &fleet,
-                        &node.account_id,
-                        &node.region,
-                    )
-                    .await
-                    {
-                        Ok(e) => e,
-                        Err(e) => {
-                            ctx.send(Payload::Failed(e));
-                            return;
-                        }
-                    };
-                    let endpoint = crate::actions::SsmClients::endpoint_url(&fleet);
-                    let plan = match session::plan_session(&node, &aws, env, endpoint.as_deref()) {
-                        Ok(p) => p,
-                        Err(e) => {
-                            ctx.send(Payload::Failed(e.to_string()));
-                            return;
-                        }
-                    };
-                    ctx.services.gate.learn_caller(&fleet);
-                    match ctx.services.gate.start_session(&plan) {
-                        Ok(cmd) => ctx.send(Payload::Ready(Box::new(plan), cmd)),
-                        Err(e) => ctx.send(Payload::Failed(e.to_string())),
-                    };
-                })
-            }),
+        cx.start(Job::PrepareSession {
+            node: Box::new(self.node.clone()),
+            aws: self.aws.clone(),
         });
-    }
-}
-
-impl SessionPane {
-    fn handle(&mut self, p: Payload, cx: &mut PaneCx<'_>) {
-        match p {
-            Payload::Ready(plan, command) => {
-                self.status = format!("Running {} …", plan.display());
-                self.plan = Some(plan);
-                cx.effects.push(Effect::Foreground { pane: ID, command });
-            }
-            Payload::Failed(e) => {
-                self.status = e.clone();
-                self.error = true;
-                cx.error(e);
-            }
-        }
     }
 }
 
@@ -186,34 +127,37 @@ impl Pane for SessionPane {
         }
     }
 
-    fn message(&mut self, payload: PanePayload, cx: &mut PaneCx<'_>) {
-        let payload = match payload.downcast::<Payload>() {
-            Ok(p) => {
-                self.handle(*p, cx);
-                return;
+    fn job(&mut self, _kind: JobKind, event: JobEvent, cx: &mut PaneCx<'_>) {
+        match event {
+            JobEvent::SessionReady(plan, command) => {
+                self.status = format!("Running {} …", plan.display());
+                self.plan = Some(plan);
+                cx.effects.push(Effect::Foreground(cx.owner, command));
             }
-            Err(other) => other,
-        };
-        if let Ok(status) = cx_status(payload) {
-            let text = match &status {
-                Ok(s) => format!("session ended ({s})"),
-                Err(e) => format!("session could not run: {e}"),
-            };
-            if let Some(plan) = &self.plan {
-                let gate_msg = text.clone();
-                let plan = plan.clone();
-                cx.effects.push(Effect::Job {
-                    pane: ID,
-                    job: Box::new(move |ctx: JobCtx| {
-                        Box::pin(async move { ctx.services.gate.session_ended(&plan, &gate_msg) })
-                    }),
-                });
+            JobEvent::SessionFailed(e) => {
+                self.status = e.clone();
+                self.error = true;
+                cx.error(e);
             }
-            match status {
-                Ok(_) => cx.toast(text),
-                Err(_) => cx.error(text),
+            JobEvent::Exited(status) => {
+                let text = match &status {
+                    Ok(s) => format!("session ended ({s})"),
+                    Err(e) => format!("session could not run: {e}"),
+                };
+                if let Some(plan) = self.plan.take() {
+                    // recorded in the audit log (finishes even though the pane closes)
+                    cx.start(Job::SessionEnded {
+                        plan,
+                        status: text.clone(),
+                    });
+                }
+                match status {
+                    Ok(_) => cx.toast(text),
+                    Err(_) => cx.error(text),
+                }
+                cx.close = true;
             }
-            cx.close = true;
+            _ => {}
         }
     }
 
@@ -248,12 +192,4 @@ impl Pane for SessionPane {
         }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
     }
-}
-
-fn cx_status(
-    payload: PanePayload,
-) -> Result<Result<std::process::ExitStatus, String>, PanePayload> {
-    payload
-        .downcast::<Result<std::process::ExitStatus, String>>()
-        .map(|b| *b)
 }

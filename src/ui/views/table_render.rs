@@ -203,3 +203,21 @@ pub fn render_table(
         }
     }
 }
+
+/// A horizontal bar `width` cells wide, `frac` of it filled.
+pub fn bar(buf: &mut Buffer, x: u16, y: u16, width: u16, frac: f64, theme: &Theme, role: Role) {
+    let full = ((frac.clamp(0.0, 1.0)) * f64::from(width)).round() as u16;
+    for i in 0..width {
+        let (sym, st) = if i < full {
+            ("█", theme.style(role))
+        } else {
+            ("░", theme.style(Role::BarEmpty))
+        };
+        set_cell(buf, x.saturating_add(i), y, sym, st);
+    }
+}
+
+/// Plain text within `w` cells; returns cells used.
+pub fn text(buf: &mut Buffer, x: u16, y: u16, s: &str, w: u16, st: Style) -> u16 {
+    put(buf, x, y, s, w, st, None, Style::default(), false)
+}

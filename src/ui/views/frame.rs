@@ -1,6 +1,6 @@
 //! The frame: header (scope, badges, refresh age and progress), breadcrumbs with filter and
-//! counts, the current view, the footer (prompt, toasts or key hints from the live keymap),
-//! then modal panes and help on top. Pure function of `&State`.
+//! counts, the current view (its own `View::render`), the footer (prompt, toasts or key
+//! hints from the live keymap), then modal panes and help on top. Pure function of `&State`.
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -8,27 +8,14 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Widget};
 
-use super::action::Action;
-use super::keymap::Keymap;
-use super::layout::{self, row};
-use super::pane::PaneSize;
-use super::state::{PromptKind, State, ViewKind};
-use super::theme::{Role, Theme};
-use super::views::table_render::{TableLook, fill, put, render_table};
-use super::views::{View, age, thousands};
-
-pub const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
-
-/// Rows the focused table shows for a terminal `size` and view.
-pub fn table_rows(size: (u16, u16), kind: ViewKind) -> usize {
-    let body = size.1.saturating_sub(3) as usize;
-    let table = body.saturating_sub(1);
-    match kind {
-        ViewKind::Compliance => table,
-        ViewKind::Node => body,
-        _ => table,
-    }
-}
+use super::super::action::Action;
+use super::super::keymap::Keymap;
+use super::super::layout::{self, row};
+use super::super::state::{PromptKind, State};
+use super::super::theme::{Role, Theme};
+use super::contract::{PaneSize, RenderCx};
+use super::fmt::{SPINNER, age, thousands};
+use super::table_render::{fill, put};
 
 /// Draw everything.
 pub fn render(frame: &mut Frame<'_>, state: &State, theme: &Theme, keymap: &Keymap) {
@@ -421,72 +408,16 @@ fn body_view(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
         }
         return;
     }
-    let look = |empty: String| TableLook {
+    let cx = RenderCx {
+        theme,
+        now: state.now,
+        snapshot: state.data.as_ref().map(|d| d.snapshot.as_ref()),
         marks: &state.marks,
         focused: state.help.is_none() && state.panes.is_empty(),
-        empty,
+        loading: state.loading(),
+        spinner: state.spinner,
     };
-    let loading = state.loading();
-    let empty_msg = |what: &str, t: &crate::ui::table::TableState| {
-        if !t.filter.text.is_empty() && t.rows_total > 0 {
-            format!("no {what} match /{}", t.filter.text)
-        } else if loading {
-            format!("{} loading {what}…", SPINNER[state.spinner % SPINNER.len()])
-        } else {
-            format!("no {what}")
-        }
-    };
-    match state.view() {
-        View::Org(v) => render_table(
-            buf,
-            area,
-            &v.table,
-            &v.src,
-            theme,
-            &look(empty_msg("accounts", &v.table)),
-        ),
-        View::Nodes(v) => render_table(
-            buf,
-            area,
-            &v.table,
-            &v.src,
-            theme,
-            &look(empty_msg("nodes", &v.table)),
-        ),
-        View::Certs(v) => render_table(
-            buf,
-            area,
-            &v.table,
-            &v.src,
-            theme,
-            &look(empty_msg("certificates", &v.table)),
-        ),
-        View::Commands(v) => render_table(
-            buf,
-            area,
-            &v.table,
-            &v.src,
-            theme,
-            &look(empty_msg("commands", &v.table)),
-        ),
-        View::Errors(v) => {
-            let msg = if loading {
-                empty_msg("errors", &v.table)
-            } else {
-                "✓ no collection errors".into()
-            };
-            render_table(buf, area, &v.table, &v.src, theme, &look(msg))
-        }
-        View::Compliance(v) => super::views_render::compliance(
-            buf,
-            area,
-            v,
-            state,
-            theme,
-            look(empty_msg("nodes", &v.table)),
-        ),
-        View::Node(v) => super::views_render::node(buf, area, v, state, theme),
-    }
+    state.view().render(buf, area, &cx);
 }
 
 fn footer(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: &Keymap) {
@@ -638,30 +569,13 @@ pub fn hints(state: &State, keymap: &Keymap) -> Vec<(String, String)> {
         } else {
             let v = state.view();
             let mut a: Vec<Action> = vec![Action::CommandMode, Action::FilterMode, Action::Open];
-            match v.kind() {
-                ViewKind::Nodes => a.extend([
-                    Action::Mark,
-                    Action::SortNext,
-                    Action::SortReverse,
-                    Action::PatchNow,
-                    Action::Session,
-                ]),
-                ViewKind::Node => a.extend([
-                    Action::NextTab,
-                    Action::SortNext,
-                    Action::PatchNow,
-                    Action::Session,
-                ]),
-                ViewKind::Compliance => a.extend([Action::NextTab, Action::SortNext]),
-                ViewKind::Commands => a.extend([Action::SortNext, Action::CommandOutput]),
-                _ => a.extend([Action::SortNext, Action::SortReverse]),
-            }
+            a.extend(v.hints());
             if state.stack.len() > 1 {
                 a.push(Action::Back);
             }
             a.extend([Action::Help, Action::Quit]);
             let labels = a.into_iter().map(|x| (x, x.hint().to_string())).collect();
-            (v.sections(), labels)
+            (super::sections(v.id()), labels)
         };
     actions
         .into_iter()
@@ -688,17 +602,13 @@ fn help(
     keymap: &Keymap,
     scroll: usize,
 ) {
-    let rect = super::help::overlay(body);
+    let rect = super::super::help::overlay(body);
     Clear.render(rect, buf);
     let inner_w = rect.width.saturating_sub(2);
-    let rows = super::help::screen_rows(state, keymap, inner_w);
+    let rows = super::super::help::screen_rows(state, keymap, inner_w);
     let h = rect.height.saturating_sub(2) as usize;
     let skip = scroll.min(rows.len().saturating_sub(h));
-    let title = format!(
-        " Help — {} (keymap {}) ",
-        state.view().kind().id(),
-        keymap.name
-    );
+    let title = format!(" Help — {} (keymap {}) ", state.view().id(), keymap.name);
     let pos = if rows.len() > h {
         let keys: Vec<String> = [
             Action::Down,
@@ -734,7 +644,7 @@ fn help(
         .title_bottom(pos);
     let inner = block.inner(rect);
     block.render(rect, buf);
-    let kw = super::help::key_width(inner.width) as u16;
+    let kw = super::super::help::key_width(inner.width) as u16;
     for (i, r) in rows.iter().skip(skip).take(h).enumerate() {
         let y = inner.y + i as u16;
         if r.role == Role::Title {

@@ -2,11 +2,12 @@
 //!
 //! A [`Doc`] is plain, already-sanitized text in labelled sections plus the record it was
 //! built from as JSON. One function per row kind builds it ([`node`], [`certificate`],
-//! [`patch`], [`command`], [`invocation`], [`error`], [`account`], [`ou`]);
-//! [`of_view`] picks the one for the focused view's selected row. **Adding a kind** (a
-//! maintenance window, a baseline, …): write `pub fn window(snap, &Window, now) -> Doc`
-//! here and return it from `of_view` for the view's row; the describe pane
-//! (`views/describe.rs`) draws, scrolls, searches and copies every `Doc` the same way.
+//! [`patch`], [`command`], [`invocation`], [`error`], [`account`], [`ou`]); each view's
+//! `View::describe` hook (`contract.rs`) returns the one for its selected row. **Adding a
+//! kind** (a maintenance window, a baseline, …): write `pub fn window(snap, &Window, now)
+//! -> Doc` here and return it from your view's `describe`; the describe pane
+//! (`views/describe.rs`) draws, scrolls, searches and copies every `Doc` the same way, and
+//! `d`, `y` and `:describe` work in your view with nothing else to register.
 //!
 //! Remote text goes through [`crate::text::sanitize`] when the document is built, so the pane
 //! never draws a raw remote byte. The raw view is `serde_json` of the domain record
@@ -16,11 +17,10 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::state::Data;
-use super::table::RowSource;
-use super::theme::Role;
-use super::views::View;
-use super::views::age;
+use super::super::data::Data;
+use super::super::table::RowSource;
+use super::super::theme::Role;
+use super::fmt::age;
 use crate::model::{
     Account, Certificate, CollectError, CommandInvocation, CommandSummary, ComplianceRollup,
     FleetSnapshot, MissingKind, Node, NodeKey, OrgUnit, Patch,
@@ -405,11 +405,7 @@ pub fn patch(snap: &FleetSnapshot, key: &NodeKey, p: &Patch) -> Doc {
         .field("KB / ID", &p.kb_id)
         .field("Classification", &p.classification)
         .field("Severity", &p.severity)
-        .field_as(
-            "State",
-            p.state.as_str(),
-            super::views::node::state_role(p.state),
-        )
+        .field_as("State", p.state.as_str(), super::node::state_role(p.state))
         .field(
             "Installed",
             p.installed_time
@@ -437,11 +433,7 @@ pub fn command(snap: &FleetSnapshot, c: &CommandSummary, now: DateTime<Utc>) -> 
         .field("Document", &c.document_name)
         .field("Account", account_label(snap, &c.account_id))
         .field("Region", &c.region)
-        .field_as(
-            "Status",
-            &c.status,
-            super::views::commands::status_role(&c.status),
-        )
+        .field_as("Status", &c.status, super::commands::status_role(&c.status))
         .opt("Status details", &c.status_details)
         .field("Requested", when(c.requested_at, now))
         .opt("Comment", &c.comment);
@@ -485,20 +477,12 @@ pub fn invocation(snap: &FleetSnapshot, i: &CommandInvocation, now: DateTime<Utc
         .field("Account", account_label(snap, &i.account_id))
         .field("Region", &i.region)
         .field("Document", &i.document_name)
-        .field_as(
-            "Status",
-            &i.status,
-            super::views::commands::status_role(&i.status),
-        )
+        .field_as("Status", &i.status, super::commands::status_role(&i.status))
         .opt("Status details", &i.status_details)
         .field("Requested", when(i.requested_at, now));
     for p in &i.plugins {
         d.heading(&format!("Step {}", sanitize(&p.name)))
-            .field_as(
-                "Status",
-                &p.status,
-                super::views::commands::status_role(&p.status),
-            )
+            .field_as("Status", &p.status, super::commands::status_role(&p.status))
             .opt("Details", &p.status_details)
             .field("Response code", p.response_code.to_string())
             .field("Started", when(p.started_at, now))
@@ -668,84 +652,4 @@ pub fn table_row(view: &str, src: &dyn RowSource, row: usize) -> Doc {
         d.field(c.title, src.text(row, i));
     }
     d
-}
-
-/// The document for the focused view's selected row (node detail: the selected patch or
-/// invocation, else the node itself), or why there is none.
-pub fn of_view(view: &View, data: &Data, now: DateTime<Utc>) -> Result<Doc, String> {
-    let snap = &data.snapshot;
-    let nothing = || "Nothing selected to describe".to_string();
-    match view {
-        View::Org(v) => {
-            let r = v.table.selected_row().ok_or_else(nothing)?;
-            match &v.src.rows[r].kind {
-                super::views::org::OrgRowKind::Account(id) => snap
-                    .account(id)
-                    .map(|a| account(data, a))
-                    .ok_or_else(|| format!("account {id} is no longer in the picture")),
-                super::views::org::OrgRowKind::Ou(id) => snap
-                    .organization
-                    .units
-                    .iter()
-                    .find(|u| &u.id == id)
-                    .map(|u| ou(data, u))
-                    .ok_or_else(|| format!("OU {id} is no longer in the picture")),
-            }
-        }
-        View::Nodes(v) => {
-            let r = v.table.selected_row().ok_or_else(nothing)?;
-            Ok(node(snap, v.src.node(r), now))
-        }
-        View::Compliance(v) => {
-            let r = v.table.selected_row().ok_or_else(nothing)?;
-            match v.scope(r) {
-                Some(super::views::NodeScope::Account(id)) if snap.account(&id).is_some() => {
-                    Ok(account(data, snap.account(&id).expect("checked")))
-                }
-                Some(super::views::NodeScope::Ou(id)) => {
-                    match snap.organization.units.iter().find(|u| u.id == id) {
-                        Some(u) => Ok(ou(data, u)),
-                        None => Ok(table_row("compliance", &v.src, r)),
-                    }
-                }
-                _ => Ok(table_row("compliance", &v.src, r)),
-            }
-        }
-        View::Node(v) => {
-            if v.focus == 0
-                && let Some(p) = v
-                    .patch_table
-                    .selected_row()
-                    .and_then(|r| v.patch_src.patches.get(r))
-            {
-                return Ok(patch(snap, &v.key, p));
-            }
-            if v.focus == 1
-                && let Some(i) = v
-                    .inv_table
-                    .selected_row()
-                    .and_then(|r| v.inv_src.items.get(r))
-            {
-                return Ok(invocation(snap, i, now));
-            }
-            snap.node(&v.key)
-                .map(|n| node(snap, n, now))
-                .ok_or_else(|| format!("{} is no longer in the fleet", v.key.instance_id))
-        }
-        View::Certs(v) => {
-            let r = v.table.selected_row().ok_or_else(nothing)?;
-            Ok(certificate(snap, v.src.cert(r), now))
-        }
-        View::Commands(v) => {
-            let r = v.table.selected_row().ok_or_else(nothing)?;
-            Ok(command(snap, v.src.cmd(r), now))
-        }
-        View::Errors(v) => {
-            let r = v.table.selected_row().ok_or_else(nothing)?;
-            snap.errors
-                .get(r)
-                .map(|e| error(snap, e, now))
-                .ok_or_else(nothing)
-        }
-    }
 }

@@ -1,0 +1,171 @@
+//! Effects are plain data: what `update` asks the runtime to do ([`Effect`]), the background
+//! jobs it may start ([`Job`]), who owns them ([`Owner`], [`JobId`]) and what the jobs answer
+//! ([`JobEvent`], delivered as `Msg::Job(JobId, JobEvent)` to the owner). Everything here is
+//! comparable, so a test asserts exactly which job an update asked for:
+//! `assert_eq!(fx, [Effect::Start(owner, Job::Watch(cmd))])`.
+//!
+//! This module is a leaf: it knows the domain types the jobs carry, nothing of the console.
+//! The jobs themselves run in [`crate::ui::jobs`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::actions::output::TargetOutput;
+use crate::actions::plan::PatchPlan;
+use crate::actions::session::SessionPlan;
+use crate::actions::tracker::TargetRow;
+use crate::actions::{CancelRequest, WatchEvent};
+use crate::model::{Aggregates, CommandSummary, FleetSnapshot, Node, NodeKey};
+use crate::report::export::{ExportJob, Exported};
+
+/// Something `update` wants the runtime to do. Effects keep `update` synchronous and testable.
+#[derive(Debug, PartialEq)]
+pub enum Effect {
+    Quit,
+    /// Ask the data layer for a refresh now.
+    Refresh,
+    /// Load a node's patches, inventory and recent invocations (answers arrive as `Msg::Fleet`).
+    LoadNode(NodeKey),
+    /// Start a background job for `Owner`. A job with the same [`JobId`] (owner + kind) that
+    /// is still running is cancelled first: one job per owner and kind.
+    Start(Owner, Job),
+    /// Cancel one job (its cancellation token fires; it stops at its next await point).
+    Stop(JobId),
+    /// Cancel every job of an owner: its pane closed or its view left the stack.
+    StopAll(Owner),
+    /// Suspend the TUI, run a program in the foreground (`aws ssm start-session`), restore
+    /// the TUI, then answer the owner with [`JobEvent::Exited`].
+    Foreground(Owner, ForegroundCommand),
+    /// Put text on the terminal's clipboard (OSC 52, written between frames; see
+    /// `crate::ui::clipboard`).
+    Clipboard(String),
+}
+
+/// Who a job belongs to: one open pane or one view on the stack (a fresh number each time
+/// one is opened, so a reopened pane never receives its predecessor's answers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Owner(pub u64);
+
+/// A job's key in the runner: its owner and its kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct JobId {
+    pub owner: Owner,
+    pub kind: JobKind,
+}
+
+/// The kinds of background job (one per [`Job`] variant, plus the foreground program).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum JobKind {
+    SendPlan,
+    Watch,
+    FetchOutput,
+    CancelCommands,
+    SaveOutput,
+    Export,
+    PrepareSession,
+    SessionEnded,
+    Foreground,
+}
+
+/// A background job, as data. To add one: a variant here, its [`JobKind`], the answer(s) in
+/// [`JobEvent`], and its body in `crate::ui::jobs::run`.
+#[derive(Debug, PartialEq)]
+pub enum Job {
+    /// Send a confirmed patch-now plan through the gate, watch it, refresh the nodes.
+    /// Answers: `JobEvent::Watch(Sent | Invocations | PollError | Finished)`.
+    SendPlan(Box<PatchPlan>),
+    /// Watch an existing command until every target finished (ListCommandInvocations
+    /// polling). Answers: `JobEvent::Watch(..)`.
+    Watch(Box<CommandSummary>),
+    /// Read one target's full output; with `follow`, re-read it every few seconds until every
+    /// step finished. Answers: `JobEvent::Output`.
+    FetchOutput { row: Box<TargetRow>, follow: bool },
+    /// Cancel these commands through the gate. Answers: `JobEvent::Cancelled(errors)`.
+    CancelCommands(Vec<CancelRequest>),
+    /// Save outputs to a file in the exports directory. Answers: `JobEvent::Saved`.
+    SaveOutput(Vec<TargetOutput>),
+    /// Write an export (view or report) off the UI thread. Answers: `JobEvent::Exported`.
+    Export(Box<ExportRequest>),
+    /// Credentials and plan for a Session Manager shell, approved by the gate. Answers:
+    /// `JobEvent::SessionReady` or `JobEvent::SessionFailed`.
+    PrepareSession { node: Box<Node>, aws: PathBuf },
+    /// Record in the audit log how a session ended. No answer.
+    SessionEnded {
+        plan: Box<SessionPlan>,
+        status: String,
+    },
+}
+
+impl Job {
+    pub fn kind(&self) -> JobKind {
+        match self {
+            Job::SendPlan(_) => JobKind::SendPlan,
+            Job::Watch(_) => JobKind::Watch,
+            Job::FetchOutput { .. } => JobKind::FetchOutput,
+            Job::CancelCommands(_) => JobKind::CancelCommands,
+            Job::SaveOutput(_) => JobKind::SaveOutput,
+            Job::Export(_) => JobKind::Export,
+            Job::PrepareSession { .. } => JobKind::PrepareSession,
+            Job::SessionEnded { .. } => JobKind::SessionEnded,
+        }
+    }
+}
+
+/// An export to write, with the data it reads.
+#[derive(Debug, PartialEq)]
+pub struct ExportRequest {
+    pub job: ExportJob,
+    pub snapshot: Option<Arc<FleetSnapshot>>,
+    pub aggregates: Option<Arc<Aggregates>>,
+    pub now: DateTime<Utc>,
+}
+
+/// What a job tells its owner (a closed set: no downcasts).
+#[derive(Debug, PartialEq)]
+pub enum JobEvent {
+    /// Progress of a sent or watched command.
+    Watch(WatchEvent),
+    /// A target's output (again and again while following).
+    Output(Result<TargetOutput, String>),
+    /// Cancel requests done; the errors, if any.
+    Cancelled(Vec<String>),
+    Saved(Result<PathBuf, String>),
+    Exported(Result<Exported, String>),
+    /// The gate approved the session: run this in the foreground.
+    SessionReady(Box<SessionPlan>, ForegroundCommand),
+    SessionFailed(String),
+    /// The foreground program ended (or could not start).
+    Exited(Result<std::process::ExitStatus, String>),
+}
+
+/// A program to run in the foreground. Compared by program, arguments and environment;
+/// printed without environment values (they hold credentials).
+pub struct ForegroundCommand(pub std::process::Command);
+
+impl ForegroundCommand {
+    fn parts(&self) -> (&std::ffi::OsStr, Vec<&std::ffi::OsStr>) {
+        (self.0.get_program(), self.0.get_args().collect())
+    }
+}
+
+impl PartialEq for ForegroundCommand {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+            && self.0.get_envs().collect::<Vec<_>>() == other.0.get_envs().collect::<Vec<_>>()
+    }
+}
+
+impl std::fmt::Debug for ForegroundCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (program, args) = self.parts();
+        let env: Vec<_> = self.0.get_envs().map(|(k, _)| k).collect();
+        f.debug_struct("ForegroundCommand")
+            .field("program", &program)
+            .field("args", &args)
+            .field("env (values redacted)", &env)
+            .finish()
+    }
+}

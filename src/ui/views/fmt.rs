@@ -1,0 +1,48 @@
+//! Small text helpers the views share: ages, counts, percentages, the spinner.
+
+use chrono::{DateTime, Utc};
+
+/// Spinner frames (one per tick).
+pub const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
+
+/// "12s", "5m", "3h", "4d" between `then` and `now`.
+pub fn age(now: DateTime<Utc>, then: Option<DateTime<Utc>>) -> String {
+    let Some(t) = then else { return "-".into() };
+    let s = (now - t).num_seconds();
+    if s < 0 {
+        return "now".into();
+    }
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=172_799 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// Thousands separators for counts.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn pct_text(p: Option<f64>) -> String {
+    match p {
+        Some(p) if p >= 99.95 => "100%".into(),
+        Some(p) => format!("{p:.1}%"),
+        None => "-".into(),
+    }
+}
+
+/// Count, blank when zero (keeps tables calm).
+pub fn count(n: impl Into<u64>) -> String {
+    let n = n.into();
+    if n == 0 { "·".into() } else { thousands(n) }
+}
