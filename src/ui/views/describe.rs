@@ -136,11 +136,16 @@ impl DescribePane {
                 .doc
                 .raw_text()
                 .lines()
-                .map(|l| Logical {
-                    prefix: String::new(),
-                    prefix_role: Role::Muted,
-                    text: crate::text::sanitize(l).chars().collect(),
-                    role: Role::Text,
+                .map(|l| {
+                    // a long value wraps under its own indentation, not at column 0
+                    let clean = crate::text::sanitize(l);
+                    let body = clean.trim_start_matches(' ');
+                    Logical {
+                        prefix: " ".repeat(clean.len() - body.len()),
+                        prefix_role: Role::Text,
+                        text: body.chars().collect(),
+                        role: Role::Text,
+                    }
                 })
                 .collect(),
         };
@@ -282,6 +287,11 @@ pub fn wrap(text: &[char], width: usize) -> Vec<(usize, usize)> {
             && sp > 0
         {
             end = start + sp + 1;
+        }
+        // a space where the row breaks stays at the end of this row (invisible), so the
+        // next row does not start with it
+        if end < text.len() && text[end] == ' ' {
+            end += 1;
         }
         out.push((start, end));
         start = end;
@@ -559,7 +569,12 @@ mod tests {
             .map(|(s, e)| t[*s..*e].iter().collect::<String>())
             .collect();
         assert_eq!(joined, t.iter().collect::<String>());
-        assert!(rows.iter().all(|(s, e)| e - s <= 30));
+        // at most the width, plus a trailing space where the row breaks
+        assert!(
+            rows.iter()
+                .all(|(s, e)| e - s <= 30 || (e - s == 31 && t[e - 1] == ' '))
+        );
+        assert!(rows.iter().skip(1).all(|(s, _)| t[*s] != ' '), "{rows:?}");
         // words are kept whole when they fit a row: every row but the last ends at a space
         // or is a full row of one long word
         for (s, e) in &rows[..rows.len() - 1] {
