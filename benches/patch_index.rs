@@ -285,8 +285,8 @@ fn part1() {
 }
 
 fn part2() {
-    use ssmdeck::fleet::Fleet;
     use ssmdeck::app::demo::sim_scope;
+    use ssmdeck::fleet::Fleet;
     use ssmdeck::sim::{self, SimConfig};
     let nodes: usize = env_num("PATCH_BENCH_NODES").unwrap_or(40_000);
     let regions = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"];

@@ -970,9 +970,13 @@ fn pty_mark_nodes_run_a_scan_and_watch_it_succeed() {
     t.send("\x1b");
     t.send("q");
     assert!(t.wait_exit(10), "ssmdeck quits");
-    // the audit log recorded the command(s)
-    let audit = t.dirs.path().join("data").join("audit.jsonl");
-    let text = std::fs::read_to_string(&audit).expect("audit log written");
+    // the demo's own audit log recorded the command(s); the real one was not touched
+    let audit = t.dirs.path().join("data").join("audit-demo.jsonl");
+    let text = std::fs::read_to_string(&audit).expect("demo audit log written");
+    assert!(
+        !t.dirs.path().join("data").join("audit.jsonl").exists(),
+        "demo actions stay out of the real audit log"
+    );
     assert!(text.contains("\"operation\":\"SendCommand\""), "{text}");
     assert!(text.contains("\"outcome\":\"sent\""), "{text}");
     assert!(text.contains("\"Operation\":[\"Scan\"]"), "{text}");

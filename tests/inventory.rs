@@ -180,8 +180,8 @@ fn stock_aws_cli_aggregates_inventory_and_pages_entities() {
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use ssmdeck::fleet::Fleet;
 use ssmdeck::app::demo::sim_scope;
+use ssmdeck::fleet::Fleet;
 use ssmdeck::model::patch_index::{PatchIndex, PatchQuery};
 use ssmdeck::model::{NodeKey, PatchState};
 use ssmdeck::sim::{self, SimConfig, SimHandle};

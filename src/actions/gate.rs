@@ -141,6 +141,11 @@ impl Gate {
 
     /// From the `--readonly` flag and the config's `readonly` key; audit log in the data dir.
     pub fn from_settings(flag: bool, config: bool, paths: &crate::config::Paths) -> Self {
+        Gate::from_settings_at(flag, config, paths.audit_log())
+    }
+
+    /// Like [`Gate::from_settings`], writing the audit log at `audit_log` (the demo's own).
+    pub fn from_settings_at(flag: bool, config: bool, audit_log: PathBuf) -> Self {
         let readonly = if flag {
             Some(ReadOnlySource::Flag)
         } else if config {
@@ -148,7 +153,7 @@ impl Gate {
         } else {
             None
         };
-        Gate::new(readonly, paths.audit_log())
+        Gate::new(readonly, audit_log)
     }
 
     pub fn is_readonly(&self) -> bool {

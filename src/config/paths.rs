@@ -58,6 +58,19 @@ impl Paths {
     pub fn audit_log(&self) -> PathBuf {
         self.data_dir.join("audit.jsonl")
     }
+    /// The demo's own audit log: actions against the simulator never mix with the real
+    /// record.
+    pub fn demo_audit_log(&self) -> PathBuf {
+        self.data_dir.join("audit-demo.jsonl")
+    }
+    /// The audit log for a console run (`--demo` gets [`Paths::demo_audit_log`]).
+    pub fn audit_log_for(&self, demo: bool) -> PathBuf {
+        if demo {
+            self.demo_audit_log()
+        } else {
+            self.audit_log()
+        }
+    }
     pub fn exports_dir(&self) -> PathBuf {
         directories::UserDirs::new()
             .and_then(|u| u.download_dir().map(|d| d.to_path_buf()))

@@ -40,8 +40,8 @@ pub mod patch_index;
 pub mod refresh;
 pub mod schedules;
 pub mod scope;
-pub mod ssm;
 pub mod software;
+pub mod ssm;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;

@@ -76,9 +76,14 @@ pub fn run(args: ReportArgs, paths: &Paths) -> ExitCode {
             args.fail_on,
             Some(crate::cli::FailOn::Uncovered | crate::cli::FailOn::WindowFailed)
         );
-        collect_with(&fleet, args.kind.into(), &spill_dir(args.output.as_deref()), needs)
-            .await
-            .map(Ok)
+        collect_with(
+            &fleet,
+            args.kind.into(),
+            &spill_dir(args.output.as_deref()),
+            needs,
+        )
+        .await
+        .map(Ok)
     });
     let collected = match collected {
         Ok(Ok(c)) => c,

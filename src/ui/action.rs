@@ -66,6 +66,10 @@ pub enum Action {
     /// Command pane: next / previous search match in the output.
     NextMatch,
     PrevMatch,
+    /// Describe the selected row (k9s `d`).
+    Describe,
+    /// Raw JSON of the selected row's record (k9s `y`).
+    RawView,
 }
 
 impl Action {
@@ -95,7 +99,7 @@ impl Action {
             ClearMarks => "Clear marks",
             VisualLine => "Mark a range: start / end (moves extend it)",
             ToggleWide => "Wide: every column / fit the screen",
-            Copy => "Copy the row's id / ARN (OSC 52 clipboard)",
+            Copy => "Copy the row's id / ARN, or the describe / raw text (OSC 52 clipboard)",
             NextTab => "Next section / breakdown",
             PrevTab => "Previous section / breakdown",
             ViewOrg => "Organization view",
@@ -114,6 +118,8 @@ impl Action {
             PrevMatch => "Previous search match",
             Export => "Export this view",
             ExportReport => "Export the full report",
+            Describe => "Describe the selected row (every field)",
+            RawView => "Raw JSON of the selected row",
         }
     }
 
@@ -144,6 +150,8 @@ impl Action {
             SaveOutput => "save",
             FollowOutput => "follow",
             NextMatch => "next",
+            Describe => "describe",
+            RawView => "raw",
             _ => "",
         }
     }

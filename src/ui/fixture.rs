@@ -215,7 +215,8 @@ fn cert(
             "INELIGIBLE".into()
         }),
         renewal_status: renewal.map(Into::into),
-        failure_reason: None,
+        failure_reason: (renewal == Some("FAILED"))
+            .then(|| "ADDITIONAL_VERIFICATION_REQUIRED".into()),
     }
 }
 

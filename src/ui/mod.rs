@@ -26,12 +26,14 @@
 //!   to SVG for `screenshots/`.
 
 pub mod action;
+pub mod clipboard;
 pub mod columns;
 pub mod command;
 pub mod data;
 pub mod effect;
 pub mod filter;
 pub mod fixture;
+pub mod help;
 pub mod jobs;
 pub mod keymap;
 pub mod layout;
@@ -47,6 +49,8 @@ pub mod theme;
 pub mod update;
 pub mod views;
 
+#[cfg(test)]
+mod describe_tests;
 #[cfg(test)]
 mod import_graph;
 #[cfg(test)]
@@ -196,12 +200,12 @@ async fn console(
         let services = jobs::Services {
             fleet: Default::default(),
             ssm: None,
-            gate: crate::actions::Gate::from_settings(args.scope.readonly, cfg.readonly, &paths),
+            gate: console_gate(&args, &cfg, &paths),
             refresher: None,
         };
         (feed, Box::new(source), services)
     } else {
-        let gate = crate::actions::Gate::from_settings(args.scope.readonly, cfg.readonly, &paths);
+        let gate = console_gate(&args, &cfg, &paths);
         let (feed, source, services) = live::LiveSource::start(&args, &cfg, &paths, gate, demo);
         (feed, Box::new(source), services)
     };
@@ -227,6 +231,17 @@ async fn console(
         .map_err(|e| format!("terminal error: {e}"))
 }
 
+/// The mutation gate of a console run: read-only from the flag or config; the audit log is
+/// `audit.jsonl`, or `audit-demo.jsonl` with `--demo` (demo actions never enter the real
+/// record).
+pub fn console_gate(args: &ConsoleArgs, cfg: &Config, paths: &Paths) -> crate::actions::Gate {
+    crate::actions::Gate::from_settings_at(
+        args.scope.readonly,
+        cfg.readonly,
+        paths.audit_log_for(args.scope.demo),
+    )
+}
+
 /// `ssmdeck info`: the files in use.
 pub fn info(args: InfoArgs, paths: &Paths) -> ExitCode {
     let cfg_path = args.config.clone().unwrap_or_else(|| paths.config_file());
@@ -237,6 +252,7 @@ pub fn info(args: InfoArgs, paths: &Paths) -> ExitCode {
     println!("data dir      {}", paths.data_dir.display());
     println!("log file      {}", paths.log_file().display());
     println!("audit log     {}", paths.audit_log().display());
+    println!("demo audit    {}", paths.demo_audit_log().display());
     println!("cache dir     {}", paths.cache_dir.display());
     println!("exports dir   {}", paths.exports_dir().display());
     println!(
@@ -295,5 +311,31 @@ pub fn info(args: InfoArgs, paths: &Paths) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
+    }
+}
+
+#[cfg(test)]
+mod audit_tests {
+    use clap::Parser;
+
+    use crate::cli::Cli;
+    use crate::config::{Config, Paths};
+
+    /// The demo's gate writes `audit-demo.jsonl`, never the real `audit.jsonl`; without
+    /// `--demo` it is the real one.
+    #[test]
+    fn demo_actions_go_to_the_demo_audit_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            config_dir: dir.path().join("config"),
+            data_dir: dir.path().join("data"),
+            cache_dir: dir.path().join("cache"),
+        };
+        let demo = Cli::try_parse_from(["ssmdeck", "--demo", "--readonly"]).unwrap();
+        let gate = super::console_gate(&demo.console, &Config::default(), &paths);
+        assert_eq!(gate.audit_path(), paths.data_dir.join("audit-demo.jsonl"));
+        let real = Cli::try_parse_from(["ssmdeck", "--readonly"]).unwrap();
+        let gate = super::console_gate(&real.console, &Config::default(), &paths);
+        assert_eq!(gate.audit_path(), paths.data_dir.join("audit.jsonl"));
     }
 }

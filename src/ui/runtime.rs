@@ -214,7 +214,6 @@ fn execute(
         Effect::Quit => state.quit = true,
         Effect::Refresh => source.refresh(),
         Effect::LoadNode(k) => source.load_node(k),
-        Effect::Clipboard(text) => tui.copy(&text)?,
         Effect::Start(owner, job) => jobs.start(owner, job),
         Effect::Stop(id) => jobs.stop(id),
         Effect::StopAll(owner) => jobs.stop_all(owner),
@@ -231,6 +230,13 @@ fn execute(
             };
             let _ = tx.send(Msg::Job(id, JobEvent::Exited(status)));
             state.dirty = true;
+        }
+        Effect::Clipboard(text) => {
+            use std::io::Write;
+            let seq = super::clipboard::osc52(&text, super::clipboard::in_tmux());
+            let out = tui.terminal.backend_mut();
+            out.write_all(seq.as_bytes())?;
+            out.flush()?;
         }
     }
     Ok(())

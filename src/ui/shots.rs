@@ -182,6 +182,8 @@ pub fn keys_markdown(km: &Keymap) -> String {
         ("`:compliance`", "compliance"),
         ("node detail", "node"),
         ("`:commands`", "commands"),
+        ("describe / raw panes", "describe"),
+        ("command output pane", "command_output"),
     ];
     for (label, section) in groups {
         for (a, keys) in km.section(section) {

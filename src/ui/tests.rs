@@ -18,11 +18,11 @@ use super::views::node::NodeView;
 use super::views::nodes::NodesView;
 use crate::model::{FleetUpdate, NodeKey};
 
-fn keymap() -> Keymap {
+pub(super) fn keymap() -> Keymap {
     Keymap::load("default", std::path::Path::new("/nonexistent")).unwrap()
 }
 
-fn theme() -> Theme {
+pub(super) fn theme() -> Theme {
     Theme::load_in(
         "default",
         std::path::Path::new("/nonexistent"),
@@ -45,36 +45,36 @@ fn new_state() -> State {
     State::new(meta(), fixture::now())
 }
 
-fn loaded() -> State {
+pub(super) fn loaded() -> State {
     let mut s = new_state();
     send(&mut s, Msg::Fleet(fixture::update()));
     s
 }
 
 /// One message, then the frame the runtime would draw (which prepares the view).
-fn send(s: &mut State, m: Msg) -> Vec<Effect> {
+pub(super) fn send(s: &mut State, m: Msg) -> Vec<Effect> {
     let fx = update(s, m, &keymap());
     s.prepare();
     fx
 }
 
-fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
+pub(super) fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
     send(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
-fn typed(s: &mut State, text: &str) {
+pub(super) fn typed(s: &mut State, text: &str) {
     for c in text.chars() {
         key(s, KeyCode::Char(c));
     }
 }
 
-fn command(s: &mut State, line: &str) -> Vec<Effect> {
+pub(super) fn command(s: &mut State, line: &str) -> Vec<Effect> {
     key(s, KeyCode::Char(':'));
     typed(s, line);
     key(s, KeyCode::Enter)
 }
 
-fn screen(s: &mut State, w: u16, h: u16) -> String {
+pub(super) fn screen(s: &mut State, w: u16, h: u16) -> String {
     s.size = (w, h);
     s.prepare();
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -552,7 +552,9 @@ fn help_is_generated_from_the_live_keymap() {
     key(&mut s, KeyCode::Char('?'));
     let text = screen(&mut s, 120, 40);
     assert!(text.contains("Help — nodes"), "{text}");
-    assert!(text.contains("Filter the table") && text.contains(":compliance"));
+    assert!(text.contains("Filter the table"), "{text}");
+    key(&mut s, KeyCode::PageDown);
+    assert!(screen(&mut s, 120, 40).contains(":compliance"));
     key(&mut s, KeyCode::Esc);
     assert!(s.help.is_none());
     // footer hints follow a remapped keymap
@@ -668,7 +670,7 @@ fn colours_follow_semantic_roles() {
 // ---- snapshots: every view × {loaded, loading, error, empty} × {120×40, 80×24} ----
 
 /// Every registered view's id, in registry order.
-fn view_ids() -> Vec<&'static str> {
+pub(super) fn view_ids() -> Vec<&'static str> {
     super::views::REGISTRY
         .iter()
         .filter(|s| s.is_view())
@@ -688,7 +690,7 @@ fn goto(s: &mut State, kind: &str) {
     }
 }
 
-fn state_for(kind: &str, which: &str) -> State {
+pub(super) fn state_for(kind: &str, which: &str) -> State {
     let mut s = new_state();
     match which {
         "loaded" | "error" => {

@@ -293,6 +293,31 @@ fn key(state: &mut State, k: &KeyEvent, keymap: &Keymap, fx: &mut Vec<Effect>) {
         state.dirty = true;
         return;
     }
+    if let Some(scroll) = state.help {
+        // scrolling stops at the last page (the rows depend on the width)
+        let max = super::help::max_scroll(state, keymap);
+        let page = (super::help::inner_size(state.size).1 as usize)
+            .saturating_sub(1)
+            .max(1);
+        let scroll = scroll.min(max);
+        state.help = match keymap.resolve(&["help"], k) {
+            Some(Action::Back | Action::Help) => None,
+            Some(Action::Down) => Some((scroll + 1).min(max)),
+            Some(Action::Up) => Some(scroll.saturating_sub(1)),
+            Some(Action::PageDown) => Some((scroll + page).min(max)),
+            Some(Action::PageUp) => Some(scroll.saturating_sub(page)),
+            Some(Action::Top) => Some(0),
+            Some(Action::Bottom) => Some(max),
+            Some(Action::Quit) => {
+                state.quit = true;
+                fx.push(Effect::Quit);
+                Some(scroll)
+            }
+            _ => Some(scroll),
+        };
+        state.dirty = true;
+        return;
+    }
     if let Some(top) = state.panes.len().checked_sub(1) {
         let section = state.panes[top].id();
         let mut consumed = false;
@@ -314,24 +339,9 @@ fn key(state: &mut State, k: &KeyEvent, keymap: &Keymap, fx: &mut Vec<Effect>) {
                     state.quit = true;
                     fx.push(Effect::Quit);
                 }
+                Action::Help => state.help = Some(0),
                 _ => {}
             }
-        }
-        state.dirty = true;
-        return;
-    }
-    if let Some(scroll) = state.help {
-        match keymap.resolve(&["help"], k) {
-            Some(Action::Back | Action::Help) => state.help = None,
-            Some(Action::Down) => state.help = Some(scroll + 1),
-            Some(Action::Up) => state.help = Some(scroll.saturating_sub(1)),
-            Some(Action::PageDown) => state.help = Some(scroll + 10),
-            Some(Action::PageUp) => state.help = Some(scroll.saturating_sub(10)),
-            Some(Action::Quit) => {
-                state.quit = true;
-                fx.push(Effect::Quit);
-            }
-            _ => {}
         }
         state.dirty = true;
         return;
@@ -539,6 +549,8 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         | Action::ViewCommands
         | Action::ViewErrors
         | Action::PatchNow
+        | Action::Describe
+        | Action::RawView
         | Action::CommandOutput
         | Action::Session
         | Action::Export

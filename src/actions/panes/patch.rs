@@ -56,6 +56,9 @@ pub struct PatchPane {
     pub readonly: bool,
     /// Sent: waiting for the command pane.
     pub sending: bool,
+    /// The user picked the reboot option; until then it follows the targets (NoReboot when
+    /// any target is production, RebootIfNeeded otherwise).
+    pub reboot_chosen: bool,
 }
 
 impl PatchPane {
@@ -73,9 +76,70 @@ impl PatchPane {
             notice: None,
             readonly,
             sending: false,
+            reboot_chosen: false,
         };
         p.replan(snapshot);
         p
+    }
+
+    /// Whether any target counts as production (the plan's blast radius says so).
+    pub fn production(&self) -> bool {
+        self.plan.as_ref().is_ok_and(|p| p.preview.production.any())
+    }
+
+    /// The reboot option nobody chose: never reboot production nodes unasked.
+    fn default_reboot(&mut self, snapshot: &FleetSnapshot) {
+        if self.reboot_chosen {
+            return;
+        }
+        let want = if self.production() {
+            RebootOption::NoReboot
+        } else {
+            RebootOption::RebootIfNeeded
+        };
+        if self.reboot != want {
+            self.reboot = want;
+            self.replan(snapshot);
+        }
+    }
+
+    /// Why the reboot option is what it is (shown in the preview).
+    pub fn reboot_reason(&self) -> &'static str {
+        match (self.reboot_chosen, self.production()) {
+            (true, _) => "chosen",
+            (false, true) => "default: production targets are not rebooted unless you choose",
+            (false, false) => "default",
+        }
+    }
+
+    /// The console sizing the empty rate fields stand for, per account × region group
+    /// (the console's unit): (MaxConcurrency, MaxErrors), each the distinct values over the
+    /// plan's groups, e.g. ("1000", "1000") for a scan or ("1 / 5%", "1 / 5") for an install
+    /// over small and mid-sized groups. Each call is then capped at its own target count.
+    pub fn sizing_text(&self) -> Option<(String, String)> {
+        let p = self.plan.as_ref().ok()?;
+        let mut conc: Vec<String> = Vec::new();
+        let mut errs: Vec<u32> = Vec::new();
+        for g in &p.groups {
+            let c = g.sizing.concurrency.to_api();
+            if !conc.contains(&c) {
+                conc.push(c);
+            }
+            if !errs.contains(&g.sizing.errors) {
+                errs.push(g.sizing.errors);
+            }
+        }
+        errs.sort_unstable();
+        if conc.is_empty() {
+            return None;
+        }
+        Some((
+            conc.join(" / "),
+            errs.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(" / "),
+        ))
     }
 
     pub fn options(&self) -> PatchOptions {
@@ -91,6 +155,7 @@ impl PatchPane {
     /// Recompute the plan (options changed, or a new snapshot arrived).
     pub fn replan(&mut self, snapshot: &FleetSnapshot) {
         self.plan = plan_patch_now(snapshot, &self.scope, &self.options());
+        self.default_reboot(snapshot);
     }
 
     /// Fields in order (Reboot only for Install; Confirm only when typing is needed).
@@ -169,6 +234,7 @@ impl PatchPane {
                     self.changed(snapshot);
                 }
                 Field::Reboot => {
+                    self.reboot_chosen = true;
                     self.reboot = match self.reboot {
                         RebootOption::RebootIfNeeded => RebootOption::NoReboot,
                         RebootOption::NoReboot | RebootOption::Other(_) => {
@@ -180,6 +246,14 @@ impl PatchPane {
                 _ if input == PaneInput::Toggle => self.type_char(snapshot, ' '),
                 _ => {}
             },
+            // typing on a choice field when a phrase is asked for: it is the phrase
+            PaneInput::Char(c)
+                if matches!(self.focus, Field::Operation | Field::Reboot)
+                    && self.confirmation().is_some_and(|k| k.needs_typing()) =>
+            {
+                self.focus = Field::Confirm;
+                self.type_char(snapshot, c);
+            }
             PaneInput::Char(c) => self.type_char(snapshot, c),
             PaneInput::Backspace => {
                 if let Some(s) = self.text_field() {
@@ -250,8 +324,10 @@ impl PatchPane {
         };
         match &plan.confirmation {
             Confirmation::PressEnter => {}
+            // typed already (from any field): it counts
+            Confirmation::Type { .. } if plan.confirmation.accepts(&self.confirm_input) => {}
             Confirmation::Type { phrase, .. } => {
-                if self.focus != Field::Confirm {
+                if self.focus != Field::Confirm && self.confirm_input.trim().is_empty() {
                     self.focus = Field::Confirm;
                     self.notice = Some(format!("Type `{phrase}` to confirm"));
                     return PatchOutcome::Nothing;
@@ -417,5 +493,74 @@ mod tests {
         p.send_failed("read-only mode: SendCommand was not sent".into());
         assert!(!p.sending);
         assert_eq!(p.input(&s, PaneInput::Back), PatchOutcome::Close);
+    }
+
+    fn prod(s: &FleetSnapshot) -> FleetSnapshot {
+        let mut s = s.clone();
+        for n in &mut s.nodes {
+            n.patch_group = Some("Production".into());
+        }
+        s
+    }
+
+    #[test]
+    fn production_targets_install_without_reboot_unless_the_user_chooses() {
+        let s = prod(&snap());
+        let mut p = PatchPane::new(&s, all(&s), false);
+        p.input(&s, PaneInput::Toggle); // Install
+        assert_eq!(p.reboot, RebootOption::NoReboot);
+        assert!(p.prompt().contains("(NoReboot)"), "{}", p.prompt());
+        assert!(p.reboot_reason().contains("production"));
+        assert_eq!(
+            p.plan.as_ref().unwrap().parameters.get("RebootOption"),
+            Some(&vec!["NoReboot".to_string()])
+        );
+        // an explicit choice sticks
+        p.focus = Field::Reboot;
+        p.input(&s, PaneInput::Toggle);
+        assert_eq!(p.reboot, RebootOption::RebootIfNeeded);
+        assert_eq!(p.reboot_reason(), "chosen");
+        // not production: the console default
+        let s2 = snap();
+        let mut q = PatchPane::new(&s2, all(&s2), false);
+        q.input(&s2, PaneInput::Toggle);
+        assert_eq!(q.reboot, RebootOption::RebootIfNeeded);
+    }
+
+    #[test]
+    fn a_phrase_typed_on_a_choice_field_is_the_confirmation_and_enter_sends() {
+        let s = snap();
+        let mut p = PatchPane::new(&s, all(&s), false);
+        p.input(&s, PaneInput::Toggle); // Install, focus still on Operation
+        assert_eq!(p.focus, Field::Operation);
+        p.input(&s, PaneInput::Char('3'));
+        assert_eq!(p.focus, Field::Confirm, "typing jumps to the confirmation");
+        assert_eq!(p.confirm_input, "3");
+        // typed first, Enter from another field still sends
+        p.focus = Field::Comment;
+        assert!(matches!(
+            p.input(&s, PaneInput::Submit),
+            PatchOutcome::Execute(_)
+        ));
+    }
+
+    #[test]
+    fn sizing_text_is_the_console_sizing_not_a_per_call_cap() {
+        let mut s = snap();
+        // one account × region group of 30 nodes
+        let base = s.nodes[0].clone();
+        s.nodes = (0..30)
+            .map(|i| Node {
+                instance_id: format!("i-{i:017x}"),
+                ..base.clone()
+            })
+            .collect();
+        let mut p = PatchPane::new(&s, all(&s), false);
+        assert_eq!(
+            p.sizing_text(),
+            Some(("1000".to_string(), "1000".to_string()))
+        );
+        p.input(&s, PaneInput::Toggle); // Install: 25–100 nodes → 5% / 5
+        assert_eq!(p.sizing_text(), Some(("5%".to_string(), "5".to_string())));
     }
 }

@@ -323,17 +323,23 @@ impl View for CertsView {
         Some((&mut self.table, &self.src))
     }
 
-    /// Enter shows the ARN and what uses the certificate.
+    /// Enter describes the certificate: SANs, what uses it, renewal and why it failed.
     fn enter(&mut self, cx: &mut ViewCx<'_>) {
-        if let Some(r) = self.table.selected_row() {
-            let c = self.src.cert(r);
-            let used = if c.in_use_by.is_empty() {
-                "not in use".to_string()
-            } else {
-                format!("used by {}", c.in_use_by.join(", "))
-            };
-            cx.toast(sanitize(&format!("{} — {used}", c.arn)));
+        if self.table.selected_row().is_some() {
+            cx.then = Some(Action::Describe);
         }
+    }
+
+    fn describe(&self, data: &Data, now: DateTime<Utc>) -> Result<super::doc::Doc, String> {
+        let r = self
+            .table
+            .selected_row()
+            .ok_or("Nothing selected to describe")?;
+        Ok(super::doc::certificate(
+            &data.snapshot,
+            self.src.cert(r),
+            now,
+        ))
     }
 
     fn render(&self, buf: &mut Buffer, area: Rect, cx: &RenderCx<'_>) {

@@ -220,6 +220,14 @@ impl View for CommandsView {
         self.table.selected_row().map(|r| self.src.cmd(r))
     }
 
+    fn describe(&self, data: &Data, now: DateTime<Utc>) -> Result<super::doc::Doc, String> {
+        let r = self
+            .table
+            .selected_row()
+            .ok_or("Nothing selected to describe")?;
+        Ok(super::doc::command(&data.snapshot, self.src.cmd(r), now))
+    }
+
     fn hints(&self) -> Vec<Action> {
         vec![Action::SortNext, Action::CommandOutput]
     }

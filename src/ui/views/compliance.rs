@@ -361,6 +361,25 @@ impl View for ComplianceView {
         }
     }
 
+    /// An account or OU row describes that account / OU; other breakdowns their row.
+    fn describe(&self, data: &Data, _now: DateTime<Utc>) -> Result<super::doc::Doc, String> {
+        let snap = &data.snapshot;
+        let r = self
+            .table
+            .selected_row()
+            .ok_or("Nothing selected to describe")?;
+        Ok(match self.scope(r) {
+            Some(NodeScope::Account(id)) if snap.account(&id).is_some() => {
+                super::doc::account(data, snap.account(&id).expect("checked"))
+            }
+            Some(NodeScope::Ou(id)) => match snap.organization.units.iter().find(|u| u.id == id) {
+                Some(u) => super::doc::ou(data, u),
+                None => super::doc::table_row("compliance", &self.src, r),
+            },
+            _ => super::doc::table_row("compliance", &self.src, r),
+        })
+    }
+
     fn targets(&self, data: &Data, now: DateTime<Utc>) -> (Vec<NodeKey>, String) {
         match self.table.selected_row().and_then(|r| self.scope(r)) {
             Some(sc) => (

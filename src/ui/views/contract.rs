@@ -244,6 +244,12 @@ pub trait View: AsAny + Send {
     fn targets_from(&self, data: &Data, now: DateTime<Utc>) -> String {
         self.targets(data, now).1
     }
+
+    /// The selected row described (`d` / `y` / Enter on rows without a drill-down): a
+    /// [`super::doc`] builder for the row's record, or why there is nothing to describe.
+    fn describe(&self, _data: &Data, _now: DateTime<Utc>) -> Result<super::doc::Doc, String> {
+        Err("Nothing selected to describe".into())
+    }
     /// Idle work: build the focused table's search text. `true` when something was done.
     fn warm(&mut self) -> bool {
         match self.table_mut() {

@@ -171,11 +171,24 @@ impl View for ErrorsView {
         Some((&mut self.table, &self.src))
     }
 
-    /// Enter shows the whole message.
+    /// Enter describes the error: the whole message, where, when, whether it is retried.
     fn enter(&mut self, cx: &mut ViewCx<'_>) {
-        if let Some(r) = self.table.selected_row() {
-            cx.error(format!("{}: {}", self.src.text(r, 4), self.src.text(r, 6)));
+        if self.table.selected_row().is_some() {
+            cx.then = Some(Action::Describe);
         }
+    }
+
+    fn describe(&self, data: &Data, now: DateTime<Utc>) -> Result<super::doc::Doc, String> {
+        let r = self
+            .table
+            .selected_row()
+            .ok_or("Nothing selected to describe")?;
+        let e = data
+            .snapshot
+            .errors
+            .get(r)
+            .ok_or("Nothing selected to describe")?;
+        Ok(super::doc::error(&data.snapshot, e, now))
     }
 
     fn render(&self, buf: &mut Buffer, area: Rect, cx: &RenderCx<'_>) {

@@ -46,6 +46,17 @@ pub fn render(frame: &mut Frame<'_>, state: &State, theme: &Theme, keymap: &Keym
         let inner = block.inner(rect);
         block.render(rect, frame.buffer_mut());
         pane.render(frame, inner, theme);
+        // help opened over a pane covers it
+        if let Some(scroll) = state.help {
+            help(
+                frame.buffer_mut(),
+                body_area(area),
+                state,
+                theme,
+                keymap,
+                scroll,
+            );
+        }
     }
 }
 
@@ -83,7 +94,9 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: 
     let body = body_area(area);
     body_view(buf, body, state, theme, keymap);
     footer(buf, foot, state, theme, keymap);
-    if let Some(scroll) = state.help {
+    if let Some(scroll) = state.help
+        && state.panes.is_empty()
+    {
         help(buf, body, state, theme, keymap, scroll);
     }
 }
@@ -589,33 +602,6 @@ pub fn hints(state: &State, keymap: &Keymap) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `text` split into lines of at most `width` cells, at spaces when possible.
-fn wrap_words(text: &str, width: usize) -> Vec<String> {
-    use unicode_width::UnicodeWidthStr;
-    let mut out: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for word in text.split(' ') {
-        let add = if cur.is_empty() { 0 } else { 1 } + word.width();
-        if !cur.is_empty() && cur.width() + add > width {
-            out.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(word);
-        while cur.width() > width {
-            let cut: String = cur.chars().take(width).collect();
-            let rest: String = cur.chars().skip(width).collect();
-            out.push(cut);
-            cur = rest;
-        }
-    }
-    if !cur.is_empty() || out.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
 fn help(
     buf: &mut Buffer,
     body: Rect,
@@ -624,90 +610,92 @@ fn help(
     keymap: &Keymap,
     scroll: usize,
 ) {
-    let rect = layout::centered(body, 80, 90, 60, 12);
+    let rect = super::super::help::overlay(body);
     Clear.render(rect, buf);
-    let sections = super::sections(state.view().id());
+    let inner_w = rect.width.saturating_sub(2);
+    let rows = super::super::help::screen_rows(state, keymap, inner_w);
+    let h = rect.height.saturating_sub(2) as usize;
+    let skip = scroll.min(rows.len().saturating_sub(h));
     let title = format!(" Help — {} (keymap {}) ", state.view().id(), keymap.name);
+    let pos = if rows.len() > h {
+        let keys: Vec<String> = [
+            Action::Down,
+            Action::Up,
+            Action::PageDown,
+            Action::Top,
+            Action::Bottom,
+        ]
+        .iter()
+        .filter_map(|a| {
+            keymap
+                .keys_for(&["help"], *a)
+                .first()
+                .map(|k| k.to_string())
+        })
+        .collect();
+        format!(
+            " rows {}–{} of {} · {} ",
+            skip + 1,
+            (skip + h).min(rows.len()),
+            rows.len(),
+            keys.join(" ")
+        )
+    } else {
+        String::new()
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Rounded)
         .border_style(theme.style(Role::Title))
         .style(theme.style(Role::Text))
-        .title(title);
+        .title(title)
+        .title_bottom(pos);
     let inner = block.inner(rect);
     block.render(rect, buf);
-    let mut lines: Vec<(String, String, Role)> = Vec::new();
-    for (a, keys) in keymap.effective(&sections) {
-        let k = keys
-            .iter()
-            .map(|k| k.to_string())
-            .collect::<Vec<_>>()
-            .join(" ");
-        lines.push((k, a.describe().to_string(), Role::Text));
-    }
-    lines.push((String::new(), String::new(), Role::Text));
-    lines.push(("Commands".into(), String::new(), Role::Title));
-    for (name, desc) in super::super::command::help_lines() {
-        lines.push((name, desc, Role::Text));
-    }
-    if let Some((_, src)) = state.view().table() {
-        let f = src.fields();
-        if !f.is_empty() {
-            lines.push((String::new(), String::new(), Role::Text));
-            lines.push((
-                "Filter".into(),
-                "words: substring · regex if ^$*+?()[]{}|\\ · -f fuzzy · -r regex · !negate".into(),
-                Role::Title,
-            ));
-            for spec in f {
-                lines.push((
-                    format!("{}:", spec.name),
-                    format!("{} — {}", spec.values(), spec.help),
-                    Role::Text,
-                ));
-            }
+    let kw = super::super::help::key_width(inner.width) as u16;
+    for (i, r) in rows.iter().skip(skip).take(h).enumerate() {
+        let y = inner.y + i as u16;
+        if r.role == Role::Title {
+            put(
+                buf,
+                inner.x + 1,
+                y,
+                &r.key,
+                inner.width.saturating_sub(1),
+                theme.style(Role::Title),
+                None,
+                Style::default(),
+                false,
+            );
+            continue;
         }
-    }
-    // Two columns when there is room.
-    let ncols: u16 = if inner.width >= 90 { 2 } else { 1 };
-    let colw = inner.width / ncols;
-    let kw = 14u16.min(colw / 3);
-    // long descriptions wrap onto continuation lines instead of being cut
-    let dw = colw.saturating_sub(kw + 3).max(8) as usize;
-    let lines: Vec<(String, String, Role)> = lines
-        .into_iter()
-        .flat_map(|(k, d, role)| {
-            let parts = wrap_words(&d, dw);
-            parts
-                .into_iter()
-                .enumerate()
-                .map(|(i, p)| (if i == 0 { k.clone() } else { String::new() }, p, role))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let per_col = inner.height as usize;
-    let skip = scroll.min(lines.len().saturating_sub(per_col * ncols as usize));
-    for (i, (k, d, role)) in lines
-        .iter()
-        .skip(skip)
-        .take(per_col * ncols as usize)
-        .enumerate()
-    {
-        let col = (i / per_col) as u16;
-        let y = inner.y + (i % per_col) as u16;
-        let x = inner.x + col * colw;
-        let ks = if *role == Role::Title {
+        let ks = if r.role == Role::Key {
             theme.style(Role::Title)
         } else {
             theme.style(Role::Key)
         };
-        put(buf, x + 1, y, k, kw, ks, None, Style::default(), false);
+        let key_w = if r.text.is_empty() {
+            inner.width.saturating_sub(1)
+        } else {
+            kw
+        };
         put(
             buf,
-            x + kw + 2,
+            inner.x + 1,
             y,
-            d,
-            colw.saturating_sub(kw + 3),
+            &r.key,
+            key_w,
+            ks,
+            None,
+            Style::default(),
+            false,
+        );
+        put(
+            buf,
+            inner.x + kw + 2,
+            y,
+            &r.text,
+            inner.width.saturating_sub(kw + 2),
             theme.style(Role::Text),
             None,
             Style::default(),

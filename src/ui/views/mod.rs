@@ -67,6 +67,8 @@ pub mod command_output;
 pub mod commands;
 pub mod compliance;
 pub mod contract;
+pub mod describe;
+pub mod doc;
 pub mod errors;
 pub mod export;
 pub mod fmt;
@@ -99,6 +101,8 @@ pub static REGISTRY: &[Spec] = &[
     session::SPEC,
     export::SPEC,
     export::REPORT_SPEC,
+    describe::SPEC,
+    describe::RAW_SPEC,
 ];
 
 /// The entry with this id.

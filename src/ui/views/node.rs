@@ -397,9 +397,40 @@ impl View for NodeView {
         cx.effects.push(Effect::LoadNode(self.key.clone()));
     }
 
-    /// Enter on an invocation opens its output.
+    /// Enter on a patch describes it (CVE ids, installed time, …); on an invocation opens
+    /// its output.
     fn enter(&mut self, cx: &mut ViewCx<'_>) {
-        cx.then = Some(Action::CommandOutput);
+        if self.focus == 0 {
+            if self.patch_table.selected_row().is_some() {
+                cx.then = Some(Action::Describe);
+            }
+        } else {
+            cx.then = Some(Action::CommandOutput);
+        }
+    }
+
+    /// The selected patch or invocation, else the node itself.
+    fn describe(&self, data: &Data, now: DateTime<Utc>) -> Result<super::doc::Doc, String> {
+        let snap = &data.snapshot;
+        if self.focus == 0
+            && let Some(p) = self
+                .patch_table
+                .selected_row()
+                .and_then(|r| self.patch_src.patches.get(r))
+        {
+            return Ok(super::doc::patch(snap, &self.key, p));
+        }
+        if self.focus == 1
+            && let Some(i) = self
+                .inv_table
+                .selected_row()
+                .and_then(|r| self.inv_src.items.get(r))
+        {
+            return Ok(super::doc::invocation(snap, i, now));
+        }
+        snap.node(&self.key)
+            .map(|n| super::doc::node(snap, n, now))
+            .ok_or_else(|| format!("{} is no longer in the fleet", self.key.instance_id))
     }
 
     fn fleet(&mut self, u: FleetUpdate, now: DateTime<Utc>) -> Option<FleetUpdate> {

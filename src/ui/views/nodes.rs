@@ -557,6 +557,14 @@ impl View for NodesView {
         self.table.selected_row().map(|r| self.src.node(r).key())
     }
 
+    fn describe(&self, data: &Data, now: DateTime<Utc>) -> Result<super::doc::Doc, String> {
+        let r = self
+            .table
+            .selected_row()
+            .ok_or("Nothing selected to describe")?;
+        Ok(super::doc::node(&data.snapshot, self.src.node(r), now))
+    }
+
     /// Every row of the current filter, as sorted.
     fn targets(&self, data: &Data, now: DateTime<Utc>) -> (Vec<NodeKey>, String) {
         let nodes: Vec<NodeKey> = self

@@ -444,9 +444,40 @@ impl View for OrgView {
         Some((&mut self.table, &self.src))
     }
 
+    /// Enter opens the row's nodes; on an account that could not be read (no nodes because
+    /// of an error) it describes the account instead, with the error that covers it.
     fn enter(&mut self, cx: &mut ViewCx<'_>) {
         if let Some(r) = self.table.selected_row() {
-            cx.push = Some(Box::new(NodesView::new(self.src.scope(r))));
+            let unreadable = match (&self.src.rows[r].kind, cx.data) {
+                (OrgRowKind::Account(id), Some(d)) => super::doc::unreadable(&d.snapshot, id),
+                _ => false,
+            };
+            if unreadable {
+                cx.then = Some(Action::Describe);
+            } else {
+                cx.push = Some(Box::new(NodesView::new(self.src.scope(r))));
+            }
+        }
+    }
+
+    fn describe(&self, data: &Data, _now: DateTime<Utc>) -> Result<super::doc::Doc, String> {
+        let snap = &data.snapshot;
+        let r = self
+            .table
+            .selected_row()
+            .ok_or("Nothing selected to describe")?;
+        match &self.src.rows[r].kind {
+            OrgRowKind::Account(id) => snap
+                .account(id)
+                .map(|a| super::doc::account(data, a))
+                .ok_or_else(|| format!("account {id} is no longer in the picture")),
+            OrgRowKind::Ou(id) => snap
+                .organization
+                .units
+                .iter()
+                .find(|u| &u.id == id)
+                .map(|u| super::doc::ou(data, u))
+                .ok_or_else(|| format!("OU {id} is no longer in the picture")),
         }
     }
 

@@ -42,6 +42,9 @@ fn open(sel: &Selection<'_>) -> Result<Box<dyn Pane>, String> {
     Ok(Box::new(PatchNowPane {
         model: PatchPane::new(snap, scope, sel.readonly),
         snapshot: snap.clone(),
+        scroll: 0,
+        last: std::cell::Cell::new(None),
+        max_scroll: std::cell::Cell::new(0),
     }))
 }
 
@@ -117,6 +120,18 @@ fn scope_from(sel: &Selection<'_>, snap: &FleetSnapshot) -> Result<TargetScope, 
 pub struct PatchNowPane {
     model: PatchPane,
     snapshot: Arc<FleetSnapshot>,
+    /// Preview scroll (rows).
+    scroll: usize,
+    /// Inside of the pane at the last draw (None before the first), and the preview's
+    /// largest scroll then.
+    last: std::cell::Cell<Option<(u16, u16)>>,
+    max_scroll: std::cell::Cell<usize>,
+}
+
+impl PatchNowPane {
+    fn too_small(&self) -> bool {
+        self.last.get().is_some_and(too_small)
+    }
 }
 
 impl PatchNowPane {
@@ -168,23 +183,29 @@ impl Pane for PatchNowPane {
     }
 
     fn size(&self) -> PaneSize {
-        PaneSize::Modal {
-            width_pct: 90,
-            height_pct: 85,
-        }
+        PaneSize::Full
     }
 
     fn key(&mut self, key: &KeyEvent, cx: &mut PaneCx<'_>) -> bool {
         // A form: every key edits it, except on the choice fields where letters are free
-        // for the keymap (space/left/right toggle them).
+        // for the keymap (space/left/right toggle them) — unless a phrase is asked for:
+        // then typing is the phrase (the model moves to the confirmation field).
         let input = match key_input(key) {
             Some(i) => i,
             None => return false,
         };
+        // too small to show the form: only Esc (close) works, Enter does nothing
+        if self.too_small() {
+            if input == PaneInput::Back {
+                self.apply(input, cx);
+            }
+            return true;
+        }
         let on_choice = matches!(self.model.focus, Field::Operation | Field::Reboot);
+        let typing = self.model.confirmation().is_some_and(|c| c.needs_typing());
         let input = match input {
             PaneInput::Char(' ') if on_choice => PaneInput::Toggle,
-            PaneInput::Char(_) if on_choice => return false,
+            PaneInput::Char(_) if on_choice && !typing => return false,
             i => i,
         };
         self.apply(input, cx);
@@ -192,7 +213,26 @@ impl Pane for PatchNowPane {
     }
 
     fn action(&mut self, action: Action, cx: &mut PaneCx<'_>) -> Handled {
+        if self.too_small() {
+            return match action {
+                Action::Back => {
+                    self.apply(PaneInput::Back, cx);
+                    Handled::Consumed
+                }
+                Action::Quit => Handled::NotConsumed,
+                _ => Handled::Consumed,
+            };
+        }
         let input = match action {
+            Action::PageDown | Action::PageUp => {
+                let d = (self.last.get().map(|l| l.1).unwrap_or(10) / 2).max(1) as usize;
+                self.scroll = if action == Action::PageDown {
+                    (self.scroll + d).min(self.max_scroll.get())
+                } else {
+                    self.scroll.saturating_sub(d)
+                };
+                return Handled::Consumed;
+            }
             Action::Back => PaneInput::Back,
             Action::Open => PaneInput::Submit,
             Action::Up => PaneInput::Up,
@@ -215,44 +255,100 @@ impl Pane for PatchNowPane {
     }
 
     fn render(&self, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-        render_patch(&self.model, frame, area, theme);
+        self.last.set(Some((area.width, area.height)));
+        let max = render_patch(&self.model, frame, area, theme, self.scroll);
+        self.max_scroll.set(max);
     }
 
     fn hints(&self) -> Vec<(Action, &'static str)> {
+        if self.too_small() {
+            return vec![(Action::Back, "close")];
+        }
         vec![
             (Action::Back, "close"),
             (Action::Open, "go"),
             (Action::NextTab, "next field"),
+            (Action::PageDown, "preview"),
         ]
     }
 }
 
-/// Draw the patch-now pane (also used by snapshot tests).
-pub fn render_patch(m: &PatchPane, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let [top, bottom] = Layout::vertical([Constraint::Min(8), Constraint::Length(5)]).areas(area);
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(top);
+/// The smallest inside of the pane that holds the form without wrapping a choice (the
+/// terminal then is at least [`MIN_TERMINAL`]); below it the pane says so and Enter does
+/// nothing.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 14;
+/// The terminal size that gives the pane [`MIN_WIDTH`] × [`MIN_HEIGHT`] (border, header,
+/// breadcrumbs and footer around it).
+pub const MIN_TERMINAL: (u16, u16) = (MIN_WIDTH + 2, MIN_HEIGHT + 5);
+/// From this inner width the preview sits beside the options.
+const SIDE_BY_SIDE: u16 = 100;
+/// Options column width when side by side (the longest option line fits).
+const LEFT_W: u16 = 50;
+/// Option labels.
+const LABEL_W: usize = 17;
+/// Preview labels (`Patch groups `).
+const PREVIEW_LABEL_W: usize = 13;
 
-    // options
+/// Whether `area` (the inside of the pane) is too small for the form.
+pub fn too_small(area: (u16, u16)) -> bool {
+    area.0 < MIN_WIDTH || area.1 < MIN_HEIGHT
+}
+
+/// One preview line: a label column and text that wraps under itself.
+struct PreviewLine {
+    label: String,
+    text: String,
+    role: Role,
+}
+
+fn pl(label: &str, text: impl Into<String>, role: Role) -> PreviewLine {
+    PreviewLine {
+        label: label.to_string(),
+        text: text.into(),
+        role,
+    }
+}
+
+/// Wrapped lines under a hanging indent of `indent` cells (label first, then text).
+fn hanging(
+    label: &str,
+    label_role: Role,
+    text: &str,
+    role: Role,
+    indent: usize,
+    width: u16,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let chars: Vec<char> = text.chars().collect();
+    let avail = (width as usize).saturating_sub(indent).max(1);
+    super::describe::wrap(&chars, avail)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (s, e))| {
+            let head = if i == 0 {
+                format!("{label:<indent$}")
+            } else {
+                " ".repeat(indent)
+            };
+            Line::from(vec![
+                Span::styled(head, theme.style(label_role)),
+                Span::styled(chars[s..e].iter().collect::<String>(), theme.style(role)),
+            ])
+        })
+        .collect()
+}
+
+/// The option lines (at most 7), each shorter than [`LEFT_W`] / [`MIN_WIDTH`].
+fn option_lines(m: &PatchPane, theme: &Theme, width: u16) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     if m.readonly {
         lines.push(Line::styled(
-            "READ-ONLY: preview only — sending will be refused",
+            "READ-ONLY: preview only — sending is refused",
             theme.style(Role::BadgeReadonly),
         ));
-        lines.push(Line::raw(""));
     }
-    let sizing = m
-        .plan
-        .as_ref()
-        .ok()
-        .and_then(|p| p.groups.first())
-        .map(|g| {
-            (
-                g.batches[0].max_concurrency.clone(),
-                g.batches[0].max_errors.clone(),
-            )
-        });
+    let sizing = m.sizing_text();
     for f in m.fields() {
         if f == Field::Confirm {
             continue;
@@ -264,6 +360,8 @@ pub fn render_patch(m: &PatchPane, frame: &mut Frame<'_>, area: Rect, theme: &Th
         } else {
             theme.style(Role::Text)
         };
+        // room for a text value after the marker and the label
+        let room = (width as usize).saturating_sub(2 + LABEL_W + 1);
         let value: Vec<Span> = match f {
             Field::Operation => choice(
                 theme,
@@ -276,97 +374,333 @@ pub fn render_patch(m: &PatchPane, frame: &mut Frame<'_>, area: Rect, theme: &Th
             ),
             Field::Reboot => choice(
                 theme,
-                &["RebootIfNeeded", "NoReboot"],
+                &["NoReboot", "RebootIfNeeded"],
                 match m.reboot {
-                    crate::model::RebootOption::NoReboot => 1,
+                    crate::model::RebootOption::NoReboot => 0,
                     crate::model::RebootOption::RebootIfNeeded
-                    | crate::model::RebootOption::Other(_) => 0,
+                    | crate::model::RebootOption::Other(_) => 1,
                 },
             ),
             Field::MaxConcurrency => text_value(
                 theme,
                 &m.max_concurrency,
                 focused,
-                sizing.as_ref().map(|s| format!("console sizing: {}", s.0)),
+                sizing.as_ref().map(|s| format!("auto: {}", s.0)),
+                room,
             ),
             Field::MaxErrors => text_value(
                 theme,
                 &m.max_errors,
                 focused,
-                sizing.as_ref().map(|s| format!("console sizing: {}", s.1)),
+                sizing.as_ref().map(|s| format!("auto: {}", s.1)),
+                room,
             ),
             Field::Comment => text_value(
                 theme,
                 &m.comment,
                 focused,
                 Some("optional, ≤ 100 chars".into()),
+                room,
             ),
             Field::Confirm => Vec::new(),
         };
         let mut spans = vec![
             Span::styled(marker, theme.style(Role::Key)),
-            Span::styled(format!("{:<16}", f.label()), label_style),
+            Span::styled(format!("{:<LABEL_W$}", f.label()), label_style),
         ];
         spans.extend(value);
         lines.push(Line::from(spans));
     }
-    lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "tab/↑↓ field · space/←→ change · enter go · esc close",
+        if m.confirmation().is_some_and(|c| c.needs_typing()) {
+            "tab/↑↓ field · space/←→ change · type the phrase"
+        } else {
+            "tab/↑↓ field · space/←→ change · enter go"
+        },
         theme.style(Role::Muted),
     ));
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::RIGHT)
-                .border_style(theme.style(Role::Border)),
+    lines
+}
+
+/// The preview: blast radius, options as they will be sent, every exclusion and call.
+fn preview(m: &PatchPane) -> Vec<PreviewLine> {
+    let p = match &m.plan {
+        Err(e) => return vec![pl("", e.to_string(), Role::Error)],
+        Ok(p) => p,
+    };
+    let b = &p.preview;
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    let mut out = vec![pl(
+        "",
+        format!(
+            "{} target{} · {} account{} · {} region{} · {} SendCommand call{}",
+            b.targets,
+            s(b.targets),
+            b.by_account.len(),
+            s(b.by_account.len()),
+            b.by_region.len(),
+            s(b.by_region.len()),
+            b.commands,
+            s(b.commands)
         ),
-        left,
-    );
-
-    // preview
-    let mut lines: Vec<Line> = Vec::new();
-    match &m.plan {
-        Err(e) => lines.push(Line::styled(e.to_string(), theme.style(Role::Error))),
-        Ok(p) => preview_lines(p, theme, &mut lines),
-    }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), right);
-
-    // confirmation
-    let mut lines = vec![Line::styled(
-        m.prompt(),
-        if m.plan.as_ref().is_ok_and(|p| p.preview.production.any()) {
-            theme.style(Role::Critical)
-        } else {
-            theme.style(Role::Prompt)
-        },
+        Role::Title,
     )];
+    if b.production.any() {
+        out.push(pl(
+            "",
+            format!("⚠ PRODUCTION {}", b.production.describe()),
+            Role::Critical,
+        ));
+    }
+    out.push(pl("", "", Role::Text));
+    match m.operation {
+        PatchOperation::Install => {
+            out.push(pl("Operation", "Install", Role::Text));
+            out.push(pl(
+                "Reboot",
+                format!("{} ({})", m.reboot.as_str(), m.reboot_reason()),
+                if m.reboot == crate::model::RebootOption::RebootIfNeeded && b.production.any() {
+                    Role::Critical
+                } else {
+                    Role::Text
+                },
+            ));
+        }
+        _ => out.push(pl(
+            "Operation",
+            "Scan (reads the nodes, changes nothing)",
+            Role::Text,
+        )),
+    }
+    let sizing = m.sizing_text();
+    let rate = |typed: &str, auto: Option<&String>| {
+        if typed.trim().is_empty() {
+            auto.map(|a| format!("{a} (console sizing)"))
+                .unwrap_or_else(|| "-".into())
+        } else {
+            crate::text::sanitize(typed.trim())
+        }
+    };
+    out.push(pl(
+        "Rate",
+        format!(
+            "MaxConcurrency {} · MaxErrors {}, per account × region; a call never asks for more than its targets",
+            rate(&m.max_concurrency, sizing.as_ref().map(|x| &x.0)),
+            rate(&m.max_errors, sizing.as_ref().map(|x| &x.1))
+        ),
+        Role::Text,
+    ));
+    if !p.comment.is_empty() {
+        out.push(pl("Comment", p.comment.clone(), Role::Text));
+    }
+    out.push(pl("", "", Role::Text));
+    let counts = |v: &[(String, usize)]| {
+        v.iter()
+            .map(|(k, n)| format!("{}: {n}", crate::text::sanitize(k)))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    out.push(pl("Accounts", counts(&b.by_account), Role::Text));
+    out.push(pl("Regions", counts(&b.by_region), Role::Text));
+    out.push(pl("Platforms", counts(&b.by_platform), Role::Text));
+    out.push(pl("Patch groups", counts(&b.by_patch_group), Role::Text));
+    out.push(pl("", "", Role::Text));
+    if p.exclusions.is_empty() {
+        out.push(pl("Excluded", "none", Role::Muted));
+    } else {
+        out.push(pl("Excluded", counts(&b.excluded), Role::Warning));
+        for e in &p.exclusions {
+            let name = if e.name.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", crate::text::sanitize(&e.name))
+            };
+            out.push(pl(
+                "",
+                format!("{}{} — {}", e.key.instance_id, name, e.reason.describe()),
+                Role::Warning,
+            ));
+        }
+    }
+    out.push(pl("", "", Role::Text));
+    for (i, g) in p.groups.iter().enumerate() {
+        let sizes: Vec<String> = g
+            .batches
+            .iter()
+            .map(|b| b.instance_ids.len().to_string())
+            .collect();
+        out.push(pl(
+            if i == 0 { "Calls" } else { "" },
+            format!(
+                "{} {}: {} call{} ({}) · concurrency {} · errors {}",
+                crate::text::sanitize(if g.account_name.is_empty() {
+                    &g.account_id
+                } else {
+                    &g.account_name
+                }),
+                g.region,
+                g.batches.len(),
+                s(g.batches.len()),
+                sizes.join("+"),
+                g.batches[0].max_concurrency,
+                g.batches
+                    .iter()
+                    .map(|b| b.max_errors.as_str())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            ),
+            Role::Muted,
+        ));
+    }
+    out
+}
+
+/// The confirmation block: what to do, the typed phrase, the last notice.
+fn confirm_lines(m: &PatchPane, theme: &Theme, width: u16) -> Vec<Line<'static>> {
+    let role = if m.production() {
+        Role::Critical
+    } else {
+        Role::Prompt
+    };
+    let mut lines = hanging("", role, &m.prompt(), role, 0, width, theme);
     if m.confirmation().is_some_and(|c| c.needs_typing()) {
         let focused = m.focus == Field::Confirm;
-        lines.push(Line::from(vec![
-            Span::styled("confirm › ", theme.style(Role::Key)),
-            Span::styled(
-                format!(
-                    "{}{}",
-                    crate::text::sanitize(&m.confirm_input),
-                    if focused { "█" } else { "" }
-                ),
-                theme.style(Role::Text),
+        lines.extend(hanging(
+            "confirm › ",
+            Role::Key,
+            &format!(
+                "{}{}",
+                crate::text::sanitize(&m.confirm_input),
+                if focused { "█" } else { "" }
             ),
-        ]));
+            Role::Text,
+            10,
+            width,
+            theme,
+        ));
     }
     if let Some(n) = &m.notice {
         let role = if m.sending { Role::Info } else { Role::Warning };
-        lines.push(Line::styled(crate::text::sanitize(n), theme.style(role)));
+        lines.extend(hanging(
+            "",
+            role,
+            &crate::text::sanitize(n),
+            role,
+            0,
+            width,
+            theme,
+        ));
     }
+    lines
+}
+
+/// Draw the patch-now pane into the inside of its frame (also used by snapshot tests).
+/// `scroll` is the preview's first row; returns the largest useful scroll.
+pub fn render_patch(
+    m: &PatchPane,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+    scroll: usize,
+) -> usize {
+    if too_small((area.width, area.height)) {
+        let msg = format!(
+            "Patch now needs a terminal of at least {}×{}. Enlarge it, or press Esc to close.",
+            MIN_TERMINAL.0, MIN_TERMINAL.1
+        );
+        frame.render_widget(
+            Paragraph::new(Line::styled(msg, theme.style(Role::Warning))).wrap(Wrap { trim: true }),
+            area,
+        );
+        return 0;
+    }
+    let confirm = confirm_lines(m, theme, area.width);
+    let bottom_h = (confirm.len() as u16 + 1).min(area.height / 3).max(3);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(bottom_h)]).areas(area);
+    let side = area.width >= SIDE_BY_SIDE;
+    let opts_w = if side { LEFT_W } else { area.width };
+    let options = option_lines(m, theme, opts_w);
+    let (opts_area, preview_area) = if side {
+        let [l, r] =
+            Layout::horizontal([Constraint::Length(LEFT_W), Constraint::Min(1)]).areas(top);
+        (
+            l,
+            Rect {
+                x: r.x + 1,
+                width: r.width.saturating_sub(1),
+                ..r
+            },
+        )
+    } else {
+        let [o, p] = Layout::vertical([
+            Constraint::Length(options.len() as u16 + 1),
+            Constraint::Min(1),
+        ])
+        .areas(top);
+        (o, p)
+    };
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+        Paragraph::new(options).block(
+            Block::default()
+                .borders(if side {
+                    Borders::RIGHT
+                } else {
+                    Borders::BOTTOM
+                })
+                .border_style(theme.style(Role::Border)),
+        ),
+        opts_area,
+    );
+    // preview, wrapped under its labels, scrolled; a last row says when there is more
+    let rows: Vec<Line> = preview(m)
+        .iter()
+        .flat_map(|l| {
+            let indent = if l.label.is_empty() && l.role != Role::Warning && l.role != Role::Muted {
+                0
+            } else {
+                PREVIEW_LABEL_W
+            };
+            hanging(
+                &l.label,
+                Role::Muted,
+                &l.text,
+                l.role,
+                indent,
+                preview_area.width,
+                theme,
+            )
+        })
+        .collect();
+    let h = preview_area.height as usize;
+    let (shown, max) = if rows.len() > h {
+        let page = h.saturating_sub(1).max(1);
+        let max = rows.len().saturating_sub(page);
+        let top = scroll.min(max);
+        let mut v: Vec<Line> = rows.iter().skip(top).take(page).cloned().collect();
+        v.push(Line::styled(
+            format!(
+                "rows {}–{} of {} · PgUp/PgDn scroll the preview",
+                top + 1,
+                (top + page).min(rows.len()),
+                rows.len()
+            ),
+            theme.style(Role::Key),
+        ));
+        (v, max)
+    } else {
+        (rows, 0)
+    };
+    frame.render_widget(Paragraph::new(shown), preview_area);
+    frame.render_widget(
+        Paragraph::new(confirm).block(
             Block::default()
                 .borders(Borders::TOP)
                 .border_style(theme.style(Role::Border)),
         ),
         bottom,
     );
+    max
 }
 
 fn choice(theme: &Theme, options: &[&str], selected: usize) -> Vec<Span<'static>> {
@@ -384,135 +718,36 @@ fn choice(theme: &Theme, options: &[&str], selected: usize) -> Vec<Span<'static>
     v
 }
 
+/// A text field's value (its tail when longer than `room`: the preview shows it whole) or
+/// the placeholder in brackets.
 fn text_value(
     theme: &Theme,
     value: &str,
     focused: bool,
     placeholder: Option<String>,
+    room: usize,
 ) -> Vec<Span<'static>> {
     let cursor = if focused { "█" } else { "" };
     if value.is_empty() {
         let mut v = vec![Span::raw(cursor.to_string())];
         if let Some(p) = placeholder {
-            v.push(Span::styled(format!(" ({p})"), theme.style(Role::Muted)));
+            v.push(Span::styled(format!("({p})"), theme.style(Role::Muted)));
         }
         v
     } else {
+        let clean: Vec<char> = crate::text::sanitize(value).chars().collect();
+        let keep = room.saturating_sub(2).max(1);
+        let shown: String = if clean.len() > keep {
+            std::iter::once('…')
+                .chain(clean[clean.len() - keep + 1..].iter().copied())
+                .collect()
+        } else {
+            clean.iter().collect()
+        };
         vec![Span::styled(
-            format!("{}{cursor}", crate::text::sanitize(value)),
+            format!("{shown}{cursor}"),
             theme.style(Role::Text),
         )]
-    }
-}
-
-fn counts_line(label: &str, v: &[(String, usize)], theme: &Theme) -> Line<'static> {
-    const MAX: usize = 6;
-    let mut parts: Vec<String> = v
-        .iter()
-        .take(MAX)
-        .map(|(k, n)| format!("{k}: {n}"))
-        .collect();
-    if v.len() > MAX {
-        parts.push(format!("+{} more", v.len() - MAX));
-    }
-    Line::from(vec![
-        Span::styled(format!("{label:<13}"), theme.style(Role::Muted)),
-        Span::styled(parts.join(" · "), theme.style(Role::Text)),
-    ])
-}
-
-fn preview_lines(p: &PatchPlan, theme: &Theme, lines: &mut Vec<Line<'static>>) {
-    let b = &p.preview;
-    lines.push(Line::from(vec![
-        Span::styled(
-            format!(
-                "{} target{}",
-                b.targets,
-                if b.targets == 1 { "" } else { "s" }
-            ),
-            theme.style(Role::Title),
-        ),
-        Span::styled(
-            format!(
-                " · {} account{} · {} region{} · {} SendCommand call{}",
-                b.by_account.len(),
-                if b.by_account.len() == 1 { "" } else { "s" },
-                b.by_region.len(),
-                if b.by_region.len() == 1 { "" } else { "s" },
-                b.commands,
-                if b.commands == 1 { "" } else { "s" }
-            ),
-            theme.style(Role::Text),
-        ),
-    ]));
-    if b.production.any() {
-        lines.push(Line::styled(
-            format!("⚠ PRODUCTION {}", b.production.describe()),
-            theme.style(Role::Critical),
-        ));
-    }
-    lines.push(Line::raw(""));
-    lines.push(counts_line("Accounts", &b.by_account, theme));
-    lines.push(counts_line("Regions", &b.by_region, theme));
-    lines.push(counts_line("Platforms", &b.by_platform, theme));
-    lines.push(counts_line("Patch groups", &b.by_patch_group, theme));
-    lines.push(Line::raw(""));
-    if p.exclusions.is_empty() {
-        lines.push(Line::styled("Excluded     none", theme.style(Role::Muted)));
-    } else {
-        lines.push(counts_line("Excluded", &b.excluded, theme));
-        for e in p.exclusions.iter().take(5) {
-            let name = if e.name.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", e.name)
-            };
-            lines.push(Line::styled(
-                format!("  {}{} — {}", e.key.instance_id, name, e.reason.describe()),
-                theme.style(Role::Warning),
-            ));
-        }
-        if p.exclusions.len() > 5 {
-            lines.push(Line::styled(
-                format!("  … and {} more", p.exclusions.len() - 5),
-                theme.style(Role::Muted),
-            ));
-        }
-    }
-    lines.push(Line::raw(""));
-    for g in p.groups.iter().take(6) {
-        let sizes: Vec<String> = g
-            .batches
-            .iter()
-            .map(|b| b.instance_ids.len().to_string())
-            .collect();
-        lines.push(Line::styled(
-            format!(
-                "{} {}: {} call{} ({}) · concurrency {} · errors {}",
-                if g.account_name.is_empty() {
-                    &g.account_id
-                } else {
-                    &g.account_name
-                },
-                g.region,
-                g.batches.len(),
-                if g.batches.len() == 1 { "" } else { "s" },
-                sizes.join("+"),
-                g.batches[0].max_concurrency,
-                g.batches
-                    .iter()
-                    .map(|b| b.max_errors.as_str())
-                    .collect::<Vec<_>>()
-                    .join("/"),
-            ),
-            theme.style(Role::Muted),
-        ));
-    }
-    if p.groups.len() > 6 {
-        lines.push(Line::styled(
-            format!("… and {} more account × region groups", p.groups.len() - 6),
-            theme.style(Role::Muted),
-        ));
     }
 }
 
@@ -598,6 +833,144 @@ mod tests {
         key(s, KeyCode::Char(' '));
         key(s, KeyCode::Char(' '));
         assert_eq!(s.marks.len(), 2);
+    }
+
+    fn snap(name: &str, s: &mut State) {
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path("../snapshots");
+        settings.set_prepend_module_to_snapshot(false);
+        settings.bind(|| {
+            for (w, h) in [(80u16, 24u16), (120, 40)] {
+                insta::assert_snapshot!(format!("patch_now_{name}_{w}x{h}"), screen(s, w, h));
+            }
+        });
+    }
+
+    #[test]
+    fn no_option_wraps_or_is_cut_from_80x24_to_200x60() {
+        let mut s = state(false);
+        key(&mut s, KeyCode::Char('p'));
+        for install in [false, true] {
+            if install {
+                key(&mut s, KeyCode::Char(' '));
+            }
+            for (w, h) in [
+                (80u16, 24u16),
+                (90, 30),
+                (100, 30),
+                (120, 40),
+                (160, 50),
+                (200, 60),
+            ] {
+                let text = screen(&mut s, w, h);
+                let row = |label: &str| {
+                    text.lines()
+                        .find(|l| l.contains(label))
+                        .unwrap_or_else(|| panic!("{w}x{h}: no `{label}`:\n{text}"))
+                        .to_string()
+                };
+                let op = row("Operation   ");
+                assert!(
+                    op.contains("Scan") && op.contains("Install"),
+                    "{w}x{h}: {op}"
+                );
+                if install {
+                    let r = row("Reboot   ");
+                    assert!(
+                        r.contains("[NoReboot]") && r.contains("RebootIfNeeded"),
+                        "{w}x{h}: {r}"
+                    );
+                }
+                assert!(row("Max concurrency").contains("(auto: "), "{w}x{h}");
+                assert!(row("Max errors").contains("(auto: "), "{w}x{h}");
+                // nothing of the form starts a row on its own (a wrapped choice)
+                for l in text.lines() {
+                    let t = l.trim_start_matches('│');
+                    for w in ["NoReboot", "Install", "RebootIfNeeded", "sizing"] {
+                        assert!(!t.starts_with(w), "wrapped `{w}`: {l}\n{text}");
+                    }
+                }
+                // the confirmation is there in full
+                assert!(
+                    text.contains(if install {
+                        "Type `"
+                    } else {
+                        "Press Enter to scan"
+                    }),
+                    "{w}x{h}:\n{text}"
+                );
+            }
+        }
+        snap("install", &mut s);
+        key(&mut s, KeyCode::Char(' '));
+        snap("scan", &mut s);
+    }
+
+    #[test]
+    fn scan_sizing_is_the_console_sizing_not_the_per_call_cap() {
+        let mut s = state(false);
+        key(&mut s, KeyCode::Char('p'));
+        let text = screen(&mut s, 120, 40);
+        assert!(text.contains("(auto: 1000)"), "{text}");
+        assert!(
+            text.contains("MaxConcurrency 1000 (console sizing)"),
+            "{text}"
+        );
+        assert!(!text.contains("console sizing: 1)"), "{text}");
+    }
+
+    #[test]
+    fn too_small_says_so_and_enter_does_nothing() {
+        let mut s = state(false);
+        key(&mut s, KeyCode::Char('p'));
+        let (w, h) = super::MIN_TERMINAL;
+        let text = screen(&mut s, w - 1, h);
+        assert!(text.contains(&format!("at least {w}×{h}")), "{text}");
+        assert!(key(&mut s, KeyCode::Enter).is_empty());
+        assert_eq!(s.panes.last().map(|p| p.id()), Some(super::ID));
+        let text = screen(&mut s, w - 1, h);
+        assert!(!text.contains("Sending"), "{text}");
+        // at the minimum the form is there; Esc closes at any size
+        assert!(screen(&mut s, w, h).contains("Operation"));
+        screen(&mut s, w, h - 1);
+        key(&mut s, KeyCode::Esc);
+        assert!(s.panes.is_empty());
+    }
+
+    #[test]
+    fn typing_the_phrase_before_enter_is_not_ignored() {
+        let mut s = state(false);
+        mark_two_online(&mut s);
+        key(&mut s, KeyCode::Char('p'));
+        key(&mut s, KeyCode::Char(' ')); // Install; the focus stays on Operation
+        let text = screen(&mut s, 120, 40);
+        let start = text.find("Type `").expect("a typed confirmation") + 6;
+        let end = start + text[start..].find('`').unwrap();
+        let phrase = text[start..end].to_string();
+        typed(&mut s, &phrase);
+        let text = screen(&mut s, 120, 40);
+        assert!(text.contains(&format!("confirm › {phrase}")), "{text}");
+        let fx = key(&mut s, KeyCode::Enter);
+        assert!(
+            fx.iter()
+                .any(|e| matches!(e, Effect::Start(_, Job::SendPlan(_)))),
+            "{fx:?}"
+        );
+    }
+
+    #[test]
+    fn production_targets_default_to_no_reboot_in_the_preview() {
+        let mut s = state(false);
+        key(&mut s, KeyCode::Char('p'));
+        key(&mut s, KeyCode::Char(' '));
+        let text = screen(&mut s, 200, 60);
+        assert!(text.contains("⚠ PRODUCTION"), "{text}");
+        assert!(text.contains("[NoReboot]"), "{text}");
+        assert!(
+            text.contains("NoReboot (default: production targets"),
+            "{text}"
+        );
+        assert!(text.contains("(NoReboot)"), "the prompt names it: {text}");
     }
 
     #[test]
