@@ -7,6 +7,7 @@
 
 pub mod aggregate;
 pub mod certificate;
+pub mod collect_error;
 pub mod command;
 pub mod document;
 pub mod fixture;

@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::collect_error::CollectError;
 use super::node::Node;
 use super::schedule::{NoNext, ScheduleSpec};
-use super::snapshot::CollectError;
 
 /// One `{Key, Values}` target as AWS writes it (`InstanceIds`, `tag:Patch Group`, …).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::certificate::Certificate;
+pub use super::collect_error::CollectError;
 use super::command::CommandSummary;
 use super::node::{Node, NodeKey};
 use super::org::{Account, Organization};
@@ -13,23 +14,6 @@ pub struct CallerIdentity {
     pub account_id: String,
     pub arn: String,
     pub user_id: String,
-}
-
-/// Something that could not be read, recorded against its account / region / service.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct CollectError {
-    /// `None` for organization-wide failures (e.g. Organizations itself).
-    pub account_id: Option<String>,
-    pub region: Option<String>,
-    /// `sts`, `organizations`, `ssm`, `acm`.
-    pub service: String,
-    /// The API operation that failed (`DescribeInstanceInformation`, ...).
-    pub operation: String,
-    /// AWS error code (`AccessDenied`, `ThrottlingException`, ...) or a client-side class
-    /// (`Timeout`, `DispatchFailure`, `ResponseError`).
-    pub code: String,
-    pub message: String,
-    pub at: Option<DateTime<Utc>>,
 }
 
 /// When one source (account × region × service) was last fetched successfully.

@@ -13,44 +13,39 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::table::Column;
-use super::views;
 use crate::config::layered::{FileError, toml_error};
 use crate::config::tomlpos::line_of;
 
-/// Every table whose columns can be chosen: (name in `views.toml`, its columns).
-pub fn tables() -> [(&'static str, &'static [Column]); 8] {
-    [
-        ("org", views::org::COLUMNS),
-        ("nodes", views::nodes::COLUMNS),
-        ("compliance", views::compliance::COLUMNS),
-        ("certs", views::certs::COLUMNS),
-        ("commands", views::commands::COLUMNS),
-        ("errors", views::errors::COLUMNS),
-        ("patches", views::node::PATCH_COLUMNS),
-        ("invocations", views::node::INVOCATION_COLUMNS),
-    ]
-}
+/// The tables whose columns can be chosen: (name in `views.toml`, its columns). The list
+/// lives with the views (`crate::ui::views::column_tables`); this module only reads it, so
+/// the views can depend on [`ColumnPrefs`] without an import circle.
+pub type Tables = [(&'static str, &'static [Column])];
 
-/// The table name of a column set (by identity), for the chooser and the config.
-pub fn table_name(cols: &[Column]) -> Option<&'static str> {
-    // by titles: a `const` column list may live at more than one address
-    tables()
-        .into_iter()
-        .find(|(_, c)| c.len() == cols.len() && c.iter().zip(cols).all(|(a, b)| a.title == b.title))
-        .map(|(n, _)| n)
+/// A column set's identity: its titles (a `const` column list may live at more than one
+/// address, so identity is by titles).
+fn signature(cols: &[Column]) -> String {
+    cols.iter()
+        .map(|c| c.title)
+        .collect::<Vec<_>>()
+        .join("\u{1f}")
 }
 
 /// Chosen columns per table (indices into the table's columns, in display order).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ColumnPrefs {
+    /// Table name → chosen column indices.
     pub chosen: BTreeMap<String, Vec<usize>>,
+    /// Column-set signature → table name, for the tables the file was read against.
+    names: BTreeMap<String, String>,
+    /// Table name → its column titles (for writing the file back).
+    titles: BTreeMap<String, Vec<&'static str>>,
 }
 
 impl ColumnPrefs {
     /// `<config dir>/views.toml`, or no choices when it does not exist.
-    pub fn load(path: &Path) -> Result<ColumnPrefs, FileError> {
+    pub fn load(path: &Path, tables: &Tables) -> Result<ColumnPrefs, FileError> {
         match std::fs::read_to_string(path) {
-            Ok(text) => ColumnPrefs::parse(&text, &path.display().to_string()),
+            Ok(text) => ColumnPrefs::parse(&text, &path.display().to_string(), tables),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ColumnPrefs::default()),
             Err(e) => Err(FileError {
                 file: path.display().to_string(),
@@ -60,12 +55,17 @@ impl ColumnPrefs {
         }
     }
 
-    pub fn parse(text: &str, label: &str) -> Result<ColumnPrefs, FileError> {
+    pub fn parse(text: &str, label: &str, tables: &Tables) -> Result<ColumnPrefs, FileError> {
         let table: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, label, &e))?;
-        let names: Vec<&str> = tables().iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = tables.iter().map(|(n, _)| *n).collect();
         let mut out = ColumnPrefs::default();
+        for (name, cols) in tables {
+            out.names.insert(signature(cols), name.to_string());
+            out.titles
+                .insert(name.to_string(), cols.iter().map(|c| c.title).collect());
+        }
         for (section, v) in &table {
-            let Some((_, cols)) = tables().into_iter().find(|(n, _)| n == section) else {
+            let Some(&(_, cols)) = tables.iter().find(|(n, _)| n == section) else {
                 return Err(FileError::at(
                     label,
                     line_of(text, section, ""),
@@ -143,16 +143,17 @@ impl ColumnPrefs {
 
     /// The chosen columns of `cols`, if the user chose.
     pub fn for_columns(&self, cols: &[Column]) -> Option<Vec<usize>> {
-        table_name(cols).and_then(|n| self.chosen.get(n).cloned())
+        self.names
+            .get(&signature(cols))
+            .and_then(|n| self.chosen.get(n).cloned())
     }
 
     /// The file text for these choices.
     pub fn to_toml(&self) -> String {
         let mut out = String::from("# ssmdeck column choices per table\n");
-        for (name, cols) in tables() {
+        for (name, cols) in &self.titles {
             if let Some(ch) = self.chosen.get(name) {
-                let titles: Vec<String> =
-                    ch.iter().map(|&i| format!("{:?}", cols[i].title)).collect();
+                let titles: Vec<String> = ch.iter().map(|&i| format!("{:?}", cols[i])).collect();
                 out.push_str(&format!("\n[{name}]\ncolumns = [{}]\n", titles.join(", ")));
             }
         }
@@ -169,25 +170,39 @@ mod tests {
         let p = ColumnPrefs::parse(
             "[nodes]\ncolumns = [\"name\", \"PLATFORM\", \"SCAN\"]\n",
             "views.toml",
+            &crate::ui::views::column_tables(),
         )
         .unwrap();
-        let ch = p.for_columns(views::nodes::COLUMNS).unwrap();
-        let titles: Vec<&str> = ch.iter().map(|&i| views::nodes::COLUMNS[i].title).collect();
+        let ch = p.for_columns(crate::ui::views::nodes::COLUMNS).unwrap();
+        let titles: Vec<&str> = ch
+            .iter()
+            .map(|&i| crate::ui::views::nodes::COLUMNS[i].title)
+            .collect();
         assert_eq!(titles, ["NAME", "PLATFORM", "SCAN"]);
-        let back = ColumnPrefs::parse(&p.to_toml(), "views.toml").unwrap();
+        let back = ColumnPrefs::parse(
+            &p.to_toml(),
+            "views.toml",
+            &crate::ui::views::column_tables(),
+        )
+        .unwrap();
         assert_eq!(back, p);
 
         let e = ColumnPrefs::parse(
             "[nodes]\n\ncolumns = [\"NAME\", \"COLOUR\"]\n",
             "views.toml",
+            &crate::ui::views::column_tables(),
         )
         .unwrap_err()
         .to_string();
         assert!(e.contains("views.toml") && e.contains("line 3"), "{e}");
         assert!(e.contains("no column `COLOUR`"), "{e}");
-        let e = ColumnPrefs::parse("[pods]\ncolumns = []\n", "views.toml")
-            .unwrap_err()
-            .to_string();
+        let e = ColumnPrefs::parse(
+            "[pods]\ncolumns = []\n",
+            "views.toml",
+            &crate::ui::views::column_tables(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             e.contains("unknown table [pods]") && e.contains("line 1"),
             "{e}"

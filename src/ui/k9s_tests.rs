@@ -309,6 +309,7 @@ fn chosen_columns_from_views_toml_are_the_ones_drawn() {
     s.meta.columns = super::columns::ColumnPrefs::parse(
         "[nodes]\ncolumns = [\"NAME\", \"PLATFORM\", \"SCAN\"]\n",
         "views.toml",
+        &crate::ui::views::column_tables(),
     )
     .unwrap();
     let text = screen(&mut s, &k, 120, 40);

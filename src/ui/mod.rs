@@ -102,7 +102,10 @@ pub fn run(args: ConsoleArgs, paths: &Paths, demo: live::StartDemo) -> ExitCode 
                 return ExitCode::from(2);
             }
         };
-    let columns = match columns::ColumnPrefs::load(&paths.config_dir.join("views.toml")) {
+    let columns = match columns::ColumnPrefs::load(
+        &paths.config_dir.join("views.toml"),
+        &views::column_tables(),
+    ) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("ssmdeck: views: {e}");

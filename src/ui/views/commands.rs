@@ -1,5 +1,6 @@
 //! `:commands` — recent Run Command history across accounts and regions.
 
+pub use super::fmt::status_role;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,18 +45,6 @@ pub struct CommandsSource {
 impl CommandsSource {
     pub fn cmd(&self, row: usize) -> &CommandSummary {
         &self.snap.commands[row]
-    }
-}
-
-pub fn status_role(status: &str) -> Role {
-    match status {
-        "Success" => Role::Ok,
-        "Failed" | "TimedOut" | "Undeliverable" | "DeliveryTimedOut" | "ExecutionTimedOut" => {
-            Role::Error
-        }
-        "Cancelled" | "Cancelling" | "Terminated" => Role::Muted,
-        "Pending" | "InProgress" | "Delayed" => Role::Info,
-        _ => Role::Text,
     }
 }
 

@@ -405,7 +405,7 @@ pub fn patch(snap: &FleetSnapshot, key: &NodeKey, p: &Patch) -> Doc {
         .field("KB / ID", &p.kb_id)
         .field("Classification", &p.classification)
         .field("Severity", &p.severity)
-        .field_as("State", p.state.as_str(), super::node::state_role(p.state))
+        .field_as("State", p.state.as_str(), super::fmt::state_role(p.state))
         .field(
             "Installed",
             p.installed_time
@@ -433,7 +433,7 @@ pub fn command(snap: &FleetSnapshot, c: &CommandSummary, now: DateTime<Utc>) -> 
         .field("Document", &c.document_name)
         .field("Account", account_label(snap, &c.account_id))
         .field("Region", &c.region)
-        .field_as("Status", &c.status, super::commands::status_role(&c.status))
+        .field_as("Status", &c.status, super::fmt::status_role(&c.status))
         .opt("Status details", &c.status_details)
         .field("Requested", when(c.requested_at, now))
         .opt("Comment", &c.comment);
@@ -477,12 +477,12 @@ pub fn invocation(snap: &FleetSnapshot, i: &CommandInvocation, now: DateTime<Utc
         .field("Account", account_label(snap, &i.account_id))
         .field("Region", &i.region)
         .field("Document", &i.document_name)
-        .field_as("Status", &i.status, super::commands::status_role(&i.status))
+        .field_as("Status", &i.status, super::fmt::status_role(&i.status))
         .opt("Status details", &i.status_details)
         .field("Requested", when(i.requested_at, now));
     for p in &i.plugins {
         d.heading(&format!("Step {}", sanitize(&p.name)))
-            .field_as("Status", &p.status, super::commands::status_role(&p.status))
+            .field_as("Status", &p.status, super::fmt::status_role(&p.status))
             .opt("Details", &p.status_details)
             .field("Response code", p.response_code.to_string())
             .field("Started", when(p.started_at, now))

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::model::Node;
+use crate::model::{Node, PatchState};
+use crate::ui::theme::Role;
 
 /// Spinner frames (one per tick).
 pub const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
@@ -67,4 +68,27 @@ pub fn node_name(n: &Node) -> String {
         &n.name
     };
     crate::text::sanitize(name)
+}
+
+pub fn status_role(status: &str) -> Role {
+    match status {
+        "Success" => Role::Ok,
+        "Failed" | "TimedOut" | "Undeliverable" | "DeliveryTimedOut" | "ExecutionTimedOut" => {
+            Role::Error
+        }
+        "Cancelled" | "Cancelling" | "Terminated" => Role::Muted,
+        "Pending" | "InProgress" | "Delayed" => Role::Info,
+        _ => Role::Text,
+    }
+}
+
+pub fn state_role(s: PatchState) -> Role {
+    match s {
+        PatchState::Missing => Role::NonCompliant,
+        PatchState::Failed => Role::Critical,
+        PatchState::InstalledPendingReboot => Role::Warning,
+        PatchState::InstalledRejected => Role::Error,
+        PatchState::Installed | PatchState::InstalledOther => Role::Compliant,
+        _ => Role::Muted,
+    }
 }

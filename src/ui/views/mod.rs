@@ -124,3 +124,17 @@ pub fn by_action(a: Action) -> Option<&'static Spec> {
 pub fn by_command(word: &str) -> Option<&'static Spec> {
     REGISTRY.iter().find(|s| s.commands.contains(&word))
 }
+
+/// Every table whose columns can be chosen in `views.toml`: (its name there, its columns).
+pub fn column_tables() -> [(&'static str, &'static [crate::ui::table::Column]); 8] {
+    [
+        ("org", org::COLUMNS),
+        ("nodes", nodes::COLUMNS),
+        ("compliance", compliance::COLUMNS),
+        ("certs", certs::COLUMNS),
+        ("commands", commands::COLUMNS),
+        ("errors", errors::COLUMNS),
+        ("patches", node::PATCH_COLUMNS),
+        ("invocations", node::INVOCATION_COLUMNS),
+    ]
+}

@@ -2,6 +2,7 @@
 //! the node's patches (sortable, filterable) and its recent Run Command invocations — loaded
 //! on demand through the data layer.
 
+pub use super::fmt::state_role;
 use std::cmp::Ordering;
 
 use chrono::{DateTime, Utc};
@@ -13,7 +14,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Widget};
 use super::contract::{Open, RenderCx, Spec, View, ViewCx};
 use super::fmt::age;
 use super::table_render::{TableLook, put, render_table};
-use crate::model::{CommandInvocation, Node, NodeInventory, NodeKey, Patch, PatchState};
+use crate::model::{CommandInvocation, Node, NodeInventory, NodeKey, Patch};
 use crate::model::{Compliance, FleetSnapshot, FleetUpdate};
 use crate::text::sanitize;
 use crate::ui::action::Action;
@@ -45,17 +46,6 @@ pub const PATCH_COLUMNS: &[Column] = &[
 #[derive(Clone, Default)]
 pub struct PatchesSource {
     pub patches: Vec<Patch>,
-}
-
-pub fn state_role(s: PatchState) -> Role {
-    match s {
-        PatchState::Missing => Role::NonCompliant,
-        PatchState::Failed => Role::Critical,
-        PatchState::InstalledPendingReboot => Role::Warning,
-        PatchState::InstalledRejected => Role::Error,
-        PatchState::Installed | PatchState::InstalledOther => Role::Compliant,
-        _ => Role::Muted,
-    }
 }
 
 impl RowSource for PatchesSource {
