@@ -940,40 +940,42 @@ async fn resolve(ctx: &Ctx<'_>, spec: &[TargetSpec]) -> Resolution {
     }
     let ssm = ctx.ssm;
     let mut found = Vec::new();
-    let mut token: Option<String> = None;
-    for _ in 0..200 {
-        let page = ctx
-            .call("DescribeInstanceInformation", || {
-                let (f, t) = (filters.clone(), token.clone());
-                async move {
-                    ssm.describe_instance_information()
-                        .set_filters(Some(f))
-                        .max_results(50)
-                        .set_next_token(t)
-                        .send()
-                        .await
-                        .map_err(|e| Failure::from_sdk(&e))
-                }
-            })
-            .await;
-        let page = match page {
-            Ok(p) => p,
-            Err(e) => {
-                return Resolution::Unresolved(format!("DescribeInstanceInformation: {}", e.code));
-            }
-        };
-        found.extend(
-            page.instance_information_list()
-                .iter()
-                .filter_map(|i| i.instance_id().map(str::to_string)),
-        );
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if token.is_none() {
-            break;
+    let key = ApiKey::new(ctx.account, ctx.region, "DescribeInstanceInformation");
+    let read = super::paginate::paginate(
+        ctx.limiter,
+        &key,
+        ctx.cancel,
+        200,
+        |token| {
+            let call = ssm
+                .describe_instance_information()
+                .set_filters(Some(filters.clone()))
+                .max_results(50)
+                .set_next_token(token);
+            async move { call.send().await.map_err(|e| Failure::from_sdk(&e)) }
+        },
+        |page| {
+            found.extend(
+                page.instance_information_list()
+                    .iter()
+                    .filter_map(|i| i.instance_id().map(str::to_string)),
+            );
+            page.next_token().map(str::to_string)
+        },
+    )
+    .await;
+    match read {
+        Err(e) => {
+            return Resolution::Unresolved(format!("DescribeInstanceInformation: {}", e.code));
         }
+        // a listing cut at the page cap would under-count the targets: say so instead
+        Ok(p) if !p.complete => {
+            return Resolution::Unresolved(format!(
+                "DescribeInstanceInformation: more than {} pages of targets",
+                p.pages
+            ));
+        }
+        Ok(_) => {}
     }
     if let Some(ids) = ids {
         found.retain(|f| ids.contains(f));

@@ -17,8 +17,8 @@ use crate::model::software::{SoftwareInventory, SoftwareMerger, SoftwareMissing}
 use super::Fleet;
 use super::error::{Failure, FleetError};
 use super::limiter::ApiKey;
+use super::paginate::{MAX_PAGES, paginate};
 
-const MAX_PAGES: usize = 1_000;
 const ENTITY_PAGE: i32 = 50;
 
 type Rows = Vec<(String, String, u64)>;
@@ -122,36 +122,31 @@ impl Fleet {
             None => None,
         };
         let mut entities = Vec::new();
-        let mut token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = self
-                .inner
-                .limiter
-                .call(&api, &cancel, || {
-                    let ssm = ssm.clone();
-                    let t = token.clone();
-                    let aggs = vec![apps.clone(), platforms.clone()];
-                    let filter = filter.clone();
-                    async move {
-                        ssm.get_inventory()
-                            .set_aggregators(Some(aggs))
-                            .set_filters(filter)
-                            .set_next_token(t)
-                            .send()
-                            .await
-                            .map_err(|e| Failure::from_sdk(&e))
-                    }
-                })
-                .await
-                .map_err(|f| FleetError::api("ssm", "GetInventory", &f))?;
-            entities.extend(page.entities().iter().cloned());
-            token = page
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_string);
-            if token.is_none() {
-                break;
-            }
+        let read = paginate(
+            &self.inner.limiter,
+            &api,
+            &cancel,
+            MAX_PAGES,
+            |token| {
+                let call = ssm
+                    .get_inventory()
+                    .set_aggregators(Some(vec![apps.clone(), platforms.clone()]))
+                    .set_filters(filter.clone())
+                    .set_next_token(token);
+                async move { call.send().await.map_err(|e| Failure::from_sdk(&e)) }
+            },
+            |page| {
+                entities.extend(page.entities().iter().cloned());
+                page.next_token().map(str::to_string)
+            },
+        )
+        .await
+        .map_err(|f| FleetError::api("ssm", "GetInventory", &f))?;
+        if !read.complete {
+            return Err(FleetError::Other(format!(
+                "GetInventory: more than {} pages of aggregates; the counts would be partial",
+                read.pages
+            )));
         }
         let mut apps = rows(&entities, "AWS:Application", "Name", "Version");
         if let Some(n) = name {
@@ -241,39 +236,36 @@ impl Fleet {
             );
         }
         let mut ids = Vec::new();
-        let mut token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = self
-                .inner
-                .limiter
-                .call(&api, &cancel, || {
-                    let ssm = ssm.clone();
-                    let t = token.clone();
-                    let filters = filters.clone();
-                    async move {
-                        ssm.get_inventory()
-                            .set_filters(Some(filters))
-                            .max_results(ENTITY_PAGE)
-                            .set_next_token(t)
-                            .send()
-                            .await
-                            .map_err(|e| Failure::from_sdk(&e))
-                    }
-                })
-                .await
-                .map_err(|f| FleetError::api("ssm", "GetInventory", &f))?;
-            ids.extend(
-                page.entities()
-                    .iter()
-                    .filter_map(|e| e.id().map(String::from)),
-            );
-            token = page
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_string);
-            if token.is_none() {
-                break;
-            }
+        let read = paginate(
+            &self.inner.limiter,
+            &api,
+            &cancel,
+            MAX_PAGES,
+            |token| {
+                let call = ssm
+                    .get_inventory()
+                    .set_filters(Some(filters.clone()))
+                    .max_results(ENTITY_PAGE)
+                    .set_next_token(token);
+                async move { call.send().await.map_err(|e| Failure::from_sdk(&e)) }
+            },
+            |page| {
+                ids.extend(
+                    page.entities()
+                        .iter()
+                        .filter_map(|e| e.id().map(String::from)),
+                );
+                page.next_token().map(str::to_string)
+            },
+        )
+        .await
+        .map_err(|f| FleetError::api("ssm", "GetInventory", &f))?;
+        if !read.complete {
+            // a prefix of the nodes would read as "only these run it": say it is cut instead
+            return Err(FleetError::Other(format!(
+                "GetInventory: more than {} pages of nodes; the list would be partial",
+                read.pages
+            )));
         }
         Ok(ids)
     }
