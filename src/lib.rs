@@ -15,6 +15,11 @@
 //! - [`report`] — `ssmdeck report` and the console's export: CSV, JSON, Markdown, HTML.
 //! - [`ui`]     — the console (views, keymaps, themes).
 
+/// One allocator for every binary, test and bench linking ssmdeck (the console, the
+/// simulator, `report`): see the `mimalloc` entry in Cargo.toml for why.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod actions;
 pub mod app;
 pub mod cli;

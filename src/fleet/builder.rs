@@ -23,9 +23,33 @@ pub const SRC_NODES: &str = "ssm";
 pub const SRC_CERTS: &str = "acm";
 pub const SRC_COMMANDS: &str = "ssm-commands";
 
+/// A unit's nodes: until the unit reports in this refresh, the previous snapshot's (by index
+/// into the shared previous snapshot, not copied: a warm refresh of a large fleet would
+/// otherwise hold its nodes three times, and copy them all before the first call).
+#[derive(Clone, Debug)]
+enum UnitNodes {
+    Prev(Vec<u32>),
+    Own(Vec<Node>),
+}
+
+impl Default for UnitNodes {
+    fn default() -> Self {
+        UnitNodes::Own(Vec::new())
+    }
+}
+
+impl UnitNodes {
+    fn len(&self) -> usize {
+        match self {
+            UnitNodes::Prev(ix) => ix.len(),
+            UnitNodes::Own(v) => v.len(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 struct UnitState {
-    nodes: Vec<Node>,
+    nodes: UnitNodes,
     certificates: Vec<Certificate>,
     commands: Vec<CommandSummary>,
     errors: Vec<CollectError>,
@@ -36,6 +60,8 @@ type UnitKey = (String, String);
 
 #[derive(Clone, Debug)]
 pub struct SnapshotBuilder {
+    /// The previous snapshot, shared: units that have not reported show its nodes.
+    prev: Option<Arc<FleetSnapshot>>,
     organization: Organization,
     caller: Option<CallerIdentity>,
     profile: Option<String>,
@@ -67,13 +93,14 @@ impl SnapshotBuilder {
     /// Start a refresh, seeded with the previous snapshot's data so the screen keeps showing
     /// it until each unit reports again.
     pub fn new(
-        prev: Option<&FleetSnapshot>,
+        prev: Option<Arc<FleetSnapshot>>,
         caller: Option<CallerIdentity>,
         profile: Option<String>,
         regions: Vec<String>,
         agg: AggregateConfig,
     ) -> Self {
         let mut b = SnapshotBuilder {
+            prev: prev.clone(),
             organization: Organization::default(),
             caller,
             profile,
@@ -91,14 +118,21 @@ impl SnapshotBuilder {
             nothing_read: false,
             collected_at: Utc::now(),
             agg,
-            schedules: prev.map(|p| p.schedules.clone()).unwrap_or_default(),
+            schedules: prev
+                .as_ref()
+                .map(|p| p.schedules.clone())
+                .unwrap_or_default(),
             schedule_cell: None,
         };
-        if let Some(p) = prev {
+        if let Some(p) = prev.as_deref() {
             b.organization = p.organization.clone();
             b.accounts = p.accounts.clone();
-            for n in &p.nodes {
-                b.unit_mut(&n.account_id, &n.region).nodes.push(n.clone());
+            for (i, n) in p.nodes.iter().enumerate() {
+                let u = b.unit_mut(&n.account_id, &n.region);
+                match &mut u.nodes {
+                    UnitNodes::Prev(ix) => ix.push(i as u32),
+                    UnitNodes::Own(_) => u.nodes = UnitNodes::Prev(vec![i as u32]),
+                }
             }
             for c in &p.certificates {
                 b.unit_mut(&c.account_id, &c.region)
@@ -271,6 +305,7 @@ impl SnapshotBuilder {
         let key = (r.account_id.clone(), r.region.clone());
         self.done.insert(key.clone(), true);
         let (account, region, at) = (r.account_id.clone(), r.region.clone(), r.fetched_at);
+        let prev_nodes: &[Node] = self.prev.as_deref().map_or(&[], |p| &p.nodes);
         let u = self.units.entry(key).or_default();
         let source = |service: &str, ok: bool, prev: Option<&SourceStatus>| SourceStatus {
             account_id: account.clone(),
@@ -289,11 +324,13 @@ impl SnapshotBuilder {
         if let Some(mut nodes) = r.nodes {
             if !r.patch_state_missing.is_empty() {
                 // keep the last known patch state of nodes whose batch failed
-                let prev: HashMap<&str, &Node> = u
-                    .nodes
-                    .iter()
-                    .map(|n| (n.instance_id.as_str(), n))
-                    .collect();
+                let prev: HashMap<&str, &Node> = match &u.nodes {
+                    UnitNodes::Own(v) => v.iter().collect::<Vec<_>>(),
+                    UnitNodes::Prev(ix) => ix.iter().map(|&i| &prev_nodes[i as usize]).collect(),
+                }
+                .into_iter()
+                .map(|n| (n.instance_id.as_str(), n))
+                .collect();
                 for n in nodes.iter_mut() {
                     if r.patch_state_missing.contains(&n.instance_id)
                         && let Some(p) = prev.get(n.instance_id.as_str())
@@ -303,7 +340,7 @@ impl SnapshotBuilder {
                 }
             }
             nodes.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
-            u.nodes = nodes;
+            u.nodes = UnitNodes::Own(nodes);
         }
         let ok = r.certificates.is_some();
         let s = source(SRC_CERTS, ok, u.sources.get(SRC_CERTS));
@@ -422,8 +459,15 @@ impl SnapshotBuilder {
         let mut errors = std::mem::take(&mut self.discovery_errors);
         errors.append(&mut self.global_errors);
         let mut sources = Vec::new();
+        let prev = self.prev.take();
         for (_, u) in std::mem::take(&mut self.units) {
-            nodes.extend(u.nodes);
+            match u.nodes {
+                UnitNodes::Own(v) => nodes.extend(v),
+                UnitNodes::Prev(ix) => {
+                    let p = prev.as_deref().map_or(&[][..], |p| &p.nodes[..]);
+                    nodes.extend(ix.iter().map(|&i| p[i as usize].clone()));
+                }
+            }
             certificates.extend(u.certificates);
             commands.extend(u.commands);
             errors.extend(u.errors);
@@ -574,7 +618,7 @@ mod tests {
 
     fn builder(prev: Option<&FleetSnapshot>) -> SnapshotBuilder {
         SnapshotBuilder::new(
-            prev,
+            prev.map(|p| Arc::new(p.clone())),
             None,
             None,
             vec!["us-east-1".into(), "eu-west-1".into()],

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use crate::model::wire_enum::canonical_or_raw;
 use crate::model::{
     Account, AccountState, Certificate, CommandInvocation, CommandPluginOutput, CommandSummary,
-    Node, Patch, PatchOperation, PatchState, PingStatus, PlatformType, RebootOption,
+    Node, Patch, PatchOperation, PatchState, PingStatus, PlatformType, RebootOption, SharedStr,
 };
 
 /// An SDK enum's string (the raw value when the SDK did not know it) in its canonical
@@ -65,13 +65,11 @@ pub fn node_from_info(
         name,
         computer_name,
         ip_address: i.ip_address().unwrap_or_default().to_string(),
-        resource_type: opt_enum_text(i.resource_type(), ResourceType::values())
-            .as_str()
-            .into(),
+        resource_type: SharedStr::intern(&opt_enum_text(i.resource_type(), ResourceType::values())),
         platform_type,
-        platform_name: i.platform_name().unwrap_or_default().into(),
-        platform_version: i.platform_version().unwrap_or_default().into(),
-        agent_version: i.agent_version().unwrap_or_default().into(),
+        platform_name: SharedStr::intern(i.platform_name().unwrap_or_default()),
+        platform_version: SharedStr::intern(i.platform_version().unwrap_or_default()),
+        agent_version: SharedStr::intern(i.agent_version().unwrap_or_default()),
         // "Indicates whether the latest version of SSM Agent is running on your Linux managed
         // node. This field doesn't indicate whether or not the latest version is installed
         // on Windows managed nodes" (model text of InstanceInformation.IsLatestVersion)
@@ -82,7 +80,10 @@ pub fn node_from_info(
             .map_or(PingStatus::Unknown, |p| PingStatus::from_wire(p.as_str())),
         last_ping: ts_opt(i.last_ping_date_time()),
         registration_date: ts_opt(i.registration_date()),
-        iam_role: i.iam_role().filter(|r| !r.is_empty()).map(Into::into),
+        iam_role: i
+            .iam_role()
+            .filter(|r| !r.is_empty())
+            .map(SharedStr::intern),
         ..Node::default()
     })
 }
@@ -94,10 +95,10 @@ fn count(n: i32) -> u32 {
 /// Apply a DescribeInstancePatchStates entry to its node and derive compliance.
 pub fn apply_patch_state(node: &mut Node, s: &aws_sdk_ssm::types::InstancePatchState) {
     if !s.patch_group().is_empty() {
-        node.patch_group = Some(s.patch_group().into());
+        node.patch_group = Some(SharedStr::intern(s.patch_group()));
     }
     if !s.baseline_id().is_empty() {
-        node.baseline_id = Some(s.baseline_id().into());
+        node.baseline_id = Some(SharedStr::intern(s.baseline_id()));
     }
     node.installed = count(s.installed_count());
     node.installed_other = count(s.installed_other_count());

@@ -46,7 +46,7 @@ pub(crate) async fn run_refresh(
     let prev = inner.last_snapshot();
     let scope = &inner.scope;
     let mut b = SnapshotBuilder::new(
-        prev.as_deref(),
+        prev.clone(),
         Some(inner.caller.clone()),
         scope.profile.clone(),
         inner.regions.clone(),

@@ -16,9 +16,33 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct SharedStr(Arc<str>);
 
+/// Distinct values [`SharedStr::intern`] keeps; past this the pool starts afresh (values
+/// already handed out stay shared), so odd data cannot grow it without bound.
+const INTERN_CAP: usize = 8192;
+
+static POOL: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<SharedStr>>> =
+    std::sync::LazyLock::new(Default::default);
+
 impl SharedStr {
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The one shared allocation for `s` in this process: node fields that repeat across a
+    /// fleet (platform, agent version, patch group, baseline, IAM role) read from AWS cost one
+    /// string per distinct value, not one per node and refresh (#13: peak memory and
+    /// allocations of a 40,000-node refresh).
+    pub fn intern(s: &str) -> SharedStr {
+        let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(v) = pool.get(s) {
+            return v.clone();
+        }
+        if pool.len() >= INTERN_CAP {
+            pool.clear();
+        }
+        let v = SharedStr::from(s);
+        pool.insert(v.clone());
+        v
     }
 }
 
@@ -92,6 +116,15 @@ impl PartialEq<String> for SharedStr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interned_values_share_one_allocation() {
+        let a = SharedStr::intern("Amazon Linux 2023 (interned test)");
+        let b = SharedStr::intern(&String::from("Amazon Linux 2023 (interned test)"));
+        assert!(Arc::ptr_eq(&a.0, &b.0));
+        assert_eq!(a, "Amazon Linux 2023 (interned test)");
+        assert!(!Arc::ptr_eq(&a.0, &SharedStr::intern("other").0));
+    }
 
     #[test]
     fn reads_and_serializes_like_a_string() {
