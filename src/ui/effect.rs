@@ -68,6 +68,7 @@ pub enum JobKind {
     PrepareSession,
     SessionEnded,
     Foreground,
+    WindowInvocations,
 }
 
 /// A background job, as data. To add one: a variant here, its [`JobKind`], the answer(s) in
@@ -97,6 +98,14 @@ pub enum Job {
         plan: Box<SessionPlan>,
         status: String,
     },
+    /// Read a maintenance-window execution's task invocations, one per node
+    /// (DescribeMaintenanceWindowExecutionTasks + …TaskInvocations through the data layer).
+    /// Answers: `JobEvent::WindowInvocations`.
+    WindowInvocations {
+        account_id: String,
+        region: String,
+        execution_id: String,
+    },
 }
 
 impl Job {
@@ -110,6 +119,7 @@ impl Job {
             Job::Export(_) => JobKind::Export,
             Job::PrepareSession { .. } => JobKind::PrepareSession,
             Job::SessionEnded { .. } => JobKind::SessionEnded,
+            Job::WindowInvocations { .. } => JobKind::WindowInvocations,
         }
     }
 }
@@ -139,6 +149,8 @@ pub enum JobEvent {
     SessionFailed(String),
     /// The foreground program ended (or could not start).
     Exited(Result<std::process::ExitStatus, String>),
+    /// A window execution's task invocations, or why they could not be read.
+    WindowInvocations(Result<Vec<crate::model::patching::TaskInvocation>, String>),
 }
 
 /// A program to run in the foreground. Compared by program, arguments and environment;
