@@ -33,6 +33,7 @@ pub mod data;
 pub mod effect;
 pub mod filter;
 pub mod fixture;
+pub mod fixture_schedules;
 pub mod help;
 pub mod jobs;
 pub mod keymap;

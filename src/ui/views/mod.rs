@@ -83,6 +83,7 @@ pub mod table_render;
 // patch schedules (#15): windows, a window, an execution, baselines
 pub mod baselines;
 pub mod execution;
+pub mod node_schedule;
 pub mod sched_doc;
 pub mod sched_fmt;
 pub mod window;

@@ -369,3 +369,58 @@ pub fn baseline(snap: &FleetSnapshot, b: &PatchBaseline, nodes: usize, compliant
     }
     d
 }
+
+/// A node's patch schedule in its describe document: baseline by name with its rules,
+/// what patches it and when.
+pub fn node_schedule(
+    d: &mut Doc,
+    snap: &FleetSnapshot,
+    n: &crate::model::Node,
+    now: DateTime<Utc>,
+) {
+    use crate::model::patching::Coverage;
+    d.heading("Patch schedule");
+    let Some(s) = super::node_schedule::NodeSchedule::of(snap, n, now) else {
+        d.field_as("Patched by", "? patch schedules not read yet", Role::Muted);
+        return;
+    };
+    match &s.baseline {
+        Some((name, aws, default, rules)) => {
+            d.field(
+                "Baseline name",
+                format!(
+                    "{name} ({}{})",
+                    if *aws { "AWS-managed" } else { "custom" },
+                    if *default { ", default for its OS" } else { "" }
+                ),
+            )
+            .field("Approval rules", rules);
+        }
+        None => {
+            d.field_as(
+                "Baseline name",
+                "not found among the baselines read",
+                Role::Muted,
+            );
+        }
+    }
+    let (text, role) = match &s.coverage {
+        Coverage::Install { by } => (by.join(", "), Role::Text),
+        Coverage::ScanOnly { by } => (
+            format!("scan only ({}): nothing installs patches", by.join(", ")),
+            Role::Warning,
+        ),
+        Coverage::Uncovered => (
+            "uncovered: no maintenance window or patch association targets it".into(),
+            Role::Error,
+        ),
+        Coverage::Unknown { reason } => (format!("unknown: {reason}"), Role::Warning),
+    };
+    d.field_as("Patched by", text, role);
+    if let Some((t, what)) = &s.next {
+        d.field(
+            "Next run",
+            format!("{} ({}) · {what}", sf::local_long(*t), sf::until(now, *t)),
+        );
+    }
+}
