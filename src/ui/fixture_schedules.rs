@@ -103,6 +103,8 @@ pub fn schedules(
         ..Default::default()
     };
     let sunday = last_sunday_tokyo(now);
+    // the first production unit with nodes reporting failed patches: its last run FAILED there
+    let mut failed_once = false;
     for (account, env, _) in accounts {
         for region in regions {
             // staging's ap-southeast-2 could not be read at all (the refresh's timeout)
@@ -209,7 +211,8 @@ pub fn schedules(
                         .filter(|n| n.failed > 0 && tagged.contains(&n.instance_id)));
                     let first = account == "444444444444" && region == "us-east-1";
                     let mut fails = Vec::new();
-                    if first && !failed.is_empty() {
+                    if !failed_once && !failed.is_empty() {
+                        failed_once = true;
                         fails.push((0, "FAILED", failed.clone()));
                     }
                     if account == "555555555555" {

@@ -57,6 +57,10 @@ mod import_graph;
 #[cfg(test)]
 mod k9s_tests;
 #[cfg(test)]
+mod sched_drill;
+#[cfg(test)]
+mod sched_tests;
+#[cfg(test)]
 mod size_tests;
 #[cfg(test)]
 mod tests;

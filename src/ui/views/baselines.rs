@@ -25,19 +25,19 @@ use crate::ui::table::{Cell, Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
 pub const COLUMNS: &[Column] = &[
-    Column::new("NAME", 32, 0),
-    Column::new("ID", 22, 4),
-    Column::new("OS", 18, 1),
-    Column::new("OWNER", 6, 3),
-    Column::new("DEFAULT", 7, 2),
-    Column::new("PATCH GROUPS", 20, 1),
-    Column::new("APPROVAL RULES", 60, 1).grow(),
+    Column::new("NAME", 30, 0),
+    Column::new("ID", 22, 6),
+    Column::new("OS", 16, 3),
+    Column::new("OWNER", 6, 4),
+    Column::new("DEFAULT", 7, 4),
+    Column::new("PATCH GROUPS", 16, 3),
+    Column::new("APPROVAL RULES", 40, 2).grow(),
     Column::new("APPR", 4, 5).num(),
     Column::new("REJ", 4, 5).num(),
     Column::new("NODES", 5, 0).num(),
     Column::new("COMPL", 6, 0).num(),
-    Column::new("ACCOUNT", 14, 2),
-    Column::new("REGION", 14, 3),
+    Column::new("ACCOUNT", 12, 1),
+    Column::new("REGION", 14, 1),
     Column::new("ACCOUNT ID", 12, 7).companion(11),
 ];
 

@@ -324,7 +324,6 @@ pub fn node(snap: &FleetSnapshot, n: &Node, now: DateTime<Utc>) -> Doc {
             Role::Warning,
         );
     }
-    super::sched_doc::node_schedule(&mut d, snap, n, now);
     coverage(&mut d, snap, &n.account_id, Some(&n.region));
     d
 }

@@ -426,7 +426,7 @@ impl View for NodeView {
             return Ok(super::doc::invocation(snap, i, now));
         }
         snap.node(&self.key)
-            .map(|n| super::doc::node(snap, n, now))
+            .map(|n| super::sched_doc::node(snap, n, now))
             .ok_or_else(|| format!("{} is no longer in the fleet", self.key.instance_id))
     }
 

@@ -106,10 +106,7 @@ pub fn rows(
             format!("scan only ({}) — nothing installs patches", names(by)),
             Role::Warning,
         ),
-        Coverage::Uncovered => (
-            "✗ uncovered — no window or patch association targets it".into(),
-            Role::Critical,
-        ),
+        Coverage::Uncovered => ("✗ uncovered — nothing targets it".into(), Role::Critical),
         Coverage::Unknown { reason } => (format!("? {}", sanitize(reason)), Role::Unreported),
     };
     let next = match &s.next {

@@ -678,7 +678,11 @@ impl View for NodesView {
             .table
             .selected_row()
             .ok_or("Nothing selected to describe")?;
-        Ok(super::doc::node(&data.snapshot, self.src.node(r), now))
+        Ok(super::sched_doc::node(
+            &data.snapshot,
+            self.src.node(r),
+            now,
+        ))
     }
 
     /// Every row of the current filter, as sorted.

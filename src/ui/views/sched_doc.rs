@@ -370,6 +370,20 @@ pub fn baseline(snap: &FleetSnapshot, b: &PatchBaseline, nodes: usize, compliant
     d
 }
 
+/// A managed node ([`super::doc::node`]) with its patch schedule, before its collection
+/// errors.
+pub fn node(snap: &FleetSnapshot, n: &crate::model::Node, now: DateTime<Utc>) -> Doc {
+    let mut d = super::doc::node(snap, n, now);
+    let errors = d
+        .items
+        .iter()
+        .position(|i| matches!(i, super::doc::Item::Heading(h) if h == "Collection errors"));
+    let tail = errors.map(|at| d.items.split_off(at)).unwrap_or_default();
+    node_schedule(&mut d, snap, n, now);
+    d.items.extend(tail);
+    d
+}
+
 /// A node's patch schedule in its describe document: baseline by name with its rules,
 /// what patches it and when.
 pub fn node_schedule(

@@ -225,3 +225,25 @@ pub fn missing(snap: &FleetSnapshot) -> Vec<String> {
     }
     out
 }
+
+/// Nodes a window's targets resolve to; `InstanceIds=*` is every node of its account and
+/// region in the snapshot; `None` when a target could not be resolved.
+pub fn window_nodes(
+    snap: &FleetSnapshot,
+    w: &crate::model::patching::MaintenanceWindow,
+) -> Option<usize> {
+    use crate::model::patching::Resolution;
+    if w.targets.iter().any(|t| t.resolved == Resolution::All) {
+        let unit = snap
+            .nodes
+            .iter()
+            .filter(|n| n.account_id == w.account_id && n.region == w.region)
+            .count();
+        return w
+            .targets
+            .iter()
+            .all(|t| matches!(t.resolved, Resolution::All | Resolution::Nodes(_)))
+            .then_some(unit);
+    }
+    w.target_nodes()
+}

@@ -563,7 +563,7 @@ fn summary(buf: &mut Buffer, area: Rect, v: &WindowView, w: &MaintenanceWindow, 
                 if w.enabled { Role::Ok } else { Role::Warning },
             ),
             (
-                match w.target_nodes() {
+                match sf::window_nodes(cx.snapshot.unwrap_or(&FleetSnapshot::default()), w) {
                     Some(n) => format!(" · {n} target nodes"),
                     None => " · target nodes not resolved".into(),
                 },
@@ -578,16 +578,18 @@ fn summary(buf: &mut Buffer, area: Rect, v: &WindowView, w: &MaintenanceWindow, 
             ),
             (
                 match last.and_then(|e| e.failed_targets.as_ref()) {
+                    Some(v) if v.len() == 1 => " · 1 failed node".into(),
                     Some(v) if !v.is_empty() => format!(" · {} failed nodes", v.len()),
                     _ => String::new(),
                 },
                 Role::Error,
             ),
             (
-                format!(
-                    " · {} failed runs in the last 30 days",
-                    w.failures_since(since)
-                ),
+                match w.failures_since(since) {
+                    0 => " · no failed run in the last 30 days".to_string(),
+                    1 => " · 1 failed run in the last 30 days".to_string(),
+                    n => format!(" · {n} failed runs in the last 30 days"),
+                },
                 if w.failures_since(since) > 0 {
                     Role::Warning
                 } else {

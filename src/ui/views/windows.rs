@@ -28,23 +28,23 @@ use crate::ui::table::{Cell, Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
 pub const COLUMNS: &[Column] = &[
-    Column::new("NAME", 28, 0),
-    Column::new("KIND", 12, 5),
-    Column::new("ACCOUNT", 14, 1),
-    Column::new("REGION", 14, 3),
-    Column::new("SCHEDULE", 26, 4),
-    Column::new("IN WORDS", 40, 1),
-    Column::new("ZONE", 18, 4),
+    Column::new("NAME", 20, 0),
+    Column::new("KIND", 12, 7),
+    Column::new("ACCOUNT", 12, 1),
+    Column::new("REGION", 14, 2),
+    Column::new("SCHEDULE", 28, 5),
+    Column::new("IN WORDS", 25, 3),
+    Column::new("ZONE", 18, 7),
     Column::new("NEXT RUN", 24, 0),
-    Column::new("DUR/CUT", 7, 6).right(),
-    Column::new("ON", 3, 5),
-    Column::new("NODES", 5, 2).num(),
-    Column::new("TASKS", 34, 5),
-    Column::new("LAST RUN", 18, 1),
-    Column::new("FAILED", 6, 2).num(),
-    Column::new("FAIL 30D", 4, 3).num(),
-    Column::new("ACCOUNT ID", 12, 7).companion(2),
-    Column::new("ID", 20, 7).companion(0),
+    Column::new("DUR/CUT", 7, 7).right(),
+    Column::new("ON", 3, 7),
+    Column::new("NODES", 5, 4).num(),
+    Column::new("TASKS", 28, 6),
+    Column::new("LAST RUN", 15, 2),
+    Column::new("FAILED", 6, 4).num(),
+    Column::new("FAIL 30D", 4, 4).num(),
+    Column::new("ACCOUNT ID", 12, 8).companion(2),
+    Column::new("ID", 20, 8).companion(0),
 ];
 
 pub const COL_NEXT: usize = 7;
@@ -124,7 +124,7 @@ impl WindowsSource {
                 sf::next_text(&next, now),
                 format!("{}h/{}h", w.duration_hours, w.cutoff_hours),
                 if w.enabled { "yes" } else { "no" }.into(),
-                w.target_nodes()
+                sf::window_nodes(snap, w)
                     .map(|n| n.to_string())
                     .unwrap_or_else(|| "?".into()),
                 sf::tasks(w),
@@ -145,7 +145,7 @@ impl WindowsSource {
                 id: w.window_id.clone(),
                 next,
                 enabled: w.enabled,
-                nodes: w.target_nodes(),
+                nodes: sf::window_nodes(snap, w),
                 last_status: last.map(|e| e.status.clone()).unwrap_or_default(),
                 last_at: last.and_then(|e| e.start),
                 failed,
