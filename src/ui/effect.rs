@@ -41,6 +41,9 @@ pub enum Effect {
     /// Suspend the TUI, run a program in the foreground (`aws ssm start-session`), restore
     /// the TUI, then answer the owner with [`JobEvent::Exited`].
     Foreground(Owner, ForegroundCommand),
+    /// Re-read the patch schedules now (windows, baselines, associations); a snapshot
+    /// carrying them follows.
+    RefreshSchedules,
 }
 
 /// Who a job belongs to: one open pane or one view on the stack (a fresh number each time

@@ -459,3 +459,26 @@ fn small_terminals_truncate_the_schedule_views_sensibly() {
         }
     }
 }
+
+#[test]
+fn refresh_in_a_schedule_view_also_rereads_the_schedules() {
+    let mut s = loaded();
+    let fx = key(&mut s, KeyCode::Char('r'));
+    let fx2 = super::tests::send(
+        &mut s,
+        Msg::Key(crossterm::event::KeyEvent::new(
+            KeyCode::Char('r'),
+            crossterm::event::KeyModifiers::CONTROL,
+        )),
+    );
+    assert!(!fx.contains(&Effect::RefreshSchedules) && !fx2.contains(&Effect::RefreshSchedules));
+    command(&mut s, "windows");
+    let fx = send(
+        &mut s,
+        Msg::Key(crossterm::event::KeyEvent::new(
+            KeyCode::Char('r'),
+            crossterm::event::KeyModifiers::CONTROL,
+        )),
+    );
+    assert_eq!(fx, [Effect::Refresh, Effect::RefreshSchedules]);
+}

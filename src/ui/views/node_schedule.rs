@@ -109,15 +109,14 @@ pub fn rows(
         Coverage::Uncovered => ("✗ uncovered — nothing targets it".into(), Role::Critical),
         Coverage::Unknown { reason } => (format!("? {}", sanitize(reason)), Role::Unreported),
     };
-    let next = match &s.next {
-        Some((t, what)) => Some(format!(
+    let next = s.next.as_ref().map(|(t, what)| {
+        format!(
             "{} ({}) · {}",
             sf::local(*t),
             sf::until(now, *t),
             sanitize(what.strip_prefix("window ").unwrap_or(what))
-        )),
-        None => None,
-    };
+        )
+    });
     if compact {
         let text = match (&s.coverage, &s.next) {
             (Coverage::Install { .. } | Coverage::ScanOnly { .. }, Some((t, _))) => {

@@ -99,11 +99,11 @@ pub fn window(snap: &FleetSnapshot, w: &MaintenanceWindow, now: DateTime<Utc>) -
     )
     .opt(
         "Start date",
-        w.start_date.map(|t| sf::local_long(t)).unwrap_or_default(),
+        w.start_date.map(sf::local_long).unwrap_or_default(),
     )
     .opt(
         "End date",
-        w.end_date.map(|t| sf::local_long(t)).unwrap_or_default(),
+        w.end_date.map(sf::local_long).unwrap_or_default(),
     );
     d.heading("Targets");
     if w.targets.is_empty() {
