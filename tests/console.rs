@@ -697,3 +697,41 @@ fn screenshots() {
     );
     std::fs::write(root.join("README.md"), new).unwrap();
 }
+
+/// `:windows` on the demo world: maintenance windows and patch associations with their next
+/// runs (the patch schedules are read after the first refresh), Enter down to a window's
+/// executions and an execution's task invocations (read through the real SDK by a job).
+#[test]
+fn windows_view_shows_the_demo_worlds_windows_and_next_runs() {
+    let mut t = Term::start(160, 40, &[]);
+    t.wait_until(60, "refresh complete", |s| s.contains("updated "));
+    t.keys(":windows\r");
+    // on a busy machine reading every account's schedules takes a while
+    let s = t.wait_until(240, "windows with a next run", |s| {
+        s.contains("NEXT RUN") && s.contains("(in ") && s.contains("read ")
+    });
+    assert!(s.contains("windows"), "{s}");
+    t.keys("/name:prod-patch-sun\r");
+    let s = t.wait_for("prod-patch-sun-0300", 10);
+    assert!(
+        s.lines()
+            .any(|l| l.contains("prod-patch-sun-0300") && l.contains("(in ")),
+        "the production window has a next run: {s}"
+    );
+    t.keys("\r");
+    let s = t.wait_for("Executions, newest first", 10);
+    assert!(s.contains("cron(0 3 ? * SUN *)"), "{s}");
+    t.keys("\r");
+    // one row per node: its instance id and the invocation's status
+    let s = t.wait_until(60, "task invocations", |s| {
+        s.lines().any(|l| {
+            (l.contains(" i-") || l.contains(" mi-"))
+                && (l.contains("SUCCESS") || l.contains("FAILED") || l.contains("TIMED_OUT"))
+        })
+    });
+    assert!(s.contains("COMMAND ID"), "{s}");
+    t.keys("\x1b\x1b\x1b");
+    t.keys("q");
+    assert!(t.wait_exit(10).success());
+    t.assert_restored("after :windows");
+}

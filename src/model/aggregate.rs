@@ -113,6 +113,10 @@ pub struct ComplianceRollup {
     /// Certificates in scope expiring within 30 days (or expired).
     pub certs_expiring_30: u32,
     pub certs: u32,
+    /// Nodes nothing installs patches on (no window or patch association targets them, or
+    /// only scans do); counted only where patch schedules were read.
+    #[serde(default)]
+    pub uncovered: u32,
 }
 
 impl ComplianceRollup {
@@ -177,6 +181,7 @@ impl ComplianceRollup {
         self.security_patches += o.security_patches;
         self.certs_expiring_30 += o.certs_expiring_30;
         self.certs += o.certs;
+        self.uncovered += o.uncovered;
     }
 
     /// Percentage of nodes that are compliant (unreported nodes count against it);
@@ -242,6 +247,33 @@ impl Aggregates {
                 .entry(platform)
                 .or_default()
                 .add_node(n, now, cfg);
+        }
+        // coverage (patch schedules read on their own cadence): one pass when they were read
+        if snap.schedules.fetched_at.is_some() {
+            let cov = snap.schedules.coverage_list(&snap.nodes, now);
+            for (n, c) in snap.nodes.iter().zip(&cov) {
+                if !c.coverage.is_uncovered() {
+                    continue;
+                }
+                let platform = if n.platform_name.is_empty() {
+                    n.platform_type.as_str()
+                } else {
+                    &*n.platform_name
+                };
+                for r in [
+                    Some(&mut a.fleet),
+                    a.by_account.get_mut(&n.account_id),
+                    a.by_region.get_mut(&n.region),
+                    a.by_patch_group
+                        .get_mut(n.patch_group.as_deref().unwrap_or_default()),
+                    a.by_platform.get_mut(platform),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    r.uncovered += 1;
+                }
+            }
         }
         for c in &snap.certificates {
             let band = cert_band(c, now);

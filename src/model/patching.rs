@@ -433,19 +433,48 @@ pub struct NodePatching {
 }
 
 impl PatchSchedules {
-    fn was_read(&self, account: &str, region: &str) -> bool {
-        self.read.iter().any(|(a, r)| a == account && r == region)
-    }
-
     /// The coverage of every node, keyed by (account, region, instance id).
     pub fn coverage(
         &self,
         nodes: &[Node],
         now: DateTime<Utc>,
     ) -> HashMap<(String, String, String), NodePatching> {
-        // (account, region) → [(name, resolution, install?, next)]
-        type Src<'a> = (String, &'a Resolution, Option<bool>, Option<DateTime<Utc>>);
-        let mut by_unit: HashMap<(&str, &str), Vec<Src<'_>>> = HashMap::new();
+        nodes
+            .iter()
+            .zip(self.coverage_list(nodes, now))
+            .map(|(n, c)| {
+                (
+                    (
+                        n.account_id.clone(),
+                        n.region.clone(),
+                        n.instance_id.clone(),
+                    ),
+                    c,
+                )
+            })
+            .collect()
+    }
+
+    /// The coverage of each node of `nodes`, in the same order. Linear in nodes plus
+    /// resolved targets (an index per account × region), so the console can compute it for
+    /// a whole fleet on every snapshot.
+    pub fn coverage_list(&self, nodes: &[Node], now: DateTime<Utc>) -> Vec<NodePatching> {
+        // one source: a window's patch target or a patch association
+        struct Src<'a> {
+            name: String,
+            res: &'a Resolution,
+            install: Option<bool>,
+            next: Option<DateTime<Utc>>,
+        }
+        #[derive(Default)]
+        struct Unit<'a> {
+            srcs: Vec<Src<'a>>,
+            by_node: HashMap<&'a str, Vec<usize>>,
+            all: Vec<usize>,
+            unresolved: Option<usize>,
+        }
+        let mut units: HashMap<(&str, &str), Unit<'_>> = HashMap::new();
+        let mut srcs: Vec<(&str, &str, Src<'_>)> = Vec::new();
         for w in self
             .windows
             .iter()
@@ -456,10 +485,16 @@ impl PatchSchedules {
                 .map(|o| o.eq_ignore_ascii_case("Install"));
             let next = w.next_run(now).ok();
             for t in w.patch_targets() {
-                by_unit
-                    .entry((&w.account_id, &w.region))
-                    .or_default()
-                    .push((format!("window {}", w.name), &t.resolved, install, next));
+                srcs.push((
+                    &w.account_id,
+                    &w.region,
+                    Src {
+                        name: format!("window {}", w.name),
+                        res: &t.resolved,
+                        install,
+                        next,
+                    },
+                ));
             }
         }
         for a in &self.associations {
@@ -467,83 +502,97 @@ impl PatchSchedules {
                 .operation
                 .as_deref()
                 .map(|o| o.eq_ignore_ascii_case("Install"));
-            by_unit
-                .entry((&a.account_id, &a.region))
-                .or_default()
-                .push((
-                    format!("association {}", a.name),
-                    &a.resolved,
+            srcs.push((
+                &a.account_id,
+                &a.region,
+                Src {
+                    name: format!("association {}", a.name),
+                    res: &a.resolved,
                     install,
-                    a.next_run(now).ok(),
-                ));
+                    next: a.next_run(now).ok(),
+                },
+            ));
         }
-        let mut out = HashMap::new();
-        for n in nodes {
-            let key = (
-                n.account_id.clone(),
-                n.region.clone(),
-                n.instance_id.clone(),
-            );
-            if !self.was_read(&n.account_id, &n.region) {
-                out.insert(
-                    key,
-                    NodePatching {
+        for (account, region, src) in srcs {
+            let u = units.entry((account, region)).or_default();
+            let i = u.srcs.len();
+            match src.res {
+                Resolution::Nodes(v) => {
+                    for id in v {
+                        let e = u.by_node.entry(id.as_str()).or_default();
+                        if e.last() != Some(&i) {
+                            e.push(i);
+                        }
+                    }
+                }
+                Resolution::All => u.all.push(i),
+                Resolution::Unresolved(_) | Resolution::Unknown => {
+                    u.unresolved.get_or_insert(i);
+                }
+            }
+            u.srcs.push(src);
+        }
+        let read: HashSet<(&str, &str)> = self
+            .read
+            .iter()
+            .map(|(a, r)| (a.as_str(), r.as_str()))
+            .collect();
+        let empty = Unit::default();
+        nodes
+            .iter()
+            .map(|n| {
+                if !read.contains(&(n.account_id.as_str(), n.region.as_str())) {
+                    return NodePatching {
                         coverage: Coverage::Unknown {
                             reason: "patch schedules not read for this account and region".into(),
                         },
                         next_run: None,
-                    },
-                );
-                continue;
-            }
-            let srcs = by_unit
-                .get(&(n.account_id.as_str(), n.region.as_str()))
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            let mut install = Vec::new();
-            let mut scan = Vec::new();
-            let mut unresolved = None;
-            let mut next: Option<(DateTime<Utc>, String)> = None;
-            for (name, res, inst, at) in srcs {
-                if matches!(res, Resolution::Unresolved(_) | Resolution::Unknown) {
-                    unresolved.get_or_insert_with(|| name.clone());
-                    continue;
+                    };
                 }
-                if !res.contains(&n.instance_id) {
-                    continue;
+                let u = units
+                    .get(&(n.account_id.as_str(), n.region.as_str()))
+                    .unwrap_or(&empty);
+                // the sources targeting it, in the order they were read
+                let mut hits: Vec<usize> = u.all.clone();
+                if let Some(v) = u.by_node.get(n.instance_id.as_str()) {
+                    hits.extend(v);
                 }
-                // an operation the client cannot see counts as install only when said
-                if *inst == Some(true) {
-                    install.push(name.clone());
+                hits.sort_unstable();
+                hits.dedup();
+                let mut install = Vec::new();
+                let mut scan = Vec::new();
+                let mut next: Option<(DateTime<Utc>, String)> = None;
+                for &i in &hits {
+                    let s = &u.srcs[i];
+                    // an operation the client cannot see counts as install only when said
+                    if s.install == Some(true) {
+                        install.push(s.name.clone());
+                    } else {
+                        scan.push(s.name.clone());
+                    }
+                    if let Some(t) = s.next
+                        && next.as_ref().is_none_or(|(nt, _)| t < *nt)
+                    {
+                        next = Some((t, s.name.clone()));
+                    }
+                }
+                let coverage = if !install.is_empty() {
+                    Coverage::Install { by: install }
+                } else if let Some(i) = u.unresolved {
+                    Coverage::Unknown {
+                        reason: format!("targets of {} could not be resolved", u.srcs[i].name),
+                    }
+                } else if !scan.is_empty() {
+                    Coverage::ScanOnly { by: scan }
                 } else {
-                    scan.push(name.clone());
-                }
-                if let Some(t) = at
-                    && next.as_ref().is_none_or(|(nt, _)| t < nt)
-                {
-                    next = Some((*t, name.clone()));
-                }
-            }
-            let coverage = if !install.is_empty() {
-                Coverage::Install { by: install }
-            } else if let Some(src) = unresolved {
-                Coverage::Unknown {
-                    reason: format!("targets of {src} could not be resolved"),
-                }
-            } else if !scan.is_empty() {
-                Coverage::ScanOnly { by: scan }
-            } else {
-                Coverage::Uncovered
-            };
-            out.insert(
-                key,
+                    Coverage::Uncovered
+                };
                 NodePatching {
                     coverage,
                     next_run: next,
-                },
-            );
-        }
-        out
+                }
+            })
+            .collect()
     }
 
     /// The baseline a node uses: its reported baseline id, found in this account × region.
@@ -556,6 +605,29 @@ impl PatchSchedules {
                     || id.ends_with(&format!("/{}", b.baseline_id))
                     || b.baseline_id.ends_with(&format!("/{id}")))
         })
+    }
+
+    /// The index in `baselines` of each node's baseline (as [`Self::baseline_of`]), in the
+    /// order of `nodes`; one hash lookup per node.
+    pub fn baseline_list(&self, nodes: &[Node]) -> Vec<Option<usize>> {
+        fn last(id: &str) -> &str {
+            id.rsplit('/').next().unwrap_or(id)
+        }
+        let mut index: HashMap<(&str, &str, &str), usize> = HashMap::new();
+        for (i, b) in self.baselines.iter().enumerate() {
+            index
+                .entry((&b.account_id, &b.region, last(&b.baseline_id)))
+                .or_insert(i);
+        }
+        nodes
+            .iter()
+            .map(|n| {
+                let id = n.baseline_id.as_deref()?;
+                index
+                    .get(&(n.account_id.as_str(), n.region.as_str(), last(id)))
+                    .copied()
+            })
+            .collect()
     }
 
     pub fn window(&self, account: &str, region: &str, id: &str) -> Option<&MaintenanceWindow> {

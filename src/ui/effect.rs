@@ -41,6 +41,9 @@ pub enum Effect {
     /// Suspend the TUI, run a program in the foreground (`aws ssm start-session`), restore
     /// the TUI, then answer the owner with [`JobEvent::Exited`].
     Foreground(Owner, ForegroundCommand),
+    /// Re-read the patch schedules now (windows, baselines, associations); a snapshot
+    /// carrying them follows.
+    RefreshSchedules,
 }
 
 /// Who a job belongs to: one open pane or one view on the stack (a fresh number each time
@@ -68,6 +71,7 @@ pub enum JobKind {
     PrepareSession,
     SessionEnded,
     Foreground,
+    WindowInvocations,
 }
 
 /// A background job, as data. To add one: a variant here, its [`JobKind`], the answer(s) in
@@ -97,6 +101,14 @@ pub enum Job {
         plan: Box<SessionPlan>,
         status: String,
     },
+    /// Read a maintenance-window execution's task invocations, one per node
+    /// (DescribeMaintenanceWindowExecutionTasks + …TaskInvocations through the data layer).
+    /// Answers: `JobEvent::WindowInvocations`.
+    WindowInvocations {
+        account_id: String,
+        region: String,
+        execution_id: String,
+    },
 }
 
 impl Job {
@@ -110,6 +122,7 @@ impl Job {
             Job::Export(_) => JobKind::Export,
             Job::PrepareSession { .. } => JobKind::PrepareSession,
             Job::SessionEnded { .. } => JobKind::SessionEnded,
+            Job::WindowInvocations { .. } => JobKind::WindowInvocations,
         }
     }
 }
@@ -139,6 +152,8 @@ pub enum JobEvent {
     SessionFailed(String),
     /// The foreground program ended (or could not start).
     Exited(Result<std::process::ExitStatus, String>),
+    /// A window execution's task invocations, or why they could not be read.
+    WindowInvocations(Result<Vec<crate::model::patching::TaskInvocation>, String>),
 }
 
 /// A program to run in the foreground. Compared by program, arguments and environment;

@@ -626,6 +626,17 @@ fn build(scale: usize, now: DateTime<Utc>) -> FleetSnapshot {
         },
     ];
     let units_total = (plan.len() as u32 + 2) * regions_used.len() as u32;
+    // patch schedules (windows, baselines, associations): the small world only
+    let schedules = if scale == 1 {
+        Arc::new(super::fixture_schedules::schedules(
+            &nodes,
+            &plan,
+            &regions_used,
+            now,
+        ))
+    } else {
+        Default::default()
+    };
     FleetSnapshot {
         organization: Organization {
             id: Some("o-a1b2c3d4e5".into()),
@@ -656,7 +667,7 @@ fn build(scale: usize, now: DateTime<Utc>) -> FleetSnapshot {
         in_progress: false,
         missing: vec![],
         from_cache: false,
-        schedules: Default::default(),
+        schedules,
     }
 }
 

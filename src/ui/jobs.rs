@@ -190,7 +190,28 @@ async fn run(job: Job, cx: JobCtx) {
         }
         Job::PrepareSession { node, aws } => prepare_session(*node, aws, cx).await,
         Job::SessionEnded { plan, status } => cx.services.gate.session_ended(&plan, &status),
+        Job::WindowInvocations {
+            account_id,
+            region,
+            execution_id,
+        } => window_invocations(account_id, region, execution_id, cx).await,
     }
+}
+
+/// A maintenance-window execution's task invocations, through the data layer (its limiter
+/// and the account's credentials).
+async fn window_invocations(account: String, region: String, execution: String, cx: JobCtx) {
+    let Some(fleet) = cx.services.fleet.get().cloned() else {
+        cx.send(JobEvent::WindowInvocations(Err(NOT_CONNECTED.into())));
+        return;
+    };
+    let r = tokio::select! {
+        _ = cx.token.cancelled() => return,
+        r = fleet.window_execution_invocations(&account, &region, &execution) => r,
+    };
+    cx.send(JobEvent::WindowInvocations(
+        r.map_err(|e| format!("{}: {}", e.code, e.message)),
+    ));
 }
 
 async fn send_plan(plan: crate::actions::PatchPlan, cx: JobCtx) {

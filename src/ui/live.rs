@@ -214,6 +214,11 @@ impl Source for LiveSource {
             h.stop();
         }
     }
+    fn refresh_schedules(&self) {
+        if let Some(h) = self.handle() {
+            h.refresh_schedules();
+        }
+    }
 }
 
 /// Re-reads nodes through the live feed once it exists.

@@ -33,6 +33,7 @@ pub mod data;
 pub mod effect;
 pub mod filter;
 pub mod fixture;
+pub mod fixture_schedules;
 pub mod help;
 pub mod jobs;
 pub mod keymap;
@@ -55,6 +56,10 @@ mod describe_tests;
 mod import_graph;
 #[cfg(test)]
 mod k9s_tests;
+#[cfg(test)]
+mod sched_drill;
+#[cfg(test)]
+mod sched_tests;
 #[cfg(test)]
 mod size_tests;
 #[cfg(test)]

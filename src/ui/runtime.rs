@@ -32,6 +32,8 @@ pub trait Source: Send {
     fn refresh(&self);
     fn load_node(&self, key: NodeKey);
     fn stop(&self);
+    /// Re-read patch schedules now (sources without them ignore it).
+    fn refresh_schedules(&self) {}
 }
 
 /// A source serving the deterministic fixture (`SSMDECK_FIXTURE=1`), with a short
@@ -213,6 +215,7 @@ fn execute(
     match e {
         Effect::Quit => state.quit = true,
         Effect::Refresh => source.refresh(),
+        Effect::RefreshSchedules => source.refresh_schedules(),
         Effect::LoadNode(k) => source.load_node(k),
         Effect::Start(owner, job) => jobs.start(owner, job),
         Effect::Stop(id) => jobs.stop(id),

@@ -164,6 +164,9 @@ fn cases(k: &Keymap) -> Vec<Case> {
             let mut s = with_data(k, data());
             if kind == "node" {
                 node_detail(&mut s, k);
+            } else if kind == "window" || kind == "execution" {
+                // reached by Enter from :windows (with the same keymap as the drill)
+                super::sched_drill::drill(&mut s, kind);
             } else {
                 command(&mut s, k, kind);
             }

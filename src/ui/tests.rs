@@ -692,6 +692,8 @@ fn goto(s: &mut State, kind: &str) {
             command(s, "nodes");
             key(s, KeyCode::Enter);
         }
+        // reached by Enter from :windows
+        "window" | "execution" => super::sched_drill::drill(s, kind),
         k => {
             command(s, k);
         }

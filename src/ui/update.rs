@@ -433,6 +433,14 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         Action::Refresh => {
             fx.push(Effect::Refresh);
             state.toast("refreshing…", false);
+            // the patch-schedule views: their data is read on its own (hourly) cadence
+            if matches!(
+                state.view().id(),
+                "windows" | "window" | "execution" | "baselines"
+            ) {
+                fx.push(Effect::RefreshSchedules);
+                state.toast("re-reading patch schedules…", false);
+            }
         }
         Action::Up => move_by(state, -1),
         Action::Down => move_by(state, 1),

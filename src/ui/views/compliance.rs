@@ -68,12 +68,15 @@ pub const COLUMNS: &[Column] = &[
     Column::new("RBT", 4, 4).num(),
     Column::new("UNREP", 5, 2).num(),
     Column::new("STALE", 5, 3).num(),
+    Column::new("UNCOV", 5, 2).num(),
 ];
 
 #[derive(Clone, Default)]
 pub struct BreakdownSource {
     /// (display name, scope key, roll-up)
     pub rows: Vec<(String, NodeScope, ComplianceRollup)>,
+    /// Patch schedules were read (else the uncovered count is unknown: `?`).
+    pub schedules_read: bool,
 }
 
 impl BreakdownSource {
@@ -110,7 +113,10 @@ impl BreakdownSource {
             Breakdown::PatchGroup => map_rows(&agg.by_patch_group, NodeScope::PatchGroup),
             Breakdown::Platform => map_rows(&agg.by_platform, NodeScope::Platform),
         };
-        BreakdownSource { rows }
+        BreakdownSource {
+            rows,
+            schedules_read: snap.schedules.fetched_at.is_some(),
+        }
     }
 }
 
@@ -177,6 +183,8 @@ impl RowSource for BreakdownSource {
             8 => count(r.pending_reboot),
             9 => count(r.unreported),
             10 => count(r.stale),
+            11 if self.schedules_read => count(r.uncovered),
+            11 => "?".into(),
             _ => String::new(),
         }
     }
@@ -206,6 +214,7 @@ impl RowSource for BreakdownSource {
             8 => x.pending_reboot.cmp(&y.pending_reboot),
             9 => x.unreported.cmp(&y.unreported),
             10 => x.stale.cmp(&y.stale),
+            11 => x.uncovered.cmp(&y.uncovered),
             _ => Ordering::Equal,
         }
     }
@@ -221,6 +230,7 @@ impl RowSource for BreakdownSource {
             8 => theme.count(r.pending_reboot.into(), Role::Warning),
             9 => theme.count(r.unreported.into(), Role::Unreported),
             10 => theme.count(r.stale.into(), Role::Stale),
+            11 => theme.count(r.uncovered.into(), Role::Critical),
             _ => theme.style(Role::Text),
         }
     }
@@ -240,6 +250,8 @@ impl RowSource for BreakdownSource {
             8 => Cell::Int(r.pending_reboot.into()),
             9 => Cell::Int(r.unreported.into()),
             10 => Cell::Int(r.stale.into()),
+            11 if self.schedules_read => Cell::Int(r.uncovered.into()),
+            11 => Cell::Empty,
             _ => Cell::text(self.text(row, col)),
         }
     }

@@ -36,8 +36,22 @@ pub struct ErrorsSource {
 
 impl ErrorsSource {
     fn err(&self, row: usize) -> &CollectError {
-        &self.snap.errors[row]
+        nth_error(&self.snap, row).expect("row in range")
     }
+}
+
+/// The `row`-th error listed: the refresh's, then those reading patch schedules (one per
+/// account when a role lacks those APIs).
+pub fn nth_error(snap: &FleetSnapshot, row: usize) -> Option<&CollectError> {
+    snap.errors.get(row).or_else(|| {
+        snap.schedules
+            .errors
+            .get(row.checked_sub(snap.errors.len())?)
+    })
+}
+
+fn error_count(snap: &FleetSnapshot) -> usize {
+    snap.errors.len() + snap.schedules.errors.len()
 }
 
 impl RowSource for ErrorsSource {
@@ -45,7 +59,7 @@ impl RowSource for ErrorsSource {
         COLUMNS
     }
     fn len(&self) -> usize {
-        self.snap.errors.len()
+        error_count(&self.snap)
     }
     fn id(&self, row: usize) -> String {
         let e = self.err(row);
@@ -106,7 +120,7 @@ impl RowSource for ErrorsSource {
         }
     }
     fn field_matches(&self, row: usize, field: &str, v: &str) -> Option<bool> {
-        if self.snap.errors.is_empty() {
+        if error_count(&self.snap) == 0 {
             return crate::ui::filter::find_field(self.fields(), field).map(|_| false);
         }
         let e = self.err(row);
@@ -183,11 +197,7 @@ impl View for ErrorsView {
             .table
             .selected_row()
             .ok_or("Nothing selected to describe")?;
-        let e = data
-            .snapshot
-            .errors
-            .get(r)
-            .ok_or("Nothing selected to describe")?;
+        let e = nth_error(&data.snapshot, r).ok_or("Nothing selected to describe")?;
         Ok(super::doc::error(&data.snapshot, e, now))
     }
 

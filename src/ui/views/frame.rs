@@ -205,8 +205,9 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
                 }
                 Outcome::Complete => {}
             }
-            if !d.snapshot.errors.is_empty() {
-                let n = d.snapshot.errors.len();
+            // the refresh's errors and those reading patch schedules (as :errors lists them)
+            let n = d.snapshot.errors.len() + d.snapshot.schedules.errors.len();
+            if n > 0 {
                 let s = if n == 1 { "" } else { "s" };
                 status.push((format!("⚠ {n} error{s}"), theme.style(Role::Error)));
             }

@@ -80,6 +80,14 @@ pub mod patch_now;
 pub mod scope;
 pub mod session;
 pub mod table_render;
+// patch schedules (#15): windows, a window, an execution, baselines
+pub mod baselines;
+pub mod execution;
+pub mod node_schedule;
+pub mod sched_doc;
+pub mod sched_fmt;
+pub mod window;
+pub mod windows;
 
 pub use contract::{Open, Spec, View};
 pub use fmt::{age, count, pct_text, thousands};
@@ -96,6 +104,10 @@ pub static REGISTRY: &[Spec] = &[
     certs::SPEC,
     commands::SPEC,
     errors::SPEC,
+    windows::SPEC,
+    window::SPEC,
+    execution::SPEC,
+    baselines::SPEC,
     patch_now::SPEC,
     command_output::SPEC,
     session::SPEC,
@@ -126,7 +138,7 @@ pub fn by_command(word: &str) -> Option<&'static Spec> {
 }
 
 /// Every table whose columns can be chosen in `views.toml`: (its name there, its columns).
-pub fn column_tables() -> [(&'static str, &'static [crate::ui::table::Column]); 8] {
+pub fn column_tables() -> [(&'static str, &'static [crate::ui::table::Column]); 14] {
     [
         ("org", org::COLUMNS),
         ("nodes", nodes::COLUMNS),
@@ -136,5 +148,11 @@ pub fn column_tables() -> [(&'static str, &'static [crate::ui::table::Column]); 
         ("errors", errors::COLUMNS),
         ("patches", node::PATCH_COLUMNS),
         ("invocations", node::INVOCATION_COLUMNS),
+        ("windows", windows::COLUMNS),
+        ("window_targets", window::TARGET_COLUMNS),
+        ("window_tasks", window::TASK_COLUMNS),
+        ("window_executions", window::EXECUTION_COLUMNS),
+        ("window_invocations", execution::COLUMNS),
+        ("baselines", baselines::COLUMNS),
     ]
 }

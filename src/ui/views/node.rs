@@ -28,7 +28,7 @@ use crate::ui::theme::{Role, Theme};
 /// Rows left for the focused table in a body of `body` rows (same split as the renderer:
 /// summary boxes on top, patches two thirds of the rest, invocations one third).
 pub fn table_rows(body: usize) -> usize {
-    let box_h = if body < 28 { 8 } else { 10 };
+    let box_h = if body < 28 { 8 } else { 13 };
     let rest = body.saturating_sub(box_h);
     (rest * 2 / 3).max(3).saturating_sub(3).max(1)
 }
@@ -221,6 +221,8 @@ pub struct NodeView {
     /// 0 = patches, 1 = invocations.
     pub focus: usize,
     pub built: Option<u64>,
+    /// What patches it and when, its baseline (#15); `None` until patch schedules are read.
+    pub schedule: Option<super::node_schedule::NodeSchedule>,
 }
 
 impl NodeView {
@@ -241,6 +243,7 @@ impl NodeView {
             inv_table: TableState::new(5, false),
             focus: 0,
             built: None,
+            schedule: None,
         }
     }
 
@@ -257,6 +260,10 @@ impl NodeView {
             .unwrap_or_default();
         self.inv_src.now = now;
         self.stale_days = data.stale_days;
+        self.schedule = self
+            .node
+            .as_ref()
+            .and_then(|n| super::node_schedule::NodeSchedule::of(&data.snapshot, n, now));
         self.built = Some(data.generation);
     }
 
@@ -419,7 +426,7 @@ impl View for NodeView {
             return Ok(super::doc::invocation(snap, i, now));
         }
         snap.node(&self.key)
-            .map(|n| super::doc::node(snap, n, now))
+            .map(|n| super::sched_doc::node(snap, n, now))
             .ok_or_else(|| format!("{} is no longer in the fleet", self.key.instance_id))
     }
 
@@ -476,7 +483,7 @@ impl View for NodeView {
 fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
     let theme = cx.theme;
     let compact = area.height < 28;
-    let box_h: u16 = if compact { 8 } else { 10 };
+    let box_h: u16 = if compact { 8 } else { 13 };
     let half = area.width / 2;
     let inv_rect = Rect {
         height: box_h.min(area.height),
@@ -621,7 +628,7 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
                 s(n.patch_group.as_deref().unwrap_or("-")),
                 tx,
             ),
-            ("Baseline", s(n.baseline_id.as_deref().unwrap_or("-")), tx),
+            super::node_schedule::baseline_row(v.schedule.as_ref(), n, theme),
             (
                 "Last op",
                 match (n.last_operation, n.last_operation_end) {
@@ -642,6 +649,12 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
                 },
             ),
         ];
+        // what patches it and when (#15), right under the baseline
+        let sched = super::node_schedule::rows(v.schedule.as_ref(), cx.now, theme, compact);
+        let at = rows.len() - 1;
+        for (i, r) in sched.into_iter().enumerate() {
+            rows.insert(at + i, r);
+        }
         if n.compliance == Compliance::Unreported {
             // no patch state: the counts are unknown, never a made-up 0
             rows.push((

@@ -15,6 +15,7 @@ use super::fmt::{age, count};
 use super::scope::NodeScope;
 use super::table_render::render_table;
 use crate::model::NodeKey;
+use crate::model::patching::{Coverage, NodePatching};
 use crate::model::{Compliance, FleetSnapshot, Node};
 use crate::text::{push_sanitized, sanitize};
 use crate::ui::action::Action;
@@ -42,6 +43,10 @@ pub const COLUMNS: &[Column] = &[
     Column::new("SEC PATCHES", 4, 3).num(),
     Column::new("SCAN", 5, 1).num(),
     Column::new("ACCOUNT ID", 12, 7).companion(2),
+    // patch coverage (#15): chosen in views.toml, or wide mode
+    Column::new("COVERED", 9, 5).optional(),
+    Column::new("WINDOW", 28, 6).optional(),
+    Column::new("NEXT RUN", 22, 5).optional(),
 ];
 
 pub const COL_COMPLIANCE: usize = 8;
@@ -88,6 +93,17 @@ pub const FIELDS: &[FieldSpec] = &[
     FieldSpec::yes_no("hybrid", "hybrid (mi-) node"),
     FieldSpec::yes_no("failed", "has failed patches"),
     FieldSpec::yes_no("reboot", "has patches pending reboot"),
+    // patch coverage (#15)
+    FieldSpec::choice(
+        "covered",
+        &["yes", "no", "scan", "unknown"],
+        "a window or patch association installs patches on it (no = nothing does, or scans only; unknown = schedules not read)",
+    ),
+    FieldSpec::text(
+        "window",
+        "a maintenance window or patch association that targets it",
+    ),
+    FieldSpec::text("baseline", "its patch baseline's name or id"),
 ];
 
 /// Nodes in scope over a snapshot.
@@ -100,6 +116,11 @@ pub struct NodesSource {
     pub ou_paths: HashMap<String, String>,
     pub now: DateTime<Utc>,
     pub stale_days: i64,
+    /// Patch coverage of each node of `snap.nodes` (same order); empty when the patch
+    /// schedules were never read.
+    pub coverage: Arc<Vec<NodePatching>>,
+    /// Each node's baseline (index into `snap.schedules.baselines`), same order.
+    pub baselines: Arc<Vec<Option<usize>>>,
 }
 
 impl NodesSource {
@@ -139,6 +160,14 @@ impl NodesSource {
             .map(|(i, _)| i as u32)
             .collect();
         let stale_days = data.stale_days;
+        let (coverage, baselines) = if snap.schedules.fetched_at.is_some() {
+            (
+                snap.schedules.coverage_list(&snap.nodes, now),
+                snap.schedules.baseline_list(&snap.nodes),
+            )
+        } else {
+            Default::default()
+        };
         NodesSource {
             snap: snap.clone(),
             rows,
@@ -146,6 +175,39 @@ impl NodesSource {
             ou_paths,
             now,
             stale_days,
+            coverage: Arc::new(coverage),
+            baselines: Arc::new(baselines),
+        }
+    }
+
+    /// The patch coverage of the node of `row` (`None`: schedules never read).
+    pub fn patching(&self, row: usize) -> Option<&NodePatching> {
+        self.coverage.get(self.rows[row] as usize)
+    }
+
+    fn coverage_text(&self, row: usize, col: usize) -> String {
+        let Some(p) = self.patching(row) else {
+            return "?".into();
+        };
+        match col {
+            16 => p.coverage.label().into(),
+            17 => {
+                let by = p.coverage.by();
+                if by.is_empty() {
+                    "-".into()
+                } else {
+                    sanitize(
+                        &by.iter()
+                            .map(|b| b.strip_prefix("window ").unwrap_or(b))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    )
+                }
+            }
+            _ => match &p.next_run {
+                Some((t, _)) => super::sched_fmt::until(self.now, *t),
+                None => "-".into(),
+            },
         }
     }
 
@@ -280,6 +342,7 @@ impl RowSource for NodesSource {
                 }
             }
             15 => sanitize(&n.account_id),
+            16..=18 => self.coverage_text(row, col),
             _ => String::new(),
         }
     }
@@ -303,6 +366,10 @@ impl RowSource for NodesSource {
             12 => num(n.critical_noncompliant),
             13 => num(n.security_noncompliant),
             14 => Cell::time(n.last_operation_end),
+            18 => match self.patching(row).and_then(|p| p.next_run.as_ref()) {
+                Some((t, _)) => Cell::time(Some(*t)),
+                None => Cell::Empty,
+            },
             _ => Cell::text(self.text(row, col)),
         }
     }
@@ -350,6 +417,10 @@ impl RowSource for NodesSource {
             12 => x.critical_noncompliant.cmp(&y.critical_noncompliant),
             13 => x.security_noncompliant.cmp(&y.security_noncompliant),
             14 => x.last_operation_end.cmp(&y.last_operation_end),
+            // nodes nothing installs on first, then the soonest next run
+            16 => cover_rank(self.patching(a)).cmp(&cover_rank(self.patching(b))),
+            17 => self.coverage_text(a, 17).cmp(&self.coverage_text(b, 17)),
+            18 => next_run_key(self.patching(a)).cmp(&next_run_key(self.patching(b))),
             _ => Ordering::Equal,
         }
     }
@@ -381,6 +452,13 @@ impl RowSource for NodesSource {
             13 => theme.count(n.security_noncompliant.into(), Role::NonCompliant),
             14 if n.last_operation_end.is_none() => theme.style(Role::Unreported),
             14 if self.is_stale(n) => theme.style(Role::Stale),
+            16 => match self.patching(row).map(|p| &p.coverage) {
+                Some(Coverage::Install { .. }) => theme.style(Role::Compliant),
+                Some(Coverage::Uncovered) => theme.style(Role::Critical),
+                Some(Coverage::ScanOnly { .. }) => theme.style(Role::Warning),
+                _ => theme.style(Role::Unreported),
+            },
+            17 | 18 => theme.style(Role::Muted),
             1 | 2 | 3 | 7 => theme.style(Role::Muted),
             _ => theme.style(Role::Text),
         }
@@ -465,9 +543,47 @@ impl RowSource for NodesSource {
             "hybrid" => yes_no(v).is_some_and(|y| y == n.is_hybrid()),
             "failed" => yes_no(v).is_some_and(|y| y == (n.failed > 0)),
             "reboot" => yes_no(v).is_some_and(|y| y == (n.installed_pending_reboot > 0)),
+            "covered" => {
+                let c = self.patching(row).map(|p| &p.coverage);
+                match c {
+                    Some(Coverage::Install { .. }) => prefix_of_any(v, &["yes"]),
+                    Some(Coverage::Uncovered) => prefix_of_any(v, &["no"]),
+                    Some(Coverage::ScanOnly { .. }) => prefix_of_any(v, &["no", "scan"]),
+                    Some(Coverage::Unknown { .. }) | None => prefix_of_any(v, &["unknown"]),
+                }
+            }
+            "window" => self
+                .patching(row)
+                .is_some_and(|p| p.coverage.by().iter().any(|b| contains(b, v))),
+            "baseline" => match self
+                .baselines
+                .get(self.rows[row] as usize)
+                .copied()
+                .flatten()
+                .and_then(|i| self.snap.schedules.baselines.get(i))
+            {
+                Some(b) => contains(&b.name, v) || contains(&b.baseline_id, v),
+                None => n.baseline_id.as_deref().is_some_and(|id| contains(id, v)),
+            },
             _ => return None,
         })
     }
+}
+
+/// Uncovered, scan only, unknown, covered.
+fn cover_rank(p: Option<&NodePatching>) -> u8 {
+    match p.map(|p| &p.coverage) {
+        Some(Coverage::Uncovered) => 0,
+        Some(Coverage::ScanOnly { .. }) => 1,
+        Some(Coverage::Unknown { .. }) | None => 2,
+        Some(Coverage::Install { .. }) => 3,
+    }
+}
+
+/// The soonest next run first; none last.
+fn next_run_key(p: Option<&NodePatching>) -> (bool, Option<DateTime<Utc>>) {
+    let t = p.and_then(|p| p.next_run.as_ref()).map(|(t, _)| *t);
+    (t.is_none(), t)
 }
 
 fn rank(n: &Node) -> (u8, std::cmp::Reverse<u32>) {
@@ -562,7 +678,11 @@ impl View for NodesView {
             .table
             .selected_row()
             .ok_or("Nothing selected to describe")?;
-        Ok(super::doc::node(&data.snapshot, self.src.node(r), now))
+        Ok(super::sched_doc::node(
+            &data.snapshot,
+            self.src.node(r),
+            now,
+        ))
     }
 
     /// Every row of the current filter, as sorted.

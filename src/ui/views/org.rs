@@ -36,6 +36,7 @@ pub const COLUMNS: &[Column] = &[
     Column::new("UNREP", 5, 2).num(),
     Column::new("STALE", 5, 3).num(),
     Column::new("CERT≤30", 7, 2).num(),
+    Column::new("UNCOV", 5, 2).num(),
     Column::new("STATUS", 18, 1).grow(),
 ];
 
@@ -66,6 +67,8 @@ pub struct OrgSource {
     /// that data was last read.
     pub stale_since: HashMap<String, DateTime<Utc>>,
     pub now: DateTime<Utc>,
+    /// Patch schedules were read (else the uncovered count is unknown: `?`).
+    pub schedules_read: bool,
 }
 
 impl OrgSource {
@@ -213,6 +216,16 @@ impl OrgSource {
             tree_prefix: prefix,
             stale_since,
             now,
+            schedules_read: snap.schedules.fetched_at.is_some(),
+        }
+    }
+
+    /// Nodes nothing installs patches on; `?` before the patch schedules were read.
+    fn uncovered_text(&self, ru: &ComplianceRollup) -> String {
+        if self.schedules_read {
+            count(ru.uncovered)
+        } else {
+            "?".into()
         }
     }
 
@@ -265,7 +278,8 @@ impl RowSource for OrgSource {
             8 => count(ru.unreported),
             9 => count(ru.stale),
             10 => count(ru.certs_expiring_30),
-            11 => {
+            11 => self.uncovered_text(ru),
+            12 => {
                 let mut s = String::new();
                 if let Some(st) = r.state
                     && !st.is_active()
@@ -314,7 +328,8 @@ impl RowSource for OrgSource {
             8 => theme.count(ru.unreported.into(), Role::Unreported),
             9 => theme.count(ru.stale.into(), Role::Stale),
             10 => theme.count(ru.certs_expiring_30.into(), Role::Band30),
-            11 => theme.style(Role::Error),
+            11 => theme.count(ru.uncovered.into(), Role::Critical),
+            12 => theme.style(Role::Error),
             _ => theme.style(Role::Text),
         }
     }
@@ -345,6 +360,7 @@ impl RowSource for OrgSource {
             8 => rx.unreported.cmp(&ry.unreported),
             9 => rx.stale.cmp(&ry.stale),
             10 => rx.certs_expiring_30.cmp(&ry.certs_expiring_30),
+            11 => rx.uncovered.cmp(&ry.uncovered),
             _ => self.text(a, col).cmp(&self.text(b, col)),
         }
     }
@@ -366,6 +382,8 @@ impl RowSource for OrgSource {
             8 => Cell::Int(ru.unreported.into()),
             9 => Cell::Int(ru.stale.into()),
             10 => Cell::Int(ru.certs_expiring_30.into()),
+            11 if self.schedules_read => Cell::Int(ru.uncovered.into()),
+            11 => Cell::Empty,
             _ => Cell::text(self.text(row, col)),
         }
     }
@@ -546,7 +564,7 @@ mod tests {
             .iter()
             .position(|r| r.kind == OrgRowKind::Account(acct.clone()))
             .unwrap();
-        let status = src.text(row, 11);
+        let status = src.text(row, 12);
         assert!(status.starts_with("◐ data 5m old"), "{status}");
         // the other accounts were read: no marker
         let other = src
@@ -554,6 +572,6 @@ mod tests {
             .iter()
             .position(|r| matches!(&r.kind, OrgRowKind::Account(a) if *a != acct))
             .unwrap();
-        assert!(!src.text(other, 11).contains("old"));
+        assert!(!src.text(other, 12).contains("old"));
     }
 }
