@@ -692,6 +692,11 @@ fn goto(s: &mut State, kind: &str) {
             command(s, "nodes");
             key(s, KeyCode::Enter);
         }
+        // #16: the nodes of the top patch
+        "patch_nodes" => {
+            command(s, "patches");
+            key(s, KeyCode::Enter);
+        }
         k => {
             command(s, k);
         }
@@ -711,6 +716,30 @@ pub(super) fn state_for(kind: &str, which: &str) -> State {
             send(&mut s, Msg::Fleet(fixture::update_of(fixture::empty())));
         }
         _ => unreachable!(),
+    }
+    // #16: the patch index for the views answering from it
+    if matches!(kind, "patches" | "patch_nodes" | "node") {
+        match which {
+            "loaded" | "error" => {
+                send(&mut s, Msg::PatchIndex(fixture::patch_index()));
+            }
+            "loading" => {
+                let progress = crate::model::patch_index::IndexProgress {
+                    total: 40,
+                    pending: 40,
+                    running: true,
+                    ..Default::default()
+                };
+                send(
+                    &mut s,
+                    Msg::PatchIndex(crate::ui::data::PatchIndexFeed::new(
+                        Default::default(),
+                        progress,
+                    )),
+                );
+            }
+            _ => {}
+        }
     }
     goto(&mut s, kind);
     if kind == "node"

@@ -80,6 +80,11 @@ pub mod patch_now;
 pub mod scope;
 pub mod session;
 pub mod table_render;
+// #16: the patch index and software inventory views
+pub mod index_filter;
+pub mod node_list;
+pub mod patch_nodes;
+pub mod patches;
 
 pub use contract::{Open, Spec, View};
 pub use fmt::{age, count, pct_text, thousands};
@@ -96,6 +101,9 @@ pub static REGISTRY: &[Spec] = &[
     certs::SPEC,
     commands::SPEC,
     errors::SPEC,
+    // #16: the patch index and software inventory views
+    patches::SPEC,
+    patch_nodes::SPEC,
     patch_now::SPEC,
     command_output::SPEC,
     session::SPEC,

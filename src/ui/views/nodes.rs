@@ -15,6 +15,7 @@ use super::fmt::{age, count};
 use super::scope::NodeScope;
 use super::table_render::render_table;
 use crate::model::NodeKey;
+use crate::model::patch_index::Verdict;
 use crate::model::{Compliance, FleetSnapshot, Node};
 use crate::text::{push_sanitized, sanitize};
 use crate::ui::action::Action;
@@ -88,6 +89,20 @@ pub const FIELDS: &[FieldSpec] = &[
     FieldSpec::yes_no("hybrid", "hybrid (mi-) node"),
     FieldSpec::yes_no("failed", "has failed patches"),
     FieldSpec::yes_no("reboot", "has patches pending reboot"),
+    // #16: answered from the patch index (unknown nodes match neither a term nor its negation)
+    FieldSpec::patch_query(
+        "cve",
+        "lacks the fix for this CVE: missing, failed or pending a reboot (patch index)",
+    ),
+    FieldSpec::patch_query("kb", "lacks this KB: missing, failed or pending a reboot (patch index)"),
+    FieldSpec::patch_query(
+        "patch",
+        "lacks a patch whose title or id contains this (patch index)",
+    ),
+    FieldSpec::yes_no(
+        "unindexed",
+        "patch list not in the patch index (unknown to cve:/kb:/patch:)",
+    ),
 ];
 
 /// Nodes in scope over a snapshot.
@@ -100,6 +115,8 @@ pub struct NodesSource {
     pub ou_paths: HashMap<String, String>,
     pub now: DateTime<Utc>,
     pub stale_days: i64,
+    /// `cve:` / `kb:` / `patch:` answers from the patch index (#16).
+    pub index: Arc<super::index_filter::IndexAnswers>,
 }
 
 impl NodesSource {
@@ -146,6 +163,10 @@ impl NodesSource {
             ou_paths,
             now,
             stale_days,
+            index: Arc::new(super::index_filter::IndexAnswers::new(
+                data.patch_index.index.clone(),
+                snap.clone(),
+            )),
         }
     }
 
@@ -465,8 +486,22 @@ impl RowSource for NodesSource {
             "hybrid" => yes_no(v).is_some_and(|y| y == n.is_hybrid()),
             "failed" => yes_no(v).is_some_and(|y| y == (n.failed > 0)),
             "reboot" => yes_no(v).is_some_and(|y| y == (n.installed_pending_reboot > 0)),
+            "cve" | "kb" | "patch" => {
+                self.index.verdict(field, v, self.rows[row]) == Some(Verdict::Lacking)
+            }
+            "unindexed" => yes_no(v).is_some_and(|y| y == self.index.unindexed(self.rows[row])),
             _ => return None,
         })
+    }
+    /// A node whose patch list is unknown answers neither `cve:X` nor `!cve:X`.
+    fn field_known(&self, row: usize, field: &str, v: &str) -> bool {
+        match field {
+            "cve" | "kb" | "patch" => self
+                .rows
+                .get(row)
+                .is_some_and(|&r| self.index.verdict(field, v, r) != Some(Verdict::Unknown)),
+            _ => true,
+        }
     }
 }
 
@@ -600,8 +635,36 @@ impl View for NodesView {
     }
 
     fn render(&self, buf: &mut Buffer, area: Rect, cx: &RenderCx<'_>) {
+        // #16: a patch question says how complete its answer is, above the table
+        let area = match super::index_filter::banner(&self.table, &self.src.index, &self.src.rows)
+        {
+            Some((text, role)) if area.height > 2 => {
+                super::table_render::put(
+                    buf,
+                    area.x + 1,
+                    area.y,
+                    &text,
+                    area.width.saturating_sub(1),
+                    cx.theme.style(role),
+                    None,
+                    Style::default(),
+                    false,
+                );
+                crate::ui::layout::below(area, 1)
+            }
+            _ => area,
+        };
         let look = cx.look(cx.empty_msg("nodes", &self.table));
         render_table(buf, area, &self.table, &self.src, cx.theme, &look);
+    }
+
+    /// One row less while a patch question's banner is shown.
+    fn page_rows(&self, body: usize) -> usize {
+        if super::index_filter::has_question(&self.table) {
+            body.saturating_sub(2)
+        } else {
+            body.saturating_sub(1)
+        }
     }
 
     fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
@@ -634,6 +697,7 @@ mod tests {
             complete_at: None,
             last_outcome: Default::default(),
             stale_days: 7,
+            patch_index: Default::default(),
         };
         let src = NodesSource::build(&data, &NodeScope::All, crate::ui::fixture::now());
         let mut keyed = 0;
@@ -661,6 +725,7 @@ mod tests {
             complete_at: None,
             last_outcome: Default::default(),
             stale_days: 7,
+            patch_index: Default::default(),
         };
         let src = NodesSource::build(&data, &NodeScope::All, crate::ui::fixture::now());
         let mut typed = crate::ui::table::TableState::new(COL_COMPLIANCE, false);
