@@ -17,6 +17,7 @@ use crate::actions::plan::PatchPlan;
 use crate::actions::session::SessionPlan;
 use crate::actions::tracker::TargetRow;
 use crate::actions::{CancelRequest, WatchEvent};
+use crate::model::software::{SoftwareInventory, SoftwareMissing};
 use crate::model::{Aggregates, CommandSummary, FleetSnapshot, Node, NodeKey};
 use crate::report::export::{ExportJob, Exported};
 
@@ -68,6 +69,9 @@ pub enum JobKind {
     PrepareSession,
     SessionEnded,
     Foreground,
+    // #16
+    Software,
+    SoftwareNodes,
 }
 
 /// A background job, as data. To add one: a variant here, its [`JobKind`], the answer(s) in
@@ -97,6 +101,16 @@ pub enum Job {
         plan: Box<SessionPlan>,
         status: String,
     },
+    /// #16: the software inventory of these accounts (GetInventory aggregations per
+    /// account × region). Answers: `JobEvent::SoftwareProgress`, then `JobEvent::Software`.
+    Software { accounts: Vec<String> },
+    /// #16: the nodes of these accounts running application `name` (at `version`), from
+    /// GetInventory with filters. Answers: `JobEvent::SoftwareNodes`.
+    SoftwareNodes {
+        accounts: Vec<String>,
+        name: String,
+        version: Option<String>,
+    },
 }
 
 impl Job {
@@ -110,6 +124,8 @@ impl Job {
             Job::Export(_) => JobKind::Export,
             Job::PrepareSession { .. } => JobKind::PrepareSession,
             Job::SessionEnded { .. } => JobKind::SessionEnded,
+            Job::Software { .. } => JobKind::Software,
+            Job::SoftwareNodes { .. } => JobKind::SoftwareNodes,
         }
     }
 }
@@ -139,6 +155,15 @@ pub enum JobEvent {
     SessionFailed(String),
     /// The foreground program ended (or could not start).
     Exited(Result<std::process::ExitStatus, String>),
+    /// #16: account × region units of a software job read so far.
+    SoftwareProgress {
+        done: usize,
+        total: usize,
+    },
+    /// #16: the merged software inventory (or why there is none: not connected).
+    Software(Result<Box<SoftwareInventory>, String>),
+    /// #16: the nodes running an application, and the accounts × regions not read.
+    SoftwareNodes(Result<(Vec<NodeKey>, Vec<SoftwareMissing>), String>),
 }
 
 /// A program to run in the foreground. Compared by program, arguments and environment;

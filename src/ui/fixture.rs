@@ -848,7 +848,12 @@ pub fn node_apps(n: &Node) -> Vec<(String, String)> {
             ("Amazon SSM Agent".into(), n.agent_version.to_string()),
             (
                 "Microsoft Edge".into(),
-                if n.missing > 0 { "118.0.2088.76" } else { "119.0.2151.58" }.into(),
+                if n.missing > 0 {
+                    "118.0.2088.76"
+                } else {
+                    "119.0.2151.58"
+                }
+                .into(),
             ),
             ("Microsoft .NET Runtime".into(), "8.0.0".into()),
         ];

@@ -178,7 +178,10 @@ fn an_invalid_filter_says_why_and_shows_no_rows() {
     filter(&mut s, &k, "cve:x");
     assert!(ids(&s).is_empty(), "not every row");
     let text = screen(&mut s, &k, 120, 40);
-    assert!(text.contains("cve: wants an id like CVE-2024-12345"), "{text}");
+    assert!(
+        text.contains("cve: wants an id like CVE-2024-12345"),
+        "{text}"
+    );
     filter(&mut s, &k, "stale:maybe");
     assert!(ids(&s).is_empty());
     assert!(screen(&mut s, &k, 120, 40).contains("use yes or no"));

@@ -83,8 +83,10 @@ pub mod table_render;
 // #16: the patch index and software inventory views
 pub mod index_filter;
 pub mod node_list;
+pub mod node_software;
 pub mod patch_nodes;
 pub mod patches;
+pub mod software;
 
 pub use contract::{Open, Spec, View};
 pub use fmt::{age, count, pct_text, thousands};
@@ -104,6 +106,8 @@ pub static REGISTRY: &[Spec] = &[
     // #16: the patch index and software inventory views
     patches::SPEC,
     patch_nodes::SPEC,
+    software::SPEC,
+    software::NODES_SPEC,
     patch_now::SPEC,
     command_output::SPEC,
     session::SPEC,

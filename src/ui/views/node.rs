@@ -221,6 +221,9 @@ pub struct NodeView {
     /// 0 = patches, 1 = invocations.
     pub focus: usize,
     pub built: Option<u64>,
+    /// #16: the node's CVEs lacking a fix, from the patch index (None: no index yet;
+    /// `Err`: its patch list is unknown, and why).
+    pub cves: Option<Result<Vec<String>, String>>,
 }
 
 impl NodeView {
@@ -241,6 +244,7 @@ impl NodeView {
             inv_table: TableState::new(5, false),
             focus: 0,
             built: None,
+            cves: None,
         }
     }
 
@@ -257,6 +261,7 @@ impl NodeView {
             .unwrap_or_default();
         self.inv_src.now = now;
         self.stale_days = data.stale_days;
+        self.cves = super::node_software::cves(&data.patch_index, &self.key);
         self.built = Some(data.generation);
     }
 
@@ -754,6 +759,14 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
     if irect.height < 3 {
         return;
     }
+    // #16: the node's software and CVEs in their own block, right of the invocations
+    let irect = match super::node_software::split(irect) {
+        Some((left, right)) => {
+            super::node_software::draw(buf, right, &v.cves, &v.inventory, cx);
+            left
+        }
+        None => irect,
+    };
     let ititle = match &v.invocations {
         Load::Loading => format!(" Recent invocations {spinner} "),
         Load::Failed(_) => " Recent invocations ✗ ".into(),

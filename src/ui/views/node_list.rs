@@ -18,35 +18,38 @@ use crate::ui::theme::{Role, Theme};
 
 /// Columns of a node list: the fact's column is `STATE` for a patch.
 pub const PATCH_COLUMNS: &[Column] = &[
-    Column::new("NAME", 20, 0),
-    Column::new("INSTANCE", 20, 1),
-    Column::new("ACCOUNT", 16, 0),
-    Column::new("OU", 18, 3),
-    Column::new("REGION", 14, 2),
-    Column::new("STATE", 14, 0),
-    Column::new("PLATFORM", 18, 4),
-    Column::new("PING", 14, 3),
-    Column::new("DETAIL", 24, 2).grow(),
+    Column::new("NAME", 18, 0),
+    Column::new("INSTANCE", 20, 3),
+    Column::new("ACCOUNT", 14, 0),
+    Column::new("OU", 16, 1),
+    Column::new("REGION", 14, 1),
+    Column::new("STATE", 13, 0),
+    Column::new("PLATFORM", 16, 4),
+    Column::new("PING", 12, 4),
+    Column::new("DETAIL", 20, 2).grow(),
 ];
 
 /// The same for an application: the fact is its `VERSION`.
 pub const SOFTWARE_COLUMNS: &[Column] = &[
-    Column::new("NAME", 20, 0),
-    Column::new("INSTANCE", 20, 1),
-    Column::new("ACCOUNT", 16, 0),
-    Column::new("OU", 18, 3),
-    Column::new("REGION", 14, 2),
-    Column::new("VERSION", 14, 0),
-    Column::new("PLATFORM", 18, 4),
-    Column::new("PING", 14, 3),
-    Column::new("DETAIL", 24, 2).grow(),
+    Column::new("NAME", 18, 0),
+    Column::new("INSTANCE", 20, 3),
+    Column::new("ACCOUNT", 14, 0),
+    Column::new("OU", 16, 1),
+    Column::new("REGION", 14, 1),
+    Column::new("VERSION", 13, 0),
+    Column::new("PLATFORM", 16, 4),
+    Column::new("PING", 12, 4),
+    Column::new("DETAIL", 20, 2).grow(),
 ];
 
 pub const COL_FACT: usize = 5;
 
 pub const FIELDS: &[FieldSpec] = &[
-    FieldSpec::text("state", "the fact column (missing, failed, pending, installed, unknown; a version)")
-        .alias(&["version"]),
+    FieldSpec::text(
+        "state",
+        "the fact column (missing, failed, pending, installed, unknown; a version)",
+    )
+    .alias(&["version"]),
     FieldSpec::text("account", "account name or id").alias(&["acct"]),
     FieldSpec::text("ou", "OU path"),
     FieldSpec::text("region", "region"),
@@ -214,9 +217,9 @@ impl RowSource for NodeListSource {
             "ou" => contains(self.ou(row), v),
             "region" => contains(&r.key.region, v),
             "name" => n.is_some_and(|n| contains(&n.name, v) || contains(&n.computer_name, v)),
-            "os" => n.is_some_and(|n| {
-                contains(&n.platform_name, v) || contains(&n.platform_version, v)
-            }),
+            "os" => {
+                n.is_some_and(|n| contains(&n.platform_name, v) || contains(&n.platform_version, v))
+            }
             _ => return None,
         })
     }

@@ -94,7 +94,10 @@ pub const FIELDS: &[FieldSpec] = &[
         "cve",
         "lacks the fix for this CVE: missing, failed or pending a reboot (patch index)",
     ),
-    FieldSpec::patch_query("kb", "lacks this KB: missing, failed or pending a reboot (patch index)"),
+    FieldSpec::patch_query(
+        "kb",
+        "lacks this KB: missing, failed or pending a reboot (patch index)",
+    ),
     FieldSpec::patch_query(
         "patch",
         "lacks a patch whose title or id contains this (patch index)",
@@ -636,8 +639,7 @@ impl View for NodesView {
 
     fn render(&self, buf: &mut Buffer, area: Rect, cx: &RenderCx<'_>) {
         // #16: a patch question says how complete its answer is, above the table
-        let area = match super::index_filter::banner(&self.table, &self.src.index, &self.src.rows)
-        {
+        let area = match super::index_filter::banner(&self.table, &self.src.index, &self.src.rows) {
             Some((text, role)) if area.height > 2 => {
                 super::table_render::put(
                     buf,

@@ -38,12 +38,7 @@ pub fn rows(ix: &PatchIndex, snap: &FleetSnapshot, kb: &str, title: &str) -> Vec
     let mut out = Vec::new();
     for n in &ix.nodes {
         let (fact, role, rank, detail) = match &n.status {
-            NodeStatus::Unknown(why) => (
-                "unknown".to_string(),
-                Role::Unreported,
-                3,
-                sanitize(why),
-            ),
+            NodeStatus::Unknown(why) => ("unknown".to_string(), Role::Unreported, 3, sanitize(why)),
             NodeStatus::Indexed { open, rest, .. } => {
                 let Some(def) = def else { continue };
                 let Some((_, s)) = open
@@ -211,7 +206,11 @@ impl View for PatchNodesView {
         if unknown > 0 {
             line.push_str(&format!(" · {unknown} unknown (patch list not read)"));
         }
-        let role = if unknown > 0 { Role::Warning } else { Role::Muted };
+        let role = if unknown > 0 {
+            Role::Warning
+        } else {
+            Role::Muted
+        };
         super::table_render::put(
             buf,
             area.x + 1,

@@ -20,8 +20,8 @@ use serde::Serialize;
 use super::contract::{Open, RenderCx, Spec, View, ViewCx, no_argument};
 use super::fmt::count;
 use super::table_render::{put, render_table};
-use crate::model::patch_index::{NodeStatus, PatchIndex, PatchQuery, PatchStats, unpack};
 use crate::model::FleetSnapshot;
+use crate::model::patch_index::{NodeStatus, PatchIndex, PatchQuery, PatchStats, unpack};
 use crate::text::sanitize;
 use crate::ui::action::Action;
 use crate::ui::data::{Data, PatchIndexFeed};
@@ -31,16 +31,16 @@ use crate::ui::table::{Cell, Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
 pub const COLUMNS: &[Column] = &[
-    Column::new("TITLE", 36, 0).grow(),
+    Column::new("TITLE", 28, 0).grow(),
     Column::new("KB / ID", 16, 1),
     Column::new("CLASS", 14, 4),
     Column::new("SEVERITY", 9, 2),
-    Column::new("CVES", 16, 3),
+    Column::new("CVES", 16, 1),
     Column::new("MISSING", 7, 0).num(),
     Column::new("FAILED", 6, 0).num(),
-    Column::new("PEND RBT", 8, 1).num(),
-    Column::new("INSTALLED", 9, 2).num(),
-    Column::new("ACCTS", 5, 1).num(),
+    Column::new("PEND RBT", 8, 2).num(),
+    Column::new("INSTALLED", 9, 3).num(),
+    Column::new("ACCTS", 5, 3).num(),
 ];
 
 pub const COL_MISSING: usize = 5;
@@ -65,7 +65,10 @@ pub const FIELDS: &[FieldSpec] = &[
     ),
     FieldSpec::text("account", "on a node of this account (name or id)").alias(&["acct"]),
     FieldSpec::text("ou", "on a node of an account under this OU path"),
-    FieldSpec::yes_no("affected", "some node lacks it (missing, failed, pending a reboot)"),
+    FieldSpec::yes_no(
+        "affected",
+        "some node lacks it (missing, failed, pending a reboot)",
+    ),
 ];
 
 /// One patch of the index with its counts, strings resolved and sanitized.
@@ -368,7 +371,10 @@ pub fn describe_row(src: &PatchesSource, r: &PatchRow, feed: &PatchIndexFeed) ->
         .field("Rejected", s.rejected.to_string())
         .field(
             "Accounts",
-            format!("{} ({} with a node lacking it)", s.accounts, s.accounts_affected),
+            format!(
+                "{} ({} with a node lacking it)",
+                s.accounts, s.accounts_affected
+            ),
         );
     let unknown = feed.progress.unknown;
     if unknown > 0 {
@@ -399,10 +405,7 @@ pub fn describe_row(src: &PatchesSource, r: &PatchRow, feed: &PatchIndexFeed) ->
 /// The index line above a table: progress, unknown nodes, calls (warning when unknown).
 pub fn index_line(buf: &mut Buffer, area: Rect, feed: Option<&PatchIndexFeed>, theme: &Theme) {
     let (text, role) = match feed {
-        None => (
-            "patch index: no data yet".to_string(),
-            Role::Muted,
-        ),
+        None => ("patch index: no data yet".to_string(), Role::Muted),
         Some(f) => {
             let role = if f.progress.running {
                 Role::Spinner
