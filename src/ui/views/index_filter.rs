@@ -18,6 +18,8 @@ pub const QUESTIONS: &[&str] = &["cve", "kb", "patch"];
 /// Answers of the patch index for one snapshot (cached per question).
 #[derive(Debug, Default)]
 pub struct IndexAnswers {
+    /// Unique per instance (the per-thread cache of the last answer is keyed by it).
+    id: u64,
     index: Arc<PatchIndex>,
     snap: Arc<FleetSnapshot>,
     /// Index position of each snapshot node (`u32::MAX`: not in the index yet).
@@ -28,7 +30,9 @@ pub struct IndexAnswers {
 
 impl IndexAnswers {
     pub fn new(index: Arc<PatchIndex>, snap: Arc<FleetSnapshot>) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         IndexAnswers {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             index,
             snap,
             positions: OnceLock::new(),
@@ -67,10 +71,30 @@ impl IndexAnswers {
 
     /// Every snapshot node's verdict for `field:value` (computed once, then shared).
     pub fn verdicts(&self, field: &str, value: &str) -> Option<Arc<Vec<Verdict>>> {
-        if let Ok(c) = self.cache.read()
-            && let Some((_, _, v)) = c.iter().find(|(f, x, _)| f == field && x == value)
+        self.with(field, value, |v| v.clone())
+    }
+
+    /// `f` of the verdicts for `field:value`. The filter asks from every row on several
+    /// threads at once: a miss computes under the write lock (re-checked there), so one
+    /// thread answers the question and the others wait for it instead of each redoing it.
+    fn with<R>(
+        &self,
+        field: &str,
+        value: &str,
+        f: impl FnOnce(&Arc<Vec<Verdict>>) -> R,
+    ) -> Option<R> {
+        let find = |c: &[(String, String, Arc<Vec<Verdict>>)]| {
+            c.iter().position(|(x, y, _)| x == field && y == value)
+        };
         {
-            return Some(v.clone());
+            let c = self.cache.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(i) = find(&c) {
+                return Some(f(&c[i].2));
+            }
+        }
+        let mut c = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = find(&c) {
+            return Some(f(&c[i].2));
         }
         let q = PatchQuery::parse(field, value).ok()?;
         let by_pos = self.index.verdicts(&q);
@@ -80,19 +104,36 @@ impl IndexAnswers {
                 .map(|&p| by_pos.get(p as usize).copied().unwrap_or(Verdict::Unknown))
                 .collect(),
         );
-        if let Ok(mut c) = self.cache.write() {
-            if c.len() >= 8 {
-                c.remove(0);
-            }
-            c.push((field.to_string(), value.to_string(), v.clone()));
+        if c.len() >= 8 {
+            c.remove(0);
         }
-        Some(v)
+        c.push((field.to_string(), value.to_string(), v));
+        let last = c.len() - 1;
+        Some(f(&c[last].2))
     }
 
     /// Snapshot node `node`'s verdict (None: a malformed question, caught by the filter).
+    /// Asked once per row from the filter's worker threads: each thread keeps the last
+    /// answer it used, so only its first row touches the shared cache.
     pub fn verdict(&self, field: &str, value: &str, node: u32) -> Option<Verdict> {
-        self.verdicts(field, value)
-            .map(|v| v.get(node as usize).copied().unwrap_or(Verdict::Unknown))
+        type Last = Option<(u64, String, String, Arc<Vec<Verdict>>)>;
+        thread_local! {
+            static LAST: std::cell::RefCell<Last> = const { std::cell::RefCell::new(None) };
+        }
+        let at = |v: &Arc<Vec<Verdict>>| v.get(node as usize).copied().unwrap_or(Verdict::Unknown);
+        let hit = LAST.with(|l| {
+            l.borrow()
+                .as_ref()
+                .filter(|(id, f, x, _)| *id == self.id && f == field && x == value)
+                .map(|(.., v)| at(v))
+        });
+        if hit.is_some() {
+            return hit;
+        }
+        let v = self.verdicts(field, value)?;
+        let answer = at(&v);
+        LAST.with(|l| *l.borrow_mut() = Some((self.id, field.to_string(), value.to_string(), v)));
+        Some(answer)
     }
 
     /// Snapshot node `node`'s patch list is not in the index.
