@@ -15,6 +15,9 @@ use crate::ui::theme::Role;
 /// Fields answered from the index.
 pub const QUESTIONS: &[&str] = &["cve", "kb", "patch"];
 
+/// A cached answer: (field, value as typed, verdict per snapshot node).
+type Cached = (String, String, Arc<Vec<Verdict>>);
+
 /// Answers of the patch index for one snapshot (cached per question).
 #[derive(Debug, Default)]
 pub struct IndexAnswers {
@@ -25,7 +28,7 @@ pub struct IndexAnswers {
     /// Index position of each snapshot node (`u32::MAX`: not in the index yet).
     positions: OnceLock<Vec<u32>>,
     /// (field, value as typed) → verdict per snapshot node.
-    cache: RwLock<Vec<(String, String, Arc<Vec<Verdict>>)>>,
+    cache: RwLock<Vec<Cached>>,
 }
 
 impl IndexAnswers {
@@ -83,9 +86,7 @@ impl IndexAnswers {
         value: &str,
         f: impl FnOnce(&Arc<Vec<Verdict>>) -> R,
     ) -> Option<R> {
-        let find = |c: &[(String, String, Arc<Vec<Verdict>>)]| {
-            c.iter().position(|(x, y, _)| x == field && y == value)
-        };
+        let find = |c: &[Cached]| c.iter().position(|(x, y, _)| x == field && y == value);
         {
             let c = self.cache.read().unwrap_or_else(|e| e.into_inner());
             if let Some(i) = find(&c) {
