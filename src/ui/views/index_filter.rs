@@ -183,20 +183,22 @@ pub fn banner(t: &TableState, ix: &IndexAnswers, rows: &[u32]) -> Option<(String
         .map(|q| q.to_string())
         .unwrap_or_else(|_| format!("{field}:{value}"));
     let what = if negate {
-        format!("!{q}: nodes read and not lacking it")
+        format!("!{q}: nodes read and clear")
     } else {
-        format!("{q}: {lacking} node(s) lack the fix (missing, failed or pending a reboot)")
+        format!("{q}: {lacking} lack the fix")
     };
     Some(if unknown > 0 {
         (
             format!(
-                "{what} · partial: {unknown} node(s) unknown (patch list not in the index; /unindexed:yes lists them)"
+                "{what} · partial: {unknown} unknown (not in the patch index; /unindexed:yes lists them)"
             ),
             Role::Warning,
         )
     } else {
         (
-            format!("{what} · every node in view is in the patch index"),
+            format!(
+                "{what} (missing, failed or pending a reboot) · complete: every node in view is indexed"
+            ),
             Role::Muted,
         )
     })
