@@ -225,6 +225,7 @@ fn main() {
             complete_at: None,
             last_outcome: Default::default(),
             stale_days: 7,
+            patch_index: Default::default(),
         };
         let t = Instant::now();
         let src = ssmdeck::ui::views::nodes::NodesSource::build(

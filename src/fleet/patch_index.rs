@@ -60,7 +60,10 @@ impl Fleet {
         while let Some((key, stamp, got)) = results.next().await {
             match got {
                 Ok(list) => index.set_list(&key, stamp, &list, Utc::now()),
-                Err(e) => index.set_unknown(&key, format!("could not read: {e}")),
+                Err(e) => index.set_unknown(
+                    &key,
+                    format!("{}: {e}", crate::model::patch_index::UNREADABLE),
+                ),
             }
             left -= 1;
             if left == 0 || last_report.elapsed() >= std::time::Duration::from_millis(200) {

@@ -60,6 +60,18 @@ impl Fleet {
         accounts: &[String],
         name: Option<&str>,
     ) -> SoftwareInventory {
+        self.software_inventory_with(accounts, name, &mut |_, _| {})
+            .await
+    }
+
+    /// [`Fleet::software_inventory`], telling `on_unit(done, total)` as each account ×
+    /// region is read (or fails).
+    pub async fn software_inventory_with(
+        &self,
+        accounts: &[String],
+        name: Option<&str>,
+        on_unit: &mut (dyn FnMut(usize, usize) + Send),
+    ) -> SoftwareInventory {
         let regions = self.regions().to_vec();
         let units: Vec<(String, String)> = accounts
             .iter()
@@ -73,7 +85,11 @@ impl Fleet {
             })
             .buffer_unordered(width);
         let mut merger = SoftwareMerger::default();
+        let (mut done, total) = (0usize, accounts.len() * regions.len());
+        on_unit(0, total);
         while let Some((account, region, got)) = results.next().await {
+            done += 1;
+            on_unit(done, total);
             match got {
                 Ok((apps, platforms)) => merger.add_unit(&account, &apps, &platforms),
                 Err(e) => {

@@ -122,6 +122,10 @@ pub struct IndexedNode {
     pub read_at: Option<DateTime<Utc>>,
 }
 
+/// How the reason of a node whose DescribeInstancePatches read failed begins (the indexer
+/// writes `could not read: <error>`); progress counts these apart from never-scanned nodes.
+pub const UNREADABLE: &str = "could not read";
+
 const STATE_BITS: u32 = 4;
 
 fn state_code(s: PatchState) -> u32 {
@@ -290,6 +294,17 @@ pub enum NodeAnswer {
     Unknown(String),
 }
 
+/// One node's answer in brief (see [`PatchIndex::verdicts`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Read, and no matching patch is Missing / Failed / pending a reboot.
+    Clear,
+    /// Lacks the fix.
+    Lacking,
+    /// Its list is not in the index: unknown, never "not affected".
+    Unknown,
+}
+
 /// The answer to a question over the whole index.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryAnswer {
@@ -334,6 +349,8 @@ pub struct IndexProgress {
     pub indexed: usize,
     /// Nodes unknown (a failed read, never scanned).
     pub unknown: usize,
+    /// Of `unknown`, nodes whose patch list could not be read (the read failed).
+    pub unreadable: usize,
     /// Nodes left to read in this pass.
     pub pending: usize,
     /// DescribeInstancePatches calls (pages) made by this pass.
@@ -349,6 +366,12 @@ impl PatchIndex {
 
     pub fn position(&self, key: &NodeKey) -> Option<usize> {
         self.positions.get(key).copied()
+    }
+
+    /// The id of the patch with this KB / package id and title, if the index has it.
+    pub fn find_def(&self, kb: &str, title: &str) -> Option<u32> {
+        let (kb, title) = (self.strings.get(kb)?, self.strings.get(title)?);
+        self.def_ids.get(&(kb, title)).copied()
     }
 
     pub fn def(&self, id: u32) -> &PatchDef {
@@ -489,15 +512,21 @@ impl PatchIndex {
 
     /// Counts for progress.
     pub fn progress(&self) -> IndexProgress {
-        let unknown = self
-            .nodes
-            .iter()
-            .filter(|n| matches!(n.status, NodeStatus::Unknown(_)))
-            .count();
+        let mut unknown = 0;
+        let mut unreadable = 0;
+        for n in &self.nodes {
+            if let NodeStatus::Unknown(why) = &n.status {
+                unknown += 1;
+                if why.starts_with(UNREADABLE) {
+                    unreadable += 1;
+                }
+            }
+        }
         IndexProgress {
             total: self.nodes.len(),
             indexed: self.nodes.len() - unknown,
             unknown,
+            unreadable,
             ..IndexProgress::default()
         }
     }
@@ -561,6 +590,29 @@ impl PatchIndex {
                 }
             }
         }
+    }
+
+    /// How every node answers `q`, by index position (one byte each: a 40,000-node filter
+    /// looks its rows up here instead of asking per row).
+    pub fn verdicts(&self, q: &PatchQuery) -> Vec<Verdict> {
+        let hit = self.matching(q);
+        self.nodes
+            .iter()
+            .map(|n| match &n.status {
+                NodeStatus::Unknown(_) => Verdict::Unknown,
+                NodeStatus::Indexed { open, .. } => {
+                    let lacking = open.iter().any(|e| {
+                        let (d, s) = unpack(*e);
+                        hit[d as usize] && lacks_fix(s)
+                    });
+                    if lacking {
+                        Verdict::Lacking
+                    } else {
+                        Verdict::Clear
+                    }
+                }
+            })
+            .collect()
     }
 
     /// Which nodes lack the fix for `q` (Missing / Failed / pending a reboot), which are

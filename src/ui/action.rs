@@ -172,6 +172,8 @@ pub enum Msg {
     Job(JobId, JobEvent),
     /// The terminal asked us to stop (SIGTERM / SIGHUP).
     Terminate,
+    /// The patch index's latest state (forwarded from the indexer by the runtime).
+    PatchIndex(super::data::PatchIndexFeed),
 }
 
 impl std::fmt::Debug for Msg {
@@ -183,6 +185,7 @@ impl std::fmt::Debug for Msg {
             Msg::Fleet(_) => write!(f, "Fleet(..)"),
             Msg::Job(id, ev) => write!(f, "Job({id:?}, {ev:?})"),
             Msg::Terminate => write!(f, "Terminate"),
+            Msg::PatchIndex(p) => write!(f, "PatchIndex({:?})", p.progress),
         }
     }
 }

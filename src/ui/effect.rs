@@ -17,6 +17,7 @@ use crate::actions::plan::PatchPlan;
 use crate::actions::session::SessionPlan;
 use crate::actions::tracker::TargetRow;
 use crate::actions::{CancelRequest, WatchEvent};
+use crate::model::software::{SoftwareInventory, SoftwareMissing};
 use crate::model::{Aggregates, CommandSummary, FleetSnapshot, Node, NodeKey};
 use crate::report::export::{ExportJob, Exported};
 
@@ -72,6 +73,9 @@ pub enum JobKind {
     SessionEnded,
     Foreground,
     WindowInvocations,
+    // #16
+    Software,
+    SoftwareNodes,
 }
 
 /// A background job, as data. To add one: a variant here, its [`JobKind`], the answer(s) in
@@ -109,6 +113,16 @@ pub enum Job {
         region: String,
         execution_id: String,
     },
+    /// #16: the software inventory of these accounts (GetInventory aggregations per
+    /// account × region). Answers: `JobEvent::SoftwareProgress`, then `JobEvent::Software`.
+    Software { accounts: Vec<String> },
+    /// #16: the nodes of these accounts running application `name` (at `version`), from
+    /// GetInventory with filters. Answers: `JobEvent::SoftwareNodes`.
+    SoftwareNodes {
+        accounts: Vec<String>,
+        name: String,
+        version: Option<String>,
+    },
 }
 
 impl Job {
@@ -123,6 +137,8 @@ impl Job {
             Job::PrepareSession { .. } => JobKind::PrepareSession,
             Job::SessionEnded { .. } => JobKind::SessionEnded,
             Job::WindowInvocations { .. } => JobKind::WindowInvocations,
+            Job::Software { .. } => JobKind::Software,
+            Job::SoftwareNodes { .. } => JobKind::SoftwareNodes,
         }
     }
 }
@@ -154,6 +170,15 @@ pub enum JobEvent {
     Exited(Result<std::process::ExitStatus, String>),
     /// A window execution's task invocations, or why they could not be read.
     WindowInvocations(Result<Vec<crate::model::patching::TaskInvocation>, String>),
+    /// #16: account × region units of a software job read so far.
+    SoftwareProgress {
+        done: usize,
+        total: usize,
+    },
+    /// #16: the merged software inventory (or why there is none: not connected).
+    Software(Result<Box<SoftwareInventory>, String>),
+    /// #16: the nodes running an application, and the accounts × regions not read.
+    SoftwareNodes(Result<(Vec<NodeKey>, Vec<SoftwareMissing>), String>),
 }
 
 /// A program to run in the foreground. Compared by program, arguments and environment;

@@ -24,6 +24,10 @@ pub enum FieldKind {
     Number,
     /// One of these words, or a prefix of one (`ping:lost`, `compliance:non`).
     Choice(&'static [&'static str]),
+    /// A question to the patch index, by the field's name (`cve:CVE-2024-1234`,
+    /// `kb:KB5034441`, `patch:openssl`): a malformed id is an error, never an empty
+    /// "all clear".
+    PatchQuery,
 }
 
 /// One `field:` a view accepts: the table that drives validation, matching and help.
@@ -75,6 +79,15 @@ impl FieldSpec {
             help,
         }
     }
+    /// A patch-index question (`cve`, `kb` or `patch`; see [`FieldKind::PatchQuery`]).
+    pub const fn patch_query(name: &'static str, help: &'static str) -> FieldSpec {
+        FieldSpec {
+            name,
+            aliases: &[],
+            kind: FieldKind::PatchQuery,
+            help,
+        }
+    }
     pub const fn alias(mut self, aliases: &'static [&'static str]) -> FieldSpec {
         self.aliases = aliases;
         self
@@ -102,6 +115,9 @@ impl FieldSpec {
                     ))
                 }
             }
+            FieldKind::PatchQuery => crate::model::patch_index::PatchQuery::parse(self.name, value)
+                .map(|_| ())
+                .map_err(|e| e.0),
         }
     }
 
@@ -112,6 +128,11 @@ impl FieldSpec {
             FieldKind::YesNo => "yes|no".into(),
             FieldKind::Number => "N".into(),
             FieldKind::Choice(v) => v.join("|"),
+            FieldKind::PatchQuery => match self.name {
+                "cve" => "CVE-YYYY-NNNN".into(),
+                "kb" => "KBNNNNNNN".into(),
+                _ => "name".into(),
+            },
         }
     }
 }

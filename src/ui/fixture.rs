@@ -744,7 +744,12 @@ pub fn inventory(n: &Node) -> NodeInventory {
             ("IpAddress".into(), n.ip_address.clone()),
             ("PlatformName".into(), n.platform_name.to_string()),
         ]),
-        applications: vec![],
+        applications: node_apps(n)
+            .into_iter()
+            .map(|(name, version)| {
+                BTreeMap::from([("Name".into(), name), ("Version".into(), version)])
+            })
+            .collect(),
     }
 }
 
@@ -779,5 +784,106 @@ pub fn invocations(n: &Node) -> Vec<CommandInvocation> {
                 ..Default::default()
             }],
         },
+    ]
+}
+
+/// The fixture fleet's patch index, as the indexer would publish it after a full pass:
+/// every node with a patch state read from [`patches`], except one node whose read was
+/// refused (unreadable: "unknown" for every question); never-scanned nodes unknown.
+pub fn patch_index() -> crate::ui::data::PatchIndexFeed {
+    use crate::model::patch_index::{PatchIndex, Stamp, UNREADABLE};
+    let snap = snapshot();
+    let mut ix = PatchIndex::new();
+    ix.plan(&snap.nodes);
+    let mut refused = false;
+    for n in &snap.nodes {
+        let Some(stamp) = Stamp::of(n) else { continue };
+        if !refused && n.missing > 0 && n.account_id == "444444444444" {
+            refused = true;
+            ix.set_unknown(
+                &n.key(),
+                format!("{UNREADABLE}: AccessDeniedException: not authorized to perform ssm:DescribeInstancePatches"),
+            );
+            continue;
+        }
+        ix.set_list(&n.key(), stamp, &patches(n), now());
+    }
+    let mut progress = ix.progress();
+    progress.calls = (progress.indexed + progress.unreadable) as u64;
+    crate::ui::data::PatchIndexFeed::new(Arc::new(ix), progress)
+}
+
+/// The fixture fleet's software inventory (as `Fleet::software_inventory` merges it): a
+/// few applications per platform, older versions on some nodes (drift), and one account
+/// whose GetInventory was refused in every region.
+pub fn software() -> crate::model::software::SoftwareInventory {
+    use crate::model::software::SoftwareMerger;
+    let snap = snapshot();
+    let mut m = SoftwareMerger::default();
+    let mut accounts: Vec<&str> = snap.nodes.iter().map(|n| n.account_id.as_str()).collect();
+    accounts.sort();
+    accounts.dedup();
+    for a in accounts {
+        if a == "555555555555" {
+            for r in &snap.regions {
+                m.add_failure(
+                    a,
+                    r,
+                    "AccessDeniedException",
+                    "User is not authorized to perform: ssm:GetInventory",
+                );
+            }
+            continue;
+        }
+        let mut apps: Vec<(String, String, u64)> = Vec::new();
+        for n in snap.nodes.iter().filter(|n| n.account_id == a) {
+            for (name, version) in node_apps(n) {
+                match apps.iter_mut().find(|x| x.0 == name && x.1 == version) {
+                    Some(x) => x.2 += 1,
+                    None => apps.push((name, version, 1)),
+                }
+            }
+        }
+        m.add_unit(a, &apps, &[]);
+    }
+    let mut inv = m.finish(snap.regions.len());
+    inv.set_agents(&snap.nodes);
+    inv
+}
+
+/// A fixture node's applications (name, version): consistent with its patch list (a node
+/// missing patches runs the older openssl).
+pub fn node_apps(n: &Node) -> Vec<(String, String)> {
+    if n.platform_type == PlatformType::Windows {
+        return vec![
+            ("Amazon SSM Agent".into(), n.agent_version.to_string()),
+            (
+                "Microsoft Edge".into(),
+                if n.missing > 0 {
+                    "118.0.2088.76"
+                } else {
+                    "119.0.2151.58"
+                }
+                .into(),
+            ),
+            ("Microsoft .NET Runtime".into(), "8.0.0".into()),
+        ];
+    }
+    vec![
+        ("amazon-ssm-agent".into(), n.agent_version.to_string()),
+        (
+            "openssl-libs".into(),
+            if n.missing > 0 { "3.0.8" } else { "3.0.12" }.into(),
+        ),
+        (
+            "nginx".into(),
+            if n.instance_id.ends_with(['1', '3', '5']) {
+                "1.24.0"
+            } else {
+                "1.26.2"
+            }
+            .into(),
+        ),
+        ("bash".into(), "5.2.15".into()),
     ]
 }

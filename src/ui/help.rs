@@ -177,6 +177,19 @@ pub fn view_fields() -> Vec<(String, &'static [super::filter::FieldSpec])> {
             "node invocations",
             Box::new(node::InvocationsSource::default()),
         ),
+        // #16
+        (
+            "patches",
+            Box::new(super::views::patches::PatchesSource::default()),
+        ),
+        (
+            "patch / software nodes",
+            Box::new(super::views::node_list::NodeListSource::default()),
+        ),
+        (
+            "software",
+            Box::new(super::views::software::SoftwareSource::default()),
+        ),
     ];
     srcs.into_iter()
         .map(|(label, src)| (label.to_string(), src.fields()))

@@ -195,6 +195,12 @@ async fn run(job: Job, cx: JobCtx) {
             region,
             execution_id,
         } => window_invocations(account_id, region, execution_id, cx).await,
+        Job::Software { accounts } => software(accounts, cx).await,
+        Job::SoftwareNodes {
+            accounts,
+            name,
+            version,
+        } => software_nodes(accounts, name, version, cx).await,
     }
 }
 
@@ -212,6 +218,44 @@ async fn window_invocations(account: String, region: String, execution: String, 
     cx.send(JobEvent::WindowInvocations(
         r.map_err(|e| format!("{}: {}", e.code, e.message)),
     ));
+}
+
+/// #16: the software inventory, with progress per account × region read.
+async fn software(accounts: Vec<String>, cx: JobCtx) {
+    let Some(fleet) = cx.services.fleet.get().cloned() else {
+        cx.send(JobEvent::Software(Err(NOT_CONNECTED.into())));
+        return;
+    };
+    let progress = cx.clone();
+    let mut last = std::time::Instant::now();
+    let mut on_unit = move |done: usize, total: usize| {
+        // at most every 150 ms (and the last unit): a frame per answer is plenty
+        if done == total || done == 0 || last.elapsed() >= Duration::from_millis(150) {
+            last = std::time::Instant::now();
+            progress.send(JobEvent::SoftwareProgress { done, total });
+        }
+    };
+    let mut inv = tokio::select! {
+        _ = cx.token.cancelled() => return,
+        inv = fleet.software_inventory_with(&accounts, None, &mut on_unit) => inv,
+    };
+    if let Some(snap) = fleet.last_snapshot() {
+        inv.set_agents(&snap.nodes);
+    }
+    cx.send(JobEvent::Software(Ok(Box::new(inv))));
+}
+
+/// #16: the nodes running one application (version).
+async fn software_nodes(accounts: Vec<String>, name: String, version: Option<String>, cx: JobCtx) {
+    let Some(fleet) = cx.services.fleet.get().cloned() else {
+        cx.send(JobEvent::SoftwareNodes(Err(NOT_CONNECTED.into())));
+        return;
+    };
+    let got = tokio::select! {
+        _ = cx.token.cancelled() => return,
+        got = fleet.nodes_with_application(&accounts, &name, version.as_deref()) => got,
+    };
+    cx.send(JobEvent::SoftwareNodes(Ok(got)));
 }
 
 async fn send_plan(plan: crate::actions::PatchPlan, cx: JobCtx) {

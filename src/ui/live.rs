@@ -30,6 +30,8 @@ struct Inner {
     wake: tokio::sync::Notify,
     /// Starts the `--demo` world (the application layer's; it keeps the world running).
     demo: StartDemo,
+    /// Where the patch index goes (`Msg::PatchIndex`), once the console asked for it.
+    index_tx: Mutex<Option<UnboundedSender<crate::ui::action::Msg>>>,
 }
 
 /// Starts the `--demo` world and gives the scope to read it with. The application layer
@@ -69,6 +71,7 @@ impl LiveSource {
             connecting: AtomicBool::new(false),
             wake: tokio::sync::Notify::new(),
             demo,
+            index_tx: Mutex::new(None),
         });
         let services = Services {
             fleet,
@@ -167,10 +170,37 @@ async fn connect(inner: &Inner) -> Result<UnboundedReceiver<FleetUpdate>, String
         fleet.start_live_after_cache(inner.interval, cached)
     };
     let _ = inner.fleet.set(fleet);
+    // under the handle's lock: `forward_patch_index` either sees the handle or left its
+    // sender for us
     if let Ok(mut h) = inner.handle.lock() {
+        if let Some(tx) = inner.index_tx.lock().ok().and_then(|t| t.clone()) {
+            forward_index(handle.patch_index.clone(), tx);
+        }
         *h = Some(handle);
     }
     Ok(rx)
+}
+
+/// Send the indexer's state to the console on every change of its progress (a pass
+/// reports every 200 ms at most; the index itself is an `Arc`, cheap to send), until the
+/// console or the indexer goes.
+fn forward_index(
+    indexer: crate::fleet::patch_index::PatchIndexer,
+    tx: UnboundedSender<crate::ui::action::Msg>,
+) {
+    tokio::spawn(async move {
+        let mut progress = indexer.progress();
+        loop {
+            let p = *progress.borrow_and_update();
+            let feed = crate::ui::data::PatchIndexFeed::new(indexer.index(), p);
+            if tx.send(crate::ui::action::Msg::PatchIndex(feed)).is_err() {
+                break;
+            }
+            if progress.changed().await.is_err() {
+                break;
+            }
+        }
+    });
 }
 
 /// The scope from the flags and config, or the demo world's (no network).
@@ -217,6 +247,18 @@ impl Source for LiveSource {
     fn refresh_schedules(&self) {
         if let Some(h) = self.handle() {
             h.refresh_schedules();
+        }
+    }
+    fn forward_patch_index(&self, tx: UnboundedSender<crate::ui::action::Msg>) {
+        // connected already: forward now; else `connect` does once it is
+        let guard = self.inner.handle.lock();
+        match guard.as_ref().ok().and_then(|h| (*h).clone()) {
+            Some(h) => forward_index(h.patch_index.clone(), tx),
+            None => {
+                if let Ok(mut t) = self.inner.index_tx.lock() {
+                    *t = Some(tx);
+                }
+            }
         }
     }
 }

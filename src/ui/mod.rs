@@ -55,6 +55,8 @@ mod describe_tests;
 #[cfg(test)]
 mod import_graph;
 #[cfg(test)]
+mod index_tests;
+#[cfg(test)]
 mod k9s_tests;
 #[cfg(test)]
 mod sched_drill;

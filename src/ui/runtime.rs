@@ -34,6 +34,9 @@ pub trait Source: Send {
     fn stop(&self);
     /// Re-read patch schedules now (sources without them ignore it).
     fn refresh_schedules(&self) {}
+    /// Forward the patch index (its latest index and progress) to the console as
+    /// `Msg::PatchIndex`, from now on (called once when the console starts).
+    fn forward_patch_index(&self, _tx: UnboundedSender<Msg>) {}
 }
 
 /// A source serving the deterministic fixture (`SSMDECK_FIXTURE=1`), with a short
@@ -88,6 +91,13 @@ impl Source for FixtureSource {
         });
     }
     fn stop(&self) {}
+    /// The fixture's index, once its snapshot is there.
+    fn forward_patch_index(&self, tx: UnboundedSender<Msg>) {
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let _ = tx.send(Msg::PatchIndex(super::fixture::patch_index()));
+        });
+    }
 }
 
 /// Run the console until quit. The terminal is restored when `tui` drops.
@@ -102,6 +112,7 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let (tx, mut rx) = unbounded_channel::<Msg>();
     let mut jobs = Jobs::new(services, tx.clone());
+    source.forward_patch_index(tx.clone());
     let mut events = Some(EventStream::new());
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

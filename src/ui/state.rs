@@ -118,6 +118,8 @@ pub struct State {
     pub visual: Option<Visual>,
     /// Startup command and filter still to apply (on the first snapshot).
     pub startup: Option<Startup>,
+    /// The patch index when it arrived before any snapshot (kept by the first one).
+    pub pending_index: Option<super::data::PatchIndexFeed>,
 }
 
 impl State {
@@ -148,6 +150,7 @@ impl State {
             last_build: None,
             visual: None,
             startup: None,
+            pending_index: None,
         }
     }
 

@@ -143,6 +143,12 @@ pub trait RowSource: Sync {
     fn field_matches(&self, _row: usize, _field: &str, _value: &str) -> Option<bool> {
         None
     }
+    /// Is `field:value` known for `row` at all? An unknown row matches neither the term
+    /// nor its negation (`!cve:X` never lists a node whose patch list is unknown as "not
+    /// affected"). Asked for negated terms only.
+    fn field_known(&self, _row: usize, _field: &str, _value: &str) -> bool {
+        true
+    }
 }
 
 /// Sort / filter / cursor state of one table (no widgets, no I/O).
@@ -409,6 +415,7 @@ impl TableState {
             for (t, name) in &terms {
                 match src.field_matches(r, name, &t.value) {
                     Some(m) if m == t.negate => return false,
+                    Some(_) if t.negate && !src.field_known(r, name, &t.value) => return false,
                     _ => {}
                 }
             }

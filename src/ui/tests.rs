@@ -694,10 +694,85 @@ fn goto(s: &mut State, kind: &str) {
         }
         // reached by Enter from :windows
         "window" | "execution" => super::sched_drill::drill(s, kind),
+        // #16: the nodes of the top patch
+        "patch_nodes" => {
+            command(s, "patches");
+            key(s, KeyCode::Enter);
+        }
+        // #16: the software job answers with the fixture's inventory
+        "software" | "software_nodes" => {
+            command(s, "software");
+            answer_software(s, kind);
+        }
         k => {
             command(s, k);
         }
     }
+}
+
+/// #16: answer the software view's job (and, for `software_nodes`, Enter on the first
+/// application and its job) as the runner would.
+fn answer_software(s: &mut State, kind: &str) {
+    use super::effect::{JobEvent, JobId, JobKind};
+    let owner = s.stack.last().unwrap().owner;
+    let loading = s.data.as_ref().is_some_and(|d| d.snapshot.in_progress);
+    let empty = s.data.as_ref().is_some_and(|d| d.snapshot.nodes.is_empty());
+    let id = JobId {
+        owner,
+        kind: JobKind::Software,
+    };
+    send(
+        s,
+        Msg::Job(
+            id,
+            JobEvent::SoftwareProgress {
+                done: 12,
+                total: 36,
+            },
+        ),
+    );
+    if loading {
+        return;
+    }
+    let inv = if empty {
+        Default::default()
+    } else {
+        fixture::software()
+    };
+    send(s, Msg::Job(id, JobEvent::Software(Ok(Box::new(inv)))));
+    if kind != "software_nodes" {
+        return;
+    }
+    key(s, KeyCode::Enter);
+    let Some(v) = s.view_as::<super::views::software::SoftwareNodesView>() else {
+        return;
+    };
+    let name = v.name.clone();
+    let snap = fixture::snapshot();
+    let keys: Vec<_> = snap
+        .nodes
+        .iter()
+        .filter(|n| fixture::node_apps(n).iter().any(|(a, _)| *a == name))
+        .filter(|n| n.account_id != "555555555555")
+        .map(|n| n.key())
+        .collect();
+    let missing = vec![crate::model::software::SoftwareMissing {
+        account_id: "555555555555".into(),
+        region: None,
+        code: "AccessDeniedException".into(),
+        message: "User is not authorized to perform: ssm:GetInventory".into(),
+    }];
+    let owner = s.stack.last().unwrap().owner;
+    send(
+        s,
+        Msg::Job(
+            JobId {
+                owner,
+                kind: JobKind::SoftwareNodes,
+            },
+            JobEvent::SoftwareNodes(Ok((keys, missing))),
+        ),
+    );
 }
 
 pub(super) fn state_for(kind: &str, which: &str) -> State {
@@ -713,6 +788,30 @@ pub(super) fn state_for(kind: &str, which: &str) -> State {
             send(&mut s, Msg::Fleet(fixture::update_of(fixture::empty())));
         }
         _ => unreachable!(),
+    }
+    // #16: the patch index for the views answering from it
+    if matches!(kind, "patches" | "patch_nodes" | "node") {
+        match which {
+            "loaded" | "error" => {
+                send(&mut s, Msg::PatchIndex(fixture::patch_index()));
+            }
+            "loading" if kind != "node" => {
+                let progress = crate::model::patch_index::IndexProgress {
+                    total: 40,
+                    pending: 40,
+                    running: true,
+                    ..Default::default()
+                };
+                send(
+                    &mut s,
+                    Msg::PatchIndex(crate::ui::data::PatchIndexFeed::new(
+                        Default::default(),
+                        progress,
+                    )),
+                );
+            }
+            _ => {}
+        }
     }
     goto(&mut s, kind);
     if kind == "node"

@@ -20,7 +20,10 @@ pub fn update(state: &mut State, msg: Msg, keymap: &Keymap) -> Vec<Effect> {
     let mut fx = Vec::new();
     // Data messages only store the data; the active view is rebuilt lazily (before a key
     // acts on it, or before the next frame), so a burst of partial snapshots costs one build.
-    let lazy = matches!(msg, Msg::Fleet(_) | Msg::Tick(_) | Msg::Job(..));
+    let lazy = matches!(
+        msg,
+        Msg::Fleet(_) | Msg::Tick(_) | Msg::Job(..) | Msg::PatchIndex(_)
+    );
     if !lazy {
         state.prepare();
     }
@@ -37,6 +40,7 @@ pub fn update(state: &mut State, msg: Msg, keymap: &Keymap) -> Vec<Effect> {
             state.quit = true;
             fx.push(Effect::Quit);
         }
+        Msg::PatchIndex(feed) => patch_index(state, feed),
     }
     if !lazy {
         state.prepare();
@@ -101,6 +105,12 @@ fn fleet(state: &mut State, u: FleetUpdate, fx: &mut Vec<Effect>) {
                 } else {
                     7
                 },
+                patch_index: state
+                    .data
+                    .as_ref()
+                    .map(|d| d.patch_index.clone())
+                    .or_else(|| state.pending_index.take())
+                    .unwrap_or_default(),
             });
             state.fatal = None;
             for i in 0..state.panes.len() {
@@ -128,6 +138,21 @@ fn fleet(state: &mut State, u: FleetUpdate, fx: &mut Vec<Effect>) {
             }
         }
     }
+}
+
+/// The patch index's latest state: kept with the data; a new index (not just progress)
+/// bumps the generation so views answering from it rebuild once. Before any snapshot it
+/// waits in an empty picture (the first snapshot keeps it).
+fn patch_index(state: &mut State, feed: super::data::PatchIndexFeed) {
+    state.dirty = true;
+    let Some(d) = state.data.as_mut() else {
+        state.pending_index = Some(feed);
+        return;
+    };
+    if !std::sync::Arc::ptr_eq(&d.patch_index.index, &feed.index) {
+        d.generation += 1;
+    }
+    d.patch_index = feed;
 }
 
 /// A job's answer, to its owner (dropped when the owner is gone).

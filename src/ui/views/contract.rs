@@ -106,6 +106,8 @@ pub struct RenderCx<'a> {
     pub spinner: usize,
     /// Upper-case letters the keymap uses here (not offered for shift+letter sorting).
     pub reserved: &'a [char],
+    /// The patch index and its progress (changes without a rebuild while a pass runs).
+    pub patch_index: Option<&'a crate::ui::data::PatchIndexFeed>,
 }
 
 impl<'a> RenderCx<'a> {

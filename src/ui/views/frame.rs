@@ -185,6 +185,14 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
             if d.snapshot.from_cache {
                 status.push(("cached".into(), theme.style(Role::Stale)));
             }
+            // the patch index filling in the background (only while a pass runs)
+            let ip = d.patch_index.progress;
+            if ip.running {
+                status.push((
+                    format!("⟳ index {}/{}", ip.indexed, ip.total),
+                    theme.style(Role::Spinner),
+                ));
+            }
             // a finished refresh that could not read everything: what is shown is partly
             // older data (`:errors` says what and why)
             // the last finished refresh could not read everything: what is shown is partly
@@ -425,6 +433,7 @@ fn body_view(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap:
         loading: state.loading(),
         spinner: state.spinner,
         reserved: &reserved,
+        patch_index: state.data.as_ref().map(|d| &d.patch_index),
     };
     state.view().render(buf, area, &cx);
 }

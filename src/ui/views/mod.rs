@@ -88,6 +88,13 @@ pub mod sched_doc;
 pub mod sched_fmt;
 pub mod window;
 pub mod windows;
+// #16: the patch index and software inventory views
+pub mod index_filter;
+pub mod node_list;
+pub mod node_software;
+pub mod patch_nodes;
+pub mod patches;
+pub mod software;
 
 pub use contract::{Open, Spec, View};
 pub use fmt::{age, count, pct_text, thousands};
@@ -108,6 +115,11 @@ pub static REGISTRY: &[Spec] = &[
     window::SPEC,
     execution::SPEC,
     baselines::SPEC,
+    // #16: the patch index and software inventory views
+    patches::SPEC,
+    patch_nodes::SPEC,
+    software::SPEC,
+    software::NODES_SPEC,
     patch_now::SPEC,
     command_output::SPEC,
     session::SPEC,

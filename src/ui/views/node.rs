@@ -223,6 +223,9 @@ pub struct NodeView {
     pub built: Option<u64>,
     /// What patches it and when, its baseline (#15); `None` until patch schedules are read.
     pub schedule: Option<super::node_schedule::NodeSchedule>,
+    /// #16: the node's CVEs lacking a fix, from the patch index (None: no index yet;
+    /// `Err`: its patch list is unknown, and why).
+    pub cves: Option<Result<Vec<String>, String>>,
 }
 
 impl NodeView {
@@ -244,6 +247,7 @@ impl NodeView {
             focus: 0,
             built: None,
             schedule: None,
+            cves: None,
         }
     }
 
@@ -264,6 +268,7 @@ impl NodeView {
             .node
             .as_ref()
             .and_then(|n| super::node_schedule::NodeSchedule::of(&data.snapshot, n, now));
+        self.cves = super::node_software::cves(&data.patch_index, &self.key);
         self.built = Some(data.generation);
     }
 
@@ -767,6 +772,14 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
     if irect.height < 3 {
         return;
     }
+    // #16: the node's software and CVEs in their own block, right of the invocations
+    let irect = match super::node_software::split(irect) {
+        Some((left, right)) => {
+            super::node_software::draw(buf, right, &v.cves, &v.inventory, cx);
+            left
+        }
+        None => irect,
+    };
     let ititle = match &v.invocations {
         Load::Loading => format!(" Recent invocations {spinner} "),
         Load::Failed(_) => " Recent invocations ✗ ".into(),

@@ -16,6 +16,7 @@ use super::scope::NodeScope;
 use super::table_render::render_table;
 use crate::model::NodeKey;
 use crate::model::patching::{Coverage, NodePatching};
+use crate::model::patch_index::Verdict;
 use crate::model::{Compliance, FleetSnapshot, Node};
 use crate::text::{push_sanitized, sanitize};
 use crate::ui::action::Action;
@@ -104,6 +105,23 @@ pub const FIELDS: &[FieldSpec] = &[
         "a maintenance window or patch association that targets it",
     ),
     FieldSpec::text("baseline", "its patch baseline's name or id"),
+    // #16: answered from the patch index (unknown nodes match neither a term nor its negation)
+    FieldSpec::patch_query(
+        "cve",
+        "lacks the fix for this CVE: missing, failed or pending a reboot (patch index)",
+    ),
+    FieldSpec::patch_query(
+        "kb",
+        "lacks this KB: missing, failed or pending a reboot (patch index)",
+    ),
+    FieldSpec::patch_query(
+        "patch",
+        "lacks a patch whose title or id contains this (patch index)",
+    ),
+    FieldSpec::yes_no(
+        "unindexed",
+        "patch list not in the patch index (unknown to cve:/kb:/patch:)",
+    ),
 ];
 
 /// Nodes in scope over a snapshot.
@@ -121,6 +139,8 @@ pub struct NodesSource {
     pub coverage: Arc<Vec<NodePatching>>,
     /// Each node's baseline (index into `snap.schedules.baselines`), same order.
     pub baselines: Arc<Vec<Option<usize>>>,
+    /// `cve:` / `kb:` / `patch:` answers from the patch index (#16).
+    pub index: Arc<super::index_filter::IndexAnswers>,
 }
 
 impl NodesSource {
@@ -177,6 +197,10 @@ impl NodesSource {
             stale_days,
             coverage: Arc::new(coverage),
             baselines: Arc::new(baselines),
+            index: Arc::new(super::index_filter::IndexAnswers::new(
+                data.patch_index.index.clone(),
+                snap.clone(),
+            )),
         }
     }
 
@@ -565,8 +589,22 @@ impl RowSource for NodesSource {
                 Some(b) => contains(&b.name, v) || contains(&b.baseline_id, v),
                 None => n.baseline_id.as_deref().is_some_and(|id| contains(id, v)),
             },
+            "cve" | "kb" | "patch" => {
+                self.index.verdict(field, v, self.rows[row]) == Some(Verdict::Lacking)
+            }
+            "unindexed" => yes_no(v).is_some_and(|y| y == self.index.unindexed(self.rows[row])),
             _ => return None,
         })
+    }
+    /// A node whose patch list is unknown answers neither `cve:X` nor `!cve:X`.
+    fn field_known(&self, row: usize, field: &str, v: &str) -> bool {
+        match field {
+            "cve" | "kb" | "patch" => self
+                .rows
+                .get(row)
+                .is_some_and(|&r| self.index.verdict(field, v, r) != Some(Verdict::Unknown)),
+            _ => true,
+        }
     }
 }
 
@@ -720,8 +758,35 @@ impl View for NodesView {
     }
 
     fn render(&self, buf: &mut Buffer, area: Rect, cx: &RenderCx<'_>) {
+        // #16: a patch question says how complete its answer is, above the table
+        let area = match super::index_filter::banner(&self.table, &self.src.index, &self.src.rows) {
+            Some((text, role)) if area.height > 2 => {
+                super::table_render::put(
+                    buf,
+                    area.x + 1,
+                    area.y,
+                    &text,
+                    area.width.saturating_sub(1),
+                    cx.theme.style(role),
+                    None,
+                    Style::default(),
+                    false,
+                );
+                crate::ui::layout::below(area, 1)
+            }
+            _ => area,
+        };
         let look = cx.look(cx.empty_msg("nodes", &self.table));
         render_table(buf, area, &self.table, &self.src, cx.theme, &look);
+    }
+
+    /// One row less while a patch question's banner is shown.
+    fn page_rows(&self, body: usize) -> usize {
+        if super::index_filter::has_question(&self.table) {
+            body.saturating_sub(2)
+        } else {
+            body.saturating_sub(1)
+        }
     }
 
     fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
@@ -754,6 +819,7 @@ mod tests {
             complete_at: None,
             last_outcome: Default::default(),
             stale_days: 7,
+            patch_index: Default::default(),
         };
         let src = NodesSource::build(&data, &NodeScope::All, crate::ui::fixture::now());
         let mut keyed = 0;
@@ -781,6 +847,7 @@ mod tests {
             complete_at: None,
             last_outcome: Default::default(),
             stale_days: 7,
+            patch_index: Default::default(),
         };
         let src = NodesSource::build(&data, &NodeScope::All, crate::ui::fixture::now());
         let mut typed = crate::ui::table::TableState::new(COL_COMPLIANCE, false);

@@ -542,6 +542,7 @@ mod tests {
             complete_at: None,
             last_outcome: Default::default(),
             stale_days: 7,
+            patch_index: Default::default(),
         }
     }
 
