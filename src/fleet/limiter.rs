@@ -143,6 +143,9 @@ pub fn off_critical_path(api: &str) -> bool {
     )
 }
 
+/// The share of a key's burst background calls leave to foreground ones.
+const BACKGROUND_KEEP: f64 = 0.5;
+
 pub struct Limiter {
     permits: Arc<Semaphore>,
     /// Permits for calls [`off_critical_path`] (half the ceiling), taken before `permits`.
@@ -198,7 +201,38 @@ impl Limiter {
         &self,
         key: &ApiKey,
         cancel: &CancellationToken,
+        f: F,
+    ) -> Result<T, Failure>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Failure>>,
+    {
+        self.call_as(key, cancel, f, false).await
+    }
+
+    /// Like [`Limiter::call`], for background work (the patch index): it takes a key's token
+    /// only while half the key's burst stays spare, never queues a reservation ahead of
+    /// foreground calls, and holds at most the pool's bulk half. A node's detail or a
+    /// command's invocations on the same account × region × API go first.
+    pub async fn call_background<T, F, Fut>(
+        &self,
+        key: &ApiKey,
+        cancel: &CancellationToken,
+        f: F,
+    ) -> Result<T, Failure>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Failure>>,
+    {
+        self.call_as(key, cancel, f, true).await
+    }
+
+    async fn call_as<T, F, Fut>(
+        &self,
+        key: &ApiKey,
+        cancel: &CancellationToken,
         mut f: F,
+        background: bool,
     ) -> Result<T, Failure>
     where
         F: FnMut() -> Fut,
@@ -207,14 +241,30 @@ impl Limiter {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let (wait, generation) = self.pacer.reserve_at(key, Instant::now());
-            if !wait.is_zero() {
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = cancel.cancelled() => return Err(Failure::cancelled()),
+            let generation = if background {
+                loop {
+                    match self
+                        .pacer
+                        .take_spare_at(key, Instant::now(), BACKGROUND_KEEP)
+                    {
+                        Ok(g) => break g,
+                        Err(retry) => tokio::select! {
+                            _ = tokio::time::sleep(retry) => {}
+                            _ = cancel.cancelled() => return Err(Failure::cancelled()),
+                        },
+                    }
                 }
-            }
-            let bulk = if off_critical_path(key.api) {
+            } else {
+                let (wait, generation) = self.pacer.reserve_at(key, Instant::now());
+                if !wait.is_zero() {
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = cancel.cancelled() => return Err(Failure::cancelled()),
+                    }
+                }
+                generation
+            };
+            let bulk = if background || off_critical_path(key.api) {
                 tokio::select! {
                     p = self.bulk.acquire() => Some(p.map_err(|_| Failure::cancelled())?),
                     _ = cancel.cancelled() => return Err(Failure::cancelled()),
@@ -450,6 +500,40 @@ mod tests {
             .await
             .unwrap();
         assert!(t.elapsed() < Duration::from_millis(15));
+    }
+
+    #[tokio::test]
+    async fn background_calls_leave_the_key_to_a_foreground_call() {
+        // 200 background calls on one key at 10 per second would queue a foreground call
+        // ~20 s behind them; background work takes only spare tokens, so it goes at once
+        let l = Arc::new(Limiter::new(512, 10.0, RetryPolicy::default()));
+        let cancel = CancellationToken::new();
+        let done = Arc::new(AtomicU32::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..200 {
+            let (l, cancel, done) = (l.clone(), cancel.clone(), done.clone());
+            tasks.push(tokio::spawn(async move {
+                let _ = l
+                    .call_background(&key(), &cancel, || async {
+                        done.fetch_add(1, Ordering::SeqCst);
+                        Ok::<_, Failure>(())
+                    })
+                    .await;
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let t = std::time::Instant::now();
+        l.call(&key(), &cancel, || async { Ok::<_, Failure>(()) })
+            .await
+            .unwrap();
+        assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+        // and the background work did go on, at the key's rate
+        let n = done.load(Ordering::SeqCst);
+        assert!((3..=12).contains(&n), "{n} background calls in ~0.3 s");
+        cancel.cancel();
+        for t in tasks {
+            let _ = t.await;
+        }
     }
 
     #[tokio::test]

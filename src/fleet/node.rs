@@ -34,7 +34,7 @@ impl Fleet {
 
     /// Every patch of one node (DescribeInstancePatches, all pages), most urgent first.
     pub async fn node_patches(&self, key: &NodeKey) -> Result<Vec<Patch>, FleetError> {
-        self.node_patches_counted(key, &std::sync::atomic::AtomicU64::new(0))
+        self.node_patches_counted(key, &std::sync::atomic::AtomicU64::new(0), false)
             .await
     }
 
@@ -44,12 +44,15 @@ impl Fleet {
         &self,
         key: &NodeKey,
         calls: &std::sync::atomic::AtomicU64,
+        background: bool,
     ) -> Result<Vec<Patch>, FleetError> {
         let ssm = self.ssm_client(&key.account_id, &key.region).await?;
         let ctx = self.ctx();
         let api = ApiKey::new(&key.account_id, &key.region, "DescribeInstancePatches");
         let mut out = Vec::new();
-        paginate(
+        // the patch index reads in the background: a node's detail on the same account ×
+        // region goes first
+        super::paginate::paginate_as(
             &ctx.limiter,
             &api,
             &ctx.cancel,
@@ -67,6 +70,7 @@ impl Fleet {
                 out.extend(page.patches().iter().map(convert::patch_from_sdk));
                 page.next_token().map(str::to_string)
             },
+            background,
         )
         .await
         .map_err(|f| FleetError::api("ssm", "DescribeInstancePatches", &f))?;

@@ -142,8 +142,27 @@ impl Pacer {
     /// How long the caller must wait for its token on `key` (and take it), and the key's
     /// generation of rate cuts when the token was taken.
     pub fn reserve_at(&self, key: &ApiKey, now: Instant) -> (Duration, u32) {
+        match self.reserve_inner(key, now, None) {
+            Ok(r) => r,
+            Err(_) => unreachable!("a reservation without headroom always succeeds"),
+        }
+    }
+
+    /// A token on `key` only if, after taking it, at least `keep` of the key's burst (a
+    /// fraction) stays for other callers: background work uses spare capacity and never
+    /// queues ahead of a foreground call. `Err(retry_in)` when there is no spare token now.
+    pub fn take_spare_at(&self, key: &ApiKey, now: Instant, keep: f64) -> Result<u32, Duration> {
+        self.reserve_inner(key, now, Some(keep)).map(|(_, g)| g)
+    }
+
+    fn reserve_inner(
+        &self,
+        key: &ApiKey,
+        now: Instant,
+        keep: Option<f64>,
+    ) -> Result<(Duration, u32), Duration> {
         if !self.max.is_finite() {
-            return (Duration::ZERO, 0);
+            return Ok((Duration::ZERO, 0));
         }
         let bkey = Self::bucket_key(key);
         let max = self.max_for(key.api);
@@ -180,6 +199,22 @@ impl Pacer {
         };
         let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
         b.last = now;
+        if let Some(keep) = keep
+            && b.rate.is_finite()
+        {
+            // refill first (as below), then take only from what is spare
+            b.tokens = (b.tokens + elapsed * b.rate).min(b.rate.max(1.0));
+            b.rate = (b.rate + elapsed * recover).min(cap);
+            let burst = b.rate.max(1.0);
+            let keep = (keep * burst).min(burst - 1.0).max(0.0);
+            if b.tokens - 1.0 < keep {
+                let short = keep + 1.0 - b.tokens;
+                return Err(Duration::from_secs_f64((short / b.rate).clamp(0.001, 1.0)));
+            }
+            b.tokens -= 1.0;
+            b.window.1 = b.window.1.saturating_add(1);
+            return Ok((Duration::ZERO, b.cuts));
+        }
         let since_window = now.saturating_duration_since(b.window.0);
         if since_window >= Duration::from_secs(1) {
             let prev = if since_window < Duration::from_secs(2) {
@@ -193,7 +228,7 @@ impl Pacer {
         if !b.rate.is_finite() {
             b.rate = b.rate.min(cap);
             if !b.rate.is_finite() {
-                return (Duration::ZERO, b.cuts);
+                return Ok((Duration::ZERO, b.cuts));
             }
         }
         // tokens accrue at the rate in force; then the rate recovers (additive increase)
@@ -205,7 +240,7 @@ impl Pacer {
         } else {
             Duration::from_secs_f64(-b.tokens / b.rate)
         };
-        (wait, b.cuts)
+        Ok((wait, b.cuts))
     }
 
     /// `key` was throttled on a call that took its token in generation `generation`: halve

@@ -47,8 +47,27 @@ pub async fn paginate<P, F, Fut, G>(
     key: &ApiKey,
     cancel: &CancellationToken,
     max_pages: usize,
+    fetch: F,
+    on_page: G,
+) -> Result<Pages, Failure>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<P, Failure>>,
+    G: FnMut(P) -> Option<String>,
+{
+    paginate_as(limiter, key, cancel, max_pages, fetch, on_page, false).await
+}
+
+/// [`paginate`], each page through [`Limiter::call_background`] when `background` (the
+/// patch index: foreground calls on the same key go first).
+pub async fn paginate_as<P, F, Fut, G>(
+    limiter: &Limiter,
+    key: &ApiKey,
+    cancel: &CancellationToken,
+    max_pages: usize,
     mut fetch: F,
     mut on_page: G,
+    background: bool,
 ) -> Result<Pages, Failure>
 where
     F: FnMut(Option<String>) -> Fut,
@@ -58,7 +77,13 @@ where
     let mut token: Option<String> = None;
     let mut pages = 0;
     while pages < max_pages {
-        let page = limiter.call(key, cancel, || fetch(token.clone())).await?;
+        let page = if background {
+            limiter
+                .call_background(key, cancel, || fetch(token.clone()))
+                .await?
+        } else {
+            limiter.call(key, cancel, || fetch(token.clone())).await?
+        };
         pages += 1;
         token = on_page(page).filter(|t| !t.is_empty());
         if token.is_none() {

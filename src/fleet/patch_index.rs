@@ -47,11 +47,13 @@ impl Fleet {
             progress.running = false;
             return progress;
         }
-        let width = self.inner.scope.concurrency.max(1);
+        // background calls wait for spare tokens by polling their key: a bounded number
+        // waits at once (plenty for the per-key rates of hundreds of units)
+        let width = self.inner.scope.concurrency.clamp(1, 256);
         let calls_ref = &calls;
         let mut results = futures::stream::iter(todo)
             .map(|(key, stamp): (NodeKey, Stamp)| async move {
-                let got = self.node_patches_counted(&key, calls_ref).await;
+                let got = self.node_patches_counted(&key, calls_ref, true).await;
                 (key, stamp, got)
             })
             .buffer_unordered(width);
