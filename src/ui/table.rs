@@ -68,6 +68,12 @@ impl Column {
         self.right = true;
         self
     }
+    /// Offered but not drawn by default: shown when chosen (the column chooser,
+    /// `views.toml`) or in wide mode.
+    pub const fn optional(mut self) -> Column {
+        self.hidden = true;
+        self
+    }
     /// Hidden unless chosen or wide; exported with column `with`.
     pub const fn companion(mut self, with: usize) -> Column {
         self.hidden = true;

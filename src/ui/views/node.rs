@@ -221,6 +221,8 @@ pub struct NodeView {
     /// 0 = patches, 1 = invocations.
     pub focus: usize,
     pub built: Option<u64>,
+    /// The node's tags on one line (or why there are none), sanitized.
+    pub tags: String,
 }
 
 impl NodeView {
@@ -241,6 +243,7 @@ impl NodeView {
             inv_table: TableState::new(5, false),
             focus: 0,
             built: None,
+            tags: String::new(),
         }
     }
 
@@ -257,6 +260,7 @@ impl NodeView {
             .unwrap_or_default();
         self.inv_src.now = now;
         self.stale_days = data.stale_days;
+        self.tags = sanitize(&data.snapshot.schedules.tags.label(&self.key));
         self.built = Some(data.generation);
     }
 
@@ -584,6 +588,8 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
                     theme.ping(n.ping_status),
                 ),
             ];
+            // tags after the region (the rows past the box's height are in `d` describe)
+            rows.insert(4, ("Tags", v.tags.clone(), muted));
             if !compact {
                 rows.insert(3, ("OU", v.ou_path.clone(), muted));
                 rows.push((

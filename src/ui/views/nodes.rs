@@ -42,7 +42,12 @@ pub const COLUMNS: &[Column] = &[
     Column::new("SEC PATCHES", 4, 3).num(),
     Column::new("SCAN", 5, 1).num(),
     Column::new("ACCOUNT ID", 12, 7).companion(2),
+    // tags (read on the schedules' cadence): a choice, not a default
+    Column::new("TAGS", 48, 8).optional(),
 ];
+
+/// The `TAGS` column.
+pub const COL_TAGS: usize = 16;
 
 pub const COL_COMPLIANCE: usize = 8;
 
@@ -88,6 +93,10 @@ pub const FIELDS: &[FieldSpec] = &[
     FieldSpec::yes_no("hybrid", "hybrid (mi-) node"),
     FieldSpec::yes_no("failed", "has failed patches"),
     FieldSpec::yes_no("reboot", "has patches pending reboot"),
+    FieldSpec::text(
+        "tag",
+        "tag:Key=Value (value substring) or tag:Key (has it); spaces in keys may be left out",
+    ),
 ];
 
 /// Nodes in scope over a snapshot.
@@ -100,6 +109,8 @@ pub struct NodesSource {
     pub ou_paths: HashMap<String, String>,
     pub now: DateTime<Utc>,
     pub stale_days: i64,
+    /// Per row, the index of its tags in `snap.schedules.tags.nodes` (None: not read).
+    pub tag_rows: Vec<Option<u32>>,
 }
 
 impl NodesSource {
@@ -122,7 +133,7 @@ impl NodesSource {
             NodeScope::Ou(ou) => Some(accounts_under(&snap, ou)),
             _ => None,
         };
-        let rows = snap
+        let rows: Vec<u32> = snap
             .nodes
             .iter()
             .enumerate()
@@ -139,6 +150,7 @@ impl NodesSource {
             .map(|(i, _)| i as u32)
             .collect();
         let stale_days = data.stale_days;
+        let tag_rows = tag_rows(&snap, &rows);
         NodesSource {
             snap: snap.clone(),
             rows,
@@ -146,6 +158,26 @@ impl NodesSource {
             ou_paths,
             now,
             stale_days,
+            tag_rows,
+        }
+    }
+
+    /// The tags of `row`, when they were read.
+    pub fn tags(&self, row: usize) -> Option<&[crate::model::tags::Tag]> {
+        let i = (*self.tag_rows.get(row)?)?;
+        self.snap
+            .schedules
+            .tags
+            .nodes
+            .get(i as usize)
+            .map(|(_, t)| t.as_slice())
+    }
+
+    fn tags_text(&self, row: usize) -> String {
+        match self.tags(row) {
+            Some([]) => "-".into(),
+            Some(t) => sanitize(&crate::model::tags::one_line(t)),
+            None => String::new(),
         }
     }
 
@@ -156,6 +188,39 @@ impl NodesSource {
     fn is_stale(&self, n: &Node) -> bool {
         n.is_stale(self.now, chrono::Duration::days(self.stale_days))
     }
+}
+
+/// Per row of `rows`, where its tags are in the snapshot's tag list.
+fn tag_rows(snap: &FleetSnapshot, rows: &[u32]) -> Vec<Option<u32>> {
+    let list = &snap.schedules.tags.nodes;
+    if list.is_empty() {
+        return vec![None; rows.len()];
+    }
+    let at: HashMap<(&str, &str, &str), u32> = list
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| {
+            (
+                (
+                    k.account_id.as_str(),
+                    k.region.as_str(),
+                    k.instance_id.as_str(),
+                ),
+                i as u32,
+            )
+        })
+        .collect();
+    rows.iter()
+        .map(|&r| {
+            let n = &snap.nodes[r as usize];
+            at.get(&(
+                n.account_id.as_str(),
+                n.region.as_str(),
+                n.instance_id.as_str(),
+            ))
+            .copied()
+        })
+        .collect()
 }
 
 /// The platform key used by `Aggregates::by_platform`.
@@ -280,6 +345,7 @@ impl RowSource for NodesSource {
                 }
             }
             15 => sanitize(&n.account_id),
+            COL_TAGS => self.tags_text(row),
             _ => String::new(),
         }
     }
@@ -350,6 +416,7 @@ impl RowSource for NodesSource {
             12 => x.critical_noncompliant.cmp(&y.critical_noncompliant),
             13 => x.security_noncompliant.cmp(&y.security_noncompliant),
             14 => x.last_operation_end.cmp(&y.last_operation_end),
+            COL_TAGS => self.tags_text(a).cmp(&self.tags_text(b)),
             _ => Ordering::Equal,
         }
     }
@@ -382,6 +449,7 @@ impl RowSource for NodesSource {
             14 if n.last_operation_end.is_none() => theme.style(Role::Unreported),
             14 if self.is_stale(n) => theme.style(Role::Stale),
             1 | 2 | 3 | 7 => theme.style(Role::Muted),
+            COL_TAGS => theme.style(Role::Muted),
             _ => theme.style(Role::Text),
         }
     }
@@ -465,6 +533,9 @@ impl RowSource for NodesSource {
             "hybrid" => yes_no(v).is_some_and(|y| y == n.is_hybrid()),
             "failed" => yes_no(v).is_some_and(|y| y == (n.failed > 0)),
             "reboot" => yes_no(v).is_some_and(|y| y == (n.installed_pending_reboot > 0)),
+            "tag" => self
+                .tags(row)
+                .is_some_and(|t| crate::model::tags::matches(t, v)),
             _ => return None,
         })
     }
