@@ -58,6 +58,8 @@ mod k9s_tests;
 #[cfg(test)]
 mod size_tests;
 #[cfg(test)]
+mod tags_tests;
+#[cfg(test)]
 mod tests;
 
 use std::io::IsTerminal;

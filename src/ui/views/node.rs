@@ -260,7 +260,19 @@ impl NodeView {
             .unwrap_or_default();
         self.inv_src.now = now;
         self.stale_days = data.stale_days;
-        self.tags = sanitize(&data.snapshot.schedules.tags.label(&self.key));
+        // the Name tag is the Name row already when it is the name shown
+        let all = &data.snapshot.schedules.tags;
+        self.tags = match (all.of(&self.key), &self.node) {
+            (Some(t), Some(n)) if t.len() > 1 => {
+                let rest: Vec<_> = t
+                    .iter()
+                    .filter(|t| !(t.key == "Name" && t.value == n.name))
+                    .cloned()
+                    .collect();
+                sanitize(&crate::model::tags::one_line(&rest))
+            }
+            _ => sanitize(&all.label(&self.key)),
+        };
         self.built = Some(data.generation);
     }
 

@@ -43,7 +43,7 @@ pub const COLUMNS: &[Column] = &[
     Column::new("SCAN", 5, 1).num(),
     Column::new("ACCOUNT ID", 12, 7).companion(2),
     // tags (read on the schedules' cadence): a choice, not a default
-    Column::new("TAGS", 48, 8).optional(),
+    Column::new("TAGS", 64, 8).optional(),
 ];
 
 /// The `TAGS` column.
@@ -173,10 +173,19 @@ impl NodesSource {
             .map(|(_, t)| t.as_slice())
     }
 
+    /// The row's tags on one line, without the `Name` tag when it is the name shown.
     fn tags_text(&self, row: usize) -> String {
         match self.tags(row) {
             Some([]) => "-".into(),
-            Some(t) => sanitize(&crate::model::tags::one_line(t)),
+            Some(t) => {
+                let name = raw_name(self.node(row));
+                let rest: Vec<_> = t
+                    .iter()
+                    .filter(|t| !(t.key == "Name" && t.value == name))
+                    .cloned()
+                    .collect();
+                sanitize(&crate::model::tags::one_line(&rest))
+            }
             None => String::new(),
         }
     }
