@@ -50,6 +50,8 @@ pub mod update;
 pub mod views;
 
 #[cfg(test)]
+mod chooser_tests;
+#[cfg(test)]
 mod describe_tests;
 #[cfg(test)]
 mod import_graph;
@@ -196,6 +198,7 @@ async fn console(
         notes: Vec::new(),
         stale_days: cfg.stale_after_days,
         columns,
+        views_file: Some(paths.config_dir.join("views.toml")),
     };
     // `SSMDECK_FIXTURE=1` serves the built-in fixture fleet instead (screenshots, demos
     // without the simulator); otherwise the fleet data layer, connected in the background.

@@ -42,8 +42,9 @@ pub const COLUMNS: &[Column] = &[
     Column::new("SEC PATCHES", 4, 3).num(),
     Column::new("SCAN", 5, 1).num(),
     Column::new("ACCOUNT ID", 12, 7).companion(2),
-    // tags (read on the schedules' cadence): a choice, not a default
-    Column::new("TAGS", 64, 8).optional(),
+    // tags (read on the schedules' cadence): a choice, not a default; once chosen, as
+    // important as the platform (kept while the counters are dropped)
+    Column::new("TAGS", 64, 2).optional(),
 ];
 
 /// The `TAGS` column.
