@@ -52,6 +52,8 @@ pub mod views;
 #[cfg(test)]
 mod chooser_tests;
 #[cfg(test)]
+mod clock_tests;
+#[cfg(test)]
 mod describe_tests;
 #[cfg(test)]
 mod import_graph;

@@ -243,6 +243,10 @@ impl State {
                 if v.built() != Some(data.generation) {
                     v.ensure_built(&data, now);
                     self.last_build = Some(std::time::Instant::now());
+                } else {
+                    // up to date with the data; a view showing ages rebuilds as the clock
+                    // moves (`:errors`), the others return at once
+                    v.ensure_built(&data, now);
                 }
             }
         }
