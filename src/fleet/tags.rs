@@ -26,6 +26,9 @@ use crate::model::tags::{NodeTags, Tag};
 use crate::model::{CollectError, FleetSnapshot, NodeKey};
 
 const MAX_PAGES: usize = 5;
+/// Tag reads in flight at once: few, so an on-demand read of the same API (a node's
+/// inventory) is never queued behind a whole fleet's tags.
+const IN_FLIGHT: usize = 4;
 
 impl Fleet {
     /// The tags of every node of `snap`; `prev` supplies the tags of nodes that could not
@@ -36,7 +39,7 @@ impl Fleet {
             return prev.clone();
         };
         let keys: Vec<NodeKey> = snap.nodes.iter().map(|n| n.key()).collect();
-        let width = self.inner.scope.concurrency.max(1);
+        let width = IN_FLIGHT.min(self.inner.scope.concurrency.max(1));
         let cancel = CancellationToken::new();
         let results: Vec<(NodeKey, Result<Vec<Tag>, CollectError>)> = futures::stream::iter(keys)
             .map(|key| {
