@@ -1205,3 +1205,99 @@ async fn sim_patch_schedules_windows_coverage_and_denied_accounts() {
             .all(|((a, _, _), c)| (a == &denied) == matches!(c.coverage, Coverage::Unknown { .. }))
     );
 }
+
+/// Node tags through the real SDK, on the schedules' cadence: hybrid nodes by
+/// ListTagsForResource, EC2 instances by their `AWS:Tag` inventory; one call per node; the
+/// tags agree with the patch group Patch Manager reports; a failed read keeps the tags read
+/// before and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_node_tags_read_on_the_schedules_cadence_and_kept_on_failure() {
+    let (sim, scope) = start_sim(small_world()).await;
+    let fleet = Fleet::connect(scope).await.expect("connect");
+    let snap = fleet.collect_shared(None).await;
+    let before = sim.op_counts();
+    let s = fleet.read_schedules(Some(&snap)).await;
+    let after = sim.op_counts();
+    let calls =
+        |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+    let hybrid = snap.nodes.iter().filter(|n| n.is_hybrid()).count() as u64;
+    assert!(hybrid > 0, "the world has hybrid nodes");
+    assert_eq!(
+        calls("AmazonSSM.ListTagsForResource"),
+        hybrid,
+        "one call per hybrid node"
+    );
+    assert_eq!(
+        calls("AmazonSSM.ListInventoryEntries"),
+        snap.nodes.len() as u64 - hybrid,
+        "one call per EC2 instance"
+    );
+    let tags = &s.tags;
+    assert!(
+        tags.fetched_at.is_some() && tags.errors.is_empty(),
+        "{:?}",
+        tags.errors
+    );
+    let mut with_env = 0;
+    for n in &snap.nodes {
+        let t = tags.of(&n.key()).expect("every node's tags were read");
+        if let Some(env) = ssmdeck::model::tags::value_of(t, "Environment") {
+            with_env += 1;
+            assert!(["prod", "stg", "dev"].contains(&env), "{env}");
+        }
+        let tag_group = ssmdeck::model::tags::value_of(t, "Patch Group")
+            .or_else(|| ssmdeck::model::tags::value_of(t, "PatchGroup"));
+        if let (Some(g), Some(pg)) = (tag_group, n.patch_group.as_deref())
+            && !pg.is_empty()
+        {
+            assert_eq!(
+                g, pg,
+                "{}: the tag is the group Patch Manager used",
+                n.instance_id
+            );
+        }
+        if n.is_hybrid() {
+            assert_eq!(
+                ssmdeck::model::tags::value_of(t, "Name"),
+                Some(n.name.as_str()),
+                "a hybrid node's Name tag is the name SSM shows"
+            );
+        }
+    }
+    assert!(
+        with_env * 10 >= snap.nodes.len() * 8,
+        "most nodes have an Environment tag"
+    );
+    assert_eq!(
+        fleet.last_snapshot().unwrap().schedules.tags.fetched_at,
+        tags.fetched_at,
+        "the snapshot carries them"
+    );
+
+    // the EC2 tags of one account become unreadable: kept from before, and said
+    let acct = snap
+        .nodes
+        .iter()
+        .find(|n| !n.is_hybrid())
+        .unwrap()
+        .account_id
+        .clone();
+    sim.deny_ops(&acct, &["ListInventoryEntries"]);
+    let s2 = fleet.read_schedules(Some(&snap)).await;
+    let errs: Vec<_> = s2
+        .tags
+        .errors
+        .iter()
+        .filter(|e| e.account_id.as_deref() == Some(acct.as_str()))
+        .collect();
+    assert!(!errs.is_empty(), "the failure is listed");
+    assert!(errs.iter().all(|e| e.operation == "ListInventoryEntries"));
+    for n in snap.nodes.iter().filter(|n| n.account_id == acct) {
+        assert_eq!(
+            s2.tags.of(&n.key()),
+            tags.of(&n.key()),
+            "kept: {}",
+            n.instance_id
+        );
+    }
+}

@@ -1103,7 +1103,7 @@ fn bad_flags_exit_with_code_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("error: --fail-rate"), "{err}");
+    assert!(err.starts_with("ssmdeck sim: error: --fail-rate"), "{err}");
     assert!(out.stdout.is_empty());
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
         .args(["sim", "--regions", "mars"])
@@ -1509,7 +1509,9 @@ fn sim_process_stops_cleanly_on_sigterm_and_reports_a_busy_port() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.starts_with(&format!("error: cannot listen on 127.0.0.1:{port}")),
+        err.starts_with(&format!(
+            "ssmdeck sim: error: cannot listen on 127.0.0.1:{port}"
+        )),
         "{err}"
     );
     assert!(out.stdout.is_empty());

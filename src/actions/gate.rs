@@ -45,6 +45,9 @@ pub struct SendRequest {
     pub execution_timeout_seconds: Option<u32>,
     /// S3 / CloudWatch Logs output.
     pub output: CommandOutputConfig,
+    /// Target the nodes tagged `Key=Value` instead of `instance_ids` (which then list the
+    /// nodes expected).
+    pub tag_target: Option<(String, String)>,
 }
 
 impl SendRequest {
@@ -61,6 +64,7 @@ impl SendRequest {
             max_errors: self.max_errors.clone(),
             comment: self.comment.clone(),
             output: self.output.clone(),
+            tag_target: self.tag_target.clone(),
         }
     }
 

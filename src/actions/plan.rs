@@ -99,6 +99,9 @@ pub struct Batch {
     pub instance_ids: Vec<String>,
     pub max_concurrency: String,
     pub max_errors: String,
+    /// Sent as `Targets=[{Key: "tag:K", Values: [V]}]` instead of the ids (which then list
+    /// the nodes expected, for tracking): see [`PatchPlan::tag_target`].
+    pub tag_target: Option<(String, String)>,
 }
 
 /// All targets in one account × region.
@@ -182,6 +185,10 @@ pub struct PatchPlan {
     pub confirmation: Confirmation,
     /// Included targets (sorted by account, region, instance id).
     pub targets: Vec<NodeKey>,
+    /// The targets are exactly the nodes tagged `Key=Value` in their accounts × regions
+    /// (by the tags last read): each group is one SendCommand targeting the tag. `None`:
+    /// instance ids, in calls of at most 50.
+    pub tag_target: Option<(String, String)>,
 }
 
 impl PatchPlan {
@@ -209,6 +216,63 @@ pub enum PlanError {
     AllExcluded { excluded: usize, reasons: String },
     #[error("{0}")]
     InvalidOption(String),
+}
+
+/// A tag `Key=Value` whose nodes, in the accounts × regions of `included`, are exactly
+/// `included` (by the tags last read; any node there whose tags are unknown rules tags
+/// out). Patch groups are preferred, then other tags, `Name` last.
+pub fn exact_tag(snapshot: &FleetSnapshot, included: &[&Node]) -> Option<(String, String)> {
+    let tags = &snapshot.schedules.tags;
+    let first = included.first()?;
+    if included.len() < 2 || !tags.is_read() {
+        return None;
+    }
+    let units: BTreeSet<(&str, &str)> = included
+        .iter()
+        .map(|n| (n.account_id.as_str(), n.region.as_str()))
+        .collect();
+    let chosen: BTreeSet<(&str, &str, &str)> = included
+        .iter()
+        .map(|n| {
+            (
+                n.account_id.as_str(),
+                n.region.as_str(),
+                n.instance_id.as_str(),
+            )
+        })
+        .collect();
+    // every node of those accounts × regions, with its tags (all must be known)
+    let mut around = Vec::new();
+    for n in &snapshot.nodes {
+        if units.contains(&(n.account_id.as_str(), n.region.as_str())) {
+            around.push((n, tags.of(&n.key())?));
+        }
+    }
+    let has = |t: &[crate::model::tags::Tag], k: &str, v: &str| {
+        t.iter().any(|x| x.key == k && x.value == v)
+    };
+    let mut candidates: Vec<&crate::model::tags::Tag> = tags.of(&first.key())?.iter().collect();
+    candidates.sort_by_key(|t| {
+        let rank = match t.key.as_str() {
+            "Patch Group" | "PatchGroup" => 0,
+            "Name" => 2,
+            _ => 1,
+        };
+        (rank, t.key.clone())
+    });
+    candidates
+        .into_iter()
+        .find(|t| {
+            around.iter().all(|(n, nt)| {
+                let id = (
+                    n.account_id.as_str(),
+                    n.region.as_str(),
+                    n.instance_id.as_str(),
+                );
+                has(nt, &t.key, &t.value) == chosen.contains(&id)
+            })
+        })
+        .map(|t| (t.key.clone(), t.value.clone()))
 }
 
 /// Build the plan for `scope` in `snapshot` with `options`.
@@ -301,6 +365,7 @@ pub fn plan_patch_now(
                     instance_ids: chunk.iter().map(|n| n.instance_id.clone()).collect(),
                     max_concurrency: max_concurrency.clone().unwrap_or(c),
                     max_errors: max_errors.clone().unwrap_or(e),
+                    tag_target: None,
                 }
             })
             .collect();
@@ -311,6 +376,25 @@ pub fn plan_patch_now(
             sizing,
             batches,
         });
+    }
+
+    // by tag when the targets are exactly one tag's nodes: one call per account × region
+    let tag_target = exact_tag(snapshot, &included);
+    if let Some(t) = &tag_target {
+        for g in &mut groups {
+            let ids: Vec<String> = g
+                .batches
+                .iter()
+                .flat_map(|b| b.instance_ids.iter().cloned())
+                .collect();
+            let (c, e) = sizing::batch_rate_controls(&g.sizing, ids.len(), ids.len());
+            g.batches = vec![Batch {
+                instance_ids: ids,
+                max_concurrency: max_concurrency.clone().unwrap_or(c),
+                max_errors: max_errors.clone().unwrap_or(e),
+                tag_target: Some(t.clone()),
+            }];
+        }
     }
 
     let preview = blast_radius(snapshot, &included, &exclusions, &groups);
@@ -357,6 +441,7 @@ pub fn plan_patch_now(
         parameters,
         comment,
         targets: included.iter().map(|n| n.key()).collect(),
+        tag_target,
         groups,
         exclusions,
         preview,

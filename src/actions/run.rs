@@ -110,6 +110,7 @@ async fn send_group(
             document: plan.document.clone(),
             parameters: plan.parameters.clone(),
             instance_ids: b.instance_ids.clone(),
+            tag_target: b.tag_target.clone(),
             max_concurrency: Some(b.max_concurrency.clone()),
             max_errors: Some(b.max_errors.clone()),
             comment: comment.clone(),

@@ -42,6 +42,7 @@ pub mod schedules;
 pub mod scope;
 pub mod software;
 pub mod ssm;
+pub mod tags;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;

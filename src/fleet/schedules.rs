@@ -248,6 +248,8 @@ impl Fleet {
             }
         }
         out.errors.extend(denied.into_values());
+        // node tags: on this same slower cadence (`fleet::tags`)
+        out.tags = self.read_tags(snap, &prev.tags).await;
         let out = Arc::new(out);
         offer(&self.inner.schedules, &out);
         if let Some(last) = self.inner.last_snapshot() {

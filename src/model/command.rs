@@ -177,6 +177,9 @@ pub struct CommandRequest {
     pub comment: Option<String>,
     /// Where the full output goes besides the API's truncated copy.
     pub output: CommandOutputConfig,
+    /// Send `Targets=[{Key: "tag:K", Values: [V]}]` instead of `instance_ids` (which then
+    /// list the nodes expected, for tracking; no 50-id limit applies).
+    pub tag_target: Option<(String, String)>,
 }
 
 impl CommandRequest {

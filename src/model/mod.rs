@@ -21,6 +21,7 @@ pub mod schedule;
 pub mod shared_str;
 pub mod snapshot;
 pub mod software;
+pub mod tags;
 pub mod update;
 pub mod wire_enum;
 

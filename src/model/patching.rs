@@ -385,6 +385,9 @@ pub struct PatchSchedules {
     pub read: Vec<(String, String)>,
     /// When this was read (`None` = never).
     pub fetched_at: Option<DateTime<Utc>>,
+    /// Node tags, read on the same cadence (`crate::fleet::tags`).
+    #[serde(default)]
+    pub tags: super::tags::NodeTags,
 }
 
 /// How a node is patched.

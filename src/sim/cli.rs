@@ -6,14 +6,15 @@ use std::process::ExitCode;
 use super::{SimConfig, server};
 use crate::cli::SimArgs;
 
-/// Validate the flags (bad values: `error: ...` on stderr, exit code 2), start the simulator,
+/// Validate the flags (bad values: `ssmdeck sim: error: ...` on stderr, exit code 2, as the
+/// console says `ssmdeck: error: ...`), start the simulator,
 /// print exactly one line `listening on http://127.0.0.1:PORT` on stdout, and serve until
 /// SIGINT/SIGTERM (exit 0).
 pub fn run(args: &SimArgs) -> ExitCode {
     let cfg = match SimConfig::from_args(args) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("ssmdeck sim: error: {e}");
             return ExitCode::from(2);
         }
     };
@@ -23,7 +24,7 @@ pub fn run(args: &SimArgs) -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            eprintln!("ssmdeck sim: error: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -31,7 +32,7 @@ pub fn run(args: &SimArgs) -> ExitCode {
         let handle = match server::start(cfg).await {
             Ok(h) => h,
             Err(e) => {
-                eprintln!("error: {e:#}");
+                eprintln!("ssmdeck sim: error: {e:#}");
                 return ExitCode::FAILURE;
             }
         };

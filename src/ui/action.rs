@@ -70,6 +70,8 @@ pub enum Action {
     Describe,
     /// Raw JSON of the selected row's record (k9s `y`).
     RawView,
+    /// Choose, order and save the table's columns (`views.toml`).
+    ChooseColumns,
 }
 
 impl Action {
@@ -120,6 +122,7 @@ impl Action {
             ExportReport => "Export the full report",
             Describe => "Describe the selected row (every field)",
             RawView => "Raw JSON of the selected row",
+            ChooseColumns => "Choose and order the columns (saved in views.toml)",
         }
     }
 
@@ -152,6 +155,7 @@ impl Action {
             NextMatch => "next",
             Describe => "describe",
             RawView => "raw",
+            ChooseColumns => "columns",
             _ => "",
         }
     }

@@ -5,9 +5,10 @@
 //! columns = ["NAME", "ACCOUNT", "PLATFORM", "COMPLIANCE", "CRIT PATCHES", "SCAN"]
 //! ```
 //!
-//! Tables are named as below; column titles match case-insensitively. A problem (unknown
-//! table, unknown column, not a list) stops startup with the file and line, like a keymap.
-//! Wide mode (`ctrl-w`) shows every column whatever is chosen here.
+//! Tables are named as below; column titles match case-insensitively; the order of the
+//! list is the order drawn. A problem (unknown table, unknown column, not a list) stops
+//! startup with the file and line, like a keymap. Wide mode (`ctrl-w`) shows every column
+//! whatever is chosen here. The column chooser (`C`) edits this file.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -134,7 +135,6 @@ impl ColumnPrefs {
                         format!("[{section}] chooses no column"),
                     ));
                 }
-                chosen.sort_unstable();
                 out.chosen.insert(section.clone(), chosen);
             }
         }
@@ -146,6 +146,31 @@ impl ColumnPrefs {
         self.names
             .get(&signature(cols))
             .and_then(|n| self.chosen.get(n).cloned())
+    }
+
+    /// Choose `chosen` (in order) for table `name` (its columns `cols`); `None`: back to
+    /// the view's defaults.
+    pub fn set(&mut self, name: &str, cols: &[Column], chosen: Option<Vec<usize>>) {
+        self.names.insert(signature(cols), name.to_string());
+        self.titles
+            .insert(name.to_string(), cols.iter().map(|c| c.title).collect());
+        match chosen {
+            Some(c) => {
+                self.chosen.insert(name.to_string(), c);
+            }
+            None => {
+                self.chosen.remove(name);
+            }
+        }
+    }
+
+    /// The name in `views.toml` of the table with columns `cols`.
+    pub fn table_of(tables: &Tables, cols: &[Column]) -> Option<&'static str> {
+        let sig = signature(cols);
+        tables
+            .iter()
+            .find(|(_, c)| signature(c) == sig)
+            .map(|(n, _)| *n)
     }
 
     /// The file text for these choices.

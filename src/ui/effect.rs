@@ -39,6 +39,12 @@ pub enum Effect {
     /// Put text on the terminal's clipboard (OSC 52). Only text ssmdeck produced (ids,
     /// ARNs), sanitized.
     Clipboard(String),
+    /// Write a small settings file (the column chooser's `views.toml`); a failure is a
+    /// toast.
+    SaveFile {
+        path: std::path::PathBuf,
+        text: String,
+    },
     /// Suspend the TUI, run a program in the foreground (`aws ssm start-session`), restore
     /// the TUI, then answer the owner with [`JobEvent::Exited`].
     Foreground(Owner, ForegroundCommand),

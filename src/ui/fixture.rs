@@ -222,7 +222,37 @@ fn cert(
 
 /// The small fixture fleet: a complete snapshot at [`now`].
 pub fn snapshot() -> FleetSnapshot {
-    build(1, now())
+    let mut s = build(1, now());
+    with_tags(&mut s);
+    s
+}
+
+/// Tags as the schedules' reader leaves them: Name, Environment, Team and the patch group.
+pub fn with_tags(s: &mut FleetSnapshot) {
+    use crate::model::tags::{NodeTags, Tag};
+    const TEAMS: &[&str] = &["payments", "platform", "identity", "search"];
+    let tag = |k: &str, v: &str| Tag {
+        key: k.into(),
+        value: v.into(),
+    };
+    let mut tags = NodeTags {
+        fetched_at: Some(s.collected_at),
+        ..NodeTags::default()
+    };
+    for (i, n) in s.nodes.iter().enumerate() {
+        let env = n.name.split('-').next().unwrap_or("dev");
+        let mut t = vec![
+            tag("Name", &n.name),
+            tag("Environment", env),
+            tag("Team", TEAMS[i % TEAMS.len()]),
+        ];
+        if let Some(g) = &n.patch_group {
+            t.push(tag("Patch Group", g));
+        }
+        tags.nodes.push((n.key(), t));
+    }
+    tags.sort();
+    std::sync::Arc::make_mut(&mut s.schedules).tags = tags;
 }
 
 /// `snapshot()` with aggregates, as the data layer would publish it.

@@ -14,11 +14,11 @@ use super::theme::{ColorMode, Theme};
 use super::update::{selection, update};
 use super::views::frame::render;
 
-fn keymap(name: &str) -> Keymap {
+pub(super) fn keymap(name: &str) -> Keymap {
     Keymap::load(name, std::path::Path::new("/nonexistent")).unwrap()
 }
 
-fn loaded_with(km: &str) -> (State, Keymap) {
+pub(super) fn loaded_with(km: &str) -> (State, Keymap) {
     let meta = Meta {
         demo: true,
         readonly: true,
@@ -34,21 +34,21 @@ fn loaded_with(km: &str) -> (State, Keymap) {
     (s, k)
 }
 
-fn loaded() -> (State, Keymap) {
+pub(super) fn loaded() -> (State, Keymap) {
     loaded_with("default")
 }
 
-fn press(s: &mut State, k: &Keymap, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
+pub(super) fn press(s: &mut State, k: &Keymap, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
     let fx = update(s, Msg::Key(KeyEvent::new(code, mods)), k);
     s.prepare();
     fx
 }
 
-fn key(s: &mut State, k: &Keymap, code: KeyCode) -> Vec<Effect> {
+pub(super) fn key(s: &mut State, k: &Keymap, code: KeyCode) -> Vec<Effect> {
     press(s, k, code, KeyModifiers::NONE)
 }
 
-fn typed(s: &mut State, k: &Keymap, text: &str) {
+pub(super) fn typed(s: &mut State, k: &Keymap, text: &str) {
     for c in text.chars() {
         let mods = if c.is_ascii_uppercase() {
             KeyModifiers::SHIFT
@@ -59,20 +59,20 @@ fn typed(s: &mut State, k: &Keymap, text: &str) {
     }
 }
 
-fn command(s: &mut State, k: &Keymap, line: &str) {
+pub(super) fn command(s: &mut State, k: &Keymap, line: &str) {
     key(s, k, KeyCode::Char(':'));
     typed(s, k, line);
     key(s, k, KeyCode::Enter);
 }
 
-fn filter(s: &mut State, k: &Keymap, text: &str) {
+pub(super) fn filter(s: &mut State, k: &Keymap, text: &str) {
     key(s, k, KeyCode::Char('/'));
     press(s, k, KeyCode::Char('u'), KeyModifiers::CONTROL);
     typed(s, k, text);
     key(s, k, KeyCode::Enter);
 }
 
-fn screen(s: &mut State, k: &Keymap, w: u16, h: u16) -> String {
+pub(super) fn screen(s: &mut State, k: &Keymap, w: u16, h: u16) -> String {
     s.size = (w, h);
     s.prepare();
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -93,7 +93,7 @@ fn screen(s: &mut State, k: &Keymap, w: u16, h: u16) -> String {
     out
 }
 
-fn ids(s: &State) -> Vec<String> {
+pub(super) fn ids(s: &State) -> Vec<String> {
     let (t, src) = s.view().table().unwrap();
     t.order.iter().map(|&r| src.id(r as usize)).collect()
 }

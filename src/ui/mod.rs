@@ -51,6 +51,10 @@ pub mod update;
 pub mod views;
 
 #[cfg(test)]
+mod chooser_tests;
+#[cfg(test)]
+mod clock_tests;
+#[cfg(test)]
 mod describe_tests;
 #[cfg(test)]
 mod import_graph;
@@ -64,6 +68,8 @@ mod sched_drill;
 mod sched_tests;
 #[cfg(test)]
 mod size_tests;
+#[cfg(test)]
+mod tags_tests;
 #[cfg(test)]
 mod tests;
 
@@ -201,6 +207,7 @@ async fn console(
         notes: Vec::new(),
         stale_days: cfg.stale_after_days,
         columns,
+        views_file: Some(paths.config_dir.join("views.toml")),
     };
     // `SSMDECK_FIXTURE=1` serves the built-in fixture fleet instead (screenshots, demos
     // without the simulator); otherwise the fleet data layer, connected in the background.

@@ -245,6 +245,16 @@ fn execute(
             let _ = tx.send(Msg::Job(id, JobEvent::Exited(status)));
             state.dirty = true;
         }
+        Effect::SaveFile { path, text } => {
+            let wrote = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|_| std::fs::write(&path, text));
+            if let Err(e) = wrote {
+                state.toast(format!("cannot save {}: {e}", path.display()), true);
+            }
+            state.dirty = true;
+        }
         Effect::Clipboard(text) => {
             use std::io::Write;
             let seq = super::clipboard::osc52(&text, super::clipboard::in_tmux());

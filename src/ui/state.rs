@@ -69,6 +69,8 @@ pub struct Meta {
     pub stale_days: i64,
     /// Column choices from `views.toml`.
     pub columns: super::columns::ColumnPrefs,
+    /// Where the column chooser saves them (`None`: not saved, as in tests).
+    pub views_file: Option<std::path::PathBuf>,
 }
 
 /// A vim visual-line range being marked (`V`): marks from before it, and its anchor row.
@@ -244,6 +246,10 @@ impl State {
                 if v.built() != Some(data.generation) {
                     v.ensure_built(&data, now);
                     self.last_build = Some(std::time::Instant::now());
+                } else {
+                    // up to date with the data; a view showing ages rebuilds as the clock
+                    // moves (`:errors`), the others return at once
+                    v.ensure_built(&data, now);
                 }
             }
         }

@@ -68,8 +68,8 @@ impl Column {
         self.right = true;
         self
     }
-    /// Offered but not drawn by default: shown when chosen in `views.toml` or in wide mode
-    /// (searched and exported like any other).
+    /// Offered but not drawn by default: shown when chosen (the column chooser,
+    /// `views.toml`) or in wide mode.
     pub const fn optional(mut self) -> Column {
         self.hidden = true;
         self

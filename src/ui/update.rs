@@ -286,6 +286,7 @@ fn with_pane(
         close: false,
         toasts: Vec::new(),
         open: None,
+        columns: None,
     };
     f(&mut *pane.item, &mut cx);
     let PaneCx {
@@ -293,8 +294,12 @@ fn with_pane(
         close,
         toasts,
         open,
+        columns,
         ..
     } = cx;
+    if let Some(c) = columns {
+        choose_columns(state, c, fx);
+    }
     note_jobs(state, &effects);
     fx.extend(effects);
     if close {
@@ -391,6 +396,27 @@ fn key(state: &mut State, k: &KeyEvent, keymap: &Keymap, fx: &mut Vec<Effect>) {
                 state.dirty = true;
             }
         }
+    }
+}
+
+/// The column chooser's choice: applied at once (the next layout uses it) and saved to
+/// `views.toml` when the console has one.
+fn choose_columns(
+    state: &mut State,
+    c: super::views::contract::ColumnChoice,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(table) = super::columns::ColumnPrefs::table_of(&super::views::column_tables(), c.cols)
+    else {
+        state.toast("this table's columns cannot be chosen", true);
+        return;
+    };
+    state.meta.columns.set(table, c.cols, c.chosen);
+    if let Some(path) = &state.meta.views_file {
+        fx.push(Effect::SaveFile {
+            path: path.clone(),
+            text: state.meta.columns.to_toml(),
+        });
     }
 }
 
@@ -587,7 +613,8 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         | Action::CommandOutput
         | Action::Session
         | Action::Export
-        | Action::ExportReport => match super::views::by_action(a) {
+        | Action::ExportReport
+        | Action::ChooseColumns => match super::views::by_action(a) {
             Some(spec) => open_spec(state, spec, String::new(), fx),
             None => state.toast(
                 format!("{} is not available in this build", a.describe()),

@@ -163,7 +163,6 @@ impl Ssm {
                     .send_command()
                     .document_name(&req.document)
                     .set_document_version(req.document_version.clone())
-                    .set_instance_ids(Some(req.instance_ids.clone()))
                     .set_max_concurrency(req.max_concurrency.clone())
                     .set_max_errors(req.max_errors.clone())
                     .set_comment(req.comment.clone().filter(|c| !c.is_empty()))
@@ -183,6 +182,16 @@ impl Ssm {
                 for (k, v) in &params {
                     call = call.parameters(k, v.clone());
                 }
+                // a tag target, or the instance ids (SendCommand takes one or the other)
+                call = match &req.tag_target {
+                    Some((k, v)) => call.targets(
+                        aws_sdk_ssm::types::Target::builder()
+                            .key(format!("tag:{k}"))
+                            .values(v)
+                            .build(),
+                    ),
+                    None => call.set_instance_ids(Some(req.instance_ids.clone())),
+                };
                 async move { call.send().await.map_err(|e| Failure::from_sdk(&e)) }
             })
             .await?;

@@ -204,7 +204,13 @@ fn node(spec: &RegionSpec, group: &str, i: usize, hostile: bool) -> NodeRec {
     };
 
     let mut tags = vec![
-        ("Name".to_string(), format!("{role}-{env_short}-{num:02}")),
+        // a hybrid node's Name tag is the name it was registered under (as SSM shows it)
+        (
+            "Name".to_string(),
+            default_name
+                .clone()
+                .unwrap_or_else(|| format!("{role}-{env_short}-{num:02}")),
+        ),
         ("Environment".to_string(), env_short.to_string()),
         ("Team".to_string(), r.pick(catalog::TEAMS).to_string()),
     ];

@@ -36,6 +36,17 @@ fn entry(pairs: &[(&str, String)]) -> Value {
     Value::Object(m)
 }
 
+/// `AWS:Tag`: the node's tags as inventory collected them, one `{Key, Value}` entry per
+/// tag (user guide, "Metadata collected by inventory": `AWS:Tag` 1.0, attributes `Key`,
+/// `Value`). ssmdeck reads EC2 instances' tags this way (SSM holds no EC2 tags for
+/// ListTagsForResource); the same tags `send-command --targets tag:` resolves against.
+fn tags(n: &NodeRec) -> Vec<Value> {
+    n.tags
+        .iter()
+        .map(|(k, v)| entry(&[("Key", k.clone()), ("Value", v.clone())]))
+        .collect()
+}
+
 fn instance_information(n: &NodeRec) -> Vec<Value> {
     let p = n.platform();
     vec![entry(&[
@@ -258,6 +269,7 @@ pub fn list_inventory_entries(
         "AWS:Application" => applications(n),
         "AWS:WindowsUpdate" => windows_updates(n),
         "AWS:Network" => network(n),
+        "AWS:Tag" => tags(n),
         _ => Vec::new(),
     };
     let entries: Vec<Value> = entries
@@ -388,6 +400,7 @@ const SCHEMAS: &[Schema] = &[
             ("DHCPServer", "STRING"),
         ],
     ),
+    ("AWS:Tag", "1.0", &[("Key", "STRING"), ("Value", "STRING")]),
 ];
 
 /// One node's entries of one type (empty when the node has not sent that type).
@@ -403,6 +416,7 @@ fn entries_of(n: &NodeRec, type_name: &str) -> Vec<Value> {
         "AWS:Application" => applications(n),
         "AWS:WindowsUpdate" => windows_updates(n),
         "AWS:Network" => network(n),
+        "AWS:Tag" => tags(n),
         _ => Vec::new(),
     }
 }

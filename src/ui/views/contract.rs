@@ -296,6 +296,17 @@ pub struct PaneCx<'a> {
     pub toasts: Vec<(String, bool)>,
     /// Open another pane on top (e.g. patch-now opening the command-output pane).
     pub open: Option<Box<dyn Pane>>,
+    /// New column choices for a table (the column chooser): applied and saved.
+    pub columns: Option<ColumnChoice>,
+}
+
+/// Column choices for one table, as the column chooser sets them.
+#[derive(Clone, Debug)]
+pub struct ColumnChoice {
+    /// The table's columns (its name in `views.toml` is found from them).
+    pub cols: &'static [crate::ui::table::Column],
+    /// Chosen column indices in order; `None`: the view's defaults.
+    pub chosen: Option<Vec<usize>>,
 }
 
 impl PaneCx<'_> {

@@ -324,8 +324,27 @@ pub fn node(snap: &FleetSnapshot, n: &Node, now: DateTime<Utc>) -> Doc {
             Role::Warning,
         );
     }
+    node_tags(&mut d, snap, n);
     coverage(&mut d, snap, &n.account_id, Some(&n.region));
     d
+}
+
+/// The node's tags (read on the patch schedules' cadence), one field per tag.
+fn node_tags(d: &mut Doc, snap: &FleetSnapshot, n: &Node) {
+    let key = n.key();
+    d.heading("Tags");
+    match snap.schedules.tags.of(&key) {
+        Some(tags) if !tags.is_empty() => {
+            let mut tags: Vec<_> = tags.iter().collect();
+            tags.sort_by_key(|t| (t.key != "Name", t.key.to_ascii_lowercase()));
+            for t in tags {
+                d.field(&sanitize(&t.key), &t.value);
+            }
+        }
+        _ => {
+            d.field_as("Tags", snap.schedules.tags.label(&key), Role::Muted);
+        }
+    }
 }
 
 /// An ACM certificate: everything collected, including what no column shows.

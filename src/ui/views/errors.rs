@@ -210,8 +210,9 @@ impl View for ErrorsView {
         render_table(buf, area, &self.table, &self.src, cx.theme, &cx.look(msg));
     }
 
+    /// Also rebuilt when the clock moved: the AGE column ages with it (a handful of rows).
     fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>) {
-        if self.built == Some(data.generation) {
+        if self.built == Some(data.generation) && self.src.now == now {
             return;
         }
         self.src = ErrorsSource {

@@ -63,6 +63,7 @@
 //! `update` or this file, so `src/ui` has no import circle (a test checks it).
 
 pub mod certs;
+pub mod chooser;
 pub mod command_output;
 pub mod commands;
 pub mod compliance;
@@ -127,6 +128,7 @@ pub static REGISTRY: &[Spec] = &[
     export::REPORT_SPEC,
     describe::SPEC,
     describe::RAW_SPEC,
+    chooser::SPEC,
 ];
 
 /// The entry with this id.

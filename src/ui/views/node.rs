@@ -226,6 +226,8 @@ pub struct NodeView {
     /// #16: the node's CVEs lacking a fix, from the patch index (None: no index yet;
     /// `Err`: its patch list is unknown, and why).
     pub cves: Option<Result<Vec<String>, String>>,
+    /// The node's tags on one line (or why there are none), sanitized.
+    pub tags: String,
 }
 
 impl NodeView {
@@ -248,6 +250,7 @@ impl NodeView {
             built: None,
             schedule: None,
             cves: None,
+            tags: String::new(),
         }
     }
 
@@ -269,6 +272,19 @@ impl NodeView {
             .as_ref()
             .and_then(|n| super::node_schedule::NodeSchedule::of(&data.snapshot, n, now));
         self.cves = super::node_software::cves(&data.patch_index, &self.key);
+        // the Name tag is the Name row already when it is the name shown
+        let all = &data.snapshot.schedules.tags;
+        self.tags = match (all.of(&self.key), &self.node) {
+            (Some(t), Some(n)) if t.len() > 1 => {
+                let rest: Vec<_> = t
+                    .iter()
+                    .filter(|t| !(t.key == "Name" && t.value == n.name))
+                    .cloned()
+                    .collect();
+                sanitize(&crate::model::tags::one_line(&rest))
+            }
+            _ => sanitize(&all.label(&self.key)),
+        };
         self.built = Some(data.generation);
     }
 
@@ -596,6 +612,8 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
                     theme.ping(n.ping_status),
                 ),
             ];
+            // tags after the region (the rows past the box's height are in `d` describe)
+            rows.insert(4, ("Tags", v.tags.clone(), muted));
             if !compact {
                 rows.insert(3, ("OU", v.ou_path.clone(), muted));
                 rows.push((

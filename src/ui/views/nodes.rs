@@ -48,7 +48,13 @@ pub const COLUMNS: &[Column] = &[
     Column::new("COVERED", 9, 5).optional(),
     Column::new("WINDOW", 28, 6).optional(),
     Column::new("NEXT RUN", 22, 5).optional(),
+    // tags (read on the schedules' cadence): a choice, not a default; once chosen, as
+    // important as the platform (kept while the counters are dropped)
+    Column::new("TAGS", 64, 2).optional(),
 ];
+
+/// The `TAGS` column.
+pub const COL_TAGS: usize = 19;
 
 pub const COL_COMPLIANCE: usize = 8;
 
@@ -122,6 +128,10 @@ pub const FIELDS: &[FieldSpec] = &[
         "unindexed",
         "patch list not in the patch index (unknown to cve:/kb:/patch:)",
     ),
+    FieldSpec::text(
+        "tag",
+        "tag:Key=Value (value substring) or tag:Key (has it); spaces in keys may be left out",
+    ),
 ];
 
 /// Nodes in scope over a snapshot.
@@ -141,6 +151,8 @@ pub struct NodesSource {
     pub baselines: Arc<Vec<Option<usize>>>,
     /// `cve:` / `kb:` / `patch:` answers from the patch index (#16).
     pub index: Arc<super::index_filter::IndexAnswers>,
+    /// Per row, the index of its tags in `snap.schedules.tags.nodes` (None: not read).
+    pub tag_rows: Vec<Option<u32>>,
 }
 
 impl NodesSource {
@@ -163,7 +175,7 @@ impl NodesSource {
             NodeScope::Ou(ou) => Some(accounts_under(&snap, ou)),
             _ => None,
         };
-        let rows = snap
+        let rows: Vec<u32> = snap
             .nodes
             .iter()
             .enumerate()
@@ -188,6 +200,7 @@ impl NodesSource {
         } else {
             Default::default()
         };
+        let tag_rows = tag_rows(&snap, &rows);
         NodesSource {
             snap: snap.clone(),
             rows,
@@ -201,6 +214,7 @@ impl NodesSource {
                 data.patch_index.index.clone(),
                 snap.clone(),
             )),
+            tag_rows,
         }
     }
 
@@ -235,6 +249,34 @@ impl NodesSource {
         }
     }
 
+    /// The tags of `row`, when they were read.
+    pub fn tags(&self, row: usize) -> Option<&[crate::model::tags::Tag]> {
+        let i = (*self.tag_rows.get(row)?)?;
+        self.snap
+            .schedules
+            .tags
+            .nodes
+            .get(i as usize)
+            .map(|(_, t)| t.as_slice())
+    }
+
+    /// The row's tags on one line, without the `Name` tag when it is the name shown.
+    fn tags_text(&self, row: usize) -> String {
+        match self.tags(row) {
+            Some([]) => "-".into(),
+            Some(t) => {
+                let name = raw_name(self.node(row));
+                let rest: Vec<_> = t
+                    .iter()
+                    .filter(|t| !(t.key == "Name" && t.value == name))
+                    .cloned()
+                    .collect();
+                sanitize(&crate::model::tags::one_line(&rest))
+            }
+            None => String::new(),
+        }
+    }
+
     pub fn node(&self, row: usize) -> &Node {
         &self.snap.nodes[self.rows[row] as usize]
     }
@@ -242,6 +284,39 @@ impl NodesSource {
     fn is_stale(&self, n: &Node) -> bool {
         n.is_stale(self.now, chrono::Duration::days(self.stale_days))
     }
+}
+
+/// Per row of `rows`, where its tags are in the snapshot's tag list.
+fn tag_rows(snap: &FleetSnapshot, rows: &[u32]) -> Vec<Option<u32>> {
+    let list = &snap.schedules.tags.nodes;
+    if list.is_empty() {
+        return vec![None; rows.len()];
+    }
+    let at: HashMap<(&str, &str, &str), u32> = list
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| {
+            (
+                (
+                    k.account_id.as_str(),
+                    k.region.as_str(),
+                    k.instance_id.as_str(),
+                ),
+                i as u32,
+            )
+        })
+        .collect();
+    rows.iter()
+        .map(|&r| {
+            let n = &snap.nodes[r as usize];
+            at.get(&(
+                n.account_id.as_str(),
+                n.region.as_str(),
+                n.instance_id.as_str(),
+            ))
+            .copied()
+        })
+        .collect()
 }
 
 /// The platform key used by `Aggregates::by_platform`.
@@ -367,6 +442,7 @@ impl RowSource for NodesSource {
             }
             15 => sanitize(&n.account_id),
             16..=18 => self.coverage_text(row, col),
+            COL_TAGS => self.tags_text(row),
             _ => String::new(),
         }
     }
@@ -445,6 +521,7 @@ impl RowSource for NodesSource {
             16 => cover_rank(self.patching(a)).cmp(&cover_rank(self.patching(b))),
             17 => self.coverage_text(a, 17).cmp(&self.coverage_text(b, 17)),
             18 => next_run_key(self.patching(a)).cmp(&next_run_key(self.patching(b))),
+            COL_TAGS => self.tags_text(a).cmp(&self.tags_text(b)),
             _ => Ordering::Equal,
         }
     }
@@ -484,6 +561,7 @@ impl RowSource for NodesSource {
             },
             17 | 18 => theme.style(Role::Muted),
             1 | 2 | 3 | 7 => theme.style(Role::Muted),
+            COL_TAGS => theme.style(Role::Muted),
             _ => theme.style(Role::Text),
         }
     }
@@ -593,6 +671,9 @@ impl RowSource for NodesSource {
                 self.index.verdict(field, v, self.rows[row]) == Some(Verdict::Lacking)
             }
             "unindexed" => yes_no(v).is_some_and(|y| y == self.index.unindexed(self.rows[row])),
+            "tag" => self
+                .tags(row)
+                .is_some_and(|t| crate::model::tags::matches(t, v)),
             _ => return None,
         })
     }

@@ -490,6 +490,24 @@ fn preview(m: &PatchPane) -> Vec<PreviewLine> {
         ),
         Role::Text,
     ));
+    // how SendCommand names the targets: a tag when they are exactly its nodes
+    out.push(match &p.tag_target {
+        Some((k, v)) => pl(
+            "Targets",
+            format!(
+                "Key=tag:{},Values={} — exactly these {} nodes (tags as last read); one call per account × region",
+                crate::text::sanitize(k),
+                crate::text::sanitize(v),
+                b.targets
+            ),
+            Role::Text,
+        ),
+        None => pl(
+            "Targets",
+            "instance ids (no tag's nodes are exactly these), at most 50 per call",
+            Role::Text,
+        ),
+    });
     if !p.comment.is_empty() {
         out.push(pl("Comment", p.comment.clone(), Role::Text));
     }

@@ -1,0 +1,159 @@
+//! Node tags as a user meets them: the `tag:` filter, the `TAGS` column, and patch now
+//! targeting a tag when the targets are exactly its nodes.
+
+use std::collections::BTreeSet;
+
+use crossterm::event::KeyCode;
+
+use super::fixture;
+use super::k9s_tests::{filter, ids, key, loaded, screen};
+use crate::actions::plan::{PatchOptions, exact_tag, plan_patch_now};
+use crate::actions::targets::TargetScope;
+use crate::model::tags::{matches, value_of};
+use crate::model::{FleetSnapshot, Node};
+
+/// Instance ids of the nodes whose tags match `spec`.
+fn tagged(snap: &FleetSnapshot, spec: &str) -> BTreeSet<String> {
+    snap.nodes
+        .iter()
+        .filter(|n| {
+            snap.schedules
+                .tags
+                .of(&n.key())
+                .is_some_and(|t| matches(t, spec))
+        })
+        .map(|n| n.instance_id.clone())
+        .collect()
+}
+
+#[test]
+fn tag_filter_finds_the_tagged_nodes_with_or_without_a_value() {
+    let (mut s, k) = loaded();
+    let snap = fixture::snapshot();
+    let all = ids(&s).len();
+
+    filter(&mut s, &k, "tag:Team=payments");
+    let shown: BTreeSet<String> = ids(&s).into_iter().collect();
+    assert_eq!(shown, tagged(&snap, "team=payments"));
+    assert!(!shown.is_empty() && shown.len() < all);
+
+    // a key typed without its space finds `Patch Group`, like `pg:` does
+    filter(&mut s, &k, "tag:PatchGroup=production");
+    let by_tag: BTreeSet<String> = ids(&s).into_iter().collect();
+    filter(&mut s, &k, "pg:production");
+    let by_group: BTreeSet<String> = ids(&s).into_iter().collect();
+    assert_eq!(by_tag, by_group);
+    assert!(!by_tag.is_empty());
+
+    // `tag:Key`: has the tag at all; negated: has not
+    filter(&mut s, &k, "tag:patchgroup");
+    let with = ids(&s).len();
+    filter(&mut s, &k, "!tag:patchgroup");
+    let without = ids(&s).len();
+    assert_eq!(with + without, all);
+    assert!(without > 0, "some nodes have no patch group tag");
+    filter(&mut s, &k, "tag:Owner");
+    assert!(ids(&s).is_empty());
+    assert!(screen(&mut s, &k, 120, 40).contains("tag:Owner"));
+}
+
+#[test]
+fn tags_column_shows_every_tag_when_chosen() {
+    let (mut s, k) = loaded();
+    s.meta.columns = super::columns::ColumnPrefs::parse(
+        "[nodes]\ncolumns = [\"NAME\", \"ACCOUNT\", \"TAGS\"]\n",
+        "views.toml",
+        &crate::ui::views::column_tables(),
+    )
+    .unwrap();
+    filter(&mut s, &k, "tag:team=identity account:prod");
+    let text = screen(&mut s, &k, 120, 40);
+    let header = text.lines().nth(2).unwrap();
+    assert!(header.contains("TAGS"), "{header}");
+    let row = text.lines().nth(3).unwrap();
+    assert!(
+        row.contains("Environment=prod") && row.contains("Team=identity"),
+        "{row}"
+    );
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!("nodes_tags_120x40", text));
+}
+
+/// An account × region and a `Team` whose nodes there are all patchable: patch now can
+/// target the tag.
+fn patchable_team(snap: &FleetSnapshot) -> Option<(String, String, String, Vec<&Node>)> {
+    for unit in snap
+        .nodes
+        .iter()
+        .map(|n| (n.account_id.clone(), n.region.clone()))
+        .collect::<BTreeSet<_>>()
+    {
+        for team in ["payments", "platform", "identity", "search"] {
+            let nodes: Vec<&Node> = snap
+                .nodes
+                .iter()
+                .filter(|n| (n.account_id.clone(), n.region.clone()) == unit)
+                .filter(|n| {
+                    snap.schedules
+                        .tags
+                        .of(&n.key())
+                        .and_then(|t| value_of(t, "Team"))
+                        == Some(team)
+                })
+                .collect();
+            if nodes.len() < 2 {
+                continue;
+            }
+            let scope = TargetScope::marked(nodes.iter().map(|n| n.key()).collect());
+            let plan = plan_patch_now(snap, &scope, &PatchOptions::default()).ok()?;
+            if plan.exclusions.is_empty() {
+                return Some((unit.0, unit.1, team.to_string(), nodes));
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn patch_now_targets_a_tag_only_when_the_targets_are_exactly_its_nodes() {
+    let snap = fixture::snapshot();
+    let (acct, region, team, nodes) = patchable_team(&snap).expect("a patchable team");
+    assert_eq!(
+        exact_tag(&snap, &nodes),
+        Some(("Team".to_string(), team.clone()))
+    );
+    let plan = plan_patch_now(
+        &snap,
+        &TargetScope::marked(nodes.iter().map(|n| n.key()).collect()),
+        &PatchOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(plan.command_count(), 1, "one call for the tag");
+    assert_eq!(plan.groups[0].batches[0].instance_ids.len(), nodes.len());
+    // one node: instance ids
+    assert_eq!(exact_tag(&snap, &nodes[..1]), None);
+
+    // in the console: the preview says which
+    let (mut s, k) = loaded();
+    filter(
+        &mut s,
+        &k,
+        &format!("tag:team={team} account:{acct} region:{region}"),
+    );
+    assert_eq!(ids(&s).len(), nodes.len());
+    key(&mut s, &k, KeyCode::Char('p'));
+    let text = screen(&mut s, &k, 200, 60);
+    assert!(
+        text.contains(&format!("Key=tag:Team,Values={team}")),
+        "{text}"
+    );
+    key(&mut s, &k, KeyCode::Esc);
+    // only the node under the cursor marked: ids
+    key(&mut s, &k, KeyCode::Char(' '));
+    assert_eq!(s.marks.len(), 1);
+    key(&mut s, &k, KeyCode::Char('p'));
+    let text = screen(&mut s, &k, 200, 60);
+    assert!(text.contains("instance ids (no tag"), "{text}");
+}

@@ -1,0 +1,217 @@
+//! The column chooser (`C`, `:columns`): the view's columns with checkboxes, in the order
+//! drawn. Space shows / hides the column under the cursor, `J` / `K` move it down / up,
+//! `r` goes back to the view's defaults. Every change applies at once and is saved to
+//! `views.toml` (k9s `views.yaml`); the file is checked at startup with file and line.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::contract::{ColumnChoice, Handled, Open, Pane, PaneCx, PaneSize, Selection, Spec};
+use crate::ui::action::Action;
+use crate::ui::table::Column;
+use crate::ui::theme::{Role, Theme};
+
+pub const SPEC: Spec = Spec {
+    id: "columns",
+    commands: &["columns", "cols"],
+    describe: "Choose and order this table's columns",
+    action: Some(Action::ChooseColumns),
+    table: false,
+    scoped: false,
+    open: Open::Pane(open),
+};
+
+fn open(sel: &Selection<'_>) -> Result<Box<dyn Pane>, String> {
+    let (t, src) = sel
+        .view
+        .table()
+        .ok_or("this view has no table whose columns can be chosen")?;
+    let cols = src.columns();
+    Ok(Box::new(ChooserPane::new(
+        sel.view_id(),
+        cols,
+        &t.offered_columns(cols),
+    )))
+}
+
+/// The chooser's state: every column, shown or not, in order.
+pub struct ChooserPane {
+    view: &'static str,
+    cols: &'static [Column],
+    /// (column index, shown), in the order drawn (shown ones first, then the others).
+    pub items: Vec<(usize, bool)>,
+    pub cursor: usize,
+}
+
+impl ChooserPane {
+    pub fn new(view: &'static str, cols: &'static [Column], offered: &[usize]) -> ChooserPane {
+        let mut items: Vec<(usize, bool)> = offered
+            .iter()
+            .filter(|&&c| c < cols.len())
+            .map(|&c| (c, true))
+            .collect();
+        for c in 0..cols.len() {
+            if !offered.contains(&c) {
+                items.push((c, false));
+            }
+        }
+        ChooserPane {
+            view,
+            cols,
+            items,
+            cursor: 0,
+        }
+    }
+
+    /// The shown columns, in order.
+    pub fn chosen(&self) -> Vec<usize> {
+        self.items
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(c, _)| *c)
+            .collect()
+    }
+
+    fn apply(&self, cx: &mut PaneCx<'_>) {
+        cx.columns = Some(ColumnChoice {
+            cols: self.cols,
+            chosen: Some(self.chosen()),
+        });
+    }
+
+    fn toggle(&mut self, cx: &mut PaneCx<'_>) {
+        let Some(item) = self.items.get(self.cursor).copied() else {
+            return;
+        };
+        if item.1 && self.chosen().len() == 1 {
+            cx.error("at least one column stays shown");
+            return;
+        }
+        self.items[self.cursor].1 = !item.1;
+        self.apply(cx);
+    }
+
+    fn shift(&mut self, delta: isize, cx: &mut PaneCx<'_>) {
+        let to = self.cursor as isize + delta;
+        if to < 0 || to as usize >= self.items.len() {
+            return;
+        }
+        self.items.swap(self.cursor, to as usize);
+        self.cursor = to as usize;
+        self.apply(cx);
+    }
+
+    fn reset(&mut self, cx: &mut PaneCx<'_>) {
+        let defaults: Vec<usize> = (0..self.cols.len())
+            .filter(|&c| !self.cols[c].hidden)
+            .collect();
+        *self = ChooserPane::new(self.view, self.cols, &defaults);
+        cx.columns = Some(ColumnChoice {
+            cols: self.cols,
+            chosen: None,
+        });
+        cx.toast("columns: back to the view's defaults");
+    }
+
+    fn step(&mut self, delta: isize) {
+        let n = self.items.len() as isize;
+        if n > 0 {
+            self.cursor = (self.cursor as isize + delta).clamp(0, n - 1) as usize;
+        }
+    }
+}
+
+impl Pane for ChooserPane {
+    fn id(&self) -> &'static str {
+        SPEC.id
+    }
+
+    fn title(&self) -> String {
+        format!("Columns of {}", self.view)
+    }
+
+    fn size(&self) -> PaneSize {
+        PaneSize::Modal {
+            width_pct: 50,
+            height_pct: 80,
+        }
+    }
+
+    fn key(&mut self, key: &KeyEvent, cx: &mut PaneCx<'_>) -> bool {
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            return false;
+        }
+        match key.code {
+            KeyCode::Char(' ') => self.toggle(cx),
+            KeyCode::Char('J') => self.shift(1, cx),
+            KeyCode::Char('K') => self.shift(-1, cx),
+            KeyCode::Char('r') => self.reset(cx),
+            _ => return false,
+        }
+        true
+    }
+
+    fn action(&mut self, action: Action, cx: &mut PaneCx<'_>) -> Handled {
+        match action {
+            Action::Up => self.step(-1),
+            Action::Down => self.step(1),
+            Action::PageUp => self.step(-10),
+            Action::PageDown => self.step(10),
+            Action::Top => self.cursor = 0,
+            Action::Bottom => self.step(isize::MAX / 2),
+            Action::Open => cx.close = true,
+            Action::Back | Action::Quit | Action::Help => return Handled::NotConsumed,
+            _ => {}
+        }
+        Handled::Consumed
+    }
+
+    fn render(&self, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+        let mut lines = vec![
+            Line::from(Span::styled(
+                "space show/hide · J/K move · r defaults · Enter/Esc close",
+                theme.style(Role::Muted),
+            )),
+            Line::from(Span::styled(
+                "order = left to right; saved to views.toml at once",
+                theme.style(Role::Muted),
+            )),
+            Line::from(""),
+        ];
+        let head = lines.len();
+        let room = (area.height as usize).saturating_sub(head).max(1);
+        let offset = self.cursor.saturating_sub(room - 1);
+        for (i, (c, on)) in self.items.iter().enumerate().skip(offset).take(room) {
+            let here = i == self.cursor;
+            let style = if here {
+                theme.style(Role::Selection)
+            } else if *on {
+                theme.style(Role::Text)
+            } else {
+                theme.style(Role::Muted)
+            };
+            let note = if self.cols[*c].hidden && !*on {
+                "  (not shown by default)"
+            } else {
+                ""
+            };
+            lines.push(Line::from(vec![
+                Span::styled(if here { "▸ " } else { "  " }, style),
+                Span::styled(if *on { "[✓] " } else { "[ ] " }, style),
+                Span::styled(self.cols[*c].title.to_string(), style),
+                Span::styled(note, theme.style(Role::Muted)),
+            ]));
+        }
+        frame.render_widget(Paragraph::new(lines), area);
+    }
+
+    fn hints(&self) -> Vec<(Action, &'static str)> {
+        vec![(Action::Back, "close")]
+    }
+}
