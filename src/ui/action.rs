@@ -70,6 +70,13 @@ pub enum Action {
     Describe,
     /// Raw JSON of the selected row's record (k9s `y`).
     RawView,
+    /// Open the run pane (Run Command on the marked / filtered nodes).
+    RunCommand,
+    /// Run again (through the preview and confirmation): the failed targets, the selected
+    /// variant's nodes, or the selected past command.
+    Rerun,
+    /// Command pane: the outputs grouped into variants.
+    Variants,
 }
 
 impl Action {
@@ -120,6 +127,9 @@ impl Action {
             ExportReport => "Export the full report",
             Describe => "Describe the selected row (every field)",
             RawView => "Raw JSON of the selected row",
+            RunCommand => "Run Command: a shell command or document (marked / filtered nodes)",
+            Rerun => "Run again: failed targets, a variant's nodes, or this command",
+            Variants => "Outputs grouped into variants (diff against the majority)",
         }
     }
 
@@ -152,6 +162,9 @@ impl Action {
             NextMatch => "next",
             Describe => "describe",
             RawView => "raw",
+            RunCommand => "run",
+            Rerun => "re-run",
+            Variants => "variants",
             _ => "",
         }
     }
@@ -170,6 +183,8 @@ pub enum Msg {
     Fleet(FleetUpdate),
     /// An answer from a background job to its owner (a pane or a view).
     Job(JobId, JobEvent),
+    /// Text pasted into the terminal (bracketed paste): to the top pane's text field.
+    Paste(String),
     /// The terminal asked us to stop (SIGTERM / SIGHUP).
     Terminate,
 }
@@ -182,6 +197,7 @@ impl std::fmt::Debug for Msg {
             Msg::Tick(t) => write!(f, "Tick({t})"),
             Msg::Fleet(_) => write!(f, "Fleet(..)"),
             Msg::Job(id, ev) => write!(f, "Job({id:?}, {ev:?})"),
+            Msg::Paste(t) => write!(f, "Paste({} chars)", t.chars().count()),
             Msg::Terminate => write!(f, "Terminate"),
         }
     }

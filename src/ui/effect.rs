@@ -14,10 +14,11 @@ use chrono::{DateTime, Utc};
 
 use crate::actions::output::TargetOutput;
 use crate::actions::plan::PatchPlan;
+use crate::actions::run_plan::RunPlan;
 use crate::actions::session::SessionPlan;
 use crate::actions::tracker::TargetRow;
 use crate::actions::{CancelRequest, WatchEvent};
-use crate::model::{Aggregates, CommandSummary, FleetSnapshot, Node, NodeKey};
+use crate::model::{Aggregates, CommandSummary, DocumentDescription, FleetSnapshot, Node, NodeKey};
 use crate::report::export::{ExportJob, Exported};
 
 /// Something `update` wants the runtime to do. Effects keep `update` synchronous and testable.
@@ -68,6 +69,9 @@ pub enum JobKind {
     PrepareSession,
     SessionEnded,
     Foreground,
+    SendRun,
+    ListDocuments,
+    DescribeDocument,
 }
 
 /// A background job, as data. To add one: a variant here, its [`JobKind`], the answer(s) in
@@ -97,6 +101,19 @@ pub enum Job {
         plan: Box<SessionPlan>,
         status: String,
     },
+    /// Send a confirmed Run Command plan through the gate and watch it. Answers:
+    /// `JobEvent::Watch(Sent | Invocations | PollError | Finished)`.
+    SendRun(Box<RunPlan>),
+    /// Document names for completion (ListDocuments in one account and region). Answers:
+    /// `JobEvent::Documents`.
+    ListDocuments { account_id: String, region: String },
+    /// A document's parameters (DescribeDocument + GetDocument). Answers:
+    /// `JobEvent::DocumentDescribed`.
+    DescribeDocument {
+        account_id: String,
+        region: String,
+        name: String,
+    },
 }
 
 impl Job {
@@ -110,6 +127,9 @@ impl Job {
             Job::Export(_) => JobKind::Export,
             Job::PrepareSession { .. } => JobKind::PrepareSession,
             Job::SessionEnded { .. } => JobKind::SessionEnded,
+            Job::SendRun(_) => JobKind::SendRun,
+            Job::ListDocuments { .. } => JobKind::ListDocuments,
+            Job::DescribeDocument { .. } => JobKind::DescribeDocument,
         }
     }
 }
@@ -139,6 +159,15 @@ pub enum JobEvent {
     SessionFailed(String),
     /// The foreground program ended (or could not start).
     Exited(Result<std::process::ExitStatus, String>),
+    /// Document names (sorted by the pane), or why they could not be listed.
+    Documents(Result<Vec<String>, String>),
+    /// A document described: `Ok(None)` = no such document.
+    DocumentDescribed {
+        name: String,
+        result: Result<Option<Box<DocumentDescription>>, String>,
+    },
+    /// Outputs saved as a directory of files (one per node plus a summary).
+    SavedAll(Result<PathBuf, String>),
 }
 
 /// A program to run in the foreground. Compared by program, arguments and environment;

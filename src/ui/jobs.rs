@@ -190,7 +190,71 @@ async fn run(job: Job, cx: JobCtx) {
         }
         Job::PrepareSession { node, aws } => prepare_session(*node, aws, cx).await,
         Job::SessionEnded { plan, status } => cx.services.gate.session_ended(&plan, &status),
+        Job::SendRun(plan) => send_run(*plan, cx).await,
+        Job::ListDocuments { account_id, region } => list_documents(&account_id, &region, cx).await,
+        Job::DescribeDocument {
+            account_id,
+            region,
+            name,
+        } => describe_document(&account_id, &region, name, cx).await,
     }
+}
+
+async fn send_run(plan: crate::actions::run_plan::RunPlan, cx: JobCtx) {
+    let Some(fleet) = cx.services.ssm() else {
+        cx.send(JobEvent::Watch(WatchEvent::Sent {
+            commands: Vec::new(),
+            failures: vec!["not connected to AWS in this session: nothing was sent".into()],
+        }));
+        return;
+    };
+    let gate = cx.services.gate.clone();
+    let (tx, fwd) = cx.watch_events();
+    crate::actions::run_plan::run_and_watch(&gate, &fleet, &plan, &cx.watch, Some(&tx), &cx.token)
+        .await;
+    drop(tx);
+    let _ = fwd.await;
+}
+
+/// Command documents (Amazon's and the account's own) for the run pane's completion.
+async fn list_documents(account_id: &str, region: &str, cx: JobCtx) {
+    let Some(fleet) = cx.services.ssm() else {
+        cx.send(JobEvent::Documents(Err(NOT_CONNECTED.into())));
+        return;
+    };
+    let filter = crate::model::DocumentFilter {
+        document_type: Some("Command".into()),
+        ..Default::default()
+    };
+    let r = tokio::select! {
+        _ = cx.token.cancelled() => return,
+        r = fleet.list_documents(account_id, region, &filter) => r,
+    };
+    cx.send(JobEvent::Documents(
+        r.map(|v| v.into_iter().map(|d| d.name).collect())
+            .map_err(|e| e.to_string()),
+    ));
+}
+
+/// One document's parameters; `InvalidDocument` is "no such document", not a failure.
+async fn describe_document(account_id: &str, region: &str, name: String, cx: JobCtx) {
+    let Some(fleet) = cx.services.ssm() else {
+        cx.send(JobEvent::DocumentDescribed {
+            name,
+            result: Err(NOT_CONNECTED.into()),
+        });
+        return;
+    };
+    let r = tokio::select! {
+        _ = cx.token.cancelled() => return,
+        r = fleet.describe_document(account_id, region, &name, None) => r,
+    };
+    let result = match r {
+        Ok(d) => Ok(Some(Box::new(d))),
+        Err(crate::fleet::FleetError::Api { code, .. }) if code == "InvalidDocument" => Ok(None),
+        Err(e) => Err(e.to_string()),
+    };
+    cx.send(JobEvent::DocumentDescribed { name, result });
 }
 
 async fn send_plan(plan: crate::actions::PatchPlan, cx: JobCtx) {

@@ -114,6 +114,15 @@ pub struct CommandPane {
     pub notice: Option<String>,
     pub groups: OutputGroups,
     pub readonly: bool,
+    /// What ran, when known (a run from this console, or a past command): re-runs use it.
+    pub run: Option<RunOrigin>,
+}
+
+/// What a command ran and how, for a re-run on some of its targets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunOrigin {
+    pub what: super::super::run_plan::RunWhat,
+    pub options: super::super::run_plan::RunOptions,
 }
 
 impl CommandPane {
@@ -132,6 +141,7 @@ impl CommandPane {
             notice: None,
             groups: OutputGroups::default(),
             readonly,
+            run: None,
         };
         p.regroup();
         p

@@ -3,7 +3,9 @@
 //! (`src/ui/views/patch_now.rs`, `command_output.rs`) draw them and map keys to [`PaneInput`].
 
 pub mod command;
+pub mod editor;
 pub mod patch;
+pub mod run;
 
 /// Keys the pane models understand (the console maps its keymap actions and raw keys here).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +26,8 @@ pub enum PaneInput {
     Toggle,
     Char(char),
     Backspace,
+    /// Delete (the character under the cursor).
+    Delete,
     /// Enter.
     Submit,
     /// Esc.

@@ -100,6 +100,23 @@ impl CommandOutputPane {
         }
     }
 
+    /// After a confirmed run: the pane whose job sends it through the gate and watches it.
+    pub fn for_run(title: String, plan: crate::actions::run_plan::RunPlan, readonly: bool) -> Self {
+        let mut model = CommandPane::new(title, &[], readonly);
+        model.run = Some(crate::actions::panes::command::RunOrigin {
+            what: plan.what.clone(),
+            options: plan.options.clone(),
+        });
+        CommandOutputPane {
+            model,
+            following: false,
+            pending_job: Some(Job::SendRun(Box::new(plan))),
+            spinner: 0,
+            now: Utc::now(),
+            names: Default::default(),
+        }
+    }
+
     /// An existing command (from `:commands` or a node's invocations): watch it.
     pub fn for_command(cmd: CommandSummary, readonly: bool) -> Self {
         let title = format!(

@@ -77,6 +77,8 @@ pub mod node;
 pub mod nodes;
 pub mod org;
 pub mod patch_now;
+pub mod preview;
+pub mod run;
 pub mod scope;
 pub mod session;
 pub mod table_render;
@@ -97,6 +99,8 @@ pub static REGISTRY: &[Spec] = &[
     commands::SPEC,
     errors::SPEC,
     patch_now::SPEC,
+    run::SPEC,
+    run::RERUN_SPEC,
     command_output::SPEC,
     session::SPEC,
     export::SPEC,
