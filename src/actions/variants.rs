@@ -40,9 +40,16 @@ impl Variants {
     /// Group `subjects` into variants.
     pub fn group(subjects: &[Subject]) -> Variants {
         let normalized = normalize_all(subjects);
+        let texts: Vec<&str> = normalized.iter().map(String::as_str).collect();
+        Variants::group_normalized(&texts)
+    }
+
+    /// Group texts that are already normalised (a live pane normalises each finished
+    /// target once and regroups as more finish).
+    pub fn group_normalized(texts: &[&str]) -> Variants {
         let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
         let mut variants: Vec<Variant> = Vec::new();
-        for (i, text) in normalized.into_iter().enumerate() {
+        for (i, &text) in texts.iter().enumerate() {
             let h = hash(text.as_bytes());
             let slot = by_hash.entry(h).or_default();
             match slot
@@ -56,7 +63,7 @@ impl Variants {
                     variants.push(Variant {
                         members: vec![i],
                         sample: i,
-                        normalized: text,
+                        normalized: text.to_string(),
                     });
                 }
             }
@@ -69,7 +76,7 @@ impl Variants {
         });
         Variants {
             variants,
-            total: subjects.len(),
+            total: texts.len(),
         }
     }
 

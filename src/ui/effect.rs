@@ -70,6 +70,7 @@ pub enum JobKind {
     SessionEnded,
     Foreground,
     SendRun,
+    SaveAll,
     ListDocuments,
     DescribeDocument,
 }
@@ -104,6 +105,13 @@ pub enum Job {
     /// Send a confirmed Run Command plan through the gate and watch it. Answers:
     /// `JobEvent::Watch(Sent | Invocations | PollError | Finished)`.
     SendRun(Box<RunPlan>),
+    /// Save every target's output as received (its full output read again per finished
+    /// target), one file per node plus `summary.txt`, into a new directory under the
+    /// exports directory. Answers: `JobEvent::SavedAll`.
+    SaveAll {
+        rows: Vec<TargetRow>,
+        summary: String,
+    },
     /// Document names for completion (ListDocuments in one account and region). Answers:
     /// `JobEvent::Documents`.
     ListDocuments { account_id: String, region: String },
@@ -128,6 +136,7 @@ impl Job {
             Job::PrepareSession { .. } => JobKind::PrepareSession,
             Job::SessionEnded { .. } => JobKind::SessionEnded,
             Job::SendRun(_) => JobKind::SendRun,
+            Job::SaveAll { .. } => JobKind::SaveAll,
             Job::ListDocuments { .. } => JobKind::ListDocuments,
             Job::DescribeDocument { .. } => JobKind::DescribeDocument,
         }

@@ -42,4 +42,10 @@ pub enum PaneInput {
     PrevMatch,
     /// Toggle follow mode.
     Follow,
+    /// Next sort order of the targets.
+    Sort,
+    /// Show / hide the variants.
+    Variants,
+    /// Run again: the failed targets, or the selected variant's nodes.
+    Rerun,
 }

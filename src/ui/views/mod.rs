@@ -79,6 +79,7 @@ pub mod org;
 pub mod patch_now;
 pub mod preview;
 pub mod run;
+pub mod run_open;
 pub mod scope;
 pub mod session;
 pub mod table_render;
@@ -99,8 +100,8 @@ pub static REGISTRY: &[Spec] = &[
     commands::SPEC,
     errors::SPEC,
     patch_now::SPEC,
-    run::SPEC,
-    run::RERUN_SPEC,
+    run_open::SPEC,
+    run_open::RERUN_SPEC,
     command_output::SPEC,
     session::SPEC,
     export::SPEC,

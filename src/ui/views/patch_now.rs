@@ -107,25 +107,6 @@ fn scope_from(sel: &Selection<'_>, snap: &FleetSnapshot) -> Result<TargetScope, 
     selected_scope(sel, "Patch now")
 }
 
-/// The marked nodes, else the view's (filtered) nodes — what patch now and Run Command act
-/// on; none is an error naming `what`.
-pub fn selected_scope(sel: &Selection<'_>, what: &str) -> Result<TargetScope, String> {
-    let targets = sel.targets();
-    if targets.nodes.is_empty() {
-        return Err(format!(
-            "{what}: no nodes selected — mark nodes (space) or filter the nodes view"
-        ));
-    }
-    Ok(TargetScope::Nodes {
-        label: if targets.from.is_empty() {
-            format!("{} nodes", targets.nodes.len())
-        } else {
-            crate::text::sanitize(&targets.from)
-        },
-        keys: targets.nodes,
-    })
-}
-
 pub struct PatchNowPane {
     model: PatchPane,
     snapshot: Arc<FleetSnapshot>,
@@ -282,25 +263,13 @@ impl Pane for PatchNowPane {
     }
 }
 
-/// The smallest inside of the pane that holds the form without wrapping a choice (the
-/// terminal then is at least [`MIN_TERMINAL`]); below it the pane says so and Enter does
-/// nothing.
-pub const MIN_WIDTH: u16 = 60;
-pub const MIN_HEIGHT: u16 = 14;
-/// The terminal size that gives the pane [`MIN_WIDTH`] × [`MIN_HEIGHT`] (border, header,
-/// breadcrumbs and footer around it).
-pub const MIN_TERMINAL: (u16, u16) = (MIN_WIDTH + 2, MIN_HEIGHT + 5);
+pub use super::preview::{MIN_HEIGHT, MIN_TERMINAL, MIN_WIDTH, selected_scope, too_small};
 /// From this inner width the preview sits beside the options.
 const SIDE_BY_SIDE: u16 = 100;
 /// Options column width when side by side (the longest option line fits).
 const LEFT_W: u16 = 50;
 /// Option labels.
 const LABEL_W: usize = 17;
-
-/// Whether `area` (the inside of the pane) is too small for the form.
-pub fn too_small(area: (u16, u16)) -> bool {
-    area.0 < MIN_WIDTH || area.1 < MIN_HEIGHT
-}
 
 /// The option lines (at most 7), each shorter than [`LEFT_W`] / [`MIN_WIDTH`].
 fn option_lines(m: &PatchPane, theme: &Theme, width: u16) -> Vec<Line<'static>> {
@@ -903,7 +872,7 @@ mod tests {
         let text = screen(&mut s, 120, 40);
         assert!(text.contains("2/2 done"), "{text}");
         assert!(text.contains("2 Success"), "{text}");
-        assert!(text.contains("2 nodes: identical output"), "{text}");
+        assert!(text.contains("outputs: 2 identical"), "{text}");
         assert!(text.contains("finished"), "{text}");
         // Enter opens the first target's output (fetched once by a job: it finished)
         let fx = key(&mut s, KeyCode::Enter);

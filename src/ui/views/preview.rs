@@ -9,8 +9,42 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::actions::plan::{BlastRadius, Exclusion};
+use crate::actions::targets::TargetScope;
 
 use super::super::theme::{Role, Theme};
+use super::contract::Selection;
+
+/// The smallest inside of the pane that holds the form (patch now, Run Command) without wrapping a choice (the
+/// terminal then is at least [`MIN_TERMINAL`]); below it the pane says so and Enter does
+/// nothing.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 14;
+/// The terminal size that gives the pane [`MIN_WIDTH`] × [`MIN_HEIGHT`] (border, header,
+/// breadcrumbs and footer around it).
+pub const MIN_TERMINAL: (u16, u16) = (MIN_WIDTH + 2, MIN_HEIGHT + 5);
+/// Whether `area` (the inside of the pane) is too small for the form.
+pub fn too_small(area: (u16, u16)) -> bool {
+    area.0 < MIN_WIDTH || area.1 < MIN_HEIGHT
+}
+
+/// The marked nodes, else the view's (filtered) nodes — what patch now and Run Command act
+/// on; none is an error naming `what`.
+pub fn selected_scope(sel: &Selection<'_>, what: &str) -> Result<TargetScope, String> {
+    let targets = sel.targets();
+    if targets.nodes.is_empty() {
+        return Err(format!(
+            "{what}: no nodes selected — mark nodes (space) or filter the nodes view"
+        ));
+    }
+    Ok(TargetScope::Nodes {
+        label: if targets.from.is_empty() {
+            format!("{} nodes", targets.nodes.len())
+        } else {
+            crate::text::sanitize(&targets.from)
+        },
+        keys: targets.nodes,
+    })
+}
 
 /// Preview labels (`Patch groups `).
 pub const PREVIEW_LABEL_W: usize = 13;

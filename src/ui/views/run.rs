@@ -23,41 +23,19 @@ use crate::model::FleetSnapshot;
 use super::super::action::Action;
 use super::super::effect::{Job, JobEvent, JobKind};
 use super::super::theme::{Role, Theme};
-use super::command_output::CommandOutputPane;
-use super::contract::{Handled, Open, Pane, PaneCx, PaneSize, Selection, Spec};
+use super::contract::{Handled, Pane, PaneCx, PaneSize};
 use super::preview::{
     ConfirmBlock, PreviewLine, choice, pl, radius_body, radius_head, render_form, text_value,
 };
 
 pub const ID: &str = "run";
 
-pub const SPEC: Spec = Spec {
-    id: ID,
-    commands: &["run", "run-command"],
-    describe: "Run Command: a shell command or any document on the marked / filtered nodes (:run CMD prefills the command)",
-    action: Some(Action::RunCommand),
-    table: false,
-    scoped: false,
-    open: Open::Pane(open),
-};
-
-fn open(sel: &Selection<'_>) -> Result<Box<dyn Pane>, String> {
-    let snap = sel
-        .snapshot()
-        .ok_or_else(|| "Run Command needs fleet data: wait for the first refresh".to_string())?;
-    let scope = super::patch_now::selected_scope(sel, "Run Command")?;
-    let mut pane = RunPaneView::new(RunPane::new(snap, scope, sel.readonly), snap.clone());
-    let args = sel.args.trim();
-    if !args.is_empty() {
-        pane.model.paste(snap, args);
-    }
-    Ok(Box::new(pane))
-}
+/// What a confirmed run opens: the command pane that sends and watches it (given by
+/// whoever opens the run pane, so this file needs no other pane).
+pub type Then = fn(String, RunPlan, bool) -> Box<dyn Pane>;
 
 /// The smallest inside of the pane that holds the form (as patch now).
-pub const MIN_WIDTH: u16 = super::patch_now::MIN_WIDTH;
-pub const MIN_HEIGHT: u16 = super::patch_now::MIN_HEIGHT;
-pub const MIN_TERMINAL: (u16, u16) = super::patch_now::MIN_TERMINAL;
+pub use super::preview::{MIN_HEIGHT, MIN_TERMINAL, MIN_WIDTH};
 /// From this inner width the preview sits beside the form.
 const SIDE_BY_SIDE: u16 = 100;
 /// Form column width when side by side.
@@ -71,6 +49,9 @@ const EDITOR_ROWS_NARROW: usize = 3;
 const PREVIEW_COMMAND_LINES: usize = 12;
 
 pub struct RunPaneView {
+    /// `run`, or `rerun` when opened on a past command.
+    id: &'static str,
+    then: Then,
     pub model: RunPane,
     snapshot: Arc<FleetSnapshot>,
     scroll: usize,
@@ -79,8 +60,10 @@ pub struct RunPaneView {
 }
 
 impl RunPaneView {
-    pub fn new(model: RunPane, snapshot: Arc<FleetSnapshot>) -> Self {
+    pub fn new(id: &'static str, model: RunPane, snapshot: Arc<FleetSnapshot>, then: Then) -> Self {
         RunPaneView {
+            id,
+            then,
             model,
             snapshot,
             scroll: 0,
@@ -96,13 +79,14 @@ impl RunPaneView {
         what: &RunWhat,
         options: &RunOptions,
         readonly: bool,
+        then: Then,
     ) -> Self {
         let model = RunPane::with_what(&snapshot, scope, what, options, readonly);
-        RunPaneView::new(model, snapshot)
+        RunPaneView::new(ID, model, snapshot, then)
     }
 
     fn too_small(&self) -> bool {
-        self.last.get().is_some_and(super::patch_now::too_small)
+        self.last.get().is_some_and(super::preview::too_small)
     }
 
     /// Where documents are listed and described: the first target's account and region
@@ -147,11 +131,7 @@ impl RunPaneView {
 
     fn execute(&mut self, plan: RunPlan, cx: &mut PaneCx<'_>) {
         let title = format!("Run · {} · {}", plan.label(), plan.scope);
-        cx.open = Some(Box::new(CommandOutputPane::for_run(
-            title,
-            plan,
-            cx.readonly,
-        )));
+        cx.open = Some((self.then)(title, plan, cx.readonly));
         cx.close = true;
     }
 }
@@ -179,7 +159,7 @@ fn key_input(key: &KeyEvent) -> Option<PaneInput> {
 
 impl Pane for RunPaneView {
     fn id(&self) -> &'static str {
-        ID
+        self.id
     }
 
     fn title(&self) -> String {
@@ -721,7 +701,7 @@ pub fn render_run(
     theme: &Theme,
     scroll: usize,
 ) -> usize {
-    if super::patch_now::too_small((area.width, area.height)) {
+    if super::preview::too_small((area.width, area.height)) {
         let msg = format!(
             "Run Command needs a terminal of at least {}×{}. Enlarge it, or press Esc to close.",
             MIN_TERMINAL.0, MIN_TERMINAL.1
@@ -756,65 +736,4 @@ pub fn render_run(
         SIDE_BY_SIDE,
         LEFT_W,
     )
-}
-
-/// `R` on a past command (`:commands`): the run pane prefilled with what it ran, on its
-/// targets, through the same preview and confirmation.
-pub const RERUN_SPEC: Spec = Spec {
-    id: "rerun",
-    commands: &[],
-    describe: "Run the selected command again (same document and parameters, its targets)",
-    action: Some(Action::Rerun),
-    table: false,
-    scoped: false,
-    open: Open::Pane(open_rerun),
-};
-
-fn open_rerun(sel: &Selection<'_>) -> Result<Box<dyn Pane>, String> {
-    let snap = sel
-        .snapshot()
-        .ok_or_else(|| "Run Command needs fleet data: wait for the first refresh".to_string())?;
-    let cmd = sel
-        .command()
-        .ok_or_else(|| "Select a command in :commands to run it again".to_string())?;
-    if cmd.instance_ids.is_empty() {
-        return Err(format!(
-            "Command {} targeted {} (not instance ids): mark the nodes and use :run",
-            crate::text::sanitize(&cmd.command_id),
-            crate::text::sanitize(&cmd.targets.join(", "))
-        ));
-    }
-    let keys: Vec<crate::model::NodeKey> = cmd
-        .instance_ids
-        .iter()
-        .map(|id| crate::model::NodeKey {
-            account_id: cmd.account_id.clone(),
-            region: cmd.region.clone(),
-            instance_id: id.clone(),
-        })
-        .collect();
-    let scope = TargetScope::Nodes {
-        label: format!(
-            "{} target{} of {}",
-            keys.len(),
-            if keys.len() == 1 { "" } else { "s" },
-            crate::text::sanitize(&cmd.command_id)
-        ),
-        keys,
-    };
-    let opt = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
-    let options = RunOptions {
-        max_concurrency: opt(&cmd.max_concurrency),
-        max_errors: opt(&cmd.max_errors),
-        comment: cmd.comment.clone(),
-        ..RunOptions::default()
-    };
-    let what = RunWhat::of_command(cmd);
-    Ok(Box::new(RunPaneView::rerun(
-        snap.clone(),
-        scope,
-        &what,
-        &options,
-        sel.readonly,
-    )))
 }
