@@ -159,7 +159,7 @@ async fn shell_command_in_two_accounts_is_split_sent_audited_and_grouped() {
     let subjects: Vec<Subject> = texts
         .iter()
         .zip(&owns)
-        .map(|(t, o)| Subject { text: t, own: o })
+        .map(|(t, o)| Subject::new(t, o))
         .collect();
     let v = Variants::group(&subjects);
     // host names normalised: Linux all alike, Windows (CRLF) the other variant

@@ -154,7 +154,7 @@ pub fn group_identical(outputs: &[TargetOutput]) -> OutputGroups {
     let texts: Vec<String> = outputs.iter().map(TargetOutput::text).collect();
     let subjects: Vec<super::variants::Subject> = texts
         .iter()
-        .map(|t| super::variants::Subject { text: t, own: &[] })
+        .map(|t| super::variants::Subject::new(t, &[]))
         .collect();
     let v = super::variants::Variants::group(&subjects);
     OutputGroups {

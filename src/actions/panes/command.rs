@@ -204,20 +204,29 @@ pub fn row_text(r: &TargetRow) -> String {
         if r.plugins.len() > 1 {
             s.push_str(&format!("── {} ──\n", p.name));
         }
+        s.push_str(&format!("[exit {}]\n", p.response_code));
         s.push_str(&p.stdout);
-        if !p.stdout.is_empty() && !p.stdout.ends_with('\n') {
-            s.push('\n');
-        }
         if !p.stderr.is_empty() {
-            s.push_str("stderr:\n");
-            s.push_str(&p.stderr);
-            if !p.stderr.ends_with('\n') {
+            if !p.stdout.is_empty() && !p.stdout.ends_with('\n') {
                 s.push('\n');
             }
+            s.push_str("stderr:\n");
+            s.push_str(&p.stderr);
         }
-        s.push_str(&format!("(exit {})\n", p.response_code));
+        if !s.ends_with('\n') && r.plugins.len() > 1 {
+            s.push('\n');
+        }
     }
     s
+}
+
+/// Whether the text of [`row_text`] ends in an output cut at ListCommandInvocations'
+/// 2,500 characters (its last line is then where the cut fell).
+fn row_truncated(r: &TargetRow) -> bool {
+    r.plugins.last().is_some_and(|p| {
+        p.stderr.is_empty()
+            && (p.truncated || p.stdout.chars().count() >= output::LIST_OUTPUT_LIMIT)
+    })
 }
 
 /// What a command ran and how, for a re-run on some of its targets.
@@ -453,7 +462,13 @@ impl CommandPane {
                     .into_iter()
                     .filter(|n| !n.is_empty())
                     .collect();
-                self.normalized[i] = Some(super::super::variants::normalize(&row_text(r), &own));
+                let text = row_text(r);
+                let subject = super::super::variants::Subject {
+                    text: &text,
+                    own: &own,
+                    truncated: row_truncated(r),
+                };
+                self.normalized[i] = Some(super::super::variants::normalize_subject(&subject));
             }
         }
         self.grouped = (0..rows.len())
