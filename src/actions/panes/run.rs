@@ -628,8 +628,9 @@ impl RunPane {
         }
         let plan = match &self.plan {
             Ok(p) => p,
-            Err(e) => {
-                self.notice = Some(format!("Refused before sending: {e}"));
+            Err(_) => {
+                // the prompt says why; nothing was sent
+                self.notice = Some("Nothing was sent.".into());
                 return RunOutcome::Nothing;
             }
         };

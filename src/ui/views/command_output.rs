@@ -678,11 +678,11 @@ fn render_targets(
     let table = Table::new(
         rows,
         [
-            Constraint::Length(14),
-            Constraint::Length(20),
-            Constraint::Min(10),
-            Constraint::Length(17),
-            Constraint::Length(5),
+            Constraint::Length(12),
+            Constraint::Length(19),
+            Constraint::Min(6),
+            Constraint::Length(16),
+            Constraint::Length(4),
             Constraint::Length(8),
             Constraint::Length(7),
         ],
@@ -701,8 +701,14 @@ fn render_targets(
 fn render_variants(m: &CommandPane, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let rows_all = m.tracker.rows();
     let header = Row::new(
-        ["Variant", "Nodes", "Share", "First line", "Nodes (first)"]
-            .map(|h| Cell::from(h).style(theme.style(Role::TableHeader))),
+        [
+            "Variant",
+            "Nodes",
+            "Share",
+            "First line (that differs)",
+            "Nodes",
+        ]
+        .map(|h| Cell::from(h).style(theme.style(Role::TableHeader))),
     );
     let total = m.variants.total.max(1);
     let page = (area.height as usize).saturating_sub(2).max(1);
@@ -718,12 +724,21 @@ fn render_variants(m: &CommandPane, frame: &mut Frame<'_>, area: Rect, theme: &T
         .skip(top)
         .take(page)
         .map(|(v, var)| {
-            let first = crate::text::sanitize(
+            // the majority's first line of output; another variant's first line that differs
+            let major = m.variants.variants[0].normalized.lines();
+            let first = if v == 0 {
                 var.normalized
                     .lines()
-                    .find(|l| !l.trim().is_empty())
-                    .unwrap_or(""),
-            );
+                    .find(|l| !l.trim().is_empty() && !l.starts_with("[exit "))
+                    .unwrap_or("")
+            } else {
+                let mut major = major.chain(std::iter::repeat(""));
+                var.normalized
+                    .lines()
+                    .find(|l| major.next() != Some(*l))
+                    .unwrap_or("")
+            };
+            let first = crate::text::sanitize(first);
             let nodes: Vec<String> = var
                 .members
                 .iter()
@@ -758,11 +773,11 @@ fn render_variants(m: &CommandPane, frame: &mut Frame<'_>, area: Rect, theme: &T
     let table = Table::new(
         rows,
         [
-            Constraint::Length(12),
-            Constraint::Length(6),
-            Constraint::Length(6),
-            Constraint::Min(20),
-            Constraint::Length(42),
+            Constraint::Length(11),
+            Constraint::Length(5),
+            Constraint::Length(5),
+            Constraint::Fill(2),
+            Constraint::Fill(1),
         ],
     )
     .header(header)

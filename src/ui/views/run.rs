@@ -737,3 +737,375 @@ pub fn render_run(
         LEFT_W,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::super::super::action::Msg;
+    use super::super::super::effect::{Effect, Job, JobEvent, JobId, JobKind};
+    use super::super::super::fixture;
+    use super::super::super::keymap::Keymap;
+    use super::super::super::state::{Meta, State};
+    use super::super::super::theme::{ColorMode, Theme};
+    use super::super::super::update::update;
+    use super::super::command_output;
+    use super::super::frame::render;
+    use super::RunPaneView;
+    use crate::actions::WatchEvent;
+    use crate::actions::run_plan::{POWERSHELL_DOCUMENT, SHELL_DOCUMENT};
+    use crate::model::{CommandInvocation, CommandPluginOutput, CommandSummary, PlatformType};
+
+    fn keymap() -> Keymap {
+        Keymap::load("default", std::path::Path::new("/nonexistent")).unwrap()
+    }
+
+    fn state(readonly: bool) -> State {
+        let mut s = State::new(
+            Meta {
+                demo: true,
+                readonly,
+                theme: "default".into(),
+                keymap: "default".into(),
+                ..Default::default()
+            },
+            fixture::now(),
+        );
+        update(&mut s, Msg::Fleet(fixture::update()), &keymap());
+        s
+    }
+
+    fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
+        update(
+            s,
+            Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)),
+            &keymap(),
+        )
+    }
+
+    fn ctrl_s(s: &mut State) -> Vec<Effect> {
+        update(
+            s,
+            Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+            &keymap(),
+        )
+    }
+
+    fn typed(s: &mut State, text: &str) {
+        for c in text.chars() {
+            key(s, KeyCode::Char(c));
+        }
+    }
+
+    fn screen(s: &mut State, w: u16, h: u16) -> String {
+        s.size = (w, h);
+        s.prepare();
+        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+        let t = Theme::load_in(
+            "default",
+            std::path::Path::new("/nonexistent"),
+            ColorMode::TrueColor,
+        )
+        .unwrap();
+        let k = keymap();
+        term.draw(|f| render(f, s, &t, &k)).unwrap();
+        let buf = term.backend().buffer();
+        let mut out = String::new();
+        for y in 0..h {
+            for x in 0..w {
+                out.push_str(buf[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    fn snap(name: &str, s: &mut State) {
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path("../snapshots");
+        settings.set_prepend_module_to_snapshot(false);
+        settings.bind(|| {
+            for (w, h) in [(80u16, 24u16), (120, 40)] {
+                insta::assert_snapshot!(format!("run_{name}_{w}x{h}"), screen(s, w, h));
+            }
+        });
+    }
+
+    /// Filter to online nodes and mark the first `n`.
+    fn mark_online(s: &mut State, n: usize) {
+        key(s, KeyCode::Char('/'));
+        typed(s, "ping:online");
+        key(s, KeyCode::Enter);
+        for _ in 0..n {
+            key(s, KeyCode::Char(' '));
+        }
+        assert_eq!(s.marks.len(), n);
+    }
+
+    fn run_pane(s: &State) -> &RunPaneView {
+        s.panes
+            .last()
+            .and_then(|p| p.item.as_any().downcast_ref::<RunPaneView>())
+            .expect("the run pane on top")
+    }
+
+    /// The phrase the confirmation asks for, read off the screen.
+    fn phrase(s: &mut State) -> String {
+        let text = screen(s, 120, 40);
+        let start = text.find("Type `").expect("a typed confirmation") + 6;
+        let end = start + text[start..].find('`').unwrap();
+        text[start..end].to_string()
+    }
+
+    #[test]
+    fn an_empty_command_is_refused_before_anything_is_sent() {
+        let mut s = state(false);
+        mark_online(&mut s, 2);
+        key(&mut s, KeyCode::Char('x'));
+        assert_eq!(s.panes.last().map(|p| p.id()), Some(super::ID));
+        // Enter in the editor is a new line, never a send
+        assert!(key(&mut s, KeyCode::Enter).is_empty());
+        typed(&mut s, "   ");
+        assert!(ctrl_s(&mut s).is_empty());
+        let text = screen(&mut s, 120, 40);
+        assert!(
+            text.contains("Refused before sending: nothing to run: the command is empty"),
+            "{text}"
+        );
+        assert_eq!(s.panes.len(), 1, "still the run pane");
+    }
+
+    #[test]
+    fn read_only_shows_the_preview_and_refuses_to_send() {
+        let mut s = state(true);
+        mark_online(&mut s, 2);
+        key(&mut s, KeyCode::Char('x'));
+        typed(&mut s, "systemctl restart nginx");
+        let text = screen(&mut s, 120, 40);
+        assert!(text.contains("READ-ONLY"), "{text}");
+        assert!(text.contains("2 targets"), "{text}");
+        assert!(phrase(&mut s).contains('2') || !phrase(&mut s).is_empty());
+        assert!(ctrl_s(&mut s).is_empty(), "read-only never sends");
+        let text = screen(&mut s, 120, 40);
+        assert!(
+            text.contains("Read-only mode: sending is refused"),
+            "{text}"
+        );
+        assert_eq!(s.panes.last().map(|p| p.id()), Some(super::ID));
+    }
+
+    #[test]
+    fn a_shell_command_splits_into_shell_and_powershell_by_platform() {
+        let mut s = state(false);
+        key(&mut s, KeyCode::Char('/'));
+        typed(&mut s, "ping:online");
+        key(&mut s, KeyCode::Enter);
+        key(&mut s, KeyCode::Char('x'));
+        typed(&mut s, "hostname");
+        let plan = run_pane(&s).model.plan.clone().expect("a plan");
+        let snapshot = fixture::snapshot();
+        let platform = |id: &str| {
+            snapshot
+                .nodes
+                .iter()
+                .find(|n| n.instance_id == id)
+                .map(|n| n.platform_type.clone())
+        };
+        let windows = plan
+            .targets
+            .iter()
+            .filter(|k| platform(&k.instance_id) == Some(PlatformType::Windows))
+            .count();
+        assert!(windows > 0 && windows < plan.targets.len(), "{plan:?}");
+        assert_eq!(
+            plan.by_document,
+            vec![
+                (POWERSHELL_DOCUMENT.to_string(), windows),
+                (SHELL_DOCUMENT.to_string(), plan.targets.len() - windows)
+            ]
+        );
+        for g in &plan.groups {
+            let want = if platform(&g.batches[0][0]) == Some(PlatformType::Windows) {
+                POWERSHELL_DOCUMENT
+            } else {
+                SHELL_DOCUMENT
+            };
+            assert_eq!(g.document, want);
+            assert_eq!(g.parameters["commands"], vec!["hostname"]);
+        }
+        let text = screen(&mut s, 200, 60);
+        assert!(
+            text.contains(&format!("{POWERSHELL_DOCUMENT}: {windows} (Windows)")),
+            "{text}"
+        );
+        assert!(text.contains("(Linux/macOS)"), "{text}");
+    }
+
+    /// Send `df -h` to two marked nodes; the command pane is then on top.
+    fn sent(s: &mut State, n: usize) -> (Vec<CommandSummary>, crate::model::FleetSnapshot) {
+        mark_online(s, n);
+        key(s, KeyCode::Char('x'));
+        typed(s, "df -h");
+        let p = phrase(s);
+        // the first send asks for the phrase and moves to it
+        assert!(ctrl_s(s).is_empty());
+        assert!(screen(s, 120, 40).contains(&format!("Type `{p}` to confirm")));
+        typed(s, &p);
+        let fx = ctrl_s(s);
+        assert_eq!(s.panes.len(), 1);
+        assert_eq!(s.panes[0].id(), command_output::ID);
+        let plan = match fx.as_slice() {
+            [Effect::Start(o, Job::SendRun(plan))] if *o == s.panes[0].owner => plan.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(plan.target_count(), n);
+        let snapshot = fixture::snapshot();
+        let commands = plan
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| CommandSummary {
+                command_id: format!("cmd-{i}"),
+                account_id: g.account_id.clone(),
+                region: g.region.clone(),
+                document_name: g.document.clone(),
+                instance_ids: g.batches[0].clone(),
+                ..CommandSummary::default()
+            })
+            .collect();
+        (commands, snapshot)
+    }
+
+    fn watch(s: &mut State, e: WatchEvent) {
+        let id = JobId {
+            owner: s.panes[0].owner,
+            kind: JobKind::SendRun,
+        };
+        update(s, Msg::Job(id, JobEvent::Watch(e)), &keymap());
+    }
+
+    fn inv(c: &CommandSummary, id: &str, status: &str, code: i32, out: &str) -> CommandInvocation {
+        CommandInvocation {
+            command_id: c.command_id.clone(),
+            account_id: c.account_id.clone(),
+            region: c.region.clone(),
+            instance_id: id.into(),
+            status: status.into(),
+            status_details: status.into(),
+            plugins: vec![CommandPluginOutput {
+                name: "aws:runShellScript".into(),
+                status: status.into(),
+                response_code: code,
+                stdout: out.into(),
+                started_at: Some(fixture::now() - chrono::Duration::seconds(4)),
+                finished_at: Some(fixture::now() - chrono::Duration::seconds(1)),
+                ..CommandPluginOutput::default()
+            }],
+            ..CommandInvocation::default()
+        }
+    }
+
+    #[test]
+    fn rerun_on_the_failed_targets_previews_exactly_those_nodes() {
+        let mut s = state(false);
+        let (commands, _) = sent(&mut s, 2);
+        watch(
+            &mut s,
+            WatchEvent::Sent {
+                commands: commands.clone(),
+                failures: vec![],
+            },
+        );
+        let ids: Vec<(usize, String)> = commands
+            .iter()
+            .enumerate()
+            .flat_map(|(c, cmd)| cmd.instance_ids.iter().map(move |i| (c, i.clone())))
+            .collect();
+        let (c0, ok_id) = &ids[0];
+        let (c1, bad_id) = &ids[1];
+        watch(
+            &mut s,
+            WatchEvent::Invocations(vec![
+                inv(
+                    &commands[*c0],
+                    ok_id,
+                    "Success",
+                    0,
+                    "/dev/root 20G 7G 13G 35% /\n",
+                ),
+                inv(
+                    &commands[*c1],
+                    bad_id,
+                    "Failed",
+                    1,
+                    "df: /mnt: No such file\n",
+                ),
+            ]),
+        );
+        let text = screen(&mut s, 120, 40);
+        assert!(text.contains("outputs: 2 outputs · all differ"), "{text}");
+        key(&mut s, KeyCode::Char('R'));
+        assert_eq!(s.panes.len(), 2, "the run pane opens over the result");
+        let pane = run_pane(&s);
+        let plan = pane.model.plan.clone().expect("a plan");
+        let keys: Vec<&str> = plan
+            .targets
+            .iter()
+            .map(|k| k.instance_id.as_str())
+            .collect();
+        assert_eq!(keys, vec![bad_id.as_str()]);
+        assert_eq!(pane.model.editor.text(), "df -h", "the same command");
+        let text = screen(&mut s, 120, 40);
+        assert!(text.contains("1 failed target"), "{text}");
+        assert!(text.contains("1 target · 1 account"), "{text}");
+        // Esc goes back to the result
+        key(&mut s, KeyCode::Esc);
+        assert_eq!(s.panes.last().map(|p| p.id()), Some(command_output::ID));
+    }
+
+    #[test]
+    fn snapshots_of_the_editor_preview_and_result_with_variants() {
+        let mut s = state(false);
+        mark_online(&mut s, 3);
+        key(&mut s, KeyCode::Char('x'));
+        typed(&mut s, "df -h /");
+        key(&mut s, KeyCode::Enter);
+        typed(&mut s, "systemctl is-active nginx");
+        snap("editor", &mut s);
+        let mut s = state(false);
+        let (commands, _) = sent(&mut s, 3);
+        watch(
+            &mut s,
+            WatchEvent::Sent {
+                commands: commands.clone(),
+                failures: vec![],
+            },
+        );
+        let mut invs = Vec::new();
+        for (ci, c) in commands.iter().enumerate() {
+            for (k, id) in c.instance_ids.iter().enumerate() {
+                let disk = if ci == 0 && k == 0 { "95%" } else { "35%" };
+                invs.push(inv(
+                    c,
+                    id,
+                    "Success",
+                    0,
+                    &format!("Filesystem Size Used Avail Use% Mounted on\n/dev/root 20G 7G 13G {disk} /\nhost {id}\n"),
+                ));
+            }
+        }
+        watch(&mut s, WatchEvent::Invocations(invs));
+        snap("result", &mut s);
+        key(&mut s, KeyCode::Char('v'));
+        snap("variants", &mut s);
+        key(&mut s, KeyCode::Down);
+        key(&mut s, KeyCode::Enter);
+        let text = screen(&mut s, 120, 40);
+        assert!(text.contains("diff against the majority"), "{text}");
+        assert!(text.contains("- /dev/root 20G 7G 13G 35% /"), "{text}");
+        assert!(text.contains("+ /dev/root 20G 7G 13G 95% /"), "{text}");
+        snap("variant_diff", &mut s);
+    }
+}
