@@ -165,13 +165,14 @@ fn pane(targets: usize, rounds: usize) {
     let inv = |i: usize, status: &str, round: usize| {
         let c = &commands[i / 50];
         // ListCommandInvocations' ≤ 2,500 characters of `df -h`-like output
+        let full = i.is_multiple_of(97);
         let mut out = String::new();
         for _ in 0..28 {
             out.push_str(&format!(
                 "/dev/nvme0n1p1   20G  {}G  {}G  {}% / ip-10-0-{}-{}.ec2.internal\n",
-                if i % 97 == 0 { 19 } else { 7 },
-                if i % 97 == 0 { 1 } else { 13 },
-                if i % 97 == 0 { 95 } else { 35 },
+                if full { 19 } else { 7 },
+                if full { 1 } else { 13 },
+                if full { 95 } else { 35 },
                 i % 250,
                 (i + round) % 250
             ));

@@ -476,16 +476,12 @@ impl RunPane {
                 self.editor.newline();
                 self.changed(snapshot);
             }
-            (Field::Command, PaneInput::Up) => {
-                if !self.editor.up() {
-                    return self.move_focus(-1);
-                }
+            // past the first / last line: the previous / next field
+            (Field::Command, PaneInput::Up) if !self.editor.up() => return self.move_focus(-1),
+            (Field::Command, PaneInput::Down) if !self.editor.down() => {
+                return self.move_focus(1);
             }
-            (Field::Command, PaneInput::Down) => {
-                if !self.editor.down() {
-                    return self.move_focus(1);
-                }
-            }
+            (Field::Command, PaneInput::Up | PaneInput::Down) => {}
             (Field::Command, PaneInput::Left) => self.editor.left(),
             (Field::Command, PaneInput::Right) => self.editor.right(),
             (Field::Command, PaneInput::Top) => self.editor.home(),

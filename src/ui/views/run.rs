@@ -547,8 +547,11 @@ fn editor_lines(
         }
         out.push(Line::from(spans));
     }
-    if m.editor.is_blank() && !focused {
-        if let Some(l) = out.first_mut() {
+    if m.editor.is_blank()
+        && !focused
+        && let Some(l) = out.first_mut()
+    {
+        {
             l.spans.push(Span::styled(
                 "(a shell command; enter for more lines)",
                 theme.style(Role::Muted),
@@ -911,7 +914,7 @@ mod tests {
                 .nodes
                 .iter()
                 .find(|n| n.instance_id == id)
-                .map(|n| n.platform_type.clone())
+                .map(|n| n.platform_type)
         };
         let windows = plan
             .targets
