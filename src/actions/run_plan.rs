@@ -421,9 +421,13 @@ pub async fn run_and_watch(
         });
     }
     // a shell command changes nothing the fleet picture shows: no node refresh afterwards
-    let tracker =
-        super::run::watch_and_refresh(ssm, &super::run::NoRefresh, &report.sent, cfg, tx, cancel)
-            .await;
+    let tracker = super::watch::watch(ssm, &report.sent, cfg, tx, cancel).await;
+    if let Some(tx) = tx {
+        let _ = tx.send(super::watch::WatchEvent::Finished {
+            summary: tracker.summary(),
+            refreshed: 0,
+        });
+    }
     (report, tracker)
 }
 

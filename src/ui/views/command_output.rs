@@ -698,7 +698,7 @@ fn render_targets(
 }
 
 /// The variants, largest first, with their node counts and a few nodes each.
-fn render_variants(m: &CommandPane, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+fn render_variants<'a>(m: &'a CommandPane, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let rows_all = m.tracker.rows();
     let header = Row::new(
         [
@@ -725,16 +725,16 @@ fn render_variants(m: &CommandPane, frame: &mut Frame<'_>, area: Rect, theme: &T
         .take(page)
         .map(|(v, var)| {
             // the majority's first line of output; another variant's first line that differs
-            let major = m.variants.variants[0].normalized.lines();
+            let text = |t: &'a str| {
+                t.lines()
+                    .filter(|l| !l.trim().is_empty() && !l.starts_with("[exit "))
+            };
             let first = if v == 0 {
-                var.normalized
-                    .lines()
-                    .find(|l| !l.trim().is_empty() && !l.starts_with("[exit "))
-                    .unwrap_or("")
+                text(&var.normalized).next().unwrap_or("")
             } else {
-                let mut major = major.chain(std::iter::repeat(""));
-                var.normalized
-                    .lines()
+                let mut major =
+                    text(&m.variants.variants[0].normalized).chain(std::iter::repeat(""));
+                text(&var.normalized)
                     .find(|l| major.next() != Some(*l))
                     .unwrap_or("")
             };
