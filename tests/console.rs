@@ -376,6 +376,57 @@ fn patches_view_finds_a_cve_and_nodes_filter_by_it() {
     assert!(t.wait_exit(10).success());
 }
 
+/// `:run` on the demo: two marked nodes, a two-line command pasted (bracketed paste) into
+/// the editor, the preview, the typed confirmation, the live result with its outputs
+/// grouped, the variants list — through the real binary and the simulator.
+#[test]
+fn run_command_on_the_demo_end_to_end() {
+    // no live refresh competing with the send on a loaded test machine
+    let mut t = Term::start(120, 40, &["--refresh", "3600"]);
+    t.wait_until(60, "refresh complete", |s| {
+        s.contains(" i-") && s.contains("updated ") && !s.lines().next().unwrap_or("").contains('/')
+    });
+    // the demo's first refresh is followed by the live one: let it settle
+    std::thread::sleep(Duration::from_secs(5));
+    // (one account: the demo's world keeps another one slow to answer for a while)
+    t.keys("/ping:online os:linux account:web-staging\r");
+    t.wait_for("/ping:online os:linux account:web-staging", 10);
+    t.keys("  ");
+    t.wait_for("2 marked", 10);
+    t.keys(":run\r");
+    let s = t.wait_for("Run Command · 2 marked", 10);
+    assert!(s.contains("[Shell command]"), "{s}");
+    // a paste keeps its line break: two lines in the editor, not a send
+    t.keys("\x1b[200~uptime\nhostname\x1b[201~");
+    let s = t.wait_for("┊ hostname", 10);
+    assert!(s.contains("┊ uptime"), "{s}");
+    assert!(s.contains("AWS-RunShellScript: 2 (Linux/macOS)"), "{s}");
+    assert!(s.contains("2 targets"), "{s}");
+    // ctrl-s asks for the phrase, then sends
+    t.keys("\x13");
+    let s = t.wait_for("to confirm", 10);
+    let start = s.find("Type `").expect("a typed confirmation") + 6;
+    let end = start + s[start..].find('`').unwrap();
+    let phrase = s[start..end].to_string();
+    t.keys(&phrase);
+    t.keys("\x13");
+    let s = t.wait_until(90, "the run finished", |s| {
+        s.contains("2/2 done") && s.contains("outputs:")
+    });
+    assert!(s.contains("Run · uptime …"), "{s}");
+    assert!(s.contains("Exit") && s.contains("Variant"), "{s}");
+    // the variants list, then back, then close
+    t.keys("v");
+    let s = t.wait_for("Enter: output + diff", 10);
+    assert!(s.contains("#1"), "{s}");
+    t.keys("\x1b");
+    t.wait_for("sort: as sent", 10);
+    t.keys("\x1b");
+    t.wait_for("INSTANCE", 10);
+    t.keys("q");
+    assert!(t.wait_exit(10).success());
+}
+
 #[test]
 fn startup_view_and_filter_flags_and_substring_filter() {
     // `-c certs --filter risk:yes`: the console opens there, filtered

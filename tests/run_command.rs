@@ -159,7 +159,7 @@ async fn shell_command_in_two_accounts_is_split_sent_audited_and_grouped() {
     let subjects: Vec<Subject> = texts
         .iter()
         .zip(&owns)
-        .map(|(t, o)| Subject { text: t, own: o })
+        .map(|(t, o)| Subject::new(t, o))
         .collect();
     let v = Variants::group(&subjects);
     // host names normalised: Linux all alike, Windows (CRLF) the other variant
@@ -206,5 +206,94 @@ async fn read_only_refuses_a_command_and_records_its_text() {
     assert_eq!(
         recs[0].parameters["commands"],
         vec!["systemctl restart nginx"]
+    );
+}
+
+/// The console's result pane over a real run: `df -h` on Linux nodes of two accounts, sent
+/// through the gate and watched through the SDK; the pane's model (what the grid and the
+/// variants list draw) groups the outputs and re-runs on a variant's nodes. (`df -h` of
+/// every mount differs on every simulated node — each root file system has its own use% —
+/// so the run asks for `/dev` and `/dev/shm`, which differ only by instance memory.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn df_h_in_two_accounts_is_grouped_into_variants_in_the_result_pane() {
+    use ssmdeck::actions::panes::PaneInput;
+    use ssmdeck::actions::panes::command::{CommandOutcome, CommandPane};
+    use ssmdeck::actions::run_plan::run_and_watch;
+    use ssmdeck::actions::watch::WatchEvent;
+
+    let (sim, fleet, snap) = connect().await;
+    let keys: Vec<NodeKey> = targets(&sim, &snap)
+        .into_iter()
+        .filter(|k| {
+            snap.nodes
+                .iter()
+                .any(|n| &n.key() == k && n.platform_type == PlatformType::Linux)
+        })
+        .collect();
+    let plan = plan_run(
+        &snap,
+        &TargetScope::marked(keys.clone()),
+        &RunWhat::Shell("df -h /dev /dev/shm".into()),
+        &RunOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        plan.by_document,
+        vec![(SHELL_DOCUMENT.to_string(), keys.len())]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::new(None, dir.path().join("audit.jsonl"));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let (report, _) = run_and_watch(
+        &gate,
+        &fleet.ssm(),
+        &plan,
+        &fast_watch(),
+        Some(&tx),
+        &cancel,
+    )
+    .await;
+    drop(tx);
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    let accounts: std::collections::BTreeSet<&str> =
+        report.sent.iter().map(|c| c.account_id.as_str()).collect();
+    assert_eq!(accounts.len(), 2, "two accounts");
+
+    let mut pane = CommandPane::new("df -h", &[], false);
+    while let Some(e) = rx.recv().await {
+        match e {
+            WatchEvent::Sent { commands, failures } => pane.add_commands(&commands, failures),
+            WatchEvent::Invocations(invs) => pane.apply(&invs),
+            WatchEvent::Finished { summary, refreshed } => pane.finish(summary, refreshed),
+            WatchEvent::PollError { .. } => {}
+        }
+    }
+    assert_eq!(pane.tracker.rows().len(), keys.len());
+    assert!(pane.tracker.rows().iter().all(|r| r.is_terminal()));
+    let v = pane.variants.clone();
+    assert_eq!(v.total, keys.len(), "every output grouped");
+    let summary = v.summary();
+    eprintln!("df -h on {} nodes: {summary}", keys.len());
+    assert!(
+        v.variants.len() < keys.len() && v.variants[0].members.len() > 1,
+        "identical-in-substance outputs group: {summary}"
+    );
+    let members: usize = v.variants.iter().map(|x| x.members.len()).sum();
+    assert_eq!(members, keys.len(), "every node in exactly one variant");
+    // the variants list: re-run on the selected variant's nodes
+    pane.input(PaneInput::Variants);
+    match pane.input(PaneInput::Rerun) {
+        CommandOutcome::Rerun { keys: again, label } => {
+            assert_eq!(again.len(), v.variants[0].members.len());
+            assert!(label.contains("variant #1"), "{label}");
+        }
+        o => panic!("{o:?}"),
+    }
+    // the audit log holds the command text as sent
+    let records = AuditLog::read(&dir.path().join("audit.jsonl")).unwrap();
+    assert!(
+        records.iter().any(|r| format!("{r:?}").contains("df -h")),
+        "{records:?}"
     );
 }

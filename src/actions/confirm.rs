@@ -16,6 +16,10 @@
 //!    count or account name never confirms.
 //! 5. **Cancel a running command**: a dialog naming the command and its running targets;
 //!    Enter confirms, Esc keeps it running.
+//! 6. **Run Command** (any command or document: it may change the node): Enter confirms
+//!    only for a single target outside production; otherwise the phrase of rule 2 (the
+//!    account's name, else the target count), with ` production` appended as in rule 3
+//!    when any target is production — e.g. `40` or `payments-prod production`.
 //!
 //! The gate ([`super::gate::Gate`]) is independent of this: a confirmed action is still
 //! refused when read-only mode is on.
@@ -54,6 +58,19 @@ impl Confirmation {
                 Confirmation::Type { phrase, production }
             }
         }
+    }
+
+    /// Rule 6.
+    pub fn for_run(targets: usize, single_account_name: Option<&str>, production: bool) -> Self {
+        if targets <= 1 && !production {
+            return Confirmation::PressEnter;
+        }
+        Self::for_patch(
+            PatchOperation::Install,
+            targets,
+            single_account_name,
+            production,
+        )
     }
 
     /// Rule 5.
@@ -96,6 +113,17 @@ fn normalize(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_command_asks_for_the_phrase_unless_one_node_outside_production() {
+        assert_eq!(
+            Confirmation::for_run(1, Some("dev"), false),
+            Confirmation::PressEnter
+        );
+        assert!(Confirmation::for_run(1, Some("shop"), true).accepts("shop production"));
+        let c = Confirmation::for_run(40, None, false);
+        assert!(c.accepts("40") && !c.accepts(""));
+    }
 
     #[test]
     fn scan_is_enter_even_in_production() {

@@ -154,7 +154,7 @@ pub fn group_identical(outputs: &[TargetOutput]) -> OutputGroups {
     let texts: Vec<String> = outputs.iter().map(TargetOutput::text).collect();
     let subjects: Vec<super::variants::Subject> = texts
         .iter()
-        .map(|t| super::variants::Subject { text: t, own: &[] })
+        .map(|t| super::variants::Subject::new(t, &[]))
         .collect();
     let v = super::variants::Variants::group(&subjects);
     OutputGroups {
@@ -198,6 +198,60 @@ pub fn save(path: &Path, outputs: &[TargetOutput]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// `s` as a safe file-name part (letters, digits, `.`, `_`, `-`; anything else `_`).
+pub fn file_part(s: &str) -> String {
+    let p: String = s
+        .chars()
+        .take(80)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if p.is_empty() || p.chars().all(|c| c == '.') {
+        "_".into()
+    } else {
+        p
+    }
+}
+
+/// Save every output into `dir` (created): one file per node,
+/// `<account>_<region>_<instance>.txt`, holding each step's stdout and stderr exactly as
+/// received (unsanitised; only a `### step` line per step is ours), and `summary.txt`.
+pub fn save_all(dir: &Path, outputs: &[TargetOutput], summary: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for o in outputs {
+        let name = format!(
+            "{}_{}_{}.txt",
+            file_part(&o.key.account_id),
+            file_part(&o.key.region),
+            file_part(&o.key.instance_id)
+        );
+        let mut f = std::fs::File::create(dir.join(name))?;
+        for p in &o.plugins {
+            writeln!(
+                f,
+                "### step {} · {} · exit {} · command {}",
+                p.name, p.status, p.response_code, o.command_id
+            )?;
+            f.write_all(p.stdout.as_bytes())?;
+            if !p.stderr.is_empty() {
+                writeln!(f, "\n### stderr")?;
+                f.write_all(p.stderr.as_bytes())?;
+            }
+            if !p.stdout.ends_with('\n') || !p.stderr.is_empty() {
+                writeln!(f)?;
+            }
+        }
+        f.sync_all()?;
+    }
+    std::fs::write(dir.join("summary.txt"), summary)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +275,30 @@ mod tests {
                 ..PluginOutput::default()
             }],
         }
+    }
+
+    #[test]
+    fn save_all_writes_one_raw_file_per_node_and_a_summary() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run-x");
+        let mut a = target(1, "red \x1b[31mtext\x1b[0m\n");
+        a.plugins[0].stderr = "warn\n".into();
+        save_all(&out, &[a, target(2, "ok")], "the summary").unwrap();
+        let f = std::fs::read_to_string(
+            out.join(format!("111111111111_us-east-1_{}.txt", key(1).instance_id)),
+        )
+        .unwrap();
+        assert!(
+            f.contains("red \x1b[31mtext\x1b[0m\n"),
+            "raw, as received: {f:?}"
+        );
+        assert!(f.contains("### stderr\nwarn"), "{f:?}");
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 3);
+        assert_eq!(
+            std::fs::read_to_string(out.join("summary.txt")).unwrap(),
+            "the summary"
+        );
+        assert_eq!(file_part("../../etc/passwd"), ".._.._etc_passwd");
     }
 
     #[test]

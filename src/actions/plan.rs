@@ -28,6 +28,8 @@ pub struct PatchOptions {
     pub max_concurrency: Option<String>,
     pub max_errors: Option<String>,
     pub comment: String,
+    /// Where AWS also writes the output (S3 bucket / prefix, CloudWatch Logs).
+    pub output: crate::model::CommandOutputConfig,
 }
 
 impl Default for PatchOptions {
@@ -38,6 +40,7 @@ impl Default for PatchOptions {
             max_concurrency: None,
             max_errors: None,
             comment: String::new(),
+            output: crate::model::CommandOutputConfig::default(),
         }
     }
 }
@@ -397,7 +400,8 @@ pub fn plan_patch_now(
         }
     }
 
-    let preview = blast_radius(snapshot, &included, &exclusions, &groups);
+    let commands = groups.iter().map(|g| g.batches.len()).sum();
+    let preview = blast_radius(snapshot, &included, &exclusions, commands);
     let accounts: BTreeSet<&str> = included.iter().map(|n| n.account_id.as_str()).collect();
     let single_account_name = if accounts.len() == 1 {
         let id = *accounts.iter().next().expect("one account");
@@ -513,11 +517,12 @@ pub(crate) fn exclusion_reason(snapshot: &FleetSnapshot, n: &Node) -> Option<Exc
     None
 }
 
-fn blast_radius(
+/// The blast radius of `included` (what patch now and Run Command both preview).
+pub(crate) fn blast_radius(
     snapshot: &FleetSnapshot,
     included: &[&Node],
     exclusions: &[Exclusion],
-    groups: &[PlanGroup],
+    commands: usize,
 ) -> BlastRadius {
     let mut by_account: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_region: BTreeMap<String, usize> = BTreeMap::new();
@@ -583,7 +588,7 @@ fn blast_radius(
         by_patch_group: largest_first(by_group),
         excluded: largest_first(excluded),
         production,
-        commands: groups.iter().map(|g| g.batches.len()).sum(),
+        commands,
     }
 }
 

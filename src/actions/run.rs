@@ -114,6 +114,7 @@ async fn send_group(
             max_concurrency: Some(b.max_concurrency.clone()),
             max_errors: Some(b.max_errors.clone()),
             comment: comment.clone(),
+            output: plan.options.output.clone(),
             ..SendRequest::default()
         };
         match gate.send_command(ssm, &req).await {

@@ -17,9 +17,10 @@ use crate::model::{
     CommandOutputConfig, DocumentDescription, FleetSnapshot, Node, NodeKey, PlatformType,
 };
 
+use super::confirm::Confirmation;
 use super::error::ActionError;
 use super::gate::{Gate, SendRequest};
-use super::plan::{Exclusion, ExclusionReason};
+use super::plan::{BlastRadius, Exclusion, ExclusionReason};
 use super::run::{BatchFailure, SendReport};
 use super::targets::{self, TargetScope};
 
@@ -75,6 +76,14 @@ pub enum RunRefusal {
     CommentTooLong(usize),
     #[error("no target left to run on ({0})")]
     NoTargets(String),
+    #[error("{0}")]
+    InvalidOption(String),
+    #[error("no document named: type a document name")]
+    NoDocument,
+    #[error("reading document {0} (DescribeDocument)…")]
+    Describing(String),
+    #[error("document {document} could not be described: {error}")]
+    DescribeFailed { document: String, error: String },
 }
 
 /// One account × region × document: its batches of ≤ 50 ids.
@@ -98,11 +107,61 @@ pub struct RunPlan {
     pub targets: Vec<NodeKey>,
     /// Targets per document ("AWS-RunShellScript" → 38), for the preview.
     pub by_document: Vec<(String, usize)>,
+    /// What runs (kept for a re-run on some of the targets).
+    pub what: RunWhat,
+    /// Accounts, regions, platforms, exclusions, production exposure (as patch now).
+    pub preview: BlastRadius,
+    /// Typed phrase or Enter ([`Confirmation::for_run`]).
+    pub confirmation: Confirmation,
 }
 
 impl RunPlan {
     pub fn command_count(&self) -> usize {
         self.groups.iter().map(|g| g.batches.len()).sum()
+    }
+    pub fn target_count(&self) -> usize {
+        self.targets.len()
+    }
+    /// "df -h" (first line of a shell command, `…` when more) or the document's name.
+    pub fn label(&self) -> String {
+        self.what.label()
+    }
+}
+
+impl RunWhat {
+    /// A short, sanitised label: the first command line (`…` when more) or the document.
+    pub fn label(&self) -> String {
+        match self {
+            RunWhat::Shell(text) => {
+                let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+                let first = crate::text::sanitize(lines.next().unwrap_or("").trim());
+                if lines.next().is_some() {
+                    format!("{first} …")
+                } else {
+                    first
+                }
+            }
+            RunWhat::Document { name, .. } => crate::text::sanitize(name),
+        }
+    }
+
+    /// What a past command ran, to run it again: the script documents' `commands` as a
+    /// shell command (split by platform again), any other document with its parameters
+    /// (its description is read again before sending).
+    pub fn of_command(c: &crate::model::CommandSummary) -> RunWhat {
+        if c.document_name == SHELL_DOCUMENT || c.document_name == POWERSHELL_DOCUMENT {
+            let text = c
+                .parameters
+                .get("commands")
+                .map(|v| v.join("\n"))
+                .unwrap_or_default();
+            return RunWhat::Shell(text);
+        }
+        RunWhat::Document {
+            name: c.document_name.clone(),
+            description: None,
+            parameters: c.parameters.clone(),
+        }
     }
 }
 
@@ -210,6 +269,7 @@ pub fn plan_run(
     // (account, region, document) → ids
     let mut groups: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
     let mut included = Vec::new();
+    let mut included_nodes: Vec<&Node> = Vec::new();
     for n in &resolved.nodes {
         if let Some(reason) = super::plan::exclusion_reason(snapshot, n) {
             exclusions.push(Exclusion {
@@ -235,6 +295,7 @@ pub fn plan_run(
             continue;
         };
         included.push(n.key());
+        included_nodes.push(n);
         groups
             .entry((n.account_id.clone(), n.region.clone(), doc))
             .or_default()
@@ -263,6 +324,21 @@ pub fn plan_run(
         })
         .collect();
     included.sort();
+    let commands = groups.iter().map(|g| g.batches.len()).sum();
+    let preview = super::plan::blast_radius(snapshot, &included_nodes, &exclusions, commands);
+    let accounts: std::collections::BTreeSet<&str> = included_nodes
+        .iter()
+        .map(|n| n.account_id.as_str())
+        .collect();
+    let single_account_name = match accounts.iter().next() {
+        Some(id) if accounts.len() == 1 => snapshot.account(id).map(|a| a.name.as_str()),
+        _ => None,
+    };
+    let confirmation = Confirmation::for_run(
+        included.len(),
+        single_account_name,
+        preview.production.any(),
+    );
     Ok(RunPlan {
         scope: scope.describe(snapshot),
         groups,
@@ -270,6 +346,9 @@ pub fn plan_run(
         options: options.clone(),
         targets: included,
         by_document: by_document.into_iter().collect(),
+        what: what.clone(),
+        preview,
+        confirmation,
     })
 }
 
@@ -322,6 +401,34 @@ pub async fn send_run(gate: &Gate, ssm: &Ssm, plan: &RunPlan) -> SendReport {
         }
     }
     report
+}
+
+/// The whole run: send through the gate, then watch every target to the end. Events go
+/// to `tx` as they happen (the command pane's job forwards them).
+pub async fn run_and_watch(
+    gate: &Gate,
+    ssm: &Ssm,
+    plan: &RunPlan,
+    cfg: &super::watch::WatchConfig,
+    tx: Option<&tokio::sync::mpsc::UnboundedSender<super::watch::WatchEvent>>,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> (SendReport, super::tracker::CommandTracker) {
+    let report = send_run(gate, ssm, plan).await;
+    if let Some(tx) = tx {
+        let _ = tx.send(super::watch::WatchEvent::Sent {
+            commands: report.sent.clone(),
+            failures: report.failed.iter().map(|f| f.error.to_string()).collect(),
+        });
+    }
+    // a shell command changes nothing the fleet picture shows: no node refresh afterwards
+    let tracker = super::watch::watch(ssm, &report.sent, cfg, tx, cancel).await;
+    if let Some(tx) = tx {
+        let _ = tx.send(super::watch::WatchEvent::Finished {
+            summary: tracker.summary(),
+            refreshed: 0,
+        });
+    }
+    (report, tracker)
 }
 
 #[cfg(test)]

@@ -16,6 +16,37 @@ use std::collections::HashMap;
 pub struct Subject<'a> {
     pub text: &'a str,
     pub own: &'a [&'a str],
+    /// The output was cut at the API's limit (24,000 characters from GetCommandInvocation,
+    /// 2,500 from ListCommandInvocations): where it was cut depends on the node (its host
+    /// names and ids have different lengths), so the cut line is dropped and the rest
+    /// groups with any output it is the beginning of.
+    pub truncated: bool,
+}
+
+impl<'a> Subject<'a> {
+    /// An output that was not cut.
+    pub fn new(text: &'a str, own: &'a [&'a str]) -> Self {
+        Subject {
+            text,
+            own,
+            truncated: false,
+        }
+    }
+}
+
+/// Ends the normalised text of a truncated output.
+pub const TRUNCATED: &str = "<truncated>\n";
+
+/// The normalised text of `s`: [`normalize`], and for a truncated output its complete
+/// lines followed by [`TRUNCATED`].
+pub fn normalize_subject(s: &Subject) -> String {
+    if !s.truncated {
+        return normalize(s.text, s.own);
+    }
+    let cut = s.text.rfind('\n').map_or(0, |i| i + 1);
+    let mut n = normalize(&s.text[..cut], s.own);
+    n.push_str(TRUNCATED);
+    n
 }
 
 /// Outputs that are the same once normalised.
@@ -40,9 +71,16 @@ impl Variants {
     /// Group `subjects` into variants.
     pub fn group(subjects: &[Subject]) -> Variants {
         let normalized = normalize_all(subjects);
+        let texts: Vec<&str> = normalized.iter().map(String::as_str).collect();
+        Variants::group_normalized(&texts)
+    }
+
+    /// Group texts that are already normalised (a live pane normalises each finished
+    /// target once and regroups as more finish).
+    pub fn group_normalized(texts: &[&str]) -> Variants {
         let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
         let mut variants: Vec<Variant> = Vec::new();
-        for (i, text) in normalized.into_iter().enumerate() {
+        for (i, &text) in texts.iter().enumerate() {
             let h = hash(text.as_bytes());
             let slot = by_hash.entry(h).or_default();
             match slot
@@ -56,20 +94,44 @@ impl Variants {
                     variants.push(Variant {
                         members: vec![i],
                         sample: i,
-                        normalized: text,
+                        normalized: text.to_string(),
                     });
                 }
             }
         }
-        variants.sort_by(|a, b| {
+        let by_size = |a: &Variant, b: &Variant| {
             b.members
                 .len()
                 .cmp(&a.members.len())
                 .then(a.sample.cmp(&b.sample))
-        });
+        };
+        variants.sort_by(by_size);
+        // A truncated output joins the largest variant it is the beginning of (or, for
+        // two truncated ones, either the beginning of the other): the same output cut at
+        // different lengths is one variant.
+        let mut kept: Vec<Variant> = Vec::with_capacity(variants.len());
+        for v in variants {
+            if let Some(b) = v
+                .normalized
+                .strip_suffix(TRUNCATED)
+                .filter(|b| !b.is_empty())
+                && let Some(k) =
+                    kept.iter_mut()
+                        .find(|k| match k.normalized.strip_suffix(TRUNCATED) {
+                            Some(kb) => kb.starts_with(b) || b.starts_with(kb),
+                            None => k.normalized.starts_with(b),
+                        })
+            {
+                k.members.extend(v.members);
+                k.members.sort_unstable();
+                continue;
+            }
+            kept.push(v);
+        }
+        kept.sort_by(by_size);
         Variants {
-            variants,
-            total: subjects.len(),
+            variants: kept,
+            total: texts.len(),
         }
     }
 
@@ -123,19 +185,13 @@ fn normalize_all(subjects: &[Subject]) -> Vec<String> {
         .map_or(1, |n| n.get())
         .min(8);
     if workers < 2 || bytes < 1 << 20 {
-        return subjects.iter().map(|s| normalize(s.text, s.own)).collect();
+        return subjects.iter().map(normalize_subject).collect();
     }
     let chunk = subjects.len().div_ceil(workers).max(1);
     std::thread::scope(|scope| {
         let handles: Vec<_> = subjects
             .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|s| normalize(s.text, s.own))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|part| scope.spawn(move || part.iter().map(normalize_subject).collect::<Vec<_>>()))
             .collect();
         handles
             .into_iter()
@@ -436,10 +492,7 @@ mod tests {
     use super::*;
 
     fn subjects(texts: &[String]) -> Vec<Subject<'_>> {
-        texts
-            .iter()
-            .map(|t| Subject { text: t, own: &[] })
-            .collect()
+        texts.iter().map(|t| Subject::new(t, &[])).collect()
     }
 
     #[test]
@@ -484,6 +537,73 @@ mod tests {
             "2 outputs · all differ"
         );
         assert_eq!(Variants::group(&[]).summary(), "no output yet");
+    }
+
+    #[test]
+    fn outputs_cut_at_the_limit_at_node_dependent_places_are_one_variant() {
+        // the same report from 60 nodes whose host names differ in length, cut at 2,000
+        // characters as the API cuts it: the cut falls in different lines
+        let report = |i: usize, pkg: &str| {
+            let host = format!("ip-10-{}-{}-{}.ec2.internal", i % 16, i * 7 % 251, i % 253);
+            let mut s = String::new();
+            for k in 0..200 {
+                s.push_str(&format!("{host} line {k} {pkg}\n"));
+            }
+            let mut cut = 2_000;
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            s.truncate(cut);
+            (s, host)
+        };
+        let data: Vec<(String, String)> = (0..60)
+            .map(|i| {
+                report(
+                    i,
+                    if i % 20 == 0 {
+                        "openssl-3.0.8-13"
+                    } else {
+                        "openssl-3.0.8-14"
+                    },
+                )
+            })
+            .collect();
+        let owns: Vec<[&str; 1]> = data.iter().map(|(_, h)| [h.as_str()]).collect();
+        let subjects: Vec<Subject> = data
+            .iter()
+            .zip(&owns)
+            .map(|((t, _), own)| Subject {
+                text: t,
+                own,
+                truncated: true,
+            })
+            .collect();
+        let v = Variants::group(&subjects);
+        assert_eq!(
+            v.summary(),
+            "57 identical · 1 variant",
+            "{:#?}",
+            v.variants.len()
+        );
+        assert_eq!(v.variants[1].members, vec![0, 20, 40]);
+        // without the truncation flag every cut is its own variant: the noise this removes
+        let untruncated: Vec<Subject> = subjects
+            .iter()
+            .map(|s| Subject::new(s.text, s.own))
+            .collect();
+        assert!(Variants::group(&untruncated).variants.len() > 2);
+        // a complete output and the same output cut short group together
+        let full = "a\nb\nc\n";
+        let cut = "a\nb\nc";
+        let v = Variants::group(&[
+            Subject::new(full, &[]),
+            Subject {
+                text: cut,
+                own: &[],
+                truncated: true,
+            },
+        ]);
+        assert_eq!(v.summary(), "2 identical");
     }
 
     #[test]

@@ -451,7 +451,7 @@ async fn collect_certificates(
     Ok((certs, errors))
 }
 
-/// Recent AWS-RunPatchBaseline operations (ListCommands, newest first, a couple of pages),
+/// Recent Run Command commands of every document (ListCommands, newest first, a couple of pages),
 /// read incrementally: only those requested since the newest one the unit's memo holds (or
 /// the oldest still running), merged with the older ones kept.
 async fn collect_commands(
@@ -470,12 +470,8 @@ async fn collect_commands(
         .unwrap_or(window_start)
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
+    // every document's commands (`:commands` shows Run Command runs too, not only patching)
     let filters = vec![
-        CommandFilter::builder()
-            .key(CommandFilterKey::DocumentName)
-            .value("AWS-RunPatchBaseline")
-            .build()
-            .expect("key and value set"),
         CommandFilter::builder()
             .key(CommandFilterKey::InvokedAfter)
             .value(since)

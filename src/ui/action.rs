@@ -72,6 +72,13 @@ pub enum Action {
     RawView,
     /// Choose, order and save the table's columns (`views.toml`).
     ChooseColumns,
+    /// Open the run pane (Run Command on the marked / filtered nodes).
+    RunCommand,
+    /// Run again (through the preview and confirmation): the failed targets, the selected
+    /// variant's nodes, or the selected past command.
+    Rerun,
+    /// Command pane: the outputs grouped into variants.
+    Variants,
 }
 
 impl Action {
@@ -123,6 +130,9 @@ impl Action {
             Describe => "Describe the selected row (every field)",
             RawView => "Raw JSON of the selected row",
             ChooseColumns => "Choose and order the columns (saved in views.toml)",
+            RunCommand => "Run Command: a shell command or document (marked / filtered nodes)",
+            Rerun => "Run again: failed targets, a variant's nodes, or this command",
+            Variants => "Outputs grouped into variants (diff against the majority)",
         }
     }
 
@@ -156,6 +166,9 @@ impl Action {
             Describe => "describe",
             RawView => "raw",
             ChooseColumns => "columns",
+            RunCommand => "run",
+            Rerun => "re-run",
+            Variants => "variants",
             _ => "",
         }
     }
@@ -174,6 +187,8 @@ pub enum Msg {
     Fleet(FleetUpdate),
     /// An answer from a background job to its owner (a pane or a view).
     Job(JobId, JobEvent),
+    /// Text pasted into the terminal (bracketed paste): to the top pane's text field.
+    Paste(String),
     /// The terminal asked us to stop (SIGTERM / SIGHUP).
     Terminate,
     /// The patch index's latest state (forwarded from the indexer by the runtime).
@@ -188,6 +203,7 @@ impl std::fmt::Debug for Msg {
             Msg::Tick(t) => write!(f, "Tick({t})"),
             Msg::Fleet(_) => write!(f, "Fleet(..)"),
             Msg::Job(id, ev) => write!(f, "Job({id:?}, {ev:?})"),
+            Msg::Paste(t) => write!(f, "Paste({} chars)", t.chars().count()),
             Msg::Terminate => write!(f, "Terminate"),
             Msg::PatchIndex(p) => write!(f, "PatchIndex({:?})", p.progress),
         }

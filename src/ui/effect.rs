@@ -14,11 +14,12 @@ use chrono::{DateTime, Utc};
 
 use crate::actions::output::TargetOutput;
 use crate::actions::plan::PatchPlan;
+use crate::actions::run_plan::RunPlan;
 use crate::actions::session::SessionPlan;
 use crate::actions::tracker::TargetRow;
 use crate::actions::{CancelRequest, WatchEvent};
 use crate::model::software::{SoftwareInventory, SoftwareMissing};
-use crate::model::{Aggregates, CommandSummary, FleetSnapshot, Node, NodeKey};
+use crate::model::{Aggregates, CommandSummary, DocumentDescription, FleetSnapshot, Node, NodeKey};
 use crate::report::export::{ExportJob, Exported};
 
 /// Something `update` wants the runtime to do. Effects keep `update` synchronous and testable.
@@ -82,6 +83,10 @@ pub enum JobKind {
     // #16
     Software,
     SoftwareNodes,
+    SendRun,
+    SaveAll,
+    ListDocuments,
+    DescribeDocument,
 }
 
 /// A background job, as data. To add one: a variant here, its [`JobKind`], the answer(s) in
@@ -129,6 +134,26 @@ pub enum Job {
         name: String,
         version: Option<String>,
     },
+    /// Send a confirmed Run Command plan through the gate and watch it. Answers:
+    /// `JobEvent::Watch(Sent | Invocations | PollError | Finished)`.
+    SendRun(Box<RunPlan>),
+    /// Save every target's output as received (its full output read again per finished
+    /// target), one file per node plus `summary.txt`, into a new directory under the
+    /// exports directory. Answers: `JobEvent::SavedAll`.
+    SaveAll {
+        rows: Vec<TargetRow>,
+        summary: String,
+    },
+    /// Document names for completion (ListDocuments in one account and region). Answers:
+    /// `JobEvent::Documents`.
+    ListDocuments { account_id: String, region: String },
+    /// A document's parameters (DescribeDocument + GetDocument). Answers:
+    /// `JobEvent::DocumentDescribed`.
+    DescribeDocument {
+        account_id: String,
+        region: String,
+        name: String,
+    },
 }
 
 impl Job {
@@ -145,6 +170,10 @@ impl Job {
             Job::WindowInvocations { .. } => JobKind::WindowInvocations,
             Job::Software { .. } => JobKind::Software,
             Job::SoftwareNodes { .. } => JobKind::SoftwareNodes,
+            Job::SendRun(_) => JobKind::SendRun,
+            Job::SaveAll { .. } => JobKind::SaveAll,
+            Job::ListDocuments { .. } => JobKind::ListDocuments,
+            Job::DescribeDocument { .. } => JobKind::DescribeDocument,
         }
     }
 }
@@ -185,6 +214,15 @@ pub enum JobEvent {
     Software(Result<Box<SoftwareInventory>, String>),
     /// #16: the nodes running an application, and the accounts × regions not read.
     SoftwareNodes(Result<(Vec<NodeKey>, Vec<SoftwareMissing>), String>),
+    /// Document names (sorted by the pane), or why they could not be listed.
+    Documents(Result<Vec<String>, String>),
+    /// A document described: `Ok(None)` = no such document.
+    DocumentDescribed {
+        name: String,
+        result: Result<Option<Box<DocumentDescription>>, String>,
+    },
+    /// Outputs saved as a directory of files (one per node plus a summary).
+    SavedAll(Result<PathBuf, String>),
 }
 
 /// A program to run in the foreground. Compared by program, arguments and environment;

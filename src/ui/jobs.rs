@@ -190,6 +190,14 @@ async fn run(job: Job, cx: JobCtx) {
         }
         Job::PrepareSession { node, aws } => prepare_session(*node, aws, cx).await,
         Job::SessionEnded { plan, status } => cx.services.gate.session_ended(&plan, &status),
+        Job::SendRun(plan) => send_run(*plan, cx).await,
+        Job::SaveAll { rows, summary } => save_all(rows, summary, cx).await,
+        Job::ListDocuments { account_id, region } => list_documents(&account_id, &region, cx).await,
+        Job::DescribeDocument {
+            account_id,
+            region,
+            name,
+        } => describe_document(&account_id, &region, name, cx).await,
         Job::WindowInvocations {
             account_id,
             region,
@@ -202,6 +210,132 @@ async fn run(job: Job, cx: JobCtx) {
             version,
         } => software_nodes(accounts, name, version, cx).await,
     }
+}
+
+/// Every target's output, as received: the full output (GetCommandInvocation) of each
+/// finished target, else what the watcher listed (said in the summary), one file each.
+async fn save_all(rows: Vec<crate::actions::tracker::TargetRow>, summary: String, cx: JobCtx) {
+    use futures::StreamExt;
+    let ssm = cx.services.ssm();
+    type Read = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = (crate::actions::output::TargetOutput, Option<String>)>
+                + Send,
+        >,
+    >;
+    let reads: Vec<Read> = rows
+        .into_iter()
+        .map(|r| {
+            let ssm = ssm.clone();
+            Box::pin(async move {
+                let listed = crate::actions::panes::command::row_output(&r);
+                match ssm {
+                    Some(ssm) if r.is_terminal() => {
+                        match crate::actions::watch::fetch_output(&ssm, &r, Duration::from_secs(20))
+                            .await
+                        {
+                            Ok(o) => (o, None),
+                            Err(e) => (listed, Some(e.to_string())),
+                        }
+                    }
+                    _ => (
+                        listed,
+                        Some("not finished or not connected: the listed output".into()),
+                    ),
+                }
+            }) as Read
+        })
+        .collect();
+    let results: Vec<_> = tokio::select! {
+        _ = cx.token.cancelled() => return,
+        r = futures::stream::iter(reads).buffered(8).collect::<Vec<_>>() => r,
+    };
+    let mut summary = summary;
+    let partial: Vec<String> = results
+        .iter()
+        .filter_map(|(o, e)| e.as_ref().map(|e| format!("{}: {e}", o.key.instance_id)))
+        .collect();
+    if !partial.is_empty() {
+        summary.push_str(&format!(
+            "\n{} output(s) are the listed (≤ 2,500-character) output, not the full one:\n{}\n",
+            partial.len(),
+            partial.join("\n")
+        ));
+    }
+    let outs: Vec<_> = results.into_iter().map(|(o, _)| o).collect();
+    let cmd = outs
+        .first()
+        .map(|o| o.command_id.clone())
+        .unwrap_or_default();
+    let dir = crate::config::Paths::resolve().exports_dir().join(format!(
+        "run-{}-{}",
+        crate::actions::output::file_part(&cmd),
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+    ));
+    let r = tokio::task::spawn_blocking(move || {
+        crate::actions::output::save_all(&dir, &outs, &summary).map(|_| dir)
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r.map_err(|e| e.to_string()));
+    cx.send(JobEvent::SavedAll(r));
+}
+
+async fn send_run(plan: crate::actions::run_plan::RunPlan, cx: JobCtx) {
+    let Some(fleet) = cx.services.ssm() else {
+        cx.send(JobEvent::Watch(WatchEvent::Sent {
+            commands: Vec::new(),
+            failures: vec!["not connected to AWS in this session: nothing was sent".into()],
+        }));
+        return;
+    };
+    let gate = cx.services.gate.clone();
+    let (tx, fwd) = cx.watch_events();
+    crate::actions::run_plan::run_and_watch(&gate, &fleet, &plan, &cx.watch, Some(&tx), &cx.token)
+        .await;
+    drop(tx);
+    let _ = fwd.await;
+}
+
+/// Command documents (Amazon's and the account's own) for the run pane's completion.
+async fn list_documents(account_id: &str, region: &str, cx: JobCtx) {
+    let Some(fleet) = cx.services.ssm() else {
+        cx.send(JobEvent::Documents(Err(NOT_CONNECTED.into())));
+        return;
+    };
+    let filter = crate::model::DocumentFilter {
+        document_type: Some("Command".into()),
+        ..Default::default()
+    };
+    let r = tokio::select! {
+        _ = cx.token.cancelled() => return,
+        r = fleet.list_documents(account_id, region, &filter) => r,
+    };
+    cx.send(JobEvent::Documents(
+        r.map(|v| v.into_iter().map(|d| d.name).collect())
+            .map_err(|e| e.to_string()),
+    ));
+}
+
+/// One document's parameters; `InvalidDocument` is "no such document", not a failure.
+async fn describe_document(account_id: &str, region: &str, name: String, cx: JobCtx) {
+    let Some(fleet) = cx.services.ssm() else {
+        cx.send(JobEvent::DocumentDescribed {
+            name,
+            result: Err(NOT_CONNECTED.into()),
+        });
+        return;
+    };
+    let r = tokio::select! {
+        _ = cx.token.cancelled() => return,
+        r = fleet.describe_document(account_id, region, &name, None) => r,
+    };
+    let result = match r {
+        Ok(d) => Ok(Some(Box::new(d))),
+        Err(crate::fleet::FleetError::Api { code, .. }) if code == "InvalidDocument" => Ok(None),
+        Err(e) => Err(e.to_string()),
+    };
+    cx.send(JobEvent::DocumentDescribed { name, result });
 }
 
 /// A maintenance-window execution's task invocations, through the data layer (its limiter

@@ -144,6 +144,7 @@ pub async fn run(
             ev = next_event(&mut events) => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => batch.push(Msg::Key(k)),
                 Some(Ok(Event::Resize(w, h))) => batch.push(Msg::Resize(w, h)),
+                Some(Ok(Event::Paste(t))) => batch.push(Msg::Paste(t)),
                 Some(Ok(_)) => {}
                 Some(Err(_)) | None => batch.push(Msg::Terminate),
             },

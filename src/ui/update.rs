@@ -36,6 +36,13 @@ pub fn update(state: &mut State, msg: Msg, keymap: &Keymap) -> Vec<Effect> {
         Msg::Tick(now) => tick(state, now),
         Msg::Fleet(u) => fleet(state, u, &mut fx),
         Msg::Job(id, event) => job(state, id, event, &mut fx),
+        Msg::Paste(text) => {
+            if let Some(top) = state.panes.len().checked_sub(1) {
+                with_pane(state, top, &mut fx, |p, cx| {
+                    p.paste(&text, cx);
+                });
+            }
+        }
         Msg::Terminate => {
             state.quit = true;
             fx.push(Effect::Quit);
@@ -599,7 +606,8 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         | Action::SaveOutput
         | Action::FollowOutput
         | Action::NextMatch
-        | Action::PrevMatch => {}
+        | Action::PrevMatch
+        | Action::Variants => {}
         // views and panes with a key: from the registry
         Action::ViewOrg
         | Action::ViewNodes
@@ -614,7 +622,9 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         | Action::Session
         | Action::Export
         | Action::ExportReport
-        | Action::ChooseColumns => match super::views::by_action(a) {
+        | Action::ChooseColumns
+        | Action::RunCommand
+        | Action::Rerun => match super::views::by_action(a) {
             Some(spec) => open_spec(state, spec, String::new(), fx),
             None => state.toast(
                 format!("{} is not available in this build", a.describe()),

@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use crate::model::{CommandInvocation, CommandSummary};
 
 use super::super::gate::CancelRequest;
-use super::super::output::{self, OutputGroups, OutputLine, PluginOutput, TargetOutput};
+use super::super::output::{self, OutputLine, PluginOutput, TargetOutput};
 use super::super::tracker::{CommandTracker, TargetRow};
+use super::super::variants::Variants;
 use super::PaneInput;
 
 /// How often the viewer re-reads a running target's output in follow mode (the console's
@@ -28,6 +29,13 @@ pub enum CommandOutcome {
     Cancel(Vec<CancelRequest>),
     /// Save these outputs to a file.
     Save(Vec<TargetOutput>),
+    /// Save every target's output (one file per node plus a summary).
+    SaveAll(Vec<TargetRow>, String),
+    /// Run again on these nodes (through the run pane's preview and confirmation).
+    Rerun {
+        keys: Vec<crate::model::NodeKey>,
+        label: String,
+    },
 }
 
 /// The output of one target, as shown.
@@ -112,8 +120,120 @@ pub struct CommandPane {
     pub viewer: Option<OutputViewer>,
     pub confirm_cancel: bool,
     pub notice: Option<String>,
-    pub groups: OutputGroups,
     pub readonly: bool,
+    /// What ran, when known (a run from this console, or a past command): re-runs use it.
+    pub run: Option<RunOrigin>,
+    /// Finished targets' outputs grouped into variants (members index `grouped`).
+    pub variants: Variants,
+    /// Tracker row of each grouped output (the variants' member indexes point here).
+    pub grouped: Vec<usize>,
+    /// Per tracker row: its variant (`None`: running, or no output).
+    pub row_variant: Vec<Option<usize>>,
+    /// Per tracker row: its normalised output, computed once when it finished.
+    normalized: Vec<Option<String>>,
+    pub screen: Screen,
+    /// Selected variant (variants screen) and the detail's scroll.
+    pub variant_selected: usize,
+    pub detail_scroll: usize,
+    pub sort: SortKey,
+    /// Target filter: `status:Failed`, `variant:2`, `code:1`, other words match node,
+    /// name or account.
+    pub filter: String,
+    pub filter_editing: bool,
+}
+
+/// What the pane lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    /// The per-target grid.
+    Targets,
+    /// The variants with their node counts.
+    Variants,
+    /// One variant: its output and its diff against the majority.
+    Variant,
+}
+
+/// How the targets are sorted (`s` cycles).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    /// As sent (account, region, node).
+    Sent,
+    Status,
+    Variant,
+    Code,
+    Duration,
+}
+
+impl SortKey {
+    pub fn next(self) -> SortKey {
+        match self {
+            SortKey::Sent => SortKey::Status,
+            SortKey::Status => SortKey::Variant,
+            SortKey::Variant => SortKey::Code,
+            SortKey::Code => SortKey::Duration,
+            SortKey::Duration => SortKey::Sent,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Sent => "as sent",
+            SortKey::Status => "status",
+            SortKey::Variant => "variant",
+            SortKey::Code => "exit code",
+            SortKey::Duration => "duration",
+        }
+    }
+}
+
+/// A line of the variant detail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DetailKind {
+    Head,
+    Text,
+    Same,
+    Added,
+    Removed,
+    Skipped,
+}
+
+/// The text a target's output is grouped by: per step its name and exit code, stdout and
+/// stderr, as received (normalised before grouping, sanitised before drawing).
+pub fn row_text(r: &TargetRow) -> String {
+    let mut s = String::new();
+    for p in &r.plugins {
+        if r.plugins.len() > 1 {
+            s.push_str(&format!("── {} ──\n", p.name));
+        }
+        s.push_str(&format!("[exit {}]\n", p.response_code));
+        s.push_str(&p.stdout);
+        if !p.stderr.is_empty() {
+            if !p.stdout.is_empty() && !p.stdout.ends_with('\n') {
+                s.push('\n');
+            }
+            s.push_str("stderr:\n");
+            s.push_str(&p.stderr);
+        }
+        if !s.ends_with('\n') && r.plugins.len() > 1 {
+            s.push('\n');
+        }
+    }
+    s
+}
+
+/// Whether the text of [`row_text`] ends in an output cut at ListCommandInvocations'
+/// 2,500 characters (its last line is then where the cut fell).
+fn row_truncated(r: &TargetRow) -> bool {
+    r.plugins.last().is_some_and(|p| {
+        p.stderr.is_empty()
+            && (p.truncated || p.stdout.chars().count() >= output::LIST_OUTPUT_LIMIT)
+    })
+}
+
+/// What a command ran and how, for a re-run on some of its targets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunOrigin {
+    pub what: super::super::run_plan::RunWhat,
+    pub options: super::super::run_plan::RunOptions,
 }
 
 impl CommandPane {
@@ -130,8 +250,18 @@ impl CommandPane {
             viewer: None,
             confirm_cancel: false,
             notice: None,
-            groups: OutputGroups::default(),
             readonly,
+            run: None,
+            variants: Variants::default(),
+            grouped: Vec::new(),
+            row_variant: Vec::new(),
+            normalized: Vec::new(),
+            screen: Screen::Targets,
+            variant_selected: 0,
+            detail_scroll: 0,
+            sort: SortKey::Sent,
+            filter: String::new(),
+            filter_editing: false,
         };
         p.regroup();
         p
@@ -142,7 +272,155 @@ impl CommandPane {
     }
 
     pub fn selected_row(&self) -> Option<&TargetRow> {
-        self.tracker.rows().get(self.selected)
+        let order = self.visible();
+        order.get(self.selected).map(|&i| &self.tracker.rows()[i])
+    }
+
+    /// Tracker rows shown, filtered and sorted.
+    pub fn visible(&self) -> Vec<usize> {
+        let rows = self.tracker.rows();
+        let words: Vec<String> = self
+            .filter
+            .split_whitespace()
+            .map(str::to_ascii_lowercase)
+            .collect();
+        let mut v: Vec<usize> = (0..rows.len())
+            .filter(|&i| words.iter().all(|w| self.matches(i, w)))
+            .collect();
+        let variant = |i: usize| self.row_variant.get(i).copied().flatten();
+        match self.sort {
+            SortKey::Sent => {}
+            SortKey::Status => v.sort_by_key(|&i| status_rank(&rows[i].status)),
+            SortKey::Variant => v.sort_by_key(|&i| variant(i).unwrap_or(usize::MAX)),
+            SortKey::Code => v.sort_by_key(|&i| std::cmp::Reverse(rows[i].response_code)),
+            SortKey::Duration => v.sort_by_key(|&i| {
+                std::cmp::Reverse(
+                    rows[i]
+                        .started_at
+                        .zip(rows[i].finished_at)
+                        .map(|(a, b)| b - a),
+                )
+            }),
+        }
+        v
+    }
+
+    fn matches(&self, i: usize, word: &str) -> bool {
+        let r = &self.tracker.rows()[i];
+        let (field, value) = word.split_once(':').unwrap_or(("", word));
+        match field {
+            "status" => r.status.to_ascii_lowercase().contains(value),
+            "variant" | "v" => match self.row_variant.get(i).copied().flatten() {
+                Some(n) => value.trim_start_matches('#') == (n + 1).to_string(),
+                None => value == "none",
+            },
+            "code" | "exit" => r.response_code.map(|c| c.to_string()).as_deref() == Some(value),
+            _ => {
+                r.key.instance_id.to_ascii_lowercase().contains(word)
+                    || r.instance_name.to_ascii_lowercase().contains(word)
+                    || r.key.account_id.contains(word)
+                    || r.key.region.contains(word)
+            }
+        }
+    }
+
+    /// Finished targets that did not succeed (re-run on them).
+    pub fn failed(&self) -> Vec<crate::model::NodeKey> {
+        self.tracker
+            .rows()
+            .iter()
+            .filter(|r| r.is_terminal() && r.status != "Success")
+            .map(|r| r.key.clone())
+            .collect()
+    }
+
+    /// The nodes of variant `v`.
+    pub fn variant_nodes(&self, v: usize) -> Vec<crate::model::NodeKey> {
+        self.variants
+            .variants
+            .get(v)
+            .map(|var| {
+                var.members
+                    .iter()
+                    .map(|&m| self.tracker.rows()[self.grouped[m]].key.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The detail of variant `v`: its nodes, its output (a sample member's, sanitised) and
+    /// its diff against the majority (the normalised texts).
+    pub fn variant_lines(&self, v: usize) -> Vec<(DetailKind, String)> {
+        let Some(var) = self.variants.variants.get(v) else {
+            return Vec::new();
+        };
+        let rows = self.tracker.rows();
+        let mut out = Vec::new();
+        let nodes: Vec<String> = var
+            .members
+            .iter()
+            .take(20)
+            .map(|&m| rows[self.grouped[m]].key.instance_id.clone())
+            .collect();
+        let more = var.members.len().saturating_sub(nodes.len());
+        out.push((
+            DetailKind::Head,
+            format!(
+                "Variant #{} · {} node{}: {}{}",
+                v + 1,
+                var.members.len(),
+                if var.members.len() == 1 { "" } else { "s" },
+                nodes.join(" "),
+                if more > 0 {
+                    format!(" … and {more} more")
+                } else {
+                    String::new()
+                }
+            ),
+        ));
+        let sample = &rows[self.grouped[var.sample]];
+        out.push((
+            DetailKind::Head,
+            format!("── output of {} ──", sample.key.instance_id),
+        ));
+        for l in crate::text::sanitize_multiline(&row_text(sample)).lines() {
+            out.push((DetailKind::Text, l.to_string()));
+        }
+        match self.variants.majority() {
+            Some(major) if v > 0 => {
+                out.push((
+                    DetailKind::Head,
+                    format!(
+                        "── diff against the majority (#1, {} nodes): - majority only · + this variant only ──",
+                        major.members.len()
+                    ),
+                ));
+                for d in super::super::variants::diff(&major.normalized, &var.normalized, 2) {
+                    use super::super::variants::DiffLine;
+                    out.push(match d {
+                        DiffLine::Same(t) => {
+                            (DetailKind::Same, format!("  {}", crate::text::sanitize(&t)))
+                        }
+                        DiffLine::Added(t) => (
+                            DetailKind::Added,
+                            format!("+ {}", crate::text::sanitize(&t)),
+                        ),
+                        DiffLine::Removed(t) => (
+                            DetailKind::Removed,
+                            format!("- {}", crate::text::sanitize(&t)),
+                        ),
+                        DiffLine::Skipped(n) => {
+                            (DetailKind::Skipped, format!("  … {n} identical lines …"))
+                        }
+                    });
+                }
+            }
+            _ => out.push((
+                DetailKind::Head,
+                "── the majority: the other variants are diffed against it ──".into(),
+            )),
+        }
+        out
     }
 
     /// Fresh invocations from the watcher.
@@ -172,16 +450,44 @@ impl CommandPane {
         self.confirm_cancel = false;
     }
 
-    /// Group finished targets' outputs (the ≤ 2,500-character step outputs the watcher has).
+    /// Group finished targets' outputs (the ≤ 2,500-character step outputs the watcher
+    /// has) into variants. A target is normalised once, when it finished (its output does
+    /// not change after that); regrouping is then one hash per target.
     fn regroup(&mut self) {
-        let outs: Vec<TargetOutput> = self
-            .tracker
-            .rows()
-            .iter()
-            .filter(|r| r.is_terminal() && !r.plugins.is_empty())
-            .map(row_output)
+        let rows = self.tracker.rows();
+        self.normalized.resize(rows.len(), None);
+        for (i, r) in rows.iter().enumerate() {
+            if self.normalized[i].is_none() && r.is_terminal() && !r.plugins.is_empty() {
+                let own: Vec<&str> = [r.instance_name.as_str()]
+                    .into_iter()
+                    .filter(|n| !n.is_empty())
+                    .collect();
+                let text = row_text(r);
+                let subject = super::super::variants::Subject {
+                    text: &text,
+                    own: &own,
+                    truncated: row_truncated(r),
+                };
+                self.normalized[i] = Some(super::super::variants::normalize_subject(&subject));
+            }
+        }
+        self.grouped = (0..rows.len())
+            .filter(|&i| self.normalized[i].is_some())
             .collect();
-        self.groups = output::group_identical(&outs);
+        let texts: Vec<&str> = self
+            .grouped
+            .iter()
+            .filter_map(|&i| self.normalized[i].as_deref())
+            .collect();
+        self.variants = Variants::group_normalized(&texts);
+        self.row_variant = vec![None; rows.len()];
+        for (v, var) in self.variants.variants.iter().enumerate() {
+            for &m in &var.members {
+                self.row_variant[self.grouped[m]] = Some(v);
+            }
+        }
+        let n = self.variants.variants.len();
+        self.variant_selected = self.variant_selected.min(n.saturating_sub(1));
     }
 
     /// The full output arrived for a target.
@@ -271,8 +577,33 @@ impl CommandPane {
             }
             return CommandOutcome::Nothing;
         }
-        let n = self.tracker.rows().len();
+        if self.filter_editing {
+            match input {
+                PaneInput::Char(c) => self.filter.push(c),
+                PaneInput::Backspace => {
+                    self.filter.pop();
+                }
+                PaneInput::Submit => self.filter_editing = false,
+                PaneInput::Back => {
+                    self.filter_editing = false;
+                    self.filter.clear();
+                }
+                _ => {}
+            }
+            self.selected = 0;
+            return CommandOutcome::Nothing;
+        }
+        match self.screen {
+            Screen::Variants => return self.variants_input(input),
+            Screen::Variant => return self.detail_input(input),
+            Screen::Targets => {}
+        }
+        let n = self.visible().len();
         match input {
+            PaneInput::Back if !self.filter.is_empty() => {
+                self.filter.clear();
+                self.selected = 0;
+            }
             PaneInput::Back => return CommandOutcome::Close,
             PaneInput::Up => self.selected = self.selected.saturating_sub(1),
             PaneInput::Down => self.selected = (self.selected + 1).min(n.saturating_sub(1)),
@@ -286,11 +617,86 @@ impl CommandPane {
                     return CommandOutcome::FetchOutput(Box::new(r));
                 }
             }
+            PaneInput::Search => {
+                self.filter_editing = true;
+                self.notice = None;
+            }
+            PaneInput::Sort => {
+                self.sort = self.sort.next();
+                self.selected = 0;
+            }
+            PaneInput::Variants => self.screen = Screen::Variants,
+            PaneInput::Rerun => {
+                let keys = self.failed();
+                if keys.is_empty() {
+                    self.notice = Some(if self.tracker.rows().iter().any(|r| !r.is_terminal()) {
+                        "No failed target yet (re-run waits for targets to finish)".into()
+                    } else {
+                        "No failed target: every target succeeded".into()
+                    });
+                    return CommandOutcome::Nothing;
+                }
+                let label = format!("{} failed target{}", keys.len(), plural(keys.len()));
+                return CommandOutcome::Rerun { keys, label };
+            }
             PaneInput::CancelCommand => return self.ask_cancel(),
             PaneInput::Save => return self.save(),
             _ => {}
         }
         CommandOutcome::Nothing
+    }
+
+    fn variants_input(&mut self, input: PaneInput) -> CommandOutcome {
+        let n = self.variants.variants.len();
+        match input {
+            PaneInput::Back | PaneInput::Variants => self.screen = Screen::Targets,
+            PaneInput::Up => self.variant_selected = self.variant_selected.saturating_sub(1),
+            PaneInput::Down => {
+                self.variant_selected = (self.variant_selected + 1).min(n.saturating_sub(1))
+            }
+            PaneInput::Top => self.variant_selected = 0,
+            PaneInput::Bottom => self.variant_selected = n.saturating_sub(1),
+            PaneInput::Submit if n > 0 => {
+                self.screen = Screen::Variant;
+                self.detail_scroll = 0;
+            }
+            PaneInput::Rerun => return self.rerun_variant(),
+            PaneInput::Save => return self.save(),
+            _ => {}
+        }
+        CommandOutcome::Nothing
+    }
+
+    fn detail_input(&mut self, input: PaneInput) -> CommandOutcome {
+        match input {
+            PaneInput::Back => self.screen = Screen::Variants,
+            PaneInput::Variants => self.screen = Screen::Targets,
+            PaneInput::Up => self.detail_scroll = self.detail_scroll.saturating_sub(1),
+            PaneInput::Down => self.detail_scroll += 1,
+            PaneInput::PageUp => self.detail_scroll = self.detail_scroll.saturating_sub(PAGE),
+            PaneInput::PageDown => self.detail_scroll += PAGE,
+            PaneInput::Top => self.detail_scroll = 0,
+            PaneInput::Rerun => return self.rerun_variant(),
+            PaneInput::Save => return self.save(),
+            _ => {}
+        }
+        CommandOutcome::Nothing
+    }
+
+    fn rerun_variant(&mut self) -> CommandOutcome {
+        let v = self.variant_selected;
+        let keys = self.variant_nodes(v);
+        if keys.is_empty() {
+            self.notice = Some("No variant selected".into());
+            return CommandOutcome::Nothing;
+        }
+        let label = format!(
+            "{} node{} of variant #{}",
+            keys.len(),
+            plural(keys.len()),
+            v + 1
+        );
+        CommandOutcome::Rerun { keys, label }
     }
 
     fn ask_cancel(&mut self) -> CommandOutcome {
@@ -324,17 +730,76 @@ impl CommandPane {
     }
 
     fn save(&mut self) -> CommandOutcome {
-        // the viewer's full output if one is open, else every target's step output
+        // the viewer's full output if one is open, else every target (one file per node
+        // and a summary; the job reads each finished target's full output)
         if let Some(o) = self.viewer.as_ref().and_then(|v| v.output.clone()) {
             return CommandOutcome::Save(vec![o]);
         }
-        let outs: Vec<TargetOutput> = self.tracker.rows().iter().map(row_output).collect();
-        if outs.is_empty() {
+        let rows = self.tracker.rows().to_vec();
+        if rows.is_empty() {
             self.notice = Some("Nothing to save yet".into());
             return CommandOutcome::Nothing;
         }
-        CommandOutcome::Save(outs)
+        CommandOutcome::SaveAll(rows, self.summary_text())
     }
+
+    /// The summary file: commands, counts, variants and one line per target.
+    pub fn summary_text(&self) -> String {
+        let mut s = String::new();
+        s.push_str(&format!("{}\n", self.title));
+        for c in self.tracker.commands() {
+            s.push_str(&format!(
+                "command {} · {} · {} {} · {} target(s)\n",
+                c.command_id,
+                c.document_name,
+                c.account_id,
+                c.region,
+                c.instance_ids.len()
+            ));
+        }
+        s.push_str(&format!("{}\n", self.tracker.summary()));
+        s.push_str(&format!("outputs: {}\n\n", self.variants.summary()));
+        for (v, var) in self.variants.variants.iter().enumerate() {
+            s.push_str(&format!(
+                "variant #{}: {} node(s)\n",
+                v + 1,
+                var.members.len()
+            ));
+        }
+        s.push_str("\naccount\tregion\tnode\tname\tstatus\texit\tvariant\n");
+        for (i, r) in self.tracker.rows().iter().enumerate() {
+            s.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                r.key.account_id,
+                r.key.region,
+                r.key.instance_id,
+                crate::text::sanitize(&r.instance_name),
+                r.status,
+                r.response_code.map(|c| c.to_string()).unwrap_or_default(),
+                self.row_variant
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .map(|v| format!("#{}", v + 1))
+                    .unwrap_or_default()
+            ));
+        }
+        s
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Sort rank: finished and not successful first, then running, then Success.
+fn status_rank(s: &str) -> (u8, String) {
+    let k = match s {
+        "Success" => 2,
+        "Pending" | "InProgress" | "Delayed" | "Cancelling" => 1,
+        _ => 0,
+    };
+    (k, s.to_string())
 }
 
 /// A target's output as the watcher has it (≤ 2,500 characters per step).
@@ -421,7 +886,7 @@ mod tests {
             inv(3, "Failed", "boom\n"),
         ]);
         assert!(!p.is_running());
-        assert_eq!(p.groups.summary(), "3 nodes: identical output · 1 differ");
+        assert_eq!(p.variants.summary(), "3 identical · 1 variant");
         assert_eq!(p.tracker.summary(), "4/4 done · 3 Success · 1 Failed");
     }
 
@@ -500,7 +965,13 @@ mod tests {
         let mut p = CommandPane::new("Scan", &[cmd(2)], false);
         p.apply(&[inv(0, "Success", "a"), inv(1, "Success", "b")]);
         match p.input(PaneInput::Save) {
-            CommandOutcome::Save(o) => assert_eq!(o.len(), 2),
+            CommandOutcome::SaveAll(rows, summary) => {
+                assert_eq!(rows.len(), 2);
+                assert!(
+                    summary.contains("outputs: 2 outputs · all differ"),
+                    "{summary}"
+                );
+            }
             o => panic!("{o:?}"),
         }
     }

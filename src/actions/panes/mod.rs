@@ -3,7 +3,9 @@
 //! (`src/ui/views/patch_now.rs`, `command_output.rs`) draw them and map keys to [`PaneInput`].
 
 pub mod command;
+pub mod editor;
 pub mod patch;
+pub mod run;
 
 /// Keys the pane models understand (the console maps its keymap actions and raw keys here).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +26,8 @@ pub enum PaneInput {
     Toggle,
     Char(char),
     Backspace,
+    /// Delete (the character under the cursor).
+    Delete,
     /// Enter.
     Submit,
     /// Esc.
@@ -38,4 +42,10 @@ pub enum PaneInput {
     PrevMatch,
     /// Toggle follow mode.
     Follow,
+    /// Next sort order of the targets.
+    Sort,
+    /// Show / hide the variants.
+    Variants,
+    /// Run again: the failed targets, or the selected variant's nodes.
+    Rerun,
 }

@@ -149,6 +149,7 @@ impl PatchPane {
             max_concurrency: Some(self.max_concurrency.clone()).filter(|s| !s.trim().is_empty()),
             max_errors: Some(self.max_errors.clone()).filter(|s| !s.trim().is_empty()),
             comment: self.comment.clone(),
+            output: crate::model::CommandOutputConfig::default(),
         }
     }
 

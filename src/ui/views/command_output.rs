@@ -15,7 +15,7 @@ use ratatui::widgets::{Block, Borders, Cell, Gauge, Paragraph, Row, Table, Table
 use crate::actions::WatchEvent;
 use crate::actions::output::LineKind;
 use crate::actions::panes::PaneInput;
-use crate::actions::panes::command::{CommandOutcome, CommandPane};
+use crate::actions::panes::command::{CommandOutcome, CommandPane, DetailKind, Screen};
 use crate::actions::plan::PatchPlan;
 use crate::model::CommandSummary;
 
@@ -90,14 +90,55 @@ impl CommandOutputPane {
 
     /// After a confirmed patch-now: the pane whose job sends, watches and refreshes.
     pub fn for_plan(title: String, plan: PatchPlan, readonly: bool) -> Self {
+        let mut model = CommandPane::new(title, &[], readonly);
+        // a re-run is a fresh operation: a new baseline snapshot id is generated
+        let mut parameters = plan.parameters.clone();
+        parameters.remove("SnapshotId");
+        model.run = Some(crate::actions::panes::command::RunOrigin {
+            what: crate::actions::run_plan::RunWhat::Document {
+                name: plan.document.clone(),
+                description: None,
+                parameters,
+            },
+            options: crate::actions::run_plan::RunOptions {
+                comment: plan.comment.clone(),
+                ..Default::default()
+            },
+        });
         CommandOutputPane {
-            model: CommandPane::new(title, &[], readonly),
+            model,
             following: false,
             pending_job: Some(Job::SendPlan(Box::new(plan))),
             spinner: 0,
             now: Utc::now(),
             names: Default::default(),
         }
+    }
+
+    /// After a confirmed run: the pane whose job sends it through the gate and watches it.
+    pub fn for_run(title: String, plan: crate::actions::run_plan::RunPlan, readonly: bool) -> Self {
+        let mut model = CommandPane::new(title, &[], readonly);
+        model.run = Some(crate::actions::panes::command::RunOrigin {
+            what: plan.what.clone(),
+            options: plan.options.clone(),
+        });
+        CommandOutputPane {
+            model,
+            following: false,
+            pending_job: Some(Job::SendRun(Box::new(plan))),
+            spinner: 0,
+            now: Utc::now(),
+            names: Default::default(),
+        }
+    }
+
+    /// [`Self::for_run`], boxed: what the run pane opens when a run is confirmed.
+    pub fn boxed_for_run(
+        title: String,
+        plan: crate::actions::run_plan::RunPlan,
+        readonly: bool,
+    ) -> Box<dyn Pane> {
+        Box::new(Self::for_run(title, plan, readonly))
     }
 
     /// An existing command (from `:commands` or a node's invocations): watch it.
@@ -109,8 +150,19 @@ impl CommandOutputPane {
             cmd.account_id,
             cmd.region
         );
+        let mut model = CommandPane::new(title, std::slice::from_ref(&cmd), readonly);
+        let opt = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
+        model.run = Some(crate::actions::panes::command::RunOrigin {
+            what: crate::actions::run_plan::RunWhat::of_command(&cmd),
+            options: crate::actions::run_plan::RunOptions {
+                max_concurrency: opt(&cmd.max_concurrency),
+                max_errors: opt(&cmd.max_errors),
+                comment: cmd.comment.clone(),
+                ..Default::default()
+            },
+        });
         CommandOutputPane {
-            model: CommandPane::new(title, std::slice::from_ref(&cmd), readonly),
+            model,
             following: false,
             pending_job: Some(Job::Watch(Box::new(cmd))),
             spinner: 0,
@@ -140,6 +192,14 @@ impl CommandOutputPane {
             }
             CommandOutcome::Cancel(reqs) => cx.start(Job::CancelCommands(reqs)),
             CommandOutcome::Save(outs) => cx.start(Job::SaveOutput(outs)),
+            CommandOutcome::SaveAll(rows, summary) => {
+                cx.toast(format!(
+                    "Saving {} output(s): reading each finished target's full output…",
+                    rows.len()
+                ));
+                cx.start(Job::SaveAll { rows, summary })
+            }
+            CommandOutcome::Rerun { keys, label } => self.rerun(keys, label, cx),
         }
         // viewer closed or follow switched off: stop reading; switched back on: read again
         match &self.model.viewer {
@@ -154,6 +214,28 @@ impl CommandOutputPane {
             }
             Some(_) => {}
         }
+    }
+
+    /// Open the run pane on `keys` with what this command ran (the same preview and
+    /// confirmation as any run).
+    fn rerun(&mut self, keys: Vec<crate::model::NodeKey>, label: String, cx: &mut PaneCx<'_>) {
+        let Some(snap) = cx.snapshot else {
+            cx.error("Re-run needs fleet data: wait for the first refresh");
+            return;
+        };
+        let Some(origin) = self.model.run.clone() else {
+            cx.error("What this command ran is not known: open it from :commands to re-run it");
+            return;
+        };
+        let scope = crate::actions::targets::TargetScope::Nodes { label, keys };
+        cx.open = Some(Box::new(super::run::RunPaneView::rerun(
+            snap.clone(),
+            scope,
+            &origin.what,
+            &origin.options,
+            cx.readonly,
+            CommandOutputPane::boxed_for_run,
+        )));
     }
 
     fn stop_follow(&mut self, cx: &mut PaneCx<'_>) {
@@ -191,7 +273,8 @@ impl Pane for CommandOutputPane {
     }
 
     fn key(&mut self, key: &KeyEvent, cx: &mut PaneCx<'_>) -> bool {
-        let searching = self.model.viewer.as_ref().is_some_and(|v| v.search_editing);
+        let searching = self.model.viewer.as_ref().is_some_and(|v| v.search_editing)
+            || (self.model.viewer.is_none() && self.model.filter_editing);
         if self.model.confirm_cancel {
             let input = match key.code {
                 KeyCode::Enter | KeyCode::Char('y') => PaneInput::Submit,
@@ -225,6 +308,9 @@ impl Pane for CommandOutputPane {
             Action::FollowOutput => PaneInput::Follow,
             Action::NextMatch => PaneInput::NextMatch,
             Action::PrevMatch => PaneInput::PrevMatch,
+            Action::SortNext => PaneInput::Sort,
+            Action::Variants => PaneInput::Variants,
+            Action::Rerun => PaneInput::Rerun,
             _ => {
                 self.flush_job(cx);
                 return Handled::NotConsumed;
@@ -287,6 +373,15 @@ impl Pane for CommandOutputPane {
             }
             JobEvent::Saved(Ok(path)) => cx.toast(format!("Saved to {}", path.display())),
             JobEvent::Saved(Err(e)) => cx.error(format!("Could not save the output: {e}")),
+            JobEvent::SavedAll(Ok(path)) => {
+                let msg = format!(
+                    "Saved every output (one file per node + summary.txt) to {}",
+                    path.display()
+                );
+                self.model.notice = Some(msg.clone());
+                cx.toast(msg)
+            }
+            JobEvent::SavedAll(Err(e)) => cx.error(format!("Could not save the outputs: {e}")),
             _ => {}
         }
     }
@@ -321,12 +416,29 @@ impl Pane for CommandOutputPane {
                 (Action::SaveOutput, "save"),
             ]
         } else {
-            vec![
-                (Action::Back, "close"),
-                (Action::Open, "output"),
-                (Action::CancelCommand, "cancel"),
-                (Action::SaveOutput, "save"),
-            ]
+            match self.model.screen {
+                Screen::Targets => vec![
+                    (Action::Back, "close"),
+                    (Action::Open, "output"),
+                    (Action::Variants, "variants"),
+                    (Action::FilterMode, "filter"),
+                    (Action::SortNext, "sort"),
+                    (Action::Rerun, "re-run failed"),
+                    (Action::CancelCommand, "cancel"),
+                    (Action::SaveOutput, "save all"),
+                ],
+                Screen::Variants => vec![
+                    (Action::Back, "targets"),
+                    (Action::Open, "output + diff"),
+                    (Action::Rerun, "re-run variant"),
+                    (Action::SaveOutput, "save all"),
+                ],
+                Screen::Variant => vec![
+                    (Action::Back, "variants"),
+                    (Action::Rerun, "re-run variant"),
+                    (Action::SaveOutput, "save all"),
+                ],
+            }
         }
     }
 }
@@ -396,8 +508,12 @@ pub fn render_command(
             theme.style(status_role(s)),
         ));
     }
-    let group = if m.groups.total > 0 {
-        m.groups.summary()
+    let group = if m.variants.total > 0 {
+        let mut g = format!("outputs: {}", m.variants.summary());
+        if m.variants.variants.len() > 1 {
+            g.push_str(" · v: variants and diff");
+        }
+        g
     } else {
         String::new()
     };
@@ -423,63 +539,11 @@ pub fn render_command(
 
     match &m.viewer {
         Some(v) => render_viewer(v, names, frame, body, theme),
-        None => {
-            let header = Row::new(
-                [
-                    "Node", "Name", "Account", "Region", "Status", "Code", "Duration",
-                ]
-                .map(|h| Cell::from(h).style(theme.style(Role::TableHeader))),
-            );
-            let rows: Vec<Row> = m
-                .tracker
-                .rows()
-                .iter()
-                .map(|r| {
-                    Row::new(vec![
-                        Cell::from(r.key.instance_id.clone()),
-                        Cell::from(crate::text::sanitize(&r.instance_name)),
-                        Cell::from(
-                            names
-                                .get(&r.key.account_id)
-                                .cloned()
-                                .unwrap_or_else(|| r.key.account_id.clone()),
-                        ),
-                        Cell::from(r.key.region.clone()),
-                        Cell::from(r.status.clone()).style(theme.style(status_role(&r.status))),
-                        Cell::from(
-                            r.response_code
-                                .map(|c| c.to_string())
-                                .unwrap_or_else(|| "—".into()),
-                        ),
-                        Cell::from(fmt_duration(r.duration(now))),
-                    ])
-                })
-                .collect();
-            let mut ts = TableState::default();
-            if !rows.is_empty() {
-                ts.select(Some(m.selected.min(rows.len() - 1)));
-            }
-            let table = Table::new(
-                rows,
-                [
-                    Constraint::Length(20),
-                    Constraint::Min(12),
-                    Constraint::Length(13),
-                    Constraint::Length(15),
-                    Constraint::Length(17),
-                    Constraint::Length(5),
-                    Constraint::Length(8),
-                ],
-            )
-            .header(header)
-            .row_highlight_style(theme.style(Role::Selection))
-            .block(
-                Block::default()
-                    .borders(Borders::TOP)
-                    .border_style(theme.style(Role::Border)),
-            );
-            frame.render_stateful_widget(table, body, &mut ts);
-        }
+        None => match m.screen {
+            Screen::Targets => render_targets(m, now, names, frame, body, theme),
+            Screen::Variants => render_variants(m, frame, body, theme),
+            Screen::Variant => render_detail(m, frame, body, theme),
+        },
     }
 
     let mut lines = Vec::new();
@@ -517,6 +581,238 @@ pub fn render_command(
         ));
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), foot);
+}
+
+/// The per-target grid: account, node, name, status, exit code, duration (ticking while
+/// running), variant. Only the rows on screen are built (1,000 targets stay cheap).
+fn render_targets(
+    m: &CommandPane,
+    now: DateTime<Utc>,
+    names: &std::collections::HashMap<String, String>,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+) {
+    let [bar, grid] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let order = m.visible();
+    let total = m.tracker.rows().len();
+    let filter = if m.filter_editing || !m.filter.is_empty() {
+        format!(
+            "/{}{} · ",
+            crate::text::sanitize(&m.filter),
+            if m.filter_editing { "█" } else { "" }
+        )
+    } else {
+        String::new()
+    };
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            format!(
+                "{filter}{} of {total} target{} · sort: {} · /status:Failed variant:2 code:1",
+                order.len(),
+                if total == 1 { "" } else { "s" },
+                m.sort.label()
+            ),
+            theme.style(Role::Muted),
+        )),
+        bar,
+    );
+    let header = Row::new(
+        [
+            "Account", "Node", "Name", "Status", "Exit", "Duration", "Variant",
+        ]
+        .map(|h| Cell::from(h).style(theme.style(Role::TableHeader))),
+    );
+    let page = (grid.height as usize).saturating_sub(2).max(1);
+    let selected = m.selected.min(order.len().saturating_sub(1));
+    let top = selected.saturating_sub(page - 1);
+    let rows_all = m.tracker.rows();
+    let rows: Vec<Row> = order
+        .iter()
+        .skip(top)
+        .take(page)
+        .map(|&i| {
+            let r = &rows_all[i];
+            let variant = m
+                .row_variant
+                .get(i)
+                .copied()
+                .flatten()
+                .map(|v| format!("#{}", v + 1))
+                .unwrap_or_else(|| "—".into());
+            Row::new(vec![
+                Cell::from(
+                    names
+                        .get(&r.key.account_id)
+                        .cloned()
+                        .unwrap_or_else(|| r.key.account_id.clone()),
+                ),
+                Cell::from(r.key.instance_id.clone()),
+                Cell::from(crate::text::sanitize(&r.instance_name)),
+                Cell::from(r.status.clone()).style(theme.style(status_role(&r.status))),
+                Cell::from(
+                    r.response_code
+                        .filter(|c| *c >= 0)
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| "—".into()),
+                )
+                .style(theme.style(match r.response_code {
+                    Some(c) if c > 0 => Role::Error,
+                    _ => Role::Text,
+                })),
+                Cell::from(fmt_duration(r.duration(now))),
+                Cell::from(variant).style(theme.style(
+                    match m.row_variant.get(i).copied().flatten() {
+                        Some(0) => Role::Muted,
+                        Some(_) => Role::Warning,
+                        None => Role::Muted,
+                    },
+                )),
+            ])
+        })
+        .collect();
+    let mut ts = TableState::default();
+    if !rows.is_empty() {
+        ts.select(Some(selected - top));
+    }
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(12),
+            Constraint::Length(19),
+            Constraint::Min(6),
+            Constraint::Length(16),
+            Constraint::Length(4),
+            Constraint::Length(8),
+            Constraint::Length(7),
+        ],
+    )
+    .header(header)
+    .row_highlight_style(theme.style(Role::Selection))
+    .block(
+        Block::default()
+            .borders(Borders::TOP)
+            .border_style(theme.style(Role::Border)),
+    );
+    frame.render_stateful_widget(table, grid, &mut ts);
+}
+
+/// The variants, largest first, with their node counts and a few nodes each.
+fn render_variants<'a>(m: &'a CommandPane, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let rows_all = m.tracker.rows();
+    let header = Row::new(
+        [
+            "Variant",
+            "Nodes",
+            "Share",
+            "First line (that differs)",
+            "Nodes",
+        ]
+        .map(|h| Cell::from(h).style(theme.style(Role::TableHeader))),
+    );
+    let total = m.variants.total.max(1);
+    let page = (area.height as usize).saturating_sub(2).max(1);
+    let selected = m
+        .variant_selected
+        .min(m.variants.variants.len().saturating_sub(1));
+    let top = selected.saturating_sub(page - 1);
+    let rows: Vec<Row> = m
+        .variants
+        .variants
+        .iter()
+        .enumerate()
+        .skip(top)
+        .take(page)
+        .map(|(v, var)| {
+            // the majority's first line of output; another variant's first line that differs
+            let text = |t: &'a str| {
+                t.lines()
+                    .filter(|l| !l.trim().is_empty() && !l.starts_with("[exit "))
+            };
+            let first = if v == 0 {
+                text(&var.normalized).next().unwrap_or("")
+            } else {
+                let mut major =
+                    text(&m.variants.variants[0].normalized).chain(std::iter::repeat(""));
+                text(&var.normalized)
+                    .find(|l| major.next() != Some(*l))
+                    .unwrap_or("")
+            };
+            let first = crate::text::sanitize(first);
+            let nodes: Vec<String> = var
+                .members
+                .iter()
+                .take(3)
+                .map(|&i| rows_all[m.grouped[i]].key.instance_id.clone())
+                .collect();
+            Row::new(vec![
+                Cell::from(if v == 0 {
+                    "#1 majority".to_string()
+                } else {
+                    format!("#{}", v + 1)
+                }),
+                Cell::from(var.members.len().to_string()),
+                Cell::from(format!(
+                    "{:.0}%",
+                    var.members.len() as f64 * 100.0 / total as f64
+                )),
+                Cell::from(first),
+                Cell::from(format!(
+                    "{}{}",
+                    nodes.join(" "),
+                    if var.members.len() > 3 { " …" } else { "" }
+                )),
+            ])
+            .style(theme.style(if v == 0 { Role::Text } else { Role::Warning }))
+        })
+        .collect();
+    let mut ts = TableState::default();
+    if !rows.is_empty() {
+        ts.select(Some(selected - top));
+    }
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(11),
+            Constraint::Length(5),
+            Constraint::Length(5),
+            Constraint::Fill(2),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(header)
+    .row_highlight_style(theme.style(Role::Selection))
+    .block(
+        Block::default()
+            .borders(Borders::TOP)
+            .title(format!(" {} · Enter: output + diff ", m.variants.summary()))
+            .border_style(theme.style(Role::Border)),
+    );
+    frame.render_stateful_widget(table, area, &mut ts);
+}
+
+/// One variant: its nodes, its output (sanitised) and its diff against the majority.
+fn render_detail(m: &CommandPane, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let lines = m.variant_lines(m.variant_selected);
+    let h = area.height as usize;
+    let max = lines.len().saturating_sub(h);
+    let top = m.detail_scroll.min(max);
+    let shown: Vec<Line> = lines
+        .iter()
+        .skip(top)
+        .take(h)
+        .map(|(k, t)| {
+            let role = match k {
+                DetailKind::Head => Role::Title,
+                DetailKind::Text | DetailKind::Same => Role::Text,
+                DetailKind::Added => Role::Ok,
+                DetailKind::Removed => Role::Error,
+                DetailKind::Skipped => Role::Muted,
+            };
+            Line::styled(t.clone(), theme.style(role))
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(shown), area);
 }
 
 fn render_viewer(

@@ -347,6 +347,10 @@ pub trait Pane: AsAny + Send {
     fn key(&mut self, _key: &KeyEvent, _cx: &mut PaneCx<'_>) -> bool {
         false
     }
+    /// Pasted text (bracketed paste). Return `true` when used.
+    fn paste(&mut self, _text: &str, _cx: &mut PaneCx<'_>) -> bool {
+        false
+    }
     fn action(&mut self, action: Action, cx: &mut PaneCx<'_>) -> Handled;
     /// Called once right after the pane was opened (start background jobs here: `open`
     /// itself cannot emit effects).

@@ -78,6 +78,9 @@ pub mod node;
 pub mod nodes;
 pub mod org;
 pub mod patch_now;
+pub mod preview;
+pub mod run;
+pub mod run_open;
 pub mod scope;
 pub mod session;
 pub mod table_render;
@@ -122,6 +125,8 @@ pub static REGISTRY: &[Spec] = &[
     software::SPEC,
     software::NODES_SPEC,
     patch_now::SPEC,
+    run_open::SPEC,
+    run_open::RERUN_SPEC,
     command_output::SPEC,
     session::SPEC,
     export::SPEC,

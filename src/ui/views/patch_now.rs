@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::actions::panes::PaneInput;
 use crate::actions::panes::patch::{Field, PatchOutcome, PatchPane};
@@ -21,6 +21,9 @@ use super::super::action::Action;
 use super::super::theme::{Role, Theme};
 use super::command_output::CommandOutputPane;
 use super::contract::{Handled, Open, Pane, PaneCx, PaneSize, Selection, Spec};
+use super::preview::{
+    ConfirmBlock, PreviewLine, choice, pl, radius_body, radius_head, render_form, text_value,
+};
 
 pub const ID: &str = "patch_now";
 
@@ -101,20 +104,7 @@ fn scope_from(sel: &Selection<'_>, snap: &FleetSnapshot) -> Result<TargetScope, 
             )),
         };
     }
-    let targets = sel.targets();
-    if targets.nodes.is_empty() {
-        return Err(
-            "Patch now: no nodes selected — mark nodes (space) or filter the nodes view".into(),
-        );
-    }
-    Ok(TargetScope::Nodes {
-        label: if targets.from.is_empty() {
-            format!("{} nodes", targets.nodes.len())
-        } else {
-            crate::text::sanitize(&targets.from)
-        },
-        keys: targets.nodes,
-    })
+    selected_scope(sel, "Patch now")
 }
 
 pub struct PatchNowPane {
@@ -273,71 +263,13 @@ impl Pane for PatchNowPane {
     }
 }
 
-/// The smallest inside of the pane that holds the form without wrapping a choice (the
-/// terminal then is at least [`MIN_TERMINAL`]); below it the pane says so and Enter does
-/// nothing.
-pub const MIN_WIDTH: u16 = 60;
-pub const MIN_HEIGHT: u16 = 14;
-/// The terminal size that gives the pane [`MIN_WIDTH`] × [`MIN_HEIGHT`] (border, header,
-/// breadcrumbs and footer around it).
-pub const MIN_TERMINAL: (u16, u16) = (MIN_WIDTH + 2, MIN_HEIGHT + 5);
+pub use super::preview::{MIN_HEIGHT, MIN_TERMINAL, MIN_WIDTH, selected_scope, too_small};
 /// From this inner width the preview sits beside the options.
 const SIDE_BY_SIDE: u16 = 100;
 /// Options column width when side by side (the longest option line fits).
 const LEFT_W: u16 = 50;
 /// Option labels.
 const LABEL_W: usize = 17;
-/// Preview labels (`Patch groups `).
-const PREVIEW_LABEL_W: usize = 13;
-
-/// Whether `area` (the inside of the pane) is too small for the form.
-pub fn too_small(area: (u16, u16)) -> bool {
-    area.0 < MIN_WIDTH || area.1 < MIN_HEIGHT
-}
-
-/// One preview line: a label column and text that wraps under itself.
-struct PreviewLine {
-    label: String,
-    text: String,
-    role: Role,
-}
-
-fn pl(label: &str, text: impl Into<String>, role: Role) -> PreviewLine {
-    PreviewLine {
-        label: label.to_string(),
-        text: text.into(),
-        role,
-    }
-}
-
-/// Wrapped lines under a hanging indent of `indent` cells (label first, then text).
-fn hanging(
-    label: &str,
-    label_role: Role,
-    text: &str,
-    role: Role,
-    indent: usize,
-    width: u16,
-    theme: &Theme,
-) -> Vec<Line<'static>> {
-    let chars: Vec<char> = text.chars().collect();
-    let avail = (width as usize).saturating_sub(indent).max(1);
-    super::describe::wrap(&chars, avail)
-        .into_iter()
-        .enumerate()
-        .map(|(i, (s, e))| {
-            let head = if i == 0 {
-                format!("{label:<indent$}")
-            } else {
-                " ".repeat(indent)
-            };
-            Line::from(vec![
-                Span::styled(head, theme.style(label_role)),
-                Span::styled(chars[s..e].iter().collect::<String>(), theme.style(role)),
-            ])
-        })
-        .collect()
-}
 
 /// The option lines (at most 7), each shorter than [`LEFT_W`] / [`MIN_WIDTH`].
 fn option_lines(m: &PatchPane, theme: &Theme, width: u16) -> Vec<Line<'static>> {
@@ -430,28 +362,7 @@ fn preview(m: &PatchPane) -> Vec<PreviewLine> {
     };
     let b = &p.preview;
     let s = |n: usize| if n == 1 { "" } else { "s" };
-    let mut out = vec![pl(
-        "",
-        format!(
-            "{} target{} · {} account{} · {} region{} · {} SendCommand call{}",
-            b.targets,
-            s(b.targets),
-            b.by_account.len(),
-            s(b.by_account.len()),
-            b.by_region.len(),
-            s(b.by_region.len()),
-            b.commands,
-            s(b.commands)
-        ),
-        Role::Title,
-    )];
-    if b.production.any() {
-        out.push(pl(
-            "",
-            format!("⚠ PRODUCTION {}", b.production.describe()),
-            Role::Critical,
-        ));
-    }
+    let mut out = radius_head(b);
     out.push(pl("", "", Role::Text));
     match m.operation {
         PatchOperation::Install => {
@@ -512,34 +423,7 @@ fn preview(m: &PatchPane) -> Vec<PreviewLine> {
         out.push(pl("Comment", p.comment.clone(), Role::Text));
     }
     out.push(pl("", "", Role::Text));
-    let counts = |v: &[(String, usize)]| {
-        v.iter()
-            .map(|(k, n)| format!("{}: {n}", crate::text::sanitize(k)))
-            .collect::<Vec<_>>()
-            .join(" · ")
-    };
-    out.push(pl("Accounts", counts(&b.by_account), Role::Text));
-    out.push(pl("Regions", counts(&b.by_region), Role::Text));
-    out.push(pl("Platforms", counts(&b.by_platform), Role::Text));
-    out.push(pl("Patch groups", counts(&b.by_patch_group), Role::Text));
-    out.push(pl("", "", Role::Text));
-    if p.exclusions.is_empty() {
-        out.push(pl("Excluded", "none", Role::Muted));
-    } else {
-        out.push(pl("Excluded", counts(&b.excluded), Role::Warning));
-        for e in &p.exclusions {
-            let name = if e.name.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", crate::text::sanitize(&e.name))
-            };
-            out.push(pl(
-                "",
-                format!("{}{} — {}", e.key.instance_id, name, e.reason.describe()),
-                Role::Warning,
-            ));
-        }
-    }
+    out.extend(radius_body(b, &p.exclusions, true));
     out.push(pl("", "", Role::Text));
     for (i, g) in p.groups.iter().enumerate() {
         let sizes: Vec<String> = g
@@ -575,41 +459,16 @@ fn preview(m: &PatchPane) -> Vec<PreviewLine> {
 
 /// The confirmation block: what to do, the typed phrase, the last notice.
 fn confirm_lines(m: &PatchPane, theme: &Theme, width: u16) -> Vec<Line<'static>> {
-    let role = if m.production() {
-        Role::Critical
-    } else {
-        Role::Prompt
+    let block = ConfirmBlock {
+        prompt: m.prompt(),
+        production: m.production(),
+        typing: m.confirmation().is_some_and(|c| c.needs_typing()),
+        input: &m.confirm_input,
+        focused: m.focus == Field::Confirm,
+        notice: m.notice.as_deref(),
+        sending: m.sending,
     };
-    let mut lines = hanging("", role, &m.prompt(), role, 0, width, theme);
-    if m.confirmation().is_some_and(|c| c.needs_typing()) {
-        let focused = m.focus == Field::Confirm;
-        lines.extend(hanging(
-            "confirm › ",
-            Role::Key,
-            &format!(
-                "{}{}",
-                crate::text::sanitize(&m.confirm_input),
-                if focused { "█" } else { "" }
-            ),
-            Role::Text,
-            10,
-            width,
-            theme,
-        ));
-    }
-    if let Some(n) = &m.notice {
-        let role = if m.sending { Role::Info } else { Role::Warning };
-        lines.extend(hanging(
-            "",
-            role,
-            &crate::text::sanitize(n),
-            role,
-            0,
-            width,
-            theme,
-        ));
-    }
-    lines
+    super::preview::confirm_lines(&block, theme, width)
 }
 
 /// Draw the patch-now pane into the inside of its frame (also used by snapshot tests).
@@ -633,140 +492,20 @@ pub fn render_patch(
         return 0;
     }
     let confirm = confirm_lines(m, theme, area.width);
-    let bottom_h = (confirm.len() as u16 + 1).min(area.height / 3).max(3);
-    let [top, bottom] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(bottom_h)]).areas(area);
     let side = area.width >= SIDE_BY_SIDE;
     let opts_w = if side { LEFT_W } else { area.width };
     let options = option_lines(m, theme, opts_w);
-    let (opts_area, preview_area) = if side {
-        let [l, r] =
-            Layout::horizontal([Constraint::Length(LEFT_W), Constraint::Min(1)]).areas(top);
-        (
-            l,
-            Rect {
-                x: r.x + 1,
-                width: r.width.saturating_sub(1),
-                ..r
-            },
-        )
-    } else {
-        let [o, p] = Layout::vertical([
-            Constraint::Length(options.len() as u16 + 1),
-            Constraint::Min(1),
-        ])
-        .areas(top);
-        (o, p)
-    };
-    frame.render_widget(
-        Paragraph::new(options).block(
-            Block::default()
-                .borders(if side {
-                    Borders::RIGHT
-                } else {
-                    Borders::BOTTOM
-                })
-                .border_style(theme.style(Role::Border)),
-        ),
-        opts_area,
-    );
-    // preview, wrapped under its labels, scrolled; a last row says when there is more
-    let rows: Vec<Line> = preview(m)
-        .iter()
-        .flat_map(|l| {
-            let indent = if l.label.is_empty() && l.role != Role::Warning && l.role != Role::Muted {
-                0
-            } else {
-                PREVIEW_LABEL_W
-            };
-            hanging(
-                &l.label,
-                Role::Muted,
-                &l.text,
-                l.role,
-                indent,
-                preview_area.width,
-                theme,
-            )
-        })
-        .collect();
-    let h = preview_area.height as usize;
-    let (shown, max) = if rows.len() > h {
-        let page = h.saturating_sub(1).max(1);
-        let max = rows.len().saturating_sub(page);
-        let top = scroll.min(max);
-        let mut v: Vec<Line> = rows.iter().skip(top).take(page).cloned().collect();
-        v.push(Line::styled(
-            format!(
-                "rows {}–{} of {} · PgUp/PgDn scroll the preview",
-                top + 1,
-                (top + page).min(rows.len()),
-                rows.len()
-            ),
-            theme.style(Role::Key),
-        ));
-        (v, max)
-    } else {
-        (rows, 0)
-    };
-    frame.render_widget(Paragraph::new(shown), preview_area);
-    frame.render_widget(
-        Paragraph::new(confirm).block(
-            Block::default()
-                .borders(Borders::TOP)
-                .border_style(theme.style(Role::Border)),
-        ),
-        bottom,
-    );
-    max
-}
-
-fn choice(theme: &Theme, options: &[&str], selected: usize) -> Vec<Span<'static>> {
-    let mut v = Vec::new();
-    for (i, o) in options.iter().enumerate() {
-        if i > 0 {
-            v.push(Span::raw("  "));
-        }
-        if i == selected {
-            v.push(Span::styled(format!("[{o}]"), theme.style(Role::Title)));
-        } else {
-            v.push(Span::styled(format!(" {o} "), theme.style(Role::Muted)));
-        }
-    }
-    v
-}
-
-/// A text field's value (its tail when longer than `room`: the preview shows it whole) or
-/// the placeholder in brackets.
-fn text_value(
-    theme: &Theme,
-    value: &str,
-    focused: bool,
-    placeholder: Option<String>,
-    room: usize,
-) -> Vec<Span<'static>> {
-    let cursor = if focused { "█" } else { "" };
-    if value.is_empty() {
-        let mut v = vec![Span::raw(cursor.to_string())];
-        if let Some(p) = placeholder {
-            v.push(Span::styled(format!("({p})"), theme.style(Role::Muted)));
-        }
-        v
-    } else {
-        let clean: Vec<char> = crate::text::sanitize(value).chars().collect();
-        let keep = room.saturating_sub(2).max(1);
-        let shown: String = if clean.len() > keep {
-            std::iter::once('…')
-                .chain(clean[clean.len() - keep + 1..].iter().copied())
-                .collect()
-        } else {
-            clean.iter().collect()
-        };
-        vec![Span::styled(
-            format!("{shown}{cursor}"),
-            theme.style(Role::Text),
-        )]
-    }
+    render_form(
+        frame,
+        area,
+        theme,
+        options,
+        &preview(m),
+        confirm,
+        scroll,
+        SIDE_BY_SIDE,
+        LEFT_W,
+    )
 }
 
 #[cfg(test)]
@@ -1151,7 +890,7 @@ mod tests {
         let text = screen(&mut s, 120, 40);
         assert!(text.contains("2/2 done"), "{text}");
         assert!(text.contains("2 Success"), "{text}");
-        assert!(text.contains("2 nodes: identical output"), "{text}");
+        assert!(text.contains("outputs: 2 identical"), "{text}");
         assert!(text.contains("finished"), "{text}");
         // Enter opens the first target's output (fetched once by a job: it finished)
         let fx = key(&mut s, KeyCode::Enter);
