@@ -28,6 +28,10 @@ use crate::model::{Node, NodeKey};
 use super::Fleet;
 use super::cache::codec::{Bad, Reader, Writer};
 
+/// Nodes of one account × region read at once by the index (each node's pages are read one
+/// after another): 3 keep a unit at 10 calls/s up to ~300 ms per call.
+const PER_UNIT_IN_FLIGHT: usize = 3;
+
 impl Fleet {
     /// Bring `index` up to date with `nodes` (the latest snapshot's): read the lists of new
     /// and changed nodes, `on_progress` told as they arrive. Returns the final progress.
@@ -47,16 +51,33 @@ impl Fleet {
             progress.running = false;
             return progress;
         }
-        // background calls wait for spare tokens by polling their key: a bounded number
-        // waits at once (plenty for the per-key rates of hundreds of units)
-        let width = self.inner.scope.concurrency.clamp(1, 256);
+        // Each account × region is its own rate-limit key, so the pass runs every unit at
+        // once, a few nodes in flight per unit (enough to keep a unit at its rate at any
+        // realistic latency: pages of one node are serial). One global queue in node order
+        // would put every in-flight call on the first few units and leave the others idle.
         let calls_ref = &calls;
-        let mut results = futures::stream::iter(todo)
-            .map(|(key, stamp): (NodeKey, Stamp)| async move {
-                let got = self.node_patches_counted(&key, calls_ref, true).await;
-                (key, stamp, got)
-            })
-            .buffer_unordered(width);
+        let mut units: Vec<Vec<(NodeKey, Stamp)>> = Vec::new();
+        let mut unit_of: std::collections::HashMap<(String, String), usize> =
+            std::collections::HashMap::new();
+        for item in todo {
+            let u = *unit_of
+                .entry((item.0.account_id.clone(), item.0.region.clone()))
+                .or_insert_with(|| {
+                    units.push(Vec::new());
+                    units.len() - 1
+                });
+            units[u].push(item);
+        }
+        let per_unit = PER_UNIT_IN_FLIGHT.min(self.inner.scope.concurrency.max(1));
+        let mut results = futures::stream::select_all(units.into_iter().map(|unit| {
+            futures::stream::iter(unit)
+                .map(move |(key, stamp): (NodeKey, Stamp)| async move {
+                    let got = self.node_patches_counted(&key, calls_ref, true).await;
+                    (key, stamp, got)
+                })
+                .buffer_unordered(per_unit)
+                .boxed()
+        }));
         let mut left = progress.pending;
         let mut last_report = std::time::Instant::now();
         while let Some((key, stamp, got)) = results.next().await {

@@ -9,7 +9,7 @@ use super::page::{self, err, ts};
 use crate::sim::ApiError;
 
 /// Patch counters of one node (DescribeInstancePatchStates), always equal to its patch list.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PatchCounts {
     pub installed: u32,
     pub installed_other: u32,

@@ -181,6 +181,89 @@ pub fn patch_list(n: &NodeRec) -> Vec<PatchItem> {
     }
 }
 
+/// Everything [`derive_list`] reads of a node.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct DerivedKey {
+    seed: u64,
+    platform: u8,
+    counts: PatchCounts,
+    reference: DateTime<Utc>,
+}
+
+/// Derived lists kept at most (more than the nodes any client pages through at once:
+/// the patch index reads a few nodes per account × region).
+const DERIVED_KEPT: usize = 2048;
+
+#[derive(Default)]
+struct Derived {
+    lists: std::collections::HashMap<DerivedKey, std::sync::Arc<Vec<PatchItem>>>,
+    /// Insertion order: the oldest goes first.
+    order: std::collections::VecDeque<DerivedKey>,
+}
+
+static DERIVED: std::sync::LazyLock<std::sync::Mutex<Derived>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// The node's patch list without copying it: DescribeInstancePatches pages through a
+/// node's list one call at a time, and deriving the whole list again for each page cost
+/// more than everything else the simulator does for the call. Derived lists of nodes paged
+/// recently are kept, keyed by everything `derive_list` reads (so a changed node is
+/// derived afresh); a materialized list is borrowed.
+pub fn patch_list_shared(n: &NodeRec) -> ListRef<'_> {
+    if let Some(list) = &n.patches {
+        return ListRef::Borrowed(list.as_slice());
+    }
+    let key = DerivedKey {
+        seed: n.seed,
+        platform: n.platform,
+        counts: n.counts,
+        reference: derive_reference(n),
+    };
+    let hit = DERIVED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .lists
+        .get(&key)
+        .cloned();
+    let list = hit.unwrap_or_else(|| {
+        let list = std::sync::Arc::new(derive_list(n));
+        let mut kept = DERIVED.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.lists.insert(key.clone(), list.clone()).is_none() {
+            kept.order.push_back(key);
+        }
+        while kept.order.len() > DERIVED_KEPT {
+            if let Some(old) = kept.order.pop_front() {
+                kept.lists.remove(&old);
+            }
+        }
+        list
+    });
+    ListRef::Shared(list)
+}
+
+/// A node's patch list, borrowed or shared ([`patch_list_shared`]).
+pub enum ListRef<'a> {
+    Borrowed(&'a [PatchItem]),
+    Shared(std::sync::Arc<Vec<PatchItem>>),
+}
+
+impl std::ops::Deref for ListRef<'_> {
+    type Target = [PatchItem];
+    fn deref(&self) -> &[PatchItem] {
+        match self {
+            ListRef::Borrowed(l) => l,
+            ListRef::Shared(l) => l.as_slice(),
+        }
+    }
+}
+
+fn derive_reference(n: &NodeRec) -> DateTime<Utc> {
+    n.report
+        .as_ref()
+        .map(|r| r.end)
+        .unwrap_or(n.registered + Duration::days(1))
+}
+
 /// Derive the patch list that matches `n.counts` exactly, from the node seed.
 pub fn derive_list(n: &NodeRec) -> Vec<PatchItem> {
     let p = n.platform();
@@ -199,11 +282,7 @@ pub fn derive_list(n: &NodeRec) -> Vec<PatchItem> {
         k += 1;
         i as usize
     };
-    let reference = n
-        .report
-        .as_ref()
-        .map(|r| r.end)
-        .unwrap_or(n.registered + Duration::days(1));
+    let reference = derive_reference(n);
 
     let mut out = Vec::with_capacity(
         (c.installed + c.installed_other + c.noncompliant() + c.not_applicable) as usize,
@@ -271,11 +350,7 @@ fn make_item(
 ) -> PatchItem {
     let v = mix(platform_hash(p), idx as u64);
     let (classification, severity) = vocabulary(p, cat, v);
-    let (title, kb_id, advisory, package) = if p.windows {
-        windows_names(p, idx, cat, v)
-    } else {
-        linux_names(p, idx, v)
-    };
+    let (title, kb_id, advisory, package) = names(p, idx, cat, v);
     let installed_time = match state {
         PState::Installed | PState::InstalledOther => {
             Some(reference - Duration::hours(rng.range(30, 9600)))
@@ -305,6 +380,31 @@ fn make_item(
         advisory,
         package,
     }
+}
+
+type Names = (String, String, String, String);
+
+/// (Title, KBId, advisory, package) of pool entry `idx`: they depend on the platform and
+/// the entry only (and, on Windows, the category), so every node's list shares them; a
+/// table of those met keeps deriving a list from formatting the same strings again.
+fn names(p: &Platform, idx: usize, cat: Category, v: u64) -> Names {
+    type Table = std::collections::HashMap<(&'static str, usize, u8), Names>;
+    static NAMES: std::sync::LazyLock<std::sync::Mutex<Table>> =
+        std::sync::LazyLock::new(Default::default);
+    let key = (p.key, idx, if p.windows { cat as u8 } else { 0 });
+    if let Some(n) = NAMES.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return n.clone();
+    }
+    let n = if p.windows {
+        windows_names(p, idx, cat, v)
+    } else {
+        linux_names(p, idx, v)
+    };
+    NAMES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, n.clone());
+    n
 }
 
 /// Seed of the CVE ids a patch fixes, from a pool shared by the whole world: a Linux
@@ -739,8 +839,9 @@ pub fn describe_instance_patches(f: &RegionFleet, input: &Value) -> Result<Value
     if node.report.is_none() {
         return Ok(json!({ "Patches": [] }));
     }
-    let list: Vec<PatchItem> = patch_list(node)
-        .into_iter()
+    let all = patch_list_shared(node);
+    let list: Vec<&PatchItem> = all
+        .iter()
         .filter(|p| {
             parsed.iter().all(|(k, vals)| {
                 let have = match *k {
@@ -754,7 +855,7 @@ pub fn describe_instance_patches(f: &RegionFleet, input: &Value) -> Result<Value
         })
         .collect();
     let (items, next) = page::page(OP, input, &list, start, max);
-    let items: Vec<Value> = items.iter().map(PatchItem::json).collect();
+    let items: Vec<Value> = items.iter().map(|p| p.json()).collect();
     Ok(page::with_token(
         crate::sim::protocol::list_body("Patches", items),
         next,
