@@ -144,7 +144,13 @@ impl Fleet {
                             key.region.clone(),
                             e.operation.clone(),
                         ))
-                        .or_insert(e);
+                        .or_insert_with(|| CollectError {
+                            message: format!(
+                                "node tags not read; the tags read before are kept ({})",
+                                e.message
+                            ),
+                            ..e
+                        });
                     keep(&mut out, prev, key);
                 }
                 None => keep(&mut out, prev, key),
