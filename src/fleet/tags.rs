@@ -20,7 +20,7 @@
 //! tags read before and their read time (a failure never shrinks the last good picture,
 //! nor resets its age); one error per account × region × API says so.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -112,7 +112,7 @@ impl Fleet {
         let plan = prev.plan(&keys, now);
         let width = IN_FLIGHT.min(self.inner.scope.concurrency.max(1));
         let cancel = CancellationToken::new();
-        let mut read: Vec<(NodeKey, Result<Vec<Tag>, CollectError>)> =
+        let mut read: HashMap<NodeKey, Result<Vec<Tag>, CollectError>> =
             futures::stream::iter(interleave(plan.read.clone()))
                 .map(|key| {
                     let cancel = cancel.clone();
@@ -124,18 +124,13 @@ impl Fleet {
                 .buffer_unordered(width)
                 .collect()
                 .await;
-        read.sort_by(|a, b| a.0.cmp(&b.0));
         let mut out = NodeTags {
             fetched_at: Some(now),
             ..NodeTags::default()
         };
         let mut errors: BTreeMap<(String, String, String), CollectError> = BTreeMap::new();
         for key in keys {
-            let got = read
-                .binary_search_by(|(k, _)| k.cmp(&key))
-                .ok()
-                .map(|i| std::mem::replace(&mut read[i].1, Ok(Vec::new())));
-            match got {
+            match read.remove(&key) {
                 Some(Ok(tags)) => out.push(key, tags, now),
                 Some(Err(e)) => {
                     errors
