@@ -209,8 +209,8 @@ async fn run(
     let mut next_at: Option<tokio::time::Instant> = None;
     // patch schedules: their own cadence (SCHEDULES_EVERY), after a refresh, one at a time
     let mut schedules_task: Option<JoinHandle<()>> = None;
-    // node tags: a background pass started with the schedules, never holding them back; one
-    // at a time (a pass asked for while one runs follows it: new nodes are read then)
+    // node tags: a background pass on the schedules' cadence, never holding them back; one
+    // at a time (one asked for by hand while one runs follows it: new nodes are read then)
     let mut tags_task: Option<JoinHandle<()>> = None;
     let mut tags_again = false;
     loop {
@@ -276,7 +276,9 @@ async fn run(
                     let snap = &done.snapshot;
                     if schedules_due(snap) && schedules_task.as_ref().is_none_or(|t| t.is_finished()) {
                         schedules_task = Some(spawn_schedules(&fleet, &out));
-                        want_tags(&fleet, &out, &mut tags_task, &mut tags_again);
+                    }
+                    if tags_due(snap) && tags_task.as_ref().is_none_or(|t| t.is_finished()) {
+                        tags_task = Some(spawn_tags(&fleet, &out));
                     }
                     let delay = next_delay(snap, interval, scope.heal_after, &mut streak);
                     next_at = Some(tokio::time::Instant::now() + delay);
@@ -323,6 +325,17 @@ fn schedules_due(snap: &FleetSnapshot) -> bool {
     let every = chrono::Duration::from_std(super::schedules::SCHEDULES_EVERY)
         .unwrap_or(chrono::Duration::hours(1));
     snap.schedules
+        .fetched_at
+        .is_none_or(|t| chrono::Utc::now() - t >= every)
+}
+
+/// A node-tag pass never run, or run longer ago than the schedules' cadence (what it reads
+/// is the pass's own choice: `NodeTags::plan`).
+fn tags_due(snap: &FleetSnapshot) -> bool {
+    let every = chrono::Duration::from_std(super::schedules::SCHEDULES_EVERY)
+        .unwrap_or(chrono::Duration::hours(1));
+    snap.schedules
+        .tags
         .fetched_at
         .is_none_or(|t| chrono::Utc::now() - t >= every)
 }
