@@ -25,7 +25,7 @@
 //! and commands kept): calls by API, made vs needed, avoided.
 //!
 //! Run: `cargo bench --bench fleet_refresh`. Env: FLEET_BENCH_SHAPES=40k-80,1k-80 (a
-//! subset), FLEET_BENCH_REPEAT=2; experiments only (then not the shipped defaults):
+//! subset; `small` to check the bench in debug), FLEET_BENCH_REPEAT=2; experiments only (then not the shipped defaults):
 //! FLEET_BENCH_CONCURRENCY, FLEET_BENCH_RATE.
 
 use std::collections::{BTreeMap, HashMap};
@@ -93,6 +93,18 @@ const SHAPES: &[Shape] = &[
     },
 ];
 
+/// Shapes run only when named in FLEET_BENCH_SHAPES: `small` checks the bench itself in
+/// debug in seconds (12 accounts × 2 regions × 50 nodes, 20 ms).
+const ON_REQUEST: &[Shape] = &[Shape {
+    name: "small",
+    accounts: 12,
+    regions: TWO,
+    nodes_per_unit: 50,
+    latency_ms: 20,
+    throttle_tps: 0.0,
+    target: None,
+}];
+
 fn env_num<T: std::str::FromStr>(k: &str) -> Option<T> {
     std::env::var(k).ok().and_then(|v| v.parse().ok())
 }
@@ -102,6 +114,7 @@ fn main() {
         Ok(name) => {
             let shape = SHAPES
                 .iter()
+                .chain(ON_REQUEST)
                 .find(|s| s.name == name)
                 .unwrap_or_else(|| panic!("unknown shape {name}"));
             run_shape(*shape);
@@ -587,24 +600,73 @@ fn run_shape(shape: Shape) {
         println!(
             "  peak RSS         {rss:.1} MB (VmHWM; {rss_before:.1} MB before, {rss_cold:.1} MB after the cold refresh; target ≤ 200 MB)"
         );
-        // #15: patch schedules are read on their own cadence, not by the refresh: their calls
-        // spread over the refreshes of one cadence period (default refresh interval)
+        // #15: patch schedules and node tags are read on their own cadence, not by the
+        // refresh: their calls per hour against the refreshes' calls per hour (shipped
+        // refresh interval). Tags: a cold pass reads every node; a steady pass (read times
+        // spread over the last TAGS_MAX_AGE, one cadence since the last pass, as after a day
+        // of hourly passes) re-reads only the oldest share.
         {
+            use ssmdeck::model::tags::{NodeTags, TAGS_MAX_AGE};
             let (c0, ..) = fleet.call_stats();
             let s = fleet.read_schedules(Some(&warm_snap)).await;
             let (c1, ..) = fleet.call_stats();
-            let every = ssmdeck::fleet::schedules::SCHEDULES_EVERY.as_secs();
+            let t = Instant::now();
+            let now = chrono::Utc::now();
+            let cold_tags = fleet
+                .read_tags(Some(&warm_snap), &NodeTags::default(), now)
+                .await;
+            let cold_secs = t.elapsed().as_secs_f64();
+            // the cold pass's rate-limit bound: its busiest account × region × API key at the
+            // per-key rate (background calls leave half the burst spare), plus one latency
+            let mut per_key: HashMap<(&str, &str, &str), usize> = HashMap::new();
+            for n in &warm_snap.nodes {
+                let api = ssmdeck::model::tags::api_for(&n.instance_id);
+                *per_key
+                    .entry((n.account_id.as_str(), n.region.as_str(), api))
+                    .or_default() += 1;
+            }
+            let busiest = per_key.values().copied().max().unwrap_or(0);
+            let key_rate = if shape.throttle_tps > 0.0 {
+                rate.min(shape.throttle_tps)
+            } else {
+                rate
+            };
+            let cold_bound = busiest.saturating_sub((key_rate / 2.0) as usize) as f64 / key_rate
+                + shape.latency_ms as f64 / 1000.0;
+            let (c2, ..) = fleet.call_stats();
+            let every = ssmdeck::fleet::schedules::SCHEDULES_EVERY.as_secs().max(1);
+            let mut aged = cold_tags.tags.clone();
+            let n = aged.read_at.len().max(1) as i64;
+            let max_age = TAGS_MAX_AGE.as_secs() as i64;
+            for (i, at) in aged.read_at.iter_mut().enumerate() {
+                *at = now.timestamp() - i as i64 * max_age / n;
+            }
+            aged.fetched_at = Some(now - chrono::Duration::seconds(every as i64));
+            let steady = fleet.read_tags(Some(&warm_snap), &aged, now).await;
+            let (c3, ..) = fleet.call_stats();
             let interval = ssmdeck::config::Config::default().refresh_interval_secs.max(1);
-            let per_refresh = (c1 - c0) as f64 / (every / interval).max(1) as f64;
+            let (sched, tags_cold, tags_steady) = (c1 - c0, c2 - c1, c3 - c2);
+            let per_hour = |calls: u64| calls as f64 * 3600.0 / every as f64;
+            let refresh_per_hour = warm.calls as f64 * 3600.0 / interval as f64;
+            let pct = |calls: f64| calls * 100.0 / refresh_per_hour.max(1.0);
             println!(
-                "  patch schedules  {} calls per read ({} windows, {} errors), every {} s; refresh every {} s makes {} calls: +{:.1} % calls per refresh on average (limit 10 %)",
-                c1 - c0,
+                "  patch schedules  {sched} calls per read ({} windows, {} errors), every {every} s; node tags: cold pass {tags_cold} calls in {cold_secs:.1} s (rate-limit bound {cold_bound:.1} s; {} nodes, {} errors), steady pass {tags_steady} calls ({} left to later passes; each node re-read once per {} h)",
                 s.windows.len(),
                 s.errors.len(),
-                every,
-                interval,
+                warm_snap.nodes.len(),
+                cold_tags.tags.errors.len(),
+                steady.plan.deferred,
+                TAGS_MAX_AGE.as_secs() / 3600,
+            );
+            println!(
+                "  schedules cost   refresh every {interval} s makes {} calls ({:.0} an hour); schedules + steady tags add {:.0} an hour: +{:.1} % calls (schedules +{:.1} %, tags +{:.1} %; limit 10 %); a cold tag pass once: {:.1} % of an hour's refresh calls",
                 warm.calls,
-                per_refresh * 100.0 / warm.calls.max(1) as f64
+                refresh_per_hour,
+                per_hour(sched + tags_steady),
+                pct(per_hour(sched + tags_steady)),
+                pct(per_hour(sched)),
+                pct(per_hour(tags_steady)),
+                pct(tags_cold as f64),
             );
         }
     });

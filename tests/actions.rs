@@ -1106,3 +1106,89 @@ async fn closing_the_command_pane_stops_its_polling() {
         panic!("a message after close: {m:?}");
     }
 }
+
+/// Patch now targeting a tag (`exact_tag`: the targets are exactly one tag's nodes in their
+/// account × region) goes on the wire as one SendCommand with `Targets=[{Key=tag:K,
+/// Values=[V]}]` and no instance ids; the simulator resolves it as AWS does, and the
+/// command reaches exactly the nodes carrying that tag (the tags the fleet read), no other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_patch_now_by_tag_reaches_exactly_the_tagged_nodes() {
+    let (sim, fleet, mut snap) = connect(sim_config(1, &["us-east-1"], 80, 3000.0)).await;
+    let pass = fleet.refresh_tags(Some(&snap)).await;
+    assert!(pass.tags.errors.is_empty(), "{:?}", pass.tags.errors);
+    std::sync::Arc::make_mut(&mut snap.schedules).tags = pass.tags.clone();
+    let tags = &snap.schedules.tags;
+    // a tag whose nodes are all patchable: patch now targets the tag
+    let pairs: BTreeSet<(String, String)> = snap
+        .nodes
+        .iter()
+        .filter_map(|n| tags.of(&n.key()))
+        .flatten()
+        .filter(|t| t.key != "Name")
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect();
+    let found = pairs.iter().find_map(|(k, v)| {
+        let tagged: Vec<NodeKey> = snap
+            .nodes
+            .iter()
+            .filter(|n| {
+                tags.of(&n.key())
+                    .is_some_and(|t| t.iter().any(|t| &t.key == k && &t.value == v))
+            })
+            .map(|n| n.key())
+            .collect();
+        let plan = plan_patch_now(
+            &snap,
+            &TargetScope::marked(tagged.clone()),
+            &PatchOptions::default(),
+        )
+        .ok()?;
+        (plan.tag_target == Some((k.clone(), v.clone()))).then_some((k, v, tagged, plan))
+    });
+    let (key, value, tagged, plan) = found.expect("a tag whose nodes are all patchable");
+    assert!(
+        tagged.len() >= 2 && tagged.len() < snap.nodes.len(),
+        "{}",
+        tagged.len()
+    );
+    assert_eq!(plan.command_count(), 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::new(None, dir.path().join("audit.jsonl"));
+    let clients = fleet.ssm();
+    let report = send_plan(&gate, &clients, &plan).await;
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(report.sent.len(), 1);
+    assert_eq!(sim.op_count("AmazonSSM.SendCommand"), 1);
+
+    // on the wire: the command targets the tag, not instance ids
+    let listed = mgmt_sdk(&sim, "us-east-1")
+        .list_commands()
+        .command_id(&report.sent[0].command_id)
+        .send()
+        .await
+        .expect("ListCommands");
+    let cmd = &listed.commands()[0];
+    assert!(cmd.instance_ids().is_empty(), "{:?}", cmd.instance_ids());
+    let targets: Vec<(String, Vec<String>)> = cmd
+        .targets()
+        .iter()
+        .map(|t| (t.key().unwrap_or_default().to_string(), t.values().to_vec()))
+        .collect();
+    assert_eq!(targets, vec![(format!("tag:{key}"), vec![value.clone()])]);
+
+    // it reaches exactly the tagged nodes
+    let tracker = watch::watch(
+        &clients,
+        &report.sent,
+        &fast_watch(),
+        None,
+        &tokio_util::sync::CancellationToken::new(),
+    )
+    .await;
+    assert!(tracker.is_done(), "{}", tracker.summary());
+    let reached: BTreeSet<NodeKey> = tracker.rows().iter().map(|r| r.key.clone()).collect();
+    let expected: BTreeSet<NodeKey> = tagged.into_iter().collect();
+    assert_eq!(reached, expected, "exactly the nodes tagged {key}={value}");
+    assert_eq!(cmd.target_count(), expected.len() as i32);
+}

@@ -1206,17 +1206,17 @@ async fn sim_patch_schedules_windows_coverage_and_denied_accounts() {
     );
 }
 
-/// Node tags through the real SDK, on the schedules' cadence: hybrid nodes by
-/// ListTagsForResource, EC2 instances by their `AWS:Tag` inventory; one call per node; the
-/// tags agree with the patch group Patch Manager reports; a failed read keeps the tags read
-/// before and says so.
+/// Node tags through the real SDK, by their own pass: hybrid nodes by ListTagsForResource,
+/// EC2 instances by their `AWS:Tag` inventory; one call per node; the tags agree with the
+/// patch group Patch Manager reports; a failed read keeps the tags read before, and their
+/// age, and says so once per account × region × API.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sim_node_tags_read_on_the_schedules_cadence_and_kept_on_failure() {
+async fn sim_node_tags_read_by_their_pass_and_kept_with_their_age_on_failure() {
     let (sim, scope) = start_sim(small_world()).await;
     let fleet = Fleet::connect(scope).await.expect("connect");
     let snap = fleet.collect_shared(None).await;
     let before = sim.op_counts();
-    let s = fleet.read_schedules(Some(&snap)).await;
+    let pass = fleet.refresh_tags(Some(&snap)).await;
     let after = sim.op_counts();
     let calls =
         |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
@@ -1232,7 +1232,7 @@ async fn sim_node_tags_read_on_the_schedules_cadence_and_kept_on_failure() {
         snap.nodes.len() as u64 - hybrid,
         "one call per EC2 instance"
     );
-    let tags = &s.tags;
+    let tags = &pass.tags;
     assert!(
         tags.fetched_at.is_some() && tags.errors.is_empty(),
         "{:?}",
@@ -1273,8 +1273,14 @@ async fn sim_node_tags_read_on_the_schedules_cadence_and_kept_on_failure() {
         tags.fetched_at,
         "the snapshot carries them"
     );
+    assert_eq!(
+        pass.plan.new,
+        snap.nodes.len(),
+        "a cold pass reads every node"
+    );
 
-    // the EC2 tags of one account become unreadable: kept from before, and said
+    // the EC2 tags of one account become unreadable two days later (every node due): kept
+    // from before with their read time, and said once per account × region × API
     let acct = snap
         .nodes
         .iter()
@@ -1283,21 +1289,149 @@ async fn sim_node_tags_read_on_the_schedules_cadence_and_kept_on_failure() {
         .account_id
         .clone();
     sim.deny_ops(&acct, &["ListInventoryEntries"]);
-    let s2 = fleet.read_schedules(Some(&snap)).await;
+    let later = chrono::Utc::now() + chrono::Duration::days(2);
+    let s2 = fleet.read_tags(Some(&snap), tags, later).await.tags;
+    let denied = |n: &&ssmdeck::model::Node| n.account_id == acct && !n.is_hybrid();
+    let units: std::collections::BTreeSet<&str> = snap
+        .nodes
+        .iter()
+        .filter(denied)
+        .map(|n| n.region.as_str())
+        .collect();
     let errs: Vec<_> = s2
-        .tags
         .errors
         .iter()
         .filter(|e| e.account_id.as_deref() == Some(acct.as_str()))
         .collect();
-    assert!(!errs.is_empty(), "the failure is listed");
+    assert_eq!(errs.len(), units.len(), "one error per region: {errs:?}");
     assert!(errs.iter().all(|e| e.operation == "ListInventoryEntries"));
-    for n in snap.nodes.iter().filter(|n| n.account_id == acct) {
+    assert_eq!(s2.errors.len(), errs.len(), "the other accounts read");
+    for n in snap.nodes.iter().filter(denied) {
         assert_eq!(
-            s2.tags.of(&n.key()),
+            s2.of(&n.key()),
             tags.of(&n.key()),
             "kept: {}",
             n.instance_id
         );
+        assert_eq!(
+            s2.read_time_of(&n.key()),
+            tags.read_time_of(&n.key()),
+            "its age is not reset: {}",
+            n.instance_id
+        );
     }
+    for n in snap.nodes.iter().filter(|n| !denied(n)) {
+        assert_eq!(
+            s2.read_time_of(&n.key()).map(|t| t.timestamp()),
+            Some(later.timestamp())
+        );
+    }
+    // an hour on, the failing units cost one probe each, and are still listed
+    let before = sim.op_counts();
+    let s3 = fleet
+        .read_tags(Some(&snap), &s2, later + chrono::Duration::hours(1))
+        .await;
+    let after = sim.op_counts();
+    let calls =
+        |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+    assert_eq!(calls("AmazonSSM.ListInventoryEntries"), units.len() as u64);
+    assert_eq!(calls("AmazonSSM.ListTagsForResource"), 0);
+    assert_eq!(s3.tags.errors.len(), units.len());
+}
+
+/// Tags are read when a node is new, and otherwise only once they are due: a second pass
+/// with nothing due makes no call; nodes that joined are read on the next pass, and only
+/// they.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_node_tags_second_pass_reads_only_new_nodes() {
+    let (sim, scope) = start_sim(small_world()).await;
+    let fleet = Fleet::connect(scope).await.expect("connect");
+    let snap = fleet.collect_shared(None).await;
+    let tag_calls = || {
+        let c = sim.op_counts();
+        c.get("AmazonSSM.ListTagsForResource").copied().unwrap_or(0)
+            + c.get("AmazonSSM.ListInventoryEntries")
+                .copied()
+                .unwrap_or(0)
+    };
+    // five nodes (EC2 and hybrid) join after the first pass
+    let mut before_join = (*snap).clone();
+    let joined: Vec<ssmdeck::model::Node> = before_join
+        .nodes
+        .iter()
+        .filter(|n| n.is_hybrid())
+        .take(2)
+        .chain(before_join.nodes.iter().filter(|n| !n.is_hybrid()).take(3))
+        .cloned()
+        .collect();
+    before_join
+        .nodes
+        .retain(|n| !joined.iter().any(|j| j.key() == n.key()));
+    let c0 = tag_calls();
+    let p1 = fleet.refresh_tags(Some(&before_join)).await;
+    assert_eq!(tag_calls() - c0, before_join.nodes.len() as u64);
+    assert!(joined.iter().all(|n| p1.tags.of(&n.key()).is_none()));
+
+    let c1 = tag_calls();
+    let p2 = fleet.refresh_tags(Some(&before_join)).await;
+    assert_eq!(tag_calls() - c1, 0, "nothing due: no tag call");
+    assert_eq!(p2.tags.nodes, p1.tags.nodes, "and nothing lost");
+
+    let c2 = tag_calls();
+    let p3 = fleet.refresh_tags(Some(&snap)).await;
+    assert_eq!(tag_calls() - c2, joined.len() as u64, "only the new nodes");
+    assert_eq!(p3.plan.new, joined.len());
+    for n in &snap.nodes {
+        assert!(p3.tags.of(&n.key()).is_some(), "{}", n.instance_id);
+    }
+    for n in &before_join.nodes {
+        assert_eq!(
+            p3.tags.read_time_of(&n.key()),
+            p1.tags.read_time_of(&n.key()),
+            "not read again: {}",
+            n.instance_id
+        );
+    }
+    let last = fleet.last_snapshot().expect("a snapshot");
+    assert_eq!(last.schedules.tags, p3.tags, "published");
+}
+
+/// The patch schedules never wait for the tags: a schedules read makes no tag call and
+/// publishes its windows while the tags are still unread; the tag pass then publishes its
+/// tags without touching the windows, and the next schedules read carries them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_schedules_are_published_before_the_tags_are_read() {
+    let (sim, scope) = start_sim(small_world()).await;
+    let fleet = Fleet::connect(scope).await.expect("connect");
+    let snap = fleet.collect_shared(None).await;
+    let tag_calls = || {
+        let c = sim.op_counts();
+        c.get("AmazonSSM.ListTagsForResource").copied().unwrap_or(0)
+            + c.get("AmazonSSM.ListInventoryEntries")
+                .copied()
+                .unwrap_or(0)
+    };
+    let c0 = tag_calls();
+    let s = fleet.read_schedules(Some(&snap)).await;
+    assert_eq!(tag_calls(), c0, "the schedules read makes no tag call");
+    let last = fleet.last_snapshot().expect("a snapshot");
+    assert!(!last.schedules.windows.is_empty(), "windows published");
+    assert_eq!(last.schedules.windows, s.windows);
+    assert!(!last.schedules.tags.is_read(), "while the tags are unread");
+
+    let pass = fleet.refresh_tags(None).await;
+    assert!(tag_calls() > c0);
+    let last = fleet.last_snapshot().expect("a snapshot");
+    assert_eq!(last.schedules.tags, pass.tags, "the tags published");
+    assert_eq!(last.schedules.windows, s.windows, "beside the same windows");
+    assert_eq!(last.schedules.fetched_at, s.fetched_at);
+
+    let s2 = fleet.read_schedules(None).await;
+    assert!(s2.fetched_at > s.fetched_at);
+    assert_eq!(
+        s2.tags, pass.tags,
+        "a later schedules read carries the tags"
+    );
+    let last = fleet.last_snapshot().expect("a snapshot");
+    assert_eq!(last.schedules.tags, pass.tags);
 }

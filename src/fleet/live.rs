@@ -209,6 +209,10 @@ async fn run(
     let mut next_at: Option<tokio::time::Instant> = None;
     // patch schedules: their own cadence (SCHEDULES_EVERY), after a refresh, one at a time
     let mut schedules_task: Option<JoinHandle<()>> = None;
+    // node tags: a background pass on the schedules' cadence, never holding them back; one
+    // at a time (one asked for by hand while one runs follows it: new nodes are read then)
+    let mut tags_task: Option<JoinHandle<()>> = None;
+    let mut tags_again = false;
     loop {
         tokio::select! {
             _ = stop.cancelled() => break,
@@ -238,6 +242,7 @@ async fn run(
                     if schedules_task.as_ref().is_none_or(|t| t.is_finished()) {
                         schedules_task = Some(spawn_schedules(&fleet, &out));
                     }
+                    want_tags(&fleet, &out, &mut tags_task, &mut tags_again);
                 }
                 Some(Cmd::LoadNode(key)) => {
                     spawn_node_load(&fleet, &out, key);
@@ -272,6 +277,9 @@ async fn run(
                     if schedules_due(snap) && schedules_task.as_ref().is_none_or(|t| t.is_finished()) {
                         schedules_task = Some(spawn_schedules(&fleet, &out));
                     }
+                    if tags_due(snap) && tags_task.as_ref().is_none_or(|t| t.is_finished()) {
+                        tags_task = Some(spawn_tags(&fleet, &out));
+                    }
                     let delay = next_delay(snap, interval, scope.heal_after, &mut streak);
                     next_at = Some(tokio::time::Instant::now() + delay);
                     if delay < interval {
@@ -288,6 +296,12 @@ async fn run(
                     }
                 }
             }
+            _ = async { (&mut tags_task.as_mut().expect("guarded")).await }, if tags_task.is_some() => {
+                tags_task = None;
+                if std::mem::take(&mut tags_again) {
+                    tags_task = Some(spawn_tags(&fleet, &out));
+                }
+            }
             _ = sleep_until_opt(next_at), if next_at.is_some() && running.is_none() => {
                 next_at = None;
                 running = Some(spawn_refresh(&fleet, &out, &stop));
@@ -301,6 +315,9 @@ async fn run(
     if let Some(t) = schedules_task {
         t.abort();
     }
+    if let Some(t) = tags_task {
+        t.abort();
+    }
 }
 
 /// Patch schedules never read, or read longer ago than their cadence.
@@ -312,24 +329,70 @@ fn schedules_due(snap: &FleetSnapshot) -> bool {
         .is_none_or(|t| chrono::Utc::now() - t >= every)
 }
 
+/// A node-tag pass never run, or run longer ago than the schedules' cadence (what it reads
+/// is the pass's own choice: `NodeTags::plan`).
+fn tags_due(snap: &FleetSnapshot) -> bool {
+    let every = chrono::Duration::from_std(super::schedules::SCHEDULES_EVERY)
+        .unwrap_or(chrono::Duration::hours(1));
+    snap.schedules
+        .tags
+        .fetched_at
+        .is_none_or(|t| chrono::Utc::now() - t >= every)
+}
+
 /// Read patch schedules, then publish the last snapshot carrying them.
 fn spawn_schedules(fleet: &Fleet, out: &UnboundedSender<FleetUpdate>) -> JoinHandle<()> {
     let (fleet, out) = (fleet.clone(), out.clone());
     tokio::spawn(async move {
         fleet.read_schedules(None).await;
-        if let Some(snapshot) = fleet.last_snapshot() {
-            let cfg = fleet.inner.scope.aggregate_config();
-            let aggregates = Arc::new(crate::model::Aggregates::compute(
-                &snapshot,
-                &cfg,
-                chrono::Utc::now(),
-            ));
-            let _ = out.send(FleetUpdate::Snapshot {
-                snapshot,
-                aggregates,
-            });
-        }
+        publish_last(&fleet, &out);
     })
+}
+
+/// Run a tag pass now, or right after the one in flight.
+fn want_tags(
+    fleet: &Fleet,
+    out: &UnboundedSender<FleetUpdate>,
+    task: &mut Option<JoinHandle<()>>,
+    again: &mut bool,
+) {
+    if task.as_ref().is_none_or(|t| t.is_finished()) {
+        *task = Some(spawn_tags(fleet, out));
+    } else {
+        *again = true;
+    }
+}
+
+/// A node-tag pass (`fleet::tags`), then publish the last snapshot carrying its tags.
+fn spawn_tags(fleet: &Fleet, out: &UnboundedSender<FleetUpdate>) -> JoinHandle<()> {
+    let (fleet, out) = (fleet.clone(), out.clone());
+    tokio::spawn(async move {
+        let pass = fleet.refresh_tags(None).await;
+        tracing::info!(
+            read = pass.plan.read.len(),
+            new = pass.plan.new,
+            deferred = pass.plan.deferred,
+            errors = pass.tags.errors.len(),
+            "node tags read"
+        );
+        publish_last(&fleet, &out);
+    })
+}
+
+/// Publish the last snapshot (after the schedules or tags it carries changed).
+fn publish_last(fleet: &Fleet, out: &UnboundedSender<FleetUpdate>) {
+    if let Some(snapshot) = fleet.last_snapshot() {
+        let cfg = fleet.inner.scope.aggregate_config();
+        let aggregates = Arc::new(crate::model::Aggregates::compute(
+            &snapshot,
+            &cfg,
+            chrono::Utc::now(),
+        ));
+        let _ = out.send(FleetUpdate::Snapshot {
+            snapshot,
+            aggregates,
+        });
+    }
 }
 
 /// A finished refresh: the base of the next one, and written to the cache unless it would

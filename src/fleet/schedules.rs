@@ -4,7 +4,9 @@
 //!
 //! These change rarely: they are read on their own cadence ([`SCHEDULES_EVERY`], and on
 //! demand), not by the fleet refresh; the result is kept in a cell every snapshot takes its
-//! copy from (so it is cached with the snapshot). Tag targets are resolved the way AWS
+//! copy from (so it is cached with the snapshot). Node tags live in the same cell but are
+//! read by their own background pass (`fleet::tags`), which publishes when it is done: the
+//! schedules never wait for it. Tag targets are resolved the way AWS
 //! resolves them at run time: DescribeInstanceInformation with the same `tag:` filters.
 //! AccessDenied on these APIs (a read-only role without them) is one error per account;
 //! the rest of ssmdeck is unaffected.
@@ -20,6 +22,7 @@ use crate::model::patching::{
     MaintenanceWindow, PatchAssociation, PatchBaseline, PatchRule, PatchSchedules, Resolution,
     TargetSpec, TaskInvocation, WindowExecution, WindowTarget, WindowTask, is_patch_document,
 };
+use crate::model::tags::NodeTags;
 use crate::model::{CollectError, FleetSnapshot};
 
 use super::Fleet;
@@ -36,22 +39,45 @@ const MAX_PAGES: usize = 10;
 /// The current patch schedules, shared by the reader and every snapshot built after it.
 pub type ScheduleCell = Arc<RwLock<Arc<PatchSchedules>>>;
 
-/// The newer of the cell's schedules and `candidate` (by `fetched_at`).
+/// The newest of the cell's schedules and `candidate` ([`offer`]ed, then the cell's).
 pub fn newest(cell: &ScheduleCell, candidate: &Arc<PatchSchedules>) -> Arc<PatchSchedules> {
-    let cur = cell.read().unwrap_or_else(|e| e.into_inner()).clone();
-    if candidate.fetched_at > cur.fetched_at {
-        candidate.clone()
-    } else {
-        cur
+    offer(cell, candidate);
+    cell.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Keep the newer parts of `s` in the cell: its windows, baselines and associations if
+/// read later than the cell's (by `fetched_at`), and its node tags if read later than the
+/// cell's (by `tags.fetched_at`: tags are read by their own pass, [`Fleet::refresh_tags`]).
+pub fn offer(cell: &ScheduleCell, s: &Arc<PatchSchedules>) {
+    let mut g = cell.write().unwrap_or_else(|e| e.into_inner());
+    let newer = s.fetched_at > g.fetched_at;
+    let newer_tags = s.tags.fetched_at > g.tags.fetched_at;
+    match (newer, newer_tags) {
+        (true, true) => *g = s.clone(),
+        (true, false) if s.tags.fetched_at == g.tags.fetched_at => *g = s.clone(),
+        (true, false) => {
+            let mut merged = (**s).clone();
+            merged.tags = g.tags.clone();
+            *g = Arc::new(merged);
+        }
+        (false, true) => {
+            let mut merged = (**g).clone();
+            merged.tags = s.tags.clone();
+            *g = Arc::new(merged);
+        }
+        (false, false) => {}
     }
 }
 
-/// Keep `s` in the cell if it is newer than what the cell holds.
-pub fn offer(cell: &ScheduleCell, s: &Arc<PatchSchedules>) {
+/// Keep `tags` in the cell if read later than the cell's; the cell's schedules after.
+pub fn offer_tags(cell: &ScheduleCell, tags: NodeTags) -> Arc<PatchSchedules> {
     let mut g = cell.write().unwrap_or_else(|e| e.into_inner());
-    if s.fetched_at > g.fetched_at {
-        *g = s.clone();
+    if tags.fetched_at > g.tags.fetched_at {
+        let mut merged = (**g).clone();
+        merged.tags = tags;
+        *g = Arc::new(merged);
     }
+    g.clone()
 }
 
 struct Ctx<'a> {
@@ -248,16 +274,20 @@ impl Fleet {
             }
         }
         out.errors.extend(denied.into_values());
-        // node tags: on this same slower cadence (`fleet::tags`)
-        out.tags = self.read_tags(snap, &prev.tags).await;
-        let out = Arc::new(out);
-        offer(&self.inner.schedules, &out);
-        if let Some(last) = self.inner.last_snapshot() {
-            let mut s = (*last).clone();
-            s.schedules = out.clone();
-            self.inner.set_last(Arc::new(s));
-        }
+        // node tags: carried (the cell's newest); their own pass reads them (`fleet::tags`)
+        out.tags = prev.tags.clone();
+        let out = newest(&self.inner.schedules, &Arc::new(out));
+        self.publish_schedules(&out);
         out
+    }
+
+    /// Put `s` (the cell's newest) into the last snapshot, so the next publication shows it.
+    pub(crate) fn publish_schedules(&self, s: &Arc<PatchSchedules>) {
+        if let Some(last) = self.inner.last_snapshot() {
+            let mut snap = (*last).clone();
+            snap.schedules = s.clone();
+            self.inner.set_last(Arc::new(snap));
+        }
     }
 }
 

@@ -157,3 +157,63 @@ fn patch_now_targets_a_tag_only_when_the_targets_are_exactly_its_nodes() {
     let text = screen(&mut s, &k, 200, 60);
     assert!(text.contains("instance ids (no tag"), "{text}");
 }
+
+/// Tags that could not be read are listed in `:errors` beside the refresh's and the
+/// schedules' (one per account × region × API), the header counts them, and the nodes
+/// without tags say why.
+#[test]
+fn tag_read_errors_are_listed_in_errors_and_counted() {
+    use super::action::Msg;
+    use super::tests as t;
+    use crate::model::CollectError;
+    let mut snap = fixture::snapshot();
+    let node = snap
+        .nodes
+        .iter()
+        .find(|n| !n.is_hybrid())
+        .expect("an EC2 node")
+        .clone();
+    let mut sched = (*snap.schedules).clone();
+    sched.tags.errors.push(CollectError {
+        account_id: Some(node.account_id.clone()),
+        region: Some(node.region.clone()),
+        service: "ssm".into(),
+        operation: "ListInventoryEntries".into(),
+        code: "AccessDeniedException".into(),
+        message: "node tags not read; the tags read before are kept (not authorized to perform ssm:ListInventoryEntries)".into(),
+        at: Some(fixture::now()),
+    });
+    // never read before: these nodes have none to keep
+    let (mut nodes, mut read_at) = (Vec::new(), Vec::new());
+    for (i, (k, tags)) in sched.tags.nodes.iter().enumerate() {
+        if !(k.account_id == node.account_id && k.region == node.region) {
+            nodes.push((k.clone(), tags.clone()));
+            read_at.push(sched.tags.read_at.get(i).copied().unwrap_or_default());
+        }
+    }
+    (sched.tags.nodes, sched.tags.read_at) = (nodes, read_at);
+    snap.schedules = std::sync::Arc::new(sched);
+    let mut s = t::loaded();
+    t::send(&mut s, Msg::Fleet(fixture::update_of(snap.clone())));
+    t::command(&mut s, "errors");
+    let wide = t::screen(&mut s, 200, 40);
+    assert!(wide.contains("ListInventoryEntries"), "{wide}");
+    let text = t::screen(&mut s, 120, 40);
+    assert!(text.contains("node tags not read"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "⚠ {} errors",
+            snap.errors.len() + snap.schedules.errors.len() + 1
+        )),
+        "the header counts it: {text}"
+    );
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!("errors_tags_120x40", text));
+    // the node's tags say why they are missing
+    assert_eq!(
+        snap.schedules.tags.label(&node.key()),
+        "not read (ListInventoryEntries: AccessDeniedException)"
+    );
+}

@@ -41,17 +41,23 @@ impl ErrorsSource {
 }
 
 /// The `row`-th error listed: the refresh's, then those reading patch schedules (one per
-/// account when a role lacks those APIs).
+/// account when a role lacks those APIs), then those reading node tags (one per account ×
+/// region × API).
 pub fn nth_error(snap: &FleetSnapshot, row: usize) -> Option<&CollectError> {
     snap.errors.get(row).or_else(|| {
-        snap.schedules
-            .errors
-            .get(row.checked_sub(snap.errors.len())?)
+        let row = row.checked_sub(snap.errors.len())?;
+        snap.schedules.errors.get(row).or_else(|| {
+            snap.schedules
+                .tags
+                .errors
+                .get(row.checked_sub(snap.schedules.errors.len())?)
+        })
     })
 }
 
-fn error_count(snap: &FleetSnapshot) -> usize {
-    snap.errors.len() + snap.schedules.errors.len()
+/// Every error `:errors` lists (the header counts the same).
+pub fn error_count(snap: &FleetSnapshot) -> usize {
+    snap.errors.len() + snap.schedules.errors.len() + snap.schedules.tags.errors.len()
 }
 
 impl RowSource for ErrorsSource {

@@ -213,8 +213,8 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
                 }
                 Outcome::Complete => {}
             }
-            // the refresh's errors and those reading patch schedules (as :errors lists them)
-            let n = d.snapshot.errors.len() + d.snapshot.schedules.errors.len();
+            // the refresh's errors and those reading patch schedules and tags (as :errors)
+            let n = super::errors::error_count(&d.snapshot);
             if n > 0 {
                 let s = if n == 1 { "" } else { "s" };
                 status.push((format!("⚠ {n} error{s}"), theme.style(Role::Error)));

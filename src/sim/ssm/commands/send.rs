@@ -104,7 +104,12 @@ fn parse_doc(name: &str, params: &Value) -> Result<(&'static DocDef, Doc), ApiEr
     Ok((def, doc))
 }
 
-/// Nodes matched by `Targets` (all keys must match).
+/// Nodes matched by `Targets` (all keys must match). As AWS resolves them (SendCommand API
+/// reference, `Targets`; SSM User Guide "Run commands at scale",
+/// https://docs.aws.amazon.com/systems-manager/latest/userguide/send-commands-multiple.html):
+/// `Key=tag:<tag-name>,Values=<tag-value>` reaches every managed node carrying that tag with
+/// one of the values (tag keys and values compare exactly, case-sensitive), `tag-key` every
+/// node carrying the key, `InstanceIds` the ids listed.
 fn resolve_targets(f: &RegionFleet, targets: &[Value]) -> Result<Vec<usize>, ApiError> {
     // Targets with the same key add up (e.g. several InstanceIds lists); different keys
     // narrow down (a node must match every key).
