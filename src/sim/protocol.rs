@@ -47,8 +47,39 @@ pub fn list_body(key: &str, items: Vec<Value>) -> Value {
     Value::Object(m)
 }
 
+/// The key of a body already rendered as JSON text ([`raw_body`]).
+const RAW: &str = "\u{0}ssmdeck-sim-raw-json";
+
+/// A body already rendered as JSON text: the biggest pages (a node's patches, 100 a page)
+/// are written straight from the simulator's records instead of through a `Value` tree,
+/// whose building and freeing cost more than the rest of the call.
+pub fn raw_body(json: String) -> Value {
+    let mut m = Map::new();
+    m.insert(RAW.to_string(), Value::String(json));
+    Value::Object(m)
+}
+
+/// The JSON text of a [`raw_body`], if `body` is one.
+pub fn raw_text(body: &Value) -> Option<&str> {
+    match body {
+        Value::Object(m) if m.len() == 1 => m.get(RAW).and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+/// `body` as a `Value` tree (a [`raw_body`] parsed), for in-process callers.
+pub fn materialize(body: Value) -> Value {
+    match raw_text(&body) {
+        Some(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+        None => body,
+    }
+}
+
 pub fn json_ok(body: &Value, request_id: &str) -> Response<Body> {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let bytes = match raw_text(body) {
+        Some(text) => text.as_bytes().to_vec(),
+        None => serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec()),
+    };
     Response::builder()
         .status(StatusCode::OK)
         .header("content-type", JSON_CONTENT_TYPE)

@@ -123,6 +123,28 @@ impl PatchItem {
         category(self.classification, self.severity)
     }
 
+    /// [`PatchItem::json`] written as text onto `out`.
+    pub fn write_json(&self, out: &mut String) {
+        use std::fmt::Write;
+        out.push_str("{\"Title\":");
+        push_json_str(out, &self.title);
+        out.push_str(",\"KBId\":");
+        push_json_str(out, &self.kb_id);
+        out.push_str(",\"Classification\":");
+        push_json_str(out, self.classification);
+        out.push_str(",\"Severity\":");
+        push_json_str(out, self.severity);
+        out.push_str(",\"State\":");
+        push_json_str(out, self.state.as_str());
+        out.push_str(",\"InstalledTime\":");
+        let _ = write!(out, "{}", self.installed_time.map(ts).unwrap_or(json!(0)));
+        if !self.cve_ids.is_empty() {
+            out.push_str(",\"CVEIds\":");
+            push_json_str(out, &self.cve_ids);
+        }
+        out.push('}');
+    }
+
     pub fn json(&self) -> Value {
         let mut v = json!({
             "Title": self.title,
@@ -855,16 +877,60 @@ pub fn describe_instance_patches(f: &RegionFleet, input: &Value) -> Result<Value
         })
         .collect();
     let (items, next) = page::page(OP, input, &list, start, max);
-    let items: Vec<Value> = items.iter().map(|p| p.json()).collect();
-    Ok(page::with_token(
-        crate::sim::protocol::list_body("Patches", items),
-        next,
-    ))
+    // written as text: the same JSON as `PatchItem::json` (a test holds them equal)
+    let mut out = String::with_capacity(64 + items.len() * 256);
+    out.push_str("{\"Patches\":[");
+    for (i, p) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        p.write_json(&mut out);
+    }
+    out.push(']');
+    if let Some(t) = next {
+        out.push_str(",\"NextToken\":");
+        push_json_str(&mut out, &t);
+    }
+    out.push('}');
+    Ok(crate::sim::protocol::raw_body(out))
+}
+
+/// `s` as a JSON string literal.
+fn push_json_str(out: &mut String, s: &str) {
+    // serde_json's escaping, without a `Value`
+    out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patches_written_as_text_are_the_same_json() {
+        let item = PatchItem {
+            title: "openssl \"quoted\" \u{1b}[31m".into(),
+            kb_id: "openssl.x86_64".into(),
+            classification: "Security",
+            severity: "Critical",
+            state: PState::Missing,
+            installed_time: None,
+            cve_ids: "CVE-2026-1,CVE-2026-2".into(),
+            advisory: String::new(),
+            package: String::new(),
+        };
+        let installed = PatchItem {
+            state: PState::Installed,
+            installed_time: Some(chrono::Utc::now()),
+            cve_ids: String::new(),
+            ..item.clone()
+        };
+        for p in [item, installed] {
+            let mut text = String::new();
+            p.write_json(&mut text);
+            let parsed: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(parsed, p.json(), "{text}");
+        }
+    }
 
     #[test]
     fn filter_states_parse_in_any_case() {

@@ -48,12 +48,16 @@ fn ctx(account: &str, region: &str) -> CallCtx {
 
 fn call(w: &SsmWorld, c: &CallCtx, op: &str, input: Value) -> Value {
     w.handle(op, &input, c)
+        .map(crate::sim::protocol::materialize)
         .unwrap_or_else(|e| panic!("{op} {input}: {e}"))
 }
 
 fn call_err(w: &SsmWorld, c: &CallCtx, op: &str, input: Value) -> String {
     match w.handle(op, &input, c) {
-        Ok(v) => panic!("{op} {input} succeeded: {v}"),
+        Ok(v) => panic!(
+            "{op} {input} succeeded: {}",
+            crate::sim::protocol::materialize(v)
+        ),
         Err(e) => e.code,
     }
 }
