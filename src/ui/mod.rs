@@ -55,6 +55,8 @@ mod chooser_tests;
 #[cfg(test)]
 mod clock_tests;
 #[cfg(test)]
+mod ctx_tests;
+#[cfg(test)]
 mod describe_tests;
 #[cfg(test)]
 mod import_graph;
@@ -62,6 +64,8 @@ mod import_graph;
 mod index_tests;
 #[cfg(test)]
 mod k9s_tests;
+#[cfg(test)]
+mod pane_tests;
 #[cfg(test)]
 mod sched_drill;
 #[cfg(test)]

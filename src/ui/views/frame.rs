@@ -101,6 +101,20 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: 
     }
 }
 
+/// A refresh in flight: while discovery still names accounts its unit count is no total
+/// yet (it grows with every account found, so a fraction would move backwards): the
+/// accounts found so far; then units done of the total, which no longer changes.
+pub fn progress_label(snap: &crate::model::FleetSnapshot, spinner: usize) -> String {
+    let p = snap.progress;
+    let spin = SPINNER[spinner % SPINNER.len()];
+    if p.discovering {
+        let accounts = p.total as usize / snap.regions.len().max(1);
+        format!("{spin} discovering accounts… {accounts}")
+    } else {
+        format!("{spin} {}/{}", p.done, p.total)
+    }
+}
+
 /// Header pieces, most important first; dropped from the end when narrow.
 fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
     let hs = theme.style(Role::Header);
@@ -171,14 +185,8 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
         )),
         Some(d) => {
             if d.snapshot.in_progress {
-                let p = d.snapshot.progress;
                 status.push((
-                    format!(
-                        "{} {}/{}",
-                        SPINNER[state.spinner % SPINNER.len()],
-                        p.done,
-                        p.total
-                    ),
+                    progress_label(&d.snapshot, state.spinner),
                     theme.style(Role::Spinner),
                 ));
             }
