@@ -161,8 +161,9 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
             theme.style(Role::Text),
         ));
     }
-    let regions: Vec<String> = match snap {
-        Some(s) if !s.regions.is_empty() => s.regions.clone(),
+    let regions: Vec<String> = match (&state.ctx.scope_regions, snap) {
+        (Some(r), _) => r.clone(),
+        (None, Some(s)) if !s.regions.is_empty() => s.regions.clone(),
         _ => state.meta.regions.clone(),
     };
     if !regions.is_empty() {
@@ -173,8 +174,34 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
         };
         info.push((crate::text::sanitize(&shown), theme.style(Role::Muted)));
     }
+    // `:region` took regions out of scope: neither read nor shown, and said so
+    if !state.ctx.out_of_scope.is_empty() {
+        let names: Vec<&str> = state
+            .ctx
+            .out_of_scope
+            .iter()
+            .map(|(r, _)| r.as_str())
+            .collect();
+        info.push((
+            format!(
+                "⊘ out of scope: {}",
+                crate::text::sanitize(&names.join(","))
+            ),
+            theme.style(Role::Warning),
+        ));
+    }
     // status: progress / age
     let mut status: Vec<(String, Style)> = Vec::new();
+    if let Some((_, c)) = &state.ctx.pending {
+        status.push((
+            format!(
+                "{} ⇄ {}…",
+                SPINNER[state.spinner % SPINNER.len()],
+                crate::text::sanitize(&c.label())
+            ),
+            theme.style(Role::Spinner),
+        ));
+    }
     match &state.data {
         None if state.fatal.is_some() => {
             status.push(("✗ no data".into(), theme.style(Role::Error)))
@@ -391,7 +418,7 @@ fn crumbs(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
 
 fn body_view(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: &Keymap) {
     let reserved = keymap.bound_upper(&super::sections(state.view().id()));
-    if state.data.is_none() {
+    if state.data.is_none() && state.view().needs_data() {
         let (msg, role) = match &state.fatal {
             Some(e) => (format!("✗ {}", crate::text::sanitize(e)), Role::Error),
             None => (
