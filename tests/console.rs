@@ -845,3 +845,52 @@ fn windows_view_shows_the_demo_worlds_windows_and_next_runs() {
     assert!(t.wait_exit(10).success());
     t.assert_restored("after :windows");
 }
+
+/// `:ctx` in the demo lists the demo profile; `:region` takes a region out of scope: the
+/// next refresh reads the others only, every view says which region is out, and putting
+/// it back brings its nodes back.
+#[test]
+fn ctx_and_region_scope_switching_in_the_demo() {
+    let mut t = Term::start(120, 40, &[]);
+    let done = |s: &str| {
+        s.contains("updated ")
+            && !s.lines().next().unwrap_or("").contains('/')
+            && !s.contains("cached")
+            && !s.contains("⇄")
+    };
+    let s = t.wait_until(60, "refresh complete", done);
+    let (_, all) = counts(&s);
+    assert!(all > 0, "{s}");
+
+    t.keys(":ctx\r");
+    let s = t.wait_for("demo (*)", 10);
+    assert!(s.contains("in use") && s.contains("loopback"), "{s}");
+
+    t.keys(":region\r");
+    let s = t.wait_for("[✓] ap-southeast-2", 10);
+    assert!(s.contains("[✓] us-east-1"), "{s}");
+    t.keys(" ");
+    t.wait_for("in scope → out", 10);
+    t.keys("\r");
+    let s = t.wait_until(60, "the narrowed scope read", |s| {
+        s.lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("⊘ out of scope: ap-southeast-2"))
+            && done(s)
+    });
+    let (_, narrowed) = counts(&s);
+    assert!(narrowed > 0 && narrowed < all, "{narrowed} of {all}: {s}");
+    assert!(!s.contains("ap-southeast-2.compute"), "{s}");
+
+    // back in scope: its nodes are read and shown again
+    t.keys(":region\r");
+    let s = t.wait_for("out of scope: not read, not shown", 10);
+    assert!(s.contains("[ ] ap-southeast-2"), "{s}");
+    t.keys(" \r");
+    let s = t.wait_until(60, "every region read again", |s| {
+        !s.lines().nth(1).unwrap_or("").contains("out of scope") && done(s) && counts(s).1 == all
+    });
+    assert_eq!(counts(&s).1, all, "{s}");
+    t.keys("q");
+    assert!(t.wait_exit(10).success());
+}

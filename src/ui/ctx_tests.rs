@@ -454,8 +454,13 @@ fn region_scope_narrows_says_what_is_out_and_comes_back() {
         [("ap-southeast-2".to_string(), nodes_ap)]
     );
     let head = header(&mut s, 200);
-    assert!(head.contains("⊘ out of scope: ap-southeast-2"), "{head}");
     assert!(head.contains("eu-west-1,us-east-1"), "{head}");
+    // every view says so, under the header, at any width
+    for w in [80, 120, 200] {
+        let text = screen(&mut s, w, 24);
+        let crumbs = text.lines().nth(1).unwrap_or_default();
+        assert!(crumbs.contains("⊘ out of scope: ap-southeast-2"), "{w}: {text}");
+    }
     // `:region` lists it with the nodes it had, out of scope
     command(&mut s, "region");
     let text = screen(&mut s, 120, 40);
@@ -480,7 +485,7 @@ fn region_scope_narrows_says_what_is_out_and_comes_back() {
         }),
     );
     assert!(s.ctx.out_of_scope.is_empty());
-    assert!(!header(&mut s, 200).contains("out of scope"));
+    assert!(!screen(&mut s, 200, 24).contains("out of scope"));
     // `:region A,B` applies at once; a bad name is refused
     let fx = command(&mut s, "region eu-west-1");
     assert!(

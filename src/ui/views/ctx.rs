@@ -164,9 +164,7 @@ impl CtxView {
                     n => format!("{n} regions"),
                 }),
                 auth: "static".into(),
-                detail: "the built-in simulator on loopback (127.0.0.1); --demo reads no AWS \
-                         profile"
-                    .into(),
+                detail: "the built-in simulator on loopback (127.0.0.1)".into(),
             }]);
         }
         v
@@ -345,6 +343,15 @@ impl View for CtxView {
 
     fn hints(&self) -> Vec<crate::ui::action::Action> {
         Vec::new()
+    }
+
+    /// `d` / `y`: the row whole (the detail is cut at narrow widths).
+    fn describe(&self, _data: &Data, _now: DateTime<Utc>) -> Result<super::doc::Doc, String> {
+        let r = self
+            .table
+            .selected_row()
+            .ok_or("Nothing selected to describe")?;
+        Ok(super::doc::table_row(ID, &self.src, r))
     }
 
     fn render(&self, buf: &mut Buffer, area: Rect, cx: &RenderCx<'_>) {

@@ -174,22 +174,6 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
         };
         info.push((crate::text::sanitize(&shown), theme.style(Role::Muted)));
     }
-    // `:region` took regions out of scope: neither read nor shown, and said so
-    if !state.ctx.out_of_scope.is_empty() {
-        let names: Vec<&str> = state
-            .ctx
-            .out_of_scope
-            .iter()
-            .map(|(r, _)| r.as_str())
-            .collect();
-        info.push((
-            format!(
-                "⊘ out of scope: {}",
-                crate::text::sanitize(&names.join(","))
-            ),
-            theme.style(Role::Warning),
-        ));
-    }
     // status: progress / age
     let mut status: Vec<(String, Style)> = Vec::new();
     if let Some((_, c)) = &state.ctx.pending {
@@ -368,8 +352,21 @@ fn crumbs(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
             );
         }
     }
-    // right side: filter, counts, marks
+    // right side: regions out of scope, filter, counts, marks
     let mut right: Vec<(String, Style)> = Vec::new();
+    // `:region` took regions out of scope: neither read nor shown, and said so on every view
+    if !state.ctx.out_of_scope.is_empty() {
+        let names: Vec<&str> = state
+            .ctx
+            .out_of_scope
+            .iter()
+            .map(|(r, _)| r.as_str())
+            .collect();
+        right.push((
+            format!("⊘ out of scope: {}", crate::text::sanitize(&names.join(","))),
+            theme.style(Role::Warning),
+        ));
+    }
     if let Some((t, _)) = state.view().table() {
         if let Some(err) = &t.filter_error {
             right.push((format!("⚠ {err}"), theme.style(Role::Error)));

@@ -249,7 +249,7 @@ impl Pane for RegionPane {
                 theme.style(Role::Muted),
             )),
             Line::from(Span::styled(
-                "regions out of scope are neither read nor shown; the header lists them",
+                "out of scope: neither read nor shown, and listed under the header",
                 theme.style(Role::Muted),
             )),
             Line::from(""),
