@@ -252,7 +252,9 @@ fn demo_console_end_to_end() {
     });
     assert!(s.contains("DEMO"), "{s}");
     let s = t.wait_until(60, "refresh complete", |s| {
-        s.contains("updated ") && !s.lines().next().unwrap_or("").contains('/')
+        s.contains("updated ")
+            && !s.lines().next().unwrap_or("").contains('/')
+            && !s.contains("discovering")
     });
     let (shown, total) = counts(&s);
     assert!(total > 0 && shown == total, "{s}");
@@ -339,7 +341,9 @@ fn first_cve(screen: &str) -> Option<String> {
 fn patches_view_finds_a_cve_and_nodes_filter_by_it() {
     let mut t = Term::start(200, 60, &[]);
     t.wait_until(60, "refresh complete", |s| {
-        s.contains("updated ") && !s.lines().next().unwrap_or("").contains('/')
+        s.contains("updated ")
+            && !s.lines().next().unwrap_or("").contains('/')
+            && !s.contains("discovering")
     });
     t.keys(":patches\r");
     let s = t.wait_until(120, "the index has patches with CVE ids", |s| {
@@ -384,7 +388,10 @@ fn run_command_on_the_demo_end_to_end() {
     // no live refresh competing with the send on a loaded test machine
     let mut t = Term::start(120, 40, &["--refresh", "3600"]);
     t.wait_until(60, "refresh complete", |s| {
-        s.contains(" i-") && s.contains("updated ") && !s.lines().next().unwrap_or("").contains('/')
+        s.contains(" i-")
+            && s.contains("updated ")
+            && !s.lines().next().unwrap_or("").contains('/')
+            && !s.contains("discovering")
     });
     // the demo's first refresh is followed by the live one: let it settle
     std::thread::sleep(Duration::from_secs(5));
@@ -435,7 +442,9 @@ fn startup_view_and_filter_flags_and_substring_filter() {
         s.contains("NOT AFTER") && s.contains("/risk:yes") && s.contains('⚠')
     });
     let s = t.wait_until(60, "refresh complete", |s| {
-        s.contains("updated ") && !s.lines().next().unwrap_or("").contains('/')
+        s.contains("updated ")
+            && !s.lines().next().unwrap_or("").contains('/')
+            && !s.contains("discovering")
     });
     let (shown, total) = counts(&s);
     assert!(shown > 0 && shown < total, "{s}");
@@ -855,6 +864,7 @@ fn ctx_and_region_scope_switching_in_the_demo() {
     let done = |s: &str| {
         s.contains("updated ")
             && !s.lines().next().unwrap_or("").contains('/')
+            && !s.contains("discovering")
             && !s.contains("cached")
             && !s.contains("⇄")
     };

@@ -459,7 +459,10 @@ fn region_scope_narrows_says_what_is_out_and_comes_back() {
     for w in [80, 120, 200] {
         let text = screen(&mut s, w, 24);
         let crumbs = text.lines().nth(1).unwrap_or_default();
-        assert!(crumbs.contains("⊘ out of scope: ap-southeast-2"), "{w}: {text}");
+        assert!(
+            crumbs.contains("⊘ out of scope: ap-southeast-2"),
+            "{w}: {text}"
+        );
     }
     // `:region` lists it with the nodes it had, out of scope
     command(&mut s, "region");

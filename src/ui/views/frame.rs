@@ -363,7 +363,10 @@ fn crumbs(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
             .map(|(r, _)| r.as_str())
             .collect();
         right.push((
-            format!("⊘ out of scope: {}", crate::text::sanitize(&names.join(","))),
+            format!(
+                "⊘ out of scope: {}",
+                crate::text::sanitize(&names.join(","))
+            ),
             theme.style(Role::Warning),
         ));
     }
