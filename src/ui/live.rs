@@ -243,8 +243,7 @@ fn without_other_regions(
     s.certificates.retain(|x| keep(&x.region));
     s.commands.retain(|x| keep(&x.region));
     s.sources.retain(|x| keep(&x.region));
-    s.errors
-        .retain(|e| e.region.as_deref().is_none_or(|r| keep(r)));
+    s.errors.retain(|e| e.region.as_deref().is_none_or(keep));
     s.regions.retain(|r| keep(r));
     c.aggregates = crate::model::Aggregates::compute(
         &c.snapshot,

@@ -14,7 +14,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::contract::{Handled, Open, Pane, PaneCx, PaneSize, Selection, Spec};
 use crate::text::sanitize;
@@ -137,10 +137,10 @@ impl RegionPane {
     }
 
     fn toggle(&mut self) {
-        if let Some(r) = self.rows.get(self.cursor) {
-            if !self.chosen.remove(&r.region) {
-                self.chosen.insert(r.region.clone());
-            }
+        if let Some(r) = self.rows.get(self.cursor)
+            && !self.chosen.remove(&r.region)
+        {
+            self.chosen.insert(r.region.clone());
         }
     }
 
@@ -249,7 +249,7 @@ impl Pane for RegionPane {
                 theme.style(Role::Muted),
             )),
             Line::from(Span::styled(
-                "out of scope: neither read nor shown, and listed under the header",
+                "out of scope: not read, not shown, named under the header",
                 theme.style(Role::Muted),
             )),
             Line::from(""),
@@ -294,7 +294,7 @@ impl Pane for RegionPane {
                 Span::styled(state, theme.style(role)),
             ]));
         }
-        frame.render_widget(Paragraph::new(lines), area);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
     }
 
     fn hints(&self) -> Vec<(Action, &'static str)> {
