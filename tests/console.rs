@@ -252,7 +252,9 @@ fn demo_console_end_to_end() {
     });
     assert!(s.contains("DEMO"), "{s}");
     let s = t.wait_until(60, "refresh complete", |s| {
-        s.contains("updated ") && !s.lines().next().unwrap_or("").contains('/')
+        s.contains("updated ")
+            && !s.lines().next().unwrap_or("").contains('/')
+            && !s.contains("discovering")
     });
     let (shown, total) = counts(&s);
     assert!(total > 0 && shown == total, "{s}");
@@ -339,7 +341,9 @@ fn first_cve(screen: &str) -> Option<String> {
 fn patches_view_finds_a_cve_and_nodes_filter_by_it() {
     let mut t = Term::start(200, 60, &[]);
     t.wait_until(60, "refresh complete", |s| {
-        s.contains("updated ") && !s.lines().next().unwrap_or("").contains('/')
+        s.contains("updated ")
+            && !s.lines().next().unwrap_or("").contains('/')
+            && !s.contains("discovering")
     });
     t.keys(":patches\r");
     let s = t.wait_until(120, "the index has patches with CVE ids", |s| {
@@ -384,7 +388,10 @@ fn run_command_on_the_demo_end_to_end() {
     // no live refresh competing with the send on a loaded test machine
     let mut t = Term::start(120, 40, &["--refresh", "3600"]);
     t.wait_until(60, "refresh complete", |s| {
-        s.contains(" i-") && s.contains("updated ") && !s.lines().next().unwrap_or("").contains('/')
+        s.contains(" i-")
+            && s.contains("updated ")
+            && !s.lines().next().unwrap_or("").contains('/')
+            && !s.contains("discovering")
     });
     // the demo's first refresh is followed by the live one: let it settle
     std::thread::sleep(Duration::from_secs(5));
@@ -435,7 +442,9 @@ fn startup_view_and_filter_flags_and_substring_filter() {
         s.contains("NOT AFTER") && s.contains("/risk:yes") && s.contains('⚠')
     });
     let s = t.wait_until(60, "refresh complete", |s| {
-        s.contains("updated ") && !s.lines().next().unwrap_or("").contains('/')
+        s.contains("updated ")
+            && !s.lines().next().unwrap_or("").contains('/')
+            && !s.contains("discovering")
     });
     let (shown, total) = counts(&s);
     assert!(shown > 0 && shown < total, "{s}");
@@ -844,4 +853,54 @@ fn windows_view_shows_the_demo_worlds_windows_and_next_runs() {
     t.keys("q");
     assert!(t.wait_exit(10).success());
     t.assert_restored("after :windows");
+}
+
+/// `:ctx` in the demo lists the demo profile; `:region` takes a region out of scope: the
+/// next refresh reads the others only, every view says which region is out, and putting
+/// it back brings its nodes back.
+#[test]
+fn ctx_and_region_scope_switching_in_the_demo() {
+    let mut t = Term::start(120, 40, &[]);
+    let done = |s: &str| {
+        s.contains("updated ")
+            && !s.lines().next().unwrap_or("").contains('/')
+            && !s.contains("discovering")
+            && !s.contains("cached")
+            && !s.contains("⇄")
+    };
+    let s = t.wait_until(60, "refresh complete", done);
+    let (_, all) = counts(&s);
+    assert!(all > 0, "{s}");
+
+    t.keys(":ctx\r");
+    let s = t.wait_for("demo (*)", 10);
+    assert!(s.contains("in use") && s.contains("loopback"), "{s}");
+
+    t.keys(":region\r");
+    let s = t.wait_for("[✓] ap-southeast-2", 10);
+    assert!(s.contains("[✓] us-east-1"), "{s}");
+    t.keys(" ");
+    t.wait_for("in scope → out", 10);
+    t.keys("\r");
+    let s = t.wait_until(60, "the narrowed scope read", |s| {
+        s.lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("⊘ out of scope: ap-southeast-2"))
+            && done(s)
+    });
+    let (_, narrowed) = counts(&s);
+    assert!(narrowed > 0 && narrowed < all, "{narrowed} of {all}: {s}");
+    assert!(!s.contains("ap-southeast-2.compute"), "{s}");
+
+    // back in scope: its nodes are read and shown again
+    t.keys(":region\r");
+    let s = t.wait_for("out of scope: not read, not shown", 10);
+    assert!(s.contains("[ ] ap-southeast-2"), "{s}");
+    t.keys(" \r");
+    let s = t.wait_until(60, "every region read again", |s| {
+        !s.lines().nth(1).unwrap_or("").contains("out of scope") && done(s) && counts(s).1 == all
+    });
+    assert_eq!(counts(&s).1, all, "{s}");
+    t.keys("q");
+    assert!(t.wait_exit(10).success());
 }

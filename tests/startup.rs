@@ -128,7 +128,10 @@ fn header(screen: &str) -> &str {
 
 /// Nodes on screen, and a finished refresh (no "done/total" spinner in the header).
 fn loaded(s: &str) -> bool {
-    s.contains(" i-") && s.contains("updated ") && !header(s).contains('/')
+    s.contains(" i-")
+        && s.contains("updated ")
+        && !header(s).contains('/')
+        && !header(s).contains("discovering")
 }
 
 #[test]

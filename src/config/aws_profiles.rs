@@ -13,6 +13,21 @@ use std::path::{Path, PathBuf};
 
 use super::Config;
 
+/// What `:ctx` shows of one profile: only what is known without a network call, and never a
+/// secret (no key, no token, no `credential_process` command line).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProfileInfo {
+    pub name: String,
+    /// `region =` of the profile, if any.
+    pub region: Option<String>,
+    /// How it gets credentials: `sso`, `role`, `process`, `keys`, `web-identity`, or `-`
+    /// (nothing in the files: the credential chain's next source).
+    pub auth: String,
+    /// The non-secret details of that: the role ARN and its source, the SSO account and
+    /// role, "values not shown" for keys.
+    pub detail: String,
+}
+
 /// The two files, from the environment like the SDK.
 pub fn files() -> (PathBuf, PathBuf) {
     let home = std::env::var_os("HOME")

@@ -363,6 +363,7 @@ impl SnapshotBuilder {
         Progress {
             done: self.done.values().filter(|d| **d).count() as u32,
             total: self.expected.len() as u32,
+            discovering: !self.discovered,
         }
     }
 
@@ -661,7 +662,14 @@ mod tests {
             &discovery(&["a", "b"]),
             &regions(&["us-east-1", "eu-west-1"]),
         );
-        assert_eq!(b.progress(), Progress { done: 0, total: 4 });
+        assert_eq!(
+            b.progress(),
+            Progress {
+                done: 0,
+                total: 4,
+                ..Progress::default()
+            }
+        );
         b.apply(result(
             "a",
             "us-east-1",
@@ -673,7 +681,14 @@ mod tests {
         let s = b.snapshot(false);
         assert_eq!(s.nodes.len(), 2);
         assert_eq!(s.nodes[0].instance_id, "i-1", "sorted within a unit");
-        assert_eq!(s.progress, Progress { done: 1, total: 4 });
+        assert_eq!(
+            s.progress,
+            Progress {
+                done: 1,
+                total: 4,
+                ..Progress::default()
+            }
+        );
         assert!(!b.is_complete());
         b.account_failed(
             "b",
@@ -703,12 +718,21 @@ mod tests {
             "us-east-1",
             Some(vec![node("a", "us-east-1", "i-1", 0)]),
         ));
-        // all known units done, but discovery still running: not complete
+        // all known units done, but discovery still running: not complete, and the
+        // progress says its total is not one yet
         assert!(!b.is_complete());
+        assert!(b.progress().discovering);
         assert_eq!(b.snapshot(false).accounts.len(), 1);
         // the final list adds b; a is not started twice
         assert_eq!(b.finish_discovery(&d, &r), vec!["b".to_string()]);
-        assert_eq!(b.progress(), Progress { done: 1, total: 2 });
+        assert_eq!(
+            b.progress(),
+            Progress {
+                done: 1,
+                total: 2,
+                ..Progress::default()
+            }
+        );
         b.apply(result("b", "us-east-1", Some(vec![])));
         assert!(b.is_complete());
     }

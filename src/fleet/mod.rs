@@ -17,6 +17,7 @@
 //! - [`ssm`]         — [`Ssm`], the actions' API: SendCommand (any document), invocations,
 //!   output, cancel, Session Manager credentials, documents — domain types in and out.
 //! - [`paginate`]    — the one NextToken loop (limiter, empty-token end, page cap).
+//! - [`profiles`]    — the AWS profiles of the shared files, for `:ctx` (no secrets).
 //!
 //! Usage: `Fleet::connect(scope).await?`, then `collect_once` (headless) or `start_live`
 //! (console). Both must run inside a tokio runtime.
@@ -37,6 +38,7 @@ pub mod node;
 pub mod pacing;
 pub mod paginate;
 pub mod patch_index;
+pub mod profiles;
 pub mod refresh;
 pub mod schedules;
 pub mod scope;

@@ -31,6 +31,10 @@ pub struct SourceStatus {
 pub struct Progress {
     pub done: u32,
     pub total: u32,
+    /// Discovery is still naming accounts: `total` grows as they stream in, so it is not
+    /// yet a total (the console says "discovering" instead of a fraction).
+    #[serde(default)]
+    pub discovering: bool,
 }
 
 impl Progress {

@@ -342,7 +342,11 @@ pub fn fixture() -> (FleetSnapshot, NodePatches) {
         errors,
         sources: vec![],
         collected_at: now,
-        progress: Progress { done: 8, total: 8 },
+        progress: Progress {
+            done: 8,
+            total: 8,
+            ..Progress::default()
+        },
         complete: true,
         in_progress: false,
         missing: vec![],

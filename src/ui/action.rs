@@ -193,6 +193,11 @@ pub enum Msg {
     Terminate,
     /// The patch index's latest state (forwarded from the indexer by the runtime).
     PatchIndex(super::data::PatchIndexFeed),
+    /// `:ctx` / `:region`: the source's answer to `Effect::TryContext`.
+    Context(super::context::ContextEvent),
+    /// A data message of context `epoch` (the feed's snapshots, the patch index): dropped
+    /// when the console has switched to another context since.
+    OfContext(u64, Box<Msg>),
 }
 
 impl std::fmt::Debug for Msg {
@@ -206,6 +211,8 @@ impl std::fmt::Debug for Msg {
             Msg::Paste(t) => write!(f, "Paste({} chars)", t.chars().count()),
             Msg::Terminate => write!(f, "Terminate"),
             Msg::PatchIndex(p) => write!(f, "PatchIndex({:?})", p.progress),
+            Msg::Context(e) => write!(f, "Context({e:?})"),
+            Msg::OfContext(e, m) => write!(f, "OfContext({e}, {m:?})"),
         }
     }
 }

@@ -52,6 +52,15 @@ pub enum Effect {
     /// Re-read the patch schedules now (windows, baselines, associations); a snapshot
     /// carrying them follows.
     RefreshSchedules,
+    /// `:ctx` / `:region`: connect to another profile or region scope in the background,
+    /// the current one untouched; answered by `Msg::Context(ContextEvent::Ready | Failed)`.
+    TryContext {
+        id: u64,
+        choice: super::context::ContextChoice,
+    },
+    /// Switch to the context `TryContext { id }` connected: stop the old feed and every
+    /// job, start the new feed (its messages are tagged with `id`).
+    CommitContext(u64),
 }
 
 /// Who a job belongs to: one open pane or one view on the stack (a fresh number each time
@@ -87,6 +96,8 @@ pub enum JobKind {
     SaveAll,
     ListDocuments,
     DescribeDocument,
+    // #18: `:ctx`
+    ListProfiles,
 }
 
 /// A background job, as data. To add one: a variant here, its [`JobKind`], the answer(s) in
@@ -154,6 +165,9 @@ pub enum Job {
         region: String,
         name: String,
     },
+    /// `:ctx`: the AWS profiles of the shared config and credentials files (no network, no
+    /// secret). Answers: `JobEvent::Profiles`.
+    ListProfiles,
 }
 
 impl Job {
@@ -174,6 +188,7 @@ impl Job {
             Job::SaveAll { .. } => JobKind::SaveAll,
             Job::ListDocuments { .. } => JobKind::ListDocuments,
             Job::DescribeDocument { .. } => JobKind::DescribeDocument,
+            Job::ListProfiles => JobKind::ListProfiles,
         }
     }
 }
@@ -223,6 +238,8 @@ pub enum JobEvent {
     },
     /// Outputs saved as a directory of files (one per node plus a summary).
     SavedAll(Result<PathBuf, String>),
+    /// `:ctx`: the profiles of the AWS files, or why they could not be read.
+    Profiles(Result<Vec<crate::config::aws_profiles::ProfileInfo>, String>),
 }
 
 /// A program to run in the foreground. Compared by program, arguments and environment;

@@ -283,7 +283,11 @@ pub fn partial() -> FleetSnapshot {
     s.errors.clear();
     s.complete = false;
     s.in_progress = true;
-    s.progress = Progress { done: 4, total: 18 };
+    s.progress = Progress {
+        done: 4,
+        total: 18,
+        ..Progress::default()
+    };
     s
 }
 
@@ -692,6 +696,7 @@ fn build(scale: usize, now: DateTime<Utc>) -> FleetSnapshot {
         progress: Progress {
             done: units_total,
             total: units_total,
+            discovering: false,
         },
         complete: true,
         in_progress: false,

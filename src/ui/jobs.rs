@@ -136,6 +136,16 @@ impl Jobs {
     pub fn services(&self) -> &Services {
         &self.services
     }
+
+    /// A context switch (`:ctx`, `:region`): every job of the old context is cancelled
+    /// (their late answers are dropped) and new jobs use the new context's services.
+    pub fn switch(&mut self, services: Services) {
+        let ids: Vec<JobId> = self.running.keys().copied().collect();
+        for id in ids {
+            self.stop(id);
+        }
+        self.services = services;
+    }
 }
 
 /// What a running job holds: its id, its token and the way back.
@@ -209,6 +219,13 @@ async fn run(job: Job, cx: JobCtx) {
             name,
             version,
         } => software_nodes(accounts, name, version, cx).await,
+        Job::ListProfiles => {
+            let r = tokio::select! {
+                _ = cx.token.cancelled() => return,
+                r = crate::fleet::profiles::list() => r,
+            };
+            cx.send(JobEvent::Profiles(r));
+        }
     }
 }
 

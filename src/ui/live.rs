@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
+use super::context::{ContextChoice, ContextEvent};
 use super::jobs::Services;
 use super::runtime::Source;
 use crate::cli::ConsoleArgs;
@@ -18,6 +19,18 @@ use crate::fleet::{Fleet, FleetHandle, Scope};
 use crate::model::{FleetUpdate, NodeKey};
 
 struct Inner {
+    /// The context this feed belongs to (0: the one the console started with); its patch
+    /// index messages are tagged with it.
+    epoch: u64,
+    /// A connected fleet handed over by a context switch (used instead of connecting).
+    ready: Mutex<Option<Fleet>>,
+    /// The scope of a context switched to (instead of resolving the flags again).
+    fixed: Option<Scope>,
+    /// The demo world's scope, resolved once (every region of the simulator): a switch of
+    /// region scope reuses the running world.
+    demo_scope: Arc<Mutex<Option<Scope>>>,
+    /// Fired when a switch replaced this context: a connection still retrying gives up.
+    retired: tokio_util::sync::CancellationToken,
     args: ConsoleArgs,
     cfg: Config,
     paths: Paths,
@@ -46,6 +59,10 @@ pub type StartDemo = Arc<
 /// A [`Source`] over the fleet's live feed.
 pub struct LiveSource {
     inner: Arc<Inner>,
+    /// Contexts connected by `try_context`, waiting for `commit_context`.
+    candidates: Arc<Mutex<std::collections::BTreeMap<u64, Fleet>>>,
+    /// The mutation gate: the same for every context (read-only, audit log).
+    gate: crate::actions::Gate,
 }
 
 impl LiveSource {
@@ -61,6 +78,11 @@ impl LiveSource {
         let fleet = Arc::new(OnceLock::new());
         let secs = args.refresh.unwrap_or(cfg.refresh_interval_secs).max(1);
         let inner = Arc::new(Inner {
+            epoch: 0,
+            ready: Mutex::new(None),
+            fixed: None,
+            demo_scope: Arc::default(),
+            retired: Default::default(),
             args: args.clone(),
             cfg: cfg.clone(),
             paths: paths.clone(),
@@ -76,10 +98,14 @@ impl LiveSource {
         let services = Services {
             fleet,
             ssm: None,
-            gate,
+            gate: gate.clone(),
             refresher: Some(Arc::new(LazyRefresher(inner.handle.clone()))),
         };
-        let src = LiveSource { inner };
+        let src = LiveSource {
+            inner,
+            candidates: Arc::default(),
+            gate,
+        };
         src.connect();
         (rx, src, services)
     }
@@ -120,7 +146,12 @@ const RETRY_FIRST: Duration = Duration::from_secs(1);
 const RETRY_MAX: Duration = Duration::from_secs(30);
 
 async fn connect(inner: &Inner) -> Result<UnboundedReceiver<FleetUpdate>, String> {
-    let scope = resolve_scope(inner).await?;
+    // a context switch hands over the fleet it connected
+    let ready = inner.ready.lock().ok().and_then(|mut r| r.take());
+    let scope = match &ready {
+        Some(f) => f.scope().clone(),
+        None => resolve_scope(inner).await?,
+    };
     // the profile's cache first, before any network call
     let cached = if inner.args.scope.no_cache {
         None
@@ -131,6 +162,12 @@ async fn connect(inner: &Inner) -> Result<UnboundedReceiver<FleetUpdate>, String
             .ok()
             .flatten()
     };
+    // a region scope narrowed by `:region`: the profile's cache (shared by every scope of
+    // it) is shown without the regions now out of scope (the header lists them)
+    let cached = cached.map(|c| match &inner.fixed {
+        Some(_) => without_other_regions(c, &scope),
+        None => c,
+    });
     if let Some(c) = &cached {
         let _ = inner.tx.send(FleetUpdate::Snapshot {
             snapshot: Arc::new(c.snapshot.clone()),
@@ -139,6 +176,12 @@ async fn connect(inner: &Inner) -> Result<UnboundedReceiver<FleetUpdate>, String
     }
     let mut pause = RETRY_FIRST;
     let fleet = loop {
+        if let Some(f) = &ready {
+            break f.clone();
+        }
+        if inner.retired.is_cancelled() {
+            return Err("replaced by another context".into());
+        }
         match Fleet::connect(scope.clone()).await {
             Ok(f) => break f,
             Err(e @ crate::fleet::FleetError::Config(_)) => return Err(e.to_string()),
@@ -153,6 +196,7 @@ async fn connect(inner: &Inner) -> Result<UnboundedReceiver<FleetUpdate>, String
                 tokio::select! {
                     _ = tokio::time::sleep(pause) => {}
                     _ = inner.wake.notified() => {}
+                    _ = inner.retired.cancelled() => {}
                 }
                 pause = (pause * 2).min(RETRY_MAX);
             }
@@ -164,6 +208,9 @@ async fn connect(inner: &Inner) -> Result<UnboundedReceiver<FleetUpdate>, String
             is_error: false,
         });
     }
+    if inner.retired.is_cancelled() {
+        return Err("replaced by another context".into());
+    }
     let (rx, handle) = if inner.args.scope.no_cache {
         fleet.start_live(inner.interval, false)
     } else {
@@ -174,11 +221,36 @@ async fn connect(inner: &Inner) -> Result<UnboundedReceiver<FleetUpdate>, String
     // sender for us
     if let Ok(mut h) = inner.handle.lock() {
         if let Some(tx) = inner.index_tx.lock().ok().and_then(|t| t.clone()) {
-            forward_index(handle.patch_index.clone(), tx);
+            forward_index(handle.patch_index.clone(), tx, inner.epoch);
         }
         *h = Some(handle);
     }
     Ok(rx)
+}
+
+/// The cached picture of the profile, cut to the scope's regions (aggregates computed
+/// again for what is left).
+fn without_other_regions(
+    mut c: crate::fleet::cache::Cached,
+    scope: &Scope,
+) -> crate::fleet::cache::Cached {
+    let keep = |r: &str| scope.regions.iter().any(|x| x == r);
+    if scope.regions.is_empty() || c.snapshot.regions.iter().all(|r| keep(r)) {
+        return c;
+    }
+    let s = &mut c.snapshot;
+    s.nodes.retain(|n| keep(&n.region));
+    s.certificates.retain(|x| keep(&x.region));
+    s.commands.retain(|x| keep(&x.region));
+    s.sources.retain(|x| keep(&x.region));
+    s.errors.retain(|e| e.region.as_deref().is_none_or(keep));
+    s.regions.retain(|r| keep(r));
+    c.aggregates = crate::model::Aggregates::compute(
+        &c.snapshot,
+        &scope.aggregate_config(),
+        chrono::Utc::now(),
+    );
+    c
 }
 
 /// Send the indexer's state to the console on every change of its progress (a pass
@@ -187,13 +259,16 @@ async fn connect(inner: &Inner) -> Result<UnboundedReceiver<FleetUpdate>, String
 fn forward_index(
     indexer: crate::fleet::patch_index::PatchIndexer,
     tx: UnboundedSender<crate::ui::action::Msg>,
+    epoch: u64,
 ) {
+    use crate::ui::action::Msg;
     tokio::spawn(async move {
         let mut progress = indexer.progress();
         loop {
             let p = *progress.borrow_and_update();
             let feed = crate::ui::data::PatchIndexFeed::new(indexer.index(), p);
-            if tx.send(crate::ui::action::Msg::PatchIndex(feed)).is_err() {
+            let msg = Msg::OfContext(epoch, Box::new(Msg::PatchIndex(feed)));
+            if tx.send(msg).is_err() {
                 break;
             }
             if progress.changed().await.is_err() {
@@ -205,10 +280,20 @@ fn forward_index(
 
 /// The scope from the flags and config, or the demo world's (no network).
 async fn resolve_scope(inner: &Inner) -> Result<Scope, String> {
+    if let Some(s) = &inner.fixed {
+        return Ok(s.clone());
+    }
     Ok(if inner.args.scope.demo {
+        let known = inner.demo_scope.lock().ok().and_then(|s| s.clone());
+        if let Some(s) = known {
+            return Ok(s);
+        }
         let mut scope = (inner.demo)().await?;
         if inner.args.scope.no_cache {
             scope.cache_file = None;
+        }
+        if let Ok(mut s) = inner.demo_scope.lock() {
+            *s = Some(scope.clone());
         }
         scope
     } else {
@@ -250,17 +335,145 @@ impl Source for LiveSource {
         }
     }
     fn forward_patch_index(&self, tx: UnboundedSender<crate::ui::action::Msg>) {
-        // connected already: forward now; else `connect` does once it is
+        // connected already: forward now; else `connect` does once it is (the sender is
+        // kept for the contexts switched to later)
         let guard = self.inner.handle.lock();
-        match guard.as_ref().ok().and_then(|h| (*h).clone()) {
-            Some(h) => forward_index(h.patch_index.clone(), tx),
-            None => {
-                if let Ok(mut t) = self.inner.index_tx.lock() {
-                    *t = Some(tx);
-                }
-            }
+        if let Some(h) = guard.as_ref().ok().and_then(|h| (*h).clone()) {
+            forward_index(h.patch_index.clone(), tx.clone(), self.inner.epoch);
+        }
+        if let Ok(mut t) = self.inner.index_tx.lock() {
+            *t = Some(tx);
         }
     }
+
+    fn try_context(
+        &mut self,
+        id: u64,
+        choice: ContextChoice,
+        tx: UnboundedSender<crate::ui::action::Msg>,
+    ) {
+        let inner = self.inner.clone();
+        let candidates = self.candidates.clone();
+        tokio::spawn(async move {
+            let connected = async {
+                let scope = candidate_scope(&inner, &choice).await?;
+                Fleet::connect(scope).await.map_err(|e| e.to_string())
+            }
+            .await;
+            let event = match connected {
+                Ok(fleet) => {
+                    let ready = ContextEvent::Ready {
+                        id,
+                        profile: fleet.scope().profile.clone(),
+                        regions: fleet.regions().to_vec(),
+                    };
+                    if let Ok(mut c) = candidates.lock() {
+                        c.insert(id, fleet);
+                    }
+                    ready
+                }
+                Err(message) => ContextEvent::Failed { id, message },
+            };
+            let _ = tx.send(crate::ui::action::Msg::Context(event));
+        });
+    }
+
+    fn commit_context(&mut self, id: u64) -> Option<(UnboundedReceiver<FleetUpdate>, Services)> {
+        let fleet = {
+            let mut c = self.candidates.lock().ok()?;
+            let f = c.remove(&id)?;
+            // older attempts are superseded
+            c.retain(|k, _| *k > id);
+            f
+        };
+        // the old context stops: its refresh in flight is cancelled, a connection still
+        // retrying gives up, its feed's receiver goes with the runtime's old one
+        self.stop();
+        self.inner.retired.cancel();
+        let old = &self.inner;
+        let (tx, rx) = unbounded_channel();
+        let index_tx = old.index_tx.lock().ok().and_then(|t| t.clone());
+        let inner = Arc::new(Inner {
+            epoch: id,
+            fixed: Some(fleet.scope().clone()),
+            ready: Mutex::new(Some(fleet)),
+            demo_scope: old.demo_scope.clone(),
+            retired: Default::default(),
+            args: old.args.clone(),
+            cfg: old.cfg.clone(),
+            paths: old.paths.clone(),
+            interval: old.interval,
+            tx,
+            handle: Arc::new(Mutex::new(None)),
+            fleet: Arc::new(OnceLock::new()),
+            connecting: AtomicBool::new(false),
+            wake: tokio::sync::Notify::new(),
+            demo: old.demo.clone(),
+            index_tx: Mutex::new(index_tx),
+        });
+        let services = Services {
+            fleet: inner.fleet.clone(),
+            ssm: None,
+            gate: self.gate.clone(),
+            refresher: Some(Arc::new(LazyRefresher(inner.handle.clone()))),
+        };
+        self.inner = inner;
+        self.connect();
+        Some((rx, services))
+    }
+}
+
+/// The scope of a context to try: the startup flags with another profile and / or
+/// regions (a named profile must exist, as at startup: else the credential chain would
+/// quietly fall back to other credentials). In `--demo`: the running world's scope with
+/// fewer regions (the simulator's only; nothing leaves loopback).
+async fn candidate_scope(inner: &Inner, choice: &ContextChoice) -> Result<Scope, String> {
+    if inner.args.scope.demo {
+        if let Some(p) = choice.profile.as_deref()
+            && p != crate::ui::views::ctx::DEMO_PROFILE
+        {
+            return Err(format!(
+                "--demo reads the built-in simulator only, not profile `{p}`: start ssmdeck                  without --demo to use your AWS profiles"
+            ));
+        }
+        // the demo world's every region (not a narrowed scope of a previous switch)
+        let world = {
+            let known = inner.demo_scope.lock().ok().and_then(|s| s.clone());
+            match known {
+                Some(s) => s,
+                None => resolve_scope(inner).await?,
+            }
+        };
+        let mut scope = world.clone();
+        if let Some(r) = &choice.regions {
+            if let Some(x) = r.iter().find(|x| !world.regions.contains(x)) {
+                return Err(format!(
+                    "the demo world has no region {x} (its regions: {})",
+                    world.regions.join(", ")
+                ));
+            }
+            scope.regions = r.clone();
+        }
+        return Ok(scope);
+    }
+    let mut flags = crate::fleet::scope::ScopeFlags::from(&inner.args.scope);
+    flags.profile = choice.profile.clone();
+    if let Some(r) = &choice.regions {
+        flags.regions = r.clone();
+    }
+    if let Some(p) = flags.profile.as_deref()
+        && p != "default"
+    {
+        let (config, credentials) = crate::config::aws_profiles::files();
+        if !crate::config::aws_profiles::known(&config, &credentials).contains(p) {
+            return Err(format!(
+                "profile `{p}` is not in {} or {}",
+                config.display(),
+                credentials.display()
+            ));
+        }
+    }
+    Scope::from_args_with_paths(flags, &inner.cfg, &inner.paths).map_err(|e| e.to_string())
 }
 
 /// Re-reads nodes through the live feed once it exists.

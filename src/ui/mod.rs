@@ -16,6 +16,7 @@
 //! - [`data`] — the snapshot with its aggregates; [`state`] — `State`: data, view stack
 //!   (breadcrumbs), panes, prompt, marks, toasts.
 //! - [`update`] — the only place state changes; [`command`] — `:` commands and completion.
+//! - [`context`] — switching profile and region scope inside the console (`:ctx`, `:region`).
 //! - [`table`] + [`filter`] — the one sortable/filterable/markable table; `/` filter language.
 //! - [`views`] — the registry of views and panes (one file each) and all drawing:
 //!   [`views::contract`] is what they implement, [`views::frame`] the header, crumbs, footer
@@ -29,6 +30,7 @@ pub mod action;
 pub mod clipboard;
 pub mod columns;
 pub mod command;
+pub mod context;
 pub mod data;
 pub mod effect;
 pub mod filter;
@@ -55,6 +57,8 @@ mod chooser_tests;
 #[cfg(test)]
 mod clock_tests;
 #[cfg(test)]
+mod ctx_tests;
+#[cfg(test)]
 mod describe_tests;
 #[cfg(test)]
 mod import_graph;
@@ -62,6 +66,8 @@ mod import_graph;
 mod index_tests;
 #[cfg(test)]
 mod k9s_tests;
+#[cfg(test)]
+mod pane_tests;
 #[cfg(test)]
 mod sched_drill;
 #[cfg(test)]
@@ -237,6 +243,23 @@ async fn console(
         });
     }
     let mut state = State::new(meta, chrono::Utc::now());
+    // what `:ctx` shows of ssmdeck's own settings: the role assumed in member accounts and
+    // the accounts read with their own profile
+    state.ctx.role_name = args
+        .scope
+        .role_name
+        .clone()
+        .unwrap_or_else(|| cfg.role_name.clone());
+    state.ctx.account_profiles = cfg.account_profiles.clone();
+    for a in &cfg.accounts {
+        if let Some(p) = &a.profile {
+            state
+                .ctx
+                .account_profiles
+                .entry(a.id.clone())
+                .or_insert_with(|| p.clone());
+        }
+    }
     if args.start_command.is_some() || args.start_filter.is_some() {
         state.startup = Some(state::Startup {
             command: args.start_command.clone(),

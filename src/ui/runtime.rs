@@ -11,6 +11,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::action::Msg;
+use super::context::{ContextChoice, ContextEvent};
 use super::effect::{Effect, JobEvent, JobId, JobKind};
 use super::jobs::Jobs;
 pub use super::jobs::Services;
@@ -37,6 +38,19 @@ pub trait Source: Send {
     /// Forward the patch index (its latest index and progress) to the console as
     /// `Msg::PatchIndex`, from now on (called once when the console starts).
     fn forward_patch_index(&self, _tx: UnboundedSender<Msg>) {}
+    /// `:ctx` / `:region`: connect to another profile / region scope in the background,
+    /// the current one untouched, and answer `Msg::Context(Ready | Failed)` on `tx`.
+    fn try_context(&mut self, id: u64, _choice: ContextChoice, tx: UnboundedSender<Msg>) {
+        let _ = tx.send(Msg::Context(ContextEvent::Failed {
+            id,
+            message: "this data source has one context only".into(),
+        }));
+    }
+    /// Switch to what `try_context(id)` connected: the old feed stops; the new feed and
+    /// the services its jobs use. `None`: nothing connected under that id.
+    fn commit_context(&mut self, _id: u64) -> Option<(UnboundedReceiver<FleetUpdate>, Services)> {
+        None
+    }
 }
 
 /// A source serving the deterministic fixture (`SSMDECK_FIXTURE=1`), with a short
@@ -106,8 +120,8 @@ pub async fn run(
     mut state: State,
     theme: Theme,
     keymap: Keymap,
-    mut feed: UnboundedReceiver<FleetUpdate>,
-    source: Box<dyn Source>,
+    feed: UnboundedReceiver<FleetUpdate>,
+    mut source: Box<dyn Source>,
     services: Services,
 ) -> std::io::Result<()> {
     let (tx, mut rx) = unbounded_channel::<Msg>();
@@ -123,7 +137,13 @@ pub async fn run(
     state.now = Utc::now();
     state.prepare();
     let mut last_draw: Option<Instant> = None;
-    let mut feed_open = true;
+    // the context the feed belongs to: its messages are tagged with it (a switch replaces
+    // the feed; what the old one sent is dropped by `update`)
+    let mut feed = Feed {
+        rx: feed,
+        open: true,
+        epoch: 0,
+    };
     loop {
         if state.dirty && last_draw.is_none_or(|t| t.elapsed() >= FRAME) {
             let postponed = state.prepare();
@@ -148,9 +168,9 @@ pub async fn run(
                 Some(Ok(_)) => {}
                 Some(Err(_)) | None => batch.push(Msg::Terminate),
             },
-            u = feed.recv(), if feed_open => match u {
-                Some(u) => batch.push(Msg::Fleet(u)),
-                None => feed_open = false,
+            u = feed.rx.recv(), if feed.open => match u {
+                Some(u) => batch.push(feed.tag(u)),
+                None => feed.open = false,
             },
             Some(m) = rx.recv() => batch.push(m),
             _ = tick.tick() => {
@@ -165,8 +185,8 @@ pub async fn run(
         }
         // Drain whatever else is already queued, so bursts cost one frame.
         while batch.len() < 512 {
-            match feed.try_recv() {
-                Ok(u) => batch.push(Msg::Fleet(u)),
+            match feed.rx.try_recv() {
+                Ok(u) => batch.push(feed.tag(u)),
                 Err(_) => break,
             }
         }
@@ -183,7 +203,8 @@ pub async fn run(
                     e,
                     &mut tui,
                     &mut events,
-                    source.as_ref(),
+                    source.as_mut(),
+                    &mut feed,
                     &tx,
                     &mut jobs,
                     &mut state,
@@ -194,6 +215,19 @@ pub async fn run(
             source.stop();
             return Ok(());
         }
+    }
+}
+
+/// The fleet feed of the context shown.
+struct Feed {
+    rx: UnboundedReceiver<FleetUpdate>,
+    open: bool,
+    epoch: u64,
+}
+
+impl Feed {
+    fn tag(&self, u: FleetUpdate) -> Msg {
+        Msg::OfContext(self.epoch, Box::new(Msg::Fleet(u)))
     }
 }
 
@@ -215,11 +249,13 @@ async fn next_event(events: &mut Option<EventStream>) -> Option<std::io::Result<
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn execute(
     e: Effect,
     tui: &mut Tui,
     events: &mut Option<EventStream>,
-    source: &dyn Source,
+    source: &mut dyn Source,
+    feed: &mut Feed,
     tx: &UnboundedSender<Msg>,
     jobs: &mut Jobs,
     state: &mut State,
@@ -256,6 +292,21 @@ fn execute(
             }
             state.dirty = true;
         }
+        Effect::TryContext { id, choice } => source.try_context(id, choice, tx.clone()),
+        Effect::CommitContext(id) => match source.commit_context(id) {
+            Some((rx, services)) => {
+                *feed = Feed {
+                    rx,
+                    open: true,
+                    epoch: id,
+                };
+                jobs.switch(services);
+            }
+            None => state.toast(
+                "the new context was lost before the switch: try :ctx again",
+                true,
+            ),
+        },
         Effect::Clipboard(text) => {
             use std::io::Write;
             let seq = super::clipboard::osc52(&text, super::clipboard::in_tmux());

@@ -122,10 +122,17 @@ pub struct State {
     pub startup: Option<Startup>,
     /// The patch index when it arrived before any snapshot (kept by the first one).
     pub pending_index: Option<super::data::PatchIndexFeed>,
+    /// `:ctx` / `:region`: the context shown, a switch in progress, the regions known.
+    pub ctx: super::context::Ctx,
 }
 
 impl State {
     pub fn new(meta: Meta, now: DateTime<Utc>) -> State {
+        let ctx = super::context::Ctx {
+            profile: meta.profile.clone(),
+            demo: meta.demo,
+            ..Default::default()
+        };
         State {
             now,
             meta,
@@ -153,6 +160,7 @@ impl State {
             visual: None,
             startup: None,
             pending_index: None,
+            ctx,
         }
     }
 

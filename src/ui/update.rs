@@ -7,6 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::{Action, Msg};
 use super::command::{self, Command};
+use super::context::{ContextChoice, ContextEvent};
 use super::effect::{Effect, JobId, Owner};
 use super::keymap::Keymap;
 use super::state::{Data, Owned, Prompt, PromptKind, State};
@@ -17,6 +18,12 @@ use crate::model::FleetUpdate;
 const TOAST_SECS: i64 = 6;
 
 pub fn update(state: &mut State, msg: Msg, keymap: &Keymap) -> Vec<Effect> {
+    // data of a context the console has switched away from: dropped, never mixed in
+    let msg = match msg {
+        Msg::OfContext(epoch, inner) if epoch == state.ctx.epoch => *inner,
+        Msg::OfContext(..) => return Vec::new(),
+        m => m,
+    };
     let mut fx = Vec::new();
     // Data messages only store the data; the active view is rebuilt lazily (before a key
     // acts on it, or before the next frame), so a burst of partial snapshots costs one build.
@@ -48,6 +55,9 @@ pub fn update(state: &mut State, msg: Msg, keymap: &Keymap) -> Vec<Effect> {
             fx.push(Effect::Quit);
         }
         Msg::PatchIndex(feed) => patch_index(state, feed),
+        Msg::Context(e) => context_event(state, e, &mut fx),
+        // tagged twice: not sent by anything
+        Msg::OfContext(..) => {}
     }
     if !lazy {
         state.prepare();
@@ -57,7 +67,7 @@ pub fn update(state: &mut State, msg: Msg, keymap: &Keymap) -> Vec<Effect> {
 
 fn tick(state: &mut State, now: chrono::DateTime<chrono::Utc>) {
     state.now = now;
-    if state.loading() {
+    if state.loading() || state.ctx.pending.is_some() {
         state.spinner = state.spinner.wrapping_add(1);
         state.dirty = true;
     }
@@ -120,6 +130,10 @@ fn fleet(state: &mut State, u: FleetUpdate, fx: &mut Vec<Effect>) {
                     .unwrap_or_default(),
             });
             state.fatal = None;
+            if let Some(d) = &state.data {
+                let known = &mut state.ctx.known_regions;
+                known.extend(d.snapshot.regions.iter().cloned());
+            }
             for i in 0..state.panes.len() {
                 with_pane(state, i, fx, |p, cx| p.data_changed(cx));
             }
@@ -204,6 +218,7 @@ fn with_view(
         push: None,
         then: None,
         toasts: Vec::new(),
+        switch: None,
     };
     f(&mut *slot.item, &mut cx);
     let ViewCx {
@@ -211,6 +226,7 @@ fn with_view(
         push,
         then,
         toasts,
+        switch,
         ..
     } = cx;
     note_jobs(state, &effects);
@@ -223,6 +239,9 @@ fn with_view(
     }
     if let Some(a) = then {
         apply(state, a, fx);
+    }
+    if let Some(c) = switch {
+        begin_switch(state, c, fx);
     }
 }
 
@@ -294,6 +313,7 @@ fn with_pane(
         toasts: Vec::new(),
         open: None,
         columns: None,
+        switch: None,
     };
     f(&mut *pane.item, &mut cx);
     let PaneCx {
@@ -302,6 +322,7 @@ fn with_pane(
         toasts,
         open,
         columns,
+        switch,
         ..
     } = cx;
     if let Some(c) = columns {
@@ -319,6 +340,9 @@ fn with_pane(
     }
     if let Some(p) = open {
         push_pane(state, p, fx);
+    }
+    if let Some(c) = switch {
+        begin_switch(state, c, fx);
     }
     state.dirty = true;
     close
@@ -675,7 +699,7 @@ fn set_filter(state: &mut State, text: &str) {
 
 /// Enter: the view decides (drill down, open a pane, show a detail).
 fn open(state: &mut State, fx: &mut Vec<Effect>) {
-    if state.data.is_none() {
+    if state.data.is_none() && state.view().needs_data() {
         return;
     }
     let top = state.stack.len() - 1;
@@ -813,5 +837,141 @@ pub fn selection(state: &State, args: String) -> Selection<'_> {
         args,
         readonly: state.meta.readonly,
         now: state.now,
+        ctx: &state.ctx,
     }
+}
+
+/// `:ctx` / `:region` asked for another context: try it (the current one keeps running);
+/// a newer request replaces one still connecting.
+fn begin_switch(state: &mut State, choice: ContextChoice, fx: &mut Vec<Effect>) {
+    let id = state.ctx.next_id();
+    state.toast(format!("connecting to {}…", choice.label()), false);
+    state.ctx.pending = Some((id, choice.clone()));
+    state.ctx.failed = None;
+    fx.push(Effect::TryContext { id, choice });
+}
+
+/// What the console reads now, for messages: "profile ops", "the demo".
+fn current_label(state: &State) -> String {
+    match (&state.ctx.profile, state.ctx.demo) {
+        (_, true) => "the demo".into(),
+        (Some(p), _) => format!("profile {}", crate::text::sanitize(p)),
+        (None, _) => "the default credentials".into(),
+    }
+}
+
+/// The regions read now: as the last switch set them, else as the data (or the flags) say.
+fn regions_in_scope(state: &State) -> Vec<String> {
+    if let Some(r) = &state.ctx.scope_regions {
+        return r.clone();
+    }
+    match &state.data {
+        Some(d) if !d.snapshot.regions.is_empty() => d.snapshot.regions.clone(),
+        _ => state.meta.regions.clone(),
+    }
+}
+
+/// The source's answer to a `TryContext`: only the latest request counts.
+fn context_event(state: &mut State, e: ContextEvent, fx: &mut Vec<Effect>) {
+    state.dirty = true;
+    let id = match &e {
+        ContextEvent::Ready { id, .. } | ContextEvent::Failed { id, .. } => *id,
+    };
+    let Some((_, choice)) = state.ctx.pending.take_if(|(p, _)| *p == id) else {
+        return;
+    };
+    match e {
+        ContextEvent::Ready {
+            id,
+            profile,
+            regions,
+        } => commit_switch(state, id, profile, regions, fx),
+        ContextEvent::Failed { message, .. } => {
+            let message = crate::text::sanitize(&message);
+            state.toast(
+                format!(
+                    "{}: {message} — still on {}",
+                    choice.label(),
+                    current_label(state)
+                ),
+                true,
+            );
+            if let Some(v) = state
+                .view_mut()
+                .as_any_mut()
+                .downcast_mut::<super::views::ctx::CtxView>()
+            {
+                v.failed(&choice, &message);
+            }
+            state.ctx.failed = Some((choice.label(), message));
+        }
+    }
+}
+
+/// The new context is connected: switch. Nothing of the old one stays: its picture, its
+/// views and panes (their jobs are cancelled; late answers find no owner), its marks. The
+/// new feed paints that profile's cached picture first, then refreshes.
+fn commit_switch(
+    state: &mut State,
+    id: u64,
+    profile: Option<String>,
+    regions: Vec<String>,
+    fx: &mut Vec<Effect>,
+) {
+    let same_profile = profile == state.ctx.profile;
+    let before = regions_in_scope(state);
+    // regions taken out of scope (same profile): listed with the nodes the picture had there
+    let mut out: Vec<(String, usize)> = if same_profile {
+        state.ctx.out_of_scope.clone()
+    } else {
+        Vec::new()
+    };
+    if same_profile {
+        for r in before.iter().filter(|r| !regions.contains(r)) {
+            if !out.iter().any(|(x, _)| x == r) {
+                let n = state.data.as_ref().map_or(0, |d| {
+                    d.snapshot.nodes.iter().filter(|n| &n.region == r).count()
+                });
+                out.push((r.clone(), n));
+            }
+        }
+    }
+    out.retain(|(r, _)| !regions.contains(r));
+    out.sort();
+    while let Some(p) = state.panes.pop() {
+        gone(state, p.owner, fx);
+    }
+    state.help = None;
+    state.data = None;
+    state.fatal = None;
+    state.pending_index = None;
+    state.startup = None;
+    state.marks.clear();
+    state.visual = None;
+    state.ctx.epoch = id;
+    state.ctx.profile = profile.clone();
+    state.ctx.scope_regions = Some(regions.clone());
+    state.ctx.known_regions.extend(regions.iter().cloned());
+    state.ctx.out_of_scope = out.clone();
+    state.meta.profile = profile;
+    state.meta.regions = regions.clone();
+    replace_stack(
+        state,
+        Box::new(super::views::nodes::NodesView::new(
+            super::views::scope::NodeScope::All,
+        )),
+        fx,
+    );
+    state.job_owners.clear();
+    let mut text = format!("now on {} · {}", current_label(state), regions.join(","));
+    if !out.is_empty() {
+        let names: Vec<&str> = out.iter().map(|(r, _)| r.as_str()).collect();
+        let nodes: usize = out.iter().map(|(_, n)| n).sum();
+        text.push_str(&format!(
+            " · out of scope: {} ({nodes} nodes not read, not shown)",
+            names.join(",")
+        ));
+    }
+    state.toast(text, false);
+    fx.push(Effect::CommitContext(id));
 }

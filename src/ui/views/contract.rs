@@ -150,6 +150,9 @@ pub struct ViewCx<'a> {
     pub then: Option<Action>,
     /// Toasts to show: (text, is_error).
     pub toasts: Vec<(String, bool)>,
+    /// Switch to this profile / region scope (`:ctx`): tried first, the old one kept if
+    /// it fails.
+    pub switch: Option<crate::ui::context::ContextChoice>,
 }
 
 impl ViewCx<'_> {
@@ -183,6 +186,11 @@ pub trait View: AsAny + Send {
     }
     /// Generation of the data it was last built from.
     fn built(&self) -> Option<u64>;
+    /// Drawn and usable only once there is fleet data (`:ctx` is not: its rows come from
+    /// the AWS files, and it is how one leaves a profile that cannot connect).
+    fn needs_data(&self) -> bool {
+        true
+    }
     /// Rebuild from `data` when older (cheap when not).
     fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>);
     /// The focused table and its rows.
@@ -298,6 +306,9 @@ pub struct PaneCx<'a> {
     pub open: Option<Box<dyn Pane>>,
     /// New column choices for a table (the column chooser): applied and saved.
     pub columns: Option<ColumnChoice>,
+    /// Switch to this profile / region scope (`:region`): tried first, the old one kept
+    /// if it fails.
+    pub switch: Option<crate::ui::context::ContextChoice>,
 }
 
 /// Column choices for one table, as the column chooser sets them.
@@ -402,6 +413,8 @@ pub struct Selection<'a> {
     pub args: String,
     pub readonly: bool,
     pub now: DateTime<Utc>,
+    /// The profile and regions in use, and the regions known (`:ctx`, `:region`).
+    pub ctx: &'a crate::ui::context::Ctx,
 }
 
 impl<'a> Selection<'a> {

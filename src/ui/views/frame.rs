@@ -101,6 +101,20 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: 
     }
 }
 
+/// A refresh in flight: while discovery still names accounts its unit count is no total
+/// yet (it grows with every account found, so a fraction would move backwards): the
+/// accounts found so far; then units done of the total, which no longer changes.
+pub fn progress_label(snap: &crate::model::FleetSnapshot, spinner: usize) -> String {
+    let p = snap.progress;
+    let spin = SPINNER[spinner % SPINNER.len()];
+    if p.discovering {
+        let accounts = p.total as usize / snap.regions.len().max(1);
+        format!("{spin} discovering accounts… {accounts}")
+    } else {
+        format!("{spin} {}/{}", p.done, p.total)
+    }
+}
+
 /// Header pieces, most important first; dropped from the end when narrow.
 fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
     let hs = theme.style(Role::Header);
@@ -147,8 +161,9 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
             theme.style(Role::Text),
         ));
     }
-    let regions: Vec<String> = match snap {
-        Some(s) if !s.regions.is_empty() => s.regions.clone(),
+    let regions: Vec<String> = match (&state.ctx.scope_regions, snap) {
+        (Some(r), _) => r.clone(),
+        (None, Some(s)) if !s.regions.is_empty() => s.regions.clone(),
         _ => state.meta.regions.clone(),
     };
     if !regions.is_empty() {
@@ -161,6 +176,16 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
     }
     // status: progress / age
     let mut status: Vec<(String, Style)> = Vec::new();
+    if let Some((_, c)) = &state.ctx.pending {
+        status.push((
+            format!(
+                "{} ⇄ {}…",
+                SPINNER[state.spinner % SPINNER.len()],
+                crate::text::sanitize(&c.label())
+            ),
+            theme.style(Role::Spinner),
+        ));
+    }
     match &state.data {
         None if state.fatal.is_some() => {
             status.push(("✗ no data".into(), theme.style(Role::Error)))
@@ -171,14 +196,8 @@ fn header(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
         )),
         Some(d) => {
             if d.snapshot.in_progress {
-                let p = d.snapshot.progress;
                 status.push((
-                    format!(
-                        "{} {}/{}",
-                        SPINNER[state.spinner % SPINNER.len()],
-                        p.done,
-                        p.total
-                    ),
+                    progress_label(&d.snapshot, state.spinner),
                     theme.style(Role::Spinner),
                 ));
             }
@@ -333,8 +352,24 @@ fn crumbs(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
             );
         }
     }
-    // right side: filter, counts, marks
+    // right side: regions out of scope, filter, counts, marks
     let mut right: Vec<(String, Style)> = Vec::new();
+    // `:region` took regions out of scope: neither read nor shown, and said so on every view
+    if !state.ctx.out_of_scope.is_empty() {
+        let names: Vec<&str> = state
+            .ctx
+            .out_of_scope
+            .iter()
+            .map(|(r, _)| r.as_str())
+            .collect();
+        right.push((
+            format!(
+                "⊘ out of scope: {}",
+                crate::text::sanitize(&names.join(","))
+            ),
+            theme.style(Role::Warning),
+        ));
+    }
     if let Some((t, _)) = state.view().table() {
         if let Some(err) = &t.filter_error {
             right.push((format!("⚠ {err}"), theme.style(Role::Error)));
@@ -383,7 +418,7 @@ fn crumbs(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
 
 fn body_view(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: &Keymap) {
     let reserved = keymap.bound_upper(&super::sections(state.view().id()));
-    if state.data.is_none() {
+    if state.data.is_none() && state.view().needs_data() {
         let (msg, role) = match &state.fatal {
             Some(e) => (format!("✗ {}", crate::text::sanitize(e)), Role::Error),
             None => (

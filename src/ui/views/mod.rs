@@ -99,6 +99,9 @@ pub mod node_software;
 pub mod patch_nodes;
 pub mod patches;
 pub mod software;
+// #18: switching profile and regions inside the console
+pub mod ctx;
+pub mod region;
 
 pub use contract::{Open, Spec, View};
 pub use fmt::{age, count, pct_text, thousands};
@@ -124,6 +127,8 @@ pub static REGISTRY: &[Spec] = &[
     patch_nodes::SPEC,
     software::SPEC,
     software::NODES_SPEC,
+    // #18: `:ctx` (a view) and `:region` (a pane)
+    ctx::SPEC,
     patch_now::SPEC,
     run_open::SPEC,
     run_open::RERUN_SPEC,
@@ -134,6 +139,7 @@ pub static REGISTRY: &[Spec] = &[
     describe::SPEC,
     describe::RAW_SPEC,
     chooser::SPEC,
+    region::SPEC,
 ];
 
 /// The entry with this id.

@@ -510,99 +510,17 @@ pub fn render_patch(
 
 #[cfg(test)]
 mod tests {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
+    use crossterm::event::KeyCode;
 
     use super::super::super::action::Msg;
     use super::super::super::effect::{Effect, Job, JobEvent, JobId, JobKind};
     use super::super::super::fixture;
-    use super::super::super::keymap::Keymap;
-    use super::super::super::state::{Meta, State};
-    use super::super::super::theme::{ColorMode, Theme};
+    use super::super::super::pane_tests::{key, keymap, mark_online, screen, snap, state, typed};
+    use super::super::super::state::State;
     use super::super::super::update::update;
     use super::super::command_output;
-    use super::super::frame::render;
     use crate::actions::WatchEvent;
     use crate::model::{CommandInvocation, CommandPluginOutput, CommandSummary};
-
-    fn keymap() -> Keymap {
-        Keymap::load("default", std::path::Path::new("/nonexistent")).unwrap()
-    }
-
-    fn state(readonly: bool) -> State {
-        let mut s = State::new(
-            Meta {
-                demo: true,
-                readonly,
-                theme: "default".into(),
-                keymap: "default".into(),
-                ..Default::default()
-            },
-            fixture::now(),
-        );
-        update(&mut s, Msg::Fleet(fixture::update()), &keymap());
-        s
-    }
-
-    fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
-        update(
-            s,
-            Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)),
-            &keymap(),
-        )
-    }
-
-    fn typed(s: &mut State, text: &str) {
-        for c in text.chars() {
-            key(s, KeyCode::Char(c));
-        }
-    }
-
-    fn screen(s: &mut State, w: u16, h: u16) -> String {
-        s.size = (w, h);
-        s.prepare();
-        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-        let t = Theme::load_in(
-            "default",
-            std::path::Path::new("/nonexistent"),
-            ColorMode::TrueColor,
-        )
-        .unwrap();
-        let k = keymap();
-        term.draw(|f| render(f, s, &t, &k)).unwrap();
-        let buf = term.backend().buffer();
-        let mut out = String::new();
-        for y in 0..h {
-            for x in 0..w {
-                out.push_str(buf[(x, y)].symbol());
-            }
-            out.push('\n');
-        }
-        out
-    }
-
-    /// Filter to online nodes and mark the first two.
-    fn mark_two_online(s: &mut State) {
-        key(s, KeyCode::Char('/'));
-        typed(s, "ping:online");
-        key(s, KeyCode::Enter);
-        key(s, KeyCode::Char(' '));
-        key(s, KeyCode::Char(' '));
-        assert_eq!(s.marks.len(), 2);
-    }
-
-    fn snap(name: &str, s: &mut State) {
-        let mut settings = insta::Settings::clone_current();
-        settings.set_snapshot_path("../snapshots");
-        settings.set_prepend_module_to_snapshot(false);
-        settings.bind(|| {
-            for (w, h) in [(80u16, 24u16), (120, 40)] {
-                insta::assert_snapshot!(format!("patch_now_{name}_{w}x{h}"), screen(s, w, h));
-            }
-        });
-    }
-
     #[test]
     fn no_option_wraps_or_is_cut_from_80x24_to_200x60() {
         let mut s = state(false);
@@ -658,9 +576,9 @@ mod tests {
                 );
             }
         }
-        snap("install", &mut s);
+        snap("patch_now", "install", &mut s);
         key(&mut s, KeyCode::Char(' '));
-        snap("scan", &mut s);
+        snap("patch_now", "scan", &mut s);
     }
 
     #[test]
@@ -697,7 +615,7 @@ mod tests {
     #[test]
     fn typing_the_phrase_before_enter_is_not_ignored() {
         let mut s = state(false);
-        mark_two_online(&mut s);
+        mark_online(&mut s, 2);
         key(&mut s, KeyCode::Char('p'));
         key(&mut s, KeyCode::Char(' ')); // Install; the focus stays on Operation
         let text = screen(&mut s, 120, 40);
@@ -733,7 +651,7 @@ mod tests {
     #[test]
     fn p_opens_the_preview_and_enter_sends_a_scan_through_a_job() {
         let mut s = state(false);
-        mark_two_online(&mut s);
+        mark_online(&mut s, 2);
         key(&mut s, KeyCode::Char('p'));
         assert_eq!(s.panes.last().map(|p| p.id()), Some(super::ID));
         let text = screen(&mut s, 120, 40);
@@ -758,7 +676,7 @@ mod tests {
     #[test]
     fn install_asks_for_the_typed_count_and_shows_read_only() {
         let mut s = state(true);
-        mark_two_online(&mut s);
+        mark_online(&mut s, 2);
         key(&mut s, KeyCode::Char('p'));
         key(&mut s, KeyCode::Char(' ')); // Operation → Install
         let text = screen(&mut s, 120, 40);
@@ -798,7 +716,7 @@ mod tests {
     #[test]
     fn command_pane_shows_live_status_counts_and_output() {
         let mut s = state(false);
-        mark_two_online(&mut s);
+        mark_online(&mut s, 2);
         key(&mut s, KeyCode::Char('p'));
         key(&mut s, KeyCode::Enter);
         let ids: Vec<String> = {

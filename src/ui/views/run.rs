@@ -743,110 +743,21 @@ pub fn render_run(
 
 #[cfg(test)]
 mod tests {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
+    use crossterm::event::KeyCode;
 
     use super::super::super::action::Msg;
     use super::super::super::effect::{Effect, Job, JobEvent, JobId, JobKind};
     use super::super::super::fixture;
-    use super::super::super::keymap::Keymap;
-    use super::super::super::state::{Meta, State};
-    use super::super::super::theme::{ColorMode, Theme};
+    use super::super::super::pane_tests::{
+        ctrl, key, keymap, mark_online, screen, snap, state, typed,
+    };
+    use super::super::super::state::State;
     use super::super::super::update::update;
     use super::super::command_output;
-    use super::super::frame::render;
     use super::RunPaneView;
     use crate::actions::WatchEvent;
     use crate::actions::run_plan::{POWERSHELL_DOCUMENT, SHELL_DOCUMENT};
     use crate::model::{CommandInvocation, CommandPluginOutput, CommandSummary, PlatformType};
-
-    fn keymap() -> Keymap {
-        Keymap::load("default", std::path::Path::new("/nonexistent")).unwrap()
-    }
-
-    fn state(readonly: bool) -> State {
-        let mut s = State::new(
-            Meta {
-                demo: true,
-                readonly,
-                theme: "default".into(),
-                keymap: "default".into(),
-                ..Default::default()
-            },
-            fixture::now(),
-        );
-        update(&mut s, Msg::Fleet(fixture::update()), &keymap());
-        s
-    }
-
-    fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
-        update(
-            s,
-            Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)),
-            &keymap(),
-        )
-    }
-
-    fn ctrl_s(s: &mut State) -> Vec<Effect> {
-        update(
-            s,
-            Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
-            &keymap(),
-        )
-    }
-
-    fn typed(s: &mut State, text: &str) {
-        for c in text.chars() {
-            key(s, KeyCode::Char(c));
-        }
-    }
-
-    fn screen(s: &mut State, w: u16, h: u16) -> String {
-        s.size = (w, h);
-        s.prepare();
-        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-        let t = Theme::load_in(
-            "default",
-            std::path::Path::new("/nonexistent"),
-            ColorMode::TrueColor,
-        )
-        .unwrap();
-        let k = keymap();
-        term.draw(|f| render(f, s, &t, &k)).unwrap();
-        let buf = term.backend().buffer();
-        let mut out = String::new();
-        for y in 0..h {
-            for x in 0..w {
-                out.push_str(buf[(x, y)].symbol());
-            }
-            out.push('\n');
-        }
-        out
-    }
-
-    fn snap(name: &str, s: &mut State) {
-        let mut settings = insta::Settings::clone_current();
-        settings.set_snapshot_path("../snapshots");
-        settings.set_prepend_module_to_snapshot(false);
-        settings.bind(|| {
-            for (w, h) in [(80u16, 24u16), (120, 40)] {
-                insta::assert_snapshot!(format!("run_{name}_{w}x{h}"), screen(s, w, h));
-            }
-        });
-    }
-
-    /// Filter to online nodes and mark the first `n`.
-    fn mark_online(s: &mut State, n: usize) {
-        key(s, KeyCode::Char('/'));
-        typed(s, "ping:online");
-        key(s, KeyCode::Enter);
-        for _ in 0..n {
-            key(s, KeyCode::Char(' '));
-        }
-        assert_eq!(s.marks.len(), n);
-    }
-
     fn run_pane(s: &State) -> &RunPaneView {
         s.panes
             .last()
@@ -871,7 +782,7 @@ mod tests {
         // Enter in the editor is a new line, never a send
         assert!(key(&mut s, KeyCode::Enter).is_empty());
         typed(&mut s, "   ");
-        assert!(ctrl_s(&mut s).is_empty());
+        assert!(ctrl(&mut s, 's').is_empty());
         let text = screen(&mut s, 120, 40);
         assert!(
             text.contains("Refused before sending: nothing to run: the command is empty"),
@@ -890,7 +801,7 @@ mod tests {
         assert!(text.contains("READ-ONLY"), "{text}");
         assert!(text.contains("2 targets"), "{text}");
         assert!(phrase(&mut s).contains('2') || !phrase(&mut s).is_empty());
-        assert!(ctrl_s(&mut s).is_empty(), "read-only never sends");
+        assert!(ctrl(&mut s, 's').is_empty(), "read-only never sends");
         let text = screen(&mut s, 120, 40);
         assert!(
             text.contains("Read-only mode: sending is refused"),
@@ -953,10 +864,10 @@ mod tests {
         typed(s, "df -h");
         let p = phrase(s);
         // the first send asks for the phrase and moves to it
-        assert!(ctrl_s(s).is_empty());
+        assert!(ctrl(s, 's').is_empty());
         assert!(screen(s, 120, 40).contains(&format!("Type `{p}` to confirm")));
         typed(s, &p);
-        let fx = ctrl_s(s);
+        let fx = ctrl(s, 's');
         assert_eq!(s.panes.len(), 1);
         assert_eq!(s.panes[0].id(), command_output::ID);
         let plan = match fx.as_slice() {
@@ -1076,7 +987,7 @@ mod tests {
         typed(&mut s, "df -h /");
         key(&mut s, KeyCode::Enter);
         typed(&mut s, "systemctl is-active nginx");
-        snap("editor", &mut s);
+        snap("run", "editor", &mut s);
         let mut s = state(false);
         let (commands, _) = sent(&mut s, 3);
         watch(
@@ -1100,15 +1011,15 @@ mod tests {
             }
         }
         watch(&mut s, WatchEvent::Invocations(invs));
-        snap("result", &mut s);
+        snap("run", "result", &mut s);
         key(&mut s, KeyCode::Char('v'));
-        snap("variants", &mut s);
+        snap("run", "variants", &mut s);
         key(&mut s, KeyCode::Down);
         key(&mut s, KeyCode::Enter);
         let text = screen(&mut s, 120, 40);
         assert!(text.contains("diff against the majority"), "{text}");
         assert!(text.contains("- /dev/root 20G 7G 13G 35% /"), "{text}");
         assert!(text.contains("+ /dev/root 20G 7G 13G 95% /"), "{text}");
-        snap("variant_diff", &mut s);
+        snap("run", "variant_diff", &mut s);
     }
 }
