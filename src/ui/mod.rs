@@ -57,6 +57,8 @@ mod clock_tests;
 #[cfg(test)]
 mod describe_tests;
 #[cfg(test)]
+mod help_tests;
+#[cfg(test)]
 mod import_graph;
 #[cfg(test)]
 mod index_tests;

@@ -24,6 +24,35 @@ use super::super::effect::{Job, JobEvent, JobKind};
 use super::super::theme::{Role, Theme};
 use super::contract::{Handled, Open, Pane, PaneCx, PaneSize, Selection, Spec};
 
+/// The target filter's fields (`/` on the grid), for the help; parsed by
+/// `crate::actions::panes::command` (a test checks each one narrows the grid).
+pub const FILTER_FIELDS: &[(&str, &str)] = &[
+    (
+        "status:",
+        "a status word: Success, Failed, InProgress, TimedOut, Cancelled",
+    ),
+    (
+        "variant:",
+        "an output variant by number (variant:2), or none",
+    ),
+    ("code:", "an exit code (code:1)"),
+    ("words", "instance id, node name, account id or region"),
+];
+
+/// The keys the pane reads itself (besides its keymap section), for the help.
+pub const PANE_KEYS: &[(&str, &str)] = &[
+    ("enter", "a target's output, or a variant's output and diff"),
+    (
+        "/",
+        "filter the targets (fields below); in an output: search",
+    ),
+    ("esc", "back to the grid, then close"),
+    (
+        "enter y",
+        "when asked: cancel the command (any other key keeps it running)",
+    ),
+];
+
 pub const ID: &str = "command_output";
 
 pub const SPEC: Spec = Spec {
