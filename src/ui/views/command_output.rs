@@ -704,11 +704,26 @@ fn render_targets(
     if !rows.is_empty() {
         ts.select(Some(selected - top));
     }
+    // the account and node columns as wide as their longest value (a name is never cut
+    // while the Name column has room to spare); the Name column takes the rest
+    let widest = |w: &dyn Fn(&crate::actions::tracker::TargetRow) -> usize, min: usize, max| {
+        rows_all.iter().map(w).max().unwrap_or(0).clamp(min, max) as u16
+    };
+    let account_w = widest(
+        &|r| {
+            names
+                .get(&r.key.account_id)
+                .map_or(r.key.account_id.chars().count(), |n| n.chars().count())
+        },
+        7,
+        24,
+    );
+    let node_w = widest(&|r| r.key.instance_id.chars().count(), 4, 20);
     let table = Table::new(
         rows,
         [
-            Constraint::Length(12),
-            Constraint::Length(19),
+            Constraint::Length(account_w),
+            Constraint::Length(node_w),
             Constraint::Min(6),
             Constraint::Length(16),
             Constraint::Length(4),
@@ -740,6 +755,31 @@ fn render_variants<'a>(m: &'a CommandPane, frame: &mut Frame<'_>, area: Rect, th
         .map(|h| Cell::from(h).style(theme.style(Role::TableHeader))),
     );
     let total = m.variants.total.max(1);
+    // a variant's first nodes (three), then … when it has more
+    let node_list = |var: &crate::actions::variants::Variant| {
+        let nodes: Vec<&str> = var
+            .members
+            .iter()
+            .take(3)
+            .map(|&i| rows_all[m.grouped[i]].key.instance_id.as_str())
+            .collect();
+        format!(
+            "{}{}",
+            nodes.join(" "),
+            if var.members.len() > 3 { " …" } else { "" }
+        )
+    };
+    // the node list whole (up to the room left once the first line has 24 columns); the
+    // first line takes the rest
+    let nodes_w = m
+        .variants
+        .variants
+        .iter()
+        .map(|v| node_list(v).chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5)
+        .min(usize::from(area.width.saturating_sub(11 + 5 + 5 + 24 + 4))) as u16;
     let page = (area.height as usize).saturating_sub(2).max(1);
     let selected = m
         .variant_selected
@@ -768,12 +808,6 @@ fn render_variants<'a>(m: &'a CommandPane, frame: &mut Frame<'_>, area: Rect, th
                     .unwrap_or("")
             };
             let first = crate::text::sanitize(first);
-            let nodes: Vec<String> = var
-                .members
-                .iter()
-                .take(3)
-                .map(|&i| rows_all[m.grouped[i]].key.instance_id.clone())
-                .collect();
             Row::new(vec![
                 Cell::from(if v == 0 {
                     "#1 majority".to_string()
@@ -786,11 +820,7 @@ fn render_variants<'a>(m: &'a CommandPane, frame: &mut Frame<'_>, area: Rect, th
                     var.members.len() as f64 * 100.0 / total as f64
                 )),
                 Cell::from(first),
-                Cell::from(format!(
-                    "{}{}",
-                    nodes.join(" "),
-                    if var.members.len() > 3 { " …" } else { "" }
-                )),
+                Cell::from(node_list(var)),
             ])
             .style(theme.style(if v == 0 { Role::Text } else { Role::Warning }))
         })
@@ -805,8 +835,8 @@ fn render_variants<'a>(m: &'a CommandPane, frame: &mut Frame<'_>, area: Rect, th
             Constraint::Length(11),
             Constraint::Length(5),
             Constraint::Length(5),
-            Constraint::Fill(2),
             Constraint::Fill(1),
+            Constraint::Length(nodes_w),
         ],
     )
     .header(header)
