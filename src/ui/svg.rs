@@ -107,18 +107,46 @@ pub fn buffer_to_svg(buf: &Buffer, default_fg: &str, default_bg: &str) -> String
                 x += 1;
             }
             if !text.trim().is_empty() {
+                // Browsers do not lay out leading / trailing spaces of a <text> (xml:space
+                // is obsolete): stretching the glyphs over them smeared padded words
+                // ("Install" over 54 cells). Only the visible part, at its own cells.
+                let lead = text.len() - text.trim_start_matches(' ').len();
+                let trail = text.len() - text.trim_end_matches(' ').len();
+                let cells = u32::from(x - start) - (lead + trail) as u32;
                 out.push_str(&format!(
                     "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"{fill}\"{}{} textLength=\"{:.1}\" lengthAdjust=\"spacingAndGlyphs\">{}</text>\n",
-                    f64::from(start) * CW,
+                    (f64::from(start) + lead as f64) * CW,
                     f64::from(y) * CH + CH * 0.78,
                     if bold { " font-weight=\"bold\"" } else { "" },
                     if ul { " text-decoration=\"underline\"" } else { "" },
-                    f64::from(x - start) * CW,
-                    esc(&text)
+                    f64::from(cells) * CW,
+                    esc(text.trim_matches(' '))
                 ));
             }
         }
     }
     out.push_str("</g>\n</svg>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+
+    /// A padded word is drawn at its own cells: browsers drop the padding, so stretching
+    /// the glyphs over it smeared "Install" across the preview in the README shots.
+    #[test]
+    fn padded_text_is_drawn_over_its_own_cells_only() {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 30, 1));
+        buf.set_string(3, 0, "Install", ratatui::style::Style::default());
+        let svg = super::buffer_to_svg(&buf, "#ffffff", "#000000");
+        let text = svg
+            .lines()
+            .find(|l| l.contains("Install"))
+            .expect("the word is drawn");
+        assert!(text.contains(">Install</text>"), "{text}");
+        assert!(text.contains("x=\"25.2\""), "starts at its cell: {text}");
+        assert!(text.contains("textLength=\"58.8\""), "7 cells wide: {text}");
+    }
 }
