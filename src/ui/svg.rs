@@ -78,10 +78,15 @@ pub fn buffer_to_svg(buf: &Buffer, default_fg: &str, default_bg: &str) -> String
                 ));
             }
         }
-        // text, one <text> per run of same style
+        // text, one <text> per run of same style without spaces (browsers collapse and
+        // drop spaces inside a <text>, xml:space being obsolete: each word at its own cells)
         let mut x = 0;
         while x < area.width {
             let cell = &buf[(area.x + x, area.y + y)];
+            if cell.symbol() == " " {
+                x += 1;
+                continue;
+            }
             let (mut fg, mut bg) = (cell.fg, cell.bg);
             if cell.modifier.contains(Modifier::REVERSED) {
                 std::mem::swap(&mut bg, &mut fg);
@@ -98,6 +103,7 @@ pub fn buffer_to_svg(buf: &Buffer, default_fg: &str, default_bg: &str) -> String
                     std::mem::swap(&mut b, &mut f);
                 }
                 if hex(f, default_fg) != fill
+                    || c.symbol() == " "
                     || c.modifier.contains(Modifier::BOLD) != bold
                     || c.modifier.contains(Modifier::UNDERLINED) != ul
                 {
@@ -107,20 +113,14 @@ pub fn buffer_to_svg(buf: &Buffer, default_fg: &str, default_bg: &str) -> String
                 x += 1;
             }
             if !text.trim().is_empty() {
-                // Browsers do not lay out leading / trailing spaces of a <text> (xml:space
-                // is obsolete): stretching the glyphs over them smeared padded words
-                // ("Install" over 54 cells). Only the visible part, at its own cells.
-                let lead = text.len() - text.trim_start_matches(' ').len();
-                let trail = text.len() - text.trim_end_matches(' ').len();
-                let cells = u32::from(x - start) - (lead + trail) as u32;
                 out.push_str(&format!(
                     "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"{fill}\"{}{} textLength=\"{:.1}\" lengthAdjust=\"spacingAndGlyphs\">{}</text>\n",
-                    (f64::from(start) + lead as f64) * CW,
+                    f64::from(start) * CW,
                     f64::from(y) * CH + CH * 0.78,
                     if bold { " font-weight=\"bold\"" } else { "" },
                     if ul { " text-decoration=\"underline\"" } else { "" },
-                    f64::from(cells) * CW,
-                    esc(text.trim_matches(' '))
+                    f64::from(x - start) * CW,
+                    esc(&text)
                 ));
             }
         }
@@ -135,7 +135,8 @@ mod tests {
     use ratatui::layout::Rect;
 
     /// A padded word is drawn at its own cells: browsers drop the padding, so stretching
-    /// the glyphs over it smeared "Install" across the preview in the README shots.
+    /// the glyphs over it smeared "Install" across the preview in the README shots, and
+    /// collapsed the spaces between table columns.
     #[test]
     fn padded_text_is_drawn_over_its_own_cells_only() {
         let mut buf = Buffer::empty(Rect::new(0, 0, 30, 1));
@@ -148,5 +149,11 @@ mod tests {
         assert!(text.contains(">Install</text>"), "{text}");
         assert!(text.contains("x=\"25.2\""), "starts at its cell: {text}");
         assert!(text.contains("textLength=\"58.8\""), "7 cells wide: {text}");
+        // words apart are drawn apart (a browser would collapse the spaces between them)
+        let mut buf = Buffer::empty(Rect::new(0, 0, 30, 1));
+        buf.set_string(0, 0, "#1 majority   13", ratatui::style::Style::default());
+        let svg = super::buffer_to_svg(&buf, "#ffffff", "#000000");
+        assert!(svg.contains("x=\"117.6\""), "13 at its column: {svg}");
+        assert!(svg.contains(">majority</text>"), "{svg}");
     }
 }
