@@ -807,7 +807,12 @@ fn render_variants<'a>(m: &'a CommandPane, frame: &mut Frame<'_>, area: Rect, th
                     .find(|l| major.next() != Some(*l))
                     .unwrap_or("")
             };
-            let first = crate::text::sanitize(first);
+            // a variant whose lines are all the majority's first ones (or none) says so
+            let first = match (first, var.normalized.trim().is_empty()) {
+                ("", true) => "(no output)".to_string(),
+                ("", false) => "(fewer lines)".to_string(),
+                (l, _) => crate::text::sanitize(l),
+            };
             Row::new(vec![
                 Cell::from(if v == 0 {
                     "#1 majority".to_string()

@@ -30,7 +30,7 @@ use crate::ui::theme::{Role, Theme};
 /// Export the current view as shown.
 /// The keys the dialog reads itself (besides the keymap), for the help.
 pub const DIALOG_KEYS: &[(&str, &str)] = &[
-    ("tab backtab", "next / previous field"),
+    ("tab backtab ↑ ↓", "next / previous field"),
     (
         "← →",
         "change a choice (report, format, columns: shown or all)",
