@@ -721,6 +721,140 @@ fn bad_input_exits_2_before_the_terminal_is_touched() {
     }
 }
 
+/// The runtime's part for the screenshots: node loads and schedule reads go to the data
+/// layer, jobs to the real job runner; every answer comes back on one channel.
+struct DemoDriver<'a> {
+    rt: &'a tokio::runtime::Runtime,
+    handle: ssmdeck::fleet::FleetHandle,
+    jobs: ssmdeck::ui::jobs::Jobs,
+    rx: tokio::sync::mpsc::UnboundedReceiver<ssmdeck::ui::action::Msg>,
+}
+
+impl ssmdeck::ui::shots::Driver for DemoDriver<'_> {
+    fn execute(&mut self, effect: ssmdeck::ui::action::Effect) {
+        use ssmdeck::ui::action::Effect;
+        let _in_runtime = self.rt.enter();
+        match effect {
+            Effect::LoadNode(k) => self.handle.load_node(k),
+            Effect::RefreshSchedules => self.handle.refresh_schedules(),
+            Effect::Start(owner, job) => self.jobs.start(owner, job),
+            Effect::Stop(id) => self.jobs.stop(id),
+            Effect::StopAll(owner) => self.jobs.stop_all(owner),
+            // a screenshot session never refreshes, quits, writes files or runs programs
+            _ => {}
+        }
+    }
+
+    fn next(&mut self, timeout: Duration) -> Option<ssmdeck::ui::action::Msg> {
+        self.rt
+            .block_on(async { tokio::time::timeout(timeout, self.rx.recv()).await })
+            .ok()
+            .flatten()
+    }
+}
+
+/// Forward the data layer's updates as the runtime does, each snapshot drawn as of `now`
+/// (the frozen simulated clock) instead of the collection's wall-clock time.
+async fn forward_feed(
+    mut feed: tokio::sync::mpsc::UnboundedReceiver<ssmdeck::model::FleetUpdate>,
+    tx: tokio::sync::mpsc::UnboundedSender<ssmdeck::ui::action::Msg>,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    use ssmdeck::model::{Aggregates, FleetUpdate};
+    while let Some(u) = feed.recv().await {
+        let u = match u {
+            FleetUpdate::Snapshot { snapshot, .. } => {
+                let mut snap = (*snapshot).clone();
+                snap.collected_at = now;
+                for s in &mut snap.sources {
+                    s.fetched_at = s.fetched_at.map(|_| now);
+                }
+                if snap.schedules.fetched_at.is_some() {
+                    let mut sched = (*snap.schedules).clone();
+                    sched.fetched_at = Some(now);
+                    snap.schedules = Arc::new(sched);
+                }
+                let aggregates = Aggregates::compute(&snap, &Default::default(), now);
+                FleetUpdate::Snapshot {
+                    snapshot: snap.into(),
+                    aggregates: aggregates.into(),
+                }
+            }
+            u => u,
+        };
+        if tx.send(ssmdeck::ui::action::Msg::Fleet(u)).is_err() {
+            break;
+        }
+    }
+}
+
+/// Forward the patch index on every change of its progress, as the runtime does.
+async fn forward_index(
+    indexer: ssmdeck::fleet::patch_index::PatchIndexer,
+    tx: tokio::sync::mpsc::UnboundedSender<ssmdeck::ui::action::Msg>,
+) {
+    let mut progress = indexer.progress();
+    loop {
+        let p = *progress.borrow_and_update();
+        let feed = ssmdeck::ui::data::PatchIndexFeed::new(indexer.index(), p);
+        if tx.send(ssmdeck::ui::action::Msg::PatchIndex(feed)).is_err()
+            || progress.changed().await.is_err()
+        {
+            break;
+        }
+    }
+}
+
+/// A demo world with its clock starting at `now` (`time_scale` as `ssmdeck sim
+/// --time-scale`), read through the data layer, and a driver for it; the second value
+/// keeps the world and the audit directory alive.
+fn demo_session(
+    rt: &tokio::runtime::Runtime,
+    now: chrono::DateTime<chrono::Utc>,
+    time_scale: f64,
+    readonly: bool,
+) -> (DemoDriver<'_>, Box<dyn std::any::Any>) {
+    let cfg = ssmdeck::sim::SimConfig {
+        epoch: Some(now),
+        time_scale,
+        ..ssmdeck::sim::SimConfig::demo()
+    };
+    let (sim, mut scope) = rt.block_on(ssmdeck::app::demo::demo_with(cfg)).unwrap();
+    scope.cache_file = None;
+    let fleet = rt.block_on(ssmdeck::fleet::Fleet::connect(scope)).unwrap();
+    let (feed, handle) = {
+        let _in_runtime = rt.enter();
+        fleet.start_live(Duration::from_secs(3600), false)
+    };
+    let connected = Arc::new(std::sync::OnceLock::new());
+    let _ = connected.set(fleet);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    // the data layer's updates, drawn as of the frozen simulated clock (not the
+    // collection's wall-clock time), and the patch index, as the runtime forwards them
+    rt.spawn(forward_feed(feed, tx.clone(), now));
+    rt.spawn(forward_index(handle.patch_index.clone(), tx.clone()));
+    let audit = tempfile::tempdir().unwrap();
+    let services = ssmdeck::ui::runtime::Services {
+        gate: ssmdeck::actions::Gate::new(
+            readonly.then_some(ssmdeck::actions::ReadOnlySource::Flag),
+            audit.path().join("audit.log"),
+        ),
+        fleet: connected,
+        ssm: None,
+        refresher: None,
+    };
+    let mut jobs = ssmdeck::ui::jobs::Jobs::new(services, tx);
+    jobs.watch.initial = Duration::from_millis(200);
+    jobs.watch.max = Duration::from_millis(500);
+    let driver = DemoDriver {
+        rt,
+        handle,
+        jobs,
+        rx,
+    };
+    (driver, Box::new((sim, audit)))
+}
+
 /// Regenerates `screenshots/*.svg` (+ `.txt`) from the real renderer and the README key
 /// table from the built-in keymap: `cargo test --test console -- --ignored screenshots`.
 ///
@@ -730,7 +864,6 @@ fn bad_input_exits_2_before_the_terminal_is_touched() {
 #[test]
 #[ignore]
 fn screenshots() {
-    use ssmdeck::model::{Aggregates, FleetUpdate, NodeKey};
     use ssmdeck::ui::shots;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join("screenshots");
@@ -744,66 +877,25 @@ fn screenshots() {
     let now = now
         - chrono::TimeDelta::nanoseconds(now.timestamp_subsec_nanos().into())
         - chrono::TimeDelta::seconds(now.timestamp() % 60);
-    let cfg = ssmdeck::sim::SimConfig {
-        epoch: Some(now),
-        time_scale: 0.0,
-        ..ssmdeck::sim::SimConfig::demo()
-    };
-    let (_sim, mut scope) = rt.block_on(ssmdeck::app::demo::demo_with(cfg)).unwrap();
-    scope.cache_file = None;
-    let fleet = rt.block_on(ssmdeck::fleet::Fleet::connect(scope)).unwrap();
-    let (rx, handle) = {
-        let _in_runtime = rt.enter();
-        fleet.start_live(Duration::from_secs(3600), false)
-    };
-    let rx = Mutex::new(rx);
-    let next = || {
-        let mut rx = rx.lock().unwrap();
-        rt.block_on(async { tokio::time::timeout(Duration::from_secs(60), rx.recv()).await })
-            .expect("the demo world answers within a minute")
-            .expect("the data layer is running")
-    };
-    let (snapshot, aggregates) = loop {
-        if let FleetUpdate::Snapshot { snapshot, .. } = next()
-            && !snapshot.in_progress
-        {
-            // drawn as of the frozen simulated clock, not the collection's wall-clock time
-            let mut snap = (*snapshot).clone();
-            snap.collected_at = now;
-            for s in &mut snap.sources {
-                s.fetched_at = s.fetched_at.map(|_| now);
-            }
-            let agg = Aggregates::compute(&snap, &Default::default(), now);
-            break (snap, agg);
+    let write = |shots: Vec<shots::Shot>| {
+        for s in shots {
+            std::fs::write(dir.join(format!("{}.svg", s.name)), shots::svg(&s)).unwrap();
+            std::fs::write(
+                dir.join(format!("{}.txt", s.name)),
+                shots::buffer_text(&s.buffer),
+            )
+            .unwrap();
         }
     };
-    assert!(snapshot.nodes.len() >= 100, "the demo world has a fleet");
-    let load = |k: &NodeKey| {
-        handle.load_node(k.clone());
-        let mut got = Vec::new();
-        while got.len() < 3 {
-            if let u @ (FleetUpdate::NodeInventory { .. }
-            | FleetUpdate::NodePatches { .. }
-            | FleetUpdate::NodeCommands { .. }) = next()
-            {
-                got.push(u);
-            }
-        }
-        got
-    };
-    let data = FleetUpdate::Snapshot {
-        snapshot: snapshot.into(),
-        aggregates: aggregates.into(),
-    };
-    for s in shots::readme_shots(data, now, &load) {
-        std::fs::write(dir.join(format!("{}.svg", s.name)), shots::svg(&s)).unwrap();
-        std::fs::write(
-            dir.join(format!("{}.txt", s.name)),
-            shots::buffer_text(&s.buffer),
-        )
-        .unwrap();
-    }
-    handle.stop();
+    // the views, read-only, on the frozen world
+    let (mut driver, _world) = demo_session(&rt, now, 0.0, true);
+    write(shots::readme_shots(now, &mut driver));
+    driver.handle.stop();
+    // a command sent and run to the end: a world whose Run Command lifecycle runs, 1000×
+    // faster (its clock still starts at `now`, at real-time pace)
+    let (mut driver, _world) = demo_session(&rt, now, 1000.0, false);
+    write(shots::run_shots(now, &mut driver));
+    driver.handle.stop();
     // README: the key table between the markers, from the built-in keymap.
     let km =
         ssmdeck::ui::keymap::Keymap::load("default", std::path::Path::new("/nonexistent")).unwrap();

@@ -30,7 +30,8 @@ tr:nth-child(even) td { background: #fafbfc; }
 .ok { color: var(--ok); } .bad { color: var(--bad); font-weight: 600; } .warn { color: var(--warn); }
 .muted { color: var(--muted); }
 .wide { font-size: 11px; }
-.bar { display:inline-block; height: 8px; background: var(--ok); vertical-align: middle; }
+.bar { display:block; height: 8px; background: var(--ok); }
+td.id { white-space: nowrap; }
 .barbg { display:inline-block; width: 80px; height: 8px; background: #e6e8eb; vertical-align: middle; margin-right: 6px; }
 @media print {
   body { margin: 0; font-size: 10px; }
@@ -48,6 +49,11 @@ fn num_cell(out: &mut String, v: impl std::fmt::Display, class: &str) {
 
 fn text_cell(out: &mut String, v: &str) {
     let _ = write!(out, "<td>{}</td>", esc(v));
+}
+
+/// An id, a region or a time: never broken over lines (`i-` / `0eea…`).
+fn id_cell(out: &mut String, v: &str) {
+    let _ = write!(out, "<td class=\"id\">{}</td>", esc(v));
 }
 
 fn thead(out: &mut String, headers: &[&str]) {
@@ -383,9 +389,9 @@ fn head_and_summary(r: &Report) -> String {
         for n in &s.non_compliant_nodes {
             out.push_str("<tr>");
             text_cell(&mut out, &n.name);
-            text_cell(&mut out, &n.instance_id);
+            id_cell(&mut out, &n.instance_id);
             text_cell(&mut out, &format!("{} {}", n.account_name, n.account_id));
-            text_cell(&mut out, &n.region);
+            id_cell(&mut out, &n.region);
             text_cell(&mut out, &n.platform_name);
             text_cell(&mut out, n.patch_group.as_deref().unwrap_or(""));
             num_cell(&mut out, n.critical, bad_if(n.critical));
@@ -393,7 +399,7 @@ fn head_and_summary(r: &Report) -> String {
             num_cell(&mut out, n.missing, "");
             num_cell(&mut out, n.failed, bad_if(n.failed));
             num_cell(&mut out, n.pending_reboot, "");
-            text_cell(&mut out, &fmt_time(n.last_scan));
+            id_cell(&mut out, &fmt_time(n.last_scan));
             out.push_str("</tr>\n");
         }
         out.push_str("</tbody></table>\n");
@@ -673,10 +679,10 @@ fn cert_table(out: &mut String, certs: &[super::summary::CertBrief]) {
         out.push_str("<tr>");
         text_cell(out, &c.domain_name);
         text_cell(out, &format!("{} {}", c.account_name, c.account_id));
-        text_cell(out, &c.region);
+        id_cell(out, &c.region);
         text_cell(out, &c.cert_type);
         text_cell(out, &c.status);
-        text_cell(out, &fmt_time(c.not_after));
+        id_cell(out, &fmt_time(c.not_after));
         let class = match c.days_left {
             Some(d) if d <= 7 => "bad",
             Some(d) if d <= 30 => "warn",

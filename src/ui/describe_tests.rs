@@ -274,9 +274,9 @@ fn help_covers_every_pane_key_and_every_filter_field_and_cuts_nothing() {
     for w in [80u16, 200] {
         let mut s = loaded();
         key(&mut s, KeyCode::Char('?'));
-        let full = screen(&mut s, w, 400);
+        let full = screen(&mut s, w, 1000);
         // only the overlay's cells (the table behind it is not the help's business)
-        let r = super::help::overlay(ratatui::layout::Rect::new(0, 2, w, 400 - 3));
+        let r = super::help::overlay(ratatui::layout::Rect::new(0, 2, w, 1000 - 3));
         let all: String = full
             .lines()
             .skip(r.y as usize)

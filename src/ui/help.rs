@@ -108,12 +108,50 @@ pub fn entries(state: &State, keymap: &Keymap) -> Vec<Entry> {
     for (a, keys) in keymap.effective(&sections) {
         out.push(entry(keys_text(&keys), a.describe()));
     }
-    if let Some((_, src)) = view.table() {
+    if let Some((t, src)) = view.table() {
+        // k9s: shift+letter sorts by a column (the letter underlined in its header)
+        let shown = t.shown_columns(src.columns());
+        let hk = super::table::sort_hotkeys(src.columns(), &shown, &keymap.bound_upper(&sections));
+        if !hk.is_empty() {
+            let cols: Vec<String> = hk
+                .iter()
+                .map(|(c, k, _)| format!("{k} {}", src.columns()[*c].title))
+                .collect();
+            out.push(entry(
+                "shift+letter",
+                format!(
+                    "sort by that column, again to reverse: {}",
+                    cols.join(" · ")
+                ),
+            ));
+        }
         filter_entries(&mut out, view.id(), src);
     }
     heading(&mut out, "Commands (:)");
     for (name, desc) in super::command::help_lines() {
         out.push(entry(name, desc));
+    }
+    heading(&mut out, "Views");
+    for spec in REGISTRY.iter().filter(|s| s.is_view()) {
+        let own = keymap.section(spec.id);
+        let cmds = spec
+            .commands
+            .iter()
+            .map(|c| format!(":{c}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push(Entry {
+            key: spec.id.to_string(),
+            text: if cmds.is_empty() {
+                format!("{} — reached with enter", spec.describe)
+            } else {
+                format!("{} — {cmds}", spec.describe)
+            },
+            role: Role::Key,
+        });
+        for (a, keys) in own {
+            out.push(entry(format!("  {}", keys_text(&keys)), a.describe()));
+        }
     }
     heading(&mut out, "Panes");
     for spec in REGISTRY.iter().filter(|s| !s.is_view()) {
@@ -139,6 +177,14 @@ pub fn entries(state: &State, keymap: &Keymap) -> Vec<Entry> {
         for (a, keys) in keymap.section(spec.id) {
             out.push(entry(format!("  {}", keys_text(&keys)), a.describe()));
         }
+        for (keys, what) in pane_keys(spec.id) {
+            out.push(entry(format!("  {keys}"), *what));
+        }
+        if spec.id == super::views::command_output::ID {
+            for (field, what) in super::views::command_output::FILTER_FIELDS {
+                out.push(entry(format!("  /{field}"), *what));
+            }
+        }
         let common: Vec<String> = PANE_COMMON
             .iter()
             .filter_map(|(a, label)| {
@@ -156,6 +202,21 @@ pub fn entries(state: &State, keymap: &Keymap) -> Vec<Entry> {
         }
     }
     out
+}
+
+/// The keys a pane reads itself or answers besides its keymap section (text fields,
+/// choices, search), from each pane's own table.
+pub fn pane_keys(id: &str) -> &'static [(&'static str, &'static str)] {
+    use super::views::{chooser, command_output, describe, export, patch_now, run, run_open};
+    match id {
+        patch_now::ID => patch_now::FORM_KEYS,
+        run::ID | run_open::RERUN_ID => run::FORM_KEYS,
+        command_output::ID => command_output::PANE_KEYS,
+        describe::ID | describe::RAW_ID => describe::PANE_KEYS,
+        id if id == export::SPEC.id || id == export::REPORT_SPEC.id => export::DIALOG_KEYS,
+        id if id == chooser::SPEC.id => chooser::CHOOSER_KEYS,
+        _ => &[],
+    }
 }
 
 /// The `field:` names every list accepts, from each view's row source (node detail: its
@@ -190,6 +251,25 @@ pub fn view_fields() -> Vec<(String, &'static [super::filter::FieldSpec])> {
             "software",
             Box::new(super::views::software::SoftwareSource::default()),
         ),
+        // #15: patch schedules
+        (
+            "windows",
+            Box::new(super::views::windows::WindowsSource::default()),
+        ),
+        (
+            "window executions",
+            Box::new(super::views::window::ExecutionsSource::default()),
+        ),
+        (
+            "execution invocations",
+            Box::new(super::views::execution::InvocationsSource::default()),
+        ),
+        (
+            "baselines",
+            Box::new(super::views::baselines::BaselinesSource::default()),
+        ),
+        // #18: profiles
+        ("ctx", Box::new(super::views::ctx::CtxSource::default())),
     ];
     srcs.into_iter()
         .map(|(label, src)| (label.to_string(), src.fields()))

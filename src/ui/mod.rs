@@ -61,6 +61,8 @@ mod ctx_tests;
 #[cfg(test)]
 mod describe_tests;
 #[cfg(test)]
+mod help_tests;
+#[cfg(test)]
 mod import_graph;
 #[cfg(test)]
 mod index_tests;

@@ -78,10 +78,15 @@ pub fn buffer_to_svg(buf: &Buffer, default_fg: &str, default_bg: &str) -> String
                 ));
             }
         }
-        // text, one <text> per run of same style
+        // text, one <text> per run of same style without spaces (browsers collapse and
+        // drop spaces inside a <text>, xml:space being obsolete: each word at its own cells)
         let mut x = 0;
         while x < area.width {
             let cell = &buf[(area.x + x, area.y + y)];
+            if cell.symbol() == " " {
+                x += 1;
+                continue;
+            }
             let (mut fg, mut bg) = (cell.fg, cell.bg);
             if cell.modifier.contains(Modifier::REVERSED) {
                 std::mem::swap(&mut bg, &mut fg);
@@ -98,6 +103,7 @@ pub fn buffer_to_svg(buf: &Buffer, default_fg: &str, default_bg: &str) -> String
                     std::mem::swap(&mut b, &mut f);
                 }
                 if hex(f, default_fg) != fill
+                    || c.symbol() == " "
                     || c.modifier.contains(Modifier::BOLD) != bold
                     || c.modifier.contains(Modifier::UNDERLINED) != ul
                 {
@@ -121,4 +127,33 @@ pub fn buffer_to_svg(buf: &Buffer, default_fg: &str, default_bg: &str) -> String
     }
     out.push_str("</g>\n</svg>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+
+    /// A padded word is drawn at its own cells: browsers drop the padding, so stretching
+    /// the glyphs over it smeared "Install" across the preview in the README shots, and
+    /// collapsed the spaces between table columns.
+    #[test]
+    fn padded_text_is_drawn_over_its_own_cells_only() {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 30, 1));
+        buf.set_string(3, 0, "Install", ratatui::style::Style::default());
+        let svg = super::buffer_to_svg(&buf, "#ffffff", "#000000");
+        let text = svg
+            .lines()
+            .find(|l| l.contains("Install"))
+            .expect("the word is drawn");
+        assert!(text.contains(">Install</text>"), "{text}");
+        assert!(text.contains("x=\"25.2\""), "starts at its cell: {text}");
+        assert!(text.contains("textLength=\"58.8\""), "7 cells wide: {text}");
+        // words apart are drawn apart (a browser would collapse the spaces between them)
+        let mut buf = Buffer::empty(Rect::new(0, 0, 30, 1));
+        buf.set_string(0, 0, "#1 majority   13", ratatui::style::Style::default());
+        let svg = super::buffer_to_svg(&buf, "#ffffff", "#000000");
+        assert!(svg.contains("x=\"117.6\""), "13 at its column: {svg}");
+        assert!(svg.contains(">majority</text>"), "{svg}");
+    }
 }

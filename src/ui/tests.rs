@@ -1062,3 +1062,44 @@ fn leaving_a_view_stops_the_jobs_it_started() {
     assert_eq!(key(&mut s, KeyCode::Esc), [Effect::StopAll(owner)]);
     assert_eq!(s.stack.len(), 1);
 }
+
+/// The command pane's account and node columns are as wide as their values: a long account
+/// name and a hybrid (`mi-`, 20 characters) id are shown whole while the Name column has
+/// room (they were cut at 12 and 19 columns).
+#[test]
+fn the_command_pane_shows_long_account_names_and_hybrid_ids_whole() {
+    let mut snap = super::fixture::snapshot();
+    for a in &mut snap.accounts {
+        if a.id == "444444444444" {
+            a.name = "payments-production-eu".into();
+        }
+    }
+    let hybrid = "mi-0123456789abcdef0";
+    let cmd = snap
+        .commands
+        .iter_mut()
+        .find(|c| c.account_id == "444444444444")
+        .expect("a command in the account");
+    cmd.instance_ids.push(hybrid.into());
+    let mut s = new_state();
+    send(&mut s, Msg::Fleet(super::fixture::update_of(snap)));
+    command(&mut s, "commands");
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "0b9f1d6c");
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.panes.len(), 1, "the command pane is open");
+    let text = screen(&mut s, 120, 40);
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(" i-") || l.contains(" mi-"))
+        .collect();
+    assert!(rows.len() >= 2, "{text}");
+    for l in &rows {
+        assert!(
+            l.contains("payments-production-eu"),
+            "account cut: {l}\n{text}"
+        );
+    }
+    assert!(rows.iter().any(|l| l.contains(hybrid)), "{text}");
+}

@@ -14,6 +14,14 @@ use crate::ui::action::Action;
 use crate::ui::table::Column;
 use crate::ui::theme::{Role, Theme};
 
+/// The keys the chooser reads itself (besides the keymap), for the help.
+pub const CHOOSER_KEYS: &[(&str, &str)] = &[
+    ("space", "show / hide the column"),
+    ("J K", "move the column right / left"),
+    ("r", "back to the defaults"),
+    ("enter esc", "close (the choice is saved at once)"),
+];
+
 pub const SPEC: Spec = Spec {
     id: "columns",
     commands: &["columns", "cols"],

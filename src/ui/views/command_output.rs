@@ -24,6 +24,35 @@ use super::super::effect::{Job, JobEvent, JobKind};
 use super::super::theme::{Role, Theme};
 use super::contract::{Handled, Open, Pane, PaneCx, PaneSize, Selection, Spec};
 
+/// The target filter's fields (`/` on the grid), for the help; parsed by
+/// `crate::actions::panes::command` (a test checks each one narrows the grid).
+pub const FILTER_FIELDS: &[(&str, &str)] = &[
+    (
+        "status:",
+        "a status word: Success, Failed, InProgress, TimedOut, Cancelled",
+    ),
+    (
+        "variant:",
+        "an output variant by number (variant:2), or none",
+    ),
+    ("code:", "an exit code (code:1)"),
+    ("words", "instance id, node name, account id or region"),
+];
+
+/// The keys the pane reads itself (besides its keymap section), for the help.
+pub const PANE_KEYS: &[(&str, &str)] = &[
+    ("enter", "a target's output, or a variant's output and diff"),
+    (
+        "/",
+        "filter the targets (fields below); in an output: search",
+    ),
+    ("esc", "back to the grid, then close"),
+    (
+        "enter y",
+        "when asked: cancel the command (any other key keeps it running)",
+    ),
+];
+
 pub const ID: &str = "command_output";
 
 pub const SPEC: Spec = Spec {
@@ -675,11 +704,26 @@ fn render_targets(
     if !rows.is_empty() {
         ts.select(Some(selected - top));
     }
+    // the account and node columns as wide as their longest value (a name is never cut
+    // while the Name column has room to spare); the Name column takes the rest
+    let widest = |w: &dyn Fn(&crate::actions::tracker::TargetRow) -> usize, min: usize, max| {
+        rows_all.iter().map(w).max().unwrap_or(0).clamp(min, max) as u16
+    };
+    let account_w = widest(
+        &|r| {
+            names
+                .get(&r.key.account_id)
+                .map_or(r.key.account_id.chars().count(), |n| n.chars().count())
+        },
+        7,
+        24,
+    );
+    let node_w = widest(&|r| r.key.instance_id.chars().count(), 4, 20);
     let table = Table::new(
         rows,
         [
-            Constraint::Length(12),
-            Constraint::Length(19),
+            Constraint::Length(account_w),
+            Constraint::Length(node_w),
             Constraint::Min(6),
             Constraint::Length(16),
             Constraint::Length(4),
@@ -711,6 +755,31 @@ fn render_variants<'a>(m: &'a CommandPane, frame: &mut Frame<'_>, area: Rect, th
         .map(|h| Cell::from(h).style(theme.style(Role::TableHeader))),
     );
     let total = m.variants.total.max(1);
+    // a variant's first nodes (three), then … when it has more
+    let node_list = |var: &crate::actions::variants::Variant| {
+        let nodes: Vec<&str> = var
+            .members
+            .iter()
+            .take(3)
+            .map(|&i| rows_all[m.grouped[i]].key.instance_id.as_str())
+            .collect();
+        format!(
+            "{}{}",
+            nodes.join(" "),
+            if var.members.len() > 3 { " …" } else { "" }
+        )
+    };
+    // the node list whole (up to the room left once the first line has 24 columns); the
+    // first line takes the rest
+    let nodes_w = m
+        .variants
+        .variants
+        .iter()
+        .map(|v| node_list(v).chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5)
+        .min(usize::from(area.width.saturating_sub(11 + 5 + 5 + 24 + 4))) as u16;
     let page = (area.height as usize).saturating_sub(2).max(1);
     let selected = m
         .variant_selected
@@ -738,13 +807,12 @@ fn render_variants<'a>(m: &'a CommandPane, frame: &mut Frame<'_>, area: Rect, th
                     .find(|l| major.next() != Some(*l))
                     .unwrap_or("")
             };
-            let first = crate::text::sanitize(first);
-            let nodes: Vec<String> = var
-                .members
-                .iter()
-                .take(3)
-                .map(|&i| rows_all[m.grouped[i]].key.instance_id.clone())
-                .collect();
+            // a variant whose lines are all the majority's first ones (or none) says so
+            let first = match (first, var.normalized.trim().is_empty()) {
+                ("", true) => "(no output)".to_string(),
+                ("", false) => "(fewer lines)".to_string(),
+                (l, _) => crate::text::sanitize(l),
+            };
             Row::new(vec![
                 Cell::from(if v == 0 {
                     "#1 majority".to_string()
@@ -757,11 +825,7 @@ fn render_variants<'a>(m: &'a CommandPane, frame: &mut Frame<'_>, area: Rect, th
                     var.members.len() as f64 * 100.0 / total as f64
                 )),
                 Cell::from(first),
-                Cell::from(format!(
-                    "{}{}",
-                    nodes.join(" "),
-                    if var.members.len() > 3 { " …" } else { "" }
-                )),
+                Cell::from(node_list(var)),
             ])
             .style(theme.style(if v == 0 { Role::Text } else { Role::Warning }))
         })
@@ -776,8 +840,8 @@ fn render_variants<'a>(m: &'a CommandPane, frame: &mut Frame<'_>, area: Rect, th
             Constraint::Length(11),
             Constraint::Length(5),
             Constraint::Length(5),
-            Constraint::Fill(2),
             Constraint::Fill(1),
+            Constraint::Length(nodes_w),
         ],
     )
     .header(header)

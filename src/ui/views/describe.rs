@@ -21,6 +21,18 @@ use super::contract::{Handled, Open, Pane, PaneCx, PaneSize, Selection, Spec};
 use super::doc::{Doc, Item};
 
 /// Pane id (and keymap section) of the describe view.
+/// The keys both panes answer besides their keymap sections, for the help.
+pub const PANE_KEYS: &[(&str, &str)] = &[
+    ("d y tab", "switch between the description and the raw JSON"),
+    (
+        "/",
+        "search: type, enter ends, esc clears; n / N move between matches",
+    ),
+    ("j k pgup pgdn g G", "scroll"),
+    ("c", "copy the text (OSC 52)"),
+    ("esc", "close"),
+];
+
 pub const ID: &str = "describe";
 /// Pane id (and keymap section) of the raw JSON view.
 pub const RAW_ID: &str = "raw";

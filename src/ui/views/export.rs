@@ -28,6 +28,22 @@ use super::contract::{Handled, Open, Pane, PaneCx, PaneSize, Selection, Spec};
 use crate::ui::theme::{Role, Theme};
 
 /// Export the current view as shown.
+/// The keys the dialog reads itself (besides the keymap), for the help.
+pub const DIALOG_KEYS: &[(&str, &str)] = &[
+    ("tab backtab ↑ ↓", "next / previous field"),
+    (
+        "← →",
+        "change a choice (report, format, columns: shown or all)",
+    ),
+    (
+        "letters backspace ctrl-u",
+        "edit the path (ctrl-u clears it)",
+    ),
+    ("enter", "export"),
+    ("y n", "overwrite an existing file, or not"),
+    ("esc", "close"),
+];
+
 pub const SPEC: Spec = Spec {
     id: "export",
     commands: &["export-view"],

@@ -145,7 +145,24 @@ impl PatchNowPane {
     }
 }
 
-fn key_input(key: &KeyEvent) -> Option<PaneInput> {
+/// The keys the form reads itself (besides its keymap section), for the help: every key
+/// [`key_input`] maps is named here (a test checks it).
+pub const FORM_KEYS: &[(&str, &str)] = &[
+    ("tab backtab ↑ ↓", "next / previous field"),
+    ("space ← →", "change a choice (Operation, RebootOption)"),
+    (
+        "letters backspace",
+        "type in a text field; on a choice field: the confirmation phrase",
+    ),
+    (
+        "enter",
+        "go ahead (Scan: at once; Install: after the typed confirmation)",
+    ),
+    ("pgup pgdn", "scroll the preview"),
+    ("esc", "close"),
+];
+
+pub(crate) fn key_input(key: &KeyEvent) -> Option<PaneInput> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     Some(match key.code {
         KeyCode::Char('c') if ctrl => return None,

@@ -136,7 +136,28 @@ impl RunPaneView {
     }
 }
 
-fn key_input(key: &KeyEvent) -> Option<PaneInput> {
+/// The keys the form reads itself (besides its keymap section), for the help: every key
+/// [`key_input`] maps is named here (a test checks it).
+pub const FORM_KEYS: &[(&str, &str)] = &[
+    ("ctrl-s", "send (from any field)"),
+    (
+        "enter",
+        "new line in the command editor; send from the other fields",
+    ),
+    ("tab backtab", "next / previous field"),
+    (
+        "↑ ↓ ← → home end",
+        "move in the editor; ← → / space change a choice (Run: shell or document)",
+    ),
+    (
+        "letters backspace delete",
+        "edit the command, a document name, a parameter or an option",
+    ),
+    ("pgup pgdn", "scroll the preview"),
+    ("esc", "close"),
+];
+
+pub(crate) fn key_input(key: &KeyEvent) -> Option<PaneInput> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     Some(match key.code {
         KeyCode::Char('c') if ctrl => return None,
