@@ -172,6 +172,8 @@ pub struct TableState {
     /// big fleet's first frame does not wait for it.
     haystacks: Vec<String>,
     hay_ready: bool,
+    /// The columns the search text was built from ([`TableState::searched`]).
+    hay_cols: Vec<bool>,
     /// Column start offsets (in chars) within each haystack: `ncols` entries per row.
     col_starts: Vec<u16>,
     ncols: usize,
@@ -266,7 +268,9 @@ impl TableState {
         }
         let n = src.len();
         let ncols = src.columns().len();
-        let parts = par_chunks(n, |range| search_text(src, range));
+        let searched = self.searched(src.columns());
+        let parts = par_chunks(n, |range| search_text(src, &searched, range));
+        self.hay_cols = searched;
         self.haystacks = Vec::with_capacity(n);
         self.col_starts = Vec::with_capacity(n * ncols);
         for (h, starts) in parts {
@@ -275,6 +279,35 @@ impl TableState {
         }
         self.ncols = ncols;
         self.hay_ready = true;
+    }
+
+    /// The columns a text filter searches: the searchable ones drawn (wide mode: all;
+    /// else the chosen ones, else the view's defaults). A row never matches on text the
+    /// user cannot see (a hidden tag or window name); those have their own fields.
+    fn searched(&self, cols: &[Column]) -> Vec<bool> {
+        cols.iter()
+            .enumerate()
+            .map(|(c, col)| {
+                col.search
+                    && (self.wide
+                        || match &self.chosen {
+                            Some(ch) => ch.contains(&c),
+                            None => !col.hidden,
+                        })
+            })
+            .collect()
+    }
+
+    /// The drawn columns changed (column choices, wide mode): a text filter searches the
+    /// new set.
+    pub fn columns_changed(&mut self, src: &dyn RowSource) {
+        if self.hay_ready && self.searched(src.columns()) != self.hay_cols {
+            self.hay_ready = false;
+            self.haystacks = Vec::new();
+            self.col_starts = Vec::new();
+            let f = self.filter.clone();
+            self.apply_filter(src, f, false);
+        }
     }
 
     /// Search text is pending (the console warms it when idle).
@@ -740,7 +773,11 @@ fn par_chunks<T: Send>(n: usize, f: impl Fn(std::ops::Range<usize>) -> T + Sync)
 }
 
 /// Search text and column starts of `rows`.
-fn search_text(src: &dyn RowSource, rows: std::ops::Range<usize>) -> (Vec<String>, Vec<u16>) {
+fn search_text(
+    src: &dyn RowSource,
+    searched: &[bool],
+    rows: std::ops::Range<usize>,
+) -> (Vec<String>, Vec<u16>) {
     let cols = src.columns();
     let mut hay = Vec::with_capacity(rows.len());
     let mut starts = Vec::with_capacity(rows.len() * cols.len());
@@ -753,7 +790,7 @@ fn search_text(src: &dyn RowSource, rows: std::ops::Range<usize>) -> (Vec<String
                 chars += 1;
             }
             starts.push(chars.min(u16::MAX as usize) as u16);
-            if col.search {
+            if col.search && searched.get(c).copied().unwrap_or(true) {
                 let before = h.len();
                 src.push_text(r, c, &mut h);
                 let added = &h[before..];
@@ -857,15 +894,18 @@ pub fn fit_columns(f: &Fit<'_>) -> Vec<(usize, u16)> {
         let w = widths[&last];
         widths.insert(last, w.saturating_sub(over).max(1));
     }
-    // 2. spare width to columns whose content is wider than they got, most important first
+    // 2. spare width to columns whose content is wider than they got: the smallest shortfall
+    // first (then the most important), so a state or a renewal status cut by a few cells is
+    // shown whole before a long name takes the rest
     let mut spare = avail.saturating_sub(need(&chosen, &widths));
-    let mut by_priority = chosen.clone();
-    by_priority.sort_by_key(|&c| (cols[c].priority, c));
-    for &c in &by_priority {
+    let want_of = |c: usize| natural(c).min(NATURAL_CAP.max(cols[c].width));
+    let mut by_shortfall = chosen.clone();
+    by_shortfall.sort_by_key(|&c| (want_of(c).saturating_sub(widths[&c]), cols[c].priority, c));
+    for &c in &by_shortfall {
         if spare == 0 {
             break;
         }
-        let want = natural(c).min(NATURAL_CAP.max(cols[c].width));
+        let want = want_of(c);
         let w = widths[&c];
         if want > w {
             let add = (u32::from(want - w)).min(spare) as u16;
@@ -924,6 +964,56 @@ mod tests {
     }
 
     fn names(t: &TableState, s: &Words) -> Vec<String> {
+        t.order.iter().map(|&r| s.id(r as usize)).collect()
+    }
+
+    /// Rows with a name and a hidden (optional) note.
+    struct Noted(Vec<(&'static str, &'static str)>);
+    const NOTED: &[Column] = &[
+        Column::new("NAME", 10, 0),
+        Column::new("NOTE", 10, 1).optional(),
+    ];
+    impl RowSource for Noted {
+        fn columns(&self) -> &'static [Column] {
+            NOTED
+        }
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn id(&self, r: usize) -> String {
+            self.0[r].0.to_string()
+        }
+        fn text(&self, r: usize, c: usize) -> String {
+            if c == 0 { self.0[r].0 } else { self.0[r].1 }.to_string()
+        }
+        fn compare(&self, a: usize, b: usize, c: usize) -> Ordering {
+            self.text(a, c).cmp(&self.text(b, c))
+        }
+    }
+
+    #[test]
+    fn a_text_filter_matches_only_what_the_table_draws() {
+        // `/web-prod` must not list a row whose only "web-prod" is in a hidden column
+        // (a tag, a window name): the user could not see why it matched
+        let s = Noted(vec![("web-prod-1", "team"), ("db-1", "web-prod window")]);
+        let mut t = TableState::new(0, false);
+        t.rebuild(&s);
+        t.set_filter(&s, "web-prod");
+        assert_eq!(names_of(&t, &s), ["web-prod-1"]);
+        // shown (wide mode, or chosen): searched too, at once
+        t.wide = true;
+        t.columns_changed(&s);
+        assert_eq!(names_of(&t, &s), ["db-1", "web-prod-1"]);
+        t.wide = false;
+        t.chosen = Some(vec![0]);
+        t.columns_changed(&s);
+        assert_eq!(names_of(&t, &s), ["web-prod-1"]);
+        t.chosen = Some(vec![0, 1]);
+        t.columns_changed(&s);
+        assert_eq!(names_of(&t, &s), ["db-1", "web-prod-1"]);
+    }
+
+    fn names_of(t: &TableState, s: &dyn RowSource) -> Vec<String> {
         t.order.iter().map(|&r| s.id(r as usize)).collect()
     }
 

@@ -566,8 +566,9 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::ToggleWide => {
-            if let Some((t, _)) = state.view_mut().table_mut() {
+            if let Some((t, src)) = state.view_mut().table_mut() {
                 t.wide = !t.wide;
+                t.columns_changed(src);
                 let msg = if t.wide {
                     "wide: every column (ctrl-w again: fit the screen)"
                 } else {

@@ -211,6 +211,7 @@ pub trait View: AsAny + Send {
         if let Some((t, src)) = self.table_mut() {
             t.width = width;
             t.chosen = prefs.for_columns(src.columns());
+            t.columns_changed(src);
         }
     }
     /// Switch section / breakdown (Tab). `true` when it did.

@@ -395,6 +395,7 @@ impl View for NodeView {
         ] {
             t.width = width.saturating_sub(2);
             t.chosen = prefs.for_columns(src.columns());
+            t.columns_changed(src);
         }
     }
 

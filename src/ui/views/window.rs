@@ -373,6 +373,7 @@ impl View for WindowView {
         ] {
             t.width = width.saturating_sub(2);
             t.chosen = prefs.for_columns(src.columns());
+            t.columns_changed(src);
         }
     }
 
