@@ -107,7 +107,9 @@ impl Action {
             MarkAll => "Mark all filtered rows",
             ClearMarks => "Clear marks",
             VisualLine => "Mark a range: start / end (moves extend it)",
-            ToggleWide => "Wide: every column / fit the screen",
+            ToggleWide => {
+                "Wide: every column / fit the screen (an output: one row per line / wrapped)"
+            }
             Copy => "Copy the row's id / ARN, or the describe / raw text (OSC 52 clipboard)",
             NextTab => "Next section / breakdown",
             PrevTab => "Previous section / breakdown",

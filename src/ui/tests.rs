@@ -943,6 +943,51 @@ fn readme_key_table_matches_the_default_keymap() {
 }
 
 #[test]
+fn a_long_output_line_is_readable_whole_at_80_columns_and_w_cuts_it() {
+    use super::effect::{Job, JobEvent, JobId, JobKind};
+    let mut s = loaded();
+    command(&mut s, "commands");
+    key(&mut s, KeyCode::Enter);
+    let owner = s.panes[0].owner;
+    let row = match key(&mut s, KeyCode::Enter).as_slice() {
+        [Effect::Start(_, Job::FetchOutput { row, .. })] => row.clone(),
+        other => panic!("{other:?}"),
+    };
+    let long = format!("{} TAIL-OF-THE-LINE", "x".repeat(150));
+    let out = crate::actions::output::TargetOutput {
+        key: row.key.clone(),
+        command_id: row.command_id.clone(),
+        plugins: vec![crate::model::PluginOutput {
+            name: "aws:runShellScript".into(),
+            status: "Success".into(),
+            stdout: format!("first\n{long}\nlast\n"),
+            ..Default::default()
+        }],
+    };
+    send(
+        &mut s,
+        Msg::Job(
+            JobId {
+                owner,
+                kind: JobKind::FetchOutput,
+            },
+            JobEvent::Output(Ok(out)),
+        ),
+    );
+    let text = screen(&mut s, 80, 24);
+    assert!(text.contains("TAIL-OF-THE-LINE"), "{text}");
+    assert!(text.contains("· wrap"), "{text}");
+    // ctrl-w (wide): one row per line, cut at the edge
+    send(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL)),
+    );
+    let text = screen(&mut s, 80, 24);
+    assert!(!text.contains("TAIL-OF-THE-LINE"), "{text}");
+    assert!(text.contains("last"), "{text}");
+}
+
+#[test]
 fn the_command_pane_asks_for_typed_jobs_and_closing_it_stops_them() {
     use super::effect::{Job, JobEvent, JobId, JobKind};
     let mut s = loaded();

@@ -54,6 +54,9 @@ pub struct OutputViewer {
     pub loading: bool,
     pub error: Option<String>,
     pub fetched_at: Option<DateTime<Utc>>,
+    /// Long lines wrapped (the default: every line readable whole at any width); wide
+    /// (`ctrl-w`) toggles to one row per line.
+    pub wrap: bool,
 }
 
 impl OutputViewer {
@@ -70,6 +73,7 @@ impl OutputViewer {
             matches: Vec::new(),
             current_match: 0,
             loading: true,
+            wrap: true,
             error: None,
             fetched_at: None,
         }

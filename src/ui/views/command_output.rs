@@ -46,6 +46,10 @@ pub const PANE_KEYS: &[(&str, &str)] = &[
         "/",
         "filter the targets (fields below); in an output: search",
     ),
+    (
+        "ctrl-w",
+        "in an output: long lines wrapped (default) / one row per line",
+    ),
     ("esc", "back to the grid, then close"),
     (
         "enter y",
@@ -322,6 +326,13 @@ impl Pane for CommandOutputPane {
     }
 
     fn action(&mut self, action: Action, cx: &mut PaneCx<'_>) -> Handled {
+        // wide, in an output: one row per line instead of wrapped lines
+        if action == Action::ToggleWide
+            && let Some(v) = self.model.viewer.as_mut()
+        {
+            v.wrap = !v.wrap;
+            return Handled::Consumed;
+        }
         let input = match action {
             Action::Back => PaneInput::Back,
             Action::Open => PaneInput::Submit,
@@ -911,7 +922,7 @@ fn render_viewer(
             Span::styled(v.row.key.instance_id.clone(), theme.style(Role::Title)),
             Span::styled(
                 format!(
-                    " {} · {} · {} · {}{}{}",
+                    " {} · {} · {} · {}{}{}{}",
                     crate::text::sanitize(&v.row.instance_name),
                     names
                         .get(&v.row.key.account_id)
@@ -920,6 +931,7 @@ fn render_viewer(
                     v.row.key.region,
                     status,
                     if v.follow { " · follow" } else { "" },
+                    if v.wrap { " · wrap" } else { "" },
                     search
                 ),
                 theme.style(Role::Text),
@@ -939,7 +951,28 @@ fn render_viewer(
         return;
     }
     let h = text.height as usize;
-    let top = v.top(h);
+    let width = usize::from(text.width.max(1));
+    let rows_of = |l: &crate::actions::output::OutputLine| {
+        if v.wrap {
+            unicode_width::UnicodeWidthStr::width(l.text.as_str())
+                .div_ceil(width)
+                .max(1)
+        } else {
+            1
+        }
+    };
+    let top = if v.wrap && v.follow {
+        // the tail, as many whole lines as their wrapped rows fit
+        let mut rows = 0;
+        let mut top = v.lines.len();
+        while top > 0 && rows + rows_of(&v.lines[top - 1]) <= h {
+            rows += rows_of(&v.lines[top - 1]);
+            top -= 1;
+        }
+        top
+    } else {
+        v.top(h)
+    };
     let current = v.matches.get(v.current_match).copied();
     let lines: Vec<Line> = v
         .lines
@@ -962,5 +995,11 @@ fn render_viewer(
             Line::styled(l.text.clone(), style)
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines), text);
+    let para = Paragraph::new(lines);
+    let para = if v.wrap {
+        para.wrap(Wrap { trim: false })
+    } else {
+        para
+    };
+    frame.render_widget(para, text);
 }

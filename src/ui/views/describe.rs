@@ -489,6 +489,7 @@ impl Pane for DescribePane {
         };
         frame.render_widget(
             Paragraph::new(Line::from(vec![
+                Span::raw(" "),
                 tab(Mode::Describe, "describe"),
                 Span::raw(" "),
                 tab(Mode::Raw, "raw"),
