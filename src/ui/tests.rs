@@ -988,6 +988,35 @@ fn a_long_output_line_is_readable_whole_at_80_columns_and_w_cuts_it() {
 }
 
 #[test]
+fn colon_in_the_output_pane_opens_the_command_prompt_and_the_command_runs() {
+    use super::effect::JobKind;
+    let mut s = loaded();
+    command(&mut s, "commands");
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Enter); // a target's output
+    let owner = s.panes[0].owner;
+    // `:` in the output: the panes close (their jobs stop) and the prompt opens, so no
+    // letter of `:windows` reaches the pane (`w` would save the output)
+    let fx = key(&mut s, KeyCode::Char(':'));
+    assert!(s.panes.is_empty(), "the panes closed");
+    assert!(s.prompt.is_some(), "the prompt is open");
+    assert!(
+        fx.contains(&Effect::StopAll(owner))
+            || fx
+                .iter()
+                .any(|e| matches!(e, Effect::Stop(id) if id.kind == JobKind::FetchOutput)),
+        "the pane's jobs stop: {fx:?}"
+    );
+    typed(&mut s, "windows");
+    let fx = key(&mut s, KeyCode::Enter);
+    assert_eq!(s.view().id(), "windows");
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::SaveFile { .. })),
+        "nothing saved: {fx:?}"
+    );
+}
+
+#[test]
 fn the_command_pane_asks_for_typed_jobs_and_closing_it_stops_them() {
     use super::effect::{Job, JobEvent, JobId, JobKind};
     let mut s = loaded();

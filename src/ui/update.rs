@@ -288,6 +288,17 @@ pub fn push_pane(state: &mut State, p: Box<dyn Pane>, fx: &mut Vec<Effect>) {
 }
 
 /// Close the top pane (its jobs stop).
+/// The `:` prompt, empty, with every command offered.
+fn open_command_prompt(state: &mut State) {
+    state.prompt = Some(Prompt {
+        kind: PromptKind::Command,
+        input: String::new(),
+        completions: command::complete("", state.data.as_ref()),
+        selected: 0,
+        before: String::new(),
+    })
+}
+
 fn pop_pane(state: &mut State, fx: &mut Vec<Effect>) {
     if let Some(p) = state.panes.pop() {
         gone(state, p.owner, fx);
@@ -401,6 +412,14 @@ fn key(state: &mut State, k: &KeyEvent, keymap: &Keymap, fx: &mut Vec<Effect>) {
                     fx.push(Effect::Quit);
                 }
                 Action::Help => state.help = Some(0),
+                Action::CommandMode => {
+                    // `:` from a pane that does not read it (as in k9s: a command from
+                    // anywhere): the panes close, their jobs stop, and the prompt opens
+                    while !state.panes.is_empty() {
+                        pop_pane(state, fx);
+                    }
+                    open_command_prompt(state);
+                }
                 _ => {}
             }
         }
@@ -486,15 +505,7 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::Open => open(state, fx),
-        Action::CommandMode => {
-            state.prompt = Some(Prompt {
-                kind: PromptKind::Command,
-                input: String::new(),
-                completions: command::complete("", state.data.as_ref()),
-                selected: 0,
-                before: String::new(),
-            })
-        }
+        Action::CommandMode => open_command_prompt(state),
         Action::FilterMode => {
             if state.view().table().is_some() {
                 let before = state
