@@ -560,6 +560,12 @@ fn collect_sim_reports() -> SimReports {
     rt.block_on(async move {
         let (_sim, mut scope) = ssmdeck::app::demo::demo_with(cfg).await.unwrap();
         scope.cache_file = None;
+        // The command window is counted back from the wall clock, not from the simulator's
+        // fixed epoch: ask for a window that reaches before the epoch's 14 days whatever
+        // today's date, then keep exactly the epoch's 14 days below, so the golden files do
+        // not change as the calendar moves on.
+        let history_days = scope.command_history_days;
+        scope.command_history_days = history_days + 2 + (chrono::Utc::now() - epoch).num_days();
         let fleet = ssmdeck::fleet::Fleet::connect(scope).await.unwrap();
         let mut out = Vec::new();
         let spill = tempfile::tempdir().unwrap();
@@ -571,6 +577,9 @@ fn collect_sim_reports() -> SimReports {
         // Wall-clock bits the simulator does not control: when the refresh started, and
         // request ids / dates inside SDK error messages.
         snap.collected_at = epoch;
+        let window_start = epoch - chrono::Duration::days(history_days);
+        snap.commands
+            .retain(|c| c.requested_at.is_some_and(|t| t >= window_start));
         for e in &mut snap.errors {
             e.message = format!("{} (message normalised for the golden file)", e.code);
         }
