@@ -305,16 +305,18 @@ pub fn invocation_status(s: Option<&aws_sdk_ssm::types::CommandInvocationStatus>
     opt_enum_text(s, aws_sdk_ssm::types::CommandInvocationStatus::values())
 }
 
-pub fn patch_from_sdk(p: &aws_sdk_ssm::types::PatchComplianceData) -> Patch {
+pub fn patch_from_sdk(p: aws_sdk_ssm::types::PatchComplianceData) -> Patch {
+    // by value: a 40,000-node index reads ~14 million entries, and moving the strings out
+    // of the decoded page saves copying each one again
     Patch {
-        title: p.title().to_string(),
-        kb_id: p.kb_id().to_string(),
-        classification: p.classification().to_string(),
-        severity: p.severity().to_string(),
-        state: patch_state(p.state()),
-        installed_time: ts(p.installed_time()),
+        state: patch_state(&p.state),
+        installed_time: ts(&p.installed_time),
+        title: p.title,
+        kb_id: p.kb_id,
+        classification: p.classification,
+        severity: p.severity,
         cve_ids: p
-            .cve_ids()
+            .cve_ids
             .unwrap_or_default()
             .split(',')
             .map(str::trim)
@@ -496,7 +498,7 @@ mod tests {
             .cve_ids("CVE-2024-1, CVE-2024-2")
             .build()
             .unwrap();
-        let p = patch_from_sdk(&p);
+        let p = patch_from_sdk(p);
         assert_eq!(p.state, PatchState::InstalledPendingReboot);
         assert_eq!(p.installed_time, None);
         assert_eq!(p.cve_ids, vec!["CVE-2024-1", "CVE-2024-2"]);

@@ -67,8 +67,13 @@ impl Fleet {
                 async move { call.send().await.map_err(|e| Failure::from_sdk(&e)) }
             },
             |page| {
-                out.extend(page.patches().iter().map(convert::patch_from_sdk));
-                page.next_token().map(str::to_string)
+                out.extend(
+                    page.patches
+                        .into_iter()
+                        .flatten()
+                        .map(convert::patch_from_sdk),
+                );
+                page.next_token
             },
             background,
         )

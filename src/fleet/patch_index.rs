@@ -32,6 +32,15 @@ use super::cache::codec::{Bad, Reader, Writer};
 /// after another): 3 keep a unit at 10 calls/s up to ~300 ms per call.
 const PER_UNIT_IN_FLIGHT: usize = 3;
 
+/// A spawned read, aborted when the pass that waits for it is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 impl Fleet {
     /// Bring `index` up to date with `nodes` (the latest snapshot's): read the lists of new
     /// and changed nodes, `on_progress` told as they arrive. Returns the final progress.
@@ -42,7 +51,7 @@ impl Fleet {
         on_progress: &mut (dyn FnMut(&PatchIndex, IndexProgress) + Send),
     ) -> IndexProgress {
         let todo = index.plan(nodes);
-        let calls = AtomicU64::new(0);
+        let calls = Arc::new(AtomicU64::new(0));
         let mut progress = index.progress();
         progress.pending = todo.len();
         progress.running = !todo.is_empty();
@@ -55,7 +64,6 @@ impl Fleet {
         // once, a few nodes in flight per unit (enough to keep a unit at its rate at any
         // realistic latency: pages of one node are serial). One global queue in node order
         // would put every in-flight call on the first few units and leave the others idle.
-        let calls_ref = &calls;
         let mut units: Vec<Vec<(NodeKey, Stamp)>> = Vec::new();
         let mut unit_of: std::collections::HashMap<(String, String), usize> =
             std::collections::HashMap::new();
@@ -69,11 +77,25 @@ impl Fleet {
             units[u].push(item);
         }
         let per_unit = PER_UNIT_IN_FLIGHT.min(self.inner.scope.concurrency.max(1));
+        // Each node's read is its own task, so decoding the responses spreads over the
+        // runtime's threads instead of running inside this one future (which merges the
+        // lists); dropping the pass aborts the reads in flight.
         let mut results = futures::stream::select_all(units.into_iter().map(|unit| {
+            let calls = calls.clone();
             futures::stream::iter(unit)
-                .map(move |(key, stamp): (NodeKey, Stamp)| async move {
-                    let got = self.node_patches_counted(&key, calls_ref, true).await;
-                    (key, stamp, got)
+                .map(move |(key, stamp): (NodeKey, Stamp)| {
+                    let (fleet, calls, read_key) = (self.clone(), calls.clone(), key.clone());
+                    let mut read = AbortOnDrop(tokio::spawn(async move {
+                        fleet.node_patches_counted(&read_key, &calls, true).await
+                    }));
+                    async move {
+                        let got = match (&mut read.0).await {
+                            Ok(got) => got,
+                            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                            Err(_) => Err(super::FleetError::Cancelled),
+                        };
+                        (key, stamp, got)
+                    }
                 })
                 .buffer_unordered(per_unit)
                 .boxed()

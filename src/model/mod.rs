@@ -10,6 +10,7 @@ pub mod certificate;
 pub mod collect_error;
 pub mod command;
 pub mod document;
+pub mod fast_hash;
 pub mod fixture;
 pub mod node;
 pub mod org;

@@ -11,10 +11,9 @@
 //! hundreds). A node whose list could not be read, or that never reported a patch state, is
 //! [`NodeStatus::Unknown`]: it answers "unknown" to every question, never "not affected".
 
-use std::collections::{HashMap, HashSet};
-
 use chrono::{DateTime, Utc};
 
+use super::fast_hash::{FxHashMap, FxHashSet};
 use super::node::{Node, NodeKey};
 use super::patch::{Patch, PatchState};
 
@@ -22,7 +21,7 @@ use super::patch::{Patch, PatchState};
 #[derive(Clone, Debug, Default)]
 pub struct Interner {
     strings: Vec<Box<str>>,
-    ids: HashMap<Box<str>, u32>,
+    ids: FxHashMap<Box<str>, u32>,
 }
 
 impl Interner {
@@ -179,11 +178,11 @@ pub fn lacks_fix(s: PatchState) -> bool {
 pub struct PatchIndex {
     pub strings: Interner,
     pub defs: Vec<PatchDef>,
-    def_ids: HashMap<(u32, u32), u32>,
+    def_ids: FxHashMap<(u32, u32), u32>,
     /// CVE string id → patches naming it.
-    cve_defs: HashMap<u32, Vec<u32>>,
+    cve_defs: FxHashMap<u32, Vec<u32>>,
     pub nodes: Vec<IndexedNode>,
-    positions: HashMap<NodeKey, usize>,
+    positions: FxHashMap<NodeKey, usize>,
     /// Bumped on every change (views cache their answers per generation).
     pub generation: u64,
 }
@@ -429,7 +428,12 @@ impl PatchIndex {
             if c.is_empty() {
                 continue;
             }
-            let cid = self.strings.intern(&c.to_ascii_uppercase());
+            // CVE ids are matched upper-case; AWS sends them so, and then nothing is copied
+            let cid = if c.bytes().any(|b| b.is_ascii_lowercase()) {
+                self.strings.intern(&c.to_ascii_uppercase())
+            } else {
+                self.strings.intern(c)
+            };
             let def = &mut self.defs[id as usize];
             if !def.cves.contains(&cid) {
                 def.cves.push(cid);
@@ -472,7 +476,8 @@ impl PatchIndex {
     /// new ones added as unknown, never-scanned ones marked so. Returns the nodes whose
     /// list must be read (new, changed stamp, or unknown after a failed read).
     pub fn plan(&mut self, nodes: &[Node]) -> Vec<(NodeKey, Stamp)> {
-        let mut keep: HashSet<NodeKey> = HashSet::with_capacity(nodes.len());
+        let mut keep: FxHashSet<NodeKey> =
+            FxHashSet::with_capacity_and_hasher(nodes.len(), Default::default());
         let mut todo = Vec::new();
         for n in nodes {
             let key = n.key();
@@ -717,8 +722,8 @@ impl PatchIndex {
             interner.strings.push(s.as_str().into());
             interner.ids.entry(s.as_str().into()).or_insert(id);
         }
-        let mut def_ids = HashMap::new();
-        let mut cve_defs: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut def_ids = FxHashMap::default();
+        let mut cve_defs: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
         for (i, d) in defs.iter().enumerate() {
             def_ids.insert((d.kb, d.title), i as u32);
             for c in &d.cves {

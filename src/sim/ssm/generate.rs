@@ -689,7 +689,7 @@ fn history(f: &mut RegionFleet, r: &mut Rng, group: &str, epoch: DateTime<Utc>) 
                     super::patches::derive_list(n)
                         .into_iter()
                         .find(|p| p.installed_time.is_some())
-                        .map(|p| p.package)
+                        .map(|p| p.package.to_string())
                         .unwrap_or_else(|| "kernel".into()),
                 );
             }

@@ -130,7 +130,7 @@ pub fn applications(n: &NodeRec) -> Vec<Value> {
             let (name, arch) = p.kb_id.rsplit_once('.').unwrap_or((&p.kb_id, ""));
             let evr = p
                 .title
-                .strip_prefix(&p.kb_id)
+                .strip_prefix(&*p.kb_id)
                 .and_then(|s| s.strip_prefix(':'))
                 .unwrap_or("");
             let (epoch, vr) = match evr.split_once(':') {
@@ -203,7 +203,7 @@ fn windows_updates(n: &NodeRec) -> Vec<Value> {
         .filter(|p| matches!(p.state, PState::Installed | PState::InstalledOther))
         .map(|p| {
             entry(&[
-                ("HotFixId", p.kb_id.clone()),
+                ("HotFixId", p.kb_id.to_string()),
                 ("Description", p.classification.to_string()),
                 (
                     "InstalledTime",

@@ -1,6 +1,8 @@
 //! Per-node patch lists (derived lazily from the node seed and counters, so 100k nodes cost
 //! nothing until asked), patch states, and the DescribeInstancePatch* operations.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
@@ -104,18 +106,20 @@ pub fn compliance_severity(c: Category) -> &'static str {
 /// One patch on one node.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PatchItem {
-    pub title: String,
-    pub kb_id: String,
+    // the strings are shared by every node's copy of a pool entry (a 40,000-node world
+    // derives ~14 million items): cloning one is a count, not an allocation
+    pub title: Arc<str>,
+    pub kb_id: Arc<str>,
     pub classification: &'static str,
     pub severity: &'static str,
     pub state: PState,
     pub installed_time: Option<DateTime<Utc>>,
     /// Comma-separated (Missing / Failed security patches only).
-    pub cve_ids: String,
+    pub cve_ids: Arc<str>,
     /// `ALAS2023-2024-512`, `RHSA-2024:1234`, `USN-6601-1`, the KB for Windows.
-    pub advisory: String,
+    pub advisory: Arc<str>,
     /// `openssl-libs-1:3.0.8-1.amzn2023.0.14.x86_64` (what dnf/yum print); KB title on Windows.
-    pub package: String,
+    pub package: Arc<str>,
 }
 
 impl PatchItem {
@@ -370,9 +374,7 @@ fn make_item(
     rng: &mut Rng,
     reference: DateTime<Utc>,
 ) -> PatchItem {
-    let v = mix(platform_hash(p), idx as u64);
-    let (classification, severity) = vocabulary(p, cat, v);
-    let (title, kb_id, advisory, package) = names(p, idx, cat, v);
+    let e = entry(p, idx, cat);
     let installed_time = match state {
         PState::Installed | PState::InstalledOther => {
             Some(reference - Duration::hours(rng.range(30, 9600)))
@@ -382,51 +384,80 @@ fn make_item(
         _ => None,
     };
     let cve_ids = if matches!(state, PState::Missing | PState::Failed) && cat != Category::Other {
-        let n = 1 + (v >> 40) % 3;
-        let pool = cve_pool_seed(p, idx);
-        (0..n)
-            .map(|i| catalog::cve(mix(pool, i)))
-            .collect::<Vec<_>>()
-            .join(",")
+        e.cve_ids.clone()
     } else {
-        String::new()
+        no_text()
     };
     PatchItem {
-        title,
-        kb_id,
-        classification,
-        severity,
+        title: e.title.clone(),
+        kb_id: e.kb_id.clone(),
+        classification: e.classification,
+        severity: e.severity,
         state,
         installed_time,
         cve_ids,
-        advisory,
-        package,
+        advisory: e.advisory.clone(),
+        package: e.package.clone(),
     }
 }
 
-type Names = (String, String, String, String);
+/// The empty text, shared.
+pub fn no_text() -> Arc<str> {
+    static EMPTY: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(""));
+    EMPTY.clone()
+}
 
-/// (Title, KBId, advisory, package) of pool entry `idx`: they depend on the platform and
-/// the entry only (and, on Windows, the category), so every node's list shares them; a
-/// table of those met keeps deriving a list from formatting the same strings again.
-fn names(p: &Platform, idx: usize, cat: Category, v: u64) -> Names {
-    type Table = std::collections::HashMap<(&'static str, usize, u8), Names>;
-    static NAMES: std::sync::LazyLock<std::sync::Mutex<Table>> =
+/// What pool entry `idx` of a platform is, whichever node has it: (Title, KBId, advisory,
+/// package, the CVE ids it fixes when open, classification, severity). They depend on the
+/// platform and the entry only (and, on Windows, the category), so every node's list
+/// shares them; a table of those met keeps deriving a list from formatting the same
+/// strings again.
+struct Entry {
+    title: Arc<str>,
+    kb_id: Arc<str>,
+    advisory: Arc<str>,
+    package: Arc<str>,
+    cve_ids: Arc<str>,
+    classification: &'static str,
+    severity: &'static str,
+}
+
+fn entry(p: &Platform, idx: usize, cat: Category) -> Arc<Entry> {
+    type Key = (&'static str, usize, u8);
+    type Table = crate::model::fast_hash::FxHashMap<Key, Arc<Entry>>;
+    static ENTRIES: std::sync::LazyLock<std::sync::RwLock<Table>> =
         std::sync::LazyLock::new(Default::default);
-    let key = (p.key, idx, if p.windows { cat as u8 } else { 0 });
-    if let Some(n) = NAMES.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return n.clone();
+    let key = (p.key, idx, cat as u8);
+    if let Some(e) = ENTRIES.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return e.clone();
     }
-    let n = if p.windows {
+    let v = mix(platform_hash(p), idx as u64);
+    let (classification, severity) = vocabulary(p, cat, v);
+    let (title, kb_id, advisory, package) = if p.windows {
         windows_names(p, idx, cat, v)
     } else {
         linux_names(p, idx, v)
     };
-    NAMES
-        .lock()
+    let n = 1 + (v >> 40) % 3;
+    let pool = cve_pool_seed(p, idx);
+    let cve_ids = (0..n)
+        .map(|i| catalog::cve(mix(pool, i)))
+        .collect::<Vec<_>>()
+        .join(",");
+    let e = Arc::new(Entry {
+        title: title.into(),
+        kb_id: kb_id.into(),
+        advisory: advisory.into(),
+        package: package.into(),
+        cve_ids: cve_ids.into(),
+        classification,
+        severity,
+    });
+    ENTRIES
+        .write()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(key, n.clone());
-    n
+        .insert(key, e.clone());
+    e
 }
 
 /// Seed of the CVE ids a patch fixes, from a pool shared by the whole world: a Linux
@@ -868,7 +899,7 @@ pub fn describe_instance_patches(f: &RegionFleet, input: &Value) -> Result<Value
             parsed.iter().all(|(k, vals)| {
                 let have = match *k {
                     "Classification" => p.classification,
-                    "KBId" => p.kb_id.as_str(),
+                    "KBId" => &*p.kb_id,
                     "Severity" => p.severity,
                     _ => p.state.as_str(),
                 };
@@ -897,6 +928,13 @@ pub fn describe_instance_patches(f: &RegionFleet, input: &Value) -> Result<Value
 
 /// `s` as a JSON string literal.
 fn push_json_str(out: &mut String, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        // nothing to escape (nearly every string): copied as it is
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     // serde_json's escaping, without a `Value`
     out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
 }
@@ -915,13 +953,13 @@ mod tests {
             state: PState::Missing,
             installed_time: None,
             cve_ids: "CVE-2026-1,CVE-2026-2".into(),
-            advisory: String::new(),
-            package: String::new(),
+            advisory: no_text(),
+            package: no_text(),
         };
         let installed = PatchItem {
             state: PState::Installed,
             installed_time: Some(chrono::Utc::now()),
-            cve_ids: String::new(),
+            cve_ids: no_text(),
             ..item.clone()
         };
         for p in [item, installed] {

@@ -301,11 +301,11 @@ fn run_effects(
             let mut fail_budget = if fail && before.failed == 0 { 1 } else { 0 };
             for p in list.iter_mut() {
                 match p.state {
-                    PState::Failed if fail => failed.push(p.package.clone()),
+                    PState::Failed if fail => failed.push(p.package.to_string()),
                     PState::Missing if fail && fail_budget > 0 && !p.cve_ids.is_empty() => {
                         p.state = PState::Failed;
                         fail_budget -= 1;
-                        failed.push(p.package.clone());
+                        failed.push(p.package.to_string());
                     }
                     PState::Missing | PState::Failed => {
                         p.state = if *reboot {
@@ -314,8 +314,8 @@ fn run_effects(
                             PState::InstalledPendingReboot
                         };
                         p.installed_time = Some(end);
-                        p.cve_ids.clear();
-                        installed.push(p.package.clone());
+                        p.cve_ids = crate::sim::ssm::patches::no_text();
+                        installed.push(p.package.to_string());
                     }
                     PState::InstalledPendingReboot if *reboot => p.state = PState::Installed,
                     _ => {}
@@ -326,7 +326,7 @@ fn run_effects(
                 && let Some(p) = list.iter_mut().find(|p| p.state == PState::Installed)
             {
                 // Nothing left to fail on: the package manager itself fails.
-                failed.push(p.package.clone());
+                failed.push(p.package.to_string());
             }
             let rebooted = *reboot && (!installed.is_empty() || before.pending_reboot > 0);
             node.counts = patches::counts_of(&list);

@@ -385,7 +385,7 @@ fn failed_names(r: &RunResult, list: &[patches::PatchItem], code: i32) -> Vec<St
     }
     list.iter()
         .filter(|p| p.state == PState::Failed)
-        .map(|p| p.package.clone())
+        .map(|p| p.package.to_string())
         .collect()
 }
 
@@ -401,7 +401,7 @@ fn installed_names(r: &RunResult, list: &[patches::PatchItem]) -> Vec<String> {
                     && p.classification != "Enhancement"
             })
             .take(r.before.missing as usize)
-            .map(|p| p.package.clone())
+            .map(|p| p.package.to_string())
             .collect(),
     }
 }

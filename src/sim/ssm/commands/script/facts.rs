@@ -506,7 +506,7 @@ pub fn hotfixes(n: &NodeRec) -> Vec<(String, &'static str, Option<DateTime<Utc>>
             } else {
                 "Update"
             };
-            (p.kb_id.clone(), desc, p.installed_time)
+            (p.kb_id.to_string(), desc, p.installed_time)
         })
         .collect()
 }
