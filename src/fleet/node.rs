@@ -18,7 +18,7 @@ use super::error::{Failure, FleetError};
 use super::limiter::ApiKey;
 use super::paginate::{MAX_PAGES, paginate};
 
-const PATCH_PAGE: i32 = 100;
+pub(crate) const PATCH_PAGE: i32 = 100;
 const INVENTORY_PAGE: i32 = 50;
 const INVOCATIONS_PAGE: i32 = 50;
 

@@ -20,10 +20,12 @@ use std::sync::{Arc, Mutex, RwLock};
 use chrono::Utc;
 use futures::StreamExt;
 
+use crate::model::fast_hash::FxHashMap;
 use crate::model::patch_index::{
     IndexProgress, IndexedNode, NodeStatus, PatchDef, PatchIndex, Stamp,
 };
 use crate::model::{Node, NodeKey};
+use tokio::time::Instant;
 
 use super::Fleet;
 use super::cache::codec::{Bad, Reader, Writer};
@@ -31,6 +33,78 @@ use super::cache::codec::{Bad, Reader, Writer};
 /// Nodes of one account × region read at once by the index (each node's pages are read one
 /// after another): 3 keep a unit at 10 calls/s up to ~300 ms per call.
 const PER_UNIT_IN_FLIGHT: usize = 3;
+
+/// The pages a node's list is expected to take: its patch counts as the snapshot shows
+/// them (AWS pages DescribeInstancePatches by [`super::node::PATCH_PAGE`]).
+fn expected_pages(n: &Node) -> f64 {
+    let entries: u64 = [
+        n.installed,
+        n.installed_other,
+        n.installed_pending_reboot,
+        n.installed_rejected,
+        n.missing,
+        n.failed,
+        n.not_applicable,
+    ]
+    .into_iter()
+    .map(u64::from)
+    .sum();
+    entries.div_ceil(super::node::PATCH_PAGE as u64).max(1) as f64
+}
+
+/// How much faster than its share a unit is paced: the counts leave out a few entries
+/// (available security updates), and a unit that finds more pages than expected catches
+/// up at its full rate anyway.
+const PACE_MARGIN: f64 = 1.15;
+
+/// One account × region's reads as the pass runs them: when each node's read may start,
+/// and how many may be in flight at once.
+struct PacedUnit {
+    reads: Vec<(NodeKey, Stamp, Option<Instant>)>,
+    in_flight: usize,
+}
+
+/// The pass ends when its busiest account × region has read all its pages at that key's
+/// rate. So the busiest units run at their full rate with `per_unit` reads in flight, and
+/// a lighter one is paced to end then too (with [`PACE_MARGIN`]) instead of racing ahead,
+/// with as many reads in flight as its share of the rate needs (at least one). Where the
+/// client and the service share a machine, or the client is busy, the lighter units leave
+/// the CPU to the ones the pass waits for (in-flight reads share a saturated CPU evenly),
+/// instead of slowing them down; against AWS it spreads the pass's calls evenly and ends
+/// no later.
+fn pace(
+    units: Vec<Vec<(NodeKey, Stamp, f64)>>,
+    rate: f64,
+    per_unit: usize,
+    start: Instant,
+) -> Vec<PacedUnit> {
+    let rate = rate.max(0.01);
+    let total = |u: &Vec<(NodeKey, Stamp, f64)>| u.iter().map(|x| x.2).sum::<f64>();
+    let busiest = units.iter().map(total).fold(0.0, f64::max).max(1.0);
+    units
+        .into_iter()
+        .map(|u| {
+            let share = (PACE_MARGIN * total(&u) / busiest).min(1.0);
+            let pages_per_s = rate * share;
+            let mut after = 0.0;
+            let reads = u
+                .into_iter()
+                .map(|(key, stamp, pages)| {
+                    // a unit as busy as the busiest (within the margin) is not paced: it
+                    // uses its key's burst too
+                    let due =
+                        (share < 1.0).then(|| start + std::time::Duration::from_secs_f64(after));
+                    after += pages / pages_per_s.max(0.01);
+                    (key, stamp, due)
+                })
+                .collect();
+            PacedUnit {
+                reads,
+                in_flight: ((per_unit as f64 * share).ceil() as usize).clamp(1, per_unit.max(1)),
+            }
+        })
+        .collect()
+}
 
 /// A spawned read, aborted when the pass that waits for it is dropped.
 struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
@@ -64,40 +138,53 @@ impl Fleet {
         // once, a few nodes in flight per unit (enough to keep a unit at its rate at any
         // realistic latency: pages of one node are serial). One global queue in node order
         // would put every in-flight call on the first few units and leave the others idle.
-        let mut units: Vec<Vec<(NodeKey, Stamp)>> = Vec::new();
-        let mut unit_of: std::collections::HashMap<(String, String), usize> =
-            std::collections::HashMap::new();
-        for item in todo {
+        let pages_of: FxHashMap<NodeKey, f64> =
+            nodes.iter().map(|n| (n.key(), expected_pages(n))).collect();
+        let mut units: Vec<Vec<(NodeKey, Stamp, f64)>> = Vec::new();
+        let mut unit_of: FxHashMap<(String, String), usize> = FxHashMap::default();
+        for (key, stamp) in todo {
             let u = *unit_of
-                .entry((item.0.account_id.clone(), item.0.region.clone()))
+                .entry((key.account_id.clone(), key.region.clone()))
                 .or_insert_with(|| {
                     units.push(Vec::new());
                     units.len() - 1
                 });
-            units[u].push(item);
+            let pages = pages_of.get(&key).copied().unwrap_or(1.0);
+            units[u].push((key, stamp, pages));
         }
         let per_unit = PER_UNIT_IN_FLIGHT.min(self.inner.scope.concurrency.max(1));
+        let paced = pace(
+            units,
+            self.inner.scope.rate_limit_tps,
+            per_unit,
+            Instant::now(),
+        );
         // Each node's read is its own task, so decoding the responses spreads over the
         // runtime's threads instead of running inside this one future (which merges the
         // lists); dropping the pass aborts the reads in flight.
-        let mut results = futures::stream::select_all(units.into_iter().map(|unit| {
+        let mut results = futures::stream::select_all(paced.into_iter().map(|unit| {
             let calls = calls.clone();
-            futures::stream::iter(unit)
-                .map(move |(key, stamp): (NodeKey, Stamp)| {
-                    let (fleet, calls, read_key) = (self.clone(), calls.clone(), key.clone());
-                    let mut read = AbortOnDrop(tokio::spawn(async move {
-                        fleet.node_patches_counted(&read_key, &calls, true).await
-                    }));
-                    async move {
-                        let got = match (&mut read.0).await {
-                            Ok(got) => got,
-                            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                            Err(_) => Err(super::FleetError::Cancelled),
-                        };
-                        (key, stamp, got)
-                    }
-                })
-                .buffer_unordered(per_unit)
+            futures::stream::iter(unit.reads)
+                .map(
+                    move |(key, stamp, due): (NodeKey, Stamp, Option<Instant>)| {
+                        let (fleet, calls, read_key) = (self.clone(), calls.clone(), key.clone());
+                        let mut read = AbortOnDrop(tokio::spawn(async move {
+                            if let Some(due) = due {
+                                tokio::time::sleep_until(due).await;
+                            }
+                            fleet.node_patches_counted(&read_key, &calls, true).await
+                        }));
+                        async move {
+                            let got = match (&mut read.0).await {
+                                Ok(got) => got,
+                                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                                Err(_) => Err(super::FleetError::Cancelled),
+                            };
+                            (key, stamp, got)
+                        }
+                    },
+                )
+                .buffer_unordered(unit.in_flight)
                 .boxed()
         }));
         let mut left = progress.pending;
@@ -293,6 +380,52 @@ pub fn save(path: &Path, ix: &PatchIndex) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use crate::model::{Patch, PatchState};
+
+    #[test]
+    fn the_busiest_unit_runs_at_its_rate_and_lighter_ones_are_paced_to_end_with_it() {
+        let key = |a: &str, i: usize| NodeKey {
+            account_id: a.into(),
+            region: "us-east-1".into(),
+            instance_id: format!("i-{i}"),
+        };
+        let unit = |a: &str, pages: &[f64]| -> Vec<(NodeKey, Stamp, f64)> {
+            pages
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (key(a, i), Stamp::default(), *p))
+                .collect()
+        };
+        // 10 req/s: the busy unit needs 40 pages (4 s), the light one 10
+        let start = Instant::now();
+        let paced = pace(
+            vec![unit("busy", &[4.0; 10]), unit("light", &[2.0; 5])],
+            10.0,
+            3,
+            start,
+        );
+        assert!(
+            paced[0].reads.iter().all(|x| x.2.is_none()),
+            "the unit the pass waits for is never held back"
+        );
+        assert_eq!(paced[0].in_flight, 3);
+        assert_eq!(
+            paced[1].in_flight, 1,
+            "a quarter of the rate needs one read at a time"
+        );
+        let due: Vec<f64> = paced[1]
+            .reads
+            .iter()
+            .map(|x| x.2.expect("paced").duration_since(start).as_secs_f64())
+            .collect();
+        assert_eq!(due[0], 0.0, "a paced unit starts at once");
+        assert!(due.windows(2).all(|w| w[1] > w[0]), "{due:?}");
+        // its reads are spread evenly over the busiest unit's 4 s (less the margin): the
+        // last one is due one read's share before then
+        let share = 4.0 / PACE_MARGIN / 5.0;
+        for (i, d) in due.iter().enumerate() {
+            assert!((d - share * i as f64).abs() < 1e-6, "{due:?}");
+        }
+    }
 
     #[test]
     fn the_index_survives_a_round_trip_and_rejects_damage() {

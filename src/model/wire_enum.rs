@@ -137,6 +137,10 @@ macro_rules! wire_enum {
             /// Decode a value AWS sent (or a cache / snapshot holds), case- and
             /// separator-insensitively; anything else is `Other`, verbatim.
             pub fn from_wire(raw: &str) -> Self {
+                // the canonical spelling, as AWS sends it nearly always: one compare each
+                $( if raw == $wire {
+                    return $name::$variant;
+                } )+
                 $( if $crate::model::wire_enum::same_token(raw, $wire) {
                     return $name::$variant;
                 } )+

@@ -1,8 +1,6 @@
 //! Per-node patch lists (derived lazily from the node seed and counters, so 100k nodes cost
 //! nothing until asked), patch states, and the DescribeInstancePatch* operations.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
@@ -106,20 +104,21 @@ pub fn compliance_severity(c: Category) -> &'static str {
 /// One patch on one node.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PatchItem {
-    // the strings are shared by every node's copy of a pool entry (a 40,000-node world
-    // derives ~14 million items): cloning one is a count, not an allocation
-    pub title: Arc<str>,
-    pub kb_id: Arc<str>,
+    // the strings live once per pool entry for the whole run ([`entry`]), shared by every
+    // node's copy of it (a 40,000-node world derives ~14 million items): copying one is a
+    // pointer, neither an allocation nor a shared count
+    pub title: &'static str,
+    pub kb_id: &'static str,
     pub classification: &'static str,
     pub severity: &'static str,
     pub state: PState,
     pub installed_time: Option<DateTime<Utc>>,
     /// Comma-separated (Missing / Failed security patches only).
-    pub cve_ids: Arc<str>,
+    pub cve_ids: &'static str,
     /// `ALAS2023-2024-512`, `RHSA-2024:1234`, `USN-6601-1`, the KB for Windows.
-    pub advisory: Arc<str>,
+    pub advisory: &'static str,
     /// `openssl-libs-1:3.0.8-1.amzn2023.0.14.x86_64` (what dnf/yum print); KB title on Windows.
-    pub package: Arc<str>,
+    pub package: &'static str,
 }
 
 impl PatchItem {
@@ -384,80 +383,86 @@ fn make_item(
         _ => None,
     };
     let cve_ids = if matches!(state, PState::Missing | PState::Failed) && cat != Category::Other {
-        e.cve_ids.clone()
+        &e.cve_ids
     } else {
-        no_text()
+        ""
     };
     PatchItem {
-        title: e.title.clone(),
-        kb_id: e.kb_id.clone(),
+        title: &e.title,
+        kb_id: &e.kb_id,
         classification: e.classification,
         severity: e.severity,
         state,
         installed_time,
         cve_ids,
-        advisory: e.advisory.clone(),
-        package: e.package.clone(),
+        advisory: &e.advisory,
+        package: &e.package,
     }
-}
-
-/// The empty text, shared.
-pub fn no_text() -> Arc<str> {
-    static EMPTY: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(""));
-    EMPTY.clone()
 }
 
 /// What pool entry `idx` of a platform is, whichever node has it: (Title, KBId, advisory,
 /// package, the CVE ids it fixes when open, classification, severity). They depend on the
 /// platform and the entry only (and, on Windows, the category), so every node's list
-/// shares them; a table of those met keeps deriving a list from formatting the same
-/// strings again.
+/// shares them; they are made once, the first time a node needs them, and kept.
 struct Entry {
-    title: Arc<str>,
-    kb_id: Arc<str>,
-    advisory: Arc<str>,
-    package: Arc<str>,
-    cve_ids: Arc<str>,
+    title: String,
+    kb_id: String,
+    advisory: String,
+    package: String,
+    cve_ids: String,
     classification: &'static str,
     severity: &'static str,
 }
 
-fn entry(p: &Platform, idx: usize, cat: Category) -> Arc<Entry> {
-    type Key = (&'static str, usize, u8);
-    type Table = crate::model::fast_hash::FxHashMap<Key, Arc<Entry>>;
-    static ENTRIES: std::sync::LazyLock<std::sync::RwLock<Table>> =
-        std::sync::LazyLock::new(Default::default);
-    let key = (p.key, idx, cat as u8);
-    if let Some(e) = ENTRIES.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return e.clone();
-    }
-    let v = mix(platform_hash(p), idx as u64);
-    let (classification, severity) = vocabulary(p, cat, v);
-    let (title, kb_id, advisory, package) = if p.windows {
-        windows_names(p, idx, cat, v)
-    } else {
-        linux_names(p, idx, v)
-    };
-    let n = 1 + (v >> 40) % 3;
-    let pool = cve_pool_seed(p, idx);
-    let cve_ids = (0..n)
-        .map(|i| catalog::cve(mix(pool, i)))
-        .collect::<Vec<_>>()
-        .join(",");
-    let e = Arc::new(Entry {
-        title: title.into(),
-        kb_id: kb_id.into(),
-        advisory: advisory.into(),
-        package: package.into(),
-        cve_ids: cve_ids.into(),
-        classification,
-        severity,
+const CATEGORIES: usize = 3;
+
+fn entry(p: &Platform, idx: usize, cat: Category) -> &'static Entry {
+    // one write-once slot per platform × pool entry × category: reading a made entry is
+    // one load, with no lock and no shared count between the simulator's threads
+    type Slots = Box<[std::sync::OnceLock<Entry>]>;
+    static TABLES: std::sync::LazyLock<Vec<Slots>> = std::sync::LazyLock::new(|| {
+        catalog::PLATFORMS
+            .iter()
+            .map(|p| {
+                (0..pool_size(p) * CATEGORIES)
+                    .map(|_| std::sync::OnceLock::new())
+                    .collect()
+            })
+            .collect()
     });
-    ENTRIES
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(key, e.clone());
-    e
+    let make = || {
+        let v = mix(platform_hash(p), idx as u64);
+        let (classification, severity) = vocabulary(p, cat, v);
+        let (title, kb_id, advisory, package) = if p.windows {
+            windows_names(p, idx, cat, v)
+        } else {
+            linux_names(p, idx, v)
+        };
+        let n = 1 + (v >> 40) % 3;
+        let pool = cve_pool_seed(p, idx);
+        let cve_ids = (0..n)
+            .map(|i| catalog::cve(mix(pool, i)))
+            .collect::<Vec<_>>()
+            .join(",");
+        Entry {
+            title,
+            kb_id,
+            advisory,
+            package,
+            cve_ids,
+            classification,
+            severity,
+        }
+    };
+    let slot = catalog::PLATFORMS
+        .iter()
+        .position(|q| q.key == p.key)
+        .and_then(|i| TABLES[i].get(idx * CATEGORIES + cat as usize));
+    match slot {
+        Some(slot) => slot.get_or_init(make),
+        // not a catalog platform or entry (never made by the world): kept all the same
+        None => Box::leak(Box::new(make())),
+    }
 }
 
 /// Seed of the CVE ids a patch fixes, from a pool shared by the whole world: a Linux
@@ -928,7 +933,11 @@ pub fn describe_instance_patches(f: &RegionFleet, input: &Value) -> Result<Value
 
 /// `s` as a JSON string literal.
 fn push_json_str(out: &mut String, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    // no early exit: the whole (short) string is checked, which the compiler vectorises
+    let escape = s.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if !escape {
         // nothing to escape (nearly every string): copied as it is
         out.push('"');
         out.push_str(s);
@@ -953,13 +962,13 @@ mod tests {
             state: PState::Missing,
             installed_time: None,
             cve_ids: "CVE-2026-1,CVE-2026-2".into(),
-            advisory: no_text(),
-            package: no_text(),
+            advisory: "",
+            package: "",
         };
         let installed = PatchItem {
             state: PState::Installed,
             installed_time: Some(chrono::Utc::now()),
-            cve_ids: no_text(),
+            cve_ids: "",
             ..item.clone()
         };
         for p in [item, installed] {

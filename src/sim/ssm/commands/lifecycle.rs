@@ -314,7 +314,7 @@ fn run_effects(
                             PState::InstalledPendingReboot
                         };
                         p.installed_time = Some(end);
-                        p.cve_ids = crate::sim::ssm::patches::no_text();
+                        p.cve_ids = "";
                         installed.push(p.package.to_string());
                     }
                     PState::InstalledPendingReboot if *reboot => p.state = PState::Installed,
