@@ -127,10 +127,10 @@ pub fn applications(n: &NodeRec) -> Vec<Value> {
             )
         })
         .map(|p| {
-            let (name, arch) = p.kb_id.rsplit_once('.').unwrap_or((&p.kb_id, ""));
+            let (name, arch) = p.kb_id.rsplit_once('.').unwrap_or((p.kb_id, ""));
             let evr = p
                 .title
-                .strip_prefix(&*p.kb_id)
+                .strip_prefix(p.kb_id)
                 .and_then(|s| s.strip_prefix(':'))
                 .unwrap_or("");
             let (epoch, vr) = match evr.split_once(':') {

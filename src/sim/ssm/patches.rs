@@ -130,9 +130,9 @@ impl PatchItem {
     pub fn write_json(&self, out: &mut String) {
         use std::fmt::Write;
         out.push_str("{\"Title\":");
-        push_json_str(out, &self.title);
+        push_json_str(out, self.title);
         out.push_str(",\"KBId\":");
-        push_json_str(out, &self.kb_id);
+        push_json_str(out, self.kb_id);
         out.push_str(",\"Classification\":");
         push_json_str(out, self.classification);
         out.push_str(",\"Severity\":");
@@ -143,7 +143,7 @@ impl PatchItem {
         let _ = write!(out, "{}", self.installed_time.map(ts).unwrap_or(json!(0)));
         if !self.cve_ids.is_empty() {
             out.push_str(",\"CVEIds\":");
-            push_json_str(out, &self.cve_ids);
+            push_json_str(out, self.cve_ids);
         }
         out.push('}');
     }
@@ -955,13 +955,13 @@ mod tests {
     #[test]
     fn patches_written_as_text_are_the_same_json() {
         let item = PatchItem {
-            title: "openssl \"quoted\" \u{1b}[31m".into(),
-            kb_id: "openssl.x86_64".into(),
+            title: "openssl \"quoted\" \u{1b}[31m",
+            kb_id: "openssl.x86_64",
             classification: "Security",
             severity: "Critical",
             state: PState::Missing,
             installed_time: None,
-            cve_ids: "CVE-2026-1,CVE-2026-2".into(),
+            cve_ids: "CVE-2026-1,CVE-2026-2",
             advisory: "",
             package: "",
         };

@@ -454,7 +454,7 @@ pub fn package(n: &NodeRec, name: &str) -> Option<Package> {
         .find(|p| p.kb_id.rsplit_once('.').map(|(x, _)| x) == Some(name));
     match item {
         Some(p) => {
-            let mut pkg = parse_package(&p.kb_id, &p.package)?;
+            let mut pkg = parse_package(p.kb_id, p.package)?;
             match p.state {
                 PState::Installed | PState::InstalledOther | PState::InstalledPendingReboot => {
                     Some(pkg)
@@ -486,7 +486,7 @@ pub fn all_packages(n: &NodeRec) -> Vec<Package> {
         .iter()
         .filter(|p| p.state != PState::NotApplicable)
         .filter_map(|p| {
-            let mut pkg = parse_package(&p.kb_id, &p.package)?;
+            let mut pkg = parse_package(p.kb_id, p.package)?;
             if matches!(p.state, PState::Missing | PState::Failed) {
                 pkg.version = older(&pkg.version);
             }
