@@ -37,18 +37,7 @@ const PER_UNIT_IN_FLIGHT: usize = 3;
 /// The pages a node's list is expected to take: its patch counts as the snapshot shows
 /// them (AWS pages DescribeInstancePatches by [`super::node::PATCH_PAGE`]).
 fn expected_pages(n: &Node) -> f64 {
-    let entries: u64 = [
-        n.installed,
-        n.installed_other,
-        n.installed_pending_reboot,
-        n.installed_rejected,
-        n.missing,
-        n.failed,
-        n.not_applicable,
-    ]
-    .into_iter()
-    .map(u64::from)
-    .sum();
+    let entries: u64 = n.listed_patch_counts().into_iter().map(u64::from).sum();
     entries.div_ceil(super::node::PATCH_PAGE as u64).max(1) as f64
 }
 

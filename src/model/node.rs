@@ -122,6 +122,21 @@ impl Node {
         }
     }
 
+    /// The patch state's counts of the entries DescribeInstancePatches lists for the node
+    /// (Installed, InstalledOther, InstalledPendingReboot, InstalledRejected, Missing,
+    /// Failed, NotApplicable).
+    pub fn listed_patch_counts(&self) -> [u32; 7] {
+        [
+            self.installed,
+            self.installed_other,
+            self.installed_pending_reboot,
+            self.installed_rejected,
+            self.missing,
+            self.failed,
+            self.not_applicable,
+        ]
+    }
+
     /// Whether a patch state was reported at all.
     pub fn has_patch_state(&self) -> bool {
         self.last_operation.is_some()

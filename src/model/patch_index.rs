@@ -78,15 +78,7 @@ impl Stamp {
             return None;
         }
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for v in [
-            n.installed,
-            n.installed_other,
-            n.installed_pending_reboot,
-            n.installed_rejected,
-            n.missing,
-            n.failed,
-            n.not_applicable,
-        ] {
+        for v in n.listed_patch_counts() {
             h = (h ^ u64::from(v)).wrapping_mul(0x100_0000_01b3);
         }
         let start = n.last_operation_start.map(|t| t.timestamp()).unwrap_or(0);
