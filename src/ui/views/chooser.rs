@@ -9,6 +9,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::checklist;
 use super::contract::{ColumnChoice, Handled, Open, Pane, PaneCx, PaneSize, Selection, Spec};
 use crate::ui::action::Action;
 use crate::ui::table::Column;
@@ -123,13 +124,6 @@ impl ChooserPane {
         });
         cx.toast("columns: back to the view's defaults");
     }
-
-    fn step(&mut self, delta: isize) {
-        let n = self.items.len() as isize;
-        if n > 0 {
-            self.cursor = (self.cursor as isize + delta).clamp(0, n - 1) as usize;
-        }
-    }
 }
 
 impl Pane for ChooserPane {
@@ -166,13 +160,10 @@ impl Pane for ChooserPane {
     }
 
     fn action(&mut self, action: Action, cx: &mut PaneCx<'_>) -> Handled {
+        if checklist::move_cursor(&mut self.cursor, self.items.len(), &action) {
+            return Handled::Consumed;
+        }
         match action {
-            Action::Up => self.step(-1),
-            Action::Down => self.step(1),
-            Action::PageUp => self.step(-10),
-            Action::PageDown => self.step(10),
-            Action::Top => self.cursor = 0,
-            Action::Bottom => self.step(isize::MAX / 2),
             Action::Open => cx.close = true,
             Action::Back | Action::Quit | Action::Help => return Handled::NotConsumed,
             _ => {}
@@ -181,37 +172,24 @@ impl Pane for ChooserPane {
     }
 
     fn render(&self, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-        let mut lines = vec![
-            Line::from(Span::styled(
+        let mut lines = checklist::header(
+            theme,
+            [
                 "space show/hide · J/K move · r defaults · Enter/Esc close",
-                theme.style(Role::Muted),
-            )),
-            Line::from(Span::styled(
                 "order = left to right; saved to views.toml at once",
-                theme.style(Role::Muted),
-            )),
-            Line::from(""),
-        ];
-        let head = lines.len();
-        let room = (area.height as usize).saturating_sub(head).max(1);
-        let offset = self.cursor.saturating_sub(room - 1);
+            ],
+        );
+        let (offset, room) = checklist::window(self.cursor, area.height, lines.len());
         for (i, (c, on)) in self.items.iter().enumerate().skip(offset).take(room) {
-            let here = i == self.cursor;
-            let style = if here {
-                theme.style(Role::Selection)
-            } else if *on {
-                theme.style(Role::Text)
-            } else {
-                theme.style(Role::Muted)
-            };
+            let (style, [cursor, check]) = checklist::row_start(theme, i == self.cursor, *on);
             let note = if self.cols[*c].hidden && !*on {
                 "  (not shown by default)"
             } else {
                 ""
             };
             lines.push(Line::from(vec![
-                Span::styled(if here { "▸ " } else { "  " }, style),
-                Span::styled(if *on { "[✓] " } else { "[ ] " }, style),
+                cursor,
+                check,
                 Span::styled(self.cols[*c].title.to_string(), style),
                 Span::styled(note, theme.style(Role::Muted)),
             ]));

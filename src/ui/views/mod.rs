@@ -63,6 +63,7 @@
 //! `update` or this file, so `src/ui` has no import circle (a test checks it).
 
 pub mod certs;
+pub mod checklist;
 pub mod chooser;
 pub mod command_output;
 pub mod commands;

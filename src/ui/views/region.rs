@@ -16,6 +16,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use super::checklist;
 use super::contract::{Handled, Open, Pane, PaneCx, PaneSize, Selection, Spec};
 use crate::text::sanitize;
 use crate::ui::action::Action;
@@ -129,13 +130,6 @@ fn open(sel: &Selection<'_>) -> Result<Box<dyn Pane>, String> {
 }
 
 impl RegionPane {
-    fn step(&mut self, delta: isize) {
-        let n = self.rows.len() as isize;
-        if n > 0 {
-            self.cursor = (self.cursor as isize + delta).clamp(0, n - 1) as usize;
-        }
-    }
-
     fn toggle(&mut self) {
         if let Some(r) = self.rows.get(self.cursor)
             && !self.chosen.remove(&r.region)
@@ -229,34 +223,24 @@ impl Pane for RegionPane {
     }
 
     fn action(&mut self, action: Action, _cx: &mut PaneCx<'_>) -> Handled {
-        match action {
-            Action::Up => self.step(-1),
-            Action::Down => self.step(1),
-            Action::PageUp => self.step(-10),
-            Action::PageDown => self.step(10),
-            Action::Top => self.cursor = 0,
-            Action::Bottom => self.step(isize::MAX / 2),
-            Action::Back | Action::Quit | Action::Help => return Handled::NotConsumed,
-            _ => {}
+        if checklist::move_cursor(&mut self.cursor, self.rows.len(), &action) {
+            return Handled::Consumed;
         }
-        Handled::Consumed
+        match action {
+            Action::Back | Action::Quit | Action::Help => Handled::NotConsumed,
+            _ => Handled::Consumed,
+        }
     }
 
     fn render(&self, frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-        let mut lines = vec![
-            Line::from(Span::styled(
+        let mut lines = checklist::header(
+            theme,
+            [
                 "space toggle · a all/none · Enter apply · Esc cancel",
-                theme.style(Role::Muted),
-            )),
-            Line::from(Span::styled(
                 "out of scope: not read, not shown, named under the header",
-                theme.style(Role::Muted),
-            )),
-            Line::from(""),
-        ];
-        let head = lines.len();
-        let room = (area.height as usize).saturating_sub(head).max(1);
-        let offset = self.cursor.saturating_sub(room - 1);
+            ],
+        );
+        let (offset, room) = checklist::window(self.cursor, area.height, lines.len());
         let width = self
             .rows
             .iter()
@@ -264,15 +248,8 @@ impl Pane for RegionPane {
             .max()
             .unwrap_or(0);
         for (i, r) in self.rows.iter().enumerate().skip(offset).take(room) {
-            let here = i == self.cursor;
             let on = self.chosen.contains(&r.region);
-            let style = if here {
-                theme.style(Role::Selection)
-            } else if on {
-                theme.style(Role::Text)
-            } else {
-                theme.style(Role::Muted)
-            };
+            let (style, [cursor, check]) = checklist::row_start(theme, i == self.cursor, on);
             let nodes = match r.nodes {
                 Some(1) => "1 node".to_string(),
                 Some(n) => format!("{n} nodes"),
@@ -285,8 +262,8 @@ impl Pane for RegionPane {
                 (false, false) => ("out of scope: not read, not shown", Role::Stale),
             };
             lines.push(Line::from(vec![
-                Span::styled(if here { "▸ " } else { "  " }, style),
-                Span::styled(if on { "[✓] " } else { "[ ] " }, style),
+                cursor,
+                check,
                 Span::styled(
                     format!("{:<width$}  {nodes:>11}  ", sanitize(&r.region)),
                     style,
