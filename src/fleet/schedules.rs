@@ -42,6 +42,11 @@ pub type ScheduleCell = Arc<RwLock<Arc<PatchSchedules>>>;
 /// The newest of the cell's schedules and `candidate` ([`offer`]ed, then the cell's).
 pub fn newest(cell: &ScheduleCell, candidate: &Arc<PatchSchedules>) -> Arc<PatchSchedules> {
     offer(cell, candidate);
+    current(cell)
+}
+
+/// The schedules the cell holds now.
+pub fn current(cell: &ScheduleCell) -> Arc<PatchSchedules> {
     cell.read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
@@ -136,12 +141,7 @@ impl Fleet {
     pub async fn read_schedules(&self, snap: Option<&FleetSnapshot>) -> Arc<PatchSchedules> {
         let last = self.inner.last_snapshot();
         let snap = snap.or(last.as_deref());
-        let prev = self
-            .inner
-            .schedules
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let prev = current(&self.inner.schedules);
         let accounts: Vec<String> = match snap {
             Some(s) if !s.accounts.is_empty() => s
                 .accounts

@@ -80,11 +80,7 @@ impl Fleet {
     pub async fn refresh_tags(&self, snap: Option<&FleetSnapshot>) -> TagPass {
         let last = self.inner.last_snapshot();
         let snap = snap.or(last.as_deref());
-        let prev = self
-            .inner
-            .schedules
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
+        let prev = super::schedules::current(&self.inner.schedules)
             .tags
             .clone();
         let pass = self.read_tags(snap, &prev, Utc::now()).await;
