@@ -26,7 +26,8 @@
 //!
 //! Run: `cargo bench --bench fleet_refresh`. Env: FLEET_BENCH_SHAPES=40k-80,1k-80 (a
 //! subset; `small` to check the bench in debug), FLEET_BENCH_REPEAT=2; experiments only (then not the shipped defaults):
-//! FLEET_BENCH_CONCURRENCY, FLEET_BENCH_RATE.
+//! FLEET_BENCH_CONCURRENCY, FLEET_BENCH_RATE; FLEET_BENCH_NO_SCHEDULES=1 skips the schedules
+//! and tags cost lines (to profile the refreshes alone).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
@@ -604,8 +605,9 @@ fn run_shape(shape: Shape) {
         // refresh: their calls per hour against the refreshes' calls per hour (shipped
         // refresh interval). Tags: a cold pass reads every node; a steady pass (read times
         // spread over the last TAGS_MAX_AGE, one cadence since the last pass, as after a day
-        // of hourly passes) re-reads only the oldest share.
-        {
+        // of hourly passes) re-reads only the oldest share. FLEET_BENCH_NO_SCHEDULES skips
+        // it (to profile the refreshes alone).
+        if std::env::var_os("FLEET_BENCH_NO_SCHEDULES").is_none() {
             use ssmdeck::model::tags::{NodeTags, TAGS_MAX_AGE};
             let (c0, ..) = fleet.call_stats();
             let s = fleet.read_schedules(Some(&warm_snap)).await;
