@@ -321,6 +321,46 @@ fn needed_calls(snap: &FleetSnapshot, caller: &str, org_region: &str) -> Needed 
     }
 }
 
+/// FLEET_BENCH_TIMELINE: per 100 ms of the refresh, the calls started and ended, the
+/// latency of those ended (median, 90th percentile: above the simulator's latency is time
+/// queued on a busy CPU), and which APIs ended then.
+fn print_timeline(run: &Run, latency_ms: u64) {
+    const STEP: f64 = 0.1;
+    let at = |t: Instant| t.saturating_duration_since(run.t0).as_secs_f64();
+    let n = (run.wall / STEP).ceil() as usize + 1;
+    let mut started = vec![0usize; n];
+    let mut ended: Vec<Vec<f64>> = vec![Vec::new(); n];
+    let mut apis: Vec<BTreeMap<&str, usize>> = vec![BTreeMap::new(); n];
+    for (api, s) in &run.by_api {
+        for &(a, b) in &s.spans {
+            started[((at(a) / STEP) as usize).min(n - 1)] += 1;
+            let i = ((at(b) / STEP) as usize).min(n - 1);
+            ended[i].push((b - a).as_secs_f64() * 1000.0);
+            *apis[i].entry(api).or_default() += 1;
+        }
+    }
+    println!("  timeline (cold; simulator latency {latency_ms} ms)");
+    for i in 0..n {
+        let mut l = std::mem::take(&mut ended[i]);
+        l.sort_by(f64::total_cmp);
+        let q = |p: f64| {
+            l.get(((l.len() as f64 - 1.0) * p) as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        let names: Vec<String> = apis[i].iter().map(|(a, c)| format!("{a} {c}")).collect();
+        println!(
+            "    {:>4.1} s  started {:>4}  ended {:>4}  latency p50 {:>5.0} ms p90 {:>5.0} ms  {}",
+            i as f64 * STEP,
+            started[i],
+            l.len(),
+            q(0.5),
+            q(0.9),
+            names.join(", ")
+        );
+    }
+}
+
 fn secs_since(t0: Instant, t: Option<Instant>) -> String {
     t.map(|t| format!("{:.3} s", t.saturating_duration_since(t0).as_secs_f64()))
         .unwrap_or_else(|| "-".into())
@@ -428,6 +468,10 @@ fn run_shape(shape: Shape) {
         scope.rate_limit_tps = rate;
         let org_region = scope.organizations_region.clone();
         let fleet = Fleet::connect(scope).await.expect("connect");
+        let timeline = std::env::var_os("FLEET_BENCH_TIMELINE").is_some();
+        if timeline {
+            fleet.record_call_spans();
+        }
         let caller = fleet.caller().account_id.clone();
         let rss_before = proc_status_mb("VmRSS:");
 
@@ -550,6 +594,12 @@ fn run_shape(shape: Shape) {
                     if shape.throttle_tps > 0.0 { "; target ≤ 10 %" } else { "" }
                 );
             }
+            if let Some(last) = run.by_api.values().filter_map(|s| s.last_end).max() {
+                println!(
+                    "    after the last call {:.3} s (the final snapshot, its aggregates)",
+                    run.wall - last.saturating_duration_since(run.t0).as_secs_f64()
+                );
+            }
             println!(
                 "    client CPU     {:.2} s ({:.3} s per 1,000 calls); simulator CPU {:.2} s; 2 cores shared",
                 run.cpu,
@@ -568,7 +618,7 @@ fn run_shape(shape: Shape) {
             }
             for api in apis {
                 let n = need.per_api.get(api).copied().unwrap_or(0);
-                let s = run.by_api.get(api).copied().unwrap_or_default();
+                let s = run.by_api.get(api).cloned().unwrap_or_default();
                 println!(
                     "    {:<34} {:>7} {:>7} {:>7} {:>9} {:>10} {:>10}",
                     api,
@@ -580,6 +630,9 @@ fn run_shape(shape: Shape) {
                     secs_since(run.t0, s.last_end)
                 );
             }
+        }
+        if timeline {
+            print_timeline(&cold, shape.latency_ms);
         }
         let org_end = ["ListAccountsForParent", "ListOrganizationalUnitsForParent"]
             .iter()

@@ -201,7 +201,10 @@ pub struct Clients {
     pub base_creds: Arc<CachedCredentials>,
     pub caller_account: String,
     session_name: String,
-    accounts: tokio::sync::Mutex<HashMap<String, Arc<AccountConfig>>>,
+    /// Each account's config, built once: the map's lock is held only to find the cell (no
+    /// await under it), so asking for a built account never waits for a busy runtime to
+    /// hand an async lock from task to task, and accounts are built concurrently (#13).
+    accounts: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Arc<AccountConfig>>>>>,
     regional: Mutex<HashMap<(String, String), RegionClients>>,
 }
 
@@ -227,7 +230,7 @@ impl Clients {
             base_creds,
             caller_account,
             session_name,
-            accounts: tokio::sync::Mutex::new(HashMap::new()),
+            accounts: Mutex::new(HashMap::new()),
             regional: Mutex::new(HashMap::new()),
         }
     }
@@ -254,10 +257,19 @@ impl Clients {
 
     /// The account's config (built on first use; credentials are fetched lazily).
     pub async fn account(&self, account_id: &str) -> Arc<AccountConfig> {
-        let mut accounts = self.accounts.lock().await;
-        if let Some(a) = accounts.get(account_id) {
-            return a.clone();
-        }
+        let cell = self
+            .accounts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(account_id.to_string())
+            .or_default()
+            .clone();
+        cell.get_or_init(|| self.build_account(account_id))
+            .await
+            .clone()
+    }
+
+    async fn build_account(&self, account_id: &str) -> Arc<AccountConfig> {
         let access = self.access_for(account_id);
         let (conf, creds) = match &access {
             Access::Caller => (self.base.clone(), self.base_creds_cache()),
@@ -305,14 +317,12 @@ impl Clients {
                 )
             }
         };
-        let a = Arc::new(AccountConfig {
+        Arc::new(AccountConfig {
             account_id: account_id.to_string(),
             access,
             conf,
             creds,
-        });
-        accounts.insert(account_id.to_string(), a.clone());
-        a
+        })
     }
 
     fn base_creds_cache(&self) -> Arc<CachedCredentials> {

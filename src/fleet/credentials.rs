@@ -33,9 +33,15 @@ impl Access {
 /// A credentials cache in front of any provider: answers from memory until the credentials
 /// come close to expiry (5 minutes, or a quarter of their lifetime when that is shorter),
 /// then fetches new ones; concurrent callers wait for the one fetch in flight.
+///
+/// Every SDK call of the account asks it, so the answer from memory takes no async lock:
+/// under a busy runtime each hand-over of a contended async lock waits for the next waiter
+/// to be scheduled, which added tens of milliseconds to calls of accounts with many in flight
+/// (#13). Only a fetch takes the async lock (`fetching`), so one fetch runs at a time.
 pub struct CachedCredentials {
     inner: SharedCredentialsProvider,
-    state: tokio::sync::Mutex<Option<(Credentials, SystemTime)>>,
+    state: std::sync::Mutex<Option<(Credentials, SystemTime)>>,
+    fetching: tokio::sync::Mutex<()>,
     fetches: AtomicU64,
 }
 
@@ -67,37 +73,47 @@ impl CachedCredentials {
     pub fn new(inner: SharedCredentialsProvider) -> Self {
         CachedCredentials {
             inner,
-            state: tokio::sync::Mutex::new(None),
+            state: std::sync::Mutex::new(None),
+            fetching: tokio::sync::Mutex::new(()),
             fetches: AtomicU64::new(0),
         }
     }
 
     /// Current credentials, fetching new ones when missing or about to expire.
     pub async fn get(&self) -> Result<Credentials, CredentialsError> {
-        let mut state = self.state.lock().await;
-        let now = SystemTime::now();
-        if let Some((c, fetched)) = state.as_ref()
-            && still_fresh(c.expiry(), *fetched, now)
-        {
-            return Ok(c.clone());
+        if let Some(c) = self.fresh() {
+            return Ok(c);
+        }
+        let _one_fetch = self.fetching.lock().await;
+        // a fetch that ended while this one waited is as good
+        if let Some(c) = self.fresh() {
+            return Ok(c);
         }
         let c = self.inner.provide_credentials().await?;
         self.fetches.fetch_add(1, Ordering::Relaxed);
-        *state = Some((c.clone(), SystemTime::now()));
+        *self.lock_state() = Some((c.clone(), SystemTime::now()));
         Ok(c)
     }
 
     /// The cached credentials if they are still good (no fetch): lets callers skip the STS
     /// rate limit for what costs no request.
     pub async fn cached(&self) -> Option<Credentials> {
-        let state = self.state.lock().await;
+        self.fresh()
+    }
+
+    fn fresh(&self) -> Option<Credentials> {
+        let state = self.lock_state();
         let (c, fetched) = state.as_ref()?;
         still_fresh(c.expiry(), *fetched, SystemTime::now()).then(|| c.clone())
     }
 
+    fn lock_state(&self) -> std::sync::MutexGuard<'_, Option<(Credentials, SystemTime)>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Forget the cached credentials (the service said they expired).
     pub async fn invalidate(&self) {
-        *self.state.lock().await = None;
+        *self.lock_state() = None;
     }
 
     /// How many times the underlying provider was asked (AssumeRole calls, for one account).

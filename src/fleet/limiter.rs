@@ -101,10 +101,13 @@ pub struct LimiterStats {
     pub peak_in_flight: AtomicU64,
     /// Per API, since the last [`LimiterStats::take_by_api`].
     by_api: Mutex<HashMap<&'static str, ApiStats>>,
+    /// Keep every attempt's span in [`ApiStats::spans`] (off unless a benchmark asks: a
+    /// console running for days would keep them all).
+    pub record_spans: std::sync::atomic::AtomicBool,
 }
 
 /// One API's attempts since the last [`LimiterStats::take_by_api`].
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiStats {
     pub calls: u64,
     /// Answered with throttling.
@@ -112,6 +115,8 @@ pub struct ApiStats {
     /// When the first attempt started and the last one ended.
     pub first_start: Option<Instant>,
     pub last_end: Option<Instant>,
+    /// Every attempt's start and end, when [`LimiterStats::record_spans`] is on.
+    pub spans: Vec<(Instant, Instant)>,
 }
 
 impl LimiterStats {
@@ -129,6 +134,9 @@ impl LimiterStats {
         e.throttled += u64::from(throttled);
         e.first_start = Some(e.first_start.map_or(start, |t| t.min(start)));
         e.last_end = Some(e.last_end.map_or(end, |t| t.max(end)));
+        if self.record_spans.load(std::sync::atomic::Ordering::Relaxed) {
+            e.spans.push((start, end));
+        }
     }
 }
 

@@ -229,6 +229,14 @@ impl Fleet {
         )
     }
 
+    /// Record every call's start and end in [`Fleet::take_calls_by_api`] from now on (the
+    /// benchmark's timeline; off by default).
+    pub fn record_call_spans(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.inner.limiter.stats.record_spans.store(true, Relaxed);
+        self.inner.control.stats.record_spans.store(true, Relaxed);
+    }
+
     /// Calls per API since the last call of this (both pools: data and control plane).
     pub fn take_calls_by_api(&self) -> std::collections::BTreeMap<&'static str, limiter::ApiStats> {
         let mut m = self.inner.limiter.stats.take_by_api();
@@ -241,6 +249,7 @@ impl Fleet {
                 (a, b) => a.or(b),
             };
             e.last_end = e.last_end.max(c.last_end);
+            e.spans.extend(c.spans);
         }
         m
     }

@@ -17,6 +17,7 @@ pub mod acm;
 pub mod cli;
 pub mod clock;
 pub mod error;
+pub mod json_text;
 pub mod orgs;
 pub mod protocol;
 pub mod rng;

@@ -295,23 +295,32 @@ fn describe_instance_information(
     let start = page::start_offset(OP, input)?;
     // The token is the position in the node index after the last node returned, so each
     // page only scans forward.
-    let mut out = Vec::with_capacity(max);
+    // written as text (`sim::json_text`): the same JSON as `NodeRec::info_json`
+    let mut out = String::with_capacity(64 + max * 900);
+    out.push_str("{\"InstanceInformationList\":[");
+    let mut count = 0;
     let mut pos = start.min(f.nodes.len());
-    while pos < f.nodes.len() && out.len() < max {
+    while pos < f.nodes.len() && count < max {
         let n = &f.nodes[pos];
         if filters.iter().all(|flt| flt.matches(n)) {
-            out.push(n.info_json(now));
+            if count > 0 {
+                out.push(',');
+            }
+            n.write_info_json(now, &mut out);
+            count += 1;
         }
         pos += 1;
     }
+    out.push(']');
     let more = f.nodes[pos..]
         .iter()
         .any(|n| filters.iter().all(|flt| flt.matches(n)));
-    let next = more.then(|| page::next_token(OP, input, pos));
-    Ok(page::with_token(
-        crate::sim::protocol::list_body("InstanceInformationList", out),
-        next,
-    ))
+    if more {
+        out.push_str(",\"NextToken\":");
+        crate::sim::json_text::push_str(&mut out, &page::next_token(OP, input, pos));
+    }
+    out.push('}');
+    Ok(crate::sim::protocol::raw_body(out))
 }
 
 #[cfg(test)]

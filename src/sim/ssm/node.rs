@@ -2,11 +2,12 @@
 //! shape, tags, and the instance-information filters (legacy and new).
 
 use chrono::{DateTime, Duration, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::catalog::{self, Platform};
-use super::page::{self, err, ts};
+use super::page::{self, err};
 use crate::sim::ApiError;
+use crate::sim::json_text::Obj;
 
 /// Patch counters of one node (DescribeInstancePatchStates), always equal to its patch list.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -151,45 +152,62 @@ impl NodeRec {
         &self.computer_name
     }
 
-    /// DescribeInstanceInformation's `InstanceInformation`.
-    pub fn info_json(&self, now: DateTime<Utc>) -> Value {
+    /// DescribeInstanceInformation's `InstanceInformation`, written as JSON text (see
+    /// `sim::json_text`; [`NodeRec::info_json`] is the same as a `Value`).
+    pub fn write_info_json(&self, now: DateTime<Utc>, out: &mut String) {
         let p = self.platform();
-        let assoc_count = if self.association_status == "Success" {
-            json!({"Success": 2})
-        } else {
-            json!({"Success": 1, self.association_status: 1})
-        };
-        let mut v = json!({
-            "InstanceId": self.id,
-            "PingStatus": self.ping_status(),
-            "LastPingDateTime": ts(self.last_ping(now)),
-            "AgentVersion": self.agent_version,
-            "IsLatestVersion": self.is_latest_agent(),
-            "PlatformType": if p.windows { "Windows" } else { "Linux" },
-            "PlatformName": p.name,
-            "PlatformVersion": p.version,
-            "ResourceType": self.resource_type(),
-            "IPAddress": self.ip,
-            "ComputerName": self.computer_name,
-            "IamRole": self.iam_role,
-            "RegistrationDate": ts(self.registered),
-            "AssociationStatus": self.association_status,
-            "LastAssociationExecutionDate": ts(self.last_assoc),
-            "LastSuccessfulAssociationExecutionDate": ts(self.last_assoc_ok),
-            "AssociationOverview": {
-                "DetailedStatus": self.association_status,
-                "InstanceAssociationStatusAggregatedCount": assoc_count,
-            },
-            "SourceId": self.id,
-            "SourceType": if self.hybrid { "AWS::SSM::ManagedInstance" } else { "AWS::EC2::Instance" },
-        });
+        let mut o = Obj::new(out);
+        o.str("InstanceId", &self.id)
+            .str("PingStatus", self.ping_status())
+            .ts("LastPingDateTime", self.last_ping(now))
+            .str("AgentVersion", self.agent_version)
+            .bool("IsLatestVersion", self.is_latest_agent())
+            .str("PlatformType", if p.windows { "Windows" } else { "Linux" })
+            .str("PlatformName", p.name)
+            .str("PlatformVersion", p.version)
+            .str("ResourceType", self.resource_type())
+            .str("IPAddress", &self.ip)
+            .str("ComputerName", &self.computer_name)
+            .str("IamRole", &self.iam_role)
+            .ts("RegistrationDate", self.registered)
+            .str("AssociationStatus", self.association_status)
+            .ts("LastAssociationExecutionDate", self.last_assoc)
+            .ts("LastSuccessfulAssociationExecutionDate", self.last_assoc_ok)
+            .obj("AssociationOverview", |a| {
+                a.str("DetailedStatus", self.association_status).obj(
+                    "InstanceAssociationStatusAggregatedCount",
+                    |c| {
+                        if self.association_status == "Success" {
+                            c.num("Success", 2);
+                        } else {
+                            c.num("Success", 1).num(self.association_status, 1);
+                        }
+                    },
+                );
+            })
+            .str("SourceId", &self.id)
+            .str(
+                "SourceType",
+                if self.hybrid {
+                    "AWS::SSM::ManagedInstance"
+                } else {
+                    "AWS::EC2::Instance"
+                },
+            );
         if let Some(name) = &self.default_name {
-            v["Name"] = json!(name);
+            o.str("Name", name);
         }
         if let Some(a) = &self.activation_id {
-            v["ActivationId"] = json!(a);
+            o.str("ActivationId", a);
         }
-        v
+        o.end();
+    }
+
+    /// DescribeInstanceInformation's `InstanceInformation`.
+    pub fn info_json(&self, now: DateTime<Utc>) -> Value {
+        let mut text = String::new();
+        self.write_info_json(now, &mut text);
+        serde_json::from_str(&text).expect("the simulator writes valid JSON")
     }
 }
 
@@ -350,6 +368,7 @@ fn invalid_value(message: String) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn both_filter_lists_is_an_error() {

@@ -1,6 +1,7 @@
 //! Per-node patch lists (derived lazily from the node seed and counters, so 100k nodes cost
 //! nothing until asked), patch states, and the DescribeInstancePatch* operations.
 
+use crate::sim::json_text::{Obj, push_str as push_json_str};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
@@ -727,39 +728,74 @@ fn windows_names(
 // ---------------------------------------------------------------------------------------
 // Operations
 
-/// `InstancePatchState` of a node that has reported.
-pub fn patch_state_json(f: &RegionFleet, n: &NodeRec) -> Option<Value> {
-    let r = n.report.as_ref()?;
+/// `InstancePatchState` of a node that has reported, written as JSON text onto `out`
+/// (`sim::json_text`); false (nothing written) for a node that never reported.
+pub fn write_patch_state(f: &RegionFleet, n: &NodeRec, out: &mut String) -> bool {
+    let Some(r) = n.report.as_ref() else {
+        return false;
+    };
     let c = n.counts;
-    let mut v = json!({
-        "InstanceId": n.id,
-        "PatchGroup": n.patch_group().unwrap_or(""),
-        "BaselineId": f.baseline_id_for(n),
-        "SnapshotId": r.snapshot_id,
-        "OwnerInformation": "",
-        "InstalledCount": c.installed,
-        "InstalledOtherCount": c.installed_other,
-        "InstalledPendingRebootCount": c.pending_reboot,
-        "InstalledRejectedCount": c.rejected,
-        "MissingCount": c.missing,
-        "FailedCount": c.failed,
-        "UnreportedNotApplicableCount": 0,
-        "NotApplicableCount": c.not_applicable,
-        "OperationStartTime": ts(r.start),
-        "OperationEndTime": ts(r.end),
-        "Operation": r.operation.as_str(),
-        "RebootOption": if r.reboot_if_needed { "RebootIfNeeded" } else { "NoReboot" },
-        "CriticalNonCompliantCount": c.critical_nc,
-        "SecurityNonCompliantCount": c.security_nc,
-        "OtherNonCompliantCount": c.other_nc,
-    });
+    let mut o = Obj::new(out);
+    o.str("InstanceId", &n.id)
+        .str("PatchGroup", n.patch_group().unwrap_or(""))
+        .str("BaselineId", &f.baseline_id_for(n))
+        .str("SnapshotId", &r.snapshot_id)
+        .str("OwnerInformation", "")
+        .num("InstalledCount", c.installed)
+        .num("InstalledOtherCount", c.installed_other)
+        .num("InstalledPendingRebootCount", c.pending_reboot)
+        .num("InstalledRejectedCount", c.rejected)
+        .num("MissingCount", c.missing)
+        .num("FailedCount", c.failed)
+        .num("UnreportedNotApplicableCount", 0)
+        .num("NotApplicableCount", c.not_applicable)
+        .ts("OperationStartTime", r.start)
+        .ts("OperationEndTime", r.end)
+        .str("Operation", r.operation.as_str())
+        .str(
+            "RebootOption",
+            if r.reboot_if_needed {
+                "RebootIfNeeded"
+            } else {
+                "NoReboot"
+            },
+        )
+        .num("CriticalNonCompliantCount", c.critical_nc)
+        .num("SecurityNonCompliantCount", c.security_nc)
+        .num("OtherNonCompliantCount", c.other_nc);
     if n.windows() {
-        v["AvailableSecurityUpdateCount"] = json!(c.available_security);
+        o.num("AvailableSecurityUpdateCount", c.available_security);
     }
     if let Some(t) = r.last_no_reboot {
-        v["LastNoRebootInstallOperationTime"] = ts(t);
+        o.ts("LastNoRebootInstallOperationTime", t);
     }
-    Some(v)
+    o.end();
+    true
+}
+
+/// `{"InstancePatchStates":[..],"NextToken":..}` of reported nodes, written as text.
+fn patch_states_page(f: &RegionFleet, nodes: &[&NodeRec], next: Option<String>) -> Value {
+    let mut out = String::with_capacity(64 + nodes.len() * 700);
+    out.push_str("{\"InstancePatchStates\":[");
+    let mut first = true;
+    for n in nodes {
+        let mark = out.len();
+        if !first {
+            out.push(',');
+        }
+        if write_patch_state(f, n, &mut out) {
+            first = false;
+        } else {
+            out.truncate(mark);
+        }
+    }
+    out.push(']');
+    if let Some(t) = next {
+        out.push_str(",\"NextToken\":");
+        push_json_str(&mut out, &t);
+    }
+    out.push('}');
+    crate::sim::protocol::raw_body(out)
 }
 
 pub fn describe_instance_patch_states(f: &RegionFleet, input: &Value) -> Result<Value, ApiError> {
@@ -777,14 +813,7 @@ pub fn describe_instance_patch_states(f: &RegionFleet, input: &Value) -> Result<
         .filter(|n| n.report.is_some())
         .collect();
     let (page_nodes, next) = page::page(OP, input, &reported, start, max);
-    let items: Vec<Value> = page_nodes
-        .into_iter()
-        .filter_map(|n| patch_state_json(f, n))
-        .collect();
-    Ok(page::with_token(
-        crate::sim::protocol::list_body("InstancePatchStates", items),
-        next,
-    ))
+    Ok(patch_states_page(f, &page_nodes, next))
 }
 
 pub fn describe_instance_patch_states_for_patch_group(
@@ -831,7 +860,7 @@ pub fn describe_instance_patch_states_for_patch_group(
         parsed.push((getter, ty, value));
     }
     let start = page::start_offset(OP, input)?;
-    let states: Vec<Value> = f
+    let states: Vec<&NodeRec> = f
         .nodes
         .iter()
         .filter(|n| n.report.is_some() && n.patch_group() == Some(group))
@@ -846,13 +875,9 @@ pub fn describe_instance_patch_states_for_patch_group(
                 }
             })
         })
-        .filter_map(|n| patch_state_json(f, n))
         .collect();
     let (items, next) = page::page(OP, input, &states, start, max);
-    Ok(page::with_token(
-        crate::sim::protocol::list_body("InstancePatchStates", items),
-        next,
-    ))
+    Ok(patch_states_page(f, &items, next))
 }
 
 pub fn describe_instance_patches(f: &RegionFleet, input: &Value) -> Result<Value, ApiError> {
@@ -929,23 +954,6 @@ pub fn describe_instance_patches(f: &RegionFleet, input: &Value) -> Result<Value
     }
     out.push('}');
     Ok(crate::sim::protocol::raw_body(out))
-}
-
-/// `s` as a JSON string literal.
-fn push_json_str(out: &mut String, s: &str) {
-    // no early exit: the whole (short) string is checked, which the compiler vectorises
-    let escape = s.bytes().fold(false, |any, b| {
-        any | (b < 0x20) | (b == b'"') | (b == b'\\')
-    });
-    if !escape {
-        // nothing to escape (nearly every string): copied as it is
-        out.push('"');
-        out.push_str(s);
-        out.push('"');
-        return;
-    }
-    // serde_json's escaping, without a `Value`
-    out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
 }
 
 #[cfg(test)]

@@ -1767,3 +1767,99 @@ fn windows_executions_and_patch_states_agree() {
         "DoesNotExistException"
     );
 }
+
+/// The pages written as text (`sim::json_text`) are the JSON the `Value` trees gave: every
+/// node's `InstanceInformation` and `InstancePatchState` of a generated world, against the
+/// field-by-field `json!` they replaced.
+#[test]
+fn pages_written_as_text_are_the_json_the_value_trees_gave() {
+    use crate::sim::protocol::ts;
+    let (w, seeds) = world();
+    let now = chrono::Utc::now();
+    let (mut nodes, mut states) = (0, 0);
+    for region in ["us-east-1", "eu-west-1"] {
+        w.with_fleet(&seeds[0].id, region, |f| {
+            for n in &f.nodes {
+                let p = n.platform();
+                let assoc_count = if n.association_status == "Success" {
+                    json!({"Success": 2})
+                } else {
+                    json!({"Success": 1, n.association_status: 1})
+                };
+                let mut want = json!({
+                    "InstanceId": n.id,
+                    "PingStatus": n.ping_status(),
+                    "LastPingDateTime": ts(n.last_ping(now)),
+                    "AgentVersion": n.agent_version,
+                    "IsLatestVersion": n.is_latest_agent(),
+                    "PlatformType": if p.windows { "Windows" } else { "Linux" },
+                    "PlatformName": p.name,
+                    "PlatformVersion": p.version,
+                    "ResourceType": n.resource_type(),
+                    "IPAddress": n.ip,
+                    "ComputerName": n.computer_name,
+                    "IamRole": n.iam_role,
+                    "RegistrationDate": ts(n.registered),
+                    "AssociationStatus": n.association_status,
+                    "LastAssociationExecutionDate": ts(n.last_assoc),
+                    "LastSuccessfulAssociationExecutionDate": ts(n.last_assoc_ok),
+                    "AssociationOverview": {
+                        "DetailedStatus": n.association_status,
+                        "InstanceAssociationStatusAggregatedCount": assoc_count,
+                    },
+                    "SourceId": n.id,
+                    "SourceType": if n.hybrid { "AWS::SSM::ManagedInstance" } else { "AWS::EC2::Instance" },
+                });
+                if let Some(name) = &n.default_name {
+                    want["Name"] = json!(name);
+                }
+                if let Some(a) = &n.activation_id {
+                    want["ActivationId"] = json!(a);
+                }
+                assert_eq!(n.info_json(now), want, "{}", n.id);
+                nodes += 1;
+
+                let mut text = String::new();
+                let Some(r) = n.report.as_ref() else {
+                    assert!(!super::patches::write_patch_state(f, n, &mut text));
+                    assert!(text.is_empty());
+                    continue;
+                };
+                assert!(super::patches::write_patch_state(f, n, &mut text));
+                let c = n.counts;
+                let mut want = json!({
+                    "InstanceId": n.id,
+                    "PatchGroup": n.patch_group().unwrap_or(""),
+                    "BaselineId": f.baseline_id_for(n),
+                    "SnapshotId": r.snapshot_id,
+                    "OwnerInformation": "",
+                    "InstalledCount": c.installed,
+                    "InstalledOtherCount": c.installed_other,
+                    "InstalledPendingRebootCount": c.pending_reboot,
+                    "InstalledRejectedCount": c.rejected,
+                    "MissingCount": c.missing,
+                    "FailedCount": c.failed,
+                    "UnreportedNotApplicableCount": 0,
+                    "NotApplicableCount": c.not_applicable,
+                    "OperationStartTime": ts(r.start),
+                    "OperationEndTime": ts(r.end),
+                    "Operation": r.operation.as_str(),
+                    "RebootOption": if r.reboot_if_needed { "RebootIfNeeded" } else { "NoReboot" },
+                    "CriticalNonCompliantCount": c.critical_nc,
+                    "SecurityNonCompliantCount": c.security_nc,
+                    "OtherNonCompliantCount": c.other_nc,
+                });
+                if n.windows() {
+                    want["AvailableSecurityUpdateCount"] = json!(c.available_security);
+                }
+                if let Some(t) = r.last_no_reboot {
+                    want["LastNoRebootInstallOperationTime"] = ts(t);
+                }
+                let got: Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(got, want, "{}", n.id);
+                states += 1;
+            }
+        });
+    }
+    assert!(nodes > 10 && states > 5, "{nodes} nodes, {states} states");
+}
