@@ -53,8 +53,10 @@ pub struct CompletionsArgs {
 pub fn print_completions(args: &CompletionsArgs) -> std::process::ExitCode {
     use clap::CommandFactory;
     let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "ssmdeck", &mut std::io::stdout());
-    std::process::ExitCode::SUCCESS
+    // generated into memory, then written: a closed pipe (`| head -3`) ends quietly
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "ssmdeck", &mut out);
+    stdout_or_fail(&out)
 }
 
 /// `ssmdeck man`: the man page (roff) on stdout, from the clap definitions.
@@ -64,9 +66,18 @@ pub fn print_man() -> std::process::ExitCode {
         eprintln!("ssmdeck: cannot render the man page: {e}");
         return std::process::ExitCode::FAILURE;
     }
-    use std::io::Write;
-    let _ = std::io::stdout().write_all(&out);
-    std::process::ExitCode::SUCCESS
+    stdout_or_fail(&out)
+}
+
+/// Write `bytes` to stdout: a closed pipe (`| head`) is success, another error a failure.
+fn stdout_or_fail(bytes: &[u8]) -> std::process::ExitCode {
+    match crate::report::write::write_stdout(|w| w.write_all(bytes)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ssmdeck: cannot write to stdout: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 /// The man page of `ssmdeck` and, as sections, of its subcommands.

@@ -390,6 +390,10 @@ fn crumbs(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
             theme.style(Role::Muted),
         ));
     }
+    // vim `V`: a range is being marked (j/k extend it, V again or esc ends it)
+    if state.visual.is_some() {
+        right.push(("-- VISUAL --".to_string(), theme.style(Role::Prompt)));
+    }
     if !state.marks.is_empty() {
         right.push((
             format!("{} marked", state.marks.len()),
