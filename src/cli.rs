@@ -32,7 +32,8 @@ pub enum Command {
     Sim(SimArgs),
     /// Collect the whole fleet once and print it (headless).
     Snapshot(SnapshotArgs),
-    /// Write a compliance / nodes / patches / certificates / commands report (headless, cron-friendly).
+    /// Write a report: compliance, nodes, patches, certs, commands, windows, coverage, cve or
+    /// software (headless, cron-friendly).
     Report(ReportArgs),
     /// Print the config, cache, log, theme and keymap paths in use.
     Info(InfoArgs),
@@ -406,6 +407,27 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_lists_every_report() {
+        use clap::{CommandFactory, ValueEnum};
+        let mut top = Cli::command();
+        let top_help = top.render_help().to_string();
+        let mut report = Cli::command();
+        let report = report.find_subcommand_mut("report").unwrap();
+        let report_help = report.render_long_help().to_string();
+        for k in ReportKind::value_variants() {
+            let name = k.to_possible_value().unwrap().get_name().to_string();
+            assert!(
+                top_help.contains(&name),
+                "`ssmdeck --help` lacks {name}:\n{top_help}"
+            );
+            assert!(
+                report_help.contains(&name),
+                "`ssmdeck report --help` lacks {name}:\n{report_help}"
+            );
+        }
     }
 
     #[test]

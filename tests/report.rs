@@ -872,7 +872,10 @@ fn stdout_writers_end_quietly_when_the_pipe_closes_early() {
         );
         if args[0] == "report" {
             // the report's own exit policy (3: the demo's invited account is unreadable)
-            assert!(matches!(out.status.code(), Some(0 | 3)), "{args:?}: {stderr}");
+            assert!(
+                matches!(out.status.code(), Some(0 | 3)),
+                "{args:?}: {stderr}"
+            );
         } else {
             assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
         }

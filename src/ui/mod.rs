@@ -41,6 +41,7 @@ pub mod jobs;
 pub mod keymap;
 pub mod layout;
 pub mod live;
+pub mod messages;
 pub mod pane;
 pub mod runtime;
 pub mod shots;
@@ -61,6 +62,8 @@ mod ctx_tests;
 #[cfg(test)]
 mod describe_tests;
 #[cfg(test)]
+mod export_tests;
+#[cfg(test)]
 mod help_tests;
 #[cfg(test)]
 mod import_graph;
@@ -68,6 +71,8 @@ mod import_graph;
 mod index_tests;
 #[cfg(test)]
 mod k9s_tests;
+#[cfg(test)]
+mod messages_tests;
 #[cfg(test)]
 mod pane_tests;
 #[cfg(test)]
@@ -305,7 +310,12 @@ fn info_lines(args: InfoArgs, paths: &Paths, out: &mut String) -> ExitCode {
     let cfg_path = args.config.clone().unwrap_or_else(|| paths.config_file());
     let cfg = Config::load(args.config.as_deref(), paths);
     let exists = |p: &std::path::Path| if p.exists() { "" } else { "  (not present)" };
-    outln!(out, "config file   {}{}", cfg_path.display(), exists(&cfg_path));
+    outln!(
+        out,
+        "config file   {}{}",
+        cfg_path.display(),
+        exists(&cfg_path)
+    );
     outln!(out, "config dir    {}", paths.config_dir.display());
     outln!(out, "data dir      {}", paths.data_dir.display());
     outln!(out, "log file      {}", paths.log_file().display());
@@ -313,12 +323,14 @@ fn info_lines(args: InfoArgs, paths: &Paths, out: &mut String) -> ExitCode {
     outln!(out, "demo audit    {}", paths.demo_audit_log().display());
     outln!(out, "cache dir     {}", paths.cache_dir.display());
     outln!(out, "exports dir   {}", paths.exports_dir().display());
-    outln!(out, 
+    outln!(
+        out,
         "themes dir    {}{}",
         paths.themes_dir().display(),
         exists(&paths.themes_dir())
     );
-    outln!(out, 
+    outln!(
+        out,
         "keymaps dir   {}{}",
         paths.keymaps_dir().display(),
         exists(&paths.keymaps_dir())
@@ -333,7 +345,8 @@ fn info_lines(args: InfoArgs, paths: &Paths, out: &mut String) -> ExitCode {
     let mut ok = true;
     let tn = args.theme.clone().unwrap_or(cfg.theme.clone());
     match Theme::load(&tn, &paths.themes_dir()) {
-        Ok(t) => outln!(out, 
+        Ok(t) => outln!(
+            out,
             "theme         {} ({}; colours: {:?})",
             t.name,
             t.sources.join(" + "),
@@ -352,7 +365,8 @@ fn info_lines(args: InfoArgs, paths: &Paths, out: &mut String) -> ExitCode {
             outln!(out, "keymap        error: {e}");
         }
     }
-    outln!(out, 
+    outln!(
+        out,
         "built-in      themes: {}; keymaps: {}",
         theme::BUILTIN
             .iter()

@@ -552,7 +552,9 @@ fn parse_layer(text: &str, label: &str, out: &mut Layered) -> Result<(), ThemeEr
                 return Err(err(
                     "",
                     other,
-                    format!("unknown key `{other}` (expected name, extends, [palette], [palette16], [roles])"),
+                    format!(
+                        "unknown key `{other}` (expected name, extends, [palette], [palette16], [roles])"
+                    ),
                 ));
             }
         }
