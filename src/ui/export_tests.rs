@@ -90,7 +90,8 @@ fn glyph(v: &str) -> Option<&'static str> {
             c,
             '↑' | '…' | '▾' | '◐' | '⚠' | '✓' | '✗' | '●' | '▸' | '█' | '░'
         )
-    }) {
+    }) || t.contains(" · ")
+    {
         return Some("a screen mark");
     }
     let age = |w: &str| {

@@ -144,3 +144,29 @@ fn vim_visual_line_says_visual_in_the_header() {
     press(&mut s, 'V');
     assert!(!screen(&mut s, 120, 40).contains("VISUAL"));
 }
+
+/// `/foo:bar` on nodes: the breadcrumb line keeps the filter and the count on screen and
+/// cuts the long "unknown field" list with a pointer to `:messages`, which has it whole.
+#[test]
+fn a_long_filter_error_points_to_the_message_log() {
+    let mut s = loaded();
+    command(&mut s, "nodes");
+    key(&mut s, KeyCode::Char('/'));
+    for c in "foo:bar".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    key(&mut s, KeyCode::Enter);
+    let text = screen(&mut s, 120, 40);
+    let crumb = text.lines().nth(1).unwrap_or_default().to_string();
+    assert!(crumb.contains("unknown field `foo`"), "{crumb}");
+    assert!(crumb.contains("(whole: :messages)"), "{crumb}");
+    assert!(crumb.contains("/foo:bar"), "{crumb}");
+    command(&mut s, "messages");
+    let (t, src) = s.view().table().unwrap();
+    let r = t.selected_row().unwrap();
+    let whole = src.copy_text(r);
+    assert!(
+        whole.contains("unknown field `foo`") && whole.contains("tag"),
+        "every field is listed: {whole}"
+    );
+}

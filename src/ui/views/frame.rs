@@ -400,6 +400,18 @@ fn crumbs(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
             theme.style(Role::Marked),
         ));
     }
+    // a filter error too long for the line is cut with a pointer to `:messages`, so the
+    // filter and the row count after it stay on screen
+    if let Some(i) = right.iter().position(|(s, _)| s.starts_with("⚠ ")) {
+        let others: usize = right
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, (s, _))| s.chars().count() + 2)
+            .sum();
+        let room = (area.right().saturating_sub(x + 2) as usize).saturating_sub(others + 2);
+        right[i].0 = toast_line(&right[i].0, room);
+    }
     let text_w: u16 = right
         .iter()
         .map(|(s, _)| s.chars().count() as u16 + 2)
