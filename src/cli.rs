@@ -32,7 +32,8 @@ pub enum Command {
     Sim(SimArgs),
     /// Collect the whole fleet once and print it (headless).
     Snapshot(SnapshotArgs),
-    /// Write a compliance / nodes / patches / certificates / commands report (headless, cron-friendly).
+    /// Write a report: compliance, nodes, patches, certs, commands, windows, coverage, cve or
+    /// software (headless, cron-friendly).
     Report(ReportArgs),
     /// Print the config, cache, log, theme and keymap paths in use.
     Info(InfoArgs),
@@ -53,8 +54,10 @@ pub struct CompletionsArgs {
 pub fn print_completions(args: &CompletionsArgs) -> std::process::ExitCode {
     use clap::CommandFactory;
     let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "ssmdeck", &mut std::io::stdout());
-    std::process::ExitCode::SUCCESS
+    // generated into memory, then written: a closed pipe (`| head -3`) ends quietly
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "ssmdeck", &mut out);
+    stdout_or_fail(&out)
 }
 
 /// `ssmdeck man`: the man page (roff) on stdout, from the clap definitions.
@@ -64,9 +67,18 @@ pub fn print_man() -> std::process::ExitCode {
         eprintln!("ssmdeck: cannot render the man page: {e}");
         return std::process::ExitCode::FAILURE;
     }
-    use std::io::Write;
-    let _ = std::io::stdout().write_all(&out);
-    std::process::ExitCode::SUCCESS
+    stdout_or_fail(&out)
+}
+
+/// Write `bytes` to stdout: a closed pipe (`| head`) is success, another error a failure.
+fn stdout_or_fail(bytes: &[u8]) -> std::process::ExitCode {
+    match crate::report::write::write_stdout(|w| w.write_all(bytes)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ssmdeck: cannot write to stdout: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 /// The man page of `ssmdeck` and, as sections, of its subcommands.
@@ -395,6 +407,27 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_lists_every_report() {
+        use clap::{CommandFactory, ValueEnum};
+        let mut top = Cli::command();
+        let top_help = top.render_help().to_string();
+        let mut report = Cli::command();
+        let report = report.find_subcommand_mut("report").unwrap();
+        let report_help = report.render_long_help().to_string();
+        for k in ReportKind::value_variants() {
+            let name = k.to_possible_value().unwrap().get_name().to_string();
+            assert!(
+                top_help.contains(&name),
+                "`ssmdeck --help` lacks {name}:\n{top_help}"
+            );
+            assert!(
+                report_help.contains(&name),
+                "`ssmdeck report --help` lacks {name}:\n{report_help}"
+            );
+        }
     }
 
     #[test]

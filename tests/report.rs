@@ -835,3 +835,49 @@ fn binary_windows_and_coverage_reports_alert_for_cron() {
         assert!(r.stdout.contains("prod-patch-sun-0300"), "{format}");
     }
 }
+
+/// `ssmdeck completions bash | head -3`, `ssmdeck man | head`, `ssmdeck info | head -1`
+/// and `ssmdeck report ... | head`: a reader that went away is not a crash. The read end
+/// of the pipe is closed before the binary writes, so every write meets a broken pipe:
+/// exit 0 (a report: its exit policy), no panic, no backtrace.
+#[test]
+fn stdout_writers_end_quietly_when_the_pipe_closes_early() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs: [&[&str]; 5] = [
+        &["completions", "bash"],
+        &["completions", "zsh"],
+        &["man"],
+        &["info"],
+        &["report", "nodes", "--demo", "--format", "csv"],
+    ];
+    for args in runs {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
+            .args(args)
+            .env("SSMDECK_CONFIG_DIR", tmp.path().join("config"))
+            .env("SSMDECK_DATA_DIR", tmp.path().join("data"))
+            .env("SSMDECK_CACHE_DIR", tmp.path().join("cache"))
+            .env("RUST_BACKTRACE", "1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ENDPOINT_URL")
+            .stdin(std::process::Stdio::null())
+            .stdout(writer)
+            .output()
+            .expect("run ssmdeck");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("backtrace"),
+            "{args:?}: {stderr}"
+        );
+        if args[0] == "report" {
+            // the report's own exit policy (3: the demo's invited account is unreadable)
+            assert!(
+                matches!(out.status.code(), Some(0 | 3)),
+                "{args:?}: {stderr}"
+            );
+        } else {
+            assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        }
+    }
+}

@@ -37,6 +37,18 @@ pub struct OutputLine {
     pub text: String,
 }
 
+/// A step's status as the user should read it (sanitized): a step for another platform
+/// (PatchWindows on Linux) is skipped by its precondition — AWS reports Success with a
+/// "Step execution skipped" note — so it says "skipped (not this platform)". The command
+/// pane and the invocation's describe both use it, so they agree.
+pub fn step_status(status: &str, stdout: &str) -> String {
+    if stdout.starts_with("Step execution skipped") {
+        "skipped (not this platform)".to_string()
+    } else {
+        crate::text::sanitize(status)
+    }
+}
+
 impl TargetOutput {
     /// The viewer's lines: per step a header, stdout, stderr and notes. Sanitized.
     pub fn lines(&self) -> Vec<OutputLine> {
@@ -48,20 +60,22 @@ impl TargetOutput {
             } else {
                 format!(" · {}", crate::text::sanitize(&p.elapsed))
             };
-            // a step for another platform (PatchWindows on Linux) is skipped by its
-            // precondition: AWS reports Success with this note; say "skipped"
-            let skipped = p.stdout.starts_with("Step execution skipped");
-            let status = if skipped {
-                "skipped (not this platform)".to_string()
+            let status = step_status(&p.status, &p.stdout);
+            // no exit code until the step ended (an InProgress step's 0 is not one)
+            let ended = super::tracker::is_terminal(&super::tracker::display_status(
+                &p.status,
+                &p.status_details,
+            ));
+            let exit = if ended && p.response_code >= 0 {
+                format!(" · exit {}", p.response_code)
             } else {
-                crate::text::sanitize(&p.status)
+                String::new()
             };
             out.push(line(
                 LineKind::Step,
                 format!(
-                    "── {} · {status} · exit {}{} ──",
+                    "── {} · {status}{exit}{} ──",
                     crate::text::sanitize(&p.name),
-                    p.response_code,
                     elapsed
                 ),
             ));

@@ -680,6 +680,49 @@ mod tests {
         TargetScope::marked(s.nodes.iter().filter(|n| f(n)).map(|n| n.key()).collect())
     }
 
+    /// The README: a patch group tag is preferred over other tags when both select exactly
+    /// the same nodes (`Environment` sorts first by name, `Patch Group` still wins), in
+    /// either spelling; another tag is used only when the patch group's nodes differ.
+    #[test]
+    fn tag_targeting_prefers_the_patch_group_tag() {
+        use crate::model::tags::Tag;
+        let t = |k: &str, v: &str| Tag {
+            key: k.into(),
+            value: v.into(),
+        };
+        for pg in ["Patch Group", "PatchGroup"] {
+            let mut s = world();
+            s.nodes.retain(|n| n.account_id == "222222222222");
+            let mut tags = crate::model::tags::NodeTags {
+                fetched_at: Some(chrono::Utc::now()),
+                ..Default::default()
+            };
+            for (i, n) in s.nodes.iter().enumerate() {
+                let env = if i < 3 { "Development" } else { "Production" };
+                tags.nodes.push((
+                    n.key(),
+                    vec![t("Environment", env), t(pg, env), t("Name", &n.name)],
+                ));
+            }
+            tags.sort();
+            std::sync::Arc::make_mut(&mut s.schedules).tags = tags.clone();
+            let dev: Vec<&Node> = s.nodes.iter().take(3).collect();
+            assert_eq!(
+                exact_tag(&s, &dev),
+                Some((pg.to_string(), "Development".to_string())),
+                "{pg}"
+            );
+            // the patch group differs on one node: the environment tag is the exact one
+            tags.nodes[3].1[1].value = "Development".into();
+            std::sync::Arc::make_mut(&mut s.schedules).tags = tags;
+            assert_eq!(
+                exact_tag(&s, &dev),
+                Some(("Environment".to_string(), "Development".to_string())),
+                "{pg}"
+            );
+        }
+    }
+
     #[test]
     fn more_than_fifty_targets_split_into_calls_per_account_region() {
         let s = world();

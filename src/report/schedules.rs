@@ -82,9 +82,11 @@ pub struct CoverageRow {
     pub instance_id: String,
     pub instance_name: String,
     pub platform: String,
-    pub patch_group: String,
-    pub baseline: String,
-    /// `no`, `scan only`, `?` (not known).
+    /// `None` (JSON `null`, empty in CSV) when the node has no patch group.
+    pub patch_group: Option<String>,
+    /// `None` when its baseline is not known.
+    pub baseline: Option<String>,
+    /// `no`, `scan only`, `unknown` (the schedules could not be read).
     pub coverage: String,
     pub scanned_by: Vec<String>,
     pub reason: String,
@@ -115,8 +117,8 @@ impl Tabular for CoverageRow {
             self.instance_id.clone(),
             self.instance_name.clone(),
             self.platform.clone(),
-            self.patch_group.clone(),
-            self.baseline.clone(),
+            self.patch_group.clone().unwrap_or_default(),
+            self.baseline.clone().unwrap_or_default(),
             self.coverage.clone(),
             self.scanned_by.join("; "),
             self.reason.clone(),
@@ -192,14 +194,14 @@ pub fn coverage_rows(snap: &FleetSnapshot, now: DateTime<Utc>) -> Vec<CoverageRo
                     Vec::new(),
                     "no maintenance window or patch association targets it".to_string(),
                 ),
-                Coverage::Unknown { reason } => ("?", Vec::new(), reason.clone()),
+                Coverage::Unknown { reason } => ("unknown", Vec::new(), reason.clone()),
             };
             let baseline = snap
                 .schedules
                 .baseline_of(n)
                 .map(|b| b.name.clone())
                 .or_else(|| n.baseline_id.as_deref().map(str::to_string))
-                .unwrap_or_default();
+                .filter(|b| !b.is_empty());
             Some(CoverageRow {
                 account_id: n.account_id.clone(),
                 account_name: account_name(snap, &n.account_id),
@@ -207,7 +209,11 @@ pub fn coverage_rows(snap: &FleetSnapshot, now: DateTime<Utc>) -> Vec<CoverageRo
                 instance_id: n.instance_id.clone(),
                 instance_name: n.name.clone(),
                 platform: n.platform_name.to_string(),
-                patch_group: n.patch_group.as_deref().unwrap_or_default().to_string(),
+                patch_group: n
+                    .patch_group
+                    .as_deref()
+                    .filter(|g| !g.is_empty())
+                    .map(str::to_string),
                 baseline,
                 coverage: label.to_string(),
                 scanned_by: scanned,
@@ -235,7 +241,7 @@ pub fn keep_recent_executions(snap: &mut FleetSnapshot, now: DateTime<Utc>, days
 pub fn uncovered_reasons(snap: &FleetSnapshot, now: DateTime<Utc>) -> Vec<String> {
     let rows = coverage_rows(snap, now);
     let mut by_acct: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
-    for r in rows.iter().filter(|r| r.coverage != "?") {
+    for r in rows.iter().filter(|r| r.coverage != "unknown") {
         by_acct
             .entry(&r.account_id)
             .or_default()

@@ -343,3 +343,75 @@ fn help_opens_over_a_pane_with_that_pane_keys_first() {
     );
     assert!(!screen(&mut s, 120, 40).contains("Keys — Describe"));
 }
+
+/// Describing an invocation agrees with the command pane: a PatchWindows step on Linux
+/// (AWS: Success with "Step execution skipped") says skipped, and a step still running
+/// shows no exit code (its 0 is not one) — nor does the command pane's step line.
+#[test]
+fn describe_says_skipped_and_no_exit_code_until_a_step_ends() {
+    use crate::model::{CommandInvocation, CommandPluginOutput};
+    let skipped = CommandPluginOutput {
+        name: "PatchWindows".into(),
+        status: "Success".into(),
+        stdout: "Step execution skipped due to unsatisfied preconditions: '\"platformType\" StringEquals \"Windows\"'".into(),
+        ..Default::default()
+    };
+    let running = CommandPluginOutput {
+        name: "PatchLinux".into(),
+        status: "InProgress".into(),
+        response_code: 0,
+        ..Default::default()
+    };
+    let inv = CommandInvocation {
+        command_id: "c-1".into(),
+        instance_id: "i-1".into(),
+        status: "InProgress".into(),
+        plugins: vec![skipped.clone(), running.clone()],
+        ..Default::default()
+    };
+    let snap = crate::ui::fixture::snapshot();
+    let text = super::views::doc::invocation(&snap, &inv, crate::ui::fixture::now()).plain_text();
+    assert!(text.contains("skipped (not this platform)"), "{text}");
+    assert!(
+        !text.contains("Response code"),
+        "no exit code while running: {text}"
+    );
+    // the command pane's step lines say the same
+    use crate::actions::output::{LineKind, PluginOutput, TargetOutput};
+    let out = TargetOutput {
+        plugins: vec![
+            PluginOutput {
+                name: skipped.name.clone(),
+                status: skipped.status.clone(),
+                stdout: skipped.stdout.clone(),
+                ..Default::default()
+            },
+            PluginOutput {
+                name: running.name.clone(),
+                status: running.status.clone(),
+                ..Default::default()
+            },
+        ],
+        key: crate::model::NodeKey {
+            account_id: "111111111111".into(),
+            region: "us-east-1".into(),
+            instance_id: "i-1".into(),
+        },
+        command_id: "c-1".into(),
+    };
+    let steps: Vec<String> = out
+        .lines()
+        .into_iter()
+        .filter(|l| l.kind == LineKind::Step)
+        .map(|l| l.text)
+        .collect();
+    assert!(
+        steps[0].contains("skipped (not this platform)"),
+        "{steps:?}"
+    );
+    assert!(
+        steps[0].contains("exit 0"),
+        "a skipped step ended: {steps:?}"
+    );
+    assert!(!steps[1].contains("exit"), "still running: {steps:?}");
+}

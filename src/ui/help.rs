@@ -270,6 +270,11 @@ pub fn view_fields() -> Vec<(String, &'static [super::filter::FieldSpec])> {
         ),
         // #18: profiles
         ("ctx", Box::new(super::views::ctx::CtxSource::default())),
+        // #18: the message log
+        (
+            "messages",
+            Box::new(super::views::messages::MessagesSource::default()),
+        ),
     ];
     srcs.into_iter()
         .map(|(label, src)| (label.to_string(), src.fields()))

@@ -41,6 +41,7 @@ pub mod jobs;
 pub mod keymap;
 pub mod layout;
 pub mod live;
+pub mod messages;
 pub mod pane;
 pub mod runtime;
 pub mod shots;
@@ -61,6 +62,8 @@ mod ctx_tests;
 #[cfg(test)]
 mod describe_tests;
 #[cfg(test)]
+mod export_tests;
+#[cfg(test)]
 mod help_tests;
 #[cfg(test)]
 mod import_graph;
@@ -68,6 +71,8 @@ mod import_graph;
 mod index_tests;
 #[cfg(test)]
 mod k9s_tests;
+#[cfg(test)]
+mod messages_tests;
 #[cfg(test)]
 mod pane_tests;
 #[cfg(test)]
@@ -284,25 +289,48 @@ pub fn console_gate(args: &ConsoleArgs, cfg: &Config, paths: &Paths) -> crate::a
     )
 }
 
-/// `ssmdeck info`: the files in use.
+/// `ssmdeck info`: the files in use. Written at once at the end: `ssmdeck info | head -3`
+/// ends quietly (a closed pipe is not an error), never with a panic.
 pub fn info(args: InfoArgs, paths: &Paths) -> ExitCode {
+    let mut out = String::new();
+    let code = info_lines(args, paths, &mut out);
+    let _ = crate::report::write::write_stdout(|w| std::io::Write::write_all(w, out.as_bytes()));
+    code
+}
+
+/// One line of `ssmdeck info` into `out`.
+macro_rules! outln {
+    ($o:ident, $($t:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($o, $($t)*);
+    }};
+}
+
+fn info_lines(args: InfoArgs, paths: &Paths, out: &mut String) -> ExitCode {
     let cfg_path = args.config.clone().unwrap_or_else(|| paths.config_file());
     let cfg = Config::load(args.config.as_deref(), paths);
     let exists = |p: &std::path::Path| if p.exists() { "" } else { "  (not present)" };
-    println!("config file   {}{}", cfg_path.display(), exists(&cfg_path));
-    println!("config dir    {}", paths.config_dir.display());
-    println!("data dir      {}", paths.data_dir.display());
-    println!("log file      {}", paths.log_file().display());
-    println!("audit log     {}", paths.audit_log().display());
-    println!("demo audit    {}", paths.demo_audit_log().display());
-    println!("cache dir     {}", paths.cache_dir.display());
-    println!("exports dir   {}", paths.exports_dir().display());
-    println!(
+    outln!(
+        out,
+        "config file   {}{}",
+        cfg_path.display(),
+        exists(&cfg_path)
+    );
+    outln!(out, "config dir    {}", paths.config_dir.display());
+    outln!(out, "data dir      {}", paths.data_dir.display());
+    outln!(out, "log file      {}", paths.log_file().display());
+    outln!(out, "audit log     {}", paths.audit_log().display());
+    outln!(out, "demo audit    {}", paths.demo_audit_log().display());
+    outln!(out, "cache dir     {}", paths.cache_dir.display());
+    outln!(out, "exports dir   {}", paths.exports_dir().display());
+    outln!(
+        out,
         "themes dir    {}{}",
         paths.themes_dir().display(),
         exists(&paths.themes_dir())
     );
-    println!(
+    outln!(
+        out,
         "keymaps dir   {}{}",
         paths.keymaps_dir().display(),
         exists(&paths.keymaps_dir())
@@ -310,14 +338,15 @@ pub fn info(args: InfoArgs, paths: &Paths) -> ExitCode {
     let cfg = match cfg {
         Ok(c) => c,
         Err(e) => {
-            println!("config        error: {e}");
+            outln!(out, "config        error: {e}");
             return ExitCode::from(2);
         }
     };
     let mut ok = true;
     let tn = args.theme.clone().unwrap_or(cfg.theme.clone());
     match Theme::load(&tn, &paths.themes_dir()) {
-        Ok(t) => println!(
+        Ok(t) => outln!(
+            out,
             "theme         {} ({}; colours: {:?})",
             t.name,
             t.sources.join(" + "),
@@ -325,18 +354,19 @@ pub fn info(args: InfoArgs, paths: &Paths) -> ExitCode {
         ),
         Err(e) => {
             ok = false;
-            println!("theme         error: {e}");
+            outln!(out, "theme         error: {e}");
         }
     }
     let kn = args.keymap.clone().unwrap_or(cfg.keymap.clone());
     match Keymap::load(&kn, &paths.keymaps_dir()) {
-        Ok(k) => println!("keymap        {} ({})", k.name, k.sources.join(" + ")),
+        Ok(k) => outln!(out, "keymap        {} ({})", k.name, k.sources.join(" + ")),
         Err(e) => {
             ok = false;
-            println!("keymap        error: {e}");
+            outln!(out, "keymap        error: {e}");
         }
     }
-    println!(
+    outln!(
+        out,
         "built-in      themes: {}; keymaps: {}",
         theme::BUILTIN
             .iter()

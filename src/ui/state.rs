@@ -124,6 +124,8 @@ pub struct State {
     pub pending_index: Option<super::data::PatchIndexFeed>,
     /// `:ctx` / `:region`: the context shown, a switch in progress, the regions known.
     pub ctx: super::context::Ctx,
+    /// Every toast of the session, whole (`:messages`).
+    pub messages: super::messages::MessageLog,
 }
 
 impl State {
@@ -161,6 +163,7 @@ impl State {
             startup: None,
             pending_index: None,
             ctx,
+            messages: Default::default(),
         }
     }
 
@@ -208,6 +211,11 @@ impl State {
 
     pub fn toast(&mut self, text: impl Into<String>, error: bool) {
         let text = text.into();
+        self.messages.push(super::messages::Message {
+            at: self.now,
+            error,
+            text: text.clone(),
+        });
         self.toasts.retain(|t| t.text != text);
         self.toasts.push_back(Toast {
             text,
@@ -260,6 +268,10 @@ impl State {
                     v.ensure_built(&data, now);
                 }
             }
+        }
+        let log = &self.messages;
+        if let Some(v) = self.stack.last_mut() {
+            v.messages(log);
         }
         self.view_mut().set_page(rows);
         let width = self.size.0;

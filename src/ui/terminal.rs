@@ -154,8 +154,9 @@ fn on_panic(text: &str, thread: &str, ui_thread: bool) -> bool {
         return true;
     }
     if let Ok(mut p) = WORKER_PANIC.lock() {
+        // where the details are first: a long panic text is cut in the footer
         *p = Some(format!(
-            "internal error in {thread}: {text}{}",
+            "internal error in {thread}{}: {text}",
             log_file_hint()
         ));
     }

@@ -789,6 +789,14 @@ pub(super) fn state_for(kind: &str, which: &str) -> State {
         }
         _ => unreachable!(),
     }
+    // #18: `:messages` lists the session's toasts: one of each level
+    if kind == "messages" {
+        s.toast("copied i-0a1b2c3d4e5f60001 (OSC 52 clipboard)", false);
+        s.toast(
+            "refresh failed: ExpiredTokenException — run `aws sso login`",
+            true,
+        );
+    }
     // #16: the patch index for the views answering from it
     if matches!(kind, "patches" | "patch_nodes" | "node") {
         match which {

@@ -7,7 +7,9 @@
 //! file may change just a few palette entries. The chain is resolved by the loader shared
 //! with keymaps ([`crate::config::layered`]: names, `extends` cycles). `NO_COLOR` drops colours (keeping bold /
 //! reverse so selection stays visible); without 256/truecolour support (COLORTERM/TERM)
-//! colours are mapped to the 16 ANSI colours.
+//! colours are mapped to the 16 ANSI colours, where a `[palette16]` entry replaces the
+//! palette entry of the same name (the cursor, marked rows and the cursor on a marked row
+//! keep three different backgrounds there too; a test checks every built-in theme).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -50,6 +52,9 @@ pub enum Role {
     TableHeader,
     Selection,
     Marked,
+    /// The cursor on a marked row (patched over `selection`): its background differs from
+    /// both, after 256- and 16-colour quantisation too.
+    SelectionMarked,
     /// Characters matched by the filter.
     Match,
     /// Key names in hints and help.
@@ -143,6 +148,9 @@ struct StyleSpec {
 #[derive(Default)]
 struct Layered {
     palette: BTreeMap<String, (String, String, usize)>, // name -> (value, file, line)
+    /// `[palette16]`: entries used instead of `[palette]` ones in 16-colour terminals
+    /// (nearest-colour mapping turns every dark tint into the same grey).
+    palette16: BTreeMap<String, (String, String, usize)>,
     roles: BTreeMap<String, (StyleSpec, String, usize)>,
 }
 
@@ -182,6 +190,11 @@ impl Theme {
             let resolve = |v: &Option<String>, what: &str| -> Result<Option<Color>, ThemeError> {
                 let Some(v) = v else { return Ok(None) };
                 let mut value = v.clone();
+                if mode == ColorMode::Ansi16
+                    && let Some((pv, _, _)) = merged.palette16.get(&value)
+                {
+                    value = pv.clone();
+                }
                 for _ in 0..4 {
                     match merged.palette.get(&value) {
                         Some((pv, _, _)) => value = pv.clone(),
@@ -300,6 +313,7 @@ fn adapt(style: Style, role: Role, mode: ColorMode) -> Style {
             };
             s = match role {
                 Role::Selection
+                | Role::SelectionMarked
                 | Role::Badge
                 | Role::BadgeDemo
                 | Role::BadgeReadonly
@@ -471,6 +485,31 @@ fn parse_layer(text: &str, label: &str, out: &mut Layered) -> Result<(), ThemeEr
                     );
                 }
             }
+            "palette16" => {
+                let Some(p) = v.as_table() else {
+                    return Err(err("", k, "[palette16] must be a table".into()));
+                };
+                for (name, c) in p {
+                    let value = match c {
+                        toml::Value::String(s) => s.clone(),
+                        toml::Value::Integer(i) => i.to_string(),
+                        _ => String::new(),
+                    };
+                    if parse_color(&value).is_err() {
+                        return Err(err(
+                            "palette16",
+                            name,
+                            format!(
+                                "bad colour `{value}` for palette16.{name} (use an ANSI name like `blue` or 0-15)"
+                            ),
+                        ));
+                    }
+                    out.palette16.insert(
+                        name.clone(),
+                        (value, label.to_string(), line_of(text, "palette16", name)),
+                    );
+                }
+            }
             "roles" => {
                 let Some(r) = v.as_table() else {
                     return Err(err("", k, "[roles] must be a table".into()));
@@ -513,7 +552,9 @@ fn parse_layer(text: &str, label: &str, out: &mut Layered) -> Result<(), ThemeEr
                 return Err(err(
                     "",
                     other,
-                    format!("unknown key `{other}` (expected name, extends, [palette], [roles])"),
+                    format!(
+                        "unknown key `{other}` (expected name, extends, [palette], [palette16], [roles])"
+                    ),
                 ));
             }
         }
@@ -692,5 +733,77 @@ mod tests {
                 .contains(Modifier::REVERSED)
         );
         assert_eq!(to_256(Color::Rgb(255, 0, 0)), Color::Indexed(196));
+    }
+
+    /// The xterm-256 index a terminal shows for `c` (named colours are the first 16).
+    fn xterm_index(c: Color) -> Option<u8> {
+        let named = [
+            Color::Black,
+            Color::Red,
+            Color::Green,
+            Color::Yellow,
+            Color::Blue,
+            Color::Magenta,
+            Color::Cyan,
+            Color::Gray,
+            Color::DarkGray,
+            Color::LightRed,
+            Color::LightGreen,
+            Color::LightYellow,
+            Color::LightBlue,
+            Color::LightMagenta,
+            Color::LightCyan,
+            Color::White,
+        ];
+        match c {
+            Color::Indexed(i) => Some(i),
+            Color::Rgb(..) => match to_256(c) {
+                Color::Indexed(i) => Some(i),
+                _ => None,
+            },
+            other => named.iter().position(|n| *n == other).map(|i| i as u8),
+        }
+    }
+
+    /// The audit's finding: the old cursor #2e3c64 and mark #3d2f5b both became xterm 238
+    /// in tmux-256color (the quantisation here is xterm's and tmux's: cube vs grey ramp).
+    #[test]
+    fn quantisation_is_xterms() {
+        assert_eq!(to_256(Color::Rgb(0x2e, 0x3c, 0x64)), Color::Indexed(238));
+        assert_eq!(to_256(Color::Rgb(0x3d, 0x2f, 0x5b)), Color::Indexed(238));
+        assert_eq!(to_256(Color::Rgb(0x5f, 0x87, 0xaf)), Color::Indexed(67));
+        assert_eq!(to_256(Color::Rgb(0x80, 0x80, 0x80)), Color::Indexed(244));
+    }
+
+    /// In every built-in theme and colour mode, the cursor row, a marked row and the cursor
+    /// on a marked row have three different backgrounds (as the table draws them: text,
+    /// then mark, then cursor) — after 256- and 16-colour quantisation too.
+    #[test]
+    fn cursor_mark_and_cursor_on_mark_stay_apart_in_256_and_16_colours() {
+        for (name, _) in BUILTIN {
+            for mode in [ColorMode::TrueColor, ColorMode::Ansi256, ColorMode::Ansi16] {
+                let t = Theme::load_in(name, Path::new("/nonexistent"), mode).unwrap();
+                let text = t.style(Role::Text);
+                let sel = t.style(Role::Selection);
+                let cursor = text.patch(sel).bg;
+                let marked = text.patch(t.style(Role::Marked)).bg;
+                let both = text
+                    .patch(t.style(Role::Marked))
+                    .patch(sel.patch(t.style(Role::SelectionMarked)))
+                    .bg;
+                let idx = |c: Option<Color>| {
+                    c.and_then(xterm_index)
+                        .unwrap_or_else(|| panic!("{name} {mode:?}: no background {c:?}"))
+                };
+                let (c, m, b) = (idx(cursor), idx(marked), idx(both));
+                assert!(
+                    c != m && c != b && m != b,
+                    "{name} {mode:?}: cursor {c}, marked {m}, cursor on marked {b}"
+                );
+                if mode == ColorMode::Ansi16 {
+                    assert!(c < 16 && m < 16 && b < 16, "{name}: {c} {m} {b}");
+                }
+            }
+        }
     }
 }

@@ -704,8 +704,19 @@ fn visual_marks(state: &mut State) {
 }
 
 fn set_filter(state: &mut State, text: &str) {
+    let mut problem = None;
     if let Some((t, src)) = state.view_mut().table_mut() {
         t.set_filter(src, text);
+        problem = t.filter_error.clone();
+    }
+    // the breadcrumb line may cut it: `:messages` keeps it whole
+    if let Some(p) = problem {
+        let now = state.now;
+        state.messages.push(super::messages::Message {
+            at: now,
+            error: true,
+            text: format!("filter /{text}: {p}"),
+        });
     }
 }
 

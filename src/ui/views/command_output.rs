@@ -690,9 +690,10 @@ fn render_targets(
                 Cell::from(r.key.instance_id.clone()),
                 Cell::from(crate::text::sanitize(&r.instance_name)),
                 Cell::from(r.status.clone()).style(theme.style(status_role(&r.status))),
+                // no exit code until the target ended (an InProgress step's 0 is not one)
                 Cell::from(
                     r.response_code
-                        .filter(|c| *c >= 0)
+                        .filter(|c| *c >= 0 && r.is_terminal())
                         .map(|c| c.to_string())
                         .unwrap_or_else(|| "—".into()),
                 )

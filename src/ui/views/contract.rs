@@ -193,6 +193,12 @@ pub trait View: AsAny + Send {
     }
     /// Rebuild from `data` when older (cheap when not).
     fn ensure_built(&mut self, data: &Data, now: DateTime<Utc>);
+    /// The session's message log, before each draw (`:messages` shows it; others ignore it).
+    fn messages(&mut self, _log: &crate::ui::messages::MessageLog) {}
+    /// `d` / `y` for a view whose rows are not fleet data (usable before any refresh).
+    fn describe_local(&self) -> Option<Result<super::doc::Doc, String>> {
+        None
+    }
     /// The focused table and its rows.
     fn table(&self) -> Option<(&TableState, &dyn RowSource)>;
     fn table_mut(&mut self) -> Option<(&mut TableState, &dyn RowSource)>;
@@ -394,6 +400,37 @@ pub struct TableCopy {
     pub visible: Vec<usize>,
 }
 
+/// The exported value of a cell: the view's typed value, with what is only a screen glyph
+/// made data — a lone placeholder (`-`, `?`, `—`, `never`) is empty, a zero drawn as `·`
+/// is 0 in a number column (empty elsewhere), and a number column's `1,234` or `85.0%`
+/// is a number. Every export goes through it, so a view that forgets a `value` override
+/// still writes no glyph.
+pub fn export_cell(
+    v: crate::report::table::Cell,
+    col: &crate::ui::table::Column,
+) -> crate::report::table::Cell {
+    use crate::report::table::Cell;
+    let Cell::Text(s) = v else { return v };
+    match s.trim() {
+        "" | "-" | "?" | "—" | "never" | "never run" => return Cell::Empty,
+        "·" if col.right => return Cell::Int(0),
+        "·" => return Cell::Empty,
+        _ => {}
+    }
+    if col.right {
+        let digits = s.trim().replace(',', "");
+        if let Ok(n) = digits.parse::<i64>() {
+            return Cell::Int(n);
+        }
+        if let Some(p) = digits.strip_suffix('%')
+            && let Ok(x) = p.parse::<f64>()
+        {
+            return Cell::Num(x);
+        }
+    }
+    Cell::Text(s)
+}
+
 /// Target nodes and how they were chosen.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Targets {
@@ -498,7 +535,11 @@ impl<'a> Selection<'a> {
                 rows: t
                     .order
                     .iter()
-                    .map(|&r| (0..cols.len()).map(|c| src.value(r as usize, c)).collect())
+                    .map(|&r| {
+                        (0..cols.len())
+                            .map(|c| export_cell(src.value(r as usize, c), &cols[c]))
+                            .collect()
+                    })
                     .collect(),
                 visible,
             }

@@ -58,6 +58,9 @@ pub const RAW_SPEC: Spec = Spec {
 };
 
 fn open(sel: &Selection<'_>, mode: Mode) -> Result<Box<dyn Pane>, String> {
+    if let Some(doc) = sel.view.describe_local() {
+        return Ok(Box::new(DescribePane::new(doc?, mode)));
+    }
     let data = sel
         .data
         .ok_or("Nothing to describe yet: wait for the first refresh")?;

@@ -499,12 +499,26 @@ pub fn invocation(snap: &FleetSnapshot, i: &CommandInvocation, now: DateTime<Utc
         .field_as("Status", &i.status, super::fmt::status_role(&i.status))
         .opt("Status details", &i.status_details)
         .field("Requested", when(i.requested_at, now));
+    let ended = crate::actions::tracker::is_terminal(&crate::actions::tracker::display_status(
+        &i.status,
+        &i.status_details,
+    ));
     for p in &i.plugins {
+        // "skipped (not this platform)" as in the command pane, not AWS's "Success"
+        let status = crate::actions::output::step_status(&p.status, &p.stdout);
+        let role = if status.starts_with("skipped") {
+            Role::Muted
+        } else {
+            super::fmt::status_role(&p.status)
+        };
         d.heading(&format!("Step {}", sanitize(&p.name)))
-            .field_as("Status", &p.status, super::fmt::status_role(&p.status))
-            .opt("Details", &p.status_details)
-            .field("Response code", p.response_code.to_string())
-            .field("Started", when(p.started_at, now))
+            .field_as("Status", &status, role)
+            .opt("Details", &p.status_details);
+        // no exit code until the invocation ended (an InProgress step's 0 is not one)
+        if ended && p.response_code >= 0 {
+            d.field("Response code", p.response_code.to_string());
+        }
+        d.field("Started", when(p.started_at, now))
             .field("Finished", when(p.finished_at, now))
             .opt("Output URL", &p.output_url);
         if p.truncated {

@@ -110,7 +110,9 @@ impl RowSource for InvocationsSource {
     fn value(&self, row: usize, col: usize) -> Cell {
         let i = &self.items[row];
         match col {
+            1 => Cell::text(sanitize(&i.instance_id)),
             4 => Cell::time(i.start),
+            5 => super::sched_fmt::took_secs(i.start, i.end).map_or(Cell::Empty, Cell::Int),
             _ => Cell::text(self.text(row, col)),
         }
     }

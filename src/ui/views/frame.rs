@@ -390,11 +390,27 @@ fn crumbs(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
             theme.style(Role::Muted),
         ));
     }
+    // vim `V`: a range is being marked (j/k extend it, V again or esc ends it)
+    if state.visual.is_some() {
+        right.push(("-- VISUAL --".to_string(), theme.style(Role::Prompt)));
+    }
     if !state.marks.is_empty() {
         right.push((
             format!("{} marked", state.marks.len()),
             theme.style(Role::Marked),
         ));
+    }
+    // a filter error too long for the line is cut with a pointer to `:messages`, so the
+    // filter and the row count after it stay on screen
+    if let Some(i) = right.iter().position(|(s, _)| s.starts_with("⚠ ")) {
+        let others: usize = right
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, (s, _))| s.chars().count() + 2)
+            .sum();
+        let room = (area.right().saturating_sub(x + 2) as usize).saturating_sub(others + 2);
+        right[i].0 = toast_line(&right[i].0, room);
     }
     let text_w: u16 = right
         .iter()
@@ -556,12 +572,13 @@ fn footer(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: &K
             theme.style(Role::Info)
         };
         let icon = if t.error { "✗ " } else { "● " };
+        let room = area.width.saturating_sub(1);
         put(
             buf,
             area.x + 1,
             area.y,
-            &format!("{icon}{}", t.text),
-            area.width.saturating_sub(1),
+            &toast_line(&format!("{icon}{}", t.text), room as usize),
+            room,
             st,
             None,
             st,
@@ -598,6 +615,35 @@ fn footer(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme, keymap: &K
             false,
         );
     }
+}
+
+/// Where a footer message too long for its line can be read whole.
+pub const TOAST_MORE: &str = "… (whole: :messages)";
+
+/// A footer message in `width` cells: whole when it fits, else cut and ending with
+/// [`TOAST_MORE`] (the message log has it whole).
+pub fn toast_line(text: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    let text = crate::text::sanitize(&text.replace(['\n', '\r'], " "));
+    if text.width() <= width {
+        return text;
+    }
+    let marker = TOAST_MORE.width();
+    if width <= marker + 8 {
+        // too narrow for the marker: the table cell's `…` cut
+        return text;
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width - marker {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    format!("{}{TOAST_MORE}", out.trim_end())
 }
 
 /// Footer hints for the current context: (key, label), keys from the live keymap.

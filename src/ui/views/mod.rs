@@ -103,6 +103,8 @@ pub mod software;
 // #18: switching profile and regions inside the console
 pub mod ctx;
 pub mod region;
+// #18: every toast of the session, whole
+pub mod messages;
 
 pub use contract::{Open, Spec, View};
 pub use fmt::{age, count, pct_text, thousands};
@@ -130,6 +132,8 @@ pub static REGISTRY: &[Spec] = &[
     software::NODES_SPEC,
     // #18: `:ctx` (a view) and `:region` (a pane)
     ctx::SPEC,
+    // #18: `:messages`
+    messages::SPEC,
     patch_now::SPEC,
     run_open::SPEC,
     run_open::RERUN_SPEC,

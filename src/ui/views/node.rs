@@ -178,15 +178,34 @@ impl RowSource for InvocationsSource {
             1 => sanitize(&i.document_name),
             2 => sanitize(&i.status),
             3 => sanitize(&i.status_details),
-            4 => i
-                .plugins
-                .iter()
-                .map(|p| p.response_code)
-                .find(|c| *c != 0)
-                .unwrap_or(0)
-                .to_string(),
+            4 => match self.value(row, col) {
+                Cell::Int(c) => c.to_string(),
+                _ => String::new(),
+            },
             5 => age(self.now, i.requested_at),
             _ => String::new(),
+        }
+    }
+    fn value(&self, row: usize, col: usize) -> Cell {
+        let i = &self.items[row];
+        match col {
+            // the exit code once the invocation ended, the request time, not its age
+            4 if !crate::actions::tracker::is_terminal(
+                &crate::actions::tracker::display_status(&i.status, &i.status_details),
+            ) =>
+            {
+                Cell::Empty
+            }
+            4 => Cell::Int(
+                i.plugins
+                    .iter()
+                    .map(|p| p.response_code)
+                    .find(|c| *c != 0)
+                    .unwrap_or(0)
+                    .into(),
+            ),
+            5 => Cell::time(i.requested_at),
+            _ => Cell::text(self.text(row, col)),
         }
     }
     fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {

@@ -384,6 +384,35 @@ impl RowSource for OrgSource {
             10 => Cell::Int(ru.certs_expiring_30.into()),
             11 if self.schedules_read => Cell::Int(ru.uncovered.into()),
             11 => Cell::Empty,
+            // the status as words and a timestamp, without the screen's ◐ / ⚠ and ages
+            12 => {
+                let mut parts: Vec<String> = Vec::new();
+                if let Some(st) = r.state
+                    && !st.is_active()
+                {
+                    parts.push(st.as_str().to_string());
+                }
+                if let OrgRowKind::Account(a) = &r.kind
+                    && let Some(t) = self.stale_since.get(a)
+                {
+                    parts.push(format!(
+                        "data from {}",
+                        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    ));
+                }
+                if r.errors > 0 {
+                    let what = match &r.kind {
+                        OrgRowKind::Account(a) => self.first_error.get(a).cloned(),
+                        OrgRowKind::Ou(_) => None,
+                    };
+                    let mut e = what.unwrap_or_else(|| format!("{} error(s)", r.errors));
+                    if r.errors > 1 {
+                        e.push_str(&format!(" (+{} more)", r.errors - 1));
+                    }
+                    parts.push(e);
+                }
+                Cell::text(parts.join("; "))
+            }
             _ => Cell::text(self.text(row, col)),
         }
     }

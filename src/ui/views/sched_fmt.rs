@@ -101,6 +101,14 @@ pub fn last_run(e: Option<&WindowExecution>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// Duration of an ended execution or invocation in seconds, for exports.
+pub fn took_secs(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> Option<i64> {
+    match (start, end) {
+        (Some(s), Some(e)) if e >= s => Some((e - s).num_seconds()),
+        _ => None,
+    }
+}
+
 /// Duration of an execution or invocation ("12m", "-" while unknown).
 pub fn took(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> String {
     match (start, end) {

@@ -171,6 +171,10 @@ impl RowSource for SoftwareSource {
             1 => Cell::Int(self.app(row).versions.len() as i64),
             2 => Cell::Int(self.nodes(row) as i64),
             3 => Cell::Int(self.accounts(row).len() as i64),
+            4 => match self.rows[row] {
+                SwRow::App(_) if self.app(row).drifted() == 0 => Cell::text("one version"),
+                _ => Cell::text(self.text(row, col)),
+            },
             _ => Cell::text(self.text(row, col)),
         }
     }

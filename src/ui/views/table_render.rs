@@ -203,6 +203,7 @@ pub fn render_table(
     let text_style = theme.style(Role::Text);
     let sel_style = theme.style(Role::Selection);
     let mark_style = theme.style(Role::Marked);
+    let sel_mark_style = sel_style.patch(theme.style(Role::SelectionMarked));
     let match_style = theme.style(Role::Match);
     let end = (t.offset + body.height as usize).min(t.order.len());
     for (i, &r) in t.order[t.offset..end].iter().enumerate() {
@@ -216,7 +217,7 @@ pub fn render_table(
             row_style = row_style.patch(mark_style);
         }
         if selected {
-            row_style = row_style.patch(sel_style);
+            row_style = row_style.patch(if marked { sel_mark_style } else { sel_style });
         }
         fill(
             buf,
@@ -259,7 +260,7 @@ pub fn render_table(
                 st = st.patch(mark_style);
             }
             if selected {
-                st = st.patch(sel_style);
+                st = st.patch(if marked { sel_mark_style } else { sel_style });
             }
             let mut text = src.text(row, c);
             let mut h: Option<Vec<usize>> = hl.and_then(|h| h.get(c)).cloned();

@@ -96,6 +96,17 @@ impl RowSource for TargetsSource {
             _ => String::new(),
         }
     }
+    /// Exported: every node id (the screen shows three and `…`), or why there are none.
+    fn value(&self, row: usize, col: usize) -> Cell {
+        match (&self.w.targets[row].resolved, col) {
+            (Resolution::Nodes(v), 2) => Cell::text(sanitize(&v.join(" "))),
+            (Resolution::Unresolved(why), 2) => {
+                Cell::text(format!("unresolved: {}", sanitize(why)))
+            }
+            (Resolution::Unknown, 2) => Cell::Empty,
+            _ => Cell::text(self.text(row, col)),
+        }
+    }
     fn style(&self, row: usize, col: usize, theme: &Theme) -> Style {
         match (&self.w.targets[row].resolved, col) {
             (Resolution::Unresolved(_) | Resolution::Unknown, 2) => theme.style(Role::Warning),
@@ -201,6 +212,11 @@ impl RowSource for ExecutionsSource {
         let e = &self.w.executions[row];
         match col {
             0 => Cell::time(e.start),
+            2 => super::sched_fmt::took_secs(e.start, e.end).map_or(Cell::Empty, Cell::Int),
+            3 => match &e.failed_targets {
+                Some(v) => Cell::text(sanitize(&v.join(" "))),
+                None => Cell::Empty,
+            },
             _ => Cell::text(self.text(row, col)),
         }
     }

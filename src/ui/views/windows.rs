@@ -275,6 +275,8 @@ impl RowSource for WindowsSource {
             },
             9 => Cell::Bool(r.enabled),
             10 => r.nodes.map_or(Cell::Empty, |n| Cell::Int(n as i64)),
+            // "RunPatchBaseline Install RebootIfNeeded; …": words, not the screen's `·`
+            11 => Cell::text(self.text(row, col).replace(" · ", " ")),
             12 => Cell::text(r.last_status.clone()),
             13 => r.failed.map_or(Cell::Empty, |n| Cell::Int(n as i64)),
             14 => Cell::Int(r.fail_30d as i64),
