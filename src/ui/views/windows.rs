@@ -28,7 +28,7 @@ use crate::ui::table::{Cell, Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
 pub const COLUMNS: &[Column] = &[
-    Column::new("NAME", 16, 0),
+    Column::new("NAME", 20, 0),
     Column::new("KIND", 12, 3),
     Column::new("ACCOUNT", 12, 1),
     Column::new("REGION", 14, 2),
