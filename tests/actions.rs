@@ -723,6 +723,7 @@ async fn sim_patch_now_install_in_two_accounts_and_two_regions_then_refresh() {
             WatchEvent::Invocations(_) => saw.1 = true,
             WatchEvent::Finished { refreshed, .. } => saw.2 = refreshed == 8,
             WatchEvent::PollError { message, .. } => panic!("poll error: {message}"),
+            WatchEvent::NotInHistory { command_id } => panic!("{command_id} not in history"),
         }
     }
     assert_eq!(saw, (true, true, true), "Sent, Invocations, Finished");
@@ -1191,4 +1192,44 @@ async fn sim_patch_now_by_tag_reaches_exactly_the_tagged_nodes() {
     let expected: BTreeSet<NodeKey> = tagged.into_iter().collect();
     assert_eq!(reached, expected, "exactly the nodes tagged {key}={value}");
     assert_eq!(cmd.target_count(), expected.len() as i32);
+}
+
+/// A command Run Command does not know (a window run older than its 30 days of history)
+/// ends as "not in Run Command history" after a few empty listings, never Pending for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_watching_a_command_run_command_no_longer_knows_says_so() {
+    let sim = ssmdeck::sim::start(sim_config(1, &["us-east-1"], 8, 1.0))
+        .await
+        .unwrap();
+    let clients = mgmt_clients(&sim);
+    let instance = online_linux_node(&sim, "us-east-1").await;
+    let cmd = ssmdeck::model::CommandSummary {
+        command_id: "d6a757b0-0000-4000-8000-000000000000".into(),
+        account_id: sim.management_account_id(),
+        region: "us-east-1".into(),
+        document_name: "AWS-RunPatchBaseline".into(),
+        requested_at: Some(chrono::Utc::now() - chrono::Duration::days(40)),
+        instance_ids: vec![instance.clone()],
+        ..Default::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let tracker = watch::watch(
+        &clients,
+        std::slice::from_ref(&cmd),
+        &fast_watch(),
+        Some(&tx),
+        &tokio_util::sync::CancellationToken::new(),
+    )
+    .await;
+    assert!(tracker.is_done(), "{}", tracker.summary());
+    assert_eq!(tracker.rows()[0].status, watch::NOT_IN_HISTORY);
+    let mut said = false;
+    while let Ok(e) = rx.try_recv() {
+        said |= matches!(e, watch::WatchEvent::NotInHistory { ref command_id } if *command_id == cmd.command_id);
+    }
+    assert!(said, "the watcher tells the pane");
+    assert!(
+        watch::not_in_history_message(&cmd.command_id)
+            .contains("not in Run Command history (kept 30 days)")
+    );
 }

@@ -266,7 +266,7 @@ async fn df_h_in_two_accounts_is_grouped_into_variants_in_the_result_pane() {
             WatchEvent::Sent { commands, failures } => pane.add_commands(&commands, failures),
             WatchEvent::Invocations(invs) => pane.apply(&invs),
             WatchEvent::Finished { summary, refreshed } => pane.finish(summary, refreshed),
-            WatchEvent::PollError { .. } => {}
+            WatchEvent::PollError { .. } | WatchEvent::NotInHistory { .. } => {}
         }
     }
     assert_eq!(pane.tracker.rows().len(), keys.len());

@@ -1955,4 +1955,312 @@ fn stock_aws_cli_reads_windows_baselines_and_associations() {
         ],
     );
     assert!(!runs["AssociationExecutions"].as_array().unwrap().is_empty());
+
+    // A window run is in Run Command history: its output reads through the stock CLI.
+    let inv = invs
+        .iter()
+        .find(|i| i["Status"] == "SUCCESS")
+        .expect("a successful task invocation");
+    let params: serde_json::Value =
+        serde_json::from_str(inv["Parameters"].as_str().unwrap()).unwrap();
+    let node = params["instanceIds"][0].as_str().unwrap();
+    let cmd = inv["ExecutionId"].as_str().unwrap();
+    let listed = aws(
+        &sim.url,
+        d,
+        &[
+            "ssm",
+            "list-command-invocations",
+            "--command-id",
+            cmd,
+            "--instance-id",
+            node,
+            "--details",
+        ],
+    );
+    let step = listed["CommandInvocations"][0]["CommandPlugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["Status"] == "Success" && !p["Output"].as_str().unwrap().contains("skipped"))
+        .expect("the node's own step")["Name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = aws(
+        &sim.url,
+        d,
+        &[
+            "ssm",
+            "get-command-invocation",
+            "--command-id",
+            cmd,
+            "--instance-id",
+            node,
+            "--plugin-name",
+            &step,
+        ],
+    );
+    assert_eq!(out["Status"], "Success");
+    assert!(out["StandardOutputContent"].as_str().unwrap().len() > 100);
+    // an execution older than Run Command's 30 days of history: InvalidCommandId
+    let old = execs
+        .iter()
+        .rev()
+        .find(|e| {
+            e["StartTime"].as_f64().unwrap()
+                < (chrono::Utc::now() - chrono::Duration::days(31)).timestamp() as f64
+        })
+        .map(|e| e["WindowExecutionId"].as_str().unwrap().to_string());
+    if let Some(old) = old {
+        let t = aws(
+            &sim.url,
+            d,
+            &[
+                "ssm",
+                "describe-maintenance-window-execution-tasks",
+                "--window-execution-id",
+                &old,
+            ],
+        );
+        let task = t["WindowExecutionTaskIdentities"][0]["TaskExecutionId"]
+            .as_str()
+            .unwrap();
+        let i = aws(
+            &sim.url,
+            d,
+            &[
+                "ssm",
+                "describe-maintenance-window-execution-task-invocations",
+                "--window-execution-id",
+                &old,
+                "--task-id",
+                task,
+            ],
+        );
+        let i = &i["WindowExecutionTaskInvocationIdentities"][0];
+        let p: serde_json::Value = serde_json::from_str(i["Parameters"].as_str().unwrap()).unwrap();
+        let err = common::aws_cli_error(
+            &sim.url,
+            d,
+            &[],
+            &[
+                "ssm",
+                "get-command-invocation",
+                "--command-id",
+                i["ExecutionId"].as_str().unwrap(),
+                "--instance-id",
+                p["instanceIds"][0].as_str().unwrap(),
+            ],
+        );
+        assert!(err.contains("InvalidCommandId"), "{err}");
+    }
+}
+
+fn to_chrono(t: &aws_sdk_ssm::primitives::DateTime) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos()).unwrap()
+}
+
+/// Maintenance-window runs are in Run Command history (its 30 days): each invocation a
+/// window execution lists is a Run Command invocation of the same command, with the same
+/// outcome; a node whose last Install is that run lists it among its invocations; every
+/// patch run Run Command lists is explained by a window (its comment) or marked manual.
+#[tokio::test]
+async fn window_runs_are_in_run_command_history_and_coherent() {
+    let h = sim(cfg()).await;
+    let mut checked = 0;
+    for nth in 0..6 {
+        let acct = member(&h, nth);
+        let c = ssm(&h, &acct, "us-east-1").await;
+        let windows = c
+            .describe_maintenance_windows()
+            .max_results(10)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .unwrap();
+        for w in windows.iter().filter(|w| w.enabled()) {
+            let wid = w.window_id().unwrap();
+            let execs = c
+                .describe_maintenance_window_executions()
+                .window_id(wid)
+                .max_results(50)
+                .send()
+                .await
+                .unwrap();
+            let Some(last) = execs.window_executions().first() else {
+                continue;
+            };
+            let eid = last.window_execution_id().unwrap();
+            let tasks = c
+                .describe_maintenance_window_execution_tasks()
+                .window_execution_id(eid)
+                .send()
+                .await
+                .unwrap();
+            let tid = tasks.window_execution_task_identities()[0]
+                .task_execution_id()
+                .unwrap();
+            let invs: Vec<_> = c
+                .describe_maintenance_window_execution_task_invocations()
+                .window_execution_id(eid)
+                .task_id(tid)
+                .max_results(100)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .unwrap();
+            let node_ids: Vec<String> = invs
+                .iter()
+                .map(|i| {
+                    let p: serde_json::Value =
+                        serde_json::from_str(i.parameters().unwrap()).unwrap();
+                    p["instanceIds"][0].as_str().unwrap().to_string()
+                })
+                .collect();
+            let st = states(&c, &node_ids).await;
+            for (inv, node) in invs.iter().zip(&node_ids) {
+                let cmd = inv.execution_id().unwrap();
+                let rc = c
+                    .list_command_invocations()
+                    .command_id(cmd)
+                    .instance_id(node)
+                    .send()
+                    .await
+                    .unwrap();
+                let rc = &rc.command_invocations()[0];
+                let want = match inv.status().unwrap().as_str() {
+                    "SUCCESS" => "Success",
+                    _ => "Failed",
+                };
+                assert_eq!(rc.status().unwrap().as_str(), want, "{wid} {node}");
+                assert!(
+                    rc.comment().unwrap().contains(w.name().unwrap()),
+                    "the command names its window: {:?}",
+                    rc.comment()
+                );
+                // the node's last Install is this run: its Recent invocations include it
+                let end = inv.end_time().map(to_chrono);
+                let last_install = st
+                    .iter()
+                    .find(|s| s.instance_id() == node)
+                    .map(|s| to_chrono(s.operation_end_time()));
+                if inv.status().unwrap().as_str() != "TIMED_OUT" && last_install == end {
+                    let mine: Vec<_> = c
+                        .list_command_invocations()
+                        .instance_id(node)
+                        .into_paginator()
+                        .items()
+                        .send()
+                        .try_collect()
+                        .await
+                        .unwrap();
+                    assert!(mine.iter().any(|i| i.command_id() == Some(cmd)), "{node}");
+                    checked += 1;
+                }
+            }
+        }
+        // every patch run in Run Command history is explained
+        let cmds: Vec<_> = c
+            .list_commands()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .unwrap();
+        for cmd in cmds
+            .iter()
+            .filter(|x| x.document_name() == Some("AWS-RunPatchBaseline"))
+        {
+            let comment = cmd.comment().unwrap_or("");
+            let window = windows.iter().find(|w| {
+                comment.starts_with(&format!("Maintenance window {} (", w.name().unwrap()))
+            });
+            assert!(
+                window.is_some() || comment.contains("(ops)"),
+                "unexplained patch run {:?} at {:?}",
+                comment,
+                cmd.requested_date_time()
+            );
+        }
+    }
+    assert!(checked > 10, "{checked} nodes checked");
+    h.shutdown().await;
+}
+
+/// Associations run at the times their schedule gives, their target counts add up, and
+/// one failed target makes the association Failed.
+#[tokio::test]
+async fn associations_follow_their_schedule_and_counts_add_up() {
+    use chrono::Timelike;
+    let h = sim(cfg()).await;
+    let mut seen_failed = false;
+    for nth in 0..6 {
+        let acct = member(&h, nth);
+        let c = ssm(&h, &acct, "us-east-1").await;
+        let nodes = all_nodes(&c).await.len() as i32;
+        let list: Vec<_> = c
+            .list_associations()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .unwrap();
+        for a in &list {
+            let o = a.overview().unwrap();
+            let counts = o.association_status_aggregated_count().unwrap();
+            let total: i32 = counts.values().sum();
+            if a.association_name() == Some("Inventory-Association") {
+                assert_eq!(total, nodes, "InstanceIds=* targets every node");
+            }
+            let failed = counts.get("Failed").copied().unwrap_or(0);
+            assert_eq!(o.status() == Some("Failed"), failed > 0, "{a:?}");
+            seen_failed |= failed > 0;
+            let runs = c
+                .describe_association_executions()
+                .association_id(a.association_id().unwrap())
+                .send()
+                .await
+                .unwrap();
+            let runs = runs.association_executions();
+            assert!(!runs.is_empty());
+            assert_eq!(
+                runs[0].created_time().map(to_chrono),
+                a.last_execution_date().map(to_chrono),
+                "the last run is the newest execution"
+            );
+            for r in runs {
+                let t = to_chrono(r.created_time().unwrap());
+                let rc = r.resource_count_by_status().unwrap();
+                let sum: i32 = rc
+                    .trim_matches(|ch| ch == '{' || ch == '}')
+                    .split(", ")
+                    .filter(|x| !x.is_empty())
+                    .map(|x| x.split('=').nth(1).unwrap().parse::<i32>().unwrap())
+                    .sum();
+                assert_eq!(sum, total, "{rc}");
+                match a.schedule_expression().unwrap() {
+                    "cron(0 1 * * ? *)" => assert_eq!((t.hour(), t.minute()), (1, 0)),
+                    "cron(0 2 ? * SUN *)" => {
+                        assert_eq!(t.format("%a %H:%M").to_string(), "Sun 02:00")
+                    }
+                    _ => {}
+                }
+            }
+            // rate(): one interval apart
+            if a.schedule_expression() == Some("rate(14 days)") && runs.len() > 1 {
+                let gap = to_chrono(runs[0].created_time().unwrap())
+                    - to_chrono(runs[1].created_time().unwrap());
+                assert_eq!(gap, chrono::Duration::days(14));
+            }
+        }
+    }
+    assert!(seen_failed, "some association has a failed target");
+    h.shutdown().await;
 }

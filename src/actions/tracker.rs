@@ -233,6 +233,17 @@ impl CommandTracker {
         )
     }
 
+    /// Run Command does not know this command (any more): its targets will never report;
+    /// they read [`super::watch::NOT_IN_HISTORY`] (a final state).
+    pub fn mark_not_in_history(&mut self, command_id: &str) {
+        for r in self.rows.iter_mut().filter(|r| r.command_id == command_id) {
+            if !r.is_terminal() {
+                r.status = super::watch::NOT_IN_HISTORY.into();
+                r.status_details = "not in Run Command history (kept 30 days)".into();
+            }
+        }
+    }
+
     pub fn is_done(&self) -> bool {
         self.rows.iter().all(|r| r.is_terminal())
     }

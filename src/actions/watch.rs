@@ -68,12 +68,34 @@ pub enum WatchEvent {
     Invocations(Vec<CommandInvocation>),
     /// A poll failed (it is retried with backoff).
     PollError { command_id: String, message: String },
+    /// Run Command does not know this command (any more): it lists no invocation of it,
+    /// poll after poll, long after it was requested. Run Command keeps 30 days of history
+    /// (older ids, such as a maintenance window's runs of last month, are gone); its targets
+    /// are marked [`NOT_IN_HISTORY`] and the watch stops.
+    NotInHistory { command_id: String },
     /// Every target finished (or the deadline passed / the watch was cancelled).
     Finished {
         summary: String,
         /// Node keys handed to the data layer for a refresh.
         refreshed: usize,
     },
+}
+
+/// The status of a target whose command Run Command no longer knows.
+pub const NOT_IN_HISTORY: &str = "NotInHistory";
+
+/// Empty listings in a row after which a command that is not fresh counts as unknown.
+const EMPTY_POLLS: u32 = 3;
+
+/// A command requested less than this long ago may just not be listed yet (Run Command is
+/// eventually consistent).
+const FRESH: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
+/// The user-facing sentence for a command Run Command does not know.
+pub fn not_in_history_message(command_id: &str) -> String {
+    format!(
+        "Command {command_id} is not in Run Command history (kept 30 days): no status or output to show"
+    )
 }
 
 /// Poll until every target of `commands` finished, the deadline passed or `cancel` fired.
@@ -89,6 +111,7 @@ pub async fn watch(
     let started = tokio::time::Instant::now();
     let mut interval = cfg.initial;
     let mut polls = 0u32;
+    let mut empty: std::collections::HashMap<String, u32> = Default::default();
     loop {
         if polls > 0 {
             // A command whose targets are not known up front (Targets, or history) has no
@@ -118,7 +141,23 @@ pub async fn watch(
         let mut errors = false;
         for (command_id, r) in results {
             match r {
+                Ok(invs) if invs.is_empty() => {
+                    let n = empty.entry(command_id.clone()).or_default();
+                    *n += 1;
+                    let c = commands.iter().find(|c| c.command_id == command_id);
+                    let fresh = c
+                        .and_then(|c| c.requested_at)
+                        .is_some_and(|t| chrono::Utc::now() - t < FRESH);
+                    if *n >= EMPTY_POLLS && !fresh {
+                        tracker.mark_not_in_history(&command_id);
+                        changed = true;
+                        if let Some(tx) = tx {
+                            let _ = tx.send(WatchEvent::NotInHistory { command_id });
+                        }
+                    }
+                }
                 Ok(invs) => {
+                    empty.remove(&command_id);
                     if tracker.apply(&invs) {
                         changed = true;
                         if let Some(tx) = tx {

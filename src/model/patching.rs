@@ -431,8 +431,13 @@ impl Coverage {
 #[derive(Clone, Debug, PartialEq)]
 pub struct NodePatching {
     pub coverage: Coverage,
-    /// The soonest next run among what targets it, with its name.
+    /// The soonest next run of what **installs** patches on it, with its name ("Next run").
     pub next_run: Option<(DateTime<Utc>, String)>,
+    /// The soonest next run of what only scans it ("Next scan").
+    pub next_scan: Option<(DateTime<Utc>, String)>,
+    /// What targets it but will never run again (an `at()` in the past, an end date that
+    /// passed): not coverage, listed with "no future run".
+    pub no_future_run: Vec<String>,
 }
 
 impl PatchSchedules {
@@ -468,6 +473,9 @@ impl PatchSchedules {
             res: &'a Resolution,
             install: Option<bool>,
             next: Option<DateTime<Utc>>,
+            /// No future run (not coverage); an unparsed schedule or a rate without an anchor
+            /// is not "never": it still counts.
+            ended: bool,
         }
         #[derive(Default)]
         struct Unit<'a> {
@@ -486,7 +494,7 @@ impl PatchSchedules {
             let install = w
                 .patch_operation()
                 .map(|o| o.eq_ignore_ascii_case("Install"));
-            let next = w.next_run(now).ok();
+            let next = w.next_run(now);
             for t in w.patch_targets() {
                 srcs.push((
                     &w.account_id,
@@ -495,7 +503,8 @@ impl PatchSchedules {
                         name: format!("window {}", w.name),
                         res: &t.resolved,
                         install,
-                        next,
+                        next: next.as_ref().ok().copied(),
+                        ended: next == Err(NoNext::Never),
                     },
                 ));
             }
@@ -505,6 +514,7 @@ impl PatchSchedules {
                 .operation
                 .as_deref()
                 .map(|o| o.eq_ignore_ascii_case("Install"));
+            let next = a.next_run(now);
             srcs.push((
                 &a.account_id,
                 &a.region,
@@ -512,7 +522,8 @@ impl PatchSchedules {
                     name: format!("association {}", a.name),
                     res: &a.resolved,
                     install,
-                    next: a.next_run(now).ok(),
+                    next: next.as_ref().ok().copied(),
+                    ended: next == Err(NoNext::Never),
                 },
             ));
         }
@@ -550,6 +561,8 @@ impl PatchSchedules {
                             reason: "patch schedules not read for this account and region".into(),
                         },
                         next_run: None,
+                        next_scan: None,
+                        no_future_run: Vec::new(),
                     };
                 }
                 let u = units
@@ -564,19 +577,34 @@ impl PatchSchedules {
                 hits.dedup();
                 let mut install = Vec::new();
                 let mut scan = Vec::new();
+                let mut ended = Vec::new();
                 let mut next: Option<(DateTime<Utc>, String)> = None;
+                let mut next_scan: Option<(DateTime<Utc>, String)> = None;
+                let soonest = |slot: &mut Option<(DateTime<Utc>, String)>, s: &Src<'_>| {
+                    if let Some(t) = s.next
+                        && slot.as_ref().is_none_or(|(nt, _)| t < *nt)
+                    {
+                        *slot = Some((t, s.name.clone()));
+                    }
+                };
                 for &i in &hits {
                     let s = &u.srcs[i];
-                    // an operation the client cannot see counts as install only when said
-                    if s.install == Some(true) {
-                        install.push(s.name.clone());
+                    if s.ended {
+                        // it will never run again: it covers nothing
+                        if !ended.contains(&s.name) {
+                            ended.push(s.name.clone());
+                        }
+                    } else if s.install == Some(true) {
+                        // an operation the client cannot see counts as install only when said
+                        if !install.contains(&s.name) {
+                            install.push(s.name.clone());
+                        }
+                        soonest(&mut next, s);
                     } else {
-                        scan.push(s.name.clone());
-                    }
-                    if let Some(t) = s.next
-                        && next.as_ref().is_none_or(|(nt, _)| t < *nt)
-                    {
-                        next = Some((t, s.name.clone()));
+                        if !scan.contains(&s.name) {
+                            scan.push(s.name.clone());
+                        }
+                        soonest(&mut next_scan, s);
                     }
                 }
                 let coverage = if !install.is_empty() {
@@ -593,6 +621,8 @@ impl PatchSchedules {
                 NodePatching {
                     coverage,
                     next_run: next,
+                    next_scan,
+                    no_future_run: ended,
                 }
             })
             .collect()
@@ -724,6 +754,75 @@ mod tests {
             get("i-4", "eu-west-1").coverage,
             Coverage::Unknown { .. }
         ));
+    }
+
+    #[test]
+    fn next_run_is_the_next_install_and_a_window_with_no_future_run_covers_nothing() {
+        // Monday 2026-11-30 23:40 UTC
+        let now = DateTime::parse_from_rfc3339("2026-11-30T23:40:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut once = window(
+            "emergency-openssl-cve",
+            "Install",
+            Resolution::Nodes(vec!["i-1".into(), "i-2".into()]),
+        );
+        once.schedule = "at(2026-11-20T10:00:00)".into();
+        once.timezone = None;
+        let s = PatchSchedules {
+            windows: vec![
+                window(
+                    "prod-patch-sun-0300",
+                    "Install",
+                    Resolution::Nodes(vec!["i-1".into()]),
+                ),
+                once,
+            ],
+            associations: vec![PatchAssociation {
+                account_id: "111111111111".into(),
+                region: "us-east-1".into(),
+                name: "patch-scan-daily".into(),
+                document: "AWS-RunPatchBaseline".into(),
+                schedule: Some("cron(0 1 * * ? *)".into()),
+                operation: Some("Scan".into()),
+                resolved: Resolution::Nodes(vec!["i-1".into(), "i-2".into()]),
+                ..Default::default()
+            }],
+            read: vec![("111111111111".into(), "us-east-1".into())],
+            ..Default::default()
+        };
+        let c = s.coverage_list(&[node("i-1"), node("i-2")], now);
+        // i-1: the daily scan runs first (01:00), but "Next run" is the install window's
+        assert_eq!(
+            c[0].next_run
+                .as_ref()
+                .map(|(t, n)| (t.to_rfc3339(), n.as_str())),
+            Some((
+                "2026-12-05T18:00:00+00:00".to_string(),
+                "window prod-patch-sun-0300"
+            ))
+        );
+        assert_eq!(
+            c[0].next_scan.as_ref().map(|(t, _)| t.to_rfc3339()),
+            Some("2026-12-01T01:00:00+00:00".to_string())
+        );
+        assert_eq!(
+            c[0].coverage,
+            Coverage::Install {
+                by: vec!["window prod-patch-sun-0300".into()]
+            }
+        );
+        assert_eq!(c[0].no_future_run, ["window emergency-openssl-cve"]);
+        // i-2: only the one-off window (past) installs: scanned only, not covered
+        assert_eq!(
+            c[1].coverage,
+            Coverage::ScanOnly {
+                by: vec!["association patch-scan-daily".into()]
+            }
+        );
+        assert!(c[1].coverage.is_uncovered());
+        assert_eq!(c[1].next_run, None);
+        assert_eq!(c[1].no_future_run, ["window emergency-openssl-cve"]);
     }
 
     #[test]

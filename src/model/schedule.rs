@@ -45,7 +45,7 @@ pub enum RateUnit {
 }
 
 impl RateUnit {
-    fn seconds(self) -> i64 {
+    pub fn seconds(self) -> i64 {
         match self {
             RateUnit::Minutes => 60,
             RateUnit::Hours => 3600,

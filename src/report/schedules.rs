@@ -189,10 +189,18 @@ pub fn coverage_rows(snap: &FleetSnapshot, now: DateTime<Utc>) -> Vec<CoverageRo
                     by.clone(),
                     "scanned, but no window or association installs patches".to_string(),
                 ),
-                Coverage::Uncovered => (
+                Coverage::Uncovered if c.no_future_run.is_empty() => (
                     "no",
                     Vec::new(),
                     "no maintenance window or patch association targets it".to_string(),
+                ),
+                Coverage::Uncovered => (
+                    "no",
+                    Vec::new(),
+                    format!(
+                        "only {} target(s) it, with no future run",
+                        c.no_future_run.join(", ")
+                    ),
                 ),
                 Coverage::Unknown { reason } => ("unknown", Vec::new(), reason.clone()),
             };

@@ -53,7 +53,13 @@ fn windows_lists_windows_and_patch_associations_soonest_first_with_a_partial_lin
     assert!(wide.contains("every Sunday at 03:00"), "{wide}");
     assert!(wide.contains("(?) cron(0 3 ? * SUN"), "{wide}");
     assert!(wide.contains("cron(0 3 ? * SUNDAY-LAST *)"), "{wide}");
-    assert!(wide.contains("RunPatchBaseline Install"), "{wide}");
+    // KIND (window / association / patch policy) is there from 120 columns
+    assert!(text.contains("KIND"), "{text}");
+    assert!(text.contains("patch policy"), "{text}");
+    assert!(text.contains("association"), "{text}");
+    // the tasks come next, when there is room for them
+    let wider = screen(&mut s, 240, 60);
+    assert!(wider.contains("RunPatchBaseline Install"), "{wider}");
 }
 
 #[test]
@@ -482,4 +488,75 @@ fn refresh_in_a_schedule_view_also_rereads_the_schedules() {
         )),
     );
     assert_eq!(fx, [Effect::Refresh, Effect::RefreshSchedules]);
+}
+
+#[test]
+fn next_run_is_the_next_install_scans_are_apart_and_a_window_with_no_future_run_covers_nothing() {
+    use crate::model::patching::{PatchAssociation, Resolution};
+    let mut snap = fixture::snapshot();
+    let w = snap
+        .schedules
+        .windows
+        .iter()
+        .find(|w| w.name == "prod-patch-sun-0300" && w.region == "us-east-1")
+        .cloned()
+        .unwrap();
+    let node = match &w.targets[0].resolved {
+        Resolution::Nodes(v) => v[0].clone(),
+        other => panic!("{other:?}"),
+    };
+    // a daily scan association that runs before the install window
+    std::sync::Arc::make_mut(&mut snap.schedules)
+        .associations
+        .push(PatchAssociation {
+            account_id: w.account_id.clone(),
+            region: w.region.clone(),
+            association_id: "assoc-scan".into(),
+            name: "patch-scan-daily".into(),
+            document: "AWS-RunPatchBaseline".into(),
+            schedule: Some("cron(0 1 * * ? *)".into()),
+            operation: Some("Scan".into()),
+            resolved: Resolution::Nodes(vec![node.clone()]),
+            ..Default::default()
+        });
+    // a one-off emergency window whose at() is in the past
+    let mut once = w.clone();
+    once.window_id = "mw-0emergency".into();
+    once.name = "emergency-openssl-cve".into();
+    once.schedule = "at(2026-11-13T10:00:00)".into();
+    once.timezone = None;
+    std::sync::Arc::make_mut(&mut snap.schedules)
+        .windows
+        .push(once);
+    let mut s = loaded();
+    send(&mut s, Msg::Fleet(fixture::update_of(snap)));
+    filter(&mut s, &node);
+    key(&mut s, KeyCode::Enter);
+    let text = screen(&mut s, 120, 40);
+    let line = |label: &str| {
+        text.lines()
+            .find(|l| l.contains(label))
+            .unwrap_or_else(|| panic!("no {label} line:\n{text}"))
+            .to_string()
+    };
+    // "Next run" answers "when is it patched": the install window, not the sooner scan
+    assert!(line("Next run").contains("Sat 11-28 18:00"), "{text}");
+    assert!(line("Next run").contains("prod-patch-sun"), "{text}");
+    assert!(line("Next scan").contains("association pa"), "{text}");
+    assert!(line("Next scan").contains("Tue 11-24 01:00"), "{text}");
+    // listed, but said to cover nothing (the detail box cuts the row at 120 columns: read
+    // the row the box draws)
+    let data = s.data.as_ref().unwrap();
+    let n = data
+        .snapshot
+        .nodes
+        .iter()
+        .find(|n| n.instance_id == node)
+        .unwrap();
+    let sched =
+        super::views::node_schedule::NodeSchedule::of(&data.snapshot, n, fixture::now()).unwrap();
+    let theme = super::theme::Theme::builtin("default");
+    let rows = super::views::node_schedule::rows(Some(&sched), fixture::now(), &theme, false);
+    let by = &rows.iter().find(|r| r.0 == "Patched by").unwrap().1;
+    assert!(by.contains("emergency-openssl-cve (no future run)"), "{by}");
 }

@@ -1185,3 +1185,46 @@ fn the_command_pane_shows_long_account_names_and_hybrid_ids_whole() {
     }
     assert!(rows.iter().any(|l| l.contains(hybrid)), "{text}");
 }
+
+#[test]
+fn a_command_run_command_no_longer_knows_says_so_and_the_title_names_the_account() {
+    use super::effect::{JobEvent, JobId, JobKind};
+    let mut s = loaded();
+    command(&mut s, "commands");
+    let cmd = s.view().command().cloned().expect("a selected command");
+    key(&mut s, KeyCode::Enter);
+    let owner = s.panes[0].owner;
+    let name = s
+        .data
+        .as_ref()
+        .unwrap()
+        .snapshot
+        .accounts
+        .iter()
+        .find(|a| a.id == cmd.account_id)
+        .map(|a| a.name.clone())
+        .expect("the command's account has a name");
+    let shown = screen(&mut s, 120, 40);
+    assert!(
+        shown.contains(&format!("{name} ({})", cmd.account_id)),
+        "the title names the account like other views:\n{shown}"
+    );
+    send(
+        &mut s,
+        Msg::Job(
+            JobId {
+                owner,
+                kind: JobKind::Watch,
+            },
+            JobEvent::Watch(crate::actions::WatchEvent::NotInHistory {
+                command_id: cmd.command_id.clone(),
+            }),
+        ),
+    );
+    let shown = screen(&mut s, 120, 40);
+    assert!(
+        shown.contains("not in Run Command history (kept 30 days)"),
+        "{shown}"
+    );
+    assert!(!shown.contains("running"), "no longer spinning:\n{shown}");
+}

@@ -106,7 +106,11 @@ pub fn get_patch_baseline_for_patch_group(
     Ok(json!({"BaselineId": id, "PatchGroup": group, "OperatingSystem": os}))
 }
 
-pub fn list_associations(f: &RegionFleet, input: &Value) -> Result<Value, ApiError> {
+pub fn list_associations(
+    f: &RegionFleet,
+    input: &Value,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Value, ApiError> {
     const OP: &str = "ListAssociations";
     let max = page::max_results(input, "MaxResults", 1, 50, 50)?;
     let list = page::opt_list(input, "AssociationFilterList")?;
@@ -144,8 +148,8 @@ pub fn list_associations(f: &RegionFleet, input: &Value) -> Result<Value, ApiErr
                 "AssociationId" => a.id == *v,
                 "AssociationName" => a.association_name == *v,
                 "AssociationStatusName" => a.status == *v,
-                "LastExecutedBefore" => page::parse_time(v).is_some_and(|t| a.last_execution < t),
-                "LastExecutedAfter" => page::parse_time(v).is_some_and(|t| a.last_execution > t),
+                "LastExecutedBefore" => page::parse_time(v).is_some_and(|t| a.last_run(now) < t),
+                "LastExecutedAfter" => page::parse_time(v).is_some_and(|t| a.last_run(now) > t),
                 // Only legacy InstanceId-targeted associations match: there are none.
                 _ => false,
             })
@@ -162,7 +166,7 @@ pub fn list_associations(f: &RegionFleet, input: &Value) -> Result<Value, ApiErr
                 "AssociationVersion": "1",
                 "DocumentVersion": "$DEFAULT",
                 "Targets": a.targets,
-                "LastExecutionDate": ts(a.last_execution),
+                "LastExecutionDate": ts(a.last_run(now)),
                 "Overview": {
                     "Status": a.status,
                     "DetailedStatus": a.status,
@@ -347,7 +351,11 @@ fn association<'a>(
         })
 }
 
-pub fn describe_association(f: &RegionFleet, input: &Value) -> Result<Value, ApiError> {
+pub fn describe_association(
+    f: &RegionFleet,
+    input: &Value,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Value, ApiError> {
     let a = association(f, input)?;
     let counts: serde_json::Map<String, Value> = a
         .counts
@@ -369,7 +377,7 @@ pub fn describe_association(f: &RegionFleet, input: &Value) -> Result<Value, Api
         "AssociationId": a.id,
         "Targets": a.targets,
         "ScheduleExpression": a.schedule,
-        "LastExecutionDate": ts(a.last_execution),
+        "LastExecutionDate": ts(a.last_run(now)),
         "AssociationName": a.association_name,
         "MaxConcurrency": "10%",
         "MaxErrors": "10%",
@@ -378,7 +386,7 @@ pub fn describe_association(f: &RegionFleet, input: &Value) -> Result<Value, Api
         "ApplyOnlyAtCronInterval": false,
     });
     if a.status == "Success" {
-        d["LastSuccessfulExecutionDate"] = ts(a.last_execution);
+        d["LastSuccessfulExecutionDate"] = ts(a.last_run(now));
     }
     if let Some(o) = a.offset {
         d["ScheduleOffset"] = json!(o);
@@ -386,8 +394,10 @@ pub fn describe_association(f: &RegionFleet, input: &Value) -> Result<Value, Api
     Ok(json!({ "AssociationDescription": d }))
 }
 
-/// DescribeAssociationExecutions: the association's runs over the last 30 days, newest
-/// first (the last one carries the association's status).
+/// DescribeAssociationExecutions: the association's runs over the last 30 days at the times
+/// its schedule gives (cron in UTC, or every rate interval from its creation), newest first,
+/// at most 60. Every run reports the association's targets by status (they add up to the
+/// targeted nodes) and its status (`Failed` when any target failed).
 pub fn describe_association_executions(
     f: &RegionFleet,
     input: &Value,
@@ -403,44 +413,26 @@ pub fn describe_association_executions(
         )
     })?;
     let start = page::start_offset(OP, input)?;
-    let spec = crate::model::schedule::ScheduleSpec::new(&a.schedule, None, a.offset.unwrap_or(0));
-    let mut times = vec![a.last_execution];
-    let mut t = a.last_execution;
-    for _ in 0..60 {
-        // walk back one period at a time from the last run
-        let Ok(n) = spec.next_after(t, Some(t)) else {
-            break;
-        };
-        let period = n - t;
-        t -= period;
-        if t < now - chrono::Duration::days(30) || t < a.created {
-            break;
-        }
-        times.push(t);
-    }
-    let total: u32 = a.counts.iter().map(|(_, c)| c).sum();
-    let list: Vec<Value> = times
+    let counts = a
+        .counts
         .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let (status, counts) = if i == 0 {
-                (
-                    a.status,
-                    a.counts
-                        .iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                )
-            } else {
-                ("Success", format!("Success={total}"))
-            };
+        .filter(|(_, v)| *v > 0)
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let list: Vec<Value> = a
+        .runs(now)
+        .iter()
+        .rev()
+        .take(60)
+        .map(|t| {
             json!({
                 "AssociationId": a.id,
                 "AssociationVersion": "1",
-                "ExecutionId": crate::sim::rng::Rng::derive(f.seed, &format!("{}/{i}", a.id)).uuid(),
-                "Status": status,
-                "DetailedStatus": status,
+                // one id per run, stable across calls
+                "ExecutionId": crate::sim::rng::Rng::derive(f.seed, &format!("{}/{}", a.id, t.timestamp())).uuid(),
+                "Status": a.status,
+                "DetailedStatus": a.status,
                 "CreatedTime": ts(*t),
                 "LastExecutionDate": ts(*t),
                 "ResourceCountByStatus": format!("{{{counts}}}"),

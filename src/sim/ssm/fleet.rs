@@ -3,12 +3,13 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
 use super::commands::Command;
 use super::node::NodeRec;
 use super::page::err;
+use crate::model::schedule::{Schedule, ScheduleSpec};
 use crate::sim::ApiError;
 
 #[derive(Clone, Debug)]
@@ -52,14 +53,68 @@ pub struct Association {
     pub name: String,
     pub association_name: String,
     pub targets: Value,
+    /// UTC (associations have no time zone); `rate()` counts from `created`.
     pub schedule: String,
-    pub last_execution: DateTime<Utc>,
+    /// The status of its runs: `Failed` when any target failed, else `Success` (or
+    /// `Pending` before a first run), as `AssociationOverview.Status` says.
     pub status: &'static str,
+    /// Targeted nodes by status (`AssociationStatusAggregatedCount`): they add up to the
+    /// nodes its targets select.
     pub counts: Vec<(&'static str, u32)>,
     /// Document parameters (`{"Operation": ["Install"], ...}`).
     pub parameters: Value,
     pub offset: Option<u32>,
     pub created: DateTime<Utc>,
+}
+
+/// How far back association executions are listed (DescribeAssociationExecutions).
+pub const ASSOCIATION_HISTORY_DAYS: i64 = 30;
+
+impl Association {
+    fn spec(&self) -> ScheduleSpec {
+        ScheduleSpec::new(&self.schedule, None, self.offset.unwrap_or(0))
+    }
+
+    /// Its runs in the last [`ASSOCIATION_HISTORY_DAYS`] up to `now`, oldest first: at the
+    /// cron's times (UTC, shifted by the offset), or every `rate()` interval counted from its
+    /// creation (State Manager runs a new association at once, then on its schedule).
+    pub fn runs(&self, now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+        let spec = self.spec();
+        let from = (now - Duration::days(ASSOCIATION_HISTORY_DAYS)).max(self.created);
+        let mut out = Vec::new();
+        let mut t = from - Duration::seconds(1);
+        while let Ok(n) = spec.next_after(t, Some(self.created)) {
+            if n > now {
+                break;
+            }
+            out.push(n);
+            t = n;
+        }
+        out
+    }
+
+    /// Its last run at `now` (its creation when it has not run on its schedule yet).
+    pub fn last_run(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let spec = self.spec();
+        if let Schedule::Rate { value, unit } = &spec.schedule {
+            let step = Duration::seconds(*value as i64 * unit.seconds());
+            return match spec.next_after(now, Some(self.created)) {
+                Ok(next) if next - step >= self.created => next - step,
+                _ => self.created,
+            };
+        }
+        // a cron: its occurrences of the last month (associations run at least monthly here)
+        let mut last = self.created;
+        let mut t = (now - Duration::days(32)).max(self.created);
+        while let Ok(n) = spec.next_after(t, None) {
+            if n > now {
+                break;
+            }
+            last = n;
+            t = n;
+        }
+        last
+    }
 }
 
 pub struct RegionFleet {

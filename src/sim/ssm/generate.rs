@@ -98,6 +98,8 @@ pub fn region(spec: &RegionSpec) -> RegionFleet {
         }
     }
     history(&mut f, &mut r, group, spec.epoch);
+    patching::record_window_commands(&mut f, spec.epoch);
+    patching::align_later_installs(&mut f, spec.epoch);
     f
 }
 
@@ -511,16 +513,13 @@ fn legacy_window_draws(r: &mut Rng) {
     }
 }
 
+/// State Manager associations. Each one's counts are the nodes its targets select, by
+/// status; a node whose association status is `Failed` failed its inventory association
+/// (the compliance items say the same), a `Pending` one has not run any association yet.
+/// An association is `Failed` when any of its targets failed (`AssociationOverview.Status`:
+/// "Pending, Success, or Failed"; the aggregated count is "the number of targets for the
+/// association status", API Reference `AssociationOverview`).
 fn associations(f: &mut RegionFleet, r: &mut Rng, group: &str, epoch: DateTime<Utc>) {
-    let mut counts: HashMap<&'static str, u32> = HashMap::new();
-    for n in &f.nodes {
-        *counts.entry(n.association_status).or_default() += 1;
-    }
-    let overall = if counts.get("Failed").copied().unwrap_or(0) > 0 {
-        "Failed"
-    } else {
-        "Success"
-    };
     let list: Vec<(&str, &str, Value, &str)> = vec![
         (
             "AWS-GatherSoftwareInventory",
@@ -542,20 +541,39 @@ fn associations(f: &mut RegionFleet, r: &mut Rng, group: &str, epoch: DateTime<U
         ),
     ];
     for (doc, name, targets, schedule) in list {
-        let mut c: Vec<(&'static str, u32)> = counts.iter().map(|(k, v)| (*k, *v)).collect();
+        let inventory = doc == "AWS-GatherSoftwareInventory";
+        let mut counts: HashMap<&'static str, u32> = HashMap::new();
+        for n in f
+            .nodes
+            .iter()
+            .filter(|n| patching::target_matches(&targets, n))
+        {
+            let s = match n.association_status {
+                "Failed" if !inventory => "Success",
+                s => s,
+            };
+            *counts.entry(s).or_default() += 1;
+        }
+        let status = if counts.contains_key("Failed") {
+            "Failed"
+        } else if counts.contains_key("Success") || counts.is_empty() {
+            "Success"
+        } else {
+            "Pending"
+        };
+        let mut c: Vec<(&'static str, u32)> = counts.into_iter().collect();
         c.sort();
+        let id = r.uuid();
+        // (a draw the first generation used for the last run: kept, so the history below
+        // does not move; the runs now follow the schedule, see `Association::runs`)
+        r.range(2, 600);
         f.associations.push(Association {
-            id: r.uuid(),
+            id,
             name: doc.to_string(),
             association_name: name.to_string(),
             targets,
             schedule: schedule.to_string(),
-            last_execution: epoch - Duration::minutes(r.range(2, 600)),
-            status: if doc == "AWS-GatherSoftwareInventory" {
-                overall
-            } else {
-                "Success"
-            },
+            status,
             counts: c,
             parameters: if doc == "AWS-RunPatchBaseline" {
                 json!({"Operation": ["Scan"], "RebootOption": ["NoReboot"]})
@@ -604,7 +622,7 @@ fn history(f: &mut RegionFleet, r: &mut Rng, group: &str, epoch: DateTime<Utc>) 
             },
             in_group,
             true,
-            "Weekly compliance scan",
+            "Manual scan (ops): weekly compliance check",
         ),
         (
             3 * 24 * 60 + r.range(0, 600),
@@ -614,7 +632,7 @@ fn history(f: &mut RegionFleet, r: &mut Rng, group: &str, epoch: DateTime<Utc>) 
             },
             install,
             false,
-            "Patch now: critical fixes",
+            "Patch now (ops): critical fixes",
         ),
         (
             24 * 60 + r.range(0, 600),
@@ -634,7 +652,9 @@ fn history(f: &mut RegionFleet, r: &mut Rng, group: &str, epoch: DateTime<Utc>) 
             },
             recent,
             false,
-            "",
+            // every patch run Run Command lists is explained: a schedule's (the window
+            // commands name their window) or a person's, said in its comment
+            "Manual scan (ops): after agent update",
         ),
     ];
     for (k, (ago_min, doc, targets, by_tag, comment)) in specs.into_iter().enumerate() {

@@ -223,11 +223,11 @@ impl SsmWorld {
             "DescribeMaintenanceWindowsForTarget" => windows::describe_windows_for_target(f, input),
             "GetPatchBaseline" => admin::get_patch_baseline(f, input),
             "GetDefaultPatchBaseline" => admin::get_default_patch_baseline(f, input),
-            "DescribeAssociation" => admin::describe_association(f, input),
+            "DescribeAssociation" => admin::describe_association(f, input, now),
             "DescribeAssociationExecutions" => {
                 admin::describe_association_executions(f, input, now)
             }
-            "ListAssociations" => admin::list_associations(f, input),
+            "ListAssociations" => admin::list_associations(f, input, now),
             "ListTagsForResource" => admin::list_tags_for_resource(f, input),
             "ListComplianceSummaries" => compliance::list_compliance_summaries(f, input),
             "ListResourceComplianceSummaries" => {

@@ -19,6 +19,9 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
+use super::commands::{
+    Command, Doc, IStatus, Invocation as RcInvocation, Plan, RunResult, lifecycle,
+};
 use super::fleet::{Association, Baseline, MaintenanceWindow, RegionFleet};
 use super::node::{NodeRec, Operation};
 use crate::model::schedule::ScheduleSpec;
@@ -746,39 +749,34 @@ pub fn patch_policy(f: &mut RegionFleet, seed: u64, group: &str, epoch: DateTime
         seed,
         &format!("ssm/{}/{}/quick-setup", f.account_id, f.region),
     );
-    let targeted = f
+    let targets = json!([{"Key": "tag:Patch Group", "Values": [group]}]);
+    let selected: Vec<&NodeRec> = f
         .nodes
         .iter()
-        .filter(|n| n.patch_group() == Some(group))
-        .count() as u32;
-    let failed = f
-        .nodes
-        .iter()
-        .filter(|n| n.patch_group() == Some(group) && n.counts.failed > 0)
-        .count() as u32;
+        .filter(|n| target_matches(&targets, n))
+        .collect();
+    let targeted = selected.len() as u32;
+    // An Install fails on the nodes that report failed patches (as the windows' runs do).
+    let failed = selected.iter().filter(|n| n.counts.failed > 0).count() as u32;
     for (kind, op, schedule) in [
         ("InstallPatches", "Install", "cron(0 2 ? * SUN *)"),
         ("ScanForPatches", "Scan", "rate(1 day)"),
     ] {
-        let status = if op == "Install" && failed > 0 {
-            "Failed"
-        } else {
-            "Success"
-        };
-        let mut counts = vec![(
-            "Success",
-            targeted - if op == "Install" { failed } else { 0 },
-        )];
-        if op == "Install" && failed > 0 {
+        let failed = if op == "Install" { failed } else { 0 };
+        let status = if failed > 0 { "Failed" } else { "Success" };
+        let mut counts = vec![("Success", targeted - failed)];
+        if failed > 0 {
             counts.push(("Failed", failed));
         }
+        let id = r.uuid();
+        // (the first generation's draw for the last run, kept so later draws do not move)
+        r.range(2, 30);
         f.associations.push(Association {
-            id: r.uuid(),
+            id,
             name: "AWS-RunPatchBaseline".into(),
             association_name: format!("AWS-QuickSetup-PatchPolicy-{kind}-{qs}"),
-            targets: json!([{"Key": "tag:Patch Group", "Values": [group]}]),
+            targets: targets.clone(),
             schedule: schedule.into(),
-            last_execution: epoch - Duration::hours(r.range(2, 30)),
             status,
             counts,
             parameters: json!({
@@ -789,5 +787,216 @@ pub fn patch_policy(f: &mut RegionFleet, seed: u64, group: &str, epoch: DateTime
             offset: None,
             created: epoch - Duration::days(r.range(30, 300)),
         });
+    }
+}
+
+/// Run Command keeps a command's history for 30 days ("Run Command stores the command
+/// history for 30 days", Amazon EC2 User Guide, *Manage Amazon EC2 Instances Remotely*;
+/// `../shared/aws-api.md`): older window runs are in the window's execution history only,
+/// and GetCommandInvocation answers `InvalidCommandId` for them.
+pub const RUN_COMMAND_HISTORY_DAYS: i64 = 30;
+
+/// The commands the windows' Run Command tasks sent in the last
+/// [`RUN_COMMAND_HISTORY_DAYS`]: one command per execution (its id is the task invocations'
+/// `ExecutionId`), one invocation per node the execution reached, with the outcome the window
+/// reports for it. The task was registered with a comment naming the window, so Run Command
+/// history says where each run came from.
+pub fn window_commands(f: &RegionFleet, epoch: DateTime<Utc>) -> Vec<Command> {
+    let since = epoch - Duration::days(RUN_COMMAND_HISTORY_DAYS);
+    let mut out = Vec::new();
+    for w in f.windows.iter().filter(|w| w.enabled) {
+        let Some(t) = w.tasks.first() else {
+            continue;
+        };
+        let install = t.operation == Some("Install");
+        let doc = match t.document {
+            "AWS-RunPatchBaseline" => Doc::PatchBaseline {
+                install,
+                reboot: t.reboot == Some("RebootIfNeeded"),
+            },
+            _ => continue,
+        };
+        for e in w.executions.iter().filter(|e| e.start >= since) {
+            let mut r = Rng::derive(f.seed, &format!("{}/command", e.id));
+            let snapshot = r.uuid();
+            let invs: Vec<RcInvocation> = invocations(f, w, e)
+                .into_iter()
+                .filter_map(|i| {
+                    let n = f.node(&i.node_id)?;
+                    Some(rc_invocation(n, &i, install, &snapshot))
+                })
+                .collect();
+            if invs.is_empty() {
+                continue;
+            }
+            let by_ids = invs.len() <= 50;
+            let n = invs.len();
+            let mut c = Command {
+                id: e.command_id.clone(),
+                doc_name: t.document.into(),
+                doc_version: "$DEFAULT".into(),
+                doc: doc.clone(),
+                comment: super::commands::truncate_chars(
+                    &format!("Maintenance window {} ({}): {}", w.name, w.id, t.name),
+                    100,
+                ),
+                parameters: json!({
+                    "Operation": t.operation.map(|o| vec![o]).unwrap_or_default(),
+                    "RebootOption": t.reboot.map(|o| vec![o]).unwrap_or_default(),
+                }),
+                // InstanceIds holds at most 50 ids; beyond, the window's first target
+                instance_ids: if by_ids {
+                    invs.iter().map(|i| i.instance_id.clone()).collect()
+                } else {
+                    Vec::new()
+                },
+                targets: if by_ids {
+                    json!([])
+                } else {
+                    w.targets.first().map_or(json!([]), |t| t.targets.clone())
+                },
+                requested: e.start,
+                timeout_s: 600,
+                exec_timeout_s: 3600 * w.duration_h as i64,
+                max_concurrency: t.max_concurrency.into(),
+                max_errors: t.max_errors.into(),
+                concurrency: n.div_ceil(10).max(1),
+                error_limit: n / 10,
+                output_s3: None,
+                service_role: String::new(),
+                cloudwatch: Value::Null,
+                notification: Value::Null,
+                invocations: invs,
+                cancel_at: None,
+                sim_time: e.start,
+                done: false,
+                status: "Pending",
+                status_details: "Pending",
+                stopped: false,
+                seed: r.next_u64(),
+                speedup: 1.0,
+            };
+            lifecycle::settle(&mut c, epoch);
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One node's Run Command invocation of a window run, as the window reports it.
+fn rc_invocation(n: &NodeRec, i: &Invocation, install: bool, snapshot: &str) -> RcInvocation {
+    if i.status == "TIMED_OUT" {
+        // never reached the agent: Undeliverable (neutral for the command's status)
+        let mut inv = RcInvocation::new(
+            &n.id,
+            n.instance_name(),
+            n.windows(),
+            Plan::Undeliverable { after_s: 12.0 },
+        );
+        inv.status = IStatus::Failed;
+        inv.details = "Undeliverable";
+        inv.end = Some(i.end);
+        return inv;
+    }
+    let mut inv = RcInvocation::new(
+        &n.id,
+        n.instance_name(),
+        n.windows(),
+        Plan::Run {
+            duration_s: (i.end - i.start).num_seconds() as f64,
+        },
+    );
+    inv.start = Some(i.start);
+    inv.end = Some(i.end);
+    inv.result = Some(RunResult {
+        before: n.counts,
+        after: n.counts,
+        // an install's packages are derived when the output is rendered
+        installed: if install { None } else { Some(Vec::new()) },
+        failed: Vec::new(),
+        rebooted: false,
+        snapshot_id: snapshot.to_string(),
+    });
+    if i.status == "SUCCESS" {
+        inv.status = IStatus::Success;
+        inv.details = "Success";
+        inv.response_code = 0;
+    } else {
+        inv.status = IStatus::Failed;
+        inv.details = "Failed";
+        inv.response_code = 1;
+        inv.is_error = true;
+    }
+    inv
+}
+
+/// Put the windows' commands into Run Command history (oldest first, as it is kept).
+pub fn record_window_commands(f: &mut RegionFleet, epoch: DateTime<Utc>) {
+    let cmds = window_commands(f, epoch);
+    if cmds.is_empty() {
+        return;
+    }
+    let mut all = std::mem::take(&mut f.commands);
+    all.extend(cmds);
+    all.sort_by_key(|c| c.requested);
+    f.cmd_by_id.clear();
+    for c in all {
+        f.add_command(c);
+    }
+}
+
+/// A node's last Install is the latest Install that reached it: a window's run (see
+/// [`align_reports`]), the Quick Setup patch policy's Install association, or a manual
+/// "patch now" in Run Command history.
+pub fn align_later_installs(f: &mut RegionFleet, epoch: DateTime<Utc>) {
+    let mut last: Vec<Option<LastInstall>> = vec![None; f.nodes.len()];
+    let mut later = |i: usize, l: LastInstall| {
+        if last[i].as_ref().is_none_or(|(_, end, _)| l.1 > *end) {
+            last[i] = Some(l);
+        }
+    };
+    for c in &f.commands {
+        if !matches!(c.doc, Doc::PatchBaseline { install: true, .. }) {
+            continue;
+        }
+        for inv in &c.invocations {
+            if let (Some(s), Some(e), Some(&i)) =
+                (inv.start, inv.end, f.by_id.get(&inv.instance_id))
+                && matches!(inv.status, IStatus::Success | IStatus::Failed)
+            {
+                later(i, (s, e, c.id.clone()));
+            }
+        }
+    }
+    for a in &f.associations {
+        let install = a.parameters["Operation"][0] == "Install";
+        if !install || a.name != "AWS-RunPatchBaseline" {
+            continue;
+        }
+        let run = a.last_run(epoch);
+        for (i, n) in f.nodes.iter().enumerate() {
+            let offline = !n.online && n.lost_at < run;
+            if offline || n.registered > run || !target_matches(&a.targets, n) {
+                continue;
+            }
+            let mut r = Rng::derive(n.seed, &format!("{}/{}", a.id, run.timestamp()));
+            let start = run + Duration::seconds(r.range(2, 40));
+            let end = start + Duration::seconds(r.range(150, 700));
+            later(i, (start, end, r.uuid()));
+        }
+    }
+    for (n, l) in f.nodes.iter_mut().zip(last) {
+        let (Some(rep), Some((start, end, id))) = (&mut n.report, l) else {
+            continue;
+        };
+        if rep.end < end {
+            rep.operation = Operation::Install;
+            rep.start = start;
+            rep.end = end;
+            rep.execution_id = id;
+            if rep.last_no_reboot.is_some() {
+                rep.last_no_reboot = Some(end);
+            }
+        }
     }
 }

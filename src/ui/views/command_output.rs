@@ -107,6 +107,8 @@ pub struct CommandOutputPane {
     now: DateTime<Utc>,
     /// Account id → name (sanitized), as every other view shows accounts.
     names: std::collections::HashMap<String, String>,
+    /// An existing command's account id: the title names the account once it is known.
+    account: Option<String>,
 }
 
 impl CommandOutputPane {
@@ -118,6 +120,18 @@ impl CommandOutputPane {
                 .filter(|a| !a.name.is_empty())
                 .map(|a| (a.id.clone(), crate::text::sanitize(&a.name)))
                 .collect();
+        }
+        if let Some(id) = &self.account
+            && let Some(name) = self.names.get(id)
+        {
+            // "… · 621503508443 us-east-1" → "… · web-prod (621503508443) us-east-1"
+            let from = format!(" · {id} ");
+            if self.model.title.contains(&from) {
+                self.model.title =
+                    self.model
+                        .title
+                        .replacen(&from, &format!(" · {name} ({id}) "), 1);
+            }
         }
     }
 
@@ -145,6 +159,7 @@ impl CommandOutputPane {
             spinner: 0,
             now: Utc::now(),
             names: Default::default(),
+            account: None,
         }
     }
 
@@ -162,6 +177,7 @@ impl CommandOutputPane {
             spinner: 0,
             now: Utc::now(),
             names: Default::default(),
+            account: None,
         }
     }
 
@@ -197,6 +213,7 @@ impl CommandOutputPane {
         CommandOutputPane {
             model,
             following: false,
+            account: Some(cmd.account_id.clone()),
             pending_job: Some(Job::Watch(Box::new(cmd))),
             spinner: 0,
             now: Utc::now(),
@@ -391,6 +408,11 @@ impl Pane for CommandOutputPane {
                 }
             }
             JobEvent::Watch(WatchEvent::Invocations(invs)) => self.model.apply(&invs),
+            JobEvent::Watch(WatchEvent::NotInHistory { command_id }) => {
+                self.model.tracker.mark_not_in_history(&command_id);
+                self.model.notice =
+                    Some(crate::actions::watch::not_in_history_message(&command_id));
+            }
             JobEvent::Watch(WatchEvent::PollError { message, .. }) => {
                 self.model.poll_error = Some(message)
             }

@@ -295,7 +295,15 @@ pub fn node(snap: &FleetSnapshot, n: &Node, now: DateTime<Utc>) -> Doc {
                 .filter(|g| !g.is_empty())
                 .unwrap_or("(none)"),
         )
-        .field("Baseline", n.baseline_id.as_deref().unwrap_or("-"));
+        .field(
+            "Baseline",
+            // its name with its id, when the baselines were read
+            match (snap.schedules.baseline_of(n), n.baseline_id.as_deref()) {
+                (Some(b), Some(id)) => format!("{} ({id})", b.name),
+                (None, Some(id)) => id.to_string(),
+                (_, None) => "-".into(),
+            },
+        );
     if n.has_patch_state() {
         d.field(
             "Last operation",

@@ -14,8 +14,12 @@ use crate::ui::theme::{Role, Theme};
 #[derive(Clone, Debug, PartialEq)]
 pub struct NodeSchedule {
     pub coverage: Coverage,
-    /// The soonest next run and what runs then ("window prod-patch-sun-0300").
+    /// The soonest next run of what installs, and what runs then ("window prod-patch-sun-0300").
     pub next: Option<(DateTime<Utc>, String)>,
+    /// The soonest next scan (a scan-only window or association).
+    pub next_scan: Option<(DateTime<Utc>, String)>,
+    /// What targets it but never runs again.
+    pub no_future_run: Vec<String>,
     /// Its baseline: name, AWS-managed, default for its OS, rules in words.
     pub baseline: Option<(String, bool, bool, String)>,
 }
@@ -32,6 +36,8 @@ impl NodeSchedule {
         Some(NodeSchedule {
             coverage: p.coverage,
             next: p.next_run,
+            next_scan: p.next_scan,
+            no_future_run: p.no_future_run,
             baseline: s.baseline_of(n).map(|b| {
                 (
                     sanitize(&b.name),
@@ -100,26 +106,37 @@ pub fn rows(
     if !compact && let Some((_, _, _, rules)) = &s.baseline {
         out.push(("Rules", rules.clone(), theme.style(Role::Muted)));
     }
-    let (by, role) = match &s.coverage {
+    let (mut by, role) = match &s.coverage {
         Coverage::Install { by } => (names(by), Role::Ok),
         Coverage::ScanOnly { by } => (
             format!("scan only ({}) — nothing installs patches", names(by)),
             Role::Warning,
         ),
-        Coverage::Uncovered => ("✗ uncovered — nothing targets it".into(), Role::Critical),
+        Coverage::Uncovered if s.no_future_run.is_empty() => {
+            ("✗ uncovered — nothing targets it".into(), Role::Critical)
+        }
+        Coverage::Uncovered => (
+            "✗ uncovered — nothing that runs again targets it".into(),
+            Role::Critical,
+        ),
         Coverage::Unknown { reason } => (format!("? {}", sanitize(reason)), Role::Unreported),
     };
-    let next = s.next.as_ref().map(|(t, what)| {
+    // what targets it but never runs again is listed, said to cover nothing
+    if !s.no_future_run.is_empty() {
+        by.push_str(&format!(" · {} (no future run)", names(&s.no_future_run)));
+    }
+    let when = |(t, what): &(DateTime<Utc>, String)| {
         format!(
             "{} ({}) · {}",
             sf::local(*t),
             sf::until(now, *t),
             sanitize(what.strip_prefix("window ").unwrap_or(what))
         )
-    });
+    };
+    let next = s.next.as_ref().map(when);
     if compact {
         let text = match (&s.coverage, &s.next) {
-            (Coverage::Install { .. } | Coverage::ScanOnly { .. }, Some((t, _))) => {
+            (Coverage::Install { .. }, Some((t, _))) => {
                 format!("{by} · next {}", sf::until(now, *t))
             }
             _ => by,
@@ -127,12 +144,22 @@ pub fn rows(
         out.push(("Patched by", text, theme.style(role)));
     } else {
         out.push(("Patched by", by, theme.style(role)));
-        if !matches!(s.coverage, Coverage::Uncovered) {
+        // "Next run" answers "when is it patched next": an install, never a scan
+        if matches!(s.coverage, Coverage::Install { .. }) {
             out.push((
                 "Next run",
                 next.unwrap_or_else(|| "none scheduled".into()),
                 theme.style(Role::Text),
             ));
+        } else if !matches!(s.coverage, Coverage::Unknown { .. }) {
+            out.push((
+                "Next run",
+                "no install scheduled".into(),
+                theme.style(Role::Warning),
+            ));
+        }
+        if let Some(scan) = &s.next_scan {
+            out.push(("Next scan", when(scan), theme.style(Role::Muted)));
         }
     }
     out

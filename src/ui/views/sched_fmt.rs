@@ -57,7 +57,8 @@ pub fn no_next(e: &NoNext) -> String {
         NoNext::Unparsed => "(?) schedule not understood".into(),
         NoNext::UnknownTimezone(tz) => format!("(?) unknown time zone {}", sanitize(tz)),
         NoNext::RateWithoutAnchor => "after its first run".into(),
-        NoNext::Never => "none".into(),
+        // an at() in the past, an end date passed, disabled: it covers nothing
+        NoNext::Never => "no future run".into(),
     }
 }
 

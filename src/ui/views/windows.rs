@@ -29,7 +29,7 @@ use crate::ui::theme::{Role, Theme};
 
 pub const COLUMNS: &[Column] = &[
     Column::new("NAME", 20, 0),
-    Column::new("KIND", 12, 7),
+    Column::new("KIND", 12, 3),
     Column::new("ACCOUNT", 12, 1),
     Column::new("REGION", 14, 2),
     Column::new("SCHEDULE", 28, 5),
