@@ -39,6 +39,9 @@ pub struct Column {
     pub hidden: bool,
     /// Exported whenever the column at this index is (an account's id with its name).
     pub with: Option<usize>,
+    /// Cut in the middle, not at the end, when too narrow: values that differ at the end
+    /// ("… Server 2019 Datacenter" / "… 2022 …") stay distinguishable.
+    pub mid: bool,
 }
 
 impl Column {
@@ -52,7 +55,13 @@ impl Column {
             search: true,
             hidden: false,
             with: None,
+            mid: false,
         }
+    }
+    /// Cut in the middle when too narrow (see [`Column::mid`]).
+    pub const fn mid(mut self) -> Column {
+        self.mid = true;
+        self
     }
     /// Numbers: right-aligned and not searched by the filter.
     pub const fn num(mut self) -> Column {
@@ -957,15 +966,17 @@ fn scroll_layout(f: &Fit<'_>, list: &[usize], scroll: usize) -> Layout {
             .min(NATURAL_CAP.max(cols[c].width))
             .max(title_w(c))
     };
-    // wide mode shows content whole (up to the cap); otherwise the declared width
+    let avail = u32::from(f.width.saturating_sub(MARKER));
+    // wide mode shows content whole (up to the cap; the pinned column up to a third of
+    // the width); otherwise the declared width
     let base = |c: usize, pinned: bool| {
-        if f.wide && !pinned {
-            want_of(c)
-        } else {
-            natural(c).min(cols[c].width).max(title_w(c))
+        let declared = natural(c).min(cols[c].width).max(title_w(c));
+        match (f.wide, pinned) {
+            (false, _) => declared,
+            (true, false) => want_of(c),
+            (true, true) => want_of(c).min((avail / 3) as u16).max(declared),
         }
     };
-    let avail = u32::from(f.width.saturating_sub(MARKER));
     let Some((&pin, rest)) = list.split_first() else {
         return Layout::default();
     };
@@ -1039,7 +1050,12 @@ fn scroll_layout(f: &Fit<'_>, list: &[usize], scroll: usize) -> Layout {
             break;
         }
         let (c, w) = widths[i];
-        let want = want_of(c);
+        // the pinned column takes at most a third of the width: the rest is for scrolling
+        let want = if i == 0 {
+            want_of(c).min(((avail / 3) as u16).max(w))
+        } else {
+            want_of(c)
+        };
         if want > w {
             let add = (u32::from(want - w)).min(spare) as u16;
             widths[i].1 = w + add;
@@ -1052,6 +1068,13 @@ fn scroll_layout(f: &Fit<'_>, list: &[usize], scroll: usize) -> Layout {
         widths[g].1 = widths[g]
             .1
             .saturating_add(spare.min(u32::from(u16::MAX)) as u16);
+    } else if spare > 0
+        && let Some(last) = widths.last_mut()
+        && natural(last.0) > last.1
+    {
+        // no growing column: the last one drawn shows more of a long value (tags)
+        let add = u32::from(natural(last.0) - last.1).min(spare);
+        last.1 += add as u16;
     }
     Layout {
         cols: widths,

@@ -59,7 +59,7 @@ impl Breakdown {
 pub const COLUMNS: &[Column] = &[
     // platform names differ at the end ("… Server 2019 Datacenter" / "… 2022 …"): wide
     // enough to show them whole (content-sized, so other breakdowns do not take more)
-    Column::new("NAME", 40, 0),
+    Column::new("NAME", 40, 0).mid(),
     Column::new("NODES", 6, 0).num(),
     Column::new("COMPLIANT", 22, 0),
     Column::new("NON-C", 6, 1).num(),

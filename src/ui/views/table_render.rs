@@ -70,6 +70,42 @@ pub fn put(
     cx - start_x
 }
 
+/// `text` in `w` cells, cut in the middle (`Microsoft Wi…2019 Datacenter`): the end, where
+/// similar names differ, keeps two thirds.
+pub fn cut_middle(text: &str, w: u16) -> String {
+    let w = usize::from(w);
+    if text.width() <= w {
+        return text.to_string();
+    }
+    if w < 3 {
+        return text.chars().take(w).collect();
+    }
+    let tail_w = (w - 1) * 2 / 3;
+    let head_w = w - 1 - tail_w;
+    let mut head = String::new();
+    let mut used = 0;
+    for ch in text.chars() {
+        let cw = ch.width().unwrap_or(0);
+        if used + cw > head_w {
+            break;
+        }
+        used += cw;
+        head.push(ch);
+    }
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 0;
+    for ch in text.chars().rev() {
+        let cw = ch.width().unwrap_or(0);
+        if used + cw > tail_w {
+            break;
+        }
+        used += cw;
+        tail.push(ch);
+    }
+    tail.reverse();
+    format!("{head}…{}", tail.into_iter().collect::<String>())
+}
+
 /// Fill a rectangle with a style (background for selection etc.), clipped to the buffer.
 pub fn fill(buf: &mut Buffer, area: Rect, style: Style) {
     let area = area.intersection(buf.area);
@@ -321,6 +357,10 @@ pub fn render_table(
             }
             let mut text = src.text(row, c);
             let mut h: Option<Vec<usize>> = hl.and_then(|h| h.get(c)).cloned();
+            if cols[c].mid && text.width() > usize::from(w) {
+                text = cut_middle(&text, w);
+                h = None;
+            }
             if c == 0
                 && let Some(p) = t.tree_prefix.get(row)
                 && !p.is_empty()
@@ -535,6 +575,19 @@ mod tests {
             screen[0]
         );
         assert!(!t.scroll_columns(COLS, 1), "nothing to scroll to");
+    }
+
+    #[test]
+    fn a_middle_cut_keeps_the_part_that_differs() {
+        let a = cut_middle("Microsoft Windows Server 2019 Datacenter", 24);
+        let b = cut_middle("Microsoft Windows Server 2022 Datacenter", 24);
+        assert_ne!(a, b);
+        assert_eq!(a.width(), 24);
+        assert!(a.contains('…') && a.ends_with("2019 Datacenter"), "{a}");
+        assert_eq!(cut_middle("short", 24), "short");
+        for w in 0..6 {
+            assert!(cut_middle("Microsoft Windows", w).width() <= usize::from(w));
+        }
     }
 
     #[test]
