@@ -454,3 +454,33 @@ fn c_copies_the_rows_id_through_osc52() {
         "{fx:?}"
     );
 }
+
+/// On `:compliance` ←/→ switch the breakdown; shift-← / shift-→ scroll its columns, and a
+/// breakdown with columns out of view says so.
+#[test]
+fn compliance_scrolls_its_columns_with_shift_arrows_while_arrows_switch_tabs() {
+    let (mut s, k) = loaded();
+    command(&mut s, &k, "compliance");
+    let header = |s: &mut State| -> String {
+        let text = screen(s, &k, 80, 24);
+        text.lines()
+            .find(|l| l.contains("NODES") && l.contains("NAME"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let before = header(&mut s);
+    assert!(before.contains('▸'), "columns out of view at 80: {before}");
+    press(&mut s, &k, KeyCode::Right, KeyModifiers::SHIFT);
+    let after = header(&mut s);
+    assert!(after.contains('◂'), "scrolled: {after}");
+    press(&mut s, &k, KeyCode::Left, KeyModifiers::SHIFT);
+    assert_eq!(header(&mut s), before);
+    let by = |s: &State| {
+        s.view_as::<super::views::compliance::ComplianceView>()
+            .map(|v| v.by)
+            .unwrap()
+    };
+    let tab = by(&s);
+    key(&mut s, &k, KeyCode::Right);
+    assert_ne!(by(&s), tab, "→ switches the breakdown");
+}
