@@ -79,6 +79,10 @@ pub enum Action {
     Rerun,
     /// Command pane: the outputs grouped into variants.
     Variants,
+    /// Lists: scroll the columns left / right (the first column stays; `◂ 3` / `4 ▸` in
+    /// the header count the columns out of view).
+    ScrollLeft,
+    ScrollRight,
 }
 
 impl Action {
@@ -135,6 +139,8 @@ impl Action {
             RunCommand => "Run Command: a shell command or document (marked / filtered nodes)",
             Rerun => "Run again: failed targets, a variant's nodes, or this command",
             Variants => "Outputs grouped into variants (diff against the majority)",
+            ScrollLeft => "Scroll the columns left (◂ N: columns out of view on the left)",
+            ScrollRight => "Scroll the columns right (N ▸: columns out of view on the right)",
         }
     }
 
@@ -171,6 +177,7 @@ impl Action {
             RunCommand => "run",
             Rerun => "re-run",
             Variants => "variants",
+            ScrollRight => "columns",
             _ => "",
         }
     }

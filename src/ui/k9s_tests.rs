@@ -276,10 +276,45 @@ fn wide_mode_shows_every_column_and_width_is_used() {
     let narrow = screen(&mut s, &k, 120, 40);
     assert!(!narrow.contains("AGENT"));
     press(&mut s, &k, KeyCode::Char('w'), KeyModifiers::CONTROL);
-    let wide = screen(&mut s, &k, 200, 40);
-    let header = wide.lines().nth(2).unwrap();
-    for t in ["AGENT", "PATCH GROUP", "REGION", "ACCOUNT ID"] {
-        assert!(header.contains(t), "{header}");
+    let titles: Vec<&str> = {
+        let (_, src) = s.view().table().unwrap();
+        src.columns().iter().map(|c| c.title).collect()
+    };
+    // wide: every column is reached with → at 80, 120 and 200 columns (COVERED, WINDOW,
+    // NEXT RUN, TAGS too), the first column stays, the markers count what is out of view
+    for (w, h) in [(200u16, 40u16), (120, 40), (80, 24)] {
+        let mut seen: Vec<&str> = Vec::new();
+        let mut last = String::new();
+        for step in 0..titles.len() + 1 {
+            let text = screen(&mut s, &k, w, h);
+            let header = text.lines().nth(2).unwrap().to_string();
+            assert!(header.contains("NAME"), "the first column stays: {header}");
+            if step > 0 && header != last {
+                assert!(header.contains('◂'), "scrolled: {header}");
+            }
+            for t in &titles {
+                if header.contains(t) && !seen.contains(t) {
+                    seen.push(t);
+                }
+            }
+            if header == last {
+                break;
+            }
+            last = header;
+            key(&mut s, &k, KeyCode::Right);
+        }
+        assert!(
+            !last.contains('▸'),
+            "at the end nothing is out of view right: {last}"
+        );
+        for t in &titles {
+            assert!(seen.contains(t), "{t} reachable at {w}: {seen:?}");
+        }
+        for _ in 0..titles.len() {
+            key(&mut s, &k, KeyCode::Left);
+        }
+        let text = screen(&mut s, &k, w, h);
+        assert!(!text.lines().nth(2).unwrap().contains('◂'));
     }
     press(&mut s, &k, KeyCode::Char('w'), KeyModifiers::CONTROL);
     // at 120×40 `:nodes` shows the platform and the last scan age
@@ -418,4 +453,34 @@ fn c_copies_the_rows_id_through_osc52() {
             .any(|e| matches!(e, Effect::Clipboard(t) if t.starts_with("arn:aws:acm:"))),
         "{fx:?}"
     );
+}
+
+/// On `:compliance` ←/→ switch the breakdown; shift-← / shift-→ scroll its columns, and a
+/// breakdown with columns out of view says so.
+#[test]
+fn compliance_scrolls_its_columns_with_shift_arrows_while_arrows_switch_tabs() {
+    let (mut s, k) = loaded();
+    command(&mut s, &k, "compliance");
+    let header = |s: &mut State| -> String {
+        let text = screen(s, &k, 80, 24);
+        text.lines()
+            .find(|l| l.contains("NODES") && l.contains("NAME"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let before = header(&mut s);
+    assert!(before.contains('▸'), "columns out of view at 80: {before}");
+    press(&mut s, &k, KeyCode::Right, KeyModifiers::SHIFT);
+    let after = header(&mut s);
+    assert!(after.contains('◂'), "scrolled: {after}");
+    press(&mut s, &k, KeyCode::Left, KeyModifiers::SHIFT);
+    assert_eq!(header(&mut s), before);
+    let by = |s: &State| {
+        s.view_as::<super::views::compliance::ComplianceView>()
+            .map(|v| v.by)
+            .unwrap()
+    };
+    let tab = by(&s);
+    key(&mut s, &k, KeyCode::Right);
+    assert_ne!(by(&s), tab, "→ switches the breakdown");
 }

@@ -43,10 +43,7 @@ fn windows_lists_windows_and_patch_associations_soonest_first_with_a_partial_lin
     assert!(names.contains(&"AWS-QuickSetup-PatchPolicy-install-a1b2".to_string()));
     let text = screen(&mut s, 120, 40);
     // never an empty-looks-fine table: the accounts not read are named
-    assert!(
-        text.contains("⚠ partial: not read for 2 accounts"),
-        "{text}"
-    );
+    assert!(text.contains("⚠ partial: 2 accounts not read"), "{text}");
     assert!(text.contains("dev-sandbox (AccessDenied)"), "{text}");
     assert!(text.contains("Sat 11-28 18:00 (in 5d)"), "{text}");
     let wide = screen(&mut s, 200, 60);

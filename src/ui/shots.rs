@@ -79,9 +79,10 @@ impl Script<'_> {
                 '\r' => KeyCode::Enter,
                 '\x1b' => KeyCode::Esc,
                 '\t' => KeyCode::Tab,
-                // ctrl-s (the run pane's send)
-                '\x13' => {
-                    let k = KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL);
+                // ctrl-s (the run pane's send), ctrl-w (wide mode)
+                '\x13' | '\x17' => {
+                    let c = if c == '\x13' { 's' } else { 'w' };
+                    let k = KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
                     self.send(Msg::Key(k));
                     continue;
                 }
@@ -161,6 +162,9 @@ pub fn readme_shots(now: chrono::DateTime<chrono::Utc>, driver: &mut dyn Driver)
         driver,
     };
     settle_world(&mut sc);
+    // the gallery's columns, chosen as a user would with `C` (views.toml): at 200 columns
+    // the names, tasks and domains it sells are whole
+    sc.state.meta.columns = gallery_columns();
     let mut shots = Vec::new();
     let mut take = |sc: &mut Script<'_>, name, caption, (w, h): (u16, u16)| {
         shots.push(Shot {
@@ -170,13 +174,14 @@ pub fn readme_shots(now: chrono::DateTime<chrono::Utc>, driver: &mut dyn Driver)
         })
     };
     let std = (120, 40);
-    // views with many columns: wide enough that nothing that matters is cut
+    // views with many columns or long names: wide enough that nothing that matters is cut
+    // (`WHOLE_COLUMNS` below names what must be whole; a test checks the committed files)
     let wide = (200, 45);
     take(
         &mut sc,
         "nodes",
-        "`:nodes` — every managed node, worst compliance first",
-        std,
+        "`:nodes` — every managed node, worst compliance first (columns chosen with `C`)",
+        wide,
     );
     sc.keys("/sev:critical ping:online");
     sc.keys("\r");
@@ -184,7 +189,7 @@ pub fn readme_shots(now: chrono::DateTime<chrono::Utc>, driver: &mut dyn Driver)
         &mut sc,
         "nodes-filter",
         "`/sev:critical ping:online` — field filters, shown in the header",
-        std,
+        wide,
     );
     sc.keys("d");
     take(
@@ -237,15 +242,24 @@ pub fn readme_shots(now: chrono::DateTime<chrono::Utc>, driver: &mut dyn Driver)
         &mut sc,
         "certs",
         "`:certs` — certificates by expiry, colour bands and risk markers",
-        std,
+        wide,
     );
     sc.keys(":errors\r");
     take(
         &mut sc,
         "errors",
         "`:errors` — what could not be read, per account / region / service",
+        wide,
+    );
+    // an AWS message is longer than any line: Enter shows it whole
+    sc.keys("\r");
+    take(
+        &mut sc,
+        "error-detail",
+        "Enter on an error — the whole message, wrapped, with where it happened",
         std,
     );
+    sc.keys("\x1b");
     // patch now on the critical nodes: the blast radius before anything is sent
     sc.keys(":nodes\r/sev:critical\r");
     sc.keys("p");
@@ -271,7 +285,7 @@ pub fn readme_shots(now: chrono::DateTime<chrono::Utc>, driver: &mut dyn Driver)
     take(
         &mut sc,
         "windows",
-        "`:windows` — maintenance windows and patch associations of every account, soonest next run first",
+        "`:windows` — maintenance windows and patch associations of every account, soonest next run first (`→` scrolls to the columns out of view: `4 ▸`)",
         wide,
     );
     sc.keys(":baselines\r");
@@ -300,6 +314,8 @@ pub fn readme_shots(now: chrono::DateTime<chrono::Utc>, driver: &mut dyn Driver)
         "`:software` + `/drift:yes` — applications whose versions drifted across accounts",
         wide,
     );
+    // the defaults again: help and 80×24 show what a new user sees
+    sc.state.meta.columns = Default::default();
     sc.keys(":nodes\r?");
     take(
         &mut sc,
@@ -315,6 +331,27 @@ pub fn readme_shots(now: chrono::DateTime<chrono::Utc>, driver: &mut dyn Driver)
         (80, 24),
     );
     shots
+}
+
+/// The columns the gallery's lists show (as chosen with `C`, saved in `views.toml`).
+const GALLERY_COLUMNS: &str = r#"
+[nodes]
+columns = ["NAME", "INSTANCE", "ACCOUNT", "REGION", "PLATFORM", "COMPLIANCE", "MISS", "CRIT PATCHES", "SCAN"]
+[windows]
+columns = ["NAME", "KIND", "ACCOUNT", "REGION", "SCHEDULE", "NEXT RUN", "NODES", "TASKS"]
+[baselines]
+columns = ["NAME", "OS", "PATCH GROUPS", "APPROVAL RULES", "NODES", "COMPL", "ACCOUNT", "REGION"]
+[certs]
+columns = ["DOMAIN", "ACCOUNT", "REGION", "TYPE", "STATUS", "NOT AFTER", "DAYS", "IN USE", "RENEWAL", "RISK"]
+"#;
+
+fn gallery_columns() -> super::columns::ColumnPrefs {
+    super::columns::ColumnPrefs::parse(
+        GALLERY_COLUMNS,
+        "screenshots",
+        &super::views::column_tables(),
+    )
+    .expect("the gallery's column choices name columns of their views")
 }
 
 /// The built-in keymap and theme (what a new user sees).
@@ -367,7 +404,8 @@ pub fn run_shots(now: chrono::DateTime<chrono::Utc>, driver: &mut dyn Driver) ->
         driver,
     };
     settle_world(&mut sc);
-    let std = (120, 40);
+    // wide enough for the breadcrumb (the command and its filter) and the targets whole
+    let std = (200, 45);
     let mut shots = Vec::new();
     sc.keys(":nodes\r/account:web-prod ping:online os:linux\r");
     sc.keys("x");
@@ -438,4 +476,150 @@ pub fn keys_markdown(km: &Keymap) -> String {
         }
     }
     out
+}
+
+/// What a committed screenshot must show whole, per shot: the columns whose cells are
+/// never cut (`…`). Every shot's top bar and breadcrumb line (its first two lines) must be
+/// whole too. Checked against `screenshots/*.txt` by a test, so a regenerated gallery that
+/// cuts what it sells fails.
+pub const WHOLE_COLUMNS: &[(&str, &[&str])] = &[
+    (
+        "nodes",
+        &["NAME", "INSTANCE", "ACCOUNT", "PLATFORM", "COMPLIANCE"],
+    ),
+    (
+        "nodes-filter",
+        &["NAME", "INSTANCE", "ACCOUNT", "COMPLIANCE"],
+    ),
+    (
+        "windows",
+        &["NAME", "ACCOUNT", "SCHEDULE", "NEXT RUN", "TASKS"],
+    ),
+    ("baselines", &["NAME", "ACCOUNT"]),
+    ("patches", &["TITLE"]),
+    ("certs", &["DOMAIN", "ACCOUNT"]),
+    // a long AWS message is cut in the list (the error-detail shot shows it whole)
+    ("errors", &["ACCOUNT", "CODE"]),
+    ("org", &["NAME"]),
+];
+
+/// The cuts in a screenshot's text that [`WHOLE_COLUMNS`] forbids, as readable problems
+/// ("windows: NAME cut on line 5: …"). A column is the span from its title in the header
+/// line (the first line holding every named title) to the next title; its cells are the
+/// lines below up to the first blank line or the footer.
+pub fn cut_cells(name: &str, text: &str) -> Vec<String> {
+    let lines: Vec<Vec<char>> = text.lines().map(|l| l.chars().collect()).collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().take(2).enumerate() {
+        if l.contains(&'…') {
+            out.push(format!(
+                "{name}: line {} (title / breadcrumb) is cut: {}",
+                i + 1,
+                l.iter().collect::<String>()
+            ));
+        }
+    }
+    let Some((_, cols)) = WHOLE_COLUMNS.iter().find(|(n, _)| *n == name) else {
+        return out;
+    };
+    let find = |line: &[char], title: &str| -> Option<usize> {
+        let t: Vec<char> = title.chars().collect();
+        (0..line.len().saturating_sub(t.len() - 1)).find(|&i| {
+            line[i..i + t.len()] == t[..]
+                && (i == 0 || line[i - 1] == ' ')
+                && line
+                    .get(i + t.len())
+                    .is_none_or(|c| *c == ' ' || *c == '▲' || *c == '▼')
+        })
+    };
+    let Some(h) = lines
+        .iter()
+        .position(|l| cols.iter().all(|c| find(l, c).is_some()))
+    else {
+        out.push(format!("{name}: no header line with every one of {cols:?}"));
+        return out;
+    };
+    let header = &lines[h];
+    if header.contains(&'…') {
+        out.push(format!(
+            "{name}: the header is cut: {}",
+            header.iter().collect::<String>()
+        ));
+    }
+    for col in *cols {
+        let Some(start) = find(header, col) else {
+            continue;
+        };
+        // the next title: the first non-space after a space past this title
+        let mut end = start + col.chars().count();
+        while end < header.len() && header[end] != ' ' {
+            end += 1;
+        }
+        while end < header.len() && header[end] == ' ' {
+            end += 1;
+        }
+        let end = if end >= header.len() { usize::MAX } else { end };
+        for (y, l) in lines.iter().enumerate().skip(h + 1) {
+            let s: String = l.iter().collect();
+            if s.trim().is_empty() || s.starts_with(" <") {
+                break;
+            }
+            let cell: String = l
+                .iter()
+                .skip(start)
+                .take(end.saturating_sub(start))
+                .collect();
+            if cell.contains('…') {
+                out.push(format!(
+                    "{name}: {col} cut on line {}: {}",
+                    y + 1,
+                    cell.trim_end()
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod whole_tests {
+    use super::*;
+
+    #[test]
+    fn the_check_finds_a_cut_cell_and_passes_whole_ones() {
+        let ok = " ssmdeck\n errors   1\n  ACCOUNT▲    CODE         MESSAGE\n▸ web-prod    AccessDenied not authorized\n <:> cmd\n";
+        assert!(
+            cut_cells("errors", ok).is_empty(),
+            "{:?}",
+            cut_cells("errors", ok)
+        );
+        let cut = ok.replace("AccessDenied", "AccessDeni… ");
+        let p = cut_cells("errors", &cut);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("CODE cut on line 4"), "{p:?}");
+        let title = ok.replace(" errors   1", " errors › a very long fil…");
+        assert!(cut_cells("errors", &title)[0].contains("breadcrumb"));
+        // a column missing from the header is a problem too, not a pass
+        assert!(!cut_cells("certs", ok).is_empty());
+    }
+
+    /// The committed gallery (`screenshots/*.txt`) shows whole what it sells: regenerate
+    /// with `cargo test --test console -- --ignored screenshots` and fix what this names.
+    #[test]
+    fn committed_screenshots_cut_nothing_that_matters() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
+        let mut problems = Vec::new();
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("screenshots/") {
+            let p = entry.unwrap().path();
+            if p.extension().is_some_and(|e| e == "txt") {
+                let name = p.file_stem().unwrap().to_string_lossy().to_string();
+                let text = std::fs::read_to_string(&p).unwrap();
+                problems.extend(cut_cells(&name, &text));
+                seen += 1;
+            }
+        }
+        assert!(seen >= WHOLE_COLUMNS.len(), "{seen} screenshots");
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
 }

@@ -39,6 +39,9 @@ pub struct Column {
     pub hidden: bool,
     /// Exported whenever the column at this index is (an account's id with its name).
     pub with: Option<usize>,
+    /// Cut in the middle, not at the end, when too narrow: values that differ at the end
+    /// ("… Server 2019 Datacenter" / "… 2022 …") stay distinguishable.
+    pub mid: bool,
 }
 
 impl Column {
@@ -52,7 +55,13 @@ impl Column {
             search: true,
             hidden: false,
             with: None,
+            mid: false,
         }
+    }
+    /// Cut in the middle when too narrow (see [`Column::mid`]).
+    pub const fn mid(mut self) -> Column {
+        self.mid = true;
+        self
     }
     /// Numbers: right-aligned and not searched by the filter.
     pub const fn num(mut self) -> Column {
@@ -198,6 +207,9 @@ pub struct TableState {
     pub chosen: Option<Vec<usize>>,
     /// Tree prefix (`├ `, `└ `) per row for tree sources, for the current sort.
     pub tree_prefix: Vec<String>,
+    /// Horizontal scroll: columns (after the pinned first one) scrolled past on the left
+    /// (`←`/`→`). Clamped when laid out, so the last column never scrolls off.
+    pub hscroll: usize,
 }
 
 const WINDOW: usize = 120;
@@ -589,14 +601,44 @@ impl TableState {
 
     /// Columns drawn in `width` cells, with their widths (the one layout rule).
     pub fn layout(&self, cols: &[Column], width: u16) -> Vec<(usize, u16)> {
-        fit_columns(&Fit {
+        self.layout_full(cols, width).cols
+    }
+
+    /// [`TableState::layout`] with the columns hidden left and right of the window.
+    pub fn layout_full(&self, cols: &[Column], width: u16) -> Layout {
+        fit_layout(&Fit {
             cols,
             natural: &self.natural,
             width,
             chosen: self.chosen.as_deref(),
             wide: self.wide,
             keep: self.sortable.then_some(self.sort_col),
+            scroll: self.hscroll,
         })
+    }
+
+    /// Scroll the columns by `delta` (right: positive) at the current width; `false` when
+    /// there was nothing to scroll to.
+    pub fn scroll_columns(&mut self, cols: &[Column], delta: isize) -> bool {
+        let now = self.layout_full(cols, self.width);
+        let target = (now.scroll as isize + delta).max(0) as usize;
+        let target = target.min(now.max_scroll);
+        if target == now.scroll {
+            self.hscroll = now.scroll;
+            return false;
+        }
+        self.hscroll = target;
+        true
+    }
+
+    /// Every column the table lays out, scrolled into view or not (wide: all; chosen
+    /// ones; else the ones fitted): what "export visible columns" writes.
+    pub fn drawn_columns(&self, cols: &[Column]) -> Vec<usize> {
+        let l = self.layout_full(cols, self.width);
+        if l.hidden_left == 0 && l.hidden_right == 0 {
+            return l.cols.iter().map(|(c, _)| *c).collect();
+        }
+        l.list
     }
 
     /// Indices of the columns drawn at the current width, left to right.
@@ -818,15 +860,236 @@ pub struct Fit<'a> {
     pub wide: bool,
     /// Never dropped (the sort column: its ▲/▼ stays visible).
     pub keep: Option<usize>,
+    /// Horizontal scroll ([`TableState::hscroll`]).
+    pub scroll: usize,
+}
+
+/// What [`fit_layout`] decided.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// Columns drawn, left to right, with their widths.
+    pub cols: Vec<(usize, u16)>,
+    /// Columns of the scrolled list left of the window (after the pinned first column).
+    pub hidden_left: usize,
+    /// Columns right of the window: scrolled past, or (fitted mode) dropped for width.
+    pub hidden_right: usize,
+    /// The scroll actually applied (clamped) and the largest useful one.
+    pub scroll: usize,
+    pub max_scroll: usize,
+    /// The scrolled list (pinned first column, then the rest in order).
+    pub list: Vec<usize>,
+    /// Cells kept free at the right for the `4 ▸` marker (scrolled mode); 0: the marker
+    /// goes in the header's free cells.
+    pub reserved_right: u16,
+}
+
+/// The left / right markers of hidden columns (`◂ 3`, `4 ▸`) and the cells each takes
+/// with its gap (0 when nothing is hidden on that side).
+pub fn hidden_marker(n: usize, left: bool) -> (String, u16) {
+    if n == 0 {
+        return (String::new(), 0);
+    }
+    let s = if left {
+        format!("◂ {n}")
+    } else {
+        format!("{n} ▸")
+    };
+    let w = s.width() as u16 + 1;
+    (s, w)
 }
 
 /// The one width rule (see the module doc): which columns are drawn in `width` cells and
 /// how wide, left to right.
 pub fn fit_columns(f: &Fit<'_>) -> Vec<(usize, u16)> {
+    fit_layout(f).cols
+}
+
+/// The one width rule with horizontal scrolling. Fitted mode (the view's default columns or
+/// the ones chosen with `C`, not scrolled) drops the least important columns until the rest
+/// fit, and counts them as hidden right (`4 ▸`): never silently. Scrolled mode (wide, or
+/// scrolled with `→`) drops none: the first column stays pinned, the others scroll, each drawn whole or not at all,
+/// and markers (`◂ 3`, `4 ▸`) take their cells at the edges.
+pub fn fit_layout(f: &Fit<'_>) -> Layout {
     let cols = f.cols;
     if cols.is_empty() {
-        return Vec::new();
+        return Layout::default();
     }
+    let offered: Vec<usize> = if f.wide {
+        (0..cols.len()).collect()
+    } else {
+        let mut ch: Vec<usize> = match f.chosen {
+            Some(ch) => ch.iter().copied().filter(|&c| c < cols.len()).collect(),
+            None => (0..cols.len()).filter(|&c| !cols[c].hidden).collect(),
+        };
+        if let Some(k) = f.keep
+            && k < cols.len()
+            && !ch.contains(&k)
+        {
+            let at = ch.iter().position(|&c| c > k).unwrap_or(ch.len());
+            ch.insert(at, k);
+        }
+        ch
+    };
+    let scrolled = f.wide || f.scroll > 0;
+    if !scrolled {
+        let fitted = fit_fitted(f);
+        if fitted.len() >= offered.len() {
+            return Layout {
+                cols: fitted,
+                list: offered,
+                ..Default::default()
+            };
+        }
+        // columns dropped for width: counted (the marker is drawn in the header's free
+        // cells), and `→` reaches them (scrolled mode)
+        let max_scroll = scroll_layout(f, &offered, 1).max_scroll.max(1);
+        return Layout {
+            hidden_right: offered.len().saturating_sub(fitted.len()),
+            cols: fitted,
+            scroll: 0,
+            max_scroll,
+            list: offered,
+            hidden_left: 0,
+            reserved_right: 0,
+        };
+    }
+    scroll_layout(f, &offered, f.scroll)
+}
+
+/// Scrolled mode of [`fit_layout`] over `list` (pinned first column, the rest scrolled).
+fn scroll_layout(f: &Fit<'_>, list: &[usize], scroll: usize) -> Layout {
+    let cols = f.cols;
+    let title_w = |c: usize| cols[c].title.width() as u16 + u16::from(f.keep == Some(c));
+    let natural = |c: usize| f.natural.get(c).copied().unwrap_or(cols[c].width);
+    let want_of = |c: usize| {
+        natural(c)
+            .min(NATURAL_CAP.max(cols[c].width))
+            .max(title_w(c))
+    };
+    let avail = u32::from(f.width.saturating_sub(MARKER));
+    // wide mode shows content whole (up to the cap; the pinned column up to a third of
+    // the width); otherwise the declared width
+    let base = |c: usize, pinned: bool| {
+        let declared = natural(c).min(cols[c].width).max(title_w(c));
+        match (f.wide, pinned) {
+            (false, _) => declared,
+            (true, false) => want_of(c),
+            (true, true) => want_of(c).min((avail / 3) as u16).max(declared),
+        }
+    };
+    let Some((&pin, rest)) = list.split_first() else {
+        return Layout::default();
+    };
+    let pin_w = u32::from(base(pin, true)) + 1;
+    let rest_w: Vec<u32> = rest
+        .iter()
+        .map(|&c| u32::from(base(c, false)) + 1)
+        .collect();
+    // how many columns from `s` fit, and whether a right marker is needed
+    let fits_from = |s: usize| -> (usize, u16, u16) {
+        let (_, lw) = hidden_marker(s, true);
+        let room = avail.saturating_sub(pin_w + u32::from(lw));
+        let count = |room: u32| {
+            let mut used = 0u32;
+            let mut k = 0;
+            for w in &rest_w[s.min(rest_w.len())..] {
+                if used + w > room {
+                    break;
+                }
+                used += w;
+                k += 1;
+            }
+            k
+        };
+        let k = count(room);
+        if s + k >= rest.len() {
+            return (k, lw, 0);
+        }
+        let right = rest.len() - s - k;
+        let (_, rw) = hidden_marker(right, false);
+        let k2 = count(room.saturating_sub(u32::from(rw)));
+        let (_, rw) = hidden_marker(rest.len() - s - k2, false);
+        (k2, lw, rw)
+    };
+    let max_scroll = (0..=rest.len())
+        .find(|&s| {
+            let (k, _, _) = fits_from(s);
+            s + k >= rest.len()
+        })
+        .unwrap_or(rest.len())
+        .min(rest.len().saturating_sub(1));
+    let s = scroll.min(max_scroll);
+    let (mut k, lw, rw) = fits_from(s);
+    let mut widths: Vec<(usize, u16)> = vec![(pin, base(pin, true))];
+    widths.extend(rest[s..s + k].iter().map(|&c| (c, base(c, false))));
+    let used = |w: &[(usize, u16)]| w.iter().map(|(_, w)| u32::from(*w) + 1).sum::<u32>();
+    let room = avail.saturating_sub(u32::from(lw) + u32::from(rw));
+    if k == 0 && s < rest.len() {
+        // one column wider than the room: show what fits of it rather than nothing
+        let left = room.saturating_sub(used(&widths));
+        if left >= 4 {
+            widths.push((rest[s], (left - 1) as u16));
+            k = 1;
+        }
+    }
+    // tiny terminals: cut the pinned column
+    if used(&widths) > room {
+        let over = (used(&widths) - room) as u16;
+        let w = widths[0].1;
+        widths[0].1 = w.saturating_sub(over).max(1);
+    }
+    // spare width: the smallest shortfall first, then the growing column
+    let mut spare = room.saturating_sub(used(&widths));
+    let mut order: Vec<usize> = (0..widths.len()).collect();
+    order.sort_by_key(|&i| {
+        let (c, w) = widths[i];
+        (want_of(c).saturating_sub(w), cols[c].priority, c)
+    });
+    for i in order {
+        if spare == 0 {
+            break;
+        }
+        let (c, w) = widths[i];
+        // the pinned column takes at most a third of the width: the rest is for scrolling
+        let want = if i == 0 {
+            want_of(c).min(((avail / 3) as u16).max(w))
+        } else {
+            want_of(c)
+        };
+        if want > w {
+            let add = (u32::from(want - w)).min(spare) as u16;
+            widths[i].1 = w + add;
+            spare -= u32::from(add);
+        }
+    }
+    if spare > 0
+        && let Some(g) = widths.iter().position(|(c, _)| cols[*c].grow)
+    {
+        widths[g].1 = widths[g]
+            .1
+            .saturating_add(spare.min(u32::from(u16::MAX)) as u16);
+    } else if spare > 0
+        && let Some(last) = widths.last_mut()
+        && natural(last.0) > last.1
+    {
+        // no growing column: the last one drawn shows more of a long value (tags)
+        let add = u32::from(natural(last.0) - last.1).min(spare);
+        last.1 += add as u16;
+    }
+    Layout {
+        cols: widths,
+        hidden_left: s,
+        hidden_right: rest.len() - s - k,
+        scroll: s,
+        max_scroll,
+        list: list.to_vec(),
+        reserved_right: rw,
+    }
+}
+
+/// Fitted mode of [`fit_layout`]: the view's columns, the least important dropped.
+fn fit_fitted(f: &Fit<'_>) -> Vec<(usize, u16)> {
+    let cols = f.cols;
     let title_w = |c: usize| cols[c].title.width() as u16 + u16::from(f.keep == Some(c));
     let natural = |c: usize| f.natural.get(c).copied().unwrap_or(cols[c].width);
     // what each column asks for: its content, at most its declared width, at least its title
@@ -1079,6 +1342,7 @@ mod tests {
             chosen: None,
             wide: false,
             keep: None,
+            scroll: 0,
         });
         assert_eq!(fit.iter().map(|f| f.0).collect::<Vec<_>>(), vec![0, 2]);
         // the sort column is never the one dropped
@@ -1089,6 +1353,7 @@ mod tests {
             chosen: None,
             wide: false,
             keep: Some(1),
+            scroll: 0,
         });
         assert!(fit.iter().any(|f| f.0 == 1), "{fit:?}");
     }
@@ -1109,6 +1374,7 @@ mod tests {
             chosen: None,
             wide: false,
             keep: None,
+            scroll: 0,
         });
         assert_eq!(fit[0], (0, 40));
         assert_eq!(fit[1], (1, 18));
@@ -1125,6 +1391,7 @@ mod tests {
             chosen: None,
             wide: false,
             keep: None,
+            scroll: 0,
         });
         assert_eq!(fit.iter().map(|f| f.0).collect::<Vec<_>>(), vec![0, 1, 2]);
         assert!(fit.iter().map(|f| u32::from(f.1) + 1).sum::<u32>() <= 60);
@@ -1136,6 +1403,7 @@ mod tests {
             chosen: Some(&[0, 2]),
             wide: false,
             keep: None,
+            scroll: 0,
         });
         assert_eq!(fit.iter().map(|f| f.0).collect::<Vec<_>>(), vec![0, 2]);
     }

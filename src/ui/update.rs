@@ -588,6 +588,12 @@ pub fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
                 state.toast(msg, false);
             }
         }
+        Action::ScrollLeft | Action::ScrollRight => {
+            if let Some((t, src)) = state.view_mut().table_mut() {
+                let d = if a == Action::ScrollLeft { -1 } else { 1 };
+                t.scroll_columns(src.columns(), d);
+            }
+        }
         Action::VisualLine => {
             if state.visual.is_some() {
                 state.visual = None;

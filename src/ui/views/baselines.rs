@@ -374,7 +374,7 @@ impl View for BaselinesView {
             buf,
             area.x,
             area.y,
-            line,
+            &super::fmt::fit_parts(line, area.width),
             area.width,
             cx.theme.style(*role),
             None,

@@ -57,7 +57,9 @@ impl Breakdown {
 }
 
 pub const COLUMNS: &[Column] = &[
-    Column::new("NAME", 24, 0),
+    // platform names differ at the end ("… Server 2019 Datacenter" / "… 2022 …"): wide
+    // enough to show them whole (content-sized, so other breakdowns do not take more)
+    Column::new("NAME", 40, 0).mid(),
     Column::new("NODES", 6, 0).num(),
     Column::new("COMPLIANT", 22, 0),
     Column::new("NON-C", 6, 1).num(),
@@ -438,7 +440,17 @@ fn draw(buf: &mut Buffer, area: Rect, v: &ComplianceView, theme: &Theme, look: T
         theme.style(Role::Title),
     );
     let pct = f.pct_compliant();
-    let gw = (w / 3).max(10).min(area.right().saturating_sub(x));
+    let summary = format!(
+        "{} nodes · {} compliant · {} non-compliant · {} unreported",
+        thousands(f.nodes.into()),
+        thousands(f.compliant.into()),
+        thousands(f.non_compliant.into()),
+        thousands(f.unreported.into())
+    );
+    // the gauge gives up cells before the counts beside it are cut
+    let room = area.right().saturating_sub(x);
+    let sw = unicode_width::UnicodeWidthStr::width(summary.as_str()) as u16;
+    let gw = (w / 3).min(room.saturating_sub(sw + 10)).max(10).min(room);
     table_render::bar(
         buf,
         x,
@@ -457,13 +469,6 @@ fn draw(buf: &mut Buffer, area: Rect, v: &ComplianceView, theme: &Theme, look: T
         7.min(area.right().saturating_sub(x)),
         theme.pct(pct),
     ) + 2;
-    let summary = format!(
-        "{} nodes · {} compliant · {} non-compliant · {} unreported",
-        thousands(f.nodes.into()),
-        thousands(f.compliant.into()),
-        thousands(f.non_compliant.into()),
-        thousands(f.unreported.into())
-    );
     text(buf, x, y0, &summary, area.right().saturating_sub(x), muted);
 
     // Three columns of labelled bars.

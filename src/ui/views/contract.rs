@@ -518,8 +518,8 @@ impl<'a> Selection<'a> {
     pub fn table(&self) -> Option<TableCopy> {
         self.view.table().map(|(t, src)| {
             let cols = src.columns();
-            let shown = t.shown_columns(cols);
-            // on-screen columns, each followed by its companions (an account name's id)
+            let shown = t.drawn_columns(cols);
+            // on-screen columns (scrolled into view or not), each followed by its companions (an account name's id)
             let mut visible = Vec::new();
             for &c in &shown {
                 visible.push(c);

@@ -92,3 +92,47 @@ pub fn state_role(s: PatchState) -> Role {
         _ => Role::Muted,
     }
 }
+
+/// A status line of ` · `-separated parts within `width` cells: the parts that do not fit
+/// are left off from the end (most important first), whole, never one cut mid-word; the
+/// first part is only cut when it alone is too wide.
+pub fn fit_parts(line: &str, width: u16) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let width = usize::from(width);
+    if line.width() <= width {
+        return line.to_string();
+    }
+    let mut out = String::new();
+    for (i, part) in line.split(" · ").enumerate() {
+        let add = if i == 0 {
+            part.width()
+        } else {
+            part.width() + 3
+        };
+        if i > 0 && out.width() + add > width {
+            break;
+        }
+        if i > 0 {
+            out.push_str(" · ");
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+#[cfg(test)]
+mod fit_parts_tests {
+    use super::fit_parts;
+
+    #[test]
+    fn status_parts_are_left_off_whole_from_the_end() {
+        let line = "⚠ partial: 1 account not read — x (see :errors) · 78 windows · 48 patch associations · read 3s ago";
+        assert_eq!(fit_parts(line, 200), line);
+        assert_eq!(
+            fit_parts(line, 80),
+            "⚠ partial: 1 account not read — x (see :errors) · 78 windows"
+        );
+        assert!(!fit_parts(line, 70).contains("pat"));
+        assert_eq!(fit_parts("a · b", 1), "a");
+    }
+}

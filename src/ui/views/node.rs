@@ -35,12 +35,13 @@ pub fn table_rows(body: usize) -> usize {
 
 pub const PATCH_COLUMNS: &[Column] = &[
     Column::new("TITLE", 40, 0),
-    Column::new("KB / ID", 16, 1),
+    Column::new("KB / ID", 16, 2),
     Column::new("CLASSIFICATION", 16, 2),
     Column::new("SEVERITY", 10, 0),
     Column::new("STATE", 22, 0),
     Column::new("INSTALLED", 10, 3),
-    Column::new("CVES", 30, 2),
+    // the CVEs a missing patch fixes outrank its KB id and class: shown at 120 columns
+    Column::new("CVES", 30, 1),
 ];
 
 #[derive(Clone, Default)]
@@ -520,23 +521,44 @@ impl View for NodeView {
     }
 }
 
+/// Width of the left (inventory) box of `total` cells when the boxes' values need `left`
+/// and `right` cells: each gets what it needs when both fit (the rest shared); else the
+/// box needing at most half gets all it needs and the other the rest; else half each.
+/// Neither under a third.
+fn split_width(total: u16, left: u32, right: u32) -> u16 {
+    let t = u32::from(total);
+    let w = if left + right <= t {
+        left + (t - left - right) / 2
+    } else if left <= t / 2 {
+        left
+    } else if right <= t / 2 {
+        t - right
+    } else {
+        t / 2
+    };
+    let min = t / 3;
+    w.clamp(min, t - min) as u16
+}
+
+#[cfg(test)]
+#[test]
+fn the_boxes_share_the_width_by_need() {
+    // both fit: each its need, the rest shared
+    assert_eq!(split_width(200, 60, 100), 80);
+    // the short inventory whole, the rules get the rest
+    assert_eq!(split_width(200, 69, 160), 69);
+    assert_eq!(split_width(200, 160, 69), 131);
+    // both long: half each; never under a third
+    assert_eq!(split_width(120, 70, 140), 60);
+    assert_eq!(split_width(120, 10, 400), 40);
+    assert_eq!(split_width(0, 10, 10), 0);
+}
+
 /// Inventory and patch summary boxes, then the patches and invocations tables.
 fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
     let theme = cx.theme;
     let compact = area.height < 28;
     let box_h: u16 = if compact { 8 } else { 13 };
-    let half = area.width / 2;
-    let inv_rect = Rect {
-        height: box_h.min(area.height),
-        width: half,
-        ..area
-    };
-    let sum_rect = Rect {
-        x: area.x + half,
-        width: area.width - half,
-        height: box_h.min(area.height),
-        ..area
-    };
     let block = |title: String, focused: bool| {
         Block::default()
             .borders(Borders::ALL)
@@ -569,24 +591,9 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
             );
         }
     };
-    // Inventory box
-    let b = block(" Inventory ".into(), false);
-    let inner = b.inner(inv_rect);
-    b.render(inv_rect, buf);
-    match &v.node {
-        None => {
-            put(
-                buf,
-                inner.x + 1,
-                inner.y,
-                "node not in the current snapshot",
-                inner.width,
-                theme.style(Role::Warning),
-                None,
-                Style::default(),
-                false,
-            );
-        }
+    // Inventory box rows
+    let inv_rows: Option<Vec<(&str, String, Style)>> = match &v.node {
+        None => None,
         Some(n) => {
             let s = crate::text::sanitize;
             let mut rows: Vec<(&str, String, Style)> = vec![
@@ -649,14 +656,11 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
             {
                 rows.push(("Inventory", format!("captured {}", s(c)), muted));
             }
-            kv(buf, inner, &rows);
+            Some(rows)
         }
-    }
-    // Patch summary box
-    let b = block(" Patch summary ".into(), false);
-    let inner = b.inner(sum_rect);
-    b.render(sum_rect, buf);
-    if let Some(n) = &v.node {
+    };
+    // Patch summary box rows
+    let sum_rows: Option<Vec<(&str, String, Style)>> = if let Some(n) = &v.node {
         let s = crate::text::sanitize;
         let comp = match n.compliance {
             Compliance::Compliant => "✓ Compliant",
@@ -740,7 +744,59 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
                 ));
             }
         }
-        kv(buf, inner, &rows);
+        Some(rows)
+    } else {
+        None
+    };
+    // the two boxes share the width by what their values need (the rules, the windows and
+    // the next run beside a short inventory get the cells it does not use)
+    let need = |rows: &Option<Vec<(&str, String, Style)>>| -> u32 {
+        rows.as_ref()
+            .map(|r| {
+                r.iter()
+                    .map(|(_, v, _)| unicode_width::UnicodeWidthStr::width(v.as_str()))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .unwrap_or(34) as u32
+            + 18
+    };
+    let inv_w = split_width(area.width, need(&inv_rows), need(&sum_rows));
+    let inv_rect = Rect {
+        height: box_h.min(area.height),
+        width: inv_w,
+        ..area
+    };
+    let sum_rect = Rect {
+        x: area.x + inv_w,
+        width: area.width - inv_w,
+        height: box_h.min(area.height),
+        ..area
+    };
+    let b = block(" Inventory ".into(), false);
+    let inner = b.inner(inv_rect);
+    b.render(inv_rect, buf);
+    match &inv_rows {
+        None => {
+            put(
+                buf,
+                inner.x + 1,
+                inner.y,
+                "node not in the current snapshot",
+                inner.width,
+                theme.style(Role::Warning),
+                None,
+                Style::default(),
+                false,
+            );
+        }
+        Some(rows) => kv(buf, inner, rows),
+    }
+    let b = block(" Patch summary ".into(), false);
+    let inner = b.inner(sum_rect);
+    b.render(sum_rect, buf);
+    if let Some(rows) = &sum_rows {
+        kv(buf, inner, rows);
     }
     // Tables
     let rest = layout::below(area, box_h);

@@ -391,11 +391,12 @@ pub fn status_line(snap: &FleetSnapshot, now: DateTime<Utc>) -> (String, Role) {
         );
     };
     let missing = sf::missing(snap);
+    // most important first: the line is fitted to the width by leaving parts off the end
     let head = format!(
-        "read {} ago · {} windows · {} patch associations · {} account×region read",
-        age(now, Some(at)),
+        "{} windows · {} patch associations · read {} ago · {} account×region read",
         s.windows.len(),
         s.associations.len(),
+        age(now, Some(at)),
         s.read.len()
     );
     if missing.is_empty() {
@@ -403,7 +404,7 @@ pub fn status_line(snap: &FleetSnapshot, now: DateTime<Utc>) -> (String, Role) {
     } else {
         (
             format!(
-                "⚠ partial: not read for {} — {} (see :errors) · {head}",
+                "⚠ partial: {} not read — {} (see :errors) · {head}",
                 if missing.len() == 1 {
                     "1 account".to_string()
                 } else {
@@ -494,7 +495,7 @@ impl View for WindowsView {
             buf,
             area.x,
             area.y,
-            line,
+            &super::fmt::fit_parts(line, area.width),
             area.width,
             cx.theme.style(*role),
             None,
