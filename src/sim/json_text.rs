@@ -54,8 +54,11 @@ impl<'a> Obj<'a> {
             self.out.push(',');
         }
         self.first = false;
-        push_str(self.out, k);
-        self.out.push(':');
+        // keys are the model's member names: nothing to escape, so no scan
+        debug_assert!(!k.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'));
+        self.out.push('"');
+        self.out.push_str(k);
+        self.out.push_str("\":");
         self.out
     }
 
