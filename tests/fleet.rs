@@ -1435,3 +1435,53 @@ async fn sim_schedules_are_published_before_the_tags_are_read() {
     let last = fleet.last_snapshot().expect("a snapshot");
     assert_eq!(last.schedules.tags, pass.tags);
 }
+
+/// #15's budget: an hourly schedules read does not ask GetPatchBaseline again for rules it
+/// read recently (custom baselines, younger than 6 h) or that never change (AWS-managed);
+/// the rules shown are the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_schedules_read_keeps_recent_baseline_rules() {
+    let (_sim, scope) = start_sim(small_world()).await;
+    let fleet = Fleet::connect(scope).await.expect("connect");
+    let snap = fleet.collect_shared(None).await;
+    fleet.take_calls_by_api();
+    let first = fleet.read_schedules(Some(&snap)).await;
+    let got = fleet.take_calls_by_api();
+    let reads = got.get("GetPatchBaseline").map_or(0, |s| s.calls);
+    assert!(reads > 0, "the first read asks for the rules");
+    let custom = first
+        .baselines
+        .iter()
+        .filter(|b| b.detailed && !b.aws_managed);
+    assert!(
+        custom.clone().count() > 0,
+        "the world has custom baselines in use"
+    );
+    assert!(custom.clone().all(|b| b.detailed_at.is_some()));
+
+    let second = fleet.read_schedules(Some(&snap)).await;
+    let got = fleet.take_calls_by_api();
+    assert_eq!(
+        got.get("GetPatchBaseline").map_or(0, |s| s.calls),
+        0,
+        "rules read minutes ago are kept"
+    );
+    let rules = |s: &ssmdeck::model::patching::PatchSchedules| {
+        let mut v: Vec<_> = s
+            .baselines
+            .iter()
+            .filter(|b| b.detailed)
+            .map(|b| {
+                (
+                    b.account_id.clone(),
+                    b.region.clone(),
+                    b.baseline_id.clone(),
+                    b.rules_summary(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(rules(&first), rules(&second));
+}

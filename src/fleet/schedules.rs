@@ -31,6 +31,13 @@ use super::limiter::{ApiKey, Limiter};
 
 /// How often the live feed re-reads patch schedules.
 pub const SCHEDULES_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// A custom baseline's rules (GetPatchBaseline) are kept from the last read while younger
+/// than this; AWS-managed baselines' rules never change and are read once. Baselines change
+/// rarely, and one GetPatchBaseline per custom baseline per account × region per hourly read
+/// was a third of the schedules' calls in an organization of many small accounts (#15's
+/// budget: the schedules add at most 10 % to the refreshes' calls).
+pub const BASELINE_RULES_MAX_AGE: chrono::Duration = chrono::Duration::hours(6);
 /// Executions read per window: the last 8 weeks.
 pub const HISTORY_DAYS: i64 = 56;
 const PAGE: i32 = 100;
@@ -699,7 +706,8 @@ async fn read_baselines(
     }
     // Rules: the baselines nodes report and the custom ones mapped to patch groups (with
     // no nodes reporting, the defaults); AWS-managed ones do not change, so their rules
-    // are kept from the previous read.
+    // are kept from the previous read, and a custom one's while younger than
+    // BASELINE_RULES_MAX_AGE (its name, description and groups are this read's).
     let mut errors = Vec::new();
     let used = |b: &PatchBaseline| {
         in_use
@@ -717,7 +725,10 @@ async fn read_baselines(
     let mut fetch = Vec::new();
     for i in wanted {
         let kept = prev.baselines.iter().find(|p| {
-            p.aws_managed
+            let fresh = p.aws_managed
+                || p.detailed_at
+                    .is_some_and(|t| Utc::now() - t < BASELINE_RULES_MAX_AGE);
+            fresh
                 && p.detailed
                 && p.account_id == ctx.account
                 && p.region == ctx.region
@@ -725,11 +736,11 @@ async fn read_baselines(
         });
         match kept {
             Some(p) => {
-                let groups = std::mem::take(&mut list[i].patch_groups);
-                let default = list[i].default;
-                list[i] = p.clone();
-                list[i].patch_groups = groups;
-                list[i].default = default;
+                let listed = std::mem::replace(&mut list[i], p.clone());
+                list[i].patch_groups = listed.patch_groups;
+                list[i].default = listed.default;
+                list[i].name = listed.name;
+                list[i].description = listed.description;
             }
             None => fetch.push(i),
         }
@@ -779,6 +790,7 @@ fn apply_detail(
     d: &aws_sdk_ssm::operation::get_patch_baseline::GetPatchBaselineOutput,
 ) {
     b.detailed = true;
+    b.detailed_at = Some(Utc::now());
     b.global_filters = filters(d.global_filters());
     b.rules = d
         .approval_rules()

@@ -315,6 +315,10 @@ pub struct PatchBaseline {
     pub rejected_action: Option<String>,
     /// `(name, products, configuration)`.
     pub sources: Vec<(String, Vec<String>, String)>,
+    /// When GetPatchBaseline last read the rules (a custom baseline's are re-read once they
+    /// are older than `fleet::schedules::BASELINE_RULES_MAX_AGE`).
+    #[serde(default)]
+    pub detailed_at: Option<DateTime<Utc>>,
 }
 
 impl PatchBaseline {
