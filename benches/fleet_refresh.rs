@@ -27,7 +27,8 @@
 //! Run: `cargo bench --bench fleet_refresh`. Env: FLEET_BENCH_SHAPES=40k-80,1k-80 (a
 //! subset; `small` to check the bench in debug), FLEET_BENCH_REPEAT=2; experiments only (then not the shipped defaults):
 //! FLEET_BENCH_CONCURRENCY, FLEET_BENCH_RATE; FLEET_BENCH_NO_SCHEDULES=1 skips the schedules
-//! and tags cost lines (to profile the refreshes alone).
+//! and tags cost lines (to profile the refreshes alone); FLEET_BENCH_SIM=<ssmdeck binary> runs
+//! that simulator instead of this build's (A/B runs of client changes against one simulator).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
@@ -205,11 +206,16 @@ fn needed_calls(snap: &FleetSnapshot, caller: &str, org_region: &str) -> Needed 
         }
     };
     let unit = |a: &str, r: &str| (a.to_string(), r.to_string());
-    let mut nodes: HashMap<(String, String), (usize, usize)> = HashMap::new();
+    // per unit: nodes, tag reads, and the DescribeInstanceInformation page of the last node
+    // needing one (a unit's nodes are in the order its pages listed them)
+    let mut nodes: HashMap<(String, String), (usize, usize, usize)> = HashMap::new();
     for n in &snap.nodes {
         let e = nodes.entry(unit(&n.account_id, &n.region)).or_default();
         e.0 += 1;
-        e.1 += usize::from(needs_tags(n));
+        if needs_tags(n) {
+            e.1 += 1;
+            e.2 = e.0.div_ceil(INFO_PAGE as usize);
+        }
     }
     let mut certs: HashMap<(String, String), (usize, usize)> = HashMap::new();
     for c in &snap.certificates {
@@ -225,7 +231,7 @@ fn needed_calls(snap: &FleetSnapshot, caller: &str, org_region: &str) -> Needed 
     let mut unit_chain: HashMap<String, usize> = HashMap::new();
     for s in snap.sources.iter().filter(|s| s.ok && s.service == "ssm") {
         let (a, r) = (&s.account_id, &s.region);
-        let (n, tags) = nodes.get(&unit(a, r)).copied().unwrap_or((0, 0));
+        let (n, tags, tag_page) = nodes.get(&unit(a, r)).copied().unwrap_or((0, 0, 0));
         let (c, d) = certs.get(&unit(a, r)).copied().unwrap_or((0, 0));
         let k = commands.get(&unit(a, r)).copied().unwrap_or(0);
         let dii = n.div_ceil(INFO_PAGE as usize).max(1);
@@ -238,9 +244,10 @@ fn needed_calls(snap: &FleetSnapshot, caller: &str, org_region: &str) -> Needed 
         add(a, r, "ListCertificates", lc);
         add(a, r, "DescribeCertificate", d);
         add(a, r, "ListCommands", lcmd);
-        // pages are sequential; a page's patch states follow it; tags follow all states;
-        // describes follow the list
-        let chain = (dii + usize::from(ps > 0) + usize::from(tags > 0))
+        // pages are sequential; a page's patch states follow it; a hybrid node's tags
+        // follow its page's patch states; describes follow the list
+        let chain = (dii + usize::from(ps > 0))
+            .max(if tags > 0 { tag_page + 2 } else { 0 })
             .max(lc + usize::from(d > 0))
             .max(lcmd);
         let e = unit_chain.entry(a.clone()).or_default();
@@ -423,7 +430,11 @@ fn run_shape(shape: Shape) {
     let rate: f64 = env_num("FLEET_BENCH_RATE").unwrap_or(defaults.rate_limit_tps);
     let tuned = concurrency != defaults.concurrency || rate != defaults.rate_limit_tps;
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
+    // FLEET_BENCH_SIM: another `ssmdeck` binary as the simulator (A/B runs of client changes
+    // against one simulator)
+    let sim_bin =
+        std::env::var("FLEET_BENCH_SIM").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ssmdeck").into());
+    let mut child = Command::new(sim_bin)
         .args([
             "sim",
             "--port",

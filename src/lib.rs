@@ -21,15 +21,19 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// mimalloc's settings for ssmdeck (#13). By default it commits a new arena's memory whole
-/// (`arena_eager_commit`) and returns freed pages to the OS only after 10 ms
-/// (`purge_delay`); ssmdeck's refresh grows and shrinks the heap in bursts (hundreds of
-/// responses in flight), so arenas are committed as pages are used and freed pages are
-/// purged at once. Peak RSS of a 40k-node refresh (`fleet_refresh` 40k-80, budget 200 MB):
-/// 223 MB with mimalloc's defaults, 190–197 MB on-demand commit, 179–180 MB with both; the
-/// client's CPU did not grow. Set before `main` (an ELF constructor), so every arena follows
-/// them; `MIMALLOC_ARENA_EAGER_COMMIT` / `MIMALLOC_PURGE_DELAY` in the environment still
-/// win. Option numbers from mimalloc v3's `mimalloc.h` (`mi_option_arena_eager_commit` = 4,
-/// `mi_option_purge_delay` = 15), the version the `mimalloc` crate builds by default.
+/// (`arena_eager_commit`) and returns freed pages to the OS only after a delay (`purge_delay`,
+/// 1 s in v3); ssmdeck's refresh grows and shrinks the heap in bursts (hundreds of responses in
+/// flight), so arenas are committed as pages are used and freed pages are purged at once. Peak
+/// RSS of a 40k-node refresh (`fleet_refresh` 40k-80, budget 200 MB): 223 MB with mimalloc's
+/// defaults, 190–197 MB on-demand commit, 179–180 MB with both; the client's CPU did not grow.
+/// Set before `main` (an ELF constructor), so every arena follows them;
+/// `MIMALLOC_ARENA_EAGER_COMMIT` / `MIMALLOC_PURGE_DELAY` / `MIMALLOC_PAGE_MAX_RECLAIM` in the
+/// environment still win. A page a thread freed into after giving it up is taken back only when
+/// the thread has no page of that size (`page_max_reclaim` 0, default unlimited): 188–191 MB
+/// instead of 197–202 MB (six runs each, interleaved), client CPU within the runs' spread.
+/// Option numbers from mimalloc v3's `mimalloc.h` (`mi_option_arena_eager_commit` = 4,
+/// `mi_option_purge_delay` = 15, `mi_option_page_max_reclaim` = 41), the version the `mimalloc`
+/// crate builds by default.
 #[cfg(target_os = "linux")]
 mod allocator_settings {
     use std::ffi::{c_int, c_long};
@@ -37,9 +41,10 @@ mod allocator_settings {
     unsafe extern "C" {
         fn mi_option_set(option: c_int, value: c_long);
     }
-    const SETTINGS: [(&str, c_int, c_long); 2] = [
+    const SETTINGS: [(&str, c_int, c_long); 3] = [
         ("MIMALLOC_ARENA_EAGER_COMMIT", 4, 0),
         ("MIMALLOC_PURGE_DELAY", 15, 0),
+        ("MIMALLOC_PAGE_MAX_RECLAIM", 41, 0),
     ];
 
     extern "C" fn apply() {

@@ -2,14 +2,13 @@
 //! certificates (ACM), recent patch operations (Run Command). The three run concurrently;
 //! a failure in one is recorded and the others carry on.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::model::{Certificate, CollectError, CommandSummary, Node};
+use crate::model::{Certificate, CollectError, CommandSummary, Interner, Node};
 
 use super::clients::RegionClients;
 use super::convert;
@@ -115,6 +114,14 @@ type NodesOk = (Vec<Node>, Vec<String>, Vec<CollectError>);
 /// A patch-state batch: the states, or the failure with the ids it covered.
 type BatchResult = Result<Vec<aws_sdk_ssm::types::InstancePatchState>, (Failure, Vec<String>)>;
 
+/// One batch's answers: where its nodes start in the unit's list, their patch states, and
+/// the patch group tags of its hybrid nodes without one.
+struct Batch {
+    start: usize,
+    states: BatchResult,
+    tags: Vec<(String, Result<Option<String>, Failure>)>,
+}
+
 /// DescribeInstanceInformation (all pages); each page's patch states are fetched while the
 /// next page loads.
 async fn collect_nodes(
@@ -125,7 +132,9 @@ async fn collect_nodes(
 ) -> Result<NodesOk, Vec<CollectError>> {
     let key = ApiKey::new(account_id, region, "DescribeInstanceInformation");
     let mut nodes: Vec<Node> = Vec::new();
-    let mut states: JoinSet<BatchResult> = JoinSet::new();
+    let mut interner = Interner::default();
+    // each batch knows where its nodes start in `nodes` (pages only append)
+    let mut states: JoinSet<Batch> = JoinSet::new();
     let mut token: Option<String> = None;
     loop {
         let page = ctx
@@ -159,65 +168,55 @@ async fn collect_nodes(
             }
         };
         let first = nodes.len();
+        // the page's values move into the nodes (no copy of 40,000 nodes' strings)
         nodes.extend(
-            page.instance_information_list()
-                .iter()
-                .filter_map(|i| convert::node_from_info(i, account_id, region)),
+            page.instance_information_list
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|i| {
+                    convert::node_from_owned_info(i, account_id, region, &mut interner)
+                }),
         );
-        let ids: Vec<String> = nodes[first..]
-            .iter()
-            .map(|n| n.instance_id.clone())
-            .collect();
-        for batch in ids.chunks(PATCH_STATE_BATCH) {
-            let batch = batch.to_vec();
+        for (n, chunk) in nodes[first..].chunks(PATCH_STATE_BATCH).enumerate() {
+            let start = first + n * PATCH_STATE_BATCH;
+            let batch: Vec<String> = chunk.iter().map(|n| n.instance_id.clone()).collect();
             let ssm = ssm.clone();
             let ctx = ctx.clone();
             let key = ApiKey::new(account_id, region, "DescribeInstancePatchStates");
+            let tags_key = ApiKey::new(account_id, region, "ListTagsForResource");
             states.spawn(async move {
-                patch_states(&ctx, &ssm, &key, &batch)
-                    .await
-                    .map_err(|f| (f, batch))
+                let r = patch_states(&ctx, &ssm, &key, &batch).await;
+                // a hybrid node that reported no patch state: its group from its tags, read
+                // as soon as its batch answered (not after the unit's last batch)
+                let untagged: Vec<&String> = batch
+                    .iter()
+                    .filter(|id| {
+                        id.starts_with("mi-")
+                            && match &r {
+                                Ok(list) => !list.iter().any(|s| s.instance_id() == id.as_str()),
+                                Err(_) => true,
+                            }
+                    })
+                    .collect();
+                let tags = hybrid_tags(&ctx, &ssm, &tags_key, &untagged).await;
+                Batch {
+                    start,
+                    states: r.map_err(|f| (f, batch)),
+                    tags,
+                }
             });
         }
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
+        token = page.next_token.filter(|t| !t.is_empty());
         if token.is_none() {
             break;
         }
     }
-    let index: HashMap<String, usize> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.instance_id.clone(), i))
-        .collect();
     let mut missing = Vec::new();
     let mut errors = Vec::new();
+    let mut tags_failed = false;
     while let Some(joined) = states.join_next().await {
-        match joined {
-            Ok(Ok(list)) => {
-                for s in &list {
-                    if let Some(&i) = index.get(s.instance_id()) {
-                        convert::apply_patch_state(&mut nodes[i], s);
-                    }
-                }
-            }
-            Ok(Err((f, batch))) => {
-                if f.is_cancelled() {
-                    return Err(Vec::new());
-                }
-                if errors.is_empty() {
-                    errors.push(err(
-                        &f,
-                        account_id,
-                        region,
-                        "ssm",
-                        "DescribeInstancePatchStates",
-                    ));
-                }
-                missing.extend(batch);
-            }
+        let b = match joined {
+            Ok(b) => b,
             Err(join_err) => {
                 errors.push(err(
                     &Failure::new(
@@ -230,64 +229,100 @@ async fn collect_nodes(
                     "ssm",
                     "DescribeInstancePatchStates",
                 ));
+                continue;
+            }
+        };
+        let end = (b.start + PATCH_STATE_BATCH).min(nodes.len());
+        let here = &mut nodes[b.start..end];
+        match b.states {
+            Ok(list) => apply_batch(here, &list, &mut interner),
+            Err((f, batch)) => {
+                if f.is_cancelled() {
+                    return Err(Vec::new());
+                }
+                if !errors
+                    .iter()
+                    .any(|e| e.operation == "DescribeInstancePatchStates")
+                {
+                    errors.push(err(
+                        &f,
+                        account_id,
+                        region,
+                        "ssm",
+                        "DescribeInstancePatchStates",
+                    ));
+                }
+                missing.extend(batch);
+            }
+        }
+        for (id, r) in b.tags {
+            match r {
+                Ok(Some(g)) => {
+                    if let Some(n) = here.iter_mut().find(|n| n.instance_id == id) {
+                        n.patch_group = Some(interner.get(&g));
+                    }
+                }
+                Ok(None) => {}
+                Err(f) if !f.is_cancelled() && !tags_failed => {
+                    tags_failed = true;
+                    errors.push(err(&f, account_id, region, "ssm", "ListTagsForResource"));
+                }
+                Err(_) => {}
             }
         }
     }
-    hybrid_patch_groups(ctx, ssm, account_id, region, &mut nodes, &mut errors).await;
     Ok((nodes, missing, errors))
+}
+
+/// Apply one batch's patch states to the batch's nodes. AWS answers in the order asked in
+/// practice, so each state is first looked for at its own position, then in the batch.
+fn apply_batch(
+    batch: &mut [Node],
+    states: &[aws_sdk_ssm::types::InstancePatchState],
+    interner: &mut Interner,
+) {
+    for (k, s) in states.iter().enumerate() {
+        let id = s.instance_id();
+        let at = match batch.get(k) {
+            Some(n) if n.instance_id == id => Some(k),
+            _ => batch.iter().position(|n| n.instance_id == id),
+        };
+        if let Some(i) = at {
+            convert::apply_patch_state_with(&mut batch[i], s, interner);
+        }
+    }
 }
 
 /// Hybrid (`mi-`) nodes that never reported a patch state: their patch group from the
 /// `Patch Group` / `PatchGroup` tag (ListTagsForResource; SSM holds hybrid nodes' tags, EC2
-/// instances' tags live in EC2). Nodes with a patch state already carry the group Patch
-/// Manager used. A failure is one error for the unit; the nodes stay.
-async fn hybrid_patch_groups(
+/// instances' tags live in EC2), each id's answer apart. Nodes with a patch state already
+/// carry the group Patch Manager used. A failure becomes one error for the unit; the nodes
+/// stay.
+async fn hybrid_tags(
     ctx: &CollectCtx,
     ssm: &aws_sdk_ssm::Client,
-    account_id: &str,
-    region: &str,
-    nodes: &mut [Node],
-    errors: &mut Vec<CollectError>,
-) {
+    key: &ApiKey,
+    ids: &[&String],
+) -> Vec<(String, Result<Option<String>, Failure>)> {
     use aws_sdk_ssm::types::ResourceTypeForTagging;
-    let wanted: Vec<usize> = (0..nodes.len())
-        .filter(|&i| needs_tags(&nodes[i]))
-        .collect();
-    if wanted.is_empty() {
-        return;
-    }
-    let key = ApiKey::new(account_id, region, "ListTagsForResource");
-    let mut calls: JoinSet<(usize, Result<Option<String>, Failure>)> = JoinSet::new();
-    for i in wanted {
-        let (ctx, ssm, key) = (ctx.clone(), ssm.clone(), key.clone());
-        let id = nodes[i].instance_id.clone();
-        calls.spawn(async move {
-            let r = ctx
-                .limiter
-                .call(&key, &ctx.cancel, || async {
-                    ssm.list_tags_for_resource()
-                        .resource_type(ResourceTypeForTagging::ManagedInstance)
-                        .resource_id(&id)
-                        .send()
-                        .await
-                        .map_err(|e| Failure::from_sdk(&e))
-                })
-                .await;
-            (i, r.map(|out| convert::patch_group_tag(out.tag_list())))
-        });
-    }
-    let mut failed = false;
-    while let Some(joined) = calls.join_next().await {
-        match joined {
-            Ok((i, Ok(Some(g)))) => nodes[i].patch_group = Some(g.into()),
-            Ok((_, Ok(None))) => {}
-            Ok((_, Err(f))) if !f.is_cancelled() && !failed => {
-                failed = true;
-                errors.push(err(&f, account_id, region, "ssm", "ListTagsForResource"));
-            }
-            _ => {}
-        }
-    }
+    let reads = ids.iter().map(|&id| async move {
+        let r = ctx
+            .limiter
+            .call(key, &ctx.cancel, || async {
+                ssm.list_tags_for_resource()
+                    .resource_type(ResourceTypeForTagging::ManagedInstance)
+                    .resource_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| Failure::from_sdk(&e))
+            })
+            .await;
+        (
+            id.clone(),
+            r.map(|out| convert::patch_group_tag(out.tag_list())),
+        )
+    });
+    futures::future::join_all(reads).await
 }
 
 /// A hybrid node without a patch state (so without the group Patch Manager recorded).
@@ -320,11 +355,8 @@ pub async fn patch_states(
                 }
             })
             .await?;
-        out.extend(page.instance_patch_states().iter().cloned());
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
+        out.extend(page.instance_patch_states.unwrap_or_default());
+        token = page.next_token.filter(|t| !t.is_empty());
         if token.is_none() {
             return Ok(out);
         }

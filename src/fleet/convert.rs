@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use crate::model::wire_enum::canonical_or_raw;
 use crate::model::{
     Account, AccountState, Certificate, CommandInvocation, CommandPluginOutput, CommandSummary,
-    Node, Patch, PatchOperation, PatchState, PingStatus, PlatformType, RebootOption, SharedStr,
+    Interner, Node, Patch, PatchOperation, PatchState, PingStatus, PlatformType, RebootOption,
 };
 
 /// An SDK enum's string (the raw value when the SDK did not know it) in its canonical
@@ -47,43 +47,61 @@ pub fn node_from_info(
     account_id: &str,
     region: &str,
 ) -> Option<Node> {
+    node_from_owned_info(i.clone(), account_id, region, &mut Interner::default())
+}
+
+/// [`node_from_info`] taking the SDK's value: its strings move into the node instead of
+/// being copied, and repeated values come from the unit's `interner` (a 40,000-node refresh
+/// converts 40,000 of these; #13).
+pub fn node_from_owned_info(
+    i: aws_sdk_ssm::types::InstanceInformation,
+    account_id: &str,
+    region: &str,
+    interner: &mut Interner,
+) -> Option<Node> {
     use aws_sdk_ssm::types::ResourceType;
-    let instance_id = i.instance_id()?.to_string();
-    let computer_name = i.computer_name().unwrap_or_default().to_string();
-    let name = i
-        .name()
-        .filter(|n| !n.is_empty())
-        .map(str::to_string)
-        .unwrap_or_else(|| computer_name.clone());
-    let platform_type = i.platform_type().map_or(PlatformType::Unknown, |t| {
+    let instance_id = i.instance_id?;
+    let computer_name = i.computer_name.unwrap_or_default();
+    let name = match i.name {
+        Some(n) if !n.is_empty() => n,
+        _ => computer_name.clone(),
+    };
+    let platform_type = i.platform_type.as_ref().map_or(PlatformType::Unknown, |t| {
         PlatformType::from_wire(t.as_str())
     });
+    let resource_type = match i.resource_type.as_ref().map(|r| r.as_str()) {
+        None => interner.get(""),
+        // the usual case: already one of the model's spellings
+        Some(r) if ResourceType::values().contains(&r) => interner.get(r),
+        Some(r) => interner.get(&canonical_or_raw(r, ResourceType::values())),
+    };
     Some(Node {
         instance_id,
         account_id: account_id.to_string(),
         region: region.to_string(),
         name,
         computer_name,
-        ip_address: i.ip_address().unwrap_or_default().to_string(),
-        resource_type: SharedStr::intern(&opt_enum_text(i.resource_type(), ResourceType::values())),
+        ip_address: i.ip_address.unwrap_or_default(),
+        resource_type,
         platform_type,
-        platform_name: SharedStr::intern(i.platform_name().unwrap_or_default()),
-        platform_version: SharedStr::intern(i.platform_version().unwrap_or_default()),
-        agent_version: SharedStr::intern(i.agent_version().unwrap_or_default()),
+        platform_name: interner.get(i.platform_name.as_deref().unwrap_or_default()),
+        platform_version: interner.get(i.platform_version.as_deref().unwrap_or_default()),
+        agent_version: interner.get(i.agent_version.as_deref().unwrap_or_default()),
         // "Indicates whether the latest version of SSM Agent is running on your Linux managed
         // node. This field doesn't indicate whether or not the latest version is installed
         // on Windows managed nodes" (model text of InstanceInformation.IsLatestVersion)
-        agent_outdated: platform_type == PlatformType::Linux
-            && i.is_latest_version() == Some(false),
+        agent_outdated: platform_type == PlatformType::Linux && i.is_latest_version == Some(false),
         ping_status: i
-            .ping_status()
+            .ping_status
+            .as_ref()
             .map_or(PingStatus::Unknown, |p| PingStatus::from_wire(p.as_str())),
-        last_ping: ts_opt(i.last_ping_date_time()),
-        registration_date: ts_opt(i.registration_date()),
+        last_ping: ts_opt(i.last_ping_date_time.as_ref()),
+        registration_date: ts_opt(i.registration_date.as_ref()),
         iam_role: i
-            .iam_role()
+            .iam_role
+            .as_deref()
             .filter(|r| !r.is_empty())
-            .map(SharedStr::intern),
+            .map(|r| interner.get(r)),
         ..Node::default()
     })
 }
@@ -94,11 +112,20 @@ fn count(n: i32) -> u32 {
 
 /// Apply a DescribeInstancePatchStates entry to its node and derive compliance.
 pub fn apply_patch_state(node: &mut Node, s: &aws_sdk_ssm::types::InstancePatchState) {
+    apply_patch_state_with(node, s, &mut Interner::default());
+}
+
+/// [`apply_patch_state`] with a unit's [`Interner`] for the repeated group and baseline.
+pub fn apply_patch_state_with(
+    node: &mut Node,
+    s: &aws_sdk_ssm::types::InstancePatchState,
+    interner: &mut Interner,
+) {
     if !s.patch_group().is_empty() {
-        node.patch_group = Some(SharedStr::intern(s.patch_group()));
+        node.patch_group = Some(interner.get(s.patch_group()));
     }
     if !s.baseline_id().is_empty() {
-        node.baseline_id = Some(SharedStr::intern(s.baseline_id()));
+        node.baseline_id = Some(interner.get(s.baseline_id()));
     }
     node.installed = count(s.installed_count());
     node.installed_other = count(s.installed_other_count());

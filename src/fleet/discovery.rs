@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 
+use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
@@ -43,6 +44,12 @@ pub struct Discovery {
 }
 
 const ORG_PAGE: i32 = 20;
+
+/// One listing of the tree walk: a parent's OUs, or (its pages already emitted) its accounts.
+enum Listed {
+    Ous(OrgUnit, usize, Result<Vec<OrgUnit>, Failure>),
+    Accounts(OrgUnit, usize, Result<(), Failure>),
+}
 /// Safety net against a server that never stops paging.
 const MAX_PAGES: usize = 10_000;
 
@@ -367,7 +374,6 @@ async fn from_organizations(
 
     // Walk the tree without level barriers: a parent's children are listed as soon as the
     // parent's own listing is done, and its accounts are emitted at once.
-    let mut accounts: Vec<Account> = Vec::new();
     let mut kept: Vec<Account> = Vec::new();
     let mut errors = Vec::new();
     let mut gaps: Vec<Missing> = Vec::new();
@@ -382,38 +388,59 @@ async fn from_organizations(
             }
         }
     };
-    let walk = |parent: OrgUnit, depth: usize| {
+    // Found accounts, page by page (each page is emitted at once: collection starts while a
+    // large OU's later pages are still coming).
+    let found: std::sync::Mutex<Vec<Account>> = Default::default();
+    let on_page = |list: Vec<Account>| {
+        send(list.clone());
+        found.lock().unwrap_or_else(|e| e.into_inner()).extend(list);
+    };
+    let on_page = &on_page;
+    // A parent's OUs and its accounts are listed apart: its child OUs are walked as soon as
+    // they are known, not after the parent's last page of accounts.
+    let walk_ous = |parent: OrgUnit, depth: usize| -> BoxFuture<'_, Listed> {
         let region = region.clone();
         async move {
-            let ous = list_ous(org, &region, &parent);
-            let accts = list_accounts(org, &region, &parent);
-            let (ous, accts) = tokio::join!(ous, accts);
-            (parent, depth, ous, accts)
+            let r = list_ous(org, &region, &parent).await;
+            Listed::Ous(parent, depth, r)
         }
+        .boxed()
+    };
+    let walk_accounts = |parent: OrgUnit, depth: usize| -> BoxFuture<'_, Listed> {
+        let region = region.clone();
+        async move {
+            let r = list_accounts(org, &region, &parent, on_page).await;
+            Listed::Accounts(parent, depth, r)
+        }
+        .boxed()
     };
     let mut pending = FuturesUnordered::new();
     let mut walked: std::collections::HashSet<String> = Default::default();
     for r in &roots {
         walked.insert(r.id.clone());
-        pending.push(walk(r.clone(), 1));
+        pending.push(walk_ous(r.clone(), 1));
+        pending.push(walk_accounts(r.clone(), 1));
     }
     organization.units.extend(roots);
-    while let Some((parent, depth, ous, accts)) = pending.next().await {
-        match ous {
-            Ok(children) => {
+    while let Some(listed) = pending.next().await {
+        match listed {
+            Listed::Ous(_, depth, Ok(children)) => {
                 for c in children {
                     if depth < 64 && walked.insert(c.id.clone()) {
-                        pending.push(walk(c.clone(), depth + 1));
+                        pending.push(walk_ous(c.clone(), depth + 1));
+                        pending.push(walk_accounts(c.clone(), depth + 1));
                     }
                     organization.units.push(c);
                 }
             }
-            Err(f) if f.is_cancelled() => return Err(("ListOrganizationalUnitsForParent", f)),
-            // the root itself refused: not the management account or a delegated admin
-            Err(f) if depth == 1 && f.kind == FailureKind::Denied => {
+            Listed::Ous(_, _, Err(f)) if f.is_cancelled() => {
                 return Err(("ListOrganizationalUnitsForParent", f));
             }
-            Err(f) => {
+            // the root itself refused: not the management account or a delegated admin
+            Listed::Ous(_, 1, Err(f)) if f.kind == FailureKind::Denied => {
+                return Err(("ListOrganizationalUnitsForParent", f));
+            }
+            Listed::Ous(parent, depth, Err(f)) => {
                 let op = "ListOrganizationalUnitsForParent";
                 errors.push(parent_error(&f, &region, op, &parent));
                 // the last good subtree of OUs stays and is still walked (their accounts
@@ -424,7 +451,8 @@ async fn from_organizations(
                         && depth < 64
                         && walked.insert(u.id.clone())
                     {
-                        pending.push(walk(u.clone(), depth + 1));
+                        pending.push(walk_ous(u.clone(), depth + 1));
+                        pending.push(walk_accounts(u.clone(), depth + 1));
                     }
                     if !organization.units.iter().any(|x| x.id == u.id) {
                         organization.units.push(u.clone());
@@ -441,21 +469,14 @@ async fn from_organizations(
                     ..Missing::default()
                 });
             }
-        }
-        match accts {
-            Ok(list) => {
-                let found: Vec<Account> = list
-                    .iter()
-                    .filter_map(|a| account_from_sdk(a, &parent.id, &parent.path))
-                    .collect();
-                send(found.clone());
-                accounts.extend(found);
-            }
-            Err(f) if f.is_cancelled() => return Err(("ListAccountsForParent", f)),
-            Err(f) if depth == 1 && f.kind == FailureKind::Denied => {
+            Listed::Accounts(_, _, Ok(())) => {}
+            Listed::Accounts(_, _, Err(f)) if f.is_cancelled() => {
                 return Err(("ListAccountsForParent", f));
             }
-            Err(f) => {
+            Listed::Accounts(_, 1, Err(f)) if f.kind == FailureKind::Denied => {
+                return Err(("ListAccountsForParent", f));
+            }
+            Listed::Accounts(parent, _, Err(f)) => {
                 let op = "ListAccountsForParent";
                 errors.push(parent_error(&f, &region, op, &parent));
                 // the parent's accounts of the last good snapshot stay (and are read)
@@ -485,6 +506,7 @@ async fn from_organizations(
         }
     }
     drop(pending);
+    let mut accounts = found.into_inner().unwrap_or_else(|e| e.into_inner());
     // accounts kept from the last good snapshot, unless listed fresh elsewhere (moved)
     let fresh: std::collections::HashSet<String> = accounts.iter().map(|a| a.id.clone()).collect();
     accounts.extend(kept.into_iter().filter(|a| !fresh.contains(&a.id)));
@@ -544,14 +566,15 @@ async fn list_ous(org: &Org<'_>, region: &str, parent: &OrgUnit) -> Result<Vec<O
     Ok(out)
 }
 
+/// A parent's accounts, page by page: each page goes to `on_page` as it comes.
 async fn list_accounts(
     org: &Org<'_>,
     region: &str,
     parent: &OrgUnit,
-) -> Result<Vec<aws_sdk_organizations::types::Account>, Failure> {
+    on_page: &(dyn Fn(Vec<Account>) + Sync),
+) -> Result<(), Failure> {
     let key = ApiKey::new(org.caller, region, "ListAccountsForParent");
     let (limiter, cancel) = (org.limiter, org.cancel);
-    let mut out = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
         let page = limiter
@@ -569,18 +592,82 @@ async fn list_accounts(
                 }
             })
             .await?;
-        out.extend(page.accounts().iter().cloned());
+        let list: Vec<Account> = page
+            .accounts()
+            .iter()
+            .filter_map(|a| account_from_sdk(a, &parent.id, &parent.path))
+            .collect();
+        if !list.is_empty() {
+            on_page(list);
+        }
         token = page.next_token().map(str::to_string);
         if token.is_none() {
             break;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A large OU's accounts are emitted page by page (collection of the first twenty starts
+    /// while the OU's later pages are still coming), and every account found is emitted.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn accounts_are_emitted_as_each_page_of_their_ou_comes() {
+        let sim = crate::sim::start(crate::sim::SimConfig {
+            accounts: 99,
+            regions: vec!["us-east-1".into()],
+            nodes_per_account: 1,
+            latency_ms: 60,
+            ..crate::sim::SimConfig::default()
+        })
+        .await
+        .expect("simulator starts");
+        let mut scope = crate::app::demo::sim_scope(&sim.url, vec!["us-east-1".into()]);
+        scope.cache_file = None;
+        let fleet = super::super::Fleet::connect(scope).await.expect("connect");
+        let inner = &fleet.inner;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Account>>();
+        let cancel = CancellationToken::new();
+        let d = discover(
+            &inner.scope,
+            &inner.clients,
+            &inner.control,
+            &cancel,
+            Some(&tx),
+            None,
+        )
+        .await
+        .expect("discovery");
+        drop(tx);
+        let mut batches = Vec::new();
+        while let Some(b) = rx.recv().await {
+            batches.push(b);
+        }
+        let prod = |a: &Account| a.ou_path == "Root/Workloads/Prod";
+        let in_prod = d.accounts.iter().filter(|a| prod(a)).count();
+        assert!(
+            in_prod > 20,
+            "the world's Prod OU spans pages ({in_prod} accounts)"
+        );
+        let prod_batches: Vec<usize> = batches
+            .iter()
+            .map(|b| b.iter().filter(|a| prod(a)).count())
+            .filter(|&n| n > 0)
+            .collect();
+        assert!(
+            prod_batches.len() >= 2 && prod_batches.iter().all(|&n| n <= 20),
+            "Prod's accounts came a page at a time, not all at the end: {prod_batches:?}"
+        );
+        let mut emitted: Vec<String> = batches.iter().flatten().map(|a| a.id.clone()).collect();
+        emitted.sort();
+        emitted.dedup();
+        let mut all: Vec<String> = d.accounts.iter().map(|a| a.id.clone()).collect();
+        all.sort();
+        assert_eq!(emitted, all, "every account discovery found was emitted");
+    }
 
     #[test]
     fn config_accounts_build_an_ou_tree() {

@@ -37,7 +37,7 @@ pub use node::{Compliance, Node, NodeKey, PingStatus, PlatformType};
 pub use org::{Account, AccountState, DiscoverySource, OrgUnit, Organization};
 pub use patch::{NodeInventory, Patch, PatchOperation, PatchState, RebootOption};
 pub use region::is_region_name;
-pub use shared_str::SharedStr;
+pub use shared_str::{Interner, SharedStr};
 pub use snapshot::{
     CallerIdentity, CollectError, FleetSnapshot, Missing, MissingKind, Progress, SourceStatus,
 };
