@@ -304,25 +304,30 @@ async fn hybrid_tags(
     key: &ApiKey,
     ids: &[&String],
 ) -> Vec<(String, Result<Option<String>, Failure>)> {
-    use aws_sdk_ssm::types::ResourceTypeForTagging;
     let reads = ids.iter().map(|&id| async move {
         let r = ctx
             .limiter
-            .call(key, &ctx.cancel, || async {
-                ssm.list_tags_for_resource()
-                    .resource_type(ResourceTypeForTagging::ManagedInstance)
-                    .resource_id(id)
-                    .send()
-                    .await
-                    .map_err(|e| Failure::from_sdk(&e))
-            })
+            .call(key, &ctx.cancel, || managed_instance_tags(ssm, id))
             .await;
-        (
-            id.clone(),
-            r.map(|out| convert::patch_group_tag(out.tag_list())),
-        )
+        (id.clone(), r.map(|tags| convert::patch_group_tag(&tags)))
     });
     futures::future::join_all(reads).await
+}
+
+/// A hybrid (`mi-`) node's tags: ListTagsForResource on the managed instance (SSM holds
+/// hybrid nodes' tags; EC2 instances' tags live in EC2).
+pub async fn managed_instance_tags(
+    ssm: &aws_sdk_ssm::Client,
+    id: &str,
+) -> Result<Vec<aws_sdk_ssm::types::Tag>, Failure> {
+    use aws_sdk_ssm::types::ResourceTypeForTagging;
+    ssm.list_tags_for_resource()
+        .resource_type(ResourceTypeForTagging::ManagedInstance)
+        .resource_id(id)
+        .send()
+        .await
+        .map(|out| out.tag_list.unwrap_or_default())
+        .map_err(|e| Failure::from_sdk(&e))
 }
 
 /// A hybrid node without a patch state (so without the group Patch Manager recorded).

@@ -175,22 +175,15 @@ impl Fleet {
         let limit = ApiKey::new(acct, region, api);
         let fail = |f: Failure| f.to_collect_error(Some(acct), Some(region), "ssm", api);
         if hybrid {
-            use aws_sdk_ssm::types::ResourceTypeForTagging;
-            let out = self
+            let tags = self
                 .inner
                 .limiter
-                .call_background(&limit, cancel, || async {
-                    ssm.list_tags_for_resource()
-                        .resource_type(ResourceTypeForTagging::ManagedInstance)
-                        .resource_id(id)
-                        .send()
-                        .await
-                        .map_err(|e| Failure::from_sdk(&e))
+                .call_background(&limit, cancel, || {
+                    super::collect::managed_instance_tags(&ssm, id)
                 })
                 .await
                 .map_err(fail)?;
-            return Ok(out
-                .tag_list()
+            return Ok(tags
                 .iter()
                 .map(|t| Tag {
                     key: t.key().to_string(),
