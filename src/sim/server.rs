@@ -614,7 +614,7 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
                 Service::Sts => unreachable!("STS is routed as a query"),
             };
             match result {
-                Ok(v) => protocol::json_ok(&v, &rid),
+                Ok(v) => protocol::json_ok(v, &rid),
                 Err(e) => protocol::json_error(&e, &rid),
             }
         }
