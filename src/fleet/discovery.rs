@@ -391,8 +391,15 @@ async fn from_organizations(
     // Found accounts, page by page (each page is emitted at once: collection starts while a
     // large OU's later pages are still coming).
     let found: std::sync::Mutex<Vec<Account>> = Default::default();
+    // The root's accounts are held until the root's OU listing answered: when that is refused
+    // (not the management account or a delegated admin) discovery falls back to the caller's
+    // account, and no account may have been sent off for reading before.
+    let held: std::sync::Mutex<Option<Vec<Account>>> = std::sync::Mutex::new(Some(Vec::new()));
     let on_page = |list: Vec<Account>| {
-        send(list.clone());
+        match held.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            Some(buf) => buf.extend(list.iter().cloned()),
+            None => send(list.clone()),
+        }
         found.lock().unwrap_or_else(|e| e.into_inner()).extend(list);
     };
     let on_page = &on_page;
@@ -423,6 +430,16 @@ async fn from_organizations(
     }
     organization.units.extend(roots);
     while let Some(listed) = pending.next().await {
+        if let Listed::Ous(_, 1, r) = &listed
+            && !r
+                .as_ref()
+                .is_err_and(|f| f.is_cancelled() || f.kind == FailureKind::Denied)
+        {
+            let buf = held.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(buf) = buf.filter(|b| !b.is_empty()) {
+                send(buf);
+            }
+        }
         match listed {
             Listed::Ous(_, depth, Ok(children)) => {
                 for c in children {
@@ -667,6 +684,44 @@ mod tests {
         let mut all: Vec<String> = d.accounts.iter().map(|a| a.id.clone()).collect();
         all.sort();
         assert_eq!(emitted, all, "every account discovery found was emitted");
+    }
+
+    /// A refused root listing falls back to the caller's account: the root's accounts listed
+    /// meanwhile are not sent off for reading.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_root_listing_sends_no_account_for_reading() {
+        let sim = crate::sim::start(crate::sim::SimConfig {
+            regions: vec!["us-east-1".into()],
+            nodes_per_account: 1,
+            latency_ms: 20,
+            ..crate::sim::SimConfig::default()
+        })
+        .await
+        .expect("simulator starts");
+        let management = sim.world().org.management_account_id.clone();
+        sim.deny_ops(&management, &["ListOrganizationalUnitsForParent"]);
+        let mut scope = crate::app::demo::sim_scope(&sim.url, vec!["us-east-1".into()]);
+        scope.cache_file = None;
+        let fleet = super::super::Fleet::connect(scope).await.expect("connect");
+        let inner = &fleet.inner;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Account>>();
+        let d = discover(
+            &inner.scope,
+            &inner.clients,
+            &inner.control,
+            &CancellationToken::new(),
+            Some(&tx),
+            None,
+        )
+        .await
+        .expect("discovery");
+        drop(tx);
+        let ids: Vec<&str> = d.accounts.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, [management.as_str()], "the caller's account only");
+        assert!(
+            rx.recv().await.is_none(),
+            "no account was sent off for reading"
+        );
     }
 
     #[test]
