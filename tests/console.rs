@@ -969,7 +969,10 @@ fn ctx_and_region_scope_switching_in_the_demo() {
     assert!(s.contains("in use") && s.contains("loopback"), "{s}");
 
     t.keys(":region\r");
-    let s = t.wait_for("[✓] ap-southeast-2", 10);
+    // the whole list, not a frame caught half drawn
+    let s = t.wait_until(10, "the region picker", |s| {
+        s.contains("[✓] ap-southeast-2") && s.contains("[✓] us-east-1")
+    });
     assert!(s.contains("[✓] us-east-1"), "{s}");
     t.keys(" ");
     t.wait_for("in scope → out", 10);
@@ -986,7 +989,9 @@ fn ctx_and_region_scope_switching_in_the_demo() {
 
     // back in scope: its nodes are read and shown again
     t.keys(":region\r");
-    let s = t.wait_for("out of scope: not read, not shown", 10);
+    let s = t.wait_until(10, "the region picker", |s| {
+        s.contains("out of scope: not read, not shown") && s.contains("[ ] ap-southeast-2")
+    });
     assert!(s.contains("[ ] ap-southeast-2"), "{s}");
     t.keys(" \r");
     let s = t.wait_until(60, "every region read again", |s| {
