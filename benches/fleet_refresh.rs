@@ -328,9 +328,47 @@ fn needed_calls(snap: &FleetSnapshot, caller: &str, org_region: &str) -> Needed 
     }
 }
 
+/// CPU time of every thread of a process so far, in seconds (`/proc/<pid>/task/*/schedstat`,
+/// nanoseconds: finer than `cpu_seconds`' 10 ms ticks, for the timeline's 100 ms steps).
+fn thread_cpu_seconds(pid: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return f64::NAN;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .sum::<f64>()
+        / 1e9
+}
+
+/// FLEET_BENCH_TIMELINE: the client's and the simulator's CPU (cores busy) per step of the
+/// cold refresh, sampled by a thread of its own until `stop` is set.
+fn sample_cpu(
+    sim_pid: String,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<Vec<(f64, f64)>> {
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let (mut c, mut s) = (thread_cpu_seconds("self"), thread_cpu_seconds(&sim_pid));
+        let t0 = Instant::now();
+        let mut i = 1u32;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let next = t0 + Duration::from_millis(100) * i;
+            std::thread::sleep(next.saturating_duration_since(Instant::now()));
+            let (c1, s1) = (thread_cpu_seconds("self"), thread_cpu_seconds(&sim_pid));
+            out.push(((c1 - c) / 0.1, (s1 - s) / 0.1));
+            (c, s) = (c1, s1);
+            i += 1;
+        }
+        out
+    })
+}
+
 /// FLEET_BENCH_TIMELINE: per 100 ms of the refresh, the calls started and ended, the
 /// latency of those ended (median, 90th percentile: above the simulator's latency is time
-/// queued on a busy CPU), and which APIs ended then.
+/// queued on a busy CPU), the cores the client and the simulator kept busy, and which APIs
+/// ended then.
 fn print_timeline(run: &Run, latency_ms: u64) {
     const STEP: f64 = 0.1;
     let at = |t: Instant| t.saturating_duration_since(run.t0).as_secs_f64();
@@ -357,12 +395,14 @@ fn print_timeline(run: &Run, latency_ms: u64) {
         };
         let names: Vec<String> = apis[i].iter().map(|(a, c)| format!("{a} {c}")).collect();
         println!(
-            "    {:>4.1} s  started {:>4}  ended {:>4}  latency p50 {:>5.0} ms p90 {:>5.0} ms  {}",
+            "    {:>4.1} s  started {:>4}  ended {:>4}  latency p50 {:>5.0} ms p90 {:>5.0} ms  cores client {:.2} sim {:.2}  {}",
             i as f64 * STEP,
             started[i],
             l.len(),
             q(0.5),
             q(0.9),
+            run.cores.get(i).map_or(f64::NAN, |c| c.0),
+            run.cores.get(i).map_or(f64::NAN, |c| c.1),
             names.join(", ")
         );
     }
@@ -383,6 +423,8 @@ struct Run {
     cpu: f64,
     sim_cpu: f64,
     t0: Instant,
+    /// FLEET_BENCH_TIMELINE: cores busy per 100 ms, (client, simulator)
+    cores: Vec<(f64, f64)>,
 }
 
 async fn refresh(fleet: &Fleet, sim_pid: &str) -> (Arc<FleetSnapshot>, Run) {
@@ -390,6 +432,9 @@ async fn refresh(fleet: &Fleet, sim_pid: &str) -> (Arc<FleetSnapshot>, Run) {
     let (c0, r0, th0) = fleet.call_stats();
     let cpu0 = cpu_seconds("self");
     let sim0 = cpu_seconds(sim_pid);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let cores = (std::env::var_os("FLEET_BENCH_TIMELINE").is_some())
+        .then(|| sample_cpu(sim_pid.to_string(), stop.clone()));
     let t0 = Instant::now();
     let sampler = {
         let fleet = fleet.clone();
@@ -403,6 +448,10 @@ async fn refresh(fleet: &Fleet, sim_pid: &str) -> (Arc<FleetSnapshot>, Run) {
     let wall = t0.elapsed().as_secs_f64();
     let cpu = cpu_seconds("self") - cpu0;
     let sim_cpu = cpu_seconds(sim_pid) - sim0;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let cores = cores
+        .map(|h| h.join().unwrap_or_default())
+        .unwrap_or_default();
     let (c1, r1, th1) = fleet.call_stats();
     let at_1s = if wall > 1.0 {
         sampler.await.unwrap_or((c1, th1))
@@ -420,6 +469,7 @@ async fn refresh(fleet: &Fleet, sim_pid: &str) -> (Arc<FleetSnapshot>, Run) {
         cpu,
         sim_cpu,
         t0,
+        cores,
     };
     (snap, run)
 }
