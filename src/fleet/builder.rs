@@ -339,7 +339,11 @@ impl SnapshotBuilder {
                     }
                 }
             }
-            nodes.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+            // ids are unique, so no stable sort (its merges move whole nodes through a
+            // buffer); nodes already in order cost one pass
+            if !nodes.is_sorted_by(|a, b| a.instance_id <= b.instance_id) {
+                nodes.sort_unstable_by(|a, b| a.instance_id.cmp(&b.instance_id));
+            }
             u.nodes = UnitNodes::Own(nodes);
         }
         let ok = r.certificates.is_some();

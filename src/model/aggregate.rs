@@ -119,6 +119,43 @@ pub struct ComplianceRollup {
     pub uncovered: u32,
 }
 
+/// The sum of consecutive nodes' shares with the same key, not yet added to its map.
+#[derive(Default)]
+struct Run<'a> {
+    key: &'a str,
+    sum: ComplianceRollup,
+}
+
+impl<'a> Run<'a> {
+    fn add(
+        &mut self,
+        m: &mut BTreeMap<String, ComplianceRollup>,
+        key: &'a str,
+        one: &ComplianceRollup,
+    ) {
+        if self.key != key {
+            self.flush(m);
+            self.key = key;
+        }
+        self.sum.merge(one);
+    }
+
+    fn flush(&mut self, m: &mut BTreeMap<String, ComplianceRollup>) {
+        if self.sum.nodes > 0 {
+            slot(m, self.key).merge(&std::mem::take(&mut self.sum));
+        }
+    }
+}
+
+/// A node's key in `by_platform`: its platform's name, else its type.
+fn platform_key(n: &Node) -> &str {
+    if n.platform_name.is_empty() {
+        n.platform_type.as_str()
+    } else {
+        &n.platform_name
+    }
+}
+
 /// The roll-up for `key`, created empty when new (the key copied only then).
 fn slot<'m>(m: &'m mut BTreeMap<String, ComplianceRollup>, key: &str) -> &'m mut ComplianceRollup {
     if !m.contains_key(key) {
@@ -232,26 +269,25 @@ impl Aggregates {
             computed_at: now,
             ..Default::default()
         };
+        // one node's share, added to each roll-up it belongs to; nodes come unit by unit,
+        // so a roll-up is summed while its key repeats and looked up once per run (keys are
+        // copied only when a roll-up is new: a 40,000-node fleet has a few hundred of them)
+        let (mut account, mut region) = (Run::default(), Run::default());
+        let (mut group, mut platform) = (Run::default(), Run::default());
         for n in &snap.nodes {
-            // one node's share, added to each roll-up it belongs to (keys are copied only
-            // when a roll-up is new: a 40,000-node fleet has a few hundred of them)
             let mut one = ComplianceRollup::default();
             one.add_node(n, now, cfg);
             a.fleet.merge(&one);
-            slot(&mut a.by_account, &n.account_id).merge(&one);
-            slot(&mut a.by_region, &n.region).merge(&one);
-            slot(
-                &mut a.by_patch_group,
-                n.patch_group.as_deref().unwrap_or_default(),
-            )
-            .merge(&one);
-            let platform = if n.platform_name.is_empty() {
-                n.platform_type.as_str()
-            } else {
-                &*n.platform_name
-            };
-            slot(&mut a.by_platform, platform).merge(&one);
+            account.add(&mut a.by_account, &n.account_id, &one);
+            region.add(&mut a.by_region, &n.region, &one);
+            let pg = n.patch_group.as_deref().unwrap_or_default();
+            group.add(&mut a.by_patch_group, pg, &one);
+            platform.add(&mut a.by_platform, platform_key(n), &one);
         }
+        account.flush(&mut a.by_account);
+        region.flush(&mut a.by_region);
+        group.flush(&mut a.by_patch_group);
+        platform.flush(&mut a.by_platform);
         // coverage (patch schedules read on their own cadence): one pass when they were read
         if snap.schedules.fetched_at.is_some() {
             let cov = snap.schedules.coverage_list(&snap.nodes, now);
@@ -259,11 +295,7 @@ impl Aggregates {
                 if !c.coverage.is_uncovered() {
                     continue;
                 }
-                let platform = if n.platform_name.is_empty() {
-                    n.platform_type.as_str()
-                } else {
-                    &*n.platform_name
-                };
+                let platform = platform_key(n);
                 for r in [
                     Some(&mut a.fleet),
                     a.by_account.get_mut(&n.account_id),
@@ -411,6 +443,48 @@ mod tests {
         assert_eq!(a.by_ou["ou-a"].nodes, 3);
         let pct = a.fleet.pct_compliant().unwrap();
         assert!((pct - 33.333).abs() < 0.01);
+    }
+
+    #[test]
+    fn roll_ups_are_the_same_whatever_order_the_nodes_come_in() {
+        // the roll-ups sum runs of nodes with the same key: interleaved accounts, regions,
+        // groups and platforms must land in the same groups as one by one
+        let now = Utc::now();
+        let mut nodes: Vec<Node> = (0..24)
+            .map(|i| {
+                let mut n = node(
+                    &format!("i-{i}"),
+                    ["1", "2", "3"][i % 3],
+                    (i % 4) as u32,
+                    Some(1),
+                    now,
+                );
+                n.region = ["us-east-1", "eu-west-1"][i / 12].into();
+                n.patch_group = (i % 5 != 0).then(|| ["web", "db"][i % 2].into());
+                n.platform_name = ["", "Ubuntu"][i % 2].into();
+                n
+            })
+            .collect();
+        let cfg = AggregateConfig::default();
+        let snap = |nodes: Vec<Node>| FleetSnapshot {
+            nodes,
+            collected_at: now,
+            ..Default::default()
+        };
+        let grouped = Aggregates::compute(&snap(nodes.clone()), &cfg, now);
+        nodes.sort_by(|a, b| (&a.account_id, &a.instance_id).cmp(&(&b.account_id, &b.instance_id)));
+        let sorted = Aggregates::compute(&snap(nodes), &cfg, now);
+        assert_eq!(grouped.by_account, sorted.by_account);
+        assert_eq!(grouped.by_region, sorted.by_region);
+        assert_eq!(grouped.by_patch_group, sorted.by_patch_group);
+        assert_eq!(grouped.by_platform, sorted.by_platform);
+        assert_eq!(grouped.by_account["2"].nodes, 8);
+        assert_eq!(grouped.by_account["2"].with_missing, 6);
+        assert_eq!(grouped.by_region["eu-west-1"].nodes, 12);
+        assert_eq!(grouped.by_patch_group[""].nodes, 5, "no group: key \"\"");
+        assert_eq!(grouped.by_patch_group["db"].nodes, 10);
+        assert_eq!(grouped.by_platform["Ubuntu"].nodes, 12);
+        assert_eq!(grouped.fleet.nodes, 24);
     }
 
     #[test]
