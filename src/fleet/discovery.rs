@@ -629,6 +629,32 @@ async fn list_accounts(
 mod tests {
     use super::*;
 
+    /// Discovery through the SDK against a simulator (us-east-1): what it found, and the
+    /// batches of accounts it sent off for reading meanwhile, in order.
+    async fn discover_streaming(url: &str) -> (Discovery, Vec<Vec<Account>>) {
+        let mut scope = crate::app::demo::sim_scope(url, vec!["us-east-1".into()]);
+        scope.cache_file = None;
+        let fleet = super::super::Fleet::connect(scope).await.expect("connect");
+        let inner = &fleet.inner;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Account>>();
+        let d = discover(
+            &inner.scope,
+            &inner.clients,
+            &inner.control,
+            &CancellationToken::new(),
+            Some(&tx),
+            None,
+        )
+        .await
+        .expect("discovery");
+        drop(tx);
+        let mut batches = Vec::new();
+        while let Some(b) = rx.recv().await {
+            batches.push(b);
+        }
+        (d, batches)
+    }
+
     /// A large OU's accounts are emitted page by page (collection of the first twenty starts
     /// while the OU's later pages are still coming), and every account found is emitted.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -642,27 +668,7 @@ mod tests {
         })
         .await
         .expect("simulator starts");
-        let mut scope = crate::app::demo::sim_scope(&sim.url, vec!["us-east-1".into()]);
-        scope.cache_file = None;
-        let fleet = super::super::Fleet::connect(scope).await.expect("connect");
-        let inner = &fleet.inner;
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Account>>();
-        let cancel = CancellationToken::new();
-        let d = discover(
-            &inner.scope,
-            &inner.clients,
-            &inner.control,
-            &cancel,
-            Some(&tx),
-            None,
-        )
-        .await
-        .expect("discovery");
-        drop(tx);
-        let mut batches = Vec::new();
-        while let Some(b) = rx.recv().await {
-            batches.push(b);
-        }
+        let (d, batches) = discover_streaming(&sim.url).await;
         let prod = |a: &Account| a.ou_path == "Root/Workloads/Prod";
         let in_prod = d.accounts.iter().filter(|a| prod(a)).count();
         assert!(
@@ -700,28 +706,10 @@ mod tests {
         .expect("simulator starts");
         let management = sim.world().org.management_account_id.clone();
         sim.deny_ops(&management, &["ListOrganizationalUnitsForParent"]);
-        let mut scope = crate::app::demo::sim_scope(&sim.url, vec!["us-east-1".into()]);
-        scope.cache_file = None;
-        let fleet = super::super::Fleet::connect(scope).await.expect("connect");
-        let inner = &fleet.inner;
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Account>>();
-        let d = discover(
-            &inner.scope,
-            &inner.clients,
-            &inner.control,
-            &CancellationToken::new(),
-            Some(&tx),
-            None,
-        )
-        .await
-        .expect("discovery");
-        drop(tx);
+        let (d, batches) = discover_streaming(&sim.url).await;
         let ids: Vec<&str> = d.accounts.iter().map(|a| a.id.as_str()).collect();
         assert_eq!(ids, [management.as_str()], "the caller's account only");
-        assert!(
-            rx.recv().await.is_none(),
-            "no account was sent off for reading"
-        );
+        assert!(batches.is_empty(), "no account was sent off for reading");
     }
 
     #[test]
