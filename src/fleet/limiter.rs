@@ -235,6 +235,22 @@ impl Limiter {
         self.call_as(key, cancel, f, true).await
     }
 
+    /// The pause before retrying a call whose attempt `attempt` failed with `kind`. A
+    /// throttled call on an adaptive rate waits only the first step of the backoff: the
+    /// throttling halved its key's rate, and the retry then takes its turn at that rate, so
+    /// the rate is the exponential backoff (per key, where AWS counts), and a call throttled
+    /// five times does not sit out 15 s while its key has room (the throttled world of
+    /// `fleet_refresh` stalled that way on its last AssumeRole). Other failures, and
+    /// throttling without a rate limit, back off exponentially.
+    fn retry_pause(&self, attempt: u32, kind: FailureKind) -> Duration {
+        let attempt = if kind == FailureKind::Throttled && self.pacer.rate().is_finite() {
+            1
+        } else {
+            attempt
+        };
+        self.policy.backoff(attempt, kind, jitter())
+    }
+
     async fn call_as<T, F, Fut>(
         &self,
         key: &ApiKey,
@@ -263,14 +279,22 @@ impl Limiter {
                     }
                 }
             } else {
-                let (wait, generation) = self.pacer.reserve_at(key, Instant::now());
-                if !wait.is_zero() {
+                loop {
+                    let (wait, generation) = self.pacer.reserve_at(key, Instant::now());
+                    if wait.is_zero() {
+                        break generation;
+                    }
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
                         _ = cancel.cancelled() => return Err(Failure::cancelled()),
                     }
+                    // the key was throttled while this call waited for its turn: its place
+                    // was given at the old rate, so it takes a new one at the cut rate
+                    // instead of going out at a pace the service just refused
+                    if self.pacer.generation(key) == Some(generation) {
+                        break generation;
+                    }
                 }
-                generation
             };
             let bulk = if background || off_critical_path(key.api) {
                 tokio::select! {
@@ -311,7 +335,7 @@ impl Limiter {
                 Ok(v) => return Ok(v),
                 Err(e) if e.retryable() && attempt < self.policy.attempts_for(e.kind) => {
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    let pause = self.policy.backoff(attempt, e.kind, jitter());
+                    let pause = self.retry_pause(attempt, e.kind);
                     tracing::debug!(
                         account = %key.account, region = %key.region, api = key.api,
                         code = %e.code, attempt, ?pause, "retrying"
@@ -621,6 +645,75 @@ mod tests {
         assert_eq!(r.unwrap(), 3);
         assert_eq!(l.stats.retries.load(Ordering::SeqCst), 3);
         assert_eq!(l.stats.throttled.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_throttled_call_waits_at_its_keys_cut_rate_not_an_exponential_backoff() {
+        // five throttlings in a row: equal-jitter exponential backoff from 200 ms would sit
+        // out at least 0.1 + 0.2 + 0.4 + 0.8 + 1.6 = 3.1 s; on an adaptive rate each retry
+        // waits the first step (≤ 200 ms) and its turn at the halved rate
+        let l = Limiter::new(
+            8,
+            200.0,
+            RetryPolicy {
+                max_attempts: 6,
+                base: Duration::from_millis(100),
+                cap: Duration::from_secs(5),
+            },
+        );
+        let t = std::time::Instant::now();
+        assert_eq!(throttled_then_ok(&l, 5).await.unwrap(), 5);
+        let took = t.elapsed();
+        assert!(took < Duration::from_millis(2500), "{took:?}");
+        // each retry went out after the previous cut: five cuts, 200 → 6.25 per second,
+        // growing back since by 20 per second
+        assert_eq!(l.stats.rate_cuts.load(Ordering::SeqCst), 5);
+        let rate = l.key_rate(&key()).unwrap();
+        assert!(rate < 6.25 + 20.0 * took.as_secs_f64() + 1.0, "{rate}");
+        // without a rate limit there is no adaptation: the backoff stays exponential
+        let p = RetryPolicy::default();
+        let off = Limiter::new(8, 0.0, p);
+        let on = Limiter::new(8, 10.0, p);
+        let k = FailureKind::Throttled;
+        assert!(off.retry_pause(5, k) >= p.backoff(5, k, 0.0));
+        assert!(on.retry_pause(5, k) <= p.backoff(1, k, 1.0));
+        // other failures back off exponentially either way
+        assert!(
+            on.retry_pause(5, FailureKind::Transient) >= p.backoff(5, FailureKind::Transient, 0.0)
+        );
+    }
+
+    #[tokio::test]
+    async fn calls_waiting_for_their_turn_take_a_new_one_when_the_key_is_throttled() {
+        // 100 calls on one key at 40 per second: 40 go at once, 60 wait for turns given at
+        // 40/s (1.5 s). The key is throttled: those 60 go at the halved rate, 20/s, not at
+        // the pace the service just refused.
+        let l = Arc::new(Limiter::new(512, 40.0, RetryPolicy::default()));
+        let cancel = CancellationToken::new();
+        let done = Arc::new(AtomicU32::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..100 {
+            let (l, cancel, done) = (l.clone(), cancel.clone(), done.clone());
+            tasks.push(tokio::spawn(async move {
+                let _ = l
+                    .call(&key(), &cancel, || async {
+                        done.fetch_add(1, Ordering::SeqCst);
+                        Ok::<_, Failure>(())
+                    })
+                    .await;
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(done.load(Ordering::SeqCst), 40, "the burst");
+        assert_eq!(l.pacer.throttled(&key(), 0), Some(20.0));
+        tokio::time::sleep(Duration::from_millis(750)).await;
+        let n = done.load(Ordering::SeqCst) - 40;
+        // at the old turns ~30 would have gone by now; at the cut rate ~15
+        assert!((5..=22).contains(&n), "{n} calls in 0.75 s after the cut");
+        cancel.cancel();
+        for t in tasks {
+            let _ = t.await;
+        }
     }
 
     #[tokio::test]

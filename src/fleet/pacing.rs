@@ -2,8 +2,10 @@
 //! to what the service accepts (AIMD).
 //!
 //! - A throttling answer on a key halves its rate (once per generation: calls admitted before
-//!   the cut that come back throttled too do not cut again) and drops its saved-up burst; the
-//!   rate then grows back by [`Aimd::recover_per_sec`] per second up to the configured rate.
+//!   the cut that come back throttled too do not cut again) and drops its saved-up burst and
+//!   the turns given at the old rate (calls waiting for one take a new turn); the rate then
+//!   grows back by [`Aimd::recover_per_sec`] per second up to the configured rate. The cut
+//!   rate is a throttled call's backoff (`Limiter::retry_pause`).
 //! - The cut also caps the other keys of that API (they share the service's limit values),
 //!   recovering the same way: a throttled API does not have every account learn it alone.
 //! - STS calls are counted by AWS against the *calling* account, whatever the target account
@@ -139,6 +141,18 @@ impl Pacer {
             .map(|b| b.rate)
     }
 
+    /// The key's generation of rate cuts (`None` before its first call, or without a rate
+    /// limit): a call that waited for its token compares it with the one it was given.
+    pub fn generation(&self, key: &ApiKey) -> Option<u32> {
+        if !self.max.is_finite() {
+            return None;
+        }
+        let st = self.lock();
+        st.buckets
+            .get(Self::bucket_key(key).as_ref())
+            .map(|b| b.cuts)
+    }
+
     /// How long the caller must wait for its token on `key` (and take it), and the key's
     /// generation of rate cuts when the token was taken.
     pub fn reserve_at(&self, key: &ApiKey, now: Instant) -> (Duration, u32) {
@@ -263,7 +277,9 @@ impl Pacer {
             b.measured_rate()
         };
         b.rate = (base / 2.0).max(self.aimd.min_rate);
-        b.tokens = b.tokens.min(0.0);
+        // no saved-up burst, and no debt either: calls still waiting for a turn given at the
+        // old rate see the new generation and take a new turn (`Limiter::call`)
+        b.tokens = 0.0;
         b.cuts = b.cuts.wrapping_add(1);
         let rate = b.rate;
         let cap = st.caps.entry(key.api).or_insert(Cap {
