@@ -136,6 +136,15 @@ pub(crate) async fn run_refresh(
         home: home.clone(),
     };
     let mut tasks = tokio::task::JoinSet::new();
+    // the accounts of the last picture are read at once, not when the walk names them again
+    // (its pages are paced at the Organizations key's rate); the walk's final list confirms
+    // them, and drops what it no longer names
+    let wanted = |a: &crate::model::Account| {
+        scope.account_filter.is_empty() || scope.account_filter.contains(&a.id)
+    };
+    for account in b.expect_known_accounts(&inner.regions, wanted) {
+        spawner.spawn(&mut tasks, account);
+    }
     let mut last_pub = tokio::time::Instant::now();
     let mut caller_noticed = false;
     loop {
