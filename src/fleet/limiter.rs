@@ -469,6 +469,34 @@ mod tests {
         ApiKey::new("111111111111", "us-east-1", "DescribeInstanceInformation")
     }
 
+    /// `n` calls on `key()` at once (background or not), each counting itself when it goes
+    /// out: the tasks, and the count.
+    fn counted_calls(
+        l: &Arc<Limiter>,
+        n: usize,
+        background: bool,
+        cancel: &CancellationToken,
+    ) -> (Vec<tokio::task::JoinHandle<()>>, Arc<AtomicU32>) {
+        let done = Arc::new(AtomicU32::new(0));
+        let tasks = (0..n)
+            .map(|_| {
+                let (l, cancel, done) = (l.clone(), cancel.clone(), done.clone());
+                tokio::spawn(async move {
+                    let f = || async {
+                        done.fetch_add(1, Ordering::SeqCst);
+                        Ok::<_, Failure>(())
+                    };
+                    let _ = if background {
+                        l.call_background(&key(), &cancel, f).await
+                    } else {
+                        l.call(&key(), &cancel, f).await
+                    };
+                })
+            })
+            .collect();
+        (tasks, done)
+    }
+
     #[test]
     fn backoff_grows_is_capped_and_jittered() {
         let p = RetryPolicy {
@@ -540,19 +568,7 @@ mod tests {
         // ~20 s behind them; background work takes only spare tokens, so it goes at once
         let l = Arc::new(Limiter::new(512, 10.0, RetryPolicy::default()));
         let cancel = CancellationToken::new();
-        let done = Arc::new(AtomicU32::new(0));
-        let mut tasks = Vec::new();
-        for _ in 0..200 {
-            let (l, cancel, done) = (l.clone(), cancel.clone(), done.clone());
-            tasks.push(tokio::spawn(async move {
-                let _ = l
-                    .call_background(&key(), &cancel, || async {
-                        done.fetch_add(1, Ordering::SeqCst);
-                        Ok::<_, Failure>(())
-                    })
-                    .await;
-            }));
-        }
+        let (tasks, done) = counted_calls(&l, 200, true, &cancel);
         tokio::time::sleep(Duration::from_millis(300)).await;
         let t = std::time::Instant::now();
         l.call(&key(), &cancel, || async { Ok::<_, Failure>(()) })
@@ -690,19 +706,7 @@ mod tests {
         // the pace the service just refused.
         let l = Arc::new(Limiter::new(512, 40.0, RetryPolicy::default()));
         let cancel = CancellationToken::new();
-        let done = Arc::new(AtomicU32::new(0));
-        let mut tasks = Vec::new();
-        for _ in 0..100 {
-            let (l, cancel, done) = (l.clone(), cancel.clone(), done.clone());
-            tasks.push(tokio::spawn(async move {
-                let _ = l
-                    .call(&key(), &cancel, || async {
-                        done.fetch_add(1, Ordering::SeqCst);
-                        Ok::<_, Failure>(())
-                    })
-                    .await;
-            }));
-        }
+        let (tasks, done) = counted_calls(&l, 100, false, &cancel);
         tokio::time::sleep(Duration::from_millis(5)).await;
         assert_eq!(done.load(Ordering::SeqCst), 40, "the burst");
         assert_eq!(l.pacer.throttled(&key(), 0), Some(20.0));
