@@ -246,6 +246,11 @@ impl SnapshotBuilder {
         new
     }
 
+    /// Whether an account is (still) to be read in this refresh.
+    pub fn expects_account(&self, account: &str) -> bool {
+        self.expected.iter().any(|(a, _)| a == account)
+    }
+
     /// Whether a unit's result belongs to this refresh: an account read ahead of discovery
     /// and then not named by it is no longer expected, and what comes back for it is dropped.
     fn expects(&self, key: &UnitKey) -> bool {
@@ -297,7 +302,7 @@ impl SnapshotBuilder {
     /// A whole account could not be reached (AssumeRole refused): its units are done, with
     /// one error, and keep their previous data.
     pub fn account_failed(&mut self, account: &str, error: CollectError) {
-        if !self.expected.iter().any(|(a, _)| a == account) {
+        if !self.expects_account(account) {
             return;
         }
         self.failed_accounts
@@ -321,7 +326,7 @@ impl SnapshotBuilder {
 
     /// Like `account_failed`, without another error (the cause is already recorded).
     pub fn account_failed_quietly(&mut self, account: &str, code: &str) {
-        if !self.expected.iter().any(|(a, _)| a == account) {
+        if !self.expects_account(account) {
             return;
         }
         self.failed_accounts

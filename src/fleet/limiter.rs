@@ -235,20 +235,21 @@ impl Limiter {
         self.call_as(key, cancel, f, true).await
     }
 
-    /// The pause before retrying a call whose attempt `attempt` failed with `kind`. A
-    /// throttled call on an adaptive rate waits only the first step of the backoff: the
-    /// throttling halved its key's rate, and the retry then takes its turn at that rate, so
-    /// the rate is the exponential backoff (per key, where AWS counts), and a call throttled
-    /// five times does not sit out 15 s while its key has room (the throttled world of
-    /// `fleet_refresh` stalled that way on its last AssumeRole). Other failures, and
-    /// throttling without a rate limit, back off exponentially.
-    fn retry_pause(&self, attempt: u32, kind: FailureKind) -> Duration {
-        let attempt = if kind == FailureKind::Throttled && self.pacer.rate().is_finite() {
-            1
+    /// The pause before retrying a call on `key` whose attempt `attempt` failed with `kind`.
+    /// Exponential in the attempt, as AWS's SDKs back off; for throttling on an adaptive
+    /// rate, in the key's run of throttling answers since its last success when that is
+    /// shorter: a call throttled five times while its key's other calls get through (the
+    /// key's halved rate already spaces them) does not sit out 15 s while the key has room —
+    /// the throttled world of `fleet_refresh` stalled that way on its last AssumeRole — while
+    /// a key AWS keeps refusing (another tool on the same quota) backs off as before, with the
+    /// same patience.
+    fn retry_pause(&self, key: &ApiKey, attempt: u32, kind: FailureKind) -> Duration {
+        let step = if kind == FailureKind::Throttled && self.pacer.rate().is_finite() {
+            attempt.min(self.pacer.streak(key).max(1))
         } else {
             attempt
         };
-        self.policy.backoff(attempt, kind, jitter())
+        self.policy.backoff(step, kind, jitter())
     }
 
     async fn call_as<T, F, Fut>(
@@ -308,6 +309,14 @@ impl Limiter {
                 p = self.permits.acquire() => p.map_err(|_| Failure::cancelled())?,
                 _ = cancel.cancelled() => return Err(Failure::cancelled()),
             };
+            if !background && self.pacer.generation(key).is_some_and(|g| g != generation) {
+                // the key was throttled while this call waited for a slot in the pool: its
+                // turn was given at the old rate, so it takes a new one (not an attempt)
+                drop(permit);
+                drop(bulk);
+                attempt -= 1;
+                continue;
+            }
             self.stats.calls.fetch_add(1, Ordering::Relaxed);
             let in_flight = self.ceiling - self.permits.available_permits();
             self.stats
@@ -332,10 +341,13 @@ impl Limiter {
                 }
             }
             match result {
-                Ok(v) => return Ok(v),
+                Ok(v) => {
+                    self.pacer.succeeded(key);
+                    return Ok(v);
+                }
                 Err(e) if e.retryable() && attempt < self.policy.attempts_for(e.kind) => {
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    let pause = self.retry_pause(attempt, e.kind);
+                    let pause = self.retry_pause(key, attempt, e.kind);
                     tracing::debug!(
                         account = %key.account, region = %key.region, api = key.api,
                         code = %e.code, attempt, ?pause, "retrying"
@@ -664,38 +676,103 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_throttled_call_waits_at_its_keys_cut_rate_not_an_exponential_backoff() {
-        // five throttlings in a row: equal-jitter exponential backoff from 200 ms would sit
-        // out at least 0.1 + 0.2 + 0.4 + 0.8 + 1.6 = 3.1 s; on an adaptive rate each retry
-        // waits the first step (≤ 200 ms) and its turn at the halved rate
-        let l = Limiter::new(
-            8,
-            200.0,
-            RetryPolicy {
-                max_attempts: 6,
-                base: Duration::from_millis(100),
-                cap: Duration::from_secs(5),
-            },
-        );
+    async fn a_throttled_call_backs_off_with_its_key_not_alone() {
+        let policy = RetryPolicy {
+            max_attempts: 6,
+            base: Duration::from_millis(100),
+            cap: Duration::from_secs(5),
+        };
+        // one call throttled five times while the key's other calls get through (each of
+        // its attempts is followed by another call's success): equal-jitter exponential
+        // backoff from 200 ms would sit out at least 0.1 + 0.2 + 0.4 + 0.8 + 1.6 = 3.1 s;
+        // it waits the first step and its turn at the key's halved rate instead
+        let l = Limiter::new(8, 200.0, policy);
+        let n = AtomicU32::new(0);
         let t = std::time::Instant::now();
-        assert_eq!(throttled_then_ok(&l, 5).await.unwrap(), 5);
+        let r = l
+            .call(&key(), &CancellationToken::new(), || {
+                let i = n.fetch_add(1, Ordering::SeqCst);
+                let pacer = &l.pacer;
+                async move {
+                    if i < 5 {
+                        pacer.succeeded(&key()); // another call on the key, answered
+                        Err(Failure::new(
+                            FailureKind::Throttled,
+                            "ThrottlingException",
+                            "Rate exceeded",
+                        ))
+                    } else {
+                        Ok(i)
+                    }
+                }
+            })
+            .await;
+        assert_eq!(r.unwrap(), 5);
         let took = t.elapsed();
         assert!(took < Duration::from_millis(2500), "{took:?}");
-        // each retry went out after the previous cut: five cuts, 200 → 6.25 per second,
-        // growing back since by 20 per second
+        // each retry went out after the previous cut: five cuts
         assert_eq!(l.stats.rate_cuts.load(Ordering::SeqCst), 5);
-        let rate = l.key_rate(&key()).unwrap();
-        assert!(rate < 6.25 + 20.0 * took.as_secs_f64() + 1.0, "{rate}");
-        // without a rate limit there is no adaptation: the backoff stays exponential
-        let p = RetryPolicy::default();
-        let off = Limiter::new(8, 0.0, p);
-        let on = Limiter::new(8, 10.0, p);
+
+        // a key AWS keeps refusing: the pause grows with the run of throttling answers, as
+        // before, so the attempts last as long; a success on the key ends the run
+        let l = Limiter::new(8, 10.0, policy);
         let k = FailureKind::Throttled;
-        assert!(off.retry_pause(5, k) >= p.backoff(5, k, 0.0));
-        assert!(on.retry_pause(5, k) <= p.backoff(1, k, 1.0));
-        // other failures back off exponentially either way
+        let (_, g) = l.pacer.reserve_at(&key(), Instant::now());
+        for _ in 0..5 {
+            l.pacer.throttled(&key(), g);
+        }
+        assert!(l.retry_pause(&key(), 5, k) >= policy.backoff(5, k, 0.0));
         assert!(
-            on.retry_pause(5, FailureKind::Transient) >= p.backoff(5, FailureKind::Transient, 0.0)
+            l.retry_pause(&key(), 2, k) <= policy.backoff(2, k, 1.0),
+            "never more than its own schedule"
+        );
+        l.pacer.succeeded(&key());
+        assert!(l.retry_pause(&key(), 5, k) <= policy.backoff(1, k, 1.0));
+        // other failures back off exponentially whatever the key does
+        let t = FailureKind::Transient;
+        assert!(l.retry_pause(&key(), 5, t) >= policy.backoff(5, t, 0.0));
+    }
+
+    #[tokio::test]
+    async fn a_call_waiting_for_a_pool_slot_takes_a_new_turn_when_the_key_is_throttled() {
+        // a pool of 1, held: a second call has its turn (no wait at 40/s) and waits for the
+        // slot. The key is throttled meanwhile: when the slot frees, it takes a new turn at
+        // the cut rate instead of going out on the old one.
+        let l = Arc::new(Limiter::new(1, 40.0, RetryPolicy::default()));
+        let gate = Arc::new(Semaphore::new(0));
+        let (l1, g1) = (l.clone(), gate.clone());
+        let holder = tokio::spawn(async move {
+            l1.call(&key(), &CancellationToken::new(), || async {
+                g1.acquire().await.expect("open").forget();
+                Ok::<_, Failure>(())
+            })
+            .await
+        });
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let l2 = l.clone();
+        let waiting = tokio::spawn(async move {
+            l2.call(&key(), &CancellationToken::new(), || async {
+                Ok::<_, Failure>(std::time::Instant::now())
+            })
+            .await
+        });
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        // the key is cut to 20/s, its saved burst gone; then the slot frees
+        assert_eq!(l.pacer.throttled(&key(), 0), Some(20.0));
+        let freed = std::time::Instant::now();
+        gate.add_permits(1);
+        holder.await.unwrap().unwrap();
+        let went = waiting.await.unwrap().unwrap();
+        // a new turn at 20/s: 50 ms after the cut, not at once
+        assert!(
+            went.duration_since(freed) >= Duration::from_millis(30),
+            "{:?}",
+            went.duration_since(freed)
+        );
+        assert_eq!(
+            l.stats.calls.load(Ordering::SeqCst),
+            2,
+            "the re-take is not an attempt"
         );
     }
 

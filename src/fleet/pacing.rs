@@ -4,8 +4,9 @@
 //! - A throttling answer on a key halves its rate (once per generation: calls admitted before
 //!   the cut that come back throttled too do not cut again) and drops its saved-up burst and
 //!   the turns given at the old rate (calls waiting for one take a new turn); the rate then
-//!   grows back by [`Aimd::recover_per_sec`] per second up to the configured rate. The cut
-//!   rate is a throttled call's backoff (`Limiter::retry_pause`).
+//!   grows back by [`Aimd::recover_per_sec`] per second up to the configured rate. A key's
+//!   run of throttling answers since its last success sets how long a throttled call pauses
+//!   before its next turn (`Limiter::retry_pause`).
 //! - The cut also caps the other keys of that API (they share the service's limit values),
 //!   recovering the same way: a throttled API does not have every account learn it alone.
 //! - STS calls are counted by AWS against the *calling* account, whatever the target account
@@ -61,6 +62,9 @@ struct Bucket {
     /// Calls admitted in the current and the previous one-second window (the measured rate
     /// an unlimited key is cut from).
     window: (Instant, u32, u32),
+    /// Throttling answers since the key's last success: how hard AWS is pushing back on it
+    /// (the retry pause of a throttled call grows with it, `Limiter::retry_pause`).
+    streak: u32,
 }
 
 impl Bucket {
@@ -153,6 +157,25 @@ impl Pacer {
             .map(|b| b.cuts)
     }
 
+    /// A call on `key` succeeded: AWS is not pushing back on it (any more).
+    pub fn succeeded(&self, key: &ApiKey) {
+        if !self.max.is_finite() {
+            return;
+        }
+        let mut st = self.lock();
+        if let Some(b) = st.buckets.get_mut(Self::bucket_key(key).as_ref()) {
+            b.streak = 0;
+        }
+    }
+
+    /// Throttling answers on `key` since its last success.
+    pub fn streak(&self, key: &ApiKey) -> u32 {
+        let st = self.lock();
+        st.buckets
+            .get(Self::bucket_key(key).as_ref())
+            .map_or(0, |b| b.streak)
+    }
+
     /// How long the caller must wait for its token on `key` (and take it), and the key's
     /// generation of rate cuts when the token was taken.
     pub fn reserve_at(&self, key: &ApiKey, now: Instant) -> (Duration, u32) {
@@ -209,6 +232,7 @@ impl Pacer {
                     rate: cap,
                     cuts: 0,
                     window: (now, 0, 0),
+                    streak: 0,
                 }),
         };
         let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
@@ -268,6 +292,7 @@ impl Pacer {
         let mut guard = self.lock();
         let st = &mut *guard;
         let b = st.buckets.get_mut(Self::bucket_key(key).as_ref())?;
+        b.streak = b.streak.saturating_add(1);
         if b.cuts != generation {
             return None;
         }
@@ -278,8 +303,10 @@ impl Pacer {
         };
         b.rate = (base / 2.0).max(self.aimd.min_rate);
         // no saved-up burst, and no debt either: calls still waiting for a turn given at the
-        // old rate see the new generation and take a new turn (`Limiter::call`)
+        // old rate see the new generation and take a new turn (`Limiter::call`); and nothing
+        // accrues for the time before the cut (a burst at the old pace right after it)
         b.tokens = 0.0;
+        b.last = now;
         b.cuts = b.cuts.wrapping_add(1);
         let rate = b.rate;
         let cap = st.caps.entry(key.api).or_insert(Cap {
