@@ -459,9 +459,21 @@ mod tests {
 
     /// A call AWS throttles `times` times before it answers (with the attempt's index).
     async fn throttled_then_ok(l: &Limiter, times: u32) -> Result<u32, Failure> {
+        throttled_then_ok_while(l, times, || {}).await
+    }
+
+    /// Like [`throttled_then_ok`], running `meanwhile` before each throttling answer.
+    async fn throttled_then_ok_while(
+        l: &Limiter,
+        times: u32,
+        meanwhile: impl Fn(),
+    ) -> Result<u32, Failure> {
         let n = AtomicU32::new(0);
         l.call(&key(), &CancellationToken::new(), || {
             let i = n.fetch_add(1, Ordering::SeqCst);
+            if i < times {
+                meanwhile();
+            }
             async move {
                 if i < times {
                     Err(Failure::new(
@@ -481,14 +493,22 @@ mod tests {
         ApiKey::new("111111111111", "us-east-1", "DescribeInstanceInformation")
     }
 
-    /// `n` calls on `key()` at once (background or not), each counting itself when it goes
-    /// out: the tasks, and the count.
+    /// `n` calls on `key()` at once (background or not) through a limiter of 512 at `rate`
+    /// per key, each counting itself when it goes out: the limiter, their cancel token, the
+    /// tasks, and the count.
+    #[allow(clippy::type_complexity)]
     fn counted_calls(
-        l: &Arc<Limiter>,
+        rate: f64,
         n: usize,
         background: bool,
-        cancel: &CancellationToken,
-    ) -> (Vec<tokio::task::JoinHandle<()>>, Arc<AtomicU32>) {
+    ) -> (
+        Arc<Limiter>,
+        CancellationToken,
+        Vec<tokio::task::JoinHandle<()>>,
+        Arc<AtomicU32>,
+    ) {
+        let l = Arc::new(Limiter::new(512, rate, RetryPolicy::default()));
+        let cancel = CancellationToken::new();
         let done = Arc::new(AtomicU32::new(0));
         let tasks = (0..n)
             .map(|_| {
@@ -506,7 +526,7 @@ mod tests {
                 })
             })
             .collect();
-        (tasks, done)
+        (l, cancel, tasks, done)
     }
 
     #[test]
@@ -578,9 +598,7 @@ mod tests {
     async fn background_calls_leave_the_key_to_a_foreground_call() {
         // 200 background calls on one key at 10 per second would queue a foreground call
         // ~20 s behind them; background work takes only spare tokens, so it goes at once
-        let l = Arc::new(Limiter::new(512, 10.0, RetryPolicy::default()));
-        let cancel = CancellationToken::new();
-        let (tasks, done) = counted_calls(&l, 200, true, &cancel);
+        let (l, cancel, tasks, done) = counted_calls(10.0, 200, true);
         tokio::time::sleep(Duration::from_millis(300)).await;
         let t = std::time::Instant::now();
         l.call(&key(), &cancel, || async { Ok::<_, Failure>(()) })
@@ -687,26 +705,9 @@ mod tests {
         // backoff from 200 ms would sit out at least 0.1 + 0.2 + 0.4 + 0.8 + 1.6 = 3.1 s;
         // it waits the first step and its turn at the key's halved rate instead
         let l = Limiter::new(8, 200.0, policy);
-        let n = AtomicU32::new(0);
         let t = std::time::Instant::now();
-        let r = l
-            .call(&key(), &CancellationToken::new(), || {
-                let i = n.fetch_add(1, Ordering::SeqCst);
-                let pacer = &l.pacer;
-                async move {
-                    if i < 5 {
-                        pacer.succeeded(&key()); // another call on the key, answered
-                        Err(Failure::new(
-                            FailureKind::Throttled,
-                            "ThrottlingException",
-                            "Rate exceeded",
-                        ))
-                    } else {
-                        Ok(i)
-                    }
-                }
-            })
-            .await;
+        // another call on the key, answered, before each of this one's throttlings
+        let r = throttled_then_ok_while(&l, 5, || l.pacer.succeeded(&key())).await;
         assert_eq!(r.unwrap(), 5);
         let took = t.elapsed();
         assert!(took < Duration::from_millis(2500), "{took:?}");
@@ -781,9 +782,7 @@ mod tests {
         // 100 calls on one key at 40 per second: 40 go at once, 60 wait for turns given at
         // 40/s (1.5 s). The key is throttled: those 60 go at the halved rate, 20/s, not at
         // the pace the service just refused.
-        let l = Arc::new(Limiter::new(512, 40.0, RetryPolicy::default()));
-        let cancel = CancellationToken::new();
-        let (tasks, done) = counted_calls(&l, 100, false, &cancel);
+        let (l, cancel, tasks, done) = counted_calls(40.0, 100, false);
         tokio::time::sleep(Duration::from_millis(5)).await;
         assert_eq!(done.load(Ordering::SeqCst), 40, "the burst");
         assert_eq!(l.pacer.throttled(&key(), 0), Some(20.0));
