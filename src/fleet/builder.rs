@@ -87,6 +87,8 @@ pub struct SnapshotBuilder {
     /// Patch schedules: the previous snapshot's, or the newer ones of the fleet's cell.
     schedules: Arc<crate::model::patching::PatchSchedules>,
     schedule_cell: Option<super::schedules::ScheduleCell>,
+    /// Newer patch states of a targeted node refresh, put into every publication.
+    patched: Option<super::patched::PatchedNodes>,
 }
 
 impl SnapshotBuilder {
@@ -123,6 +125,7 @@ impl SnapshotBuilder {
                 .map(|p| p.schedules.clone())
                 .unwrap_or_default(),
             schedule_cell: None,
+            patched: None,
         };
         if let Some(p) = prev.as_deref() {
             b.organization = p.organization.clone();
@@ -446,6 +449,11 @@ impl SnapshotBuilder {
         self.schedule_cell = Some(cell);
     }
 
+    /// Publish the newer patch states of targeted node refreshes (`fleet::patched`).
+    pub fn with_patched(&mut self, patched: super::patched::PatchedNodes) {
+        self.patched = Some(patched);
+    }
+
     /// The snapshot as it stands (a copy; the builder goes on).
     pub fn snapshot(&self, finished: bool) -> FleetSnapshot {
         self.clone().into_snapshot(finished)
@@ -512,7 +520,12 @@ impl SnapshotBuilder {
         tx: Option<&UnboundedSender<FleetUpdate>>,
     ) -> (Arc<FleetSnapshot>, Arc<Aggregates>) {
         let agg = self.agg.clone();
-        send(self.into_snapshot(finished), &agg, tx)
+        let patched = self.patched.clone();
+        let mut snap = self.into_snapshot(finished);
+        if let Some(p) = patched {
+            p.apply(&mut snap, finished);
+        }
+        send(snap, &agg, tx)
     }
 
     /// Build, compute aggregates once, send.
@@ -521,7 +534,12 @@ impl SnapshotBuilder {
         finished: bool,
         tx: Option<&UnboundedSender<FleetUpdate>>,
     ) -> (Arc<FleetSnapshot>, Arc<Aggregates>) {
-        send(self.snapshot(finished), &self.agg, tx)
+        let mut snap = self.snapshot(finished);
+        if let Some(p) = &self.patched {
+            // a partial picture retires nothing
+            p.apply(&mut snap, false);
+        }
+        send(snap, &self.agg, tx)
     }
 }
 
@@ -778,6 +796,61 @@ mod tests {
                 .fetched_at
         );
         assert_eq!(s.errors.len(), 1);
+    }
+
+    #[test]
+    fn a_refresh_that_read_nodes_before_their_patch_run_ended_publishes_the_newer_states() {
+        let u = regions(&["us-east-1"]);
+        let patched = super::super::patched::PatchedNodes::default();
+        let mut b = builder(None);
+        b.with_patched(patched.clone());
+        b.finish_discovery(&discovery(&["a"]), &u);
+        // the full refresh reads i-1 while its patch run is still going: 3 missing
+        b.apply(result(
+            "a",
+            "us-east-1",
+            Some(vec![
+                node("a", "us-east-1", "i-1", 3),
+                node("a", "us-east-1", "i-2", 2),
+            ]),
+        ));
+        // the run ends; the targeted refresh reads i-1 after it
+        let mut after = node("a", "us-east-1", "i-1", 0);
+        after.last_operation = Some(PatchOperation::Install);
+        after.last_operation_end = Some(Utc::now());
+        after.compliance = after.derive_compliance();
+        patched.keep([&after]);
+        let (partial, _) = b.publish(false, None);
+        assert_eq!(
+            partial.nodes[0].missing, 0,
+            "a partial picture shows the run's effect"
+        );
+        let (fin, agg) = b.publish_final(true, None);
+        assert_eq!(
+            fin.nodes[0].missing, 0,
+            "the final one too: not the older read"
+        );
+        assert_eq!(fin.nodes[0].compliance, Compliance::Compliant);
+        assert_eq!(fin.nodes[1].missing, 2);
+        assert_eq!(
+            agg.fleet.non_compliant, 1,
+            "the aggregates follow the newer state"
+        );
+        // the next refresh reads the run's operation itself: it wins from then on
+        let mut b = builder(Some(&fin));
+        b.with_patched(patched.clone());
+        b.finish_discovery(&discovery(&["a"]), &u);
+        let mut rescanned = after.clone();
+        rescanned.missing = 1;
+        rescanned.compliance = rescanned.derive_compliance();
+        b.apply(result(
+            "a",
+            "us-east-1",
+            Some(vec![rescanned, node("a", "us-east-1", "i-2", 2)]),
+        ));
+        let (next, _) = b.publish_final(true, None);
+        assert_eq!(next.nodes[0].missing, 1);
+        assert!(patched.is_empty(), "caught up: nothing kept");
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub mod node;
 pub mod pacing;
 pub mod paginate;
 pub mod patch_index;
+pub mod patched;
 pub mod profiles;
 pub mod refresh;
 pub mod schedules;
@@ -92,6 +93,8 @@ pub(crate) struct Inner {
     last: RwLock<Option<Arc<FleetSnapshot>>>,
     /// The latest patch schedules (read on their own cadence); every snapshot copies them.
     pub(crate) schedules: schedules::ScheduleCell,
+    /// Patch states a targeted node refresh read that a full refresh may not have seen.
+    pub(crate) patched: patched::PatchedNodes,
 }
 
 impl Inner {
@@ -188,6 +191,7 @@ impl Fleet {
                 regions,
                 last: RwLock::new(None),
                 schedules: Default::default(),
+                patched: Default::default(),
             }),
         })
     }

@@ -229,9 +229,17 @@ impl Fleet {
             }
         }
         drop(index);
+        let mut read = Vec::with_capacity(updates.len());
         for (i, s) in updates {
             convert::apply_patch_state(&mut snap.nodes[i], s);
+            read.push(i);
         }
+        // a full refresh in flight may have read these nodes before the run ended: it
+        // publishes these states instead of its older ones (and so does every snapshot
+        // built until a refresh reads them again); the base may itself lack earlier ones
+        let patched = &self.inner.patched;
+        patched.keep(read.iter().map(|&i| &snap.nodes[i]));
+        patched.apply(&mut snap, false);
         snap.from_cache = false;
         let snap = Arc::new(snap);
         let agg = Arc::new(Aggregates::compute(

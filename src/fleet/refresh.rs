@@ -53,6 +53,7 @@ pub(crate) async fn run_refresh(
         scope.aggregate_config(),
     );
     b.with_schedules(inner.schedules.clone());
+    b.with_patched(inner.patched.clone());
     let tx = tx.as_ref();
     let limiter = inner.limiter.clone();
     let home = inner.clients.home_region();
