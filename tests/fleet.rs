@@ -1485,3 +1485,71 @@ async fn a_second_schedules_read_keeps_recent_baseline_rules() {
     };
     assert_eq!(rules(&first), rules(&second));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_known_accounts_are_read_ahead_and_one_that_left_the_organization_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, mut scope) = start_sim(small_world()).await;
+    // the walk of the tree takes several calls one after another; an account the last picture
+    // knows is entered at once (one AssumeRole), before the walk can name it
+    sim.set_latency_ms(40);
+    let first = Fleet::connect(scope.clone())
+        .await
+        .expect("connect")
+        .collect_once(None)
+        .await;
+    let assumed = common::op_count(&sim, "AssumeRole");
+    assert!(assumed > 0);
+
+    // the cached picture still holds an account that has left the organization since
+    let gone = "999999999999";
+    let mut cached = first.clone();
+    let mut account = cached
+        .accounts
+        .iter()
+        .find(|a| a.state.is_active() && a.id != sim.management_account_id())
+        .expect("a member account")
+        .clone();
+    account.id = gone.into();
+    account.name = "left-the-organization".into();
+    cached.accounts.push(account);
+    let mut node = cached.nodes[0].clone();
+    node.account_id = gone.into();
+    node.instance_id = "i-0aaaaaaaaaaaaaaa0".into();
+    cached.nodes.push(node);
+    let path = dir.path().join("snapshot-test.json");
+    let agg =
+        ssmdeck::model::Aggregates::compute(&cached, &scope.aggregate_config(), chrono::Utc::now());
+    ssmdeck::fleet::cache::save(&path, &cached, &agg).expect("cache written");
+    scope.cache_file = Some(path);
+
+    let fleet = Fleet::connect(scope).await.expect("connect");
+    let (mut rx, handle) = fleet.start_live(Duration::from_secs(3600), true);
+    let shown = next_snapshot(&mut rx).await;
+    assert!(shown.from_cache && shown.accounts.iter().any(|a| a.id == gone));
+    let mut partials = 0;
+    let fresh = next_complete(&mut rx, &mut partials).await;
+    handle.stop();
+    // every account the walk named is read again, the one it no longer names is gone with
+    // its node, and nothing about it is listed as missing or failed
+    assert!(!fresh.accounts.iter().any(|a| a.id == gone));
+    assert!(!fresh.nodes.iter().any(|n| n.account_id == gone));
+    assert_eq!(fresh.nodes.len(), first.nodes.len());
+    assert_eq!(fresh.complete, first.complete);
+    assert_eq!(
+        fresh.missing.len(),
+        first.missing.len(),
+        "{:?}",
+        fresh.missing
+    );
+    assert!(
+        !fresh
+            .errors
+            .iter()
+            .any(|e| e.account_id.as_deref() == Some(gone)),
+        "{:?}",
+        fresh.errors
+    );
+    // it was entered ahead of the walk: the first run's AssumeRole calls, plus its own
+    assert_eq!(common::op_count(&sim, "AssumeRole") - assumed, assumed + 1);
+}

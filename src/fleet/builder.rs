@@ -204,8 +204,27 @@ impl SnapshotBuilder {
         new
     }
 
+    /// The last picture's active accounts (those `wanted`), read before discovery names them:
+    /// a refresh need not wait for the Organizations walk, whose pages go one after another
+    /// at the Organizations key's rate (1,000 accounts: ~5 s), to start reading accounts it
+    /// already knows. Their units become expected now; discovery's final list confirms them
+    /// ([`SnapshotBuilder::finish_discovery`] drops what it no longer names). Returns the
+    /// accounts to collect.
+    pub fn expect_known_accounts(
+        &mut self,
+        regions: &[String],
+        wanted: impl Fn(&Account) -> bool,
+    ) -> Vec<String> {
+        let known: Vec<Account> = match &self.prev {
+            Some(p) => p.accounts.iter().filter(|a| wanted(a)).cloned().collect(),
+            None => return Vec::new(),
+        };
+        self.add_accounts(&known, regions)
+    }
+
     /// Discovery finished: the organization, the final account list (accounts no longer
-    /// there lose their old data). Returns active accounts not collected yet.
+    /// there lose their old data, and what was read of them ahead of discovery is dropped).
+    /// Returns active accounts not collected yet.
     pub fn finish_discovery(&mut self, d: &Discovery, regions: &[String]) -> Vec<String> {
         let new = self.add_accounts(&d.accounts, regions);
         self.organization = d.organization.clone();
@@ -213,9 +232,32 @@ impl SnapshotBuilder {
         self.discovery_errors = d.errors.clone();
         self.discovery_gaps = d.gaps.clone();
         self.discovered = true;
+        let active: std::collections::HashSet<&str> = d
+            .accounts
+            .iter()
+            .filter(|a| a.state.is_active())
+            .map(|a| a.id.as_str())
+            .collect();
+        self.expected.retain(|(a, _)| active.contains(a.as_str()));
+        self.done.retain(|(a, _), _| active.contains(a.as_str()));
+        self.failed_accounts
+            .retain(|a, _| active.contains(a.as_str()));
+        self.global_errors
+            .retain(|e| e.account_id.as_deref().is_none_or(|a| active.contains(a)));
         let keep: std::collections::HashSet<&UnitKey> = self.expected.iter().collect();
         self.units.retain(|k, _| keep.contains(k));
         new
+    }
+
+    /// Whether an account is (still) to be read in this refresh.
+    pub fn expects_account(&self, account: &str) -> bool {
+        self.expected.iter().any(|(a, _)| a == account)
+    }
+
+    /// Whether a unit's result belongs to this refresh: an account read ahead of discovery
+    /// and then not named by it is no longer expected, and what comes back for it is dropped.
+    fn expects(&self, key: &UnitKey) -> bool {
+        self.done.contains_key(key)
     }
 
     /// Discovery could not finish (cancelled): nothing more is expected from it.
@@ -263,6 +305,9 @@ impl SnapshotBuilder {
     /// A whole account could not be reached (AssumeRole refused): its units are done, with
     /// one error, and keep their previous data.
     pub fn account_failed(&mut self, account: &str, error: CollectError) {
+        if !self.expects_account(account) {
+            return;
+        }
         self.failed_accounts
             .insert(account.to_string(), error.code.clone());
         let keys: Vec<UnitKey> = self
@@ -284,6 +329,9 @@ impl SnapshotBuilder {
 
     /// Like `account_failed`, without another error (the cause is already recorded).
     pub fn account_failed_quietly(&mut self, account: &str, code: &str) {
+        if !self.expects_account(account) {
+            return;
+        }
         self.failed_accounts
             .insert(account.to_string(), code.to_string());
         let keys: Vec<UnitKey> = self
@@ -306,6 +354,9 @@ impl SnapshotBuilder {
     /// One account × region reported.
     pub fn apply(&mut self, r: UnitResult) {
         let key = (r.account_id.clone(), r.region.clone());
+        if !self.expects(&key) {
+            return;
+        }
         self.done.insert(key.clone(), true);
         let (account, region, at) = (r.account_id.clone(), r.region.clone(), r.fetched_at);
         let prev_nodes: &[Node] = self.prev.as_deref().map_or(&[], |p| &p.nodes);
@@ -909,6 +960,51 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn known_accounts_are_read_before_discovery_and_what_it_no_longer_names_is_dropped() {
+        let first = finished_first();
+        let mut b = builder(Some(&first));
+        let r = regions(&["us-east-1"]);
+        // both accounts of the last picture start before the walk has named any
+        let mut started = b.expect_known_accounts(&r, |_| true);
+        started.sort();
+        assert_eq!(started, ["a", "b"]);
+        // ...and the walk naming them again starts nothing twice
+        assert!(b.add_accounts(&discovery(&["a"]).accounts, &r).is_empty());
+        b.apply(result(
+            "a",
+            "us-east-1",
+            Some(vec![node("a", "us-east-1", "i-1", 3)]),
+        ));
+        // "b" cannot be entered (it left the organization): listed, for now
+        b.account_failed("b", sts_error("b"));
+        assert_eq!(b.missing().len(), 1);
+        // the walk ends without "b" (it left the organization) and names a new account "c"
+        let new = b.finish_discovery(&discovery(&["a", "c"]), &r);
+        assert_eq!(new, ["c"]);
+        assert!(!b.is_complete(), "c is still to be read");
+        // what comes back for "b" afterwards belongs to no account of this refresh
+        b.apply(result(
+            "b",
+            "us-east-1",
+            Some(vec![node("b", "us-east-1", "i-2", 1)]),
+        ));
+        b.account_failed("b", sts_error("b"));
+        b.apply(result("c", "us-east-1", Some(vec![])));
+        assert!(b.is_complete());
+        let s = b.into_snapshot(true);
+        assert!(s.complete, "{:?}", s.missing);
+        assert!(s.missing.is_empty() && s.errors.is_empty());
+        let ids: Vec<&str> = s.nodes.iter().map(|n| n.instance_id.as_str()).collect();
+        assert_eq!(ids, ["i-1"]);
+        assert_eq!(s.nodes[0].missing, 3, "a's node as read in this refresh");
+        // the account filter applies to known accounts too
+        let mut b = builder(Some(&first));
+        assert_eq!(b.expect_known_accounts(&r, |a| a.id == "b"), ["b"]);
+        // no last picture, nothing known
+        assert!(builder(None).expect_known_accounts(&r, |_| true).is_empty());
     }
 
     fn sts_error(acct: &str) -> CollectError {

@@ -137,6 +137,18 @@ pub(crate) async fn run_refresh(
         home: home.clone(),
     };
     let mut tasks = tokio::task::JoinSet::new();
+    // the accounts of the last picture are read at once, not when the walk names them again
+    // (its pages are paced at the Organizations key's rate); the walk's final list confirms
+    // them, and drops what it no longer names
+    let wanted = |a: &crate::model::Account| {
+        (scope.account_filter.is_empty() || scope.account_filter.contains(&a.id))
+            && (scope.accounts.is_empty() || scope.accounts.iter().any(|e| e.id == a.id))
+    };
+    let mut read_ahead = std::collections::HashMap::new();
+    for account in b.expect_known_accounts(&inner.regions, wanted) {
+        let reading = spawner.spawn(&mut tasks, account.clone());
+        read_ahead.insert(account, reading);
+    }
     let mut last_pub = tokio::time::Instant::now();
     let mut caller_noticed = false;
     loop {
@@ -151,6 +163,12 @@ pub(crate) async fn run_refresh(
                     Ok(d) => {
                         for account in b.finish_discovery(&d, &inner.regions) {
                             spawner.spawn(&mut tasks, account);
+                        }
+                        // accounts read ahead that the walk no longer names: stop reading them
+                        for (account, reading) in read_ahead.drain() {
+                            if !b.expects_account(&account) {
+                                reading.abort();
+                            }
                         }
                         if let Some(note) = &d.organization.note {
                             tracing::info!(%note, "discovery");
@@ -173,10 +191,14 @@ pub(crate) async fn run_refresh(
                 Some(Msg::Unit(r)) => b.apply(r),
                 Some(Msg::AccountFailed { account, error, caller_problem }) => {
                     match caller_problem {
+                        // the caller's credentials are the problem, not this account: the
+                        // one error is about the caller (it stays whatever discovery decides
+                        // about this account), the account is listed as not entered
                         Some(f) if !caller_noticed => {
                             caller_noticed = true;
                             notice_credentials(inner, tx, &f);
-                            b.account_failed(&account, error);
+                            b.account_failed_quietly(&account, &f.code);
+                            b.add_global_error(CollectError { account_id: None, ..error });
                         }
                         // the caller's credentials are the problem: one error is enough
                         Some(f) => b.account_failed_quietly(&account, &f.code),
@@ -210,7 +232,11 @@ struct Spawner {
 }
 
 impl Spawner {
-    fn spawn(&self, tasks: &mut tokio::task::JoinSet<()>, account: String) {
+    fn spawn(
+        &self,
+        tasks: &mut tokio::task::JoinSet<()>,
+        account: String,
+    ) -> tokio::task::AbortHandle {
         let inner = self.inner.clone();
         let mtx = self.mtx.clone();
         let ctx = self.ctx.clone();
@@ -284,7 +310,7 @@ impl Spawner {
                 });
             }
             while regions.join_next().await.is_some() {}
-        });
+        })
     }
 }
 
