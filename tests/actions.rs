@@ -10,8 +10,8 @@ use std::time::Duration;
 use ssmdeck::actions::audit::{AuditLog, Outcome};
 use ssmdeck::actions::plan::PatchOptions;
 use ssmdeck::actions::{
-    ActionError, CancelRequest, Gate, ReadOnlySource, SendRequest, TargetScope, WatchEvent,
-    patch_now, plan_patch_now, send_plan, watch,
+    ActionError, CancelRequest, Gate, NoRefresh, ReadOnlySource, SendRequest, TargetScope,
+    WatchEvent, patch_now, plan_patch_now, send_plan, watch,
 };
 use ssmdeck::fleet::{Ssm, StaticCredentials};
 use ssmdeck::model::{CommandOutputConfig, DocumentFilter};
@@ -810,6 +810,108 @@ async fn sim_patch_now_install_in_two_accounts_and_two_regions_then_refresh() {
         sent.iter().all(|r| r.caller.starts_with("arn:aws:")),
         "{:?}",
         sent[0].caller
+    );
+}
+
+/// A full refresh that read a node before its patch run ended (here: it cannot read the
+/// node's patch state at all and keeps the last one it started from) finishes after the
+/// run's targeted node refresh: it must not publish the older state over the newer one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_a_full_refresh_older_than_a_patch_runs_node_refresh_does_not_undo_it() {
+    let (sim, fleet, snap) = connect(sim_config(2, &["us-east-1"], 20, 3000.0)).await;
+    // a few patchable nodes of one member account: the simulator fails some runs
+    let member = snap
+        .nodes
+        .iter()
+        .find(|n| n.account_id != sim.management_account_id() && patchable(n))
+        .expect("a patchable node")
+        .account_id
+        .clone();
+    let marked: Vec<NodeKey> = snap
+        .nodes
+        .iter()
+        .filter(|n| n.account_id == member && patchable(n))
+        .take(4)
+        .map(|n| n.key())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::new(None, dir.path().join("audit.jsonl"));
+    let plan = plan_patch_now(
+        &snap,
+        &TargetScope::marked(marked),
+        &PatchOptions {
+            operation: PatchOperation::Install,
+            reboot: RebootOption::RebootIfNeeded,
+            max_errors: Some("100%".into()),
+            ..PatchOptions::default()
+        },
+    )
+    .unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    // the run, without refreshing anything yet: the fleet still shows the nodes unpatched
+    let (_, tracker) = patch_now(
+        &gate,
+        &fleet.ssm(),
+        &NoRefresh,
+        &plan,
+        &fast_watch(),
+        None,
+        &cancel,
+    )
+    .await;
+    assert!(tracker.is_done(), "{}", tracker.summary());
+    let key = tracker
+        .rows()
+        .iter()
+        .find(|r| r.status == "Success")
+        .map(|r| r.key.clone())
+        .unwrap_or_else(|| panic!("one run succeeded: {}", tracker.summary()));
+    let node = snap.node(&key).unwrap().clone();
+    // a full refresh starts from that picture; at 400 ms a call, its first patch-state
+    // read is at least 4 calls away (caller, organization, instances, patch states)
+    sim.set_latency_ms(400);
+    let full = tokio::spawn({
+        let fleet = fleet.clone();
+        async move { fleet.collect_once(None).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // the run's node refresh reads the node at once (one call) ...
+    let (targeted, _) = fleet
+        .refresh_nodes(&[node.key()])
+        .await
+        .expect("node refresh")
+        .expect("a snapshot");
+    let patched = targeted.node(&node.key()).unwrap().clone();
+    assert_eq!(patched.missing, 0, "the run's effect");
+    assert!(patched.last_operation_end > node.last_operation_end);
+    // ... and the full refresh can no longer read it: it keeps the state it started from
+    sim.deny_ops(&node.account_id, &["DescribeInstancePatchStates"]);
+    let full = full.await.unwrap();
+    assert!(
+        full.errors
+            .iter()
+            .any(|e| e.operation == "DescribeInstancePatchStates"),
+        "the full refresh's patch-state read was refused: {:?}",
+        full.errors
+    );
+    let shown = full.node(&node.key()).unwrap();
+    assert_eq!(
+        (shown.missing, shown.compliance, shown.last_operation_end),
+        (
+            patched.missing,
+            patched.compliance,
+            patched.last_operation_end
+        ),
+        "the newer state stays"
+    );
+    assert_eq!(
+        fleet
+            .last_snapshot()
+            .unwrap()
+            .node(&node.key())
+            .unwrap()
+            .missing,
+        0
     );
 }
 
