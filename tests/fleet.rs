@@ -842,7 +842,8 @@ fn command_states(s: &FleetSnapshot) -> Vec<(String, String, String, String)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sim_next_refresh_skips_unchanged_certificate_details_and_reads_only_new_commands() {
+async fn sim_next_refresh_skips_unchanged_certificate_details_recent_tags_and_reads_only_new_commands()
+ {
     let cfg = SimConfig {
         time_scale: 600.0,
         ..small_world()
@@ -853,6 +854,25 @@ async fn sim_next_refresh_skips_unchanged_certificate_details_and_reads_only_new
     let described = common::op_count(&sim, "DescribeCertificate");
     assert!(described > 0, "the world has certificates in use");
     assert!(first.certificates.iter().any(|c| !c.in_use_by.is_empty()));
+    // hybrid nodes that never reported: their patch group from their tags
+    let tag_reads = common::op_count(&sim, "ListTagsForResource");
+    let tag_groups = |s: &FleetSnapshot| -> Vec<(String, Option<String>)> {
+        let mut v: Vec<_> = s
+            .nodes
+            .iter()
+            .filter(|n| n.instance_id.starts_with("mi-") && n.compliance == Compliance::Unreported)
+            .map(|n| {
+                (
+                    n.instance_id.clone(),
+                    n.patch_group.as_deref().map(str::to_string),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(tag_reads > 0, "the world has unreported hybrid nodes");
+    assert!(tag_groups(&first).iter().any(|(_, g)| g.is_some()));
 
     // a patch run between two refreshes
     let node = first
@@ -881,6 +901,9 @@ async fn sim_next_refresh_skips_unchanged_certificate_details_and_reads_only_new
     // no summary changed: no certificate described again, every detail still there
     assert_eq!(common::op_count(&sim, "DescribeCertificate"), described);
     assert_eq!(certs_by_arn(&second), certs_by_arn(&first));
+    // tags read within the hour are not read again, and the groups stay
+    assert_eq!(common::op_count(&sim, "ListTagsForResource"), tag_reads);
+    assert_eq!(tag_groups(&second), tag_groups(&first));
     // the new command is listed with the older ones
     assert!(second.commands.iter().any(|c| c.command_id == id));
     assert_eq!(second.commands.len(), first.commands.len() + 1);
@@ -904,6 +927,7 @@ async fn sim_next_refresh_skips_unchanged_certificate_details_and_reads_only_new
         .await;
     assert_eq!(command_states(&third), command_states(&full));
     assert_eq!(certs_by_arn(&third), certs_by_arn(&full));
+    assert_eq!(tag_groups(&third), tag_groups(&full));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

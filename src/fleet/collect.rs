@@ -14,7 +14,7 @@ use super::clients::RegionClients;
 use super::convert;
 use super::error::Failure;
 use super::limiter::{ApiKey, Limiter};
-use super::memo::CertMemo;
+use super::memo::{CertMemo, UnitMemo};
 
 /// DescribeInstanceInformation page size (the API maximum).
 pub const INFO_PAGE: i32 = 50;
@@ -56,7 +56,7 @@ pub async fn collect_unit(
     region: &str,
 ) -> UnitResult {
     let (nodes, certs, commands) = tokio::join!(
-        collect_nodes(ctx, &clients.ssm, account_id, region),
+        collect_nodes(ctx, &clients.ssm, &clients.memo, account_id, region),
         collect_certificates(ctx, clients, account_id, region),
         collect_commands(ctx, clients, account_id, region),
     );
@@ -115,11 +115,13 @@ type NodesOk = (Vec<Node>, Vec<String>, Vec<CollectError>);
 type BatchResult = Result<Vec<aws_sdk_ssm::types::InstancePatchState>, (Failure, Vec<String>)>;
 
 /// One batch's answers: where its nodes start in the unit's list, their patch states, and
-/// the patch group tags of its hybrid nodes without one.
+/// the patch group tags of its hybrid nodes without one: read now, or `reused` from the
+/// unit's memo (read within the hour).
 struct Batch {
     start: usize,
     states: BatchResult,
     tags: Vec<(String, Result<Option<String>, Failure>)>,
+    reused: Vec<(String, Option<String>)>,
 }
 
 /// DescribeInstanceInformation (all pages); each page's patch states are fetched while the
@@ -127,6 +129,7 @@ struct Batch {
 async fn collect_nodes(
     ctx: &CollectCtx,
     ssm: &aws_sdk_ssm::Client,
+    memo: &Arc<UnitMemo>,
     account_id: &str,
     region: &str,
 ) -> Result<NodesOk, Vec<CollectError>> {
@@ -184,10 +187,13 @@ async fn collect_nodes(
             let ctx = ctx.clone();
             let key = ApiKey::new(account_id, region, "DescribeInstancePatchStates");
             let tags_key = ApiKey::new(account_id, region, "ListTagsForResource");
+            let memo = memo.clone();
             states.spawn(async move {
                 let r = patch_states(&ctx, &ssm, &key, &batch).await;
                 // a hybrid node that reported no patch state: its group from its tags, read
-                // as soon as its batch answered (not after the unit's last batch)
+                // as soon as its batch answered (not after the unit's last batch), unless
+                // read within the hour
+                let mut reused = Vec::new();
                 let untagged: Vec<&String> = batch
                     .iter()
                     .filter(|id| {
@@ -197,12 +203,20 @@ async fn collect_nodes(
                                 Err(_) => true,
                             }
                     })
+                    .filter(|id| match memo.group_tag(id) {
+                        Some(g) => {
+                            reused.push(((*id).clone(), g));
+                            false
+                        }
+                        None => true,
+                    })
                     .collect();
                 let tags = hybrid_tags(&ctx, &ssm, &tags_key, &untagged).await;
                 Batch {
                     start,
                     states: r.map_err(|f| (f, batch)),
                     tags,
+                    reused,
                 }
             });
         }
@@ -214,6 +228,7 @@ async fn collect_nodes(
     let mut missing = Vec::new();
     let mut errors = Vec::new();
     let mut tags_failed = false;
+    let (mut read_tags, mut kept_tags) = (Vec::new(), Vec::<String>::new());
     while let Some(joined) = states.join_next().await {
         let b = match joined {
             Ok(b) => b,
@@ -255,22 +270,40 @@ async fn collect_nodes(
                 missing.extend(batch);
             }
         }
+        let mut set_group = |id: &str, g: &str| {
+            if let Some(n) = here.iter_mut().find(|n| n.instance_id == id) {
+                n.patch_group = Some(interner.get(g));
+            }
+        };
+        for (id, g) in b.reused {
+            if let Some(g) = &g {
+                set_group(&id, g);
+            }
+            kept_tags.push(id);
+        }
         for (id, r) in b.tags {
             match r {
-                Ok(Some(g)) => {
-                    if let Some(n) = here.iter_mut().find(|n| n.instance_id == id) {
-                        n.patch_group = Some(interner.get(&g));
+                Ok(g) => {
+                    if let Some(g) = &g {
+                        set_group(&id, g);
                     }
+                    read_tags.push((id, g));
                 }
-                Ok(None) => {}
-                Err(f) if !f.is_cancelled() && !tags_failed => {
-                    tags_failed = true;
-                    errors.push(err(&f, account_id, region, "ssm", "ListTagsForResource"));
+                Err(f) => {
+                    if !f.is_cancelled() && !tags_failed {
+                        tags_failed = true;
+                        errors.push(err(&f, account_id, region, "ssm", "ListTagsForResource"));
+                    }
+                    // the last group read stays on screen (and keeps its age)
+                    if let Some(Some(g)) = memo.last_group_tag(&id) {
+                        set_group(&id, &g);
+                    }
+                    kept_tags.push(id);
                 }
-                Err(_) => {}
             }
         }
     }
+    memo.keep_group_tags(read_tags, kept_tags.iter().map(String::as_str));
     Ok((nodes, missing, errors))
 }
 

@@ -8,7 +8,12 @@
 //!   command seen (or since the oldest one still running, whose status may have moved), and
 //!   the older ones are kept.
 //!
-//! Both only ever hold what AWS answered; a failed or cancelled read leaves them as they were.
+//! - hybrid nodes' patch group tags: a hybrid node that reported no patch state takes its
+//!   group from its tags (`ListTagsForResource`, one call per node, the last hop of the
+//!   unit's chain); a tag read is reused for up to [`DETAIL_MAX_AGE`], and a failed re-read
+//!   shows the last one read.
+//!
+//! All only ever hold what AWS answered; a failed or cancelled read leaves them as they were.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -27,6 +32,8 @@ pub const DETAIL_MAX_AGE: Duration = Duration::from_secs(3600);
 pub struct UnitMemo {
     certs: Mutex<HashMap<String, CertMemo>>,
     commands: Mutex<Vec<CommandSummary>>,
+    /// Hybrid node id → its `Patch Group` tag as last read, and when.
+    group_tags: Mutex<HashMap<String, (Option<String>, Instant)>>,
 }
 
 /// One described certificate: its summary as listed then, and the certificate completed
@@ -85,6 +92,37 @@ impl UnitMemo {
             .into_iter()
             .map(|m| (m.summary.arn.clone(), m))
             .collect();
+    }
+
+    /// A hybrid node's patch group tag as read within [`DETAIL_MAX_AGE`] (`Some(None)`: read,
+    /// no such tag); `None`: read it again.
+    pub fn group_tag(&self, id: &str) -> Option<Option<String>> {
+        let tags = lock(&self.group_tags);
+        let (g, at) = tags.get(id)?;
+        (at.elapsed() <= DETAIL_MAX_AGE).then(|| g.clone())
+    }
+
+    /// The last patch group tag read for a hybrid node, however old (shown when a re-read
+    /// fails).
+    pub fn last_group_tag(&self, id: &str) -> Option<Option<String>> {
+        lock(&self.group_tags).get(id).map(|(g, _)| g.clone())
+    }
+
+    /// After a unit's nodes were read: `read` are the tags just read; the ones of `kept`
+    /// (reused, or whose re-read failed) stay as they were; every other node is forgotten.
+    pub fn keep_group_tags<'a>(
+        &self,
+        read: impl IntoIterator<Item = (String, Option<String>)>,
+        kept: impl IntoIterator<Item = &'a str>,
+    ) {
+        let mut tags = lock(&self.group_tags);
+        let mut next: HashMap<String, (Option<String>, Instant)> = kept
+            .into_iter()
+            .filter_map(|id| tags.remove_entry(id))
+            .collect();
+        let now = Instant::now();
+        next.extend(read.into_iter().map(|(id, g)| (id, (g, now))));
+        *tags = next;
     }
 
     /// Where the next `ListCommands` can start (its `InvokedAfter`): the newest command kept,
@@ -160,6 +198,32 @@ mod tests {
 
     fn ids(v: &[CommandSummary]) -> Vec<&str> {
         v.iter().map(|c| c.command_id.as_str()).collect()
+    }
+
+    #[test]
+    fn group_tags_are_reused_for_an_hour_and_forgotten_with_their_node() {
+        let memo = UnitMemo::default();
+        assert_eq!(memo.group_tag("mi-1"), None, "never read");
+        memo.keep_group_tags(
+            [
+                ("mi-1".to_string(), Some("web".to_string())),
+                ("mi-2".to_string(), None),
+            ],
+            [],
+        );
+        assert_eq!(memo.group_tag("mi-1"), Some(Some("web".into())));
+        assert_eq!(memo.group_tag("mi-2"), Some(None), "read: no tag");
+        // an hour later: read again, the last value still known for a failed re-read
+        let old = Instant::now() - DETAIL_MAX_AGE - Duration::from_secs(1);
+        lock(&memo.group_tags).get_mut("mi-1").unwrap().1 = old;
+        assert_eq!(memo.group_tag("mi-1"), None);
+        assert_eq!(memo.last_group_tag("mi-1"), Some(Some("web".into())));
+        // mi-1's re-read failed (kept, with its age); mi-2 is gone; mi-3 is new
+        memo.keep_group_tags([("mi-3".to_string(), Some("db".to_string()))], ["mi-1"]);
+        assert_eq!(memo.group_tag("mi-1"), None, "its age is not reset");
+        assert_eq!(memo.last_group_tag("mi-1"), Some(Some("web".into())));
+        assert_eq!(memo.last_group_tag("mi-2"), None, "forgotten");
+        assert_eq!(memo.group_tag("mi-3"), Some(Some("db".into())));
     }
 
     #[test]
