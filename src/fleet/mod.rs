@@ -8,10 +8,13 @@
 //!   — adaptive (AIMD) rate per account × region × API.
 //! - [`discovery`]   — Organizations tree, config account list, or the caller's account.
 //! - [`collect`]     — one account × region: nodes + patch states, certificates, commands.
-//! - [`memo`]        — what a unit's last collection learned (certificate details, commands).
+//! - [`memo`]        — what a unit's last collection learned (certificate details, commands,
+//!   hybrid nodes' group tags).
 //! - [`builder`]     — merges results into snapshots, keeps last good data, publishes.
 //! - [`refresh`]     — one full refresh; [`live`] — the console's feed (interval + on demand).
 //! - [`node`]        — on-demand per node: patches, inventory, recent invocations.
+//! - [`patched`]     — a patch run's re-read node states, kept in every later snapshot until
+//!   a refresh reads that patch operation itself.
 //! - [`cache`]       — last snapshot on disk.
 //! - [`command`]     — what `ssmdeck snapshot` and `report` say about a snapshot (exit codes).
 //! - [`ssm`]         — [`Ssm`], the actions' API: SendCommand (any document), invocations,
