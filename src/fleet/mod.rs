@@ -8,6 +8,8 @@
 //!   — adaptive (AIMD) rate per account × region × API.
 //! - [`discovery`]   — Organizations tree, config account list, or the caller's account.
 //! - [`collect`]     — one account × region: nodes + patch states, certificates, commands.
+//! - [`lean_pages`]  — the two pages read by the thousand (instance information, patch
+//!   states) decoded with the members the fleet reads; the SDK decodes everything else.
 //! - [`memo`]        — what a unit's last collection learned (certificate details, commands,
 //!   hybrid nodes' group tags).
 //! - [`builder`]     — merges results into snapshots, keeps last good data, publishes.
@@ -34,6 +36,7 @@ pub mod convert;
 pub mod credentials;
 pub mod discovery;
 pub mod error;
+pub mod lean_pages;
 pub mod limiter;
 pub mod live;
 pub mod memo;
