@@ -448,6 +448,20 @@ mod tests {
         o
     }
 
+    /// An SDK error as the caller sees it: code, message and the whole chain.
+    fn error_text<E, R>(e: &aws_sdk_ssm::error::SdkError<E, R>) -> String
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: fmt::Debug,
+    {
+        format!(
+            "{:?} {:?} {}",
+            e.code(),
+            e.message(),
+            aws_smithy_types::error::display::DisplayErrorContext(e)
+        )
+    }
+
     type InfoResult = Result<(Option<Vec<InstanceInformation>>, Option<String>), String>;
 
     /// One DescribeInstanceInformation answer, decoded by the SDK and by `Lean`: the members
@@ -461,15 +475,7 @@ mod tests {
                         .map(|l| l.iter().map(info_read).collect()),
                     o.next_token,
                 )),
-                Err(e) => {
-                    let e: aws_sdk_ssm::error::SdkError<_, _> = e;
-                    Err(format!(
-                        "{:?} {:?} {}",
-                        e.code(),
-                        e.message(),
-                        aws_smithy_types::error::display::DisplayErrorContext(&e)
-                    ))
-                }
+                Err(e) => Err(error_text(&e)),
             }
         };
         let sdk = project(ssm.describe_instance_information().send().await);
@@ -494,15 +500,7 @@ mod tests {
                         .map(|l| l.iter().map(state_read).collect()),
                     o.next_token,
                 )),
-                Err(e) => {
-                    let e: aws_sdk_ssm::error::SdkError<_, _> = e;
-                    Err(format!(
-                        "{:?} {:?} {}",
-                        e.code(),
-                        e.message(),
-                        aws_smithy_types::error::display::DisplayErrorContext(&e)
-                    ))
-                }
+                Err(e) => Err(error_text(&e)),
             }
         };
         let sdk = project(
