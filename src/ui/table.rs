@@ -849,6 +849,7 @@ fn search_text(
 }
 
 /// What [`fit_columns`] lays out.
+#[derive(Clone, Copy)]
 pub struct Fit<'a> {
     pub cols: &'a [Column],
     /// Content width per column (empty: use the declared widths).
@@ -940,17 +941,47 @@ pub fn fit_layout(f: &Fit<'_>) -> Layout {
                 ..Default::default()
             };
         }
-        // columns dropped for width: counted (the marker is drawn in the header's free
-        // cells), and `→` reaches them (scrolled mode)
+        // columns dropped for width: counted, and `→` reaches them (scrolled mode). The
+        // count goes in the header's free cells after the last title; where there are too few
+        // (the fitted columns widen into every cell, or the last title is right-aligned), its
+        // cells are kept free at the right, if the same columns still fit without them; else
+        // a bare `▸` says columns are out of view.
+        let rw = hidden_marker(offered.len() - fitted.len(), false).1;
+        let free = {
+            let used: u32 = fitted.iter().map(|&(_, w)| u32::from(w) + 1).sum();
+            let trailing = u32::from(f.width.saturating_sub(MARKER)).saturating_sub(used);
+            let after_title = fitted.last().map_or(0, |&(c, w)| {
+                let title = cols[c].title.width() as u16 + u16::from(f.keep == Some(c));
+                if cols[c].right {
+                    0
+                } else {
+                    w.saturating_sub(title)
+                }
+            });
+            u32::from(after_title) + 1 + trailing
+        };
+        let (cols, rw) = if free >= u32::from(rw) {
+            (fitted, 0)
+        } else {
+            let narrower = fit_fitted(&Fit {
+                width: f.width.saturating_sub(rw),
+                ..*f
+            });
+            if narrower.len() == fitted.len() {
+                (narrower, rw)
+            } else {
+                (fitted, 0)
+            }
+        };
         let max_scroll = scroll_layout(f, &offered, 1).max_scroll.max(1);
         return Layout {
-            hidden_right: offered.len().saturating_sub(fitted.len()),
-            cols: fitted,
+            hidden_right: offered.len().saturating_sub(cols.len()),
+            cols,
             scroll: 0,
             max_scroll,
             list: offered,
             hidden_left: 0,
-            reserved_right: 0,
+            reserved_right: rw,
         };
     }
     scroll_layout(f, &offered, f.scroll)

@@ -158,7 +158,7 @@ pub fn draw(
             if more > 0 {
                 line(
                     buf,
-                    &format!("… {} more (d describes the node)", apps.len() - cut),
+                    &format!("… {} more not shown", apps.len() - cut),
                     Role::Muted,
                 );
             }

@@ -560,6 +560,22 @@ mod tests {
             "{}",
             screen[0]
         );
+        // at every width, not only where the header happens to have free cells: the fitted
+        // columns leave the count its room
+        for width in 50u16..200 {
+            let t = table(width, false, None);
+            let l = t.layout_full(COLS, width);
+            if l.hidden_right > 0 {
+                let screen = draw(&t, width, 6);
+                assert!(
+                    screen[0]
+                        .trim_end()
+                        .ends_with(&format!("{} ▸", l.hidden_right)),
+                    "at {width}: {}",
+                    screen[0]
+                );
+            }
+        }
         // every default column is reachable with →
         let seen = sweep(&mut t, 80);
         assert_eq!(
