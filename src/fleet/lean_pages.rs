@@ -10,8 +10,9 @@
 //!
 //! How: [`LeanPages`] is an operation interceptor (`.customize().interceptor(..)` at the two
 //! call sites). Before the call executes, it puts a `Lean` response deserializer in front of
-//! the operation's own (which `Lean` takes from the operation's runtime plugin). `Lean` decodes a success answer into the SDK's own output type, with
-//! the members listed below, and hands everything else to the SDK's deserializer, unchanged:
+//! the operation's own (which `Lean` takes from the operation's runtime plugin). `Lean`
+//! decodes a success answer into the SDK's own output type, with the members listed below,
+//! and hands everything else to the SDK's deserializer, unchanged:
 //! every error answer (so error codes, messages and retry classification are the SDK's), and
 //! any success body it does not take exactly — invalid JSON or UTF-8, a duplicate key, a
 //! value of another type than the model's, a timestamp sent as a string, a missing required
@@ -57,7 +58,7 @@ enum Page {
     PatchStates,
 }
 
-/// The operation interceptor that installs [`Lean`] for one call:
+/// The operation interceptor that installs `Lean` for one call:
 /// `ssm.describe_instance_information()....customize().interceptor(LeanPages::instance_information())`.
 #[derive(Debug)]
 pub struct LeanPages(Page);

@@ -1360,6 +1360,34 @@ mod tests {
     }
 
     #[test]
+    fn the_count_of_dropped_columns_keeps_its_cells_when_the_row_is_full() {
+        // NAME's content is wider than it gets, so the spare width goes to it, and the last
+        // title is right-aligned: no free header cell is left for `1 ▸` unless the layout
+        // keeps them
+        let cols = [
+            Column::new("NAME", 20, 0),
+            Column::new("B", 10, 5),
+            Column::new("SCAN", 6, 1).num(),
+        ];
+        let width = MARKER + 35;
+        let lay = fit_layout(&Fit {
+            cols: &cols,
+            natural: &[40, 10, 6],
+            width,
+            chosen: None,
+            wide: false,
+            keep: None,
+            scroll: 0,
+        });
+        assert_eq!(lay.cols.iter().map(|c| c.0).collect::<Vec<_>>(), vec![0, 2]);
+        assert_eq!(lay.hidden_right, 1);
+        let (_, rw) = hidden_marker(1, false);
+        assert_eq!(lay.reserved_right, rw, "{lay:?}");
+        let used: u16 = lay.cols.iter().map(|c| c.1 + 1).sum();
+        assert!(MARKER + used + rw <= width + 1, "{lay:?}");
+    }
+
+    #[test]
     fn narrow_terminals_drop_low_priority_columns() {
         let cols = [
             Column::new("A", 10, 0),
