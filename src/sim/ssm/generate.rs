@@ -99,7 +99,7 @@ pub fn region(spec: &RegionSpec) -> RegionFleet {
     }
     history(&mut f, &mut r, group, spec.epoch);
     patching::record_window_commands(&mut f, spec.epoch);
-    patching::align_later_installs(&mut f, spec.epoch);
+    patching::align_later_operations(&mut f, spec.epoch);
     f
 }
 

@@ -945,34 +945,55 @@ pub fn record_window_commands(f: &mut RegionFleet, epoch: DateTime<Utc>) {
     }
 }
 
-/// A node's last Install is the latest Install that reached it: a window's run (see
-/// [`align_reports`]), the Quick Setup patch policy's Install association, or a manual
-/// "patch now" in Run Command history.
-pub fn align_later_installs(f: &mut RegionFleet, epoch: DateTime<Utc>) {
-    let mut last: Vec<Option<LastInstall>> = vec![None; f.nodes.len()];
-    let mut later = |i: usize, l: LastInstall| {
-        if last[i].as_ref().is_none_or(|(_, end, _)| l.1 > *end) {
-            last[i] = Some(l);
+/// A node's patch state names its latest patch operation (AWS API Reference,
+/// `InstancePatchState.Operation`: "The type of patching operation that was performed:
+/// SCAN … or INSTALL"; `OperationEndTime`: "The time the most recent patching operation
+/// completed"): the latest Install that reached it — a window's run (see
+/// [`align_reports`]), the Quick Setup patch policy's Install association, a manual "patch
+/// now" in Run Command history — or the latest successful Scan: the daily scan
+/// association's run, a manual scan in the history. So a node's `Last op` never
+/// contradicts the scans its recent invocations show.
+pub fn align_later_operations(f: &mut RegionFleet, epoch: DateTime<Utc>) {
+    let mut last: Vec<Option<(Operation, LastInstall)>> = vec![None; f.nodes.len()];
+    let mut later = |i: usize, op: Operation, l: LastInstall| {
+        if last[i].as_ref().is_none_or(|(_, (_, end, _))| l.1 > *end) {
+            last[i] = Some((op, l));
         }
     };
     for c in &f.commands {
-        if !matches!(c.doc, Doc::PatchBaseline { install: true, .. }) {
+        let Doc::PatchBaseline { install, .. } = c.doc else {
             continue;
-        }
+        };
+        let op = if install {
+            Operation::Install
+        } else {
+            Operation::Scan
+        };
         for inv in &c.invocations {
+            // a failed install still reports its state; a failed scan uploads nothing
+            let reported = match inv.status {
+                IStatus::Success => true,
+                IStatus::Failed => install,
+                _ => false,
+            };
             if let (Some(s), Some(e), Some(&i)) =
                 (inv.start, inv.end, f.by_id.get(&inv.instance_id))
-                && matches!(inv.status, IStatus::Success | IStatus::Failed)
+                && reported
             {
-                later(i, (s, e, c.id.clone()));
+                later(i, op, (s, e, c.id.clone()));
             }
         }
     }
     for a in &f.associations {
-        let install = a.parameters["Operation"][0] == "Install";
-        if !install || a.name != "AWS-RunPatchBaseline" {
+        if a.name != "AWS-RunPatchBaseline" {
             continue;
         }
+        let install = a.parameters["Operation"][0] == "Install";
+        let (op, took) = if install {
+            (Operation::Install, (150, 700))
+        } else {
+            (Operation::Scan, (30, 90))
+        };
         let run = a.last_run(epoch);
         for (i, n) in f.nodes.iter().enumerate() {
             let offline = !n.online && n.lost_at < run;
@@ -981,20 +1002,22 @@ pub fn align_later_installs(f: &mut RegionFleet, epoch: DateTime<Utc>) {
             }
             let mut r = Rng::derive(n.seed, &format!("{}/{}", a.id, run.timestamp()));
             let start = run + Duration::seconds(r.range(2, 40));
-            let end = start + Duration::seconds(r.range(150, 700));
-            later(i, (start, end, r.uuid()));
+            let end = start + Duration::seconds(r.range(took.0, took.1));
+            if end <= epoch {
+                later(i, op, (start, end, r.uuid()));
+            }
         }
     }
     for (n, l) in f.nodes.iter_mut().zip(last) {
-        let (Some(rep), Some((start, end, id))) = (&mut n.report, l) else {
+        let (Some(rep), Some((op, (start, end, id)))) = (&mut n.report, l) else {
             continue;
         };
         if rep.end < end {
-            rep.operation = Operation::Install;
+            rep.operation = op;
             rep.start = start;
             rep.end = end;
             rep.execution_id = id;
-            if rep.last_no_reboot.is_some() {
+            if op == Operation::Install && rep.last_no_reboot.is_some() {
                 rep.last_no_reboot = Some(end);
             }
         }

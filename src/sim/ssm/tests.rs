@@ -1862,3 +1862,62 @@ fn pages_written_as_text_are_the_json_the_value_trees_gave() {
     }
     assert!(nodes > 10 && states > 5, "{nodes} nodes, {states} states");
 }
+
+/// A node's patch state names its latest patch operation: never older than a successful
+/// AWS-RunPatchBaseline run Run Command lists for it (a manual scan an hour ago shows as
+/// `Scan` an hour ago, not as last week's install), nor than the daily scan association's
+/// last run on a node it targets.
+#[test]
+fn patch_states_are_not_older_than_the_scans_run_command_lists() {
+    let (w, s) = world();
+    let mut checked = 0;
+    for a in s.iter().filter(|a| a.active).take(4) {
+        let c = ctx(&a.id, "us-east-1");
+        let cmds = walk(&w, &c, "ListCommands", json!({}), "Commands");
+        let states: Vec<Value> = {
+            let ids: Vec<String> = nodes(&w, &c)
+                .iter()
+                .map(|n| n["InstanceId"].as_str().unwrap().to_string())
+                .collect();
+            ids.chunks(50)
+                .flat_map(|ch| {
+                    let r = call(
+                        &w,
+                        &c,
+                        "DescribeInstancePatchStates",
+                        json!({"InstanceIds": ch, "MaxResults": 50}),
+                    );
+                    r["InstancePatchStates"].as_array().unwrap().clone()
+                })
+                .collect()
+        };
+        for cmd in cmds
+            .iter()
+            .filter(|c| c["DocumentName"] == "AWS-RunPatchBaseline")
+        {
+            let invs = walk(
+                &w,
+                &c,
+                "ListCommandInvocations",
+                json!({"CommandId": cmd["CommandId"]}),
+                "CommandInvocations",
+            );
+            for inv in invs.iter().filter(|i| i["Status"] == "Success") {
+                let Some(st) = states.iter().find(|s| s["InstanceId"] == inv["InstanceId"]) else {
+                    continue;
+                };
+                let requested = inv["RequestedDateTime"].as_f64().unwrap();
+                let end = st["OperationEndTime"].as_f64().unwrap();
+                assert!(
+                    end > requested,
+                    "{}: patch state ends {end}, before the {} run requested {requested} ({})",
+                    inv["InstanceId"],
+                    cmd["Parameters"]["Operation"][0],
+                    cmd["Comment"]
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 10, "only {checked} runs checked");
+}
