@@ -49,6 +49,8 @@ impl UnitNodes {
 
 #[derive(Clone, Debug, Default)]
 struct UnitState {
+    /// It shows data of the previous picture not read again in this refresh.
+    carried: bool,
     nodes: UnitNodes,
     certificates: Vec<Certificate>,
     commands: Vec<CommandSummary>,
@@ -89,6 +91,10 @@ pub struct SnapshotBuilder {
     schedule_cell: Option<super::schedules::ScheduleCell>,
     /// Newer patch states of a targeted node refresh, put into every publication.
     patched: Option<super::patched::PatchedNodes>,
+    /// The base is the on-disk cache: while any of its data is shown not read again (a
+    /// refresh streaming, an account refused since), what is published is `from_cache`
+    /// (the console's `cached` badge stays).
+    base_cached: bool,
 }
 
 impl SnapshotBuilder {
@@ -126,26 +132,28 @@ impl SnapshotBuilder {
                 .unwrap_or_default(),
             schedule_cell: None,
             patched: None,
+            base_cached: prev.as_ref().is_some_and(|p| p.from_cache),
         };
         if let Some(p) = prev.as_deref() {
             b.organization = p.organization.clone();
             b.accounts = p.accounts.clone();
             for (i, n) in p.nodes.iter().enumerate() {
                 let u = b.unit_mut(&n.account_id, &n.region);
+                u.carried = true;
                 match &mut u.nodes {
                     UnitNodes::Prev(ix) => ix.push(i as u32),
                     UnitNodes::Own(_) => u.nodes = UnitNodes::Prev(vec![i as u32]),
                 }
             }
             for c in &p.certificates {
-                b.unit_mut(&c.account_id, &c.region)
-                    .certificates
-                    .push(c.clone());
+                let u = b.unit_mut(&c.account_id, &c.region);
+                u.carried = true;
+                u.certificates.push(c.clone());
             }
             for c in &p.commands {
-                b.unit_mut(&c.account_id, &c.region)
-                    .commands
-                    .push(c.clone());
+                let u = b.unit_mut(&c.account_id, &c.region);
+                u.carried = true;
+                u.commands.push(c.clone());
             }
             for s in &p.sources {
                 let name = match s.service.as_str() {
@@ -310,6 +318,7 @@ impl SnapshotBuilder {
         }
         self.failed_accounts
             .insert(account.to_string(), error.code.clone());
+        self.supersede_account_errors(account);
         let keys: Vec<UnitKey> = self
             .expected
             .iter()
@@ -325,6 +334,17 @@ impl SnapshotBuilder {
             }
         }
         self.global_errors.push(error);
+    }
+
+    /// The last picture's errors entering `account` (AssumeRole: kept with the discovery
+    /// errors until discovery finishes) give way to what this refresh learned of it — a
+    /// new error or a report — so one failure is never listed twice.
+    fn supersede_account_errors(&mut self, account: &str) {
+        if self.discovered {
+            return;
+        }
+        self.discovery_errors
+            .retain(|e| e.account_id.as_deref() != Some(account) || e.service != "sts");
     }
 
     /// Like `account_failed`, without another error (the cause is already recorded).
@@ -358,6 +378,8 @@ impl SnapshotBuilder {
             return;
         }
         self.done.insert(key.clone(), true);
+        // the account was entered: the last picture's "could not enter it" is over
+        self.supersede_account_errors(&r.account_id);
         let (account, region, at) = (r.account_id.clone(), r.region.clone(), r.fetched_at);
         let prev_nodes: &[Node] = self.prev.as_deref().map_or(&[], |p| &p.nodes);
         let u = self.units.entry(key).or_default();
@@ -372,6 +394,8 @@ impl SnapshotBuilder {
             },
             ok,
         };
+        // what a failed source keeps is still the previous picture's
+        u.carried &= r.nodes.is_none() || r.certificates.is_none() || r.commands.is_none();
         let ok = r.nodes.is_some();
         let s = source(SRC_NODES, ok, u.sources.get(SRC_NODES));
         u.sources.insert(SRC_NODES, s);
@@ -517,6 +541,7 @@ impl SnapshotBuilder {
         let progress = self.progress();
         let missing = if finished { self.missing() } else { Vec::new() };
         let all_done = self.is_complete();
+        let cached = self.base_cached && self.units.values().any(|u| u.carried);
         let mut nodes = Vec::with_capacity(self.units.values().map(|u| u.nodes.len()).sum());
         let mut certificates = Vec::new();
         let mut commands = Vec::new();
@@ -556,7 +581,7 @@ impl SnapshotBuilder {
             complete,
             in_progress: !finished,
             missing,
-            from_cache: false,
+            from_cache: cached,
             schedules: match &self.schedule_cell {
                 Some(c) => super::schedules::newest(c, &self.schedules),
                 None => self.schedules,
@@ -1190,5 +1215,93 @@ mod tests {
         b.apply(result("b", "us-east-1", Some(vec![])));
         let s = b.into_snapshot(true);
         assert!(s.complete, "{:#?}", s.missing);
+    }
+
+    fn assume_role_error(account: &str) -> CollectError {
+        CollectError {
+            account_id: Some(account.into()),
+            service: "sts".into(),
+            operation: "AssumeRole".into(),
+            code: "AccessDenied".into(),
+            ..CollectError::default()
+        }
+    }
+
+    #[test]
+    fn a_refresh_on_the_cache_says_cached_while_it_shows_any_of_it() {
+        // the cache: a and b read, c could not be entered then (nothing of it cached)
+        let mut seed = builder(None);
+        let r = regions(&["us-east-1"]);
+        let all = discovery(&["a", "b", "c"]);
+        seed.finish_discovery(&all, &r);
+        seed.apply(result(
+            "a",
+            "us-east-1",
+            Some(vec![node("a", "us-east-1", "i-1", 0)]),
+        ));
+        seed.apply(result(
+            "b",
+            "us-east-1",
+            Some(vec![node("b", "us-east-1", "i-2", 0)]),
+        ));
+        seed.account_failed("c", assume_role_error("c"));
+        let mut cached = seed.into_snapshot(true);
+        cached.from_cache = true;
+
+        let mut b = builder(Some(&cached));
+        b.expect_known_accounts(&r, |_| true);
+        let s = b.snapshot(false);
+        assert!(s.from_cache, "nothing re-read yet: all of it is the cache");
+        assert_eq!(
+            s.errors.len(),
+            1,
+            "the cached error is listed: {:?}",
+            s.errors
+        );
+        // c is refused again before discovery ends: one error, not the cached one and the new
+        b.account_failed("c", assume_role_error("c"));
+        let s = b.snapshot(false);
+        assert_eq!(s.errors.len(), 1, "one failure listed once: {:?}", s.errors);
+        assert!(s.from_cache, "a and b are still the cache's");
+        b.apply(result(
+            "a",
+            "us-east-1",
+            Some(vec![node("a", "us-east-1", "i-1", 2)]),
+        ));
+        // b is refused now: its cached nodes stay, and so does the badge
+        b.account_failed("b", assume_role_error("b"));
+        b.finish_discovery(&all, &r);
+        let s = b.snapshot(true);
+        assert_eq!(s.errors.len(), 2, "{:?}", s.errors);
+        assert_eq!(s.nodes.len(), 2, "b's nodes are kept");
+        assert!(s.from_cache, "b's nodes are the cache's");
+
+        // the next refresh enters b again; c, never read, shows nothing from the cache
+        let mut b = builder(Some(&s));
+        b.expect_known_accounts(&r, |_| true);
+        b.apply(result(
+            "b",
+            "us-east-1",
+            Some(vec![node("b", "us-east-1", "i-2", 1)]),
+        ));
+        assert_eq!(
+            b.snapshot(false).errors.len(),
+            1,
+            "b was entered: its AssumeRole error of the last picture is over"
+        );
+        b.apply(result(
+            "a",
+            "us-east-1",
+            Some(vec![node("a", "us-east-1", "i-1", 2)]),
+        ));
+        b.account_failed("c", assume_role_error("c"));
+        b.finish_discovery(&all, &r);
+        let s = b.snapshot(true);
+        assert!(!s.complete, "c is still refused");
+        assert!(
+            !s.from_cache,
+            "nothing shown is the cache's: {:?}",
+            s.errors
+        );
     }
 }

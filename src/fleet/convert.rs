@@ -33,7 +33,45 @@ pub fn ts(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
     if t.secs() == 0 && t.subsec_nanos() == 0 {
         return None;
     }
-    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+    exact(t)
+}
+
+/// SDK timestamp → chrono at the precision AWS sends. The JSON protocols carry epoch
+/// seconds as a number with at most millisecond fractions (`1764512345.346`); read through
+/// an `f64` that becomes `…345999956` ns, which a describe or an export would show. Rounded
+/// to the millisecond: the time AWS meant.
+pub fn exact(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
+    let ms = (t.subsec_nanos() + 500_000) / 1_000_000;
+    let (secs, ms) = if ms == 1000 {
+        (t.secs().checked_add(1)?, 0)
+    } else {
+        (t.secs(), ms)
+    };
+    DateTime::from_timestamp(secs, ms * 1_000_000)
+}
+
+#[cfg(test)]
+#[test]
+fn timestamps_keep_the_milliseconds_aws_sent() {
+    let t = aws_smithy_types::DateTime::from_secs_f64(1_764_512_345.346);
+    assert_ne!(
+        t.subsec_nanos() % 1_000_000,
+        0,
+        "the float artifact is there"
+    );
+    let c = ts(&t).unwrap();
+    assert_eq!(
+        c.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        "2025-11-30T14:19:05.346Z"
+    );
+    let up = aws_smithy_types::DateTime::from_secs_and_nanos(10, 999_999_700);
+    assert_eq!(
+        ts(&up).unwrap().timestamp(),
+        11,
+        "rounds into the next second"
+    );
+    assert_eq!(ts(&up).unwrap().timestamp_subsec_nanos(), 0);
+    assert_eq!(ts(&aws_smithy_types::DateTime::from_secs(0)), None);
 }
 
 pub fn ts_opt(t: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {

@@ -239,8 +239,8 @@ impl Fleet {
         // built until a refresh reads them again); the base may itself lack earlier ones
         let patched = &self.inner.patched;
         patched.keep(read.iter().map(|&i| &snap.nodes[i]));
+        // (a picture from the cache stays one: only these nodes were read)
         patched.apply(&mut snap, false);
-        snap.from_cache = false;
         let snap = Arc::new(snap);
         let agg = Arc::new(Aggregates::compute(
             &snap,

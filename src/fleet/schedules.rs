@@ -116,7 +116,7 @@ impl Ctx<'_> {
 }
 
 fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {
-    t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+    t.and_then(super::convert::exact)
 }
 
 fn iso(s: Option<&str>) -> Option<DateTime<Utc>> {

@@ -101,7 +101,9 @@ fn fleet(state: &mut State, u: FleetUpdate, fx: &mut Vec<Effect>) {
         } => {
             let first = state.data.is_none();
             let generation = state.data.as_ref().map(|d| d.generation + 1).unwrap_or(1);
-            let complete_at = if snapshot.from_cache {
+            // the cache's own picture is as old as it was when saved; the refresh building
+            // on it (`from_cache` while it shows any of it) keeps that age until it completes
+            let complete_at = if snapshot.from_cache && first {
                 Some(snapshot.collected_at)
             } else if snapshot.complete {
                 Some(snapshot.data_as_of().unwrap_or(state.now))
