@@ -318,7 +318,7 @@ fn help_covers_every_pane_key_and_every_filter_field_and_cuts_nothing() {
     assert!(!screen(&mut s, 80, 24).contains("Keys — nodes"));
     key(&mut s, KeyCode::Char('G'));
     let last = screen(&mut s, 80, 24);
-    assert!(last.contains("node patches"), "{last}");
+    assert!(last.contains("node software"), "{last}");
     key(&mut s, KeyCode::Char('g'));
     assert_eq!(screen(&mut s, 80, 24), first);
     let mut settings = insta::Settings::clone_current();

@@ -220,7 +220,7 @@ pub fn pane_keys(id: &str) -> &'static [(&'static str, &'static str)] {
 }
 
 /// The `field:` names every list accepts, from each view's row source (node detail: its
-/// patch and invocation tables).
+/// patch, invocation and software tables).
 pub fn view_fields() -> Vec<(String, &'static [super::filter::FieldSpec])> {
     use super::views::{certs, commands, compliance, errors, node, nodes, org};
     let srcs: Vec<(&str, Box<dyn RowSource>)> = vec![
@@ -237,6 +237,10 @@ pub fn view_fields() -> Vec<(String, &'static [super::filter::FieldSpec])> {
         (
             "node invocations",
             Box::new(node::InvocationsSource::default()),
+        ),
+        (
+            "node software",
+            Box::new(super::views::node_software::AppsSource::default()),
         ),
         // #16
         (

@@ -74,6 +74,8 @@ mod k9s_tests;
 #[cfg(test)]
 mod messages_tests;
 #[cfg(test)]
+mod node_detail_tests;
+#[cfg(test)]
 mod pane_tests;
 #[cfg(test)]
 mod sched_drill;

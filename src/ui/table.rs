@@ -1147,6 +1147,7 @@ fn fit_fitted(f: &Fit<'_>) -> Vec<(usize, u16)> {
     let need = |chosen: &[usize], widths: &HashMap<usize, u16>| -> u32 {
         chosen.iter().map(|c| u32::from(widths[c]) + 1).sum::<u32>()
     };
+    let offered = chosen.clone();
     // 1. drop the least important columns until the rest fit (never the sort column);
     // wide mode drops none: what does not fit is cut at the right edge
     while !f.wide && chosen.len() > 1 && need(&chosen, &widths) > avail {
@@ -1178,6 +1179,35 @@ fn fit_fitted(f: &Fit<'_>) -> Vec<(usize, u16)> {
         }
         chosen.remove(pos);
     }
+    // 1b. a dropped column that fits in the cells the drops left — after the shown columns
+    // got the width their content wants (step 2) — comes back, the most important first, in
+    // its place: no cells stay blank while a column is out of view
+    let want_of = |c: usize| natural(c).min(NATURAL_CAP.max(cols[c].width));
+    if chosen.len() < offered.len() && !f.wide {
+        let mut dropped: Vec<usize> = offered
+            .iter()
+            .copied()
+            .filter(|c| !chosen.contains(c))
+            .collect();
+        dropped.sort_by_key(|&c| cols[c].priority);
+        for c in dropped {
+            let shortfall: u32 = chosen
+                .iter()
+                .map(|&x| u32::from(want_of(x).saturating_sub(widths[&x])))
+                .sum();
+            // the count of the columns still out (`3 ▸`) keeps its cells
+            let count = u32::from(hidden_marker(offered.len() - chosen.len() - 1, false).1);
+            let with = need(&chosen, &widths) + shortfall + u32::from(widths[&c]) + 1;
+            if with + count <= avail {
+                let at = offered.iter().position(|&x| x == c).unwrap_or(0);
+                let pos = chosen
+                    .iter()
+                    .position(|&x| offered.iter().position(|&y| y == x).unwrap_or(0) > at)
+                    .unwrap_or(chosen.len());
+                chosen.insert(pos, c);
+            }
+        }
+    }
     // still too wide (one column, or tiny terminals): cut the last column
     let used = need(&chosen, &widths);
     if used > avail
@@ -1192,7 +1222,6 @@ fn fit_fitted(f: &Fit<'_>) -> Vec<(usize, u16)> {
     // first (then the most important), so a state or a renewal status cut by a few cells is
     // shown whole before a long name takes the rest
     let mut spare = avail.saturating_sub(need(&chosen, &widths));
-    let want_of = |c: usize| natural(c).min(NATURAL_CAP.max(cols[c].width));
     let mut by_shortfall = chosen.clone();
     by_shortfall.sort_by_key(|&c| (want_of(c).saturating_sub(widths[&c]), cols[c].priority, c));
     for &c in &by_shortfall {

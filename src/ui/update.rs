@@ -218,6 +218,7 @@ fn with_view(
         owner: slot.owner,
         effects: Vec::new(),
         push: None,
+        drill: None,
         then: None,
         toasts: Vec::new(),
         switch: None,
@@ -226,6 +227,7 @@ fn with_view(
     let ViewCx {
         effects,
         push,
+        drill,
         then,
         toasts,
         switch,
@@ -236,7 +238,7 @@ fn with_view(
     for (t, e) in toasts {
         state.toast(t, e);
     }
-    if let Some(v) = push {
+    if let Some(v) = push.or_else(|| drill.map(super::views::drill)) {
         push_view(state, v, fx);
     }
     if let Some(a) = then {

@@ -137,6 +137,18 @@ impl<'a> RenderCx<'a> {
     }
 }
 
+/// A view to drill into, as data: the registry builds it ([`crate::ui::views::drill`]), so
+/// views that drill into each other (node detail ↔ the nodes running an application) need
+/// not import each other.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Drill {
+    /// The nodes running an application (one version, or any), as from `:software`.
+    SoftwareNodes {
+        name: String,
+        version: Option<String>,
+    },
+}
+
 /// What a view may do from a hook: ask for effects, push a view, run an action, toast.
 pub struct ViewCx<'a> {
     pub now: DateTime<Utc>,
@@ -146,6 +158,9 @@ pub struct ViewCx<'a> {
     pub effects: Vec<Effect>,
     /// Push this view on the stack (drill down).
     pub push: Option<Box<dyn View>>,
+    /// Push the view the registry builds for this (a drill into a view that may drill
+    /// back: no import circle).
+    pub drill: Option<Drill>,
     /// Then apply this action (e.g. Enter on a command opens its output pane).
     pub then: Option<Action>,
     /// Toasts to show: (text, is_error).

@@ -447,6 +447,47 @@ pub fn patch(snap: &FleetSnapshot, key: &NodeKey, p: &Patch) -> Doc {
     d
 }
 
+/// One application of a node's inventory (`AWS:Application`): every attribute reported.
+pub fn application(snap: &FleetSnapshot, key: &NodeKey, a: &super::node_software::App) -> Doc {
+    let title = format!("{} {}", a.name, a.version);
+    let mut d = Doc::new("application", &title, title.clone(), &a.attributes);
+    d.heading("Application")
+        .field("Name", &a.name)
+        .opt("Version", &a.version)
+        .opt("Architecture", &a.arch)
+        .opt("Publisher", &a.publisher);
+    if let Some(t) = a.installed {
+        d.field("Installed", t.format("%Y-%m-%d %H:%M:%SZ").to_string());
+    }
+    // the rest as the inventory named them
+    const SHOWN: &[&str] = &[
+        "Name",
+        "Version",
+        "Architecture",
+        "Publisher",
+        "InstalledTime",
+    ];
+    for (k, v) in a
+        .attributes
+        .iter()
+        .filter(|(k, _)| !SHOWN.contains(&k.as_str()))
+    {
+        d.field(&sanitize(k), v);
+    }
+    if let Some(t) = a
+        .attributes
+        .get("InstalledTime")
+        .filter(|_| a.installed.is_none())
+    {
+        d.field("InstalledTime", t);
+    }
+    d.heading("Node")
+        .field("Instance ID", &key.instance_id)
+        .field("Account", account_label(snap, &key.account_id))
+        .field("Region", &key.region);
+    d
+}
+
 /// A Run Command command (ListCommands).
 pub fn command(snap: &FleetSnapshot, c: &CommandSummary, now: DateTime<Utc>) -> Doc {
     let mut d = Doc::new(

@@ -70,6 +70,63 @@ pub fn node_name(n: &Node) -> String {
     crate::text::sanitize(name)
 }
 
+/// A node's platform in a list cell, most distinguishing part first, so a narrow
+/// `PLATFORM` column still tells Windows Server 2019 from 2022 and RHEL 8 from 9:
+/// well-known long names shortened (`Microsoft Windows Server 2019 Datacenter` →
+/// `Win 2019 Datacenter`, `Red Hat Enterprise Linux` → `RHEL`, `SUSE Linux Enterprise
+/// Server` → `SLES`), the version appended unless the name already ends with it.
+/// The full name and version stay in node detail, describe and exports. Not sanitized.
+pub fn platform_label(name: &str, version: &str) -> String {
+    const SHORT: &[(&str, &str)] = &[
+        ("Microsoft Windows Server ", "Win "),
+        ("Microsoft Windows ", "Win "),
+        ("Red Hat Enterprise Linux Server", "RHEL"),
+        ("Red Hat Enterprise Linux", "RHEL"),
+        ("SUSE Linux Enterprise Server", "SLES"),
+        ("CentOS Linux", "CentOS"),
+    ];
+    let name = name.trim();
+    let version = version.trim();
+    let mut out = String::with_capacity(name.len() + version.len() + 1);
+    match SHORT.iter().find(|(long, _)| name.starts_with(long)) {
+        Some((long, short)) => {
+            out.push_str(short);
+            out.push_str(&name[long.len()..]);
+        }
+        None => out.push_str(name),
+    }
+    // Windows names carry the release year; their build number is the version
+    let redundant = version.is_empty() || name.ends_with(version);
+    if !redundant {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(version);
+    }
+    out
+}
+
+#[cfg(test)]
+#[test]
+fn platform_labels_keep_what_tells_releases_apart() {
+    assert_eq!(
+        platform_label("Microsoft Windows Server 2019 Datacenter", "10.0.17763"),
+        "Win 2019 Datacenter 10.0.17763"
+    );
+    assert_eq!(
+        platform_label("Red Hat Enterprise Linux", "9.4"),
+        "RHEL 9.4"
+    );
+    assert_eq!(platform_label("Amazon Linux", "2023"), "Amazon Linux 2023");
+    assert_eq!(
+        platform_label("Amazon Linux 2023", "2023"),
+        "Amazon Linux 2023"
+    );
+    assert_eq!(platform_label("Ubuntu", "22.04"), "Ubuntu 22.04");
+    assert_eq!(platform_label("", "10.0"), "10.0");
+    assert_eq!(platform_label("Debian", ""), "Debian");
+}
+
 pub fn status_role(status: &str) -> Role {
     match status {
         "Success" => Role::Ok,

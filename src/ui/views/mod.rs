@@ -167,8 +167,17 @@ pub fn by_command(word: &str) -> Option<&'static Spec> {
     REGISTRY.iter().find(|s| s.commands.contains(&word))
 }
 
+/// The view a [`contract::Drill`] names.
+pub fn drill(d: contract::Drill) -> Box<dyn View> {
+    match d {
+        contract::Drill::SoftwareNodes { name, version } => {
+            Box::new(software::SoftwareNodesView::new(name, version))
+        }
+    }
+}
+
 /// Every table whose columns can be chosen in `views.toml`: (its name there, its columns).
-pub fn column_tables() -> [(&'static str, &'static [crate::ui::table::Column]); 14] {
+pub fn column_tables() -> [(&'static str, &'static [crate::ui::table::Column]); 15] {
     [
         ("org", org::COLUMNS),
         ("nodes", nodes::COLUMNS),
@@ -178,6 +187,7 @@ pub fn column_tables() -> [(&'static str, &'static [crate::ui::table::Column]); 
         ("errors", errors::COLUMNS),
         ("patches", node::PATCH_COLUMNS),
         ("invocations", node::INVOCATION_COLUMNS),
+        ("node_software", node_software::APP_COLUMNS),
         ("windows", windows::COLUMNS),
         ("window_targets", window::TARGET_COLUMNS),
         ("window_tasks", window::TASK_COLUMNS),

@@ -25,12 +25,46 @@ use crate::ui::layout;
 use crate::ui::table::{Cell, Column, RowSource, TableState};
 use crate::ui::theme::{Role, Theme};
 
-/// Rows left for the focused table in a body of `body` rows (same split as the renderer:
-/// summary boxes on top, patches two thirds of the rest, invocations one third).
-pub fn table_rows(body: usize) -> usize {
-    let box_h = if body < 28 { 8 } else { 13 };
+/// Focus: the patches table.
+pub const PATCHES: usize = 0;
+/// Focus: the recent invocations table.
+pub const INVOCATIONS: usize = 1;
+/// Focus: the software table (right of the invocations, or in their place when narrow).
+pub const SOFTWARE: usize = 2;
+
+/// Heights in a body of `body` rows, as drawn: (summary boxes, patches block, the block
+/// below it). A block of 0 rows is not drawn.
+fn heights(body: u16) -> (u16, u16, u16) {
+    let box_h: u16 = if body < 28 { 8 } else { 13 };
     let rest = body.saturating_sub(box_h);
-    (rest * 2 / 3).max(3).saturating_sub(3).max(1)
+    if rest < 4 {
+        return (box_h.min(body), 0, 0);
+    }
+    let ph = (rest * 2 / 3).max(3);
+    let below = rest - ph;
+    (box_h, ph, if below < 3 { 0 } else { below })
+}
+
+/// Rows of the `focus` table in a body of `body` rows (block borders and header taken;
+/// the software block's first line is its CVEs).
+pub fn table_rows(body: usize, focus: usize) -> usize {
+    let (_, ph, below) = heights(body.min(usize::from(u16::MAX)) as u16);
+    let h = match focus {
+        PATCHES => ph,
+        INVOCATIONS => below,
+        _ => below.saturating_sub(1),
+    };
+    usize::from(h).saturating_sub(3).max(1)
+}
+
+/// The two tables below the patches: (invocations, software) rects of the `below` block,
+/// side by side when wide enough, else the focused one alone (`None` for the other).
+fn below_split(below: Rect, focus: usize) -> (Option<Rect>, Option<Rect>) {
+    match super::node_software::split(below) {
+        Some((l, r)) => (Some(l), Some(r)),
+        None if focus == SOFTWARE => (None, Some(below)),
+        None => (Some(below), None),
+    }
 }
 
 pub const PATCH_COLUMNS: &[Column] = &[
@@ -238,7 +272,10 @@ pub struct NodeView {
     pub patch_table: TableState,
     pub inv_src: InvocationsSource,
     pub inv_table: TableState,
-    /// 0 = patches, 1 = invocations.
+    /// The node's applications (from the inventory).
+    pub sw_src: super::node_software::AppsSource,
+    pub sw_table: TableState,
+    /// [`PATCHES`], [`INVOCATIONS`] or [`SOFTWARE`] (Tab cycles).
     pub focus: usize,
     pub built: Option<u64>,
     /// What patches it and when, its baseline (#15); `None` until patch schedules are read.
@@ -266,7 +303,9 @@ impl NodeView {
             patch_table: TableState::new(4, false),
             inv_src: InvocationsSource::default(),
             inv_table: TableState::new(5, false),
-            focus: 0,
+            sw_src: Default::default(),
+            sw_table: TableState::new(0, false),
+            focus: PATCHES,
             built: None,
             schedule: None,
             cves: None,
@@ -336,29 +375,44 @@ impl NodeView {
 
     pub fn set_inventory(&mut self, r: Result<NodeInventory, String>) {
         self.inventory = match r {
-            Ok(i) => Load::Loaded(i),
+            Ok(i) => {
+                self.sw_src = super::node_software::AppsSource::of(&i);
+                self.sw_table.rebuild(&self.sw_src);
+                Load::Loaded(i)
+            }
             Err(e) => Load::Failed(sanitize(&e)),
         };
     }
 
-    pub fn switch(&mut self, _delta: isize) {
-        self.focus = 1 - self.focus;
+    /// Tab: patches → invocations → software → patches (Shift+Tab back).
+    pub fn switch(&mut self, delta: isize) {
+        self.focus = (self.focus as isize + delta).rem_euclid(3) as usize;
     }
 
     pub fn table_mut(&mut self) -> Option<(&mut TableState, &dyn RowSource)> {
-        if self.focus == 0 {
-            Some((&mut self.patch_table, &self.patch_src))
-        } else {
-            Some((&mut self.inv_table, &self.inv_src))
-        }
+        Some(match self.focus {
+            PATCHES => (&mut self.patch_table, &self.patch_src),
+            INVOCATIONS => (&mut self.inv_table, &self.inv_src),
+            _ => (&mut self.sw_table, &self.sw_src),
+        })
     }
 
     pub fn table(&self) -> Option<(&TableState, &dyn RowSource)> {
-        if self.focus == 0 {
-            Some((&self.patch_table, &self.patch_src))
-        } else {
-            Some((&self.inv_table, &self.inv_src))
+        Some(match self.focus {
+            PATCHES => (&self.patch_table, &self.patch_src),
+            INVOCATIONS => (&self.inv_table, &self.inv_src),
+            _ => (&self.sw_table, &self.sw_src),
+        })
+    }
+
+    /// The selected application (software focused).
+    fn app(&self) -> Option<&super::node_software::App> {
+        if self.focus != SOFTWARE {
+            return None;
         }
+        self.sw_table
+            .selected_row()
+            .and_then(|r| self.sw_src.apps.get(r))
     }
 }
 
@@ -407,22 +461,44 @@ impl View for NodeView {
         body
     }
 
-    /// Both tables sit inside a box (two cells narrower than the screen).
+    /// Each table sits inside a box (two cells narrower than its block); the invocations
+    /// and software share a row when the screen is wide enough.
     fn set_layout(&mut self, width: u16, prefs: &crate::ui::columns::ColumnPrefs) {
-        for (t, src) in [
-            (&mut self.patch_table, &self.patch_src as &dyn RowSource),
-            (&mut self.inv_table, &self.inv_src as &dyn RowSource),
+        let below = Rect::new(0, 0, width, 10);
+        let (inv_w, sw_w) = match super::node_software::split(below) {
+            Some((l, r)) => (l.width, r.width),
+            None => (width, width),
+        };
+        for (t, src, w) in [
+            (
+                &mut self.patch_table,
+                &self.patch_src as &dyn RowSource,
+                width,
+            ),
+            (&mut self.inv_table, &self.inv_src as &dyn RowSource, inv_w),
+            (&mut self.sw_table, &self.sw_src as &dyn RowSource, sw_w),
         ] {
-            t.width = width.saturating_sub(2);
+            t.width = w.saturating_sub(2);
             t.chosen = prefs.for_columns(src.columns());
             t.columns_changed(src);
         }
     }
 
     fn set_page(&mut self, rows: usize) {
-        let rows = table_rows(rows);
-        if let Some((t, src)) = NodeView::table_mut(self) {
-            t.set_page(src, rows.max(1));
+        for (focus, t, src) in [
+            (
+                PATCHES,
+                &mut self.patch_table,
+                &self.patch_src as &dyn RowSource,
+            ),
+            (
+                INVOCATIONS,
+                &mut self.inv_table,
+                &self.inv_src as &dyn RowSource,
+            ),
+            (SOFTWARE, &mut self.sw_table, &self.sw_src as &dyn RowSource),
+        ] {
+            t.set_page(src, table_rows(rows, focus));
         }
     }
 
@@ -437,14 +513,22 @@ impl View for NodeView {
     }
 
     /// Enter on a patch describes it (CVE ids, installed time, …); on an invocation opens
-    /// its output.
+    /// its output; on an application, the nodes across the organization running that
+    /// version (as from `:software`).
     fn enter(&mut self, cx: &mut ViewCx<'_>) {
-        if self.focus == 0 {
-            if self.patch_table.selected_row().is_some() {
-                cx.then = Some(Action::Describe);
+        match self.focus {
+            PATCHES => {
+                if self.patch_table.selected_row().is_some() {
+                    cx.then = Some(Action::Describe);
+                }
             }
-        } else {
-            cx.then = Some(Action::CommandOutput);
+            INVOCATIONS => cx.then = Some(Action::CommandOutput),
+            _ => {
+                if let Some(name) = self.app().and_then(|a| a.raw("Name")) {
+                    let version = self.app().and_then(|a| a.raw("Version"));
+                    cx.drill = Some(super::contract::Drill::SoftwareNodes { name, version });
+                }
+            }
         }
     }
 
@@ -466,6 +550,9 @@ impl View for NodeView {
                 .and_then(|r| self.inv_src.items.get(r))
         {
             return Ok(super::doc::invocation(snap, i, now));
+        }
+        if let Some(a) = self.app() {
+            return Ok(super::doc::application(snap, &self.key, a));
         }
         snap.node(&self.key)
             .map(|n| super::sched_doc::node(snap, n, now))
@@ -639,8 +726,16 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
                     theme.ping(n.ping_status),
                 ),
             ];
-            // tags after the region (the rows past the box's height are in `d` describe)
-            rows.insert(4, ("Tags", v.tags.clone(), muted));
+            // tags after the region (the rows past the box's height are in `d` describe);
+            // a short box (6 rows) shows first what a war room asks: is it up, where, what OS
+            if compact {
+                if let Some(ping) = rows.pop() {
+                    rows.insert(2, ping);
+                }
+                rows.insert(6, ("Tags", v.tags.clone(), muted));
+            } else {
+                rows.insert(4, ("Tags", v.tags.clone(), muted));
+            }
             if !compact {
                 rows.insert(3, ("OU", v.ou_path.clone(), muted));
                 rows.push((
@@ -798,16 +893,14 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
     if let Some(rows) = &sum_rows {
         kv(buf, inner, rows);
     }
-    // Tables
-    let rest = layout::below(area, box_h);
-    if rest.height < 4 {
+    // Tables: patches, then the invocations and the software (side by side when wide)
+    let (_, ph, below_h) = heights(area.height);
+    if ph == 0 {
         return;
     }
-    let ph = (rest.height * 2 / 3).max(3);
-    let prect = Rect { height: ph, ..rest };
-    let irect = Rect {
-        y: rest.y + ph,
-        height: rest.height - ph,
+    let rest = layout::below(area, box_h);
+    let prect = Rect {
+        height: ph.min(rest.height),
         ..rest
     };
     let look = |focused: bool, empty: String| TableLook {
@@ -816,19 +909,12 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
         empty,
         reserved: cx.reserved,
     };
-    let count = |t: &TableState| {
-        if t.order.len() == t.rows_total {
-            format!("{}", t.rows_total)
-        } else {
-            format!("{}/{}", t.order.len(), t.rows_total)
-        }
-    };
     let ptitle = match &v.patches {
         Load::Loading => format!(" Patches {spinner} loading "),
         Load::Failed(_) => " Patches ✗ ".into(),
         Load::Loaded(_) => format!(" Patches ({}) ", count(&v.patch_table)),
     };
-    let b = block(ptitle, v.focus == 0);
+    let b = block(ptitle, v.focus == PATCHES);
     let inner = b.inner(prect);
     b.render(prect, buf);
     match &v.patches {
@@ -859,27 +945,38 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
                 &v.patch_table,
                 &v.patch_src,
                 theme,
-                &look(v.focus == 0, empty),
+                &look(v.focus == PATCHES, empty),
             );
         }
     }
-    if irect.height < 3 {
+    if below_h == 0 {
         return;
     }
-    // #16: the node's software and CVEs in their own block, right of the invocations
-    let irect = match super::node_software::split(irect) {
-        Some((left, right)) => {
-            super::node_software::draw(buf, right, &v.cves, &v.inventory, cx);
-            left
-        }
-        None => irect,
+    let below = Rect {
+        y: prect.bottom(),
+        height: below_h.min(rest.height.saturating_sub(ph)),
+        ..rest
+    };
+    let (inv_rect, sw_rect) = below_split(below, v.focus);
+    if let Some(r) = sw_rect {
+        draw_software(
+            buf,
+            r,
+            v,
+            cx,
+            &block,
+            &look(v.focus == SOFTWARE, String::new()),
+        );
+    }
+    let Some(irect) = inv_rect else {
+        return;
     };
     let ititle = match &v.invocations {
         Load::Loading => format!(" Recent invocations {spinner} "),
         Load::Failed(_) => " Recent invocations ✗ ".into(),
         Load::Loaded(_) => format!(" Recent invocations ({}) ", count(&v.inv_table)),
     };
-    let b = block(ititle, v.focus == 1);
+    let b = block(ititle, v.focus == INVOCATIONS);
     let inner = b.inner(irect);
     b.render(irect, buf);
     match &v.invocations {
@@ -907,8 +1004,82 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
                 &v.inv_table,
                 &v.inv_src,
                 theme,
-                &look(v.focus == 1, empty),
+                &look(v.focus == INVOCATIONS, empty),
             );
         }
+    }
+}
+
+/// The software block: the node's CVEs lacking a fix on its first line, then its
+/// applications table (or why there is none yet).
+fn draw_software(
+    buf: &mut Buffer,
+    area: Rect,
+    v: &NodeView,
+    cx: &RenderCx<'_>,
+    block: &dyn Fn(String, bool) -> Block<'static>,
+    look: &TableLook<'_>,
+) {
+    let theme = cx.theme;
+    let title = match &v.inventory {
+        Load::Loaded(_) => format!(" Software ({}) · CVEs ", count(&v.sw_table)),
+        _ => " Software · CVEs ".into(),
+    };
+    let b = block(title, v.focus == SOFTWARE);
+    let inner = b.inner(area);
+    b.render(area, buf);
+    if inner.height == 0 {
+        return;
+    }
+    let (cve_text, role) = super::node_software::cve_line(&v.cves);
+    let line = |buf: &mut Buffer, y: u16, text: &str, role: Role| {
+        put(
+            buf,
+            inner.x + 1,
+            y,
+            text,
+            inner.width.saturating_sub(1),
+            theme.style(role),
+            None,
+            Style::default(),
+            false,
+        );
+    };
+    line(buf, inner.y, &cve_text, role);
+    let table = layout::below(inner, 1);
+    if table.height == 0 {
+        return;
+    }
+    match &v.inventory {
+        Load::Loading => line(
+            buf,
+            table.y,
+            &format!("{} loading applications…", cx.spinner()),
+            Role::Spinner,
+        ),
+        Load::Failed(e) => line(buf, table.y, &format!("✗ applications: {e}"), Role::Error),
+        Load::Loaded(_) => {
+            let empty = if v.sw_table.filter.text.is_empty() {
+                "no applications in the inventory".to_string()
+            } else {
+                format!("no applications match /{}", v.sw_table.filter.text)
+            };
+            let look = TableLook {
+                empty,
+                marks: look.marks,
+                focused: look.focused,
+                reserved: look.reserved,
+            };
+            render_table(buf, table, &v.sw_table, &v.sw_src, theme, &look);
+        }
+    }
+}
+
+/// `12` or, filtered, `3/12`.
+fn count(t: &TableState) -> String {
+    if t.order.len() == t.rows_total {
+        format!("{}", t.rows_total)
+    } else {
+        format!("{}/{}", t.order.len(), t.rows_total)
     }
 }

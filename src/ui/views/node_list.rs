@@ -155,7 +155,12 @@ impl RowSource for NodeListSource {
             4 => sanitize(&r.key.region),
             5 => r.fact.clone(),
             6 => n
-                .map(|n| sanitize(&format!("{} {}", n.platform_name, n.platform_version)))
+                .map(|n| {
+                    sanitize(&super::fmt::platform_label(
+                        &n.platform_name,
+                        &n.platform_version,
+                    ))
+                })
                 .unwrap_or_default(),
             7 => n
                 .map(|n| n.ping_status.as_str().to_string())

@@ -1,20 +1,25 @@
 //! Node detail's "Software · CVEs" block (#16): the node's CVEs lacking a fix, from the
-//! patch index (unknown said as unknown, never "none"), then its applications (name,
-//! version) from the inventory the detail loads on demand. Drawn right of the recent
-//! invocations when the terminal is wide enough.
+//! patch index (unknown said as unknown, never "none"), then its applications from the
+//! inventory the detail loads on demand — a table like every list (Tab focuses it: scroll,
+//! sort, `/` filter, Enter → the nodes running that version, `d` every attribute). Drawn
+//! right of the recent invocations when the terminal is wide enough, in their place when
+//! it is focused on a narrower one.
 
-use ratatui::buffer::Buffer;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::widgets::{Block, BorderType, Borders, Widget};
 
-use super::contract::RenderCx;
-use super::table_render::put;
 use crate::model::patch_index::{NodeStatus, lacks_fix, unpack};
+use crate::model::software::compare_versions;
 use crate::model::{NodeInventory, NodeKey};
 use crate::text::sanitize;
-use crate::ui::data::{Load, PatchIndexFeed};
-use crate::ui::theme::Role;
+use crate::ui::data::PatchIndexFeed;
+use crate::ui::filter::{FieldSpec, contains};
+use crate::ui::table::{Cell, Column, RowSource};
+use crate::ui::theme::{Role, Theme};
 
 /// Narrowest body that gets the block.
 pub const MIN_WIDTH: u16 = 100;
@@ -65,58 +70,150 @@ pub fn split(area: Rect) -> Option<(Rect, Rect)> {
 /// The node's CVEs (see [`cves`]).
 pub type Cves = Option<Result<Vec<String>, String>>;
 
-pub fn draw(
-    buf: &mut Buffer,
-    area: Rect,
-    cves: &Cves,
-    inventory: &Load<NodeInventory>,
-    cx: &RenderCx<'_>,
-) {
-    let theme = cx.theme;
-    let apps: Option<Vec<(String, String)>> = inventory.get().map(|inv| {
-        let mut a: Vec<(String, String)> = inv
-            .applications
-            .iter()
-            .map(|m| {
-                (
-                    sanitize(m.get("Name").map(String::as_str).unwrap_or("?")),
-                    sanitize(m.get("Version").map(String::as_str).unwrap_or("")),
-                )
-            })
-            .collect();
-        a.sort_by_key(|x| x.0.to_lowercase());
-        a
-    });
-    let title = match &apps {
-        Some(a) => format!(" Software ({}) · CVEs ", a.len()),
-        None => " Software · CVEs ".into(),
-    };
-    let b = Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Rounded)
-        .border_style(theme.style(Role::Border))
-        .title(title)
-        .title_style(theme.style(Role::Title));
-    let inner = b.inner(area);
-    b.render(area, buf);
-    let y = std::cell::Cell::new(inner.y);
-    let line = |buf: &mut Buffer, text: &str, role: Role| {
-        if y.get() < inner.bottom() {
-            put(
-                buf,
-                inner.x + 1,
-                y.get(),
-                text,
-                inner.width.saturating_sub(1),
-                theme.style(role),
-                None,
-                Style::default(),
-                false,
-            );
-            y.set(y.get() + 1);
+/// The node's applications (`views.toml` table `node_software`).
+pub const APP_COLUMNS: &[Column] = &[
+    Column::new("NAME", 28, 0),
+    Column::new("VERSION", 16, 0),
+    Column::new("ARCH", 7, 2),
+    Column::new("PUBLISHER", 18, 1),
+    Column::new("INSTALLED", 10, 3),
+];
+
+/// One `AWS:Application` entry of the node's inventory (its text sanitized).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct App {
+    pub name: String,
+    pub version: String,
+    pub arch: String,
+    pub publisher: String,
+    pub installed: Option<DateTime<Utc>>,
+    /// Every non-empty attribute as the inventory reported it, unsanitized (for `d`,
+    /// which sanitizes, and for the GetInventory filter of Enter).
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl App {
+    /// The name and version as the inventory has them (what GetInventory filters match).
+    pub fn raw(&self, key: &str) -> Option<String> {
+        self.attributes.get(key).cloned()
+    }
+
+    fn of(m: &BTreeMap<String, String>) -> App {
+        let get = |k: &str| sanitize(m.get(k).map(String::as_str).unwrap_or(""));
+        App {
+            name: match get("Name") {
+                n if n.is_empty() => "?".into(),
+                n => n,
+            },
+            version: get("Version"),
+            arch: get("Architecture"),
+            publisher: get("Publisher"),
+            installed: m
+                .get("InstalledTime")
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&Utc)),
+            attributes: m
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }
-    };
-    let (cve_text, role) = match cves {
+    }
+}
+
+/// The node's applications, by name.
+#[derive(Clone, Default)]
+pub struct AppsSource {
+    pub apps: Vec<App>,
+}
+
+impl AppsSource {
+    pub fn of(inv: &NodeInventory) -> AppsSource {
+        let mut apps: Vec<App> = inv.applications.iter().map(App::of).collect();
+        apps.sort_by(|a, b| {
+            a.name
+                .to_lowercase()
+                .cmp(&b.name.to_lowercase())
+                .then_with(|| compare_versions(&a.version, &b.version))
+        });
+        AppsSource { apps }
+    }
+}
+
+impl RowSource for AppsSource {
+    fn columns(&self) -> &'static [Column] {
+        APP_COLUMNS
+    }
+    fn len(&self) -> usize {
+        self.apps.len()
+    }
+    fn id(&self, row: usize) -> String {
+        let a = &self.apps[row];
+        format!("{} {} {}", a.name, a.version, a.arch)
+    }
+    fn text(&self, row: usize, col: usize) -> String {
+        let a = &self.apps[row];
+        match col {
+            0 => a.name.clone(),
+            1 => a.version.clone(),
+            2 => a.arch.clone(),
+            3 => a.publisher.clone(),
+            4 => a
+                .installed
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_else(|| "-".into()),
+            _ => String::new(),
+        }
+    }
+    fn value(&self, row: usize, col: usize) -> Cell {
+        match col {
+            4 => Cell::time(self.apps[row].installed),
+            _ => Cell::text(self.text(row, col)),
+        }
+    }
+    fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {
+        let (x, y) = (&self.apps[a], &self.apps[b]);
+        match col {
+            1 => compare_versions(&x.version, &y.version),
+            4 => x.installed.cmp(&y.installed),
+            _ => self
+                .text(a, col)
+                .to_lowercase()
+                .cmp(&self.text(b, col).to_lowercase()),
+        }
+    }
+    fn style(&self, _row: usize, col: usize, theme: &Theme) -> Style {
+        match col {
+            0 | 1 => theme.style(Role::Text),
+            _ => theme.style(Role::Muted),
+        }
+    }
+    fn fields(&self) -> &'static [FieldSpec] {
+        const F: &[FieldSpec] = &[
+            FieldSpec::text("name", "application name"),
+            FieldSpec::text("version", "version").alias(&["ver"]),
+            FieldSpec::text("arch", "architecture"),
+            FieldSpec::text("publisher", "publisher").alias(&["pub"]),
+        ];
+        F
+    }
+    fn field_matches(&self, row: usize, field: &str, v: &str) -> Option<bool> {
+        let Some(a) = self.apps.get(row) else {
+            return crate::ui::filter::find_field(self.fields(), field).map(|_| false);
+        };
+        Some(match field {
+            "name" => contains(&a.name, v),
+            "version" => contains(&a.version, v),
+            "arch" => contains(&a.arch, v),
+            "publisher" => contains(&a.publisher, v),
+            _ => return None,
+        })
+    }
+}
+
+/// The CVE line on top of the block: its text and role.
+pub fn cve_line(cves: &Cves) -> (String, Role) {
+    match cves {
         None => ("CVEs: no patch index yet".to_string(), Role::Muted),
         Some(Err(why)) => (format!("CVEs: unknown ({why})"), Role::Unreported),
         Some(Ok(c)) if c.is_empty() => ("CVEs: none open".to_string(), Role::Ok),
@@ -124,44 +221,5 @@ pub fn draw(
             format!("CVEs ({}): {}", c.len(), c.join(", ")),
             Role::Warning,
         ),
-    };
-    line(buf, &cve_text, role);
-    match inventory {
-        Load::Loading => line(
-            buf,
-            &format!("{} loading applications…", cx.spinner()),
-            Role::Spinner,
-        ),
-        Load::Failed(e) => line(buf, &format!("✗ applications: {e}"), Role::Error),
-        Load::Loaded(_) => {
-            let apps = apps.unwrap_or_default();
-            if apps.is_empty() {
-                line(buf, "no applications in the inventory", Role::Muted);
-            }
-            let name_w = apps
-                .iter()
-                .map(|a| a.0.chars().count())
-                .max()
-                .unwrap_or(0)
-                .min(inner.width as usize / 2);
-            let shown = (inner.bottom().saturating_sub(y.get())) as usize;
-            let more = apps.len().saturating_sub(shown);
-            let cut = if more > 0 {
-                shown.saturating_sub(1)
-            } else {
-                shown
-            };
-            for (name, version) in apps.iter().take(cut) {
-                let n: String = name.chars().take(name_w).collect();
-                line(buf, &format!("{n:<name_w$}  {version}"), Role::Text);
-            }
-            if more > 0 {
-                line(
-                    buf,
-                    &format!("… {} more not shown", apps.len() - cut),
-                    Role::Muted,
-                );
-            }
-        }
     }
 }

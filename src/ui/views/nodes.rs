@@ -416,7 +416,10 @@ impl RowSource for NodesSource {
                 .cloned()
                 .unwrap_or_else(|| sanitize(&n.account_id)),
             3 => sanitize(&n.region),
-            4 => sanitize(&format!("{} {}", n.platform_name, n.platform_version)),
+            4 => sanitize(&super::fmt::platform_label(
+                &n.platform_name,
+                &n.platform_version,
+            )),
             5 => {
                 let v = sanitize(&n.agent_version);
                 if n.agent_outdated {
@@ -458,6 +461,12 @@ impl RowSource for NodesSource {
             }
         };
         match col {
+            // exports keep the platform whole (the screen shortens it)
+            4 => Cell::text(
+                sanitize(&format!("{} {}", n.platform_name, n.platform_version))
+                    .trim()
+                    .to_string(),
+            ),
             5 => Cell::text(sanitize(&n.agent_version)),
             7 => Cell::opt_text(n.patch_group.as_deref()),
             9 => num(n.missing),
@@ -483,11 +492,10 @@ impl RowSource for NodesSource {
                 None => push_sanitized(out, &n.account_id),
             },
             3 => push_sanitized(out, &n.region),
-            4 => {
-                push_sanitized(out, &n.platform_name);
-                out.push(' ');
-                push_sanitized(out, &n.platform_version);
-            }
+            4 => push_sanitized(
+                out,
+                &super::fmt::platform_label(&n.platform_name, &n.platform_version),
+            ),
             6 => out.push_str(n.ping_status.as_str()),
             7 => push_sanitized(out, n.patch_group.as_deref().unwrap_or("-")),
             8 => out.push_str(compliance_label(n.compliance)),
