@@ -359,6 +359,8 @@ impl Clients {
         let ssm = aws_sdk_ssm::Client::from_conf(
             aws_sdk_ssm::config::Builder::from(&acct.conf)
                 .region(region.clone())
+                // the two pages read by the thousand, decoded lean (#13)
+                .interceptor(super::lean_pages::LeanPages)
                 .build(),
         );
         let acm = aws_sdk_acm::Client::from_conf(

@@ -13,7 +13,6 @@ use crate::model::{Certificate, CollectError, CommandSummary, Interner, Node};
 use super::clients::RegionClients;
 use super::convert;
 use super::error::Failure;
-use super::lean_pages::LeanPages;
 use super::limiter::{ApiKey, Limiter};
 use super::memo::{CertMemo, UnitMemo};
 
@@ -149,8 +148,6 @@ async fn collect_nodes(
                     ssm.describe_instance_information()
                         .max_results(INFO_PAGE)
                         .set_next_token(t)
-                        .customize()
-                        .interceptor(LeanPages::instance_information())
                         .send()
                         .await
                         .map_err(|e| Failure::from_sdk(&e))
@@ -390,8 +387,6 @@ pub async fn patch_states(
                         .set_instance_ids(Some(ids.to_vec()))
                         .max_results(PATCH_STATE_BATCH as i32)
                         .set_next_token(t)
-                        .customize()
-                        .interceptor(LeanPages::patch_states())
                         .send()
                         .await
                         .map_err(|e| Failure::from_sdk(&e))

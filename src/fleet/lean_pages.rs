@@ -8,9 +8,13 @@
 //! search of the shape's members per JSON key, a dynamic call per value, an allocation per
 //! string, a map per node's association counts — for fields the fleet never reads.
 //!
-//! How: [`LeanPages`] is an operation interceptor (`.customize().interceptor(..)` at the two
-//! call sites). Before the call executes, it puts a `Lean` response deserializer in front of
-//! the operation's own (which `Lean` takes from the operation's runtime plugin). `Lean`
+//! How: [`LeanPages`] is a client interceptor, registered on every SSM client
+//! (`config::Builder::interceptor(LeanPages)`). Before a call of one of the two operations
+//! executes (it reads the operation's name from the call's metadata), it puts a `Lean` response
+//! deserializer in front of the operation's own (which `Lean` takes from the operation's
+//! runtime plugin); every other operation is left alone. A client interceptor, not a per-call
+//! `.customize()`: a configuration override is merged into the runtime components of every
+//! call that carries one. `Lean`
 //! decodes a success answer into the SDK's own output type, with the members listed below,
 //! and hands everything else to the SDK's deserializer, unchanged:
 //! every error answer (so error codes, messages and retry classification are the SDK's), and
@@ -45,7 +49,8 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeSerializationInterceptorContextRef, Error, Output,
 };
-use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, OrchestratorError};
+use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, Metadata, OrchestratorError};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::client::ser_de::{DeserializeResponse, SharedResponseDeserializer};
 use aws_smithy_types::DateTime;
 use aws_smithy_types::config_bag::{ConfigBag, FrozenLayer};
@@ -58,20 +63,19 @@ enum Page {
     PatchStates,
 }
 
-/// The operation interceptor that installs `Lean` for one call:
-/// `ssm.describe_instance_information()....customize().interceptor(LeanPages::instance_information())`.
-#[derive(Debug)]
-pub struct LeanPages(Page);
+/// The client interceptor that installs `Lean` for the two operations' calls:
+/// `aws_sdk_ssm::config::Builder::from(..).interceptor(LeanPages)`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LeanPages;
 
 impl LeanPages {
-    /// For DescribeInstanceInformation.
-    pub fn instance_information() -> Self {
-        Self(Page::InstanceInformation)
-    }
-
-    /// For DescribeInstancePatchStates.
-    pub fn patch_states() -> Self {
-        Self(Page::PatchStates)
+    /// The page a call reads, from the operation's metadata (None: another operation).
+    fn page(cfg: &ConfigBag) -> Option<Page> {
+        match cfg.load::<Metadata>()?.name() {
+            "DescribeInstanceInformation" => Some(Page::InstanceInformation),
+            "DescribeInstancePatchStates" => Some(Page::PatchStates),
+            _ => None,
+        }
     }
 }
 
@@ -82,14 +86,20 @@ impl Intercept for LeanPages {
 
     // The interceptor state layer is the bag's top, so the orchestrator loads `Lean` from it
     // when the answer arrives, not the deserializer the operation's configuration stored.
-    fn read_before_execution(
+    // Before serialization, not before execution: a client interceptor's
+    // `read_before_execution` runs before the operation's runtime plugin has put its
+    // metadata (the operation's name) in the bag.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if sdk_deserializer(self.0).is_some() {
+        if let Some(page) = Self::page(cfg)
+            && sdk_deserializer(page).is_some()
+        {
             cfg.interceptor_state()
-                .store_put(SharedResponseDeserializer::new(Lean { page: self.0 }));
+                .store_put(SharedResponseDeserializer::new(Lean { page }));
         }
         Ok(())
     }
@@ -373,7 +383,6 @@ mod tests {
         HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
     };
     use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
     use aws_smithy_types::body::SdkBody;
     use aws_smithy_types::retry::RetryConfig;
 
@@ -404,7 +413,8 @@ mod tests {
         }
     }
 
-    fn client(status: u16, body: &[u8]) -> aws_sdk_ssm::Client {
+    /// Two clients answered the same: the SDK's decoding, and the fleet's (with [`LeanPages`]).
+    fn clients(status: u16, body: &[u8]) -> (aws_sdk_ssm::Client, aws_sdk_ssm::Client) {
         let canned = Canned(Arc::new(Mutex::new((status, body.to_vec()))));
         let conf = aws_sdk_ssm::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -414,7 +424,11 @@ mod tests {
             .retry_config(RetryConfig::disabled())
             .http_client(canned)
             .build();
-        aws_sdk_ssm::Client::from_conf(conf)
+        let lean = conf.to_builder().interceptor(LeanPages).build();
+        (
+            aws_sdk_ssm::Client::from_conf(conf),
+            aws_sdk_ssm::Client::from_conf(lean),
+        )
     }
 
     /// The members `Lean` decodes, from any `InstanceInformation`.
@@ -468,7 +482,7 @@ mod tests {
     /// One DescribeInstanceInformation answer, decoded by the SDK and by `Lean`: the members
     /// read of each, or the error each gives (code, message).
     async fn both_info(status: u16, body: &str) -> (InfoResult, InfoResult) {
-        let ssm = client(status, body.as_bytes());
+        let (ssm, lean_ssm) = clients(status, body.as_bytes());
         let project = |r: Result<DescribeInstanceInformationOutput, _>| -> InfoResult {
             match r {
                 Ok(o) => Ok((
@@ -480,20 +494,14 @@ mod tests {
             }
         };
         let sdk = project(ssm.describe_instance_information().send().await);
-        let lean = project(
-            ssm.describe_instance_information()
-                .customize()
-                .interceptor(LeanPages::instance_information())
-                .send()
-                .await,
-        );
+        let lean = project(lean_ssm.describe_instance_information().send().await);
         (sdk, lean)
     }
 
     type StatesResult = Result<(Option<Vec<InstancePatchState>>, Option<String>), String>;
 
     async fn both_states(status: u16, body: &str) -> (StatesResult, StatesResult) {
-        let ssm = client(status, body.as_bytes());
+        let (ssm, lean_ssm) = clients(status, body.as_bytes());
         let project = |r: Result<DescribeInstancePatchStatesOutput, _>| -> StatesResult {
             match r {
                 Ok(o) => Ok((
@@ -511,10 +519,9 @@ mod tests {
                 .await,
         );
         let lean = project(
-            ssm.describe_instance_patch_states()
+            lean_ssm
+                .describe_instance_patch_states()
                 .instance_ids("i-0")
-                .customize()
-                .interceptor(LeanPages::patch_states())
                 .send()
                 .await,
         );
@@ -686,6 +693,21 @@ mod tests {
         assert_eq!(list[2].operation, PatchOperationType::from("SomethingNew"));
     }
 
+    /// Registered on the client, it touches only its two operations: another one's answer
+    /// is the SDK's (ListCommands' members `Lean` would not know).
+    #[tokio::test]
+    async fn other_operations_are_decoded_by_the_sdk() {
+        let body = r#"{"Commands":[{"CommandId":"c-1","DocumentName":"AWS-RunShellScript",
+            "Status":"Success","RequestedDateTime":1796174841.786,"TargetCount":3,
+            "Parameters":{"commands":["uptime"]}}],"NextToken":"n"}"#;
+        let (ssm, lean_ssm) = clients(200, body.as_bytes());
+        let sdk = ssm.list_commands().send().await.unwrap();
+        let lean = lean_ssm.list_commands().send().await.unwrap();
+        assert_eq!(lean.commands(), sdk.commands());
+        assert_eq!(lean.commands()[0].target_count, 3);
+        assert_eq!(lean.next_token(), Some("n"));
+    }
+
     #[tokio::test]
     async fn a_patch_state_without_a_required_member_is_the_sdks_answer() {
         let body = r#"{"InstancePatchStates":[{"InstanceId":"i-1","PatchGroup":"g",
@@ -716,6 +738,8 @@ mod tests {
                 .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "t"))
                 .endpoint_url(&sim.url)
                 .build();
+            let lean_ssm =
+                aws_sdk_ssm::Client::from_conf(conf.to_builder().interceptor(LeanPages).build());
             let ssm = aws_sdk_ssm::Client::from_conf(conf);
             let mut token: Option<String> = None;
             loop {
@@ -726,12 +750,10 @@ mod tests {
                     .send()
                     .await
                     .unwrap();
-                let lean = ssm
+                let lean = lean_ssm
                     .describe_instance_information()
                     .max_results(50)
                     .set_next_token(token.clone())
-                    .customize()
-                    .interceptor(LeanPages::instance_information())
                     .send()
                     .await
                     .unwrap();
@@ -754,11 +776,9 @@ mod tests {
                         .send()
                         .await
                         .unwrap();
-                    let lean = ssm
+                    let lean = lean_ssm
                         .describe_instance_patch_states()
                         .set_instance_ids(Some(ids))
-                        .customize()
-                        .interceptor(LeanPages::patch_states())
                         .send()
                         .await
                         .unwrap();
