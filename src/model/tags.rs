@@ -198,6 +198,11 @@ impl NodeTags {
     /// The node's tags for one line, or why there are none to show (raw: sanitize to draw).
     pub fn label(&self, key: &NodeKey) -> String {
         match self.of(key) {
+            // an EC2 instance's tags are SSM's inventory copy (`AWS:Tag`): none there may
+            // mean inventory is not collected on it, not that it has no tags
+            Some([]) if key.instance_id.starts_with("i-") => {
+                "(none in its AWS:Tag inventory)".into()
+            }
             Some([]) => "(none)".into(),
             Some(tags) => one_line(tags),
             None if !self.is_read() => "not read yet (read in the background)".into(),

@@ -206,7 +206,7 @@ fn a_long_document_scrolls_to_its_last_line_at_80x24() {
     let last = screen(&mut s, 80, 24);
     assert!(!last.contains("Identity"), "{last}");
     assert!(
-        last.contains("Other missing") || last.contains("never scanned"),
+        last.contains("Other non-compl.") || last.contains("never scanned"),
         "{last}"
     );
     key(&mut s, KeyCode::Char('g'));

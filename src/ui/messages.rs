@@ -41,4 +41,12 @@ impl MessageLog {
         }
         self.seq += 1;
     }
+
+    /// Drop the last message if `is` says so (a filter's problem superseded as it is typed).
+    pub fn retract_last(&mut self, is: impl Fn(&Message) -> bool) {
+        if self.items.last().is_some_and(is) {
+            Arc::make_mut(&mut self.items).pop();
+            self.seq += 1;
+        }
+    }
 }

@@ -170,3 +170,27 @@ fn a_long_filter_error_points_to_the_message_log() {
         "every field is listed: {whole}"
     );
 }
+
+/// A filter is checked at every keystroke: typing one logs at most its last problem, and a
+/// filter typed to a valid end logs none.
+#[test]
+fn typing_a_filter_logs_one_problem_not_one_per_keystroke() {
+    let filter_errors = |s: &super::state::State| {
+        s.messages
+            .items
+            .iter()
+            .filter(|m| m.error && m.text.starts_with("filter /"))
+            .count()
+    };
+    let mut s = loaded();
+    key(&mut s, KeyCode::Char('/'));
+    super::tests::typed(&mut s, "ping:onl");
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(filter_errors(&s), 0, "a valid filter at the end");
+    key(&mut s, KeyCode::Char('/'));
+    super::tests::typed(&mut s, "nosuchfield:x");
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(filter_errors(&s), 1);
+    let last = s.messages.items.last().unwrap();
+    assert!(last.text.contains("nosuchfield:x"), "{}", last.text);
+}

@@ -719,7 +719,12 @@ fn set_filter(state: &mut State, text: &str) {
         t.set_filter(src, text);
         problem = t.filter_error.clone();
     }
-    // the breadcrumb line may cut it: `:messages` keeps it whole
+    // the breadcrumb line may cut it: `:messages` keeps it whole — once: the filter is
+    // checked at every keystroke, and each keystroke's problem replaces the one before (a
+    // filter typed to the end without a problem leaves none)
+    state
+        .messages
+        .retract_last(|m| m.error && m.text.starts_with("filter /"));
     if let Some(p) = problem {
         let now = state.now;
         state.messages.push(super::messages::Message {

@@ -322,9 +322,10 @@ pub fn node(snap: &FleetSnapshot, n: &Node, now: DateTime<Utc>) -> Doc {
         .field("Missing", n.missing.to_string())
         .field("Failed", n.failed.to_string())
         .field("Not applicable", n.not_applicable.to_string())
-        .field("Critical missing", n.critical_noncompliant.to_string())
-        .field("Security missing", n.security_noncompliant.to_string())
-        .field("Other missing", n.other_noncompliant.to_string());
+        // AWS's *NonCompliantCount: missing, failed and the like, not missing alone
+        .field("Critical non-compl.", n.critical_noncompliant.to_string())
+        .field("Security non-compl.", n.security_noncompliant.to_string())
+        .field("Other non-compl.", n.other_noncompliant.to_string());
     } else {
         d.field_as(
             "Last operation",

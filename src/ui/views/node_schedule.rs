@@ -125,12 +125,13 @@ pub fn rows(
     if !s.no_future_run.is_empty() {
         by.push_str(&format!(" · {} (no future run)", names(&s.no_future_run)));
     }
+    // how soon and by what first: the absolute time (its zone said) last, whole in `d`
     let when = |(t, what): &(DateTime<Utc>, String)| {
         format!(
-            "{} ({}) · {}",
-            sf::local(*t),
+            "{} · {} · {}",
             sf::until(now, *t),
-            sanitize(what.strip_prefix("window ").unwrap_or(what))
+            sanitize(what.strip_prefix("window ").unwrap_or(what)),
+            sf::local(*t),
         )
     };
     let next = s.next.as_ref().map(when);

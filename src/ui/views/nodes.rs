@@ -431,6 +431,8 @@ impl RowSource for NodesSource {
             6 => n.ping_status.as_str().to_string(),
             7 => sanitize(n.patch_group.as_deref().unwrap_or("-")),
             8 => compliance_label(n.compliance).to_string(),
+            // a node that never reported has no counts: `?`, never the `·` of a clean one
+            9..=13 if n.compliance == Compliance::Unreported => "?".into(),
             9 => count(n.missing),
             10 => count(n.failed),
             11 => count(n.installed_pending_reboot),

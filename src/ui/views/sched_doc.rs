@@ -411,11 +411,15 @@ pub fn node_schedule(
             .field("Approval rules", rules);
         }
         None => {
-            d.field_as(
-                "Baseline name",
-                "not found among the baselines read",
-                Role::Muted,
-            );
+            // the id the patch state names, so it can be looked up (another account's
+            // shared baseline, one deleted since the scan, or a region not read)
+            let text = match n.baseline_id.as_deref() {
+                Some(id) if !id.is_empty() => {
+                    format!("{id} — not among the baselines read")
+                }
+                _ => "- (never scanned: no baseline reported)".to_string(),
+            };
+            d.field_as("Baseline", text, Role::Muted);
         }
     }
     let (text, role) = match &s.coverage {

@@ -1,5 +1,5 @@
 //! Text helpers the patch-schedule views share (`:windows`, a window, an execution,
-//! `:baselines`, the node detail's schedule rows): next runs in local time and relative,
+//! `:baselines`, the node detail's schedule rows): next runs in local time (zone said) and relative,
 //! execution statuses, task summaries, and which accounts' schedules are missing.
 
 use chrono::{DateTime, Utc};
@@ -10,33 +10,44 @@ use crate::model::schedule::NoNext;
 use crate::text::sanitize;
 use crate::ui::theme::Role;
 
-/// A time in the user's local time zone: `Sun 12-06 03:00`. Unit tests draw UTC so their
-/// snapshots do not depend on the machine.
+/// A time in the user's local time zone, the zone said (`Sun 12-06 03:00 UTC`,
+/// `Sun 12-06 04:00 +01:00`): a window's schedule reads in its own zone right beside it, so
+/// an unlabelled time would read as that zone's. Unit tests draw UTC so their snapshots do
+/// not depend on the machine.
 pub fn local(t: DateTime<Utc>) -> String {
-    #[cfg(test)]
-    {
-        t.format("%a %m-%d %H:%M").to_string()
-    }
-    #[cfg(not(test))]
-    {
-        t.with_timezone(&chrono::Local)
-            .format("%a %m-%d %H:%M")
-            .to_string()
-    }
+    let (t, zone) = in_local(t);
+    format!("{} {zone}", t.format("%a %m-%d %H:%M"))
 }
 
 /// A local date and time with the year and zone, for describe documents.
 pub fn local_long(t: DateTime<Utc>) -> String {
+    let (t, zone) = in_local(t);
+    format!("{} {zone}", t.format("%Y-%m-%d %H:%M"))
+}
+
+/// `t` as the local wall clock reads it (UTC in unit tests), and the zone's label: `UTC`
+/// at offset zero, else the offset (`+05:30`).
+fn in_local(t: DateTime<Utc>) -> (chrono::NaiveDateTime, String) {
     #[cfg(test)]
-    {
-        t.format("%Y-%m-%d %H:%M UTC").to_string()
-    }
+    let offset = chrono::FixedOffset::east_opt(0).expect("zero offset");
     #[cfg(not(test))]
-    {
-        t.with_timezone(&chrono::Local)
-            .format("%Y-%m-%d %H:%M %Z")
-            .to_string()
-    }
+    let offset = *t.with_timezone(&chrono::Local).offset();
+    let label = if offset.local_minus_utc() == 0 {
+        "UTC".to_string()
+    } else {
+        offset.to_string()
+    };
+    (t.with_timezone(&offset).naive_local(), label)
+}
+
+#[cfg(test)]
+#[test]
+fn local_times_say_their_zone() {
+    let t = DateTime::parse_from_rfc3339("2026-12-06T03:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    assert_eq!(local(t), "Sun 12-06 03:00 UTC");
+    assert_eq!(local_long(t), "2026-12-06 03:00 UTC");
 }
 
 /// "in 5d", "in 3h", "in 12m", "now" (a time in the past reads "now").

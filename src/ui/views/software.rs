@@ -323,9 +323,18 @@ impl SoftwareView {
 }
 
 /// The accounts the software job reads: every account of the snapshot.
+/// The accounts whose inventory is read: the active ones (a suspended or closing account
+/// cannot be entered; the refresh does not read it either, and neither does this).
 fn accounts(data: Option<&Data>) -> Vec<String> {
-    data.map(|d| d.snapshot.accounts.iter().map(|a| a.id.clone()).collect())
-        .unwrap_or_default()
+    data.map(|d| {
+        d.snapshot
+            .accounts
+            .iter()
+            .filter(|a| a.state.is_active())
+            .map(|a| a.id.clone())
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 pub const ID: &str = "software";

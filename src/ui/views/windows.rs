@@ -166,10 +166,18 @@ impl WindowsSource {
                 ),
                 _ => None,
             };
+            // nodes whose last run failed: neither succeeded nor still to run (AWS's
+            // aggregated counts are by status: Success, Pending, Failed, …)
             let failed = a
                 .counts
                 .iter()
-                .filter(|(k, _)| !k.eq_ignore_ascii_case("Success"))
+                .filter(|(k, _)| {
+                    let k = k.to_ascii_lowercase();
+                    !matches!(
+                        k.as_str(),
+                        "success" | "pending" | "inprogress" | "in_progress" | "skipped"
+                    )
+                })
                 .map(|(_, v)| *v as usize)
                 .sum::<usize>();
             let status = a.status.clone().unwrap_or_default();
