@@ -217,3 +217,42 @@ fn tag_read_errors_are_listed_in_errors_and_counted() {
         "not read (ListInventoryEntries: AccessDeniedException)"
     );
 }
+
+/// An EC2 instance has no name in SSM (only its computer name): once its tags are read, it
+/// is called by its `Name` tag, as in the EC2 console — shown, sorted and searched by it,
+/// in `:nodes` and in its detail.
+#[test]
+fn an_ec2_instance_is_called_by_its_name_tag() {
+    let mut snap = fixture::snapshot();
+    let i = snap
+        .nodes
+        .iter()
+        .position(|n| n.instance_id.starts_with("i-"))
+        .unwrap();
+    let node = snap.nodes[i].key();
+    let old = snap.nodes[i].name.clone();
+    snap.nodes[i].name = String::new();
+    snap.nodes[i].computer_name = "ip-10-42-31-96.ap-southeast-2.compute.internal".into();
+    let tags = &mut std::sync::Arc::make_mut(&mut snap.schedules).tags;
+    let pos = tags.nodes.iter().position(|(k, _)| *k == node).unwrap();
+    for t in tags.nodes[pos].1.iter_mut().filter(|t| t.key == "Name") {
+        assert_eq!(t.value, old);
+        t.value = "report-dev-06".into();
+    }
+    let (mut s, k) = loaded();
+    super::tests::send(&mut s, super::action::Msg::Fleet(fixture::update_of(snap)));
+    filter(&mut s, &k, "report-dev");
+    assert_eq!(
+        ids(&s),
+        vec![node.instance_id.clone()],
+        "free text finds the Name tag"
+    );
+    let text = screen(&mut s, &k, 120, 40);
+    assert!(text.contains("report-dev-06"), "{text}");
+    filter(&mut s, &k, "name:report-dev-06");
+    assert_eq!(ids(&s).len(), 1);
+    key(&mut s, &k, KeyCode::Enter);
+    let detail = screen(&mut s, &k, 120, 40);
+    let name_row = detail.lines().find(|l| l.contains("│ Name")).unwrap();
+    assert!(name_row.contains("report-dev-06"), "{detail}");
+}

@@ -285,6 +285,9 @@ pub struct NodeView {
     pub cves: Option<Result<Vec<String>, String>>,
     /// The node's tags on one line (or why there are none), sanitized.
     pub tags: String,
+    /// The name shown (as `:nodes` shows it: the node's own, its `Name` tag, its computer
+    /// name), sanitized.
+    pub name: String,
 }
 
 impl NodeView {
@@ -310,6 +313,7 @@ impl NodeView {
             schedule: None,
             cves: None,
             tags: String::new(),
+            name: String::new(),
         }
     }
 
@@ -333,11 +337,22 @@ impl NodeView {
         self.cves = super::node_software::cves(&data.patch_index, &self.key);
         // the Name tag is the Name row already when it is the name shown
         let all = &data.snapshot.schedules.tags;
+        let name_tag = all
+            .of(&self.key)
+            .and_then(|t| t.iter().find(|t| t.key == "Name" && !t.value.is_empty()))
+            .map(|t| t.value.as_str());
+        let shown = match (&self.node, name_tag) {
+            (Some(n), _) if !n.name.is_empty() => n.name.as_str(),
+            (_, Some(tag)) => tag,
+            (Some(n), None) => n.computer_name.as_str(),
+            (None, None) => "",
+        };
+        self.name = sanitize(shown);
         self.tags = match (all.of(&self.key), &self.node) {
-            (Some(t), Some(n)) if t.len() > 1 => {
+            (Some(t), Some(_)) if t.len() > 1 => {
                 let rest: Vec<_> = t
                     .iter()
-                    .filter(|t| !(t.key == "Name" && t.value == n.name))
+                    .filter(|t| !(t.key == "Name" && t.value == shown))
                     .cloned()
                     .collect();
                 sanitize(&crate::model::tags::one_line(&rest))
@@ -684,7 +699,7 @@ fn draw(buf: &mut Buffer, area: Rect, v: &NodeView, cx: &RenderCx<'_>) {
         Some(n) => {
             let s = crate::text::sanitize;
             let mut rows: Vec<(&str, String, Style)> = vec![
-                ("Name", super::fmt::node_name(n), theme.style(Role::Title)),
+                ("Name", v.name.clone(), theme.style(Role::Title)),
                 ("Instance", s(&n.instance_id), tx),
                 (
                     "Account",

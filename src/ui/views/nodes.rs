@@ -47,7 +47,7 @@ pub const COLUMNS: &[Column] = &[
     // patch coverage (#15): chosen in views.toml, or wide mode
     Column::new("COVERED", 9, 5).optional(),
     Column::new("WINDOW", 28, 6).optional(),
-    Column::new("NEXT RUN", 22, 5).optional(),
+    Column::new("NEXT RUN", 28, 5).optional(),
     // tags (read on the schedules' cadence): a choice, not a default; once chosen, as
     // important as the platform (kept while the counters are dropped)
     Column::new("TAGS", 64, 2).optional(),
@@ -260,12 +260,25 @@ impl NodesSource {
             .map(|(_, t)| t.as_slice())
     }
 
+    /// The name shown for `row`, unsanitized: the node's own (a hybrid node's activation
+    /// name), else its `Name` tag once tags are read (what an EC2 instance is called in the
+    /// console and what people search by), else its computer name.
+    pub fn name(&self, row: usize) -> &str {
+        let n = self.node(row);
+        if !n.name.is_empty() {
+            return &n.name;
+        }
+        self.tags(row)
+            .and_then(|t| t.iter().find(|t| t.key == "Name" && !t.value.is_empty()))
+            .map_or(n.computer_name.as_str(), |t| t.value.as_str())
+    }
+
     /// The row's tags on one line, without the `Name` tag when it is the name shown.
     fn tags_text(&self, row: usize) -> String {
         match self.tags(row) {
             Some([]) => "-".into(),
             Some(t) => {
-                let name = raw_name(self.node(row));
+                let name = self.name(row);
                 let rest: Vec<_> = t
                     .iter()
                     .filter(|t| !(t.key == "Name" && t.value == name))
@@ -361,17 +374,8 @@ pub fn compliance_label(c: Compliance) -> &'static str {
     }
 }
 
-fn raw_name(n: &Node) -> &str {
-    if n.name.is_empty() {
-        &n.computer_name
-    } else {
-        &n.name
-    }
-}
-
-/// The name as drawn, borrowed when it needs no sanitizing (the usual case).
-fn shown_name(n: &Node) -> std::borrow::Cow<'_, str> {
-    let raw = raw_name(n);
+/// A name as drawn, borrowed when it needs no sanitizing (the usual case).
+fn clean(raw: &str) -> std::borrow::Cow<'_, str> {
     if crate::text::is_clean(raw) {
         std::borrow::Cow::Borrowed(raw)
     } else {
@@ -408,7 +412,7 @@ impl RowSource for NodesSource {
     fn text(&self, row: usize, col: usize) -> String {
         let n = self.node(row);
         match col {
-            0 => node_name(n),
+            0 => sanitize(self.name(row)),
             1 => sanitize(&n.instance_id),
             2 => self
                 .account_names
@@ -487,7 +491,7 @@ impl RowSource for NodesSource {
     fn push_text(&self, row: usize, col: usize, out: &mut String) {
         let n = self.node(row);
         match col {
-            0 => push_sanitized(out, raw_name(n)),
+            0 => push_sanitized(out, self.name(row)),
             1 => push_sanitized(out, &n.instance_id),
             2 => match self.account_names.get(&n.account_id) {
                 Some(a) => out.push_str(a),
@@ -507,7 +511,7 @@ impl RowSource for NodesSource {
     fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {
         let (x, y) = (self.node(a), self.node(b));
         match col {
-            0 => cmp_ignore_case(&shown_name(x), &shown_name(y)),
+            0 => cmp_ignore_case(&clean(self.name(a)), &clean(self.name(b))),
             1 => x.instance_id.cmp(&y.instance_id),
             2 => self
                 .account_names
@@ -617,7 +621,9 @@ impl RowSource for NodesSource {
                     || contains(&n.platform_version, v)
                     || contains(n.platform_type.as_str(), v)
             }
-            "name" => contains(&n.name, v) || contains(&n.computer_name, v),
+            "name" => {
+                contains(&n.name, v) || contains(&n.computer_name, v) || contains(self.name(row), v)
+            }
             "id" | "instance" => contains(&n.instance_id, v),
             "ping" => {
                 let p = n.ping_status.as_str().to_lowercase();

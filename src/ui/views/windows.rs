@@ -35,7 +35,7 @@ pub const COLUMNS: &[Column] = &[
     Column::new("SCHEDULE", 28, 5),
     Column::new("IN WORDS", 25, 3),
     Column::new("ZONE", 18, 7),
-    Column::new("NEXT RUN", 24, 0),
+    Column::new("NEXT RUN", 28, 0),
     Column::new("DUR/CUT", 7, 7).right(),
     Column::new("ON", 3, 7),
     Column::new("NODES", 5, 4).num(),
