@@ -327,8 +327,17 @@ impl RunPane {
         v
     }
 
+    /// Nothing typed yet and no send tried: a fresh form, not a refusal to show in red.
+    pub fn blank(&self) -> bool {
+        matches!(self.plan, Err(RunRefusal::EmptyCommand)) && self.notice.is_none()
+    }
+
     /// The line under the form: what to do to go ahead, or why not.
     pub fn prompt(&self) -> String {
+        if self.blank() {
+            return "Type the command to run (or Tab to the document field); ctrl-s reviews it"
+                .into();
+        }
         match &self.plan {
             Err(e) => format!("Refused before sending: {e}"),
             Ok(p) => {
@@ -341,7 +350,13 @@ impl RunPane {
                     },
                     if n == 1 { "" } else { "s" }
                 );
-                p.confirmation.prompt(&what)
+                let prompt = p.confirmation.prompt(&what);
+                // Enter in the command editor is a new line: say how to go on from there
+                if self.focus == Field::Command && self.mode == Mode::Shell {
+                    format!("ctrl-s to go on — {prompt}")
+                } else {
+                    prompt
+                }
             }
         }
     }

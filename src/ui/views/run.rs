@@ -600,6 +600,13 @@ fn editor_lines(
 /// calls.
 fn preview(m: &RunPane) -> Vec<PreviewLine> {
     let p = match &m.plan {
+        Err(_) if m.blank() => {
+            return vec![pl(
+                "",
+                "Nothing to run yet: the preview (targets, documents, calls) shows once a command is typed",
+                Role::Muted,
+            )];
+        }
         Err(e) => return vec![pl("", format!("Refused before sending: {e}"), Role::Error)],
         Ok(p) => p,
     };
@@ -800,6 +807,10 @@ mod tests {
         mark_online(&mut s, 2);
         key(&mut s, KeyCode::Char('x'));
         assert_eq!(s.panes.last().map(|p| p.id()), Some(super::ID));
+        // a fresh form is not a refusal: it says what to do
+        let fresh = screen(&mut s, 120, 40);
+        assert!(!fresh.contains("Refused"), "{fresh}");
+        assert!(fresh.contains("Type the command to run"), "{fresh}");
         // Enter in the editor is a new line, never a send
         assert!(key(&mut s, KeyCode::Enter).is_empty());
         typed(&mut s, "   ");
