@@ -543,7 +543,7 @@ mod tests {
         assert_eq!(c.renewal_status.as_deref(), Some("FAILED"));
         assert_eq!(c.failure_reason.as_deref(), Some("CAA_ERROR"));
         assert_eq!(c.in_use_by.len(), 1);
-        assert_eq!(c.risk(), Some("renewal failed"));
+        assert_eq!(c.risk_at(chrono::Utc::now()), Some("renewal failed"));
         // expired: negative days
         assert_eq!(
             days_left(DateTime::from_timestamp(1_700_000_000 - 3600, 0), now),
@@ -794,7 +794,7 @@ mod tests {
         apply_cert_detail(&mut c, &d, now);
         assert_eq!(c.renewal_status.as_deref(), Some("FAILED"));
         assert_eq!(c.failure_reason.as_deref(), Some("CAA_ERROR"));
-        assert_eq!(c.risk(), Some("renewal failed"));
+        assert_eq!(c.risk_at(chrono::Utc::now()), Some("renewal failed"));
         // unknown values stay as they came
         let s = acm::CertificateSummary::builder()
             .certificate_arn("arn:aws:acm:eu-west-1:111111111111:certificate/def")

@@ -324,7 +324,7 @@ impl Aggregates {
                 .add_cert(band);
             a.certs.total += 1;
             *a.certs.by_band.entry(band).or_default() += 1;
-            a.certs.at_risk += u32::from(c.risk().is_some());
+            a.certs.at_risk += u32::from(c.risk_at(now).is_some());
         }
         for e in &snap.errors {
             *a.errors_by_account

@@ -693,7 +693,7 @@ pub fn cert_row(c: &Certificate, accts: &Accounts<'_>, now: DateTime<Utc>) -> Ce
         renewal_eligibility: c.renewal_eligibility.clone(),
         renewal_status: c.renewal_status.clone(),
         failure_reason: c.failure_reason.clone(),
-        risk: c.risk().map(str::to_string),
+        risk: c.risk_at(now).map(str::to_string),
         arn: c.arn.clone(),
     }
 }

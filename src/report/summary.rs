@@ -202,7 +202,7 @@ fn cert_brief(
         days_left,
         band: ExpiryBand::from_days(days_left),
         in_use: c.in_use,
-        risk: c.risk().map(str::to_string),
+        risk: c.risk_at(now).map(str::to_string),
         arn: c.arn.clone(),
     }
 }
@@ -321,7 +321,7 @@ impl Summary {
             .collect();
         let at_risk = certs
             .iter()
-            .filter(|c| c.risk().is_some() && !expires_within(c, now, expiring_within_days))
+            .filter(|c| c.risk_at(now).is_some() && !expires_within(c, now, expiring_within_days))
             .map(|c| cert_brief(snap, c, now))
             .collect();
 

@@ -65,6 +65,8 @@ pub struct CertsSource {
     pub rows: Vec<u32>,
     pub bands: Vec<ExpiryBand>,
     pub days: Vec<Option<i64>>,
+    /// Each row's risk marker at the build's time.
+    pub risks: Vec<Option<&'static str>>,
     pub account_names: HashMap<String, String>,
 }
 
@@ -97,6 +99,10 @@ impl CertsSource {
             .iter()
             .map(|&i| snap.certificates[i as usize].days_left_at(now))
             .collect();
+        let risks = rows
+            .iter()
+            .map(|&i| snap.certificates[i as usize].risk_at(now))
+            .collect();
         let account_names = snap
             .accounts
             .iter()
@@ -112,6 +118,7 @@ impl CertsSource {
             rows,
             bands,
             days,
+            risks,
             account_names,
         }
     }
@@ -168,7 +175,9 @@ impl RowSource for CertsSource {
                     .map(|s| format!(" / {s}"))
                     .unwrap_or_default()
             )),
-            10 => c.risk().map(|r| format!("⚠ {r}")).unwrap_or_default(),
+            10 => self.risks[row]
+                .map(|r| format!("⚠ {r}"))
+                .unwrap_or_default(),
             11 => sanitize(&c.account_id),
             12 => sanitize(&c.arn),
             _ => String::new(),
@@ -191,7 +200,7 @@ impl RowSource for CertsSource {
                 .collect();
                 Cell::text(sanitize(&parts.join(" / ")))
             }
-            10 => Cell::opt_text(c.risk()),
+            10 => Cell::opt_text(self.risks[row]),
             _ => Cell::text(self.text(row, col)),
         }
     }
@@ -204,7 +213,7 @@ impl RowSource for CertsSource {
                 k(x).cmp(&k(y))
             }
             8 => x.in_use.cmp(&y.in_use),
-            10 => x.risk().is_none().cmp(&y.risk().is_none()),
+            10 => self.risks[a].is_none().cmp(&self.risks[b].is_none()),
             _ => self
                 .text(a, col)
                 .to_lowercase()
@@ -255,7 +264,7 @@ impl RowSource for CertsSource {
                     _ => prefix_of_any(v, &[b.label()]),
                 }
             }
-            "risk" => yes_no(v).is_some_and(|y| y == c.risk().is_some()),
+            "risk" => yes_no(v).is_some_and(|y| y == self.risks[row].is_some()),
             "inuse" => yes_no(v).is_some_and(|y| y == c.in_use),
             "days" => v
                 .parse::<i64>()

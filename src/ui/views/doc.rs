@@ -419,7 +419,7 @@ pub fn certificate(snap: &FleetSnapshot, c: &Certificate, now: DateTime<Utc>) ->
     if let Some(r) = &c.failure_reason {
         d.field_as("Failure reason", r, Role::Error);
     }
-    if let Some(r) = c.risk() {
+    if let Some(r) = c.risk_at(now) {
         d.field_as("Risk", format!("⚠ {r}"), Role::Risk);
     }
     d
