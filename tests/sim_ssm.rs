@@ -2143,13 +2143,18 @@ async fn window_runs_are_in_run_command_history_and_coherent() {
                     "the command names its window: {:?}",
                     rc.comment()
                 );
-                // the node's last Install is this run: its Recent invocations include it
+                // the node's patch state is this run or a later operation (the daily scan):
+                // never older; and its Recent invocations include this run
                 let end = inv.end_time().map(to_chrono);
-                let last_install = st
+                let last_op = st
                     .iter()
                     .find(|s| s.instance_id() == node)
                     .map(|s| to_chrono(s.operation_end_time()));
-                if inv.status().unwrap().as_str() != "TIMED_OUT" && last_install == end {
+                if inv.status().unwrap().as_str() != "TIMED_OUT" && last_op.is_some() {
+                    assert!(
+                        last_op >= end,
+                        "{node}: patch state older than its window run"
+                    );
                     let mine: Vec<_> = c
                         .list_command_invocations()
                         .instance_id(node)

@@ -13,7 +13,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Widget};
 
 use super::contract::{Open, RenderCx, Spec, View, ViewCx};
 use super::fmt::age;
-use super::table_render::{TableLook, put, render_table};
+use super::table_render::{TableLook, put, render_table, text};
 use crate::model::{CommandInvocation, Node, NodeInventory, NodeKey, Patch};
 use crate::model::{Compliance, FleetSnapshot, FleetUpdate};
 use crate::text::sanitize;
@@ -1047,17 +1047,14 @@ fn draw_software(
         return;
     }
     let (cve_text, role) = super::node_software::cve_line(&v.cves);
-    let line = |buf: &mut Buffer, y: u16, text: &str, role: Role| {
-        put(
+    let line = |buf: &mut Buffer, y: u16, s: &str, role: Role| {
+        text(
             buf,
             inner.x + 1,
             y,
-            text,
+            s,
             inner.width.saturating_sub(1),
             theme.style(role),
-            None,
-            Style::default(),
-            false,
         );
     };
     line(buf, inner.y, &cve_text, role);
