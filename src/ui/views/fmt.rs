@@ -60,7 +60,19 @@ pub fn count(n: impl Into<u64>) -> String {
     if n == 0 { "·".into() } else { thousands(n) }
 }
 
-/// A node's display name: its Name tag, else the computer name (sanitized).
+/// The name a node is called by, unsanitized: its own (a hybrid node's activation name),
+/// else its `Name` tag once `tags` are read (what an EC2 instance is called in the EC2
+/// console and what people search by), else its computer name.
+pub fn shown_name<'a>(n: &'a Node, tags: Option<&'a [crate::model::tags::Tag]>) -> &'a str {
+    if !n.name.is_empty() {
+        return &n.name;
+    }
+    tags.and_then(|t| t.iter().find(|t| t.key == "Name" && !t.value.is_empty()))
+        .map_or(n.computer_name.as_str(), |t| t.value.as_str())
+}
+
+/// A node's display name without its tags: its own name, else the computer name
+/// (sanitized). Where tags are at hand, [`shown_name`].
 pub fn node_name(n: &Node) -> String {
     let name = if n.name.is_empty() {
         &n.computer_name

@@ -337,16 +337,10 @@ impl NodeView {
         self.cves = super::node_software::cves(&data.patch_index, &self.key);
         // the Name tag is the Name row already when it is the name shown
         let all = &data.snapshot.schedules.tags;
-        let name_tag = all
-            .of(&self.key)
-            .and_then(|t| t.iter().find(|t| t.key == "Name" && !t.value.is_empty()))
-            .map(|t| t.value.as_str());
-        let shown = match (&self.node, name_tag) {
-            (Some(n), _) if !n.name.is_empty() => n.name.as_str(),
-            (_, Some(tag)) => tag,
-            (Some(n), None) => n.computer_name.as_str(),
-            (None, None) => "",
-        };
+        let shown = self
+            .node
+            .as_ref()
+            .map_or("", |n| super::fmt::shown_name(n, all.of(&self.key)));
         self.name = sanitize(shown);
         self.tags = match (all.of(&self.key), &self.node) {
             (Some(t), Some(_)) if t.len() > 1 => {

@@ -260,17 +260,9 @@ impl NodesSource {
             .map(|(_, t)| t.as_slice())
     }
 
-    /// The name shown for `row`, unsanitized: the node's own (a hybrid node's activation
-    /// name), else its `Name` tag once tags are read (what an EC2 instance is called in the
-    /// console and what people search by), else its computer name.
+    /// The name shown for `row`, unsanitized ([`super::fmt::shown_name`]).
     pub fn name(&self, row: usize) -> &str {
-        let n = self.node(row);
-        if !n.name.is_empty() {
-            return &n.name;
-        }
-        self.tags(row)
-            .and_then(|t| t.iter().find(|t| t.key == "Name" && !t.value.is_empty()))
-            .map_or(n.computer_name.as_str(), |t| t.value.as_str())
+        super::fmt::shown_name(self.node(row), self.tags(row))
     }
 
     /// The row's tags on one line, without the `Name` tag when it is the name shown.
